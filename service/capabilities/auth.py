@@ -1,0 +1,53 @@
+"""Who may see and do what with a capability."""
+
+from sqlalchemy import ColumnElement, or_
+
+from service.capabilities.lifecycle import CAPABILITY_MACHINE, EDITABLE_STATES, PUBLIC_STATES
+from service.models import Capability, User
+from service.models.enums import CapabilityStatus, Role
+
+
+def readable(user: User | None) -> ColumnElement[bool]:
+    """Everyone sees published capabilities; the owning org sees all of its own; admins see
+    everything but other people's drafts."""
+    public = Capability.status.in_(PUBLIC_STATES)
+    if user is None:
+        return public
+    if user.role == Role.admin:
+        return Capability.status != CapabilityStatus.draft
+    if user.role == Role.researcher and user.org_id is not None:
+        return or_(public, Capability.org_id == user.org_id)
+    return public
+
+
+def is_owner(user: User | None, cap: Capability) -> bool:
+    return user is not None and user.role == Role.researcher and user.org_id == cap.org_id
+
+
+def is_privileged(user: User | None, cap: Capability) -> bool:
+    return user is not None and (user.role in (Role.broker, Role.admin) or is_owner(user, cap))
+
+
+def sees_reject_reason(user: User | None, cap: Capability) -> bool:
+    return user is not None and (user.role == Role.admin or is_owner(user, cap))
+
+
+def can_edit(user: User | None, cap: Capability) -> bool:
+    return is_owner(user, cap) and cap.status in EDITABLE_STATES
+
+
+def may(user: User | None, cap: Capability, action: str) -> bool:
+    if action in ("submit",):
+        return is_owner(user, cap)
+    if action == "archive":
+        return is_owner(user, cap) or (user is not None and user.role == Role.admin)
+    if action in ("approve", "reject"):
+        return user is not None and user.role == Role.admin
+    return False
+
+
+def actions(user: User | None, cap: Capability) -> list[str]:
+    allowed = [a for a in CAPABILITY_MACHINE.allowed_actions(cap.status) if may(user, cap, a)]
+    if can_edit(user, cap):
+        allowed.insert(0, "edit")
+    return allowed

@@ -1,0 +1,144 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from service.capabilities import auth
+from service.kit.money import yuan_to_wan
+from service.models import Capability, User
+from service.models.enums import CapabilityStatus, IpType, Maturity, TechLevel, TransactionMode
+from service.postings.schemas import TITLE, Contact, Indicators, Keywords, OrgBrief, WanAmount
+
+DESCRIPTION = Annotated[
+    str, Field(min_length=20, max_length=5000, description="成果简介，20–5000 字")
+]
+PatentNumbers = Annotated[
+    list[Annotated[str, Field(min_length=5, max_length=40)]], Field(max_length=20)
+]
+TransactionModes = Annotated[list[TransactionMode], Field(max_length=7)]
+
+
+class _PriceRange(BaseModel):
+    price_min_wan: WanAmount | None = None
+    price_max_wan: WanAmount | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "_PriceRange":
+        low, high = self.price_min_wan, self.price_max_wan
+        if low is not None and high is not None and low > high:
+            raise ValueError("价格下限不能高于上限")
+        return self
+
+
+class CapabilityCreate(_PriceRange):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: TITLE
+    description: DESCRIPTION
+    field: str = Field(max_length=40, description="所属领域代码")
+    keywords: Keywords
+    indicators: Indicators = []
+    maturity: Maturity
+    trl: int | None = Field(default=None, ge=1, le=9, description="技术就绪度 TRL 1–9")
+    ip_type: IpType = IpType.none
+    patent_numbers: PatentNumbers = []
+    tech_level: TechLevel = TechLevel.domestic_advanced
+    transaction_modes: TransactionModes = []
+    team: str = Field(default="", max_length=2000)
+    contact: Contact
+
+
+class CapabilityUpdate(_PriceRange):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    version: int = Field(ge=1)
+    title: TITLE | None = None
+    description: DESCRIPTION | None = None
+    field: str | None = Field(default=None, max_length=40)
+    keywords: Keywords | None = None
+    indicators: Indicators | None = None
+    maturity: Maturity | None = None
+    trl: int | None = Field(default=None, ge=1, le=9)
+    ip_type: IpType | None = None
+    patent_numbers: PatentNumbers | None = None
+    tech_level: TechLevel | None = None
+    transaction_modes: TransactionModes | None = None
+    team: str | None = Field(default=None, max_length=2000)
+    contact: Contact | None = None
+
+
+class CapabilityRead(BaseModel):
+    id: int
+    title: str
+    description: str
+    field: str
+    field_name: str
+    keywords: list[str]
+    indicators: list[dict[str, str]]
+    maturity: Maturity
+    maturity_label: str
+    trl: int | None
+    ip_type: IpType
+    ip_type_label: str
+    patent_numbers: list[str]
+    tech_level: TechLevel
+    tech_level_label: str
+    transaction_modes: list[TransactionMode]
+    transaction_mode_labels: list[str]
+    price_min_wan: str | None
+    price_max_wan: str | None
+    team: str
+    org: OrgBrief
+    contact: Contact | None = Field(description="仅成果方、技术经纪人和管理员可见")
+    status: CapabilityStatus
+    status_label: str
+    reject_reason: str | None
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    is_owner: bool
+    actions: list[str]
+
+    @classmethod
+    def build(cls, cap: Capability, user: User | None) -> "CapabilityRead":
+        """Present `cap` to `user` under the rules of capabilities/auth.py."""
+        contact = (
+            Contact(name=cap.contact_name, phone=cap.contact_phone, email=cap.contact_email)
+            if auth.is_privileged(user, cap)
+            else None
+        )
+        modes = [TransactionMode(m) for m in cap.transaction_modes]
+        return cls(
+            id=cap.id,
+            title=cap.title,
+            description=cap.description,
+            field=cap.field_code,
+            field_name=cap.field.name,
+            keywords=list(cap.keywords),
+            indicators=list(cap.indicators),
+            maturity=Maturity(cap.maturity),
+            maturity_label=Maturity(cap.maturity).label,
+            trl=cap.trl,
+            ip_type=IpType(cap.ip_type),
+            ip_type_label=IpType(cap.ip_type).label,
+            patent_numbers=list(cap.patent_numbers),
+            tech_level=TechLevel(cap.tech_level),
+            tech_level_label=TechLevel(cap.tech_level).label,
+            transaction_modes=modes,
+            transaction_mode_labels=[m.label for m in modes],
+            price_min_wan=yuan_to_wan(cap.price_min),
+            price_max_wan=yuan_to_wan(cap.price_max),
+            team=cap.team,
+            org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
+            contact=contact,
+            status=CapabilityStatus(cap.status),
+            status_label=CapabilityStatus(cap.status).label,
+            reject_reason=cap.reject_reason if auth.sees_reject_reason(user, cap) else None,
+            published_at=cap.published_at,
+            created_at=cap.created_at,
+            updated_at=cap.updated_at,
+            version=cap.version,
+            is_owner=auth.is_owner(user, cap),
+            actions=auth.actions(user, cap),
+        )

@@ -1,0 +1,102 @@
+"""Capability rules: researchers post and edit, admins review, owners or admins archive."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import true
+from sqlalchemy.orm import Session
+
+from service.capabilities import auth, repository
+from service.capabilities.lifecycle import CAPABILITY_MACHINE
+from service.capabilities.schemas import CapabilityCreate, CapabilityUpdate
+from service.fields import service as fields
+from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
+from service.models import Capability, User
+from service.postings.rules import check_version, flush_versioned, refuse_nulls, to_columns
+
+MONEY = {"price_min_wan": "price_min", "price_max_wan": "price_max"}
+NULLABLE = {"price_min_wan", "price_max_wan", "trl"}
+
+
+def get_readable(session: Session, user: User | None, cap_id: int) -> Capability:
+    cap = repository.get(session, cap_id, auth.readable(user))
+    if cap is None:
+        raise NotFound("科技成果不存在或无权查看", "Capability not found")
+    return cap
+
+
+def create(session: Session, user: User, data: CapabilityCreate) -> Capability:
+    if user.org_id is None:
+        raise Forbidden("账号未归属高校或院所，不能发布成果", "No organisation", code="no_org")
+    fields.require_active(session, data.field)
+    cap = Capability(
+        org_id=user.org_id,
+        created_by_id=user.id,
+        **to_columns(data.model_dump(mode="python"), MONEY),
+    )
+    session.add(cap)
+    CAPABILITY_MACHINE.start(session, cap, user.id)
+    return _reload(session, cap.id)
+
+
+def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) -> Capability:
+    cap = _for_change(session, user, cap_id)
+    if not auth.is_owner(user, cap):
+        raise Forbidden("只有成果所属机构可以修改", "Only the owner may edit", code="not_owner")
+    if not auth.can_edit(user, cap):
+        raise InvalidTransition("只有草稿或被驳回的成果可以修改", "Only drafts or rejected")
+    check_version(cap, data.version)
+    changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
+    refuse_nulls(changes, NULLABLE)
+    if "field" in changes:
+        fields.require_active(session, changes["field"])
+    columns = to_columns(changes, MONEY)
+    low = columns.get("price_min", cap.price_min)
+    high = columns.get("price_max", cap.price_max)
+    if low is not None and high is not None and low > high:
+        raise BadRequest("价格下限不能高于上限", "price_min > price_max", code="bad_price_range")
+    for key, value in columns.items():
+        setattr(cap, key, value)
+    flush_versioned(session)
+    return _reload(session, cap.id)
+
+
+def transition(
+    session: Session,
+    user: User,
+    cap_id: int,
+    action: str,
+    reason: str | None = None,
+    version: int | None = None,
+) -> Capability:
+    cap = _for_change(session, user, cap_id)
+    if not auth.may(user, cap, action):
+        raise Forbidden("你无权对该成果执行此操作", "Not allowed for your role", code="not_allowed")
+    check_version(cap, version)
+    CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason)
+    if action == "reject":
+        cap.reject_reason = reason
+    if action == "approve":
+        cap.published_at = datetime.now(UTC)
+        cap.reject_reason = None
+    flush_versioned(session)
+    return _reload(session, cap.id)
+
+
+def history_allowed(user: User, cap: Capability) -> bool:
+    return user.role == "admin" or auth.is_owner(user, cap)
+
+
+def _for_change(session: Session, user: User, cap_id: int) -> Capability:
+    get_readable(session, user, cap_id)
+    cap = repository.get_for_update(session, cap_id)
+    if cap is None:
+        raise NotFound("科技成果不存在", "Capability not found")
+    return cap
+
+
+def _reload(session: Session, cap_id: int) -> Capability:
+    session.expire_all()
+    cap = repository.get(session, cap_id, true())
+    if cap is None:
+        raise NotFound("科技成果不存在", "Capability not found")
+    return cap

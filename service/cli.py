@@ -1,0 +1,98 @@
+"""`jiebang` command line: serve, migrate, seed-demo, create-admin (+ matching's eval/bench)."""
+
+import argparse
+import getpass
+import sys
+
+from service.config import get_settings
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from service.kit.migrate import upgrade_head
+
+    upgrade_head(get_settings().resolved_database_url())
+    print("数据库已迁移到最新版本 / database at head")
+    return 0
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from service.demo import loader
+    from service.kit.db import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        if not loader.is_empty(session):
+            print("数据库已有数据，跳过演示数据 / database not empty, demo data skipped")
+            return 0
+        print("正在载入演示数据 / loading demo data …", flush=True)
+        counts = loader.load(session, progress=True)
+        session.commit()
+    print("演示数据已载入 / demo data loaded:", counts)
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    from service.kit.db import get_sessionmaker
+    from service.kit.errors import JiebangError
+    from service.models.enums import Role
+    from service.users import service as users
+    from service.users.schemas import UserCreate
+
+    password = args.password or getpass.getpass("密码 / password: ")
+    try:
+        data = UserCreate(
+            username=args.username,
+            password=password,
+            display_name=args.display_name,
+            role=Role.admin,
+        )
+        with get_sessionmaker()() as session:
+            users.create(session, data)
+            session.commit()
+    except (JiebangError, ValueError) as exc:
+        print(f"创建失败 / failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"管理员 {args.username} 已创建 / admin created")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _migrate(args)
+    _seed_demo(args)
+    print(f"揭榜 Jiebang: http://{args.host}:{args.port}/  (API 文档 /docs)", flush=True)
+    uvicorn.run("service.asgi:app", host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jiebang", description="揭榜 technology marketplace")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate, load demo data if empty, serve the app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+    sub.add_parser("migrate", help="apply Alembic migrations").set_defaults(func=_migrate)
+    sub.add_parser("seed-demo", help="load the demo data into an empty database").set_defaults(
+        func=_seed_demo
+    )
+    admin = sub.add_parser("create-admin", help="create an admin account")
+    admin.add_argument("username")
+    admin.add_argument("--display-name", default="平台管理员")
+    admin.add_argument("--password", help="omit to be prompted")
+    admin.set_defaults(func=_create_admin)
+    from importlib import import_module
+
+    import_module("matching.cli").register(sub)  # eval, bench
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,11 @@
+"""Every ORM model, importable in one line (Alembic reads `Base.metadata` from here)."""
+
+from service.kit.db import Base
+from service.models.audit import AuditEvent
+from service.models.capability import Capability
+from service.models.field import Field
+from service.models.need import Need
+from service.models.org import Organization
+from service.models.user import User
+
+__all__ = ["AuditEvent", "Base", "Capability", "Field", "Need", "Organization", "User"]

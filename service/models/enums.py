@@ -1,0 +1,192 @@
+"""Closed vocabularies, each value with its Chinese label (what users see)."""
+
+from enum import StrEnum
+
+
+class LabelledEnum(StrEnum):
+    """A string enum whose members carry a zh-CN label in `LABELS`."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[type(self).__name__][self.value]
+
+
+class OrgKind(LabelledEnum):
+    enterprise = "enterprise"
+    university = "university"
+    institute = "institute"
+    broker_agency = "broker_agency"
+    government = "government"
+
+
+class Role(LabelledEnum):
+    enterprise = "enterprise"
+    researcher = "researcher"
+    broker = "broker"
+    admin = "admin"
+    expert = "expert"
+
+
+class NeedStatus(LabelledEnum):
+    draft = "draft"
+    submitted = "submitted"
+    published = "published"
+    rejected = "rejected"
+    under_review = "under_review"
+    awarded = "awarded"
+    in_progress = "in_progress"
+    completed = "completed"
+    terminated = "terminated"
+    withdrawn = "withdrawn"
+    expired = "expired"
+
+
+class CapabilityStatus(LabelledEnum):
+    draft = "draft"
+    submitted = "submitted"
+    published = "published"
+    rejected = "rejected"
+    archived = "archived"
+
+
+class CallType(LabelledEnum):
+    jiebang_guashuai = "jiebang_guashuai"
+    problem_tender = "problem_tender"
+    directed = "directed"
+    regular = "regular"
+
+
+class CooperationMode(LabelledEnum):
+    tech_development = "tech_development"
+    tech_transfer = "tech_transfer"
+    tech_license = "tech_license"
+    tech_consulting = "tech_consulting"
+    tech_service = "tech_service"
+    joint_research = "joint_research"
+
+
+class Visibility(LabelledEnum):
+    public = "public"
+    anonymous = "anonymous"
+    brokers_only = "brokers_only"
+
+
+class Maturity(LabelledEnum):
+    research = "research"
+    sample = "sample"
+    pilot_small = "pilot_small"
+    pilot_medium = "pilot_medium"
+    mass_production = "mass_production"
+
+
+class IpType(LabelledEnum):
+    patent = "patent"
+    software_copyright = "software_copyright"
+    ic_layout = "ic_layout"
+    trade_secret = "trade_secret"
+    none = "none"
+
+
+class TechLevel(LabelledEnum):
+    international_leading = "international_leading"
+    international_advanced = "international_advanced"
+    domestic_leading = "domestic_leading"
+    domestic_advanced = "domestic_advanced"
+    domestic_general = "domestic_general"
+
+
+class TransactionMode(LabelledEnum):
+    exclusive_license = "exclusive_license"
+    ordinary_license = "ordinary_license"
+    ownership_transfer = "ownership_transfer"
+    joint_development = "joint_development"
+    tech_service = "tech_service"
+    tech_consulting = "tech_consulting"
+    equity_investment = "equity_investment"
+
+
+_LABELS: dict[str, dict[str, str]] = {
+    "OrgKind": {
+        "enterprise": "企业",
+        "university": "高校",
+        "institute": "科研院所",
+        "broker_agency": "技术转移机构",
+        "government": "政府部门",
+    },
+    "Role": {
+        "enterprise": "企业用户",
+        "researcher": "科研人员",
+        "broker": "技术经纪人",
+        "admin": "管理员",
+        "expert": "评审专家",
+    },
+    "NeedStatus": {
+        "draft": "草稿",
+        "submitted": "待审核",
+        "published": "张榜中",
+        "rejected": "已驳回",
+        "under_review": "评审中",
+        "awarded": "揭榜成功",
+        "in_progress": "实施中",
+        "completed": "已验收",
+        "terminated": "已终止",
+        "withdrawn": "已撤回",
+        "expired": "已过期",
+    },
+    "CapabilityStatus": {
+        "draft": "草稿",
+        "submitted": "待审核",
+        "published": "已发布",
+        "rejected": "已驳回",
+        "archived": "已归档",
+    },
+    "CallType": {
+        "jiebang_guashuai": "揭榜挂帅",
+        "problem_tender": "难题招标",
+        "directed": "定向择优",
+        "regular": "常规需求",
+    },
+    "CooperationMode": {
+        "tech_development": "技术开发",
+        "tech_transfer": "技术转让",
+        "tech_license": "技术许可",
+        "tech_consulting": "技术咨询",
+        "tech_service": "技术服务",
+        "joint_research": "联合攻关",
+    },
+    "Visibility": {
+        "public": "公开",
+        "anonymous": "公开（隐藏企业名称）",
+        "brokers_only": "仅技术经纪人可见",
+    },
+    "Maturity": {
+        "research": "正在研发",
+        "sample": "已有样品",
+        "pilot_small": "通过小试",
+        "pilot_medium": "通过中试",
+        "mass_production": "可以量产",
+    },
+    "IpType": {
+        "patent": "专利",
+        "software_copyright": "软件著作权",
+        "ic_layout": "集成电路布图设计",
+        "trade_secret": "技术秘密",
+        "none": "无",
+    },
+    "TechLevel": {
+        "international_leading": "国际领先",
+        "international_advanced": "国际先进",
+        "domestic_leading": "国内领先",
+        "domestic_advanced": "国内先进",
+        "domestic_general": "国内一般",
+    },
+    "TransactionMode": {
+        "exclusive_license": "独占许可",
+        "ordinary_license": "普通许可",
+        "ownership_transfer": "所有权转让",
+        "joint_development": "合作开发",
+        "tech_service": "技术服务",
+        "tech_consulting": "技术咨询",
+        "equity_investment": "作价投资",
+    },
+}

@@ -1,0 +1,47 @@
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.kit.db import Base, TimestampMixin, UTCDateTime
+from service.models.field import Field
+from service.models.org import Organization
+
+
+class Need(TimestampMixin, Base):
+    """技术需求: an enterprise's technical problem with a bounty and a 揭榜 deadline."""
+
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    problem: Mapped[str] = mapped_column(Text)
+    key_difficulty: Mapped[str] = mapped_column(Text)
+    expected_goal: Mapped[str] = mapped_column(Text)
+    field_code: Mapped[str] = mapped_column(ForeignKey("fields.code"), index=True)
+    industry: Mapped[str] = mapped_column(String(100), default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    indicators: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    call_type: Mapped[str] = mapped_column(String(32))
+    cooperation_mode: Mapped[str] = mapped_column(String(32))
+    bounty: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    own_investment: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    deadline: Mapped[date] = mapped_column(Date, index=True)
+    implementation_months: Mapped[int] = mapped_column(Integer)
+    visibility: Mapped[str] = mapped_column(String(32))
+    contact_name: Mapped[str] = mapped_column(String(50))
+    contact_phone: Mapped[str] = mapped_column(String(30))
+    contact_email: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    org: Mapped[Organization] = relationship(lazy="raise")
+    field: Mapped[Field] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,110 @@
+"""Need rules: who may create, edit and move a need along its lifecycle."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import true
+from sqlalchemy.orm import Session
+
+from service.fields import service as fields
+from service.kit.errors import Forbidden, InvalidTransition, NotFound
+from service.models import Need, User
+from service.needs import auth, repository
+from service.needs.lifecycle import NEED_MACHINE
+from service.needs.schemas import NeedCreate, NeedUpdate
+from service.postings.rules import (
+    check_version,
+    flush_versioned,
+    refuse_nulls,
+    to_columns,
+    today,
+)
+
+
+def get_readable(session: Session, user: User | None, need_id: int) -> Need:
+    need = repository.get(session, need_id, auth.readable(user))
+    if need is None:
+        raise NotFound("需求不存在或无权查看", "Need not found")
+    return need
+
+
+MONEY = {"bounty_wan": "bounty", "own_investment_wan": "own_investment"}
+
+
+def create(session: Session, user: User, data: NeedCreate) -> Need:
+    if user.org_id is None:
+        raise Forbidden("账号未归属企业，不能发布需求", "No organisation", code="no_org")
+    fields.require_active(session, data.field)
+    need = Need(
+        org_id=user.org_id,
+        created_by_id=user.id,
+        **to_columns(data.model_dump(mode="python"), MONEY),
+    )
+    session.add(need)
+    NEED_MACHINE.start(session, need, user.id)
+    return _reload(session, need.id)
+
+
+def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need:
+    need = _for_change(session, user, need_id)
+    if not auth.is_owner(user, need):
+        raise Forbidden("只有发布企业可以修改需求", "Only the owner may edit", code="not_owner")
+    if not auth.can_edit(user, need):
+        raise InvalidTransition("只有草稿或被驳回的需求可以修改", "Only drafts or rejected needs")
+    check_version(need, data.version)
+    changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
+    if changes.get("field") is not None:
+        fields.require_active(session, changes["field"])
+    refuse_nulls(changes, {"own_investment_wan"})
+    for key, value in to_columns(changes, MONEY).items():
+        setattr(need, key, value)
+    flush_versioned(session)
+    return _reload(session, need.id)
+
+
+def transition(
+    session: Session,
+    user: User,
+    need_id: int,
+    action: str,
+    reason: str | None = None,
+    version: int | None = None,
+) -> Need:
+    """Apply a lifecycle action after checking the caller's role and the need's state."""
+    need = _for_change(session, user, need_id)
+    if not auth.may(user, need, action):
+        raise Forbidden("你无权对该需求执行此操作", "Not allowed for your role", code="not_allowed")
+    check_version(need, version)
+    NEED_MACHINE.check(action, need.status)
+    if action in ("submit", "approve") and need.deadline <= today():
+        raise InvalidTransition(
+            "揭榜截止日期已过，请先修改截止日期", "Deadline has passed", code="deadline_passed"
+        )
+    NEED_MACHINE.apply(session, need, action, user.id, reason)
+    if action == "reject":
+        need.reject_reason = reason
+    if action == "approve":
+        need.published_at = datetime.now(UTC)
+        need.reject_reason = None
+    flush_versioned(session)
+    return _reload(session, need.id)
+
+
+def history_allowed(user: User, need: Need) -> bool:
+    return user.role == "admin" or auth.is_owner(user, need)
+
+
+def _for_change(session: Session, user: User, need_id: int) -> Need:
+    """The need to change, if the caller can see it at all (else 404, not a hint)."""
+    get_readable(session, user, need_id)
+    need = repository.get_for_update(session, need_id)
+    if need is None:
+        raise NotFound("需求不存在", "Need not found")
+    return need
+
+
+def _reload(session: Session, need_id: int) -> Need:
+    session.expire_all()
+    need = repository.get(session, need_id, true())
+    if need is None:
+        raise NotFound("需求不存在", "Need not found")
+    return need

@@ -1,0 +1,47 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.auth.deps import AdminUser
+from service.kit.db import SessionDep
+from service.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
+from service.kit.pagination import Page, PageDep, paginate
+from service.models.enums import OrgKind
+from service.orgs import repository, service
+from service.orgs.schemas import OrgCreate, OrgRead
+
+router = APIRouter(prefix="/orgs", tags=["机构 organisations"])
+
+
+@router.get("", response_model=Page[OrgRead], summary="机构名录（公开）")
+def list_orgs(
+    session: SessionDep,
+    page: PageDep,
+    kind: OrgKind | None = None,
+    q: Annotated[str | None, Query(max_length=50)] = None,
+) -> Page[OrgRead]:
+    rows, total = paginate(session, repository.list_statement(kind, q), page)
+    return Page(
+        items=[OrgRead.model_validate(o) for o in rows],
+        total=total,
+        page=page.page,
+        page_size=page.page_size,
+    )
+
+
+@router.get(
+    "/{org_id}", response_model=OrgRead, responses=responses(NotFound), summary="机构详情（公开）"
+)
+def get_org(session: SessionDep, org_id: int) -> OrgRead:
+    return OrgRead.model_validate(service.get(session, org_id))
+
+
+@router.post(
+    "",
+    response_model=OrgRead,
+    status_code=201,
+    responses=responses(NotAuthenticated, Forbidden, Conflict),
+    summary="新建机构（管理员）",
+)
+def create_org(session: SessionDep, _: AdminUser, data: OrgCreate) -> OrgRead:
+    return OrgRead.model_validate(service.create(session, data))

@@ -1,0 +1,19 @@
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from service.models import Organization
+
+
+def by_name(session: Session, name: str) -> Organization | None:
+    return session.scalar(select(Organization).where(Organization.name == name))
+
+
+def list_statement(kind: str | None, q: str | None) -> Select[Any]:
+    statement = select(Organization).order_by(Organization.id)
+    if kind:
+        statement = statement.where(Organization.kind == kind)
+    if q:
+        statement = statement.where(Organization.name.contains(q, autoescape=True))
+    return statement

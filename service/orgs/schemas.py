@@ -1,0 +1,34 @@
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from service.models.enums import OrgKind
+
+SELF_SERVICE_KINDS = (
+    OrgKind.enterprise,
+    OrgKind.university,
+    OrgKind.institute,
+    OrgKind.broker_agency,
+)
+
+
+class OrgCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=2, max_length=100, description="机构全称")
+    kind: OrgKind
+    region: str = Field(default="", max_length=100)
+    description: str = Field(default="", max_length=1000)
+
+
+class OrgRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: OrgKind
+    region: str
+    description: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind_label(self) -> str:
+        return self.kind.label

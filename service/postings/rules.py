@@ -1,0 +1,97 @@
+"""Rules shared by needs and capabilities: versions, today's date, history with names."""
+
+from datetime import date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.kit.errors import BadRequest, StaleVersion
+from service.kit.money import wan_to_yuan
+from service.models import AuditEvent, User
+from service.postings.schemas import AuditEventRead
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+class Versioned(Protocol):
+    version: int
+
+
+def today() -> date:
+    """Deadlines are calendar days in China, whatever the server's clock zone."""
+    return datetime.now(CHINA).date()
+
+
+def check_version(obj: Versioned, expected: int | None) -> None:
+    if expected is not None and expected != obj.version:
+        raise StaleVersion(
+            f"内容已被他人修改（当前版本 {obj.version}，你提交的是 {expected}），请刷新后重试",
+            "Stale version: reload and retry",
+        )
+
+
+def substring_filter(q: str, *columns: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+    """Plain case-insensitive substring search (the matching engine replaces it for ranking)."""
+    return or_(*(column.icontains(q, autoescape=True) for column in columns))
+
+
+def history(session: Session, object_type: str, object_id: int) -> list[AuditEventRead]:
+    rows = session.execute(
+        select(AuditEvent, User.display_name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+        .order_by(AuditEvent.id)
+    ).all()
+    return [
+        AuditEventRead(
+            id=event.id,
+            action=event.action,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            actor_id=event.actor_id,
+            actor_name=name,
+            reason=event.reason,
+            created_at=event.created_at,
+        )
+        for event, name in rows
+    ]
+
+
+def flush_versioned(session: Session) -> None:
+    """Flush, turning a concurrent writer's win (version moved under us) into a 409."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleVersion("内容已被他人修改，请刷新后重试", "Concurrent update") from exc
+
+
+def refuse_nulls(changes: dict[str, Any], nullable: set[str]) -> None:
+    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
+    if nulls:
+        raise BadRequest(
+            f"以下字段不能为空：{'、'.join(nulls)}",
+            "Fields may not be null",
+            code="null_not_allowed",
+        )
+
+
+def to_columns(data: dict[str, Any], money: dict[str, str]) -> dict[str, Any]:
+    """API shape → column values: 万元 → exact 元, `field` → field_code, contact → 3 columns."""
+    out = dict(data)
+    if "field" in out:
+        out["field_code"] = out.pop("field")
+    for api_name, column in money.items():
+        if api_name in out:
+            wan = out.pop(api_name)
+            out[column] = wan_to_yuan(wan) if wan is not None else None
+    if "contact" in out:
+        contact = out.pop("contact")
+        out.update(
+            contact_name=contact["name"],
+            contact_phone=contact["phone"],
+            contact_email=contact.get("email", ""),
+        )
+    return out

@@ -1,0 +1,106 @@
+"""Pieces shared by needs and capabilities: indicators, contact, keywords, money, transitions."""
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from service.kit.money import MAX_BOUNTY_WAN
+
+PHONE_PATTERN = r"^[0-9+\-() ]{5,30}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,12})?([eE][-+]?\d{1,3})?$")
+
+TITLE = Annotated[str, Field(min_length=4, max_length=100, description="标题，4–100 字")]
+LONG_TEXT = Annotated[str, Field(min_length=10, max_length=2000, description="10–2000 字")]
+
+WanAmount = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        le=MAX_BOUNTY_WAN,
+        max_digits=12,
+        decimal_places=6,
+        description='金额，单位万元（字符串或数字，如 "85.5"）',
+    ),
+]
+
+
+def _unique_keywords(values: list[str]) -> list[str]:
+    cleaned = [v.strip() for v in values]
+    if any(not v for v in cleaned):
+        raise ValueError("关键词不能为空")
+    if len(set(cleaned)) != len(cleaned):
+        raise ValueError("关键词不能重复")
+    return cleaned
+
+
+Keywords = Annotated[
+    list[Annotated[str, Field(max_length=20)]],
+    Field(min_length=1, max_length=5, description="1–5 个关键词，每个不超过 20 字"),
+    AfterValidator(_unique_keywords),
+]
+
+
+class Indicator(BaseModel):
+    """技术指标: e.g. 定位精度 ≤ 1 μm."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=30, description="指标名称，如 定位精度")
+    comparator: Literal[">=", "<=", ">", "<", "="]
+    value: str = Field(max_length=30, description="数值，如 99.5 或 1e-6")
+    unit: str = Field(default="", max_length=20, description="单位，如 μm、%、Wh/kg")
+
+    @field_validator("value")
+    @classmethod
+    def _numeric(cls, value: str) -> str:
+        if not NUMBER.match(value):
+            raise ValueError("指标数值须为数字，如 99.5、0.5 或 1e-6")
+        return value
+
+
+Indicators = Annotated[list[Indicator], Field(max_length=10, description="最多 10 项")]
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(pattern=PHONE_PATTERN)
+    email: str = Field(default="", max_length=200)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if value and not re.match(EMAIL_PATTERN, value):
+            raise ValueError("邮箱格式不正确")
+        return value
+
+
+class TransitionIn(BaseModel):
+    """Body of a lifecycle action; `reason` is required where the action says so."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str | None = Field(default=None, max_length=1000)
+    version: int | None = Field(default=None, ge=1, description="乐观锁版本号（可选）")
+
+
+class OrgBrief(BaseModel):
+    id: int
+    name: str
+    kind: str
+
+
+class AuditEventRead(BaseModel):
+    id: int
+    action: str
+    from_state: str | None
+    to_state: str
+    actor_id: int | None
+    actor_name: str | None
+    reason: str | None
+    created_at: datetime

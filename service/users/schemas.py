@@ -1,0 +1,87 @@
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+from service.models.enums import Role
+from service.orgs.schemas import OrgCreate, OrgRead
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,50}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE_PATTERN = r"^[0-9+\-() ]{5,30}$"
+
+
+class _UserFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: str = Field(pattern=USERNAME_PATTERN, description="3–50 位字母、数字或 _ . -")
+    password: str = Field(min_length=8, max_length=128, description="至少 8 位，含字母和数字")
+    display_name: str = Field(min_length=1, max_length=50)
+    email: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=30)
+
+    @field_validator("password")
+    @classmethod
+    def _strong_enough(cls, value: str) -> str:
+        if not (any(c.isalpha() for c in value) and any(c.isdigit() for c in value)):
+            raise ValueError("密码至少 8 位，且须同时包含字母和数字")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        import re
+
+        if value and not re.match(EMAIL_PATTERN, value):
+            raise ValueError("邮箱格式不正确")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        import re
+
+        if value and not re.match(PHONE_PATTERN, value):
+            raise ValueError("电话格式不正确")
+        return value
+
+
+class RegisterIn(_UserFields):
+    """Self-service sign-up: creates the organisation; the role follows its kind."""
+
+    org: OrgCreate
+
+
+class UserCreate(_UserFields):
+    """An admin creates any account (experts, brokers, more admins) inside an existing org."""
+
+    role: Role
+    org_id: int | None = None
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    is_active: bool
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    email: str
+    phone: str
+    is_active: bool
+    org: OrgRead | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def role_label(self) -> str:
+        return self.role.label
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: UserRead
