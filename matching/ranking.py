@@ -1,0 +1,362 @@
+"""Hybrid ranking: dense cosine + BM25 + indicator fit + field prior, with reasons.
+
+One :class:`Matcher` holds one side's corpus (needs or capabilities).  For a
+query (a posting of the other side, or free text) it gathers candidates from
+the dense search and from BM25, then scores each as a weighted sum::
+
+    score = w_sem · semantic + w_kw · keyword + w_ind · indicator + w_field · field
+
+``semantic`` is the cosine rescaled to [0, 1] over the candidate pool,
+``keyword`` is BM25 over the pool's best, ``indicator`` the requirement fit in
+[-1, 1], ``field`` 1 for the same field.  :attr:`Match.parts` holds the four
+weighted contributions, so they add up to :attr:`Match.score`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import cast
+
+import numpy as np
+
+from matching.documents import FIELDS, Doc, normalise_field
+from matching.embedders import Embedder
+from matching.indicators import Indicator, IndicatorFit, fit, parse_text
+from matching.lexical import Analyzer, BM25Index, default_analyzer
+
+__all__ = [
+    "DenseSearch",
+    "Doc",
+    "Match",
+    "Matcher",
+    "Weights",
+    "encode_postings",
+    "normalise_field",
+]
+
+DocId = int | str
+# (query vector, k) → [(doc id, cosine)], best first; e.g. a FAISS index's search.
+DenseSearch = Callable[[np.ndarray, int], Sequence[tuple[DocId, float]]]
+Allowed = Callable[[Doc], bool] | Collection[DocId] | None
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Fusion weights; the defaults are the measured ones (matching/RESULTS.md)."""
+
+    semantic: float = 0.5
+    keyword: float = 0.5
+    indicator: float = 0.2
+    field: float = 0.03
+
+
+@dataclass(frozen=True)
+class Match:
+    """One ranked candidate with everything needed to explain it."""
+
+    id: DocId
+    score: float
+    parts: dict[str, float]  # weighted contributions: semantic, keyword, indicator, field
+    cosine: float
+    bm25: float
+    shared_terms: tuple[str, ...]
+    indicators: IndicatorFit
+    same_field: bool
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def encode_postings(embedder: Embedder, docs: Sequence[Doc]) -> np.ndarray:
+    """One vector per posting: needs with the query encoder, capabilities as documents.
+
+    The asymmetric scheme was chosen by measurement (see embedders.py).
+    """
+    out = np.zeros((len(docs), embedder.dim), dtype=np.float32)
+    needs = [i for i, d in enumerate(docs) if d.kind == "need"]
+    caps = [i for i, d in enumerate(docs) if d.kind != "need"]
+    if needs:
+        out[needs] = embedder.encode_queries([docs[i].dense_text() for i in needs])
+    if caps:
+        out[caps] = embedder.encode_documents([docs[i].dense_text() for i in caps])
+    return out
+
+
+class Matcher:
+    """Ranks one side's postings for a query posting or free text."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None,
+        *,
+        analyzer: Analyzer | None = None,
+        weights: Weights | None = None,
+        dense_search: DenseSearch | None = None,
+        pool: int = 200,
+    ) -> None:
+        self.embedder = embedder
+        self.analyzer = analyzer or default_analyzer()
+        self.weights = weights or Weights()
+        self.dense_search = dense_search
+        self.pool = pool
+        self.docs: dict[DocId, Doc] = {}
+        self._tokens: dict[DocId, list[str]] = {}
+        self._bm25 = BM25Index()
+        self._row: dict[DocId, int] = {}
+        self._ids: list[DocId | None] = []
+        self._buffer = np.zeros((0, 0), dtype=np.float32)  # grows by doubling
+        self._names: dict[str, str] = {}  # indicator name → canonical form
+        self._lock = threading.RLock()  # API threads rank while a worker adds
+
+    @property
+    def _vectors(self) -> np.ndarray:
+        return self._buffer[: len(self._ids)]
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self.docs
+
+    # --- corpus --------------------------------------------------------------------
+    def add(self, docs: Sequence[Doc], vectors: np.ndarray | None = None) -> None:
+        """Add or replace postings; ``vectors`` (one row each) skips re-encoding."""
+        if not docs:
+            return
+        if vectors is None:
+            vectors = (
+                encode_postings(self.embedder, docs)
+                if self.embedder
+                else np.zeros((len(docs), 0), dtype=np.float32)
+            )
+        with self._lock:
+            self._add(docs, vectors)
+
+    def _add(self, docs: Sequence[Doc], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(docs), -1)
+        if self._ids and vectors.shape[1] != self._buffer.shape[1]:
+            raise ValueError(f"vector dimension {vectors.shape[1]} != {self._buffer.shape[1]}")
+        self._remove([doc.id for doc in docs])
+        start = len(self._ids)
+        self._reserve(start + len(docs), vectors.shape[1])
+        self._buffer[start : start + len(docs)] = vectors
+        for offset, doc in enumerate(docs):
+            self.docs[doc.id] = doc
+            self._row[doc.id] = start + offset
+            self._ids.append(doc.id)
+            tokens = self.analyzer.tokens(doc.lexical_text())
+            self._tokens[doc.id] = tokens
+            self._bm25.add(doc.id, tokens)
+
+    def _reserve(self, rows: int, dim: int) -> None:
+        if self._buffer.shape[1] != dim:
+            self._buffer = np.zeros((0, dim), dtype=np.float32)
+        if rows > self._buffer.shape[0]:
+            grown = np.zeros((max(rows, 2 * self._buffer.shape[0], 64), dim), dtype=np.float32)
+            grown[: len(self._ids)] = self._vectors
+            self._buffer = grown
+
+    def remove(self, ids: Iterable[DocId]) -> None:
+        """Drop postings (unknown ids are ignored)."""
+        with self._lock:
+            self._remove(ids)
+
+    def _remove(self, ids: Iterable[DocId]) -> None:
+        for doc_id in ids:
+            if doc_id not in self.docs:
+                continue
+            del self.docs[doc_id]
+            del self._tokens[doc_id]
+            self._ids[self._row.pop(doc_id)] = None
+            self._bm25.remove(doc_id)
+        if len(self._ids) > 2 * len(self.docs) + 1024:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop the rows of removed postings (vectors and BM25 postings)."""
+        live = [r for r, i in enumerate(self._ids) if i is not None]
+        ids = [self._ids[r] for r in live]
+        self._buffer = self._vectors[live].copy()
+        self._ids = list(ids)
+        self._row = {i: n for n, i in enumerate(ids) if i is not None}
+        self._bm25 = BM25Index(self._bm25.k1, self._bm25.b)
+        for doc_id in self._row:
+            self._bm25.add(doc_id, self._tokens[doc_id])
+
+    # --- ranking -------------------------------------------------------------------
+    def rank(
+        self,
+        query: Doc | str,
+        k: int = 10,
+        *,
+        allowed: Allowed = None,
+        exclude_org: str | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Match]:
+        """Best ``k`` postings for ``query``.
+
+        ``allowed`` is a predicate on :class:`Doc` or a set of ids.  Postings of
+        ``exclude_org`` (default: the query posting's own organisation) and the
+        query posting itself are never returned.
+        """
+        qdoc = query if isinstance(query, Doc) else None
+        qvec = self._query_vector(query, query_vector)  # encode outside the lock
+        with self._lock:
+            if qdoc is not None and exclude_org is None:
+                exclude_org = qdoc.org
+            keep = self._filter(allowed, exclude_org, qdoc.id if qdoc else None)
+            qtokens = self.analyzer.tokens(qdoc.lexical_text() if qdoc else str(query))
+            cosines = self._dense_candidates(qvec, keep)
+            bm25 = {
+                cast(DocId, i): s
+                for i, s in self._bm25.score_map(qtokens).items()
+                if keep(cast(DocId, i))
+            }
+            top_kw = sorted(bm25, key=bm25.__getitem__, reverse=True)[: self.pool]
+            pool = list(dict.fromkeys([*cosines, *top_kw]))
+            if not pool:
+                return []
+            if qvec is not None:
+                rows = [self._row[i] for i in pool]
+                for i, c in zip(pool, self._vectors[rows] @ qvec, strict=True):
+                    cosines[i] = float(c)
+            matches = self._score(query, qdoc, qtokens, pool, cosines, bm25)
+            matches.sort(key=lambda m: (-m.score, str(m.id)))
+            return matches[:k]
+
+    def _filter(
+        self, allowed: Allowed, exclude_org: str | None, self_id: DocId | None
+    ) -> Callable[[DocId], bool]:
+        def keep(doc_id: DocId) -> bool:
+            doc = self.docs.get(doc_id)
+            if doc is None or doc_id == self_id:
+                return False
+            if exclude_org is not None and doc.org == exclude_org:
+                return False
+            if allowed is None:
+                return True
+            if callable(allowed):
+                return bool(allowed(doc))
+            return doc_id in allowed
+
+        return keep
+
+    def _query_vector(self, query: Doc | str, given: np.ndarray | None) -> np.ndarray | None:
+        if self._buffer.shape[1] == 0:
+            return None  # a lexical-only corpus
+        if given is not None:
+            return np.asarray(given, dtype=np.float32).reshape(-1)
+        if self.embedder is None:
+            return None
+        if isinstance(query, Doc):
+            return encode_postings(self.embedder, [query])[0]
+        return self.embedder.encode_queries([query])[0]
+
+    def _dense_candidates(
+        self, qvec: np.ndarray | None, keep: Callable[[DocId], bool]
+    ) -> dict[DocId, float]:
+        if qvec is None:
+            return {}
+        if self.dense_search is not None:
+            hits = self.dense_search(qvec, self.pool)
+            return {i: float(s) for i, s in hits if i in self.docs and keep(i)}
+        if not self._ids:
+            return {}
+        sims = self._vectors @ qvec
+        out: dict[DocId, float] = {}
+        for row in np.argsort(-sims):  # best first; stop once the pool is full
+            doc_id = self._ids[row]
+            if doc_id is not None and keep(doc_id):
+                out[doc_id] = float(sims[row])
+                if len(out) >= self.pool:
+                    break
+        return out
+
+    def _score(
+        self,
+        query: Doc | str,
+        qdoc: Doc | None,
+        qtokens: Sequence[str],
+        pool: Sequence[DocId],
+        cosines: dict[DocId, float],
+        bm25: dict[DocId, float],
+    ) -> list[Match]:
+        w = self.weights
+        cos = np.array([cosines.get(i, 0.0) for i in pool], dtype=np.float64)
+        kw = np.array([bm25.get(i, 0.0) for i in pool], dtype=np.float64)
+        span = cos.max() - cos.min()
+        sem = (cos - cos.min()) / span if span > 0 else np.ones_like(cos)
+        kw_norm = kw / kw.max() if kw.max() > 0 else np.zeros_like(kw)
+        free_reqs = parse_text(str(query), require_comparator=True) if qdoc is None else []
+        qset = set(qtokens)
+        out: list[Match] = []
+        for n, doc_id in enumerate(pool):
+            doc = self.docs[doc_id]
+            ind = self._indicator_fit(qdoc, doc, free_reqs)
+            same = bool(qdoc and qdoc.field_code and qdoc.field_code == doc.field_code)
+            parts = {
+                "semantic": w.semantic * float(sem[n]),
+                "keyword": w.keyword * float(kw_norm[n]),
+                "indicator": w.indicator * ind.score,
+                "field": w.field * float(same),
+            }
+            shared = self._shared_terms(qset, doc_id)
+            out.append(
+                Match(
+                    id=doc_id,
+                    score=sum(parts.values()),
+                    parts=parts,
+                    cosine=float(cos[n]),
+                    bm25=float(kw[n]),
+                    shared_terms=shared,
+                    indicators=ind,
+                    same_field=same,
+                    reasons=_reasons(shared, ind, same, doc, float(cos[n])),
+                )
+            )
+        return out
+
+    def _indicator_fit(
+        self, qdoc: Doc | None, doc: Doc, free_reqs: Sequence[Indicator]
+    ) -> IndicatorFit:
+        """Requirements always come from the need side of the pair."""
+        canon = self._canonical_name
+        if qdoc is None:
+            if doc.kind == "need":
+                return IndicatorFit()
+            return fit(free_reqs, doc.parsed_indicators(), canon)
+        if qdoc.kind == "need" and doc.kind != "need":
+            return fit(qdoc.parsed_indicators(), doc.parsed_indicators(), canon)
+        if qdoc.kind != "need" and doc.kind == "need":
+            return fit(doc.parsed_indicators(), qdoc.parsed_indicators(), canon)
+        return IndicatorFit()
+
+    def _canonical_name(self, name: str) -> str:
+        if name not in self._names:
+            self._names[name] = self.analyzer.canonical_text(name)
+        return self._names[name]
+
+    def _shared_terms(self, qset: set[str], doc_id: DocId, limit: int = 8) -> tuple[str, ...]:
+        """Shared tokens, rarest first (rarity = BM25 idf over this corpus).
+
+        Pieces of a longer shared term (碳化 inside 碳化硅) are left out.
+        """
+        common = {t for t in qset.intersection(self._tokens[doc_id]) if len(t) > 1}
+        common = {t for t in common if not any(t != o and t in o for o in common)}
+        ranked = sorted(common, key=lambda t: (-self._bm25.idf(t), t))
+        return tuple(self.analyzer.display(t) for t in ranked[:limit])
+
+
+def _reasons(
+    shared: Sequence[str], ind: IndicatorFit, same: bool, doc: Doc, cosine: float
+) -> tuple[str, ...]:
+    """Chinese explanation lines for brokers and posters."""
+    out = [f"语义相似度 {cosine:.2f}"]
+    if shared:
+        out.append("共同关键词：" + "、".join(shared))
+    for m in ind.matches:
+        if m.claim is not None:
+            out.append(m.explain())
+    if same:
+        out.append(f"同属领域：{FIELDS.get(doc.field_code, doc.field)}")
+    return tuple(out)

@@ -1,0 +1,235 @@
+"""Matcher logic with the hash embedder: fusion, reasons, filters, indicator awareness."""
+
+import numpy as np
+import pytest
+
+from matching.documents import Doc, normalise_field
+from matching.embedders import HashEmbedder
+from matching.ranking import Matcher, Weights, encode_postings
+
+
+def cap(doc_id: str, title: str, text: str, **kw: object) -> Doc:
+    return Doc(id=doc_id, title=title, description=text, kind="capability", **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def caps() -> list[Doc]:
+    return [
+        cap(
+            "sic",
+            "碳化硅功率器件",
+            "SiC MOSFET 功率器件，导通电阻低",
+            field="半导体与集成电路",
+            org="院所甲",
+        ),
+        cap(
+            "stage1",
+            "纳米定位平台",
+            "压电驱动精密运动平台，定位精度0.5 μm",
+            field="高端装备",
+            org="院所乙",
+        ),
+        cap(
+            "stage2",
+            "纳米定位平台",
+            "压电驱动精密运动平台，定位精度10 μm",
+            field="high_end_equipment",
+            org="院所丙",
+        ),
+        cap("bat", "磷酸铁锂电池", "储能电池循环寿命8000次", field="动力电池与储能", org="院所甲"),
+    ]
+
+
+@pytest.fixture
+def matcher(caps: list[Doc]) -> Matcher:
+    m = Matcher(HashEmbedder())
+    m.add(caps)
+    return m
+
+
+def stage_need(**kw: object) -> Doc:
+    return Doc(
+        id="n1",
+        title="精密运动平台定位精度",
+        problem="光刻对准需要精密运动平台",
+        expected_goal="定位精度≤1μm",
+        field="高端装备",
+        indicators=[{"name": "定位精度", "comparator": "<=", "value": "1", "unit": "μm"}],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_need_kind_is_inferred_from_its_parts() -> None:
+    assert stage_need().kind == "need"
+    assert Doc(id=1, title="x", description="y").kind == "capability"
+
+
+def test_indicator_fit_orders_otherwise_equal_capabilities(matcher: Matcher) -> None:
+    ranked = matcher.rank(stage_need(), k=4)
+    ids = [m.id for m in ranked]
+    assert ids.index("stage1") < ids.index("stage2")
+    first = next(m for m in ranked if m.id == "stage1")
+    second = next(m for m in ranked if m.id == "stage2")
+    assert first.indicators.met == 1 and second.indicators.missed == 1
+    assert "定位精度 要求≤1 μm，成果 0.5 μm，满足" in first.reasons
+    assert "定位精度 要求≤1 μm，成果 10 μm，未满足" in second.reasons
+
+
+def test_parts_add_up_and_mean_one_thing_each(matcher: Matcher) -> None:
+    w = matcher.weights
+    for m in matcher.rank(stage_need(), k=4):
+        assert sum(m.parts.values()) == pytest.approx(m.score)
+        assert set(m.parts) == {"semantic", "keyword", "indicator", "field"}
+        assert 0.0 <= m.parts["semantic"] <= w.semantic + 1e-9
+        assert 0.0 <= m.parts["keyword"] <= w.keyword + 1e-9
+        assert m.parts["indicator"] == pytest.approx(w.indicator * m.indicators.score)
+        assert m.parts["field"] == pytest.approx(w.field * m.same_field)
+        assert -1.0 <= m.cosine <= 1.0
+
+
+def test_field_codes_and_names_compare_equal(matcher: Matcher) -> None:
+    assert normalise_field("高端装备") == normalise_field("high_end_equipment")
+    ranked = {m.id: m for m in matcher.rank(stage_need(), k=4)}
+    assert ranked["stage1"].same_field and ranked["stage2"].same_field
+    assert any(r.startswith("同属领域：高端装备") for r in ranked["stage2"].reasons)
+    assert not ranked["bat"].same_field
+
+
+def test_shared_terms_use_canonical_names(matcher: Matcher) -> None:
+    need = Doc(id="n2", title="碳化硅功率器件开发", problem="需要碳化硅器件")
+    top = matcher.rank(need, k=1)[0]
+    assert top.id == "sic"
+    assert "碳化硅" in top.shared_terms
+    assert any(r.startswith("共同关键词：") and "碳化硅" in r for r in top.reasons)
+
+
+def test_own_organisation_is_excluded_by_default(matcher: Matcher) -> None:
+    need = Doc(id="n3", title="SiC 功率器件", problem="碳化硅", org="院所甲")
+    ids = {m.id for m in matcher.rank(need, k=10)}
+    assert "sic" not in ids and "bat" not in ids
+    ids = {m.id for m in matcher.rank(need, k=10, exclude_org="院所乙")}
+    assert "sic" in ids and "stage1" not in ids
+
+
+def test_the_query_posting_itself_is_never_returned() -> None:
+    m = Matcher(HashEmbedder())
+    docs = [cap("a", "碳化硅衬底", "碳化硅"), cap("b", "碳化硅外延", "碳化硅")]
+    m.add(docs)
+    assert [x.id for x in m.rank(docs[0], k=5)] == ["b"]
+
+
+def test_filters_by_id_set_and_predicate(matcher: Matcher) -> None:
+    need = stage_need()
+    assert {m.id for m in matcher.rank(need, k=10, allowed={"stage2", "bat"})} == {"stage2", "bat"}
+    only_equipment = matcher.rank(
+        need, k=10, allowed=lambda d: d.field_code == "high_end_equipment"
+    )
+    assert {m.id for m in only_equipment} == {"stage1", "stage2"}
+
+
+def test_free_text_query_parses_requirements(matcher: Matcher) -> None:
+    ranked = matcher.rank("纳米定位平台 定位精度不超过1微米", k=2)
+    assert ranked[0].id == "stage1"
+    assert ranked[0].indicators.met == 1
+
+
+def test_reverse_direction_checks_the_need_requirements() -> None:
+    needs = Matcher(HashEmbedder())
+    needs.add([stage_need(org="企业A")])
+    good = needs.rank(cap("x", "纳米定位平台", "定位精度0.2微米"), k=1)[0]
+    bad = needs.rank(cap("y", "纳米定位平台", "定位精度5微米"), k=1)[0]
+    assert good.indicators.met == 1 and bad.indicators.missed == 1
+    assert good.score > bad.score
+
+
+def test_remove_and_replace(matcher: Matcher) -> None:
+    matcher.remove(["stage1", "unknown"])
+    assert "stage1" not in matcher and len(matcher) == 3
+    assert "stage1" not in {m.id for m in matcher.rank(stage_need(), k=10)}
+    matcher.add([cap("stage2", "无关", "锂电池回收")])
+    assert len(matcher) == 3
+    assert matcher.docs["stage2"].title == "无关"
+
+
+def test_injected_dense_search_is_used(caps: list[Doc]) -> None:
+    calls: list[int] = []
+
+    def search(vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        calls.append(k)
+        return [("bat", 0.9), ("ghost", 0.8)]
+
+    m = Matcher(HashEmbedder(), dense_search=search, weights=Weights(1.0, 0.0, 0.0, 0.0))
+    m.add(caps)
+    ranked = m.rank("完全不相关的文字", k=3)
+    assert calls and ranked[0].id == "bat"
+    assert all(x.id != "ghost" for x in ranked)
+
+
+def test_lexical_only_matcher_without_embedder(caps: list[Doc]) -> None:
+    m = Matcher(None)
+    m.add(caps)
+    assert m.rank("磷酸铁锂 储能", k=1)[0].id == "bat"
+
+
+def test_encode_postings_is_asymmetric() -> None:
+    class Spy(HashEmbedder):
+        def __init__(self) -> None:
+            super().__init__(dim=8)
+            self.sides: list[str] = []
+
+        def encode_queries(self, texts):  # type: ignore[no-untyped-def]
+            self.sides += ["q"] * len(texts)
+            return super().encode_queries(texts)
+
+        def encode_documents(self, texts):  # type: ignore[no-untyped-def]
+            self.sides += ["d"] * len(texts)
+            return super().encode_documents(texts)
+
+    spy = Spy()
+    out = encode_postings(spy, [stage_need(), cap("c", "t", "x")])
+    assert out.shape == (2, 8) and sorted(spy.sides) == ["d", "q"]
+
+
+def test_wrong_vector_dimension_is_refused(matcher: Matcher) -> None:
+    with pytest.raises(ValueError, match="dimension"):
+        matcher.add([cap("z", "z", "z")], np.zeros((1, 3), dtype=np.float32))
+
+
+def test_many_removals_compact_the_corpus() -> None:
+    m = Matcher(HashEmbedder(dim=8))
+    m.add([cap(str(i), f"文档{i}", "碳化硅 衬底") for i in range(1200)])
+    m.remove([str(i) for i in range(1, 1200)])
+    assert len(m) == 1 and len(m._ids) == 1
+    m.add([cap("new", "光刻胶", "KrF 光刻胶")])
+    assert [x.id for x in m.rank("光刻胶", k=5)][0] == "new"
+    assert m.rank("碳化硅", k=5)[0].id == "0"
+
+
+def test_indicator_names_meet_through_synonyms() -> None:
+    m = Matcher(HashEmbedder())
+    m.add(
+        [
+            Doc(
+                id="c",
+                title="KrF光刻胶",
+                description="光刻胶配方",
+                kind="capability",
+                indicators=[{"name": "LWR", "comparator": "=", "value": "3.8", "unit": "nm"}],
+            )
+        ]
+    )
+    need = Doc(
+        id="n",
+        title="光刻胶",
+        problem="线边粗糙",
+        indicators=[{"name": "线宽粗糙度", "comparator": "<=", "value": "5", "unit": "nm"}],
+    )
+    top = m.rank(need, k=1)[0]
+    assert top.indicators.met == 1
+    assert "线宽粗糙度 要求≤5 nm，成果 3.8 nm，满足" in top.reasons
+
+
+def test_shared_terms_leave_out_pieces_of_longer_terms(matcher: Matcher) -> None:
+    top = matcher.rank(Doc(id="n", title="碳化硅器件", problem="碳化硅"), k=1)[0]
+    assert "碳化硅" in top.shared_terms
+    assert not any(t in ("碳化", "化硅") for t in top.shared_terms)
