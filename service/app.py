@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from service.applications.endpoints import router as applications_router
 from service.audit.endpoints import router as audit_router
 from service.auth.endpoints import router as auth_router
 from service.capabilities.endpoints import router as capabilities_router
@@ -35,6 +36,7 @@ def create_app() -> FastAPI:
         fields_router,
         needs_router,
         capabilities_router,
+        applications_router,
         audit_router,
     ):
         api.include_router(router)

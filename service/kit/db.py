@@ -68,7 +68,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front: concurrent writers queue (busy_timeout)
+            # instead of failing mid-transaction when a snapshot went stale. PostgreSQL is
+            # the production database; this keeps the embedded default correct, not fast.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

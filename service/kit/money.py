@@ -1,6 +1,6 @@
 """Money is exact: Decimal CNY in the database, 万元 strings at the API edge."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 WAN = Decimal(10000)
 CENT = Decimal("0.01")
@@ -19,3 +19,15 @@ def yuan_to_wan(yuan: Decimal | None) -> str | None:
     wan = (Decimal(yuan) / WAN).normalize()
     text = format(wan, "f")
     return text
+
+
+def split_by_shares(amount: Decimal, shares: list[Decimal]) -> list[Decimal]:
+    """Split `amount` by percentage `shares` (summing to 100) to the cent, exactly.
+
+    Each part is rounded down; the cents left over go to the first (lead) share, so the
+    parts always add up to `amount`.
+    """
+    parts = [(amount * share / 100).quantize(CENT, rounding=ROUND_DOWN) for share in shares]
+    if parts:
+        parts[0] += amount - sum(parts, Decimal(0))
+    return parts

@@ -1,11 +1,25 @@
 """Every ORM model, importable in one line (Alembic reads `Base.metadata` from here)."""
 
 from service.kit.db import Base
+from service.models.application import Application, ApplicationMember
 from service.models.audit import AuditEvent
 from service.models.capability import Capability
+from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
 from service.models.need import Need
 from service.models.org import Organization
 from service.models.user import User
 
-__all__ = ["AuditEvent", "Base", "Capability", "Field", "Need", "Organization", "User"]
+__all__ = [
+    "Application",
+    "ApplicationMember",
+    "AuditEvent",
+    "Base",
+    "Capability",
+    "EmbeddingFailure",
+    "Field",
+    "Need",
+    "Organization",
+    "PostingVector",
+    "User",
+]

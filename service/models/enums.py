@@ -49,6 +49,14 @@ class CapabilityStatus(LabelledEnum):
     archived = "archived"
 
 
+class ApplicationStatus(LabelledEnum):
+    submitted = "submitted"
+    shortlisted = "shortlisted"
+    awarded = "awarded"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
 class CallType(LabelledEnum):
     jiebang_guashuai = "jiebang_guashuai"
     problem_tender = "problem_tender"
@@ -139,6 +147,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "published": "已发布",
         "rejected": "已驳回",
         "archived": "已归档",
+    },
+    "ApplicationStatus": {
+        "submitted": "已提交",
+        "shortlisted": "入围",
+        "awarded": "揭榜成功",
+        "rejected": "未入选",
+        "withdrawn": "已撤回",
     },
     "CallType": {
         "jiebang_guashuai": "揭榜挂帅",

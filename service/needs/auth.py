@@ -57,7 +57,7 @@ def can_edit(user: User | None, need: Need) -> bool:
     return is_owner(user, need) and need.status in EDITABLE_STATES
 
 
-_OWNER_ACTIONS = {"submit", "withdraw"}
+_OWNER_ACTIONS = {"submit"}
 _ADMIN_ACTIONS = {"approve", "reject"}
 
 
@@ -67,6 +67,8 @@ def may(user: User | None, need: Need, action: str) -> bool:
         return is_owner(user, need)
     if action in _ADMIN_ACTIONS:
         return user is not None and user.role == Role.admin
+    if action == "withdraw":  # an admin withdraws on the enterprise's request
+        return is_owner(user, need) or (user is not None and user.role == Role.admin)
     return False
 
 

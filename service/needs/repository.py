@@ -32,7 +32,7 @@ def get(session: Session, need_id: int, readable: ColumnElement[bool]) -> Need |
 def get_for_update(session: Session, need_id: int) -> Need | None:
     """Row-locked read (PostgreSQL) for a state change; SQLite serialises writers anyway."""
     statement = select(Need).where(Need.id == need_id).with_for_update()
-    return session.scalar(_with_relations(statement))
+    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
 def list_statement(

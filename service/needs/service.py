@@ -5,9 +5,11 @@ from datetime import UTC, datetime
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
+from service.applications import repository as applications
 from service.fields import service as fields
-from service.kit.errors import Forbidden, InvalidTransition, NotFound
+from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from service.models import Need, User
+from service.models.enums import Role
 from service.needs import auth, repository
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedUpdate
@@ -78,6 +80,16 @@ def transition(
     if action in ("submit", "approve") and need.deadline <= today():
         raise InvalidTransition(
             "揭榜截止日期已过，请先修改截止日期", "Deadline has passed", code="deadline_passed"
+        )
+    if (
+        action == "withdraw"
+        and user.role != Role.admin
+        and applications.count_live(session, need.id)
+    ):
+        raise Conflict(
+            "该需求已有揭榜申请，撤回须由管理员同意并操作",
+            "Live applications exist: an admin must withdraw",
+            code="has_applications",
         )
     NEED_MACHINE.apply(session, need, action, user.id, reason)
     if action == "reject":

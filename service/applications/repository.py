@@ -1,0 +1,74 @@
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from service.applications.lifecycle import LIVE_STATES
+from service.models import Application, ApplicationMember
+
+
+def _with_relations(statement: Select[Any]) -> Select[Any]:
+    return statement.options(
+        selectinload(Application.org),
+        selectinload(Application.members).selectinload(ApplicationMember.org),
+    )
+
+
+def get(session: Session, app_id: int, readable: ColumnElement[bool]) -> Application | None:
+    return session.scalar(
+        _with_relations(select(Application).where(Application.id == app_id, readable))
+    )
+
+
+def get_for_update(session: Session, app_id: int) -> Application | None:
+    statement = select(Application).where(Application.id == app_id).with_for_update()
+    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
+
+
+def live_for_org(session: Session, need_id: int, org_id: int) -> Application | None:
+    return session.scalar(
+        select(Application).where(
+            Application.need_id == need_id,
+            Application.org_id == org_id,
+            Application.status.in_(LIVE_STATES),
+        )
+    )
+
+
+def count_live(session: Session, need_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Application)
+            .where(Application.need_id == need_id, Application.status.in_(LIVE_STATES))
+        )
+        or 0
+    )
+
+
+def awarded(session: Session, need_id: int) -> Sequence[Application]:
+    return session.scalars(
+        select(Application).where(Application.need_id == need_id, Application.status == "awarded")
+    ).all()
+
+
+def committed_total(session: Session, need_id: int) -> Decimal:
+    total = session.scalar(
+        select(func.sum(Application.committed_amount)).where(
+            Application.need_id == need_id, Application.status == "awarded"
+        )
+    )
+    return Decimal(total or 0)
+
+
+def list_statement(
+    readable: ColumnElement[bool], need_id: int | None, status: str | None
+) -> Select[Any]:
+    statement = select(Application).where(readable)
+    if need_id is not None:
+        statement = statement.where(Application.need_id == need_id)
+    if status:
+        statement = statement.where(Application.status == status)
+    return _with_relations(statement.order_by(Application.id.desc()))

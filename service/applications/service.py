@@ -1,0 +1,215 @@
+"""揭榜 rules: who may apply, edit, withdraw, and how the enterprise shortlists and awards."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import true
+from sqlalchemy.orm import Session
+
+from service.applications import auth, repository
+from service.applications.lifecycle import APPLICATION_MACHINE, EDITABLE_STATES
+from service.applications.schemas import ApplicationCreate, ApplicationUpdate
+from service.capabilities import service as capabilities
+from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.money import wan_to_yuan
+from service.models import Application, ApplicationMember, Need, Organization, User
+from service.models.enums import CooperationMode, NeedStatus, Role
+from service.needs import repository as needs_repository
+from service.needs import service as needs
+from service.needs.lifecycle import NEED_MACHINE
+from service.postings.rules import check_version, flush_versioned, refuse_nulls, today
+
+APPLICANT_ROLES = (Role.researcher, Role.enterprise)
+
+
+def get_readable(session: Session, user: User, app_id: int) -> Application:
+    app = repository.get(session, app_id, auth.readable(user))
+    if app is None:
+        raise NotFound("揭榜申请不存在或无权查看", "Application not found")
+    return app
+
+
+def _open_for_applications(need: Need) -> None:
+    if need.status != NeedStatus.published:
+        raise InvalidTransition(
+            "该需求当前不接受揭榜申请", "Need is not open for applications", code="need_not_open"
+        )
+    if need.deadline < today():
+        raise InvalidTransition(
+            "揭榜截止日期已过", "The deadline has passed", code="deadline_passed"
+        )
+
+
+def create(session: Session, user: User, need_id: int, data: ApplicationCreate) -> Application:
+    if user.role not in APPLICANT_ROLES or user.org_id is None:
+        raise Forbidden(
+            "仅高校、院所或企业用户可以揭榜",
+            "Only researchers or enterprises apply",
+            code="wrong_role",
+        )
+    need = needs.get_readable(session, user, need_id)
+    if need.org_id == user.org_id:
+        raise Forbidden("不能揭自己机构发布的榜", "Cannot apply to your own need", code="own_need")
+    _open_for_applications(need)
+    if repository.live_for_org(session, need.id, user.org_id) is not None:
+        raise Conflict(
+            "本机构已有一份有效的揭榜申请，可修改或撤回后重新提交",
+            "Your organisation already has a live application",
+            code="duplicate_application",
+        )
+    _check_members(session, need, user.org_id, data)
+    if data.capability_id is not None:
+        cap = capabilities.get_readable(session, user, data.capability_id)
+        if cap.org_id not in {user.org_id, *(m.org_id for m in data.members)}:
+            raise BadRequest(
+                "只能关联本机构或联合体成员的科技成果",
+                "Linked capability must belong to the applicants",
+                code="foreign_capability",
+            )
+    app = Application(
+        need_id=need.id,
+        org_id=user.org_id,
+        created_by_id=user.id,
+        capability_id=data.capability_id,
+        technical_plan=data.technical_plan,
+        work_plan=data.work_plan,
+        assessable_goals=data.assessable_goals,
+        requested_amount=wan_to_yuan(data.requested_amount_wan),
+        timeline_months=data.timeline_months,
+        team=data.team,
+        members=[ApplicationMember(org_id=user.org_id, share=data.lead_share, is_lead=True)]
+        + [ApplicationMember(org_id=m.org_id, share=m.share) for m in data.members],
+    )
+    session.add(app)
+    APPLICATION_MACHINE.start(session, app, user.id)
+    return _reload(session, app.id)
+
+
+def _check_members(session: Session, need: Need, lead_org_id: int, data: ApplicationCreate) -> None:
+    total = data.lead_share + sum((m.share for m in data.members), Decimal(0))
+    if total != 100:
+        raise BadRequest(
+            f"联合体各方占比合计须为 100%，当前为 {total.normalize():f}%",
+            "Shares must sum to 100",
+            code="shares_not_100",
+        )
+    for member in data.members:
+        if member.org_id in (lead_org_id, need.org_id):
+            raise BadRequest(
+                "联合体成员不能是牵头单位或发榜企业",
+                "Invalid consortium member",
+                code="invalid_member",
+            )
+        if session.get(Organization, member.org_id) is None:
+            raise BadRequest(
+                f"联合体成员机构不存在：{member.org_id}",
+                "Unknown member org",
+                code="invalid_member",
+            )
+
+
+def update(session: Session, user: User, app_id: int, data: ApplicationUpdate) -> Application:
+    app = _for_change(session, user, app_id)
+    if not auth.is_applicant(user, app):
+        raise Forbidden("只有申请单位可以修改申请", "Only the applicant may edit", code="not_owner")
+    if app.status not in EDITABLE_STATES:
+        raise InvalidTransition("申请已进入评审，不能再修改", "Application no longer editable")
+    _open_for_applications(need_of(session, app.need_id))
+    check_version(app, data.version)
+    changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
+    refuse_nulls(changes, set())
+    if "requested_amount_wan" in changes:
+        changes["requested_amount"] = wan_to_yuan(changes.pop("requested_amount_wan"))
+    for key, value in changes.items():
+        setattr(app, key, value)
+    flush_versioned(session)
+    return _reload(session, app.id)
+
+
+def transition(
+    session: Session,
+    user: User,
+    app_id: int,
+    action: str,
+    reason: str | None = None,
+    version: int | None = None,
+) -> Application:
+    """shortlist / reject / withdraw (award has its own rules below)."""
+    app = _for_change(session, user, app_id)
+    need = need_of(session, app.need_id)
+    if not auth.may(user, app, need, action):
+        raise Forbidden("你无权对该申请执行此操作", "Not allowed", code="not_allowed")
+    check_version(app, version)
+    APPLICATION_MACHINE.apply(session, app, action, user.id, reason)
+    if action == "reject":
+        app.reject_reason = reason
+    flush_versioned(session)
+    return _reload(session, app.id)
+
+
+def award(
+    session: Session,
+    user: User,
+    app_id: int,
+    amount_wan: Decimal | None,
+    version: int | None = None,
+) -> Application:
+    """Award the application and commit bounty to it.
+
+    The need row is locked (and its version bumped) so two simultaneous awards of a
+    single-winner need cannot both succeed; 联合攻关 needs may award several applications
+    while the committed total stays within the bounty.
+    """
+    app = _for_change(session, user, app_id)
+    need = needs_repository.get_for_update(session, app.need_id)
+    if need is None:
+        raise NotFound("需求不存在", "Need not found")
+    if not auth.decides(user, need):
+        raise Forbidden(
+            "只有发榜企业或管理员可以确定揭榜方", "Only the owner or an admin", code="not_allowed"
+        )
+    check_version(app, version)
+    joint = need.cooperation_mode == CooperationMode.joint_research
+    if need.status == NeedStatus.awarded and not joint:
+        raise Conflict("该需求已确定揭榜方", "Already awarded", code="already_awarded")
+    if need.status not in (NeedStatus.published, NeedStatus.under_review, NeedStatus.awarded):
+        raise InvalidTransition("该需求当前不能确定揭榜方", "Need cannot be awarded now")
+    remaining = need.bounty - repository.committed_total(session, need.id)
+    amount = wan_to_yuan(amount_wan) if amount_wan is not None else remaining
+    if amount <= 0 or amount > remaining:
+        raise BadRequest(
+            f"授予金额须大于 0 且不超过悬赏余额 {remaining / 10000:f} 万元",
+            "Amount must be within the remaining bounty",
+            code="amount_exceeds_bounty",
+        )
+    APPLICATION_MACHINE.apply(session, app, "award", user.id)
+    app.committed_amount = amount
+    if need.status != NeedStatus.awarded:
+        NEED_MACHINE.apply(session, need, "award", user.id)
+    else:
+        need.updated_at = datetime.now(UTC)  # bump the version: concurrent awards collide
+    flush_versioned(session)
+    return _reload(session, app.id)
+
+
+def need_of(session: Session, need_id: int) -> Need:
+    need = needs_repository.get(session, need_id, true())
+    if need is None:
+        raise NotFound("需求不存在", "Need not found")
+    return need
+
+
+def _for_change(session: Session, user: User, app_id: int) -> Application:
+    get_readable(session, user, app_id)
+    app = repository.get_for_update(session, app_id)
+    if app is None:
+        raise NotFound("揭榜申请不存在", "Application not found")
+    return app
+
+
+def _reload(session: Session, app_id: int) -> Application:
+    session.expire_all()
+    app = repository.get(session, app_id, true())
+    if app is None:
+        raise NotFound("揭榜申请不存在", "Application not found")
+    return app

@@ -1,0 +1,67 @@
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.kit.db import Base, TimestampMixin
+from service.models.org import Organization
+
+LIVE_APPLICATION = "status IN ('submitted', 'shortlisted', 'awarded')"
+
+
+class Application(TimestampMixin, Base):
+    """揭榜申请: an organisation (or consortium) takes up a published need."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        # One live application per organisation per need, enforced by the database too.
+        Index(
+            "uq_applications_live",
+            "need_id",
+            "org_id",
+            unique=True,
+            sqlite_where=text(LIVE_APPLICATION),
+            postgresql_where=text(LIVE_APPLICATION),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    capability_id: Mapped[int | None] = mapped_column(ForeignKey("capabilities.id"))
+    technical_plan: Mapped[str] = mapped_column(Text)
+    work_plan: Mapped[str] = mapped_column(Text)
+    assessable_goals: Mapped[str] = mapped_column(Text)
+    requested_amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    timeline_months: Mapped[int] = mapped_column(Integer)
+    team: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    committed_amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    evaluation: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    org: Mapped[Organization] = relationship(lazy="raise")
+    members: Mapped[list["ApplicationMember"]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="ApplicationMember.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ApplicationMember(TimestampMixin, Base):
+    """One organisation of a (consortium) application with its declared share in percent."""
+
+    __tablename__ = "application_members"
+    __table_args__ = (
+        UniqueConstraint("application_id", "org_id", name="uq_application_members_org"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    share: Mapped[Decimal] = mapped_column(Numeric(5, 2))  # percent, members sum to 100
+    is_lead: Mapped[bool] = mapped_column(default=False)
+
+    org: Mapped[Organization] = relationship(lazy="raise")
