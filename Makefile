@@ -19,9 +19,11 @@ $(VENV)/.deps-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.deps-run
 
 run: $(VENV)/.deps-run
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/build_frontend.sh
 	$(BIN)/jiebang serve
 
 test: $(VENV)/.deps-test
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/build_frontend.sh
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/run_tests.sh
 
 lint: $(VENV)/.deps-test

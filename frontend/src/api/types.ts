@@ -1,0 +1,37 @@
+/** Short names for the generated OpenAPI schema types (src/api/schema.d.ts). */
+import type { components } from "./schema";
+
+type S = components["schemas"];
+
+export type Need = S["NeedRead"];
+export type NeedCreate = S["NeedCreate"];
+export type NeedUpdate = S["NeedUpdate"];
+export type Capability = S["CapabilityRead"];
+export type CapabilityCreate = S["CapabilityCreate"];
+export type CapabilityUpdate = S["CapabilityUpdate"];
+export type Indicator = S["Indicator"];
+export type Contact = S["Contact"];
+export type User = S["UserRead"];
+export type Role = S["Role"];
+export type OrgKind = S["OrgKind"];
+export type Field = S["FieldRead"];
+export type AuditEvent = S["AuditEventRead"];
+export type RegisterIn = S["RegisterIn"];
+export type TokenOut = S["TokenOut"];
+export type ErrorBody = S["ErrorBody"];
+export type NeedStatus = S["NeedStatus"];
+export type CapabilityStatus = S["CapabilityStatus"];
+export type CallType = S["CallType"];
+export type CooperationMode = S["CooperationMode"];
+export type Visibility = S["Visibility"];
+export type Maturity = S["Maturity"];
+export type IpType = S["IpType"];
+export type TechLevel = S["TechLevel"];
+export type TransactionMode = S["TransactionMode"];
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  page_size: number;
+}

@@ -1,0 +1,27 @@
+/**
+ * The menu, one list for every role. Screens that later issues add (recommendations, 揭榜
+ * applications, broker match review, notifications, statistics) slot in here and in the router.
+ */
+import type { Role } from "@/api/types";
+
+export interface NavItem {
+  path: string;
+  label: string;
+  /** Shown only to these roles; absent means everyone, signed in or not. */
+  roles?: Role[];
+}
+
+export const NAV: NavItem[] = [
+  { path: "/needs", label: "需求榜单" },
+  { path: "/capabilities", label: "成果库" },
+  { path: "/my/needs", label: "我的需求", roles: ["enterprise"] },
+  { path: "/my/needs/new", label: "发布需求", roles: ["enterprise"] },
+  { path: "/my/capabilities", label: "我的成果", roles: ["researcher"] },
+  { path: "/my/capabilities/new", label: "发布成果", roles: ["researcher"] },
+  { path: "/admin/review", label: "审核队列", roles: ["admin"] },
+  { path: "/admin/users", label: "用户管理", roles: ["admin"] },
+];
+
+export function navFor(role: Role | null): NavItem[] {
+  return NAV.filter((item) => !item.roles || (role !== null && item.roles.includes(role)));
+}

@@ -1,0 +1,152 @@
+import { ElMessage } from "element-plus";
+import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
+
+import { setUnauthorizedHandler } from "@/api/client";
+import type { Role } from "@/api/types";
+import { homeFor, session } from "@/session";
+
+declare module "vue-router" {
+  interface RouteMeta {
+    title?: string;
+    /** Signed-in users with one of these roles only. */
+    roles?: Role[];
+    /** Any signed-in user. */
+    auth?: boolean;
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: "/", redirect: "/needs" },
+  {
+    path: "/needs",
+    name: "needs",
+    component: () => import("@/views/NeedList.vue"),
+    meta: { title: "需求榜单" },
+  },
+  {
+    path: "/needs/:id(\\d+)",
+    name: "need",
+    component: () => import("@/views/NeedDetail.vue"),
+    props: (r) => ({ id: Number(r.params.id) }),
+    meta: { title: "需求详情" },
+  },
+  {
+    path: "/capabilities",
+    name: "capabilities",
+    component: () => import("@/views/CapabilityList.vue"),
+    meta: { title: "成果库" },
+  },
+  {
+    path: "/capabilities/:id(\\d+)",
+    name: "capability",
+    component: () => import("@/views/CapabilityDetail.vue"),
+    props: (r) => ({ id: Number(r.params.id) }),
+    meta: { title: "成果详情" },
+  },
+  {
+    path: "/login",
+    name: "login",
+    component: () => import("@/views/LoginView.vue"),
+    meta: { title: "登录" },
+  },
+  {
+    path: "/register",
+    name: "register",
+    component: () => import("@/views/RegisterView.vue"),
+    meta: { title: "注册" },
+  },
+  {
+    path: "/my/needs",
+    name: "my-needs",
+    component: () => import("@/views/my/MyNeeds.vue"),
+    meta: { title: "我的需求", roles: ["enterprise"] },
+  },
+  {
+    path: "/my/needs/new",
+    name: "need-new",
+    component: () => import("@/views/my/NeedForm.vue"),
+    meta: { title: "发布需求", roles: ["enterprise"] },
+  },
+  {
+    path: "/my/needs/:id(\\d+)/edit",
+    name: "need-edit",
+    component: () => import("@/views/my/NeedForm.vue"),
+    props: (r) => ({ id: Number(r.params.id) }),
+    meta: { title: "修改需求", roles: ["enterprise"] },
+  },
+  {
+    path: "/my/capabilities",
+    name: "my-capabilities",
+    component: () => import("@/views/my/MyCapabilities.vue"),
+    meta: { title: "我的成果", roles: ["researcher"] },
+  },
+  {
+    path: "/my/capabilities/new",
+    name: "capability-new",
+    component: () => import("@/views/my/CapabilityForm.vue"),
+    meta: { title: "发布成果", roles: ["researcher"] },
+  },
+  {
+    path: "/my/capabilities/:id(\\d+)/edit",
+    name: "capability-edit",
+    component: () => import("@/views/my/CapabilityForm.vue"),
+    props: (r) => ({ id: Number(r.params.id) }),
+    meta: { title: "修改成果", roles: ["researcher"] },
+  },
+  {
+    path: "/admin/review",
+    name: "admin-review",
+    component: () => import("@/views/admin/ReviewQueue.vue"),
+    meta: { title: "审核队列", roles: ["admin"] },
+  },
+  {
+    path: "/admin/users",
+    name: "admin-users",
+    component: () => import("@/views/admin/UserList.vue"),
+    meta: { title: "用户管理", roles: ["admin"] },
+  },
+  {
+    path: "/:pathMatch(.*)*",
+    name: "not-found",
+    component: () => import("@/views/NotFound.vue"),
+    meta: { title: "页面不存在" },
+  },
+];
+
+export const router = createRouter({
+  history: createWebHistory("/"),
+  routes,
+  scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+});
+
+router.beforeEach(async (to) => {
+  await session.ensureLoaded();
+  const needsLogin = to.meta.auth || to.meta.roles;
+  if (needsLogin && !session.loggedIn.value) {
+    return { name: "login", query: { redirect: to.fullPath } };
+  }
+  if (to.meta.roles && !to.meta.roles.includes(session.role.value as Role)) {
+    ElMessage.warning("当前账号无权访问该页面");
+    return homeFor(session.role.value);
+  }
+  if ((to.name === "login" || to.name === "register") && session.loggedIn.value) {
+    return homeFor(session.role.value);
+  }
+  return true;
+});
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${to.meta.title} · 揭榜` : "揭榜";
+});
+
+setUnauthorizedHandler(() => {
+  const wasSignedIn = session.loggedIn.value;
+  session.logout();
+  // A stale token found at start-up: carry on as a visitor (the guard still asks signed-in
+  // pages for a login).
+  if (!wasSignedIn) return;
+  const current = router.currentRoute.value;
+  if (current.name === "login") return;
+  ElMessage.warning("登录已失效，请重新登录");
+  void router.push({ name: "login", query: { redirect: current.fullPath } });
+});

@@ -1,0 +1,64 @@
+/** Who is signed in: the token lives in localStorage, the user is loaded from /me. */
+import { computed, reactive } from "vue";
+
+import { api, call, tokenStore } from "@/api/client";
+import type { Role, TokenOut, User } from "@/api/types";
+
+const state = reactive<{ user: User | null; loaded: boolean }>({ user: null, loaded: false });
+
+export const session = {
+  state,
+  user: computed(() => state.user),
+  role: computed<Role | null>(() => state.user?.role ?? null),
+  loggedIn: computed(() => state.user !== null),
+
+  /** Load the current user once, when a token was kept from an earlier visit. */
+  async ensureLoaded(): Promise<void> {
+    if (state.loaded) return;
+    state.loaded = true;
+    if (!tokenStore.get()) return;
+    try {
+      state.user = await call(api.GET("/api/v1/me"));
+    } catch {
+      tokenStore.clear();
+      state.user = null;
+    }
+  },
+
+  async login(username: string, password: string): Promise<User> {
+    const out = await call(
+      api.POST("/api/v1/auth/token", {
+        body: { username, password, grant_type: "password", scope: "" },
+        bodySerializer: (body) => new URLSearchParams(body as Record<string, string>),
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      }),
+    );
+    return session.accept(out);
+  },
+
+  accept(out: TokenOut): User {
+    tokenStore.set(out.access_token);
+    state.user = out.user;
+    state.loaded = true;
+    return out.user;
+  },
+
+  logout(): void {
+    tokenStore.clear();
+    state.user = null;
+  },
+};
+
+/** Where a user lands after logging in when no page asked for it. */
+export function homeFor(role: Role | null): string {
+  switch (role) {
+    case "enterprise":
+      return "/my/needs";
+    case "researcher":
+      return "/my/capabilities";
+    case "admin":
+      return "/admin/review";
+    default:
+      return "/needs";
+  }
+}

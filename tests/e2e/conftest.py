@@ -1,0 +1,181 @@
+"""Browser tests against the real app: `jiebang serve` on a fresh SQLite database with the demo
+data, driven by Playwright in Debian's Chromium (no browser download)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST_INDEX = ROOT / "frontend" / "dist" / "index.html"
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "Jiebang@2026"
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 375, "height": 812}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: browser tests against the built web app")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ensure_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package (as root)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app on a free port, fresh SQLite database, demo data loaded."""
+    if not DIST_INDEX.exists():
+        pytest.skip("frontend/dist/index.html is missing: run scripts/build_frontend.sh first")
+    var_dir = tmp_path_factory.mktemp("e2e-var")
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("JIEBANG_DATABASE_URL", "JIEBANG_TEST_DATABASE_URL")
+    }
+    env |= {"JIEBANG_VAR_DIR": str(var_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    log = (var_dir / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited ({proc.returncode}):\n{_tail(var_dir / 'server.log')}")
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not healthy in 300 s:\n{_tail(var_dir / 'server.log')}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    _ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@dataclass
+class Console:
+    """Console errors and uncaught exceptions seen by one page."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def unexpected(self, *allowed: str) -> list[str]:
+        return [e for e in self.errors if not any(a in e for a in allowed)]
+
+
+@dataclass
+class Pages:
+    """Opens pages in fresh contexts (a fresh localStorage, so a fresh login) and watches them."""
+
+    browser: object
+    base_url: str
+    consoles: list[Console] = field(default_factory=list)
+    contexts: list[object] = field(default_factory=list)
+
+    def new(self, viewport: dict[str, int] | None = None):  # noqa: ANN201 - playwright Page
+        ctx = self.browser.new_context(  # type: ignore[attr-defined]
+            base_url=self.base_url, viewport=viewport or DESKTOP, locale="zh-CN"
+        )
+        ctx.set_default_timeout(15_000)
+        self.contexts.append(ctx)
+        page = ctx.new_page()
+        console = Console()
+        page.on(
+            "console",
+            lambda m: (
+                console.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda e: console.errors.append(f"pageerror: {e}"))
+        page.console = console
+        self.consoles.append(console)
+        return page
+
+    def login(self, username: str, viewport: dict[str, int] | None = None):  # noqa: ANN201
+        page = self.new(viewport)
+        page.goto("/login")
+        page.get_by_test_id("login-username").fill(username)
+        page.get_by_test_id("login-password").fill(PASSWORD)
+        page.get_by_test_id("login-submit").click()
+        page.wait_for_url(lambda u: "/login" not in u)
+        return page
+
+
+@pytest.fixture
+def pages(browser: object, app_url: str) -> Iterator[Pages]:
+    opened = Pages(browser, app_url)
+    yield opened
+    for ctx in opened.contexts:
+        ctx.close()  # type: ignore[attr-defined]
+
+
+def shot(page: object, name: str) -> Path:
+    """Save a screenshot under test-output/screenshots/ (for a person to look at)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]  # let transitions settle
+    # Toasts are transient and cover the header: leave them out of the picture.
+    page.evaluate("document.querySelectorAll('.el-message').forEach((m) => m.remove())")  # type: ignore[attr-defined]
+    page.screenshot(path=str(path))  # type: ignore[attr-defined]
+    return path

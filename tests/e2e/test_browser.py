@@ -1,0 +1,217 @@
+"""On screen, in a real browser: an enterprise posts a need through the form and submits it, the
+bureau approves it in the review queue, and it appears on the public 榜单 where a researcher finds
+it. Screenshots of the main screens go to test-output/screenshots/."""
+
+import re
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import PHONE, Pages, shot
+
+pytestmark = pytest.mark.e2e
+
+
+def _select(page: Page, form_item_label: str, option: str) -> None:
+    """Pick `option` in the Element Plus select of the form item labelled `form_item_label`."""
+    item = page.locator(".el-form-item").filter(has=page.locator("label", has_text=form_item_label))
+    item.locator(".el-select").first.click()
+    page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
+
+
+def _fill_need_form(page: Page, title: str) -> None:
+    page.get_by_test_id("need-title-input").fill(title)
+    _select(page, "所属领域", "新型显示")
+    page.get_by_placeholder("如：车载显示、锂电池制造").fill("车载显示")
+    keywords = page.get_by_test_id("need-keywords")
+    for word in ("偏光片", "低反射"):
+        keywords.fill(word)
+        keywords.press("Enter")
+    page.get_by_test_id("need-problem").fill(
+        "车载屏在强光下可读性差，现有偏光片反射率约4%，客户投诉画面泛白。"
+    )
+    page.get_by_test_id("need-key-difficulty").fill(
+        "需要在不降低透过率的前提下把表面反射率降到1%以下，并通过车规可靠性测试。"
+    )
+    page.get_by_test_id("need-expected-goal").fill(
+        "交付低反射偏光片样品：反射率不高于0.8%，透过率不低于42%，通过85℃/85%RH 1000小时测试。"
+    )
+    page.get_by_role("button", name="添加指标").click()
+    row = page.get_by_test_id("indicator-0")
+    row.get_by_placeholder("指标名称，如 定位精度").fill("反射率")
+    row.locator(".el-select").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="≤").first.click()
+    row.get_by_placeholder("数值，如 1").fill("0.8")
+    row.get_by_placeholder("单位，如 μm").fill("%")
+    page.get_by_text("揭榜挂帅", exact=True).click()
+    page.get_by_test_id("need-bounty").fill("120")
+    deadline = page.get_by_placeholder("选择日期")
+    deadline.fill((date.today() + timedelta(days=180)).isoformat())
+    deadline.press("Enter")
+    page.locator("h1").click()  # close the picker
+
+
+def test_need_from_form_to_public_board(pages: Pages) -> None:
+    title = f"车载低反射偏光片E2E-{uuid.uuid4().hex[:6]}"
+
+    # An enterprise user posts a need through the guided form and submits it.
+    ent = pages.login("enterprise")
+    expect(ent).to_have_url(re.compile(r"/my/needs$"))
+    ent.get_by_role("link", name="发布需求").first.click()
+    expect(ent.get_by_role("heading", name="发布技术需求")).to_be_visible()
+    _fill_need_form(ent, title)
+    shot(ent, "need-form")
+    ent.get_by_test_id("save-submit").click()
+    expect(ent).to_have_url(re.compile(r"/my/needs$"))
+    mine = ent.locator(".need-card", has_text=title)
+    expect(mine).to_be_visible()
+    expect(mine.locator(".el-tag", has_text="待审核")).to_be_visible()
+    shot(ent, "my-needs")
+
+    # Not on the public board yet.
+    public = pages.new()
+    public.goto(f"/needs?q={title}")
+    expect(public.get_by_text("没有符合条件的需求")).to_be_visible()
+
+    # The bureau approves it in the review queue.
+    admin = pages.login("admin")
+    expect(admin).to_have_url(re.compile(r"/admin/review$"))
+    card = admin.locator(".need-card", has_text=title)
+    expect(card).to_be_visible()
+    card.scroll_into_view_if_needed()
+    shot(admin, "admin-review")
+    card.get_by_role("button", name="审核通过").click()
+    expect(admin.get_by_text("已审核通过并张榜")).to_be_visible()
+    expect(card).to_have_count(0)
+
+    # Now it is on the public 榜单, with its bounty in 万元 and a countdown.
+    public.goto("/needs")
+    public.get_by_test_id("need-search").fill(title)
+    public.get_by_test_id("need-search").press("Enter")
+    listed = public.locator(".need-card", has_text=title)
+    expect(listed).to_be_visible()
+    expect(listed.locator(".bounty")).to_have_text("120 万元")
+    expect(listed.get_by_text(re.compile(r"剩余 \d+ 天"))).to_be_visible()
+    listed.get_by_role("link", name=title).click()
+    expect(public.get_by_test_id("need-title")).to_have_text(title)
+    expect(public.locator(".indicators li")).to_have_text(["反射率≤ 0.8 %"])
+    expect(public.get_by_test_id("contact-card")).to_have_count(0)  # contact is never public
+
+    # A researcher logs in and finds it.
+    res = pages.login("researcher")
+    res.goto("/needs")
+    res.get_by_test_id("need-search").fill("低反射偏光片")
+    res.get_by_test_id("need-search").press("Enter")
+    found = res.locator(".need-card", has_text=title)
+    expect(found).to_be_visible()
+    found.get_by_role("link", name=title).click()
+    expect(res.get_by_test_id("need-title")).to_have_text(title)
+    expect(res.get_by_test_id("org-card")).to_contain_text("昆山辰光显示科技有限公司")
+    shot(res, "need-detail")
+
+    for page in (ent, public, admin, res):
+        assert page.console.unexpected() == [], page.console.errors
+
+
+def test_server_validation_errors_show_next_to_the_field(pages: Pages) -> None:
+    ent = pages.login("enterprise")
+    ent.goto("/my/needs/new")
+    _fill_need_form(ent, f"服务端校验E2E-{uuid.uuid4().hex[:6]}")
+    ent.get_by_test_id("indicator-0").get_by_placeholder("数值，如 1").fill("约一")
+    ent.get_by_test_id("save-draft").click()
+    expect(ent.get_by_test_id("indicator-0")).to_contain_text("指标数值须为数字")
+    # The only console noise allowed is the browser's own line for the refused request.
+    assert ent.console.unexpected("status of 422") == [], ent.console.errors
+
+
+def test_login_board_and_broker_screens(pages: Pages) -> None:
+    page = pages.new()
+    page.goto("/my/needs")  # a signed-in page sends the visitor to 登录
+    expect(page).to_have_url(re.compile(r"/login\?redirect="))
+    expect(page.get_by_role("heading", name="登录揭榜平台")).to_be_visible()
+    shot(page, "login")
+    page.get_by_test_id("login-username").fill("enterprise")
+    page.get_by_test_id("login-password").fill("wrong-password")
+    page.get_by_test_id("login-password").press("Enter")  # the form works from the keyboard
+    expect(page.get_by_text("用户名或密码错误")).to_be_visible()
+
+    page.goto("/needs")
+    expect(page.locator(".need-card").first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"共 \d+ 项需求"))).to_be_visible()
+    shot(page, "board")
+
+    broker = pages.login("broker")
+    broker.goto("/needs")
+    expect(broker.locator(".contact-inline").first).to_be_visible()  # brokers see contacts
+    shot(broker, "board-broker")
+
+    phone = pages.new(PHONE)
+    phone.goto("/needs")
+    expect(phone.locator(".need-card").first).to_be_visible()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"page scrolls sideways at 375px ({width}px wide)"
+    shot(phone, "board-phone")
+
+    # A stale token: public pages carry on as a visitor, signed-in pages ask for 登录.
+    phone.evaluate("localStorage.setItem('jiebang.token', 'forged')")
+    phone.goto("/needs")
+    expect(phone.locator(".need-card").first).to_be_visible()
+    phone.evaluate("localStorage.setItem('jiebang.token', 'forged')")
+    phone.goto("/my/needs")
+    expect(phone).to_have_url(re.compile(r"/login"))
+
+    for p in (broker,):
+        assert p.console.unexpected() == [], p.console.errors
+    assert page.console.unexpected("status of 401") == [], page.console.errors
+    assert phone.console.unexpected("status of 401") == [], phone.console.errors
+
+
+def test_register_a_university_researcher(pages: Pages) -> None:
+    page = pages.new()
+    page.goto("/register")
+    page.get_by_text("高校", exact=True).click()
+    expect(page.get_by_text("科研人员：发布科技成果")).to_be_visible()
+    suffix = uuid.uuid4().hex[:6]
+    page.get_by_placeholder("如：昆山某某科技有限公司").fill(f"测试理工大学{suffix}")
+    form = page.locator("form")
+    for label, value in (
+        ("用户名", f"e2e_{suffix}"),
+        ("密码", "Secret#2026"),
+        ("确认密码", "Secret#2026"),
+        ("姓名", "测试老师"),
+    ):
+        form.locator(".el-form-item").filter(
+            has=page.locator("label", has_text=re.compile(f"^{label}$"))
+        ).locator("input").fill(value)
+    page.get_by_role("button", name="注册").click()
+    expect(page).to_have_url(re.compile(r"/my/capabilities$"))
+    expect(page.get_by_text("科研人员", exact=True)).to_be_visible()
+    assert page.console.unexpected() == [], page.console.errors
+
+
+def test_admin_rejects_with_a_reason_the_enterprise_reads(pages: Pages) -> None:
+    title = "Micro LED巨量转移良率与效率提升"  # demo data: submitted by enterprise's org
+    reason = "请补充转移良率和速度的可考核指标，并说明现有设备条件"
+    admin = pages.login("admin")
+    card = admin.locator(".need-card", has_text=title)
+    card.get_by_role("button", name="驳回").click()
+    dialog = admin.get_by_role("dialog")
+    dialog.get_by_test_id("reason-confirm").click()  # an empty reason is refused on the spot
+    expect(dialog.get_by_text("请填写驳回理由")).to_be_visible()
+    dialog.get_by_test_id("reason-input").fill(reason)
+    dialog.get_by_test_id("reason-confirm").click()
+    expect(admin.get_by_text("已驳回，理由已告知发布方")).to_be_visible()
+    expect(card).to_have_count(0)
+
+    ent = pages.login("enterprise")
+    ent.goto("/my/needs?status=rejected")
+    mine = ent.locator(".need-card", has_text=title)
+    expect(mine).to_contain_text(f"驳回理由：{reason}")
+    mine.get_by_role("button", name="状态记录").click()
+    drawer = ent.get_by_role("dialog")
+    expect(drawer).to_contain_text("驳回")
+    expect(drawer).to_contain_text(reason)
+    for page in (admin, ent):
+        assert page.console.unexpected() == [], page.console.errors
