@@ -27,7 +27,7 @@ def get(session: Session, cap_id: int, readable: ColumnElement[bool]) -> Capabil
 
 def get_for_update(session: Session, cap_id: int) -> Capability | None:
     statement = select(Capability).where(Capability.id == cap_id).with_for_update()
-    return session.scalar(_with_relations(statement))
+    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
 def list_statement(
