@@ -6,7 +6,8 @@
 set -euo pipefail
 action=${1:?start|stop}
 dir=${2:?data directory}
-port=${JIEBANG_TEST_PG_PORT:-55432}
+# a free port unless one is given, so a developer's own server never collides
+port=${JIEBANG_TEST_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
 
