@@ -1,11 +1,12 @@
+import re
+
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from service.models.enums import Role
 from service.orgs.schemas import OrgCreate, OrgRead
+from service.postings.schemas import EMAIL_PATTERN, PHONE_PATTERN
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,50}$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-PHONE_PATTERN = r"^[0-9+\-() ]{5,30}$"
 
 
 class _UserFields(BaseModel):
@@ -27,8 +28,6 @@ class _UserFields(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        import re
-
         if value and not re.match(EMAIL_PATTERN, value):
             raise ValueError("邮箱格式不正确")
         return value
@@ -36,8 +35,6 @@ class _UserFields(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str) -> str:
-        import re
-
         if value and not re.match(PHONE_PATTERN, value):
             raise ValueError("电话格式不正确")
         return value
