@@ -7,6 +7,7 @@ from service.models.capability import Capability
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
 from service.models.need import Need
+from service.models.notification import Notification
 from service.models.org import Organization
 from service.models.user import User
 
@@ -19,6 +20,7 @@ __all__ = [
     "EmbeddingFailure",
     "Field",
     "Need",
+    "Notification",
     "Organization",
     "PostingVector",
     "User",

@@ -1,0 +1,1 @@
+"""In-app notifications (and optional e-mail) for the events users care about."""
