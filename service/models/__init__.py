@@ -6,6 +6,7 @@ from service.models.audit import AuditEvent
 from service.models.capability import Capability
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
+from service.models.match import Match
 from service.models.need import Need
 from service.models.notification import Notification
 from service.models.org import Organization
@@ -19,6 +20,7 @@ __all__ = [
     "Capability",
     "EmbeddingFailure",
     "Field",
+    "Match",
     "Need",
     "Notification",
     "Organization",

@@ -57,6 +57,22 @@ class ApplicationStatus(LabelledEnum):
     withdrawn = "withdrawn"
 
 
+class MatchStatus(LabelledEnum):
+    candidate = "candidate"
+    approved = "approved"
+    rejected = "rejected"
+    recommended = "recommended"
+    connected = "connected"
+    negotiating = "negotiating"
+    deal = "deal"
+    declined = "declined"
+
+
+class MatchOrigin(LabelledEnum):
+    engine = "engine"
+    broker = "broker"
+
+
 class CallType(LabelledEnum):
     jiebang_guashuai = "jiebang_guashuai"
     problem_tender = "problem_tender"
@@ -155,6 +171,17 @@ _LABELS: dict[str, dict[str, str]] = {
         "rejected": "未入选",
         "withdrawn": "已撤回",
     },
+    "MatchStatus": {
+        "candidate": "待审核",
+        "approved": "已通过",
+        "rejected": "已否决",
+        "recommended": "已推荐",
+        "connected": "已对接",
+        "negotiating": "洽谈中",
+        "deal": "已签约",
+        "declined": "未成交",
+    },
+    "MatchOrigin": {"engine": "引擎推荐", "broker": "经纪人添加"},
     "CallType": {
         "jiebang_guashuai": "揭榜挂帅",
         "problem_tender": "难题招标",
