@@ -11,6 +11,8 @@ export {}
 /* prettier-ignore */
 declare module 'vue' {
   export interface GlobalComponents {
+    ApplicationCard: typeof import('./components/ApplicationCard.vue')['default']
+    AwardDialog: typeof import('./components/AwardDialog.vue')['default']
     CapabilityCard: typeof import('./components/CapabilityCard.vue')['default']
     ContactCard: typeof import('./components/ContactCard.vue')['default']
     ContactFields: typeof import('./components/ContactFields.vue')['default']
@@ -61,10 +63,13 @@ declare module 'vue' {
     HistoryTimeline: typeof import('./components/HistoryTimeline.vue')['default']
     IndicatorEditor: typeof import('./components/IndicatorEditor.vue')['default']
     IndicatorList: typeof import('./components/IndicatorList.vue')['default']
+    ListPager: typeof import('./components/ListPager.vue')['default']
+    MemberShares: typeof import('./components/MemberShares.vue')['default']
     NeedCard: typeof import('./components/NeedCard.vue')['default']
     ReasonDialog: typeof import('./components/ReasonDialog.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
+    StatusTabs: typeof import('./components/StatusTabs.vue')['default']
     StatusTag: typeof import('./components/StatusTag.vue')['default']
   }
   export interface GlobalDirectives {

@@ -18,6 +18,8 @@ export const NAV: NavItem[] = [
   { path: "/my/needs/new", label: "发布需求", roles: ["enterprise"] },
   { path: "/my/capabilities", label: "我的成果", roles: ["researcher"] },
   { path: "/my/capabilities/new", label: "发布成果", roles: ["researcher"] },
+  { path: "/my/applications", label: "我的揭榜", roles: ["researcher"] },
+  { path: "/my/applications", label: "揭榜申请", roles: ["enterprise"] },
   { path: "/admin/review", label: "审核队列", roles: ["admin"] },
   { path: "/admin/users", label: "用户管理", roles: ["admin"] },
 ];

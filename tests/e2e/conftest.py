@@ -42,14 +42,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+
+
 def _ensure_chromium() -> None:
-    if Path(CHROMIUM).exists():
+    """Debian's chromium, and a Chinese font so the screenshots show text, not boxes."""
+    missing = [
+        package
+        for package, path in (("chromium", CHROMIUM), ("fonts-wqy-microhei", CJK_FONT))
+        if not Path(path).exists()
+    ]
+    if not missing:
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package (as root)")
+        if not Path(CHROMIUM).exists():
+            pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package (as root)")
+        return  # the font only makes screenshots readable
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
 
 
 @pytest.fixture(scope="session")

@@ -111,8 +111,108 @@ def test_need_from_form_to_public_board(pages: Pages) -> None:
     expect(res.get_by_test_id("org-card")).to_contain_text("昆山辰光显示科技有限公司")
     shot(res, "need-detail")
 
+    # The researcher takes up the call (揭榜) from the need page.
+    res.get_by_test_id("apply").click()
+    expect(res.get_by_role("heading", name="揭榜申请")).to_be_visible()
+    expect(res.get_by_test_id("apply-amount")).to_have_value("120")
+    _fill_proposal(res)
+    shot(res, "apply-form")
+    res.get_by_test_id("apply-submit").click()
+    expect(res).to_have_url(re.compile(r"/my/applications$"))
+    applied = res.locator(".application-card", has_text=title)
+    expect(applied.locator(".el-tag", has_text="已提交")).to_be_visible()
+
+    # The enterprise compares the applications side by side, shortlists and awards.
+    ent.goto("/my/needs")
+    ent.locator(".need-card", has_text=title).get_by_role("button", name="揭榜申请").click()
+    table = ent.get_by_test_id("compare-table")
+    expect(table).to_contain_text("苏南理工大学")
+    expect(table).to_contain_text("采用纳米多孔二氧化硅减反射膜")
+    table.get_by_role("button", name="入围").click()
+    expect(table.locator(".el-tag", has_text="入围")).to_be_visible()
+    shot(ent, "compare-applications")
+    table.get_by_role("button", name="确定揭榜方").click()
+    dialog = ent.get_by_role("dialog")
+    expect(dialog.get_by_test_id("award-amount")).to_have_value("120")
+    shot(ent, "award-dialog")
+    dialog.get_by_test_id("award-confirm").click()
+    expect(table).to_contain_text("承诺 120 万元")
+    expect(ent.get_by_test_id("bounty-strip")).to_contain_text("已承诺120 万元")
+
+    # The researcher reads the result.
+    res.reload()
+    expect(applied).to_contain_text("揭榜成功，承诺金额 120 万元")
+    shot(res, "my-applications")
+
     for page in (ent, public, admin, res):
         assert page.console.unexpected() == [], page.console.errors
+
+
+def _fill_proposal(page: Page) -> None:
+    page.get_by_test_id("apply-technical-plan").fill(
+        "采用纳米多孔二氧化硅减反射膜与偏光片一体化涂布，已在实验线验证反射率0.6%。"
+    )
+    page.get_by_test_id("apply-work-plan").fill(
+        "第1–3月完成配方优化，第4–8月中试涂布，第9–12月车规可靠性验证并交付样品。"
+    )
+    page.get_by_test_id("apply-goals").fill(
+        "反射率≤0.8%，透过率≥42%，通过85℃/85%RH 1000小时测试，交付样品200片。"
+    )
+    page.get_by_test_id("apply-team").fill("李明哲教授团队，光学薄膜方向，8人")
+
+
+def test_consortium_application_shares_and_rejection_reason(pages: Pages) -> None:
+    need = "柔性OLED薄膜封装水汽阻隔性能提升"  # demo data: published by enterprise's org
+    res = pages.login("researcher2")
+    res.goto("/needs")
+    res.get_by_test_id("need-search").fill(need)
+    res.get_by_test_id("need-search").press("Enter")
+    res.locator(".need-card", has_text=need).get_by_role("link", name=need).click()
+    res.get_by_test_id("apply").click()
+    res.get_by_test_id("apply-consortium").click()
+    member = res.get_by_test_id("member-0")
+    member.locator(".el-select").click()
+    member.locator("input").first.fill("江东")
+    res.locator(".el-select-dropdown__item:visible", has_text="江东大学").first.click()
+    member.get_by_label("第 1 个成员占比（%）").fill("30")
+    member.get_by_label("第 1 个成员占比（%）").press("Tab")
+    expect(res.get_by_test_id("share-total")).to_contain_text("占比合计 90%（须为 100%）")
+    _fill_proposal(res)
+    res.get_by_test_id("apply-submit").click()
+    # The API refuses the shares; its message stands beside the members.
+    expect(res.get_by_test_id("members-item")).to_contain_text("联合体各方占比合计须为 100%")
+    member.get_by_label("第 1 个成员占比（%）").fill("40")
+    member.get_by_label("第 1 个成员占比（%）").press("Tab")
+    expect(res.get_by_test_id("share-total")).to_have_text("占比合计 100%")
+    shot(res, "apply-consortium")
+    res.get_by_test_id("apply-submit").click()
+    expect(res).to_have_url(re.compile(r"/my/applications$"))
+    card = res.locator(".application-card", has_text=need)
+    expect(card).to_contain_text("江东大学")
+    expect(card).to_contain_text("占比 40%")
+
+    # The enterprise declines it with a reason; the applicant reads the reason.
+    reason = "技术路线缺少中试验证数据，请补充水汽透过率实测结果"
+    ent = pages.login("enterprise", PHONE)
+    ent.goto("/my/needs")
+    ent.locator(".need-card", has_text=need).get_by_role("button", name="揭榜申请").click()
+    table = ent.get_by_test_id("compare-table")
+    column = table.locator("th", has_text="昆山玉峰先进技术研究院")
+    expect(column).to_be_visible()
+    width = ent.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"page scrolls sideways at 375px ({width}px wide)"
+    shot(ent, "compare-phone")
+    table.get_by_role("button", name="不予入选").first.click()
+    dialog = ent.get_by_role("dialog")
+    dialog.get_by_test_id("reason-input").fill(reason)
+    dialog.get_by_test_id("reason-confirm").click()
+    expect(ent.get_by_text("已告知申请方未入选及理由")).to_be_visible()
+
+    res.reload()
+    expect(card).to_contain_text(f"未入选理由：{reason}")
+    for page in (ent,):
+        assert page.console.unexpected() == [], page.console.errors
+    assert res.console.unexpected("status of 400") == [], res.console.errors
 
 
 def test_server_validation_errors_show_next_to_the_field(pages: Pages) -> None:

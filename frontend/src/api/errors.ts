@@ -26,11 +26,22 @@ export class ApiError extends Error {
 
 /**
  * Show an error to the user. With `fieldErrors` (a form's server-error map), a 422's per-field
- * messages go next to the matching fields; anything else is shown as a message with the detail.
+ * messages go next to the matching fields, and so does a refusal whose `code` is listed in
+ * `codeFields` (e.g. shares_not_100 → "members"); anything else is a message with the detail.
  */
-export function showError(err: unknown, fieldErrors?: Record<string, string>): void {
+export function showError(
+  err: unknown,
+  fieldErrors?: Record<string, string>,
+  codeFields: Record<string, string> = {},
+): void {
   if (fieldErrors) for (const key of Object.keys(fieldErrors)) delete fieldErrors[key];
   if (err instanceof ApiError) {
+    const field = codeFields[err.code];
+    if (field && fieldErrors) {
+      fieldErrors[field] = err.detail;
+      ElMessage.error(err.detail);
+      return;
+    }
     // A 401 on an ordinary call already sent the user to 登录; a failed login says why.
     if (err.status === 401 && err.code !== "invalid_credentials") return;
     if (err.status === 422 && err.fields.length && fieldErrors) {

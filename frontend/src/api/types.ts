@@ -35,3 +35,7 @@ export interface Page<T> {
   page: number;
   page_size: number;
 }
+export type Application = S["ApplicationRead"];
+export type ApplicationCreate = S["ApplicationCreate"];
+export type ApplicationStatus = S["ApplicationStatus"];
+export type Org = S["OrgRead"];

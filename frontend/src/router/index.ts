@@ -94,6 +94,33 @@ const routes: RouteRecordRaw[] = [
     meta: { title: "修改成果", roles: ["researcher"] },
   },
   {
+    path: "/needs/:id(\\d+)/apply",
+    name: "need-apply",
+    component: () => import("@/views/my/ApplicationForm.vue"),
+    props: (r) => ({ needId: Number(r.params.id) }),
+    meta: { title: "揭榜申请", roles: ["researcher", "enterprise"] },
+  },
+  {
+    path: "/needs/:id(\\d+)/applications",
+    name: "need-applications",
+    component: () => import("@/views/NeedApplications.vue"),
+    props: (r) => ({ id: Number(r.params.id) }),
+    meta: { title: "揭榜申请对比", roles: ["enterprise", "admin"] },
+  },
+  {
+    path: "/my/applications",
+    name: "my-applications",
+    component: () => import("@/views/my/MyApplications.vue"),
+    meta: { title: "我的揭榜", roles: ["researcher", "enterprise"] },
+  },
+  {
+    path: "/my/applications/:id(\\d+)/edit",
+    name: "application-edit",
+    component: () => import("@/views/my/ApplicationForm.vue"),
+    props: (r) => ({ id: Number(r.params.id) }),
+    meta: { title: "修改揭榜申请", roles: ["researcher", "enterprise"] },
+  },
+  {
     path: "/admin/review",
     name: "admin-review",
     component: () => import("@/views/admin/ReviewQueue.vue"),

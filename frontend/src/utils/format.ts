@@ -37,3 +37,28 @@ export function formatDateTime(iso: string | null | undefined): string {
 
 /** A 万元 amount as typed: digits with up to 6 decimals (the API's own limit). */
 export const WAN_PATTERN = /^\d{1,6}(\.\d{1,6})?$/;
+
+const SCALE = 1_000_000n; // 万元 strings carry at most 6 decimals
+
+function toMicro(value: string): bigint {
+  const [int, frac = ""] = value.split(".");
+  return BigInt(int || "0") * SCALE + BigInt((frac + "000000").slice(0, 6));
+}
+
+function fromMicro(micro: bigint): string {
+  const int = micro / SCALE;
+  const frac = (micro % SCALE).toString().padStart(6, "0").replace(/0+$/, "");
+  return frac ? `${int}.${frac}` : `${int}`;
+}
+
+/** a − Σ others, exactly, on 万元 strings (no floats): e.g. the bounty left to award. */
+export function subtractWan(a: string, ...others: (string | null | undefined)[]): string {
+  let micro = toMicro(a);
+  for (const o of others) if (o) micro -= toMicro(o);
+  return fromMicro(micro < 0n ? 0n : micro);
+}
+
+/** Σ of exact 万元 strings. */
+export function sumWan(values: (string | null | undefined)[]): string {
+  return fromMicro(values.reduce<bigint>((s, v) => (v ? s + toMicro(v) : s), 0n));
+}

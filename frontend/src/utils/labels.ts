@@ -1,5 +1,6 @@
 /** Chinese labels for the API's closed vocabularies (the same as service/models/enums.py). */
 import type {
+  ApplicationStatus,
   CallType,
   CapabilityStatus,
   CooperationMode,
@@ -90,6 +91,21 @@ export const TRANSACTION_MODE: Record<TransactionMode, string> = {
   tech_consulting: "技术咨询",
   equity_investment: "作价投资",
 };
+export const APPLICATION_STATUS: Record<ApplicationStatus, string> = {
+  submitted: "已提交",
+  shortlisted: "入围",
+  awarded: "揭榜成功",
+  rejected: "未入选",
+  withdrawn: "已撤回",
+};
+export const ORG_KIND: Record<string, string> = {
+  enterprise: "企业",
+  university: "高校",
+  institute: "科研院所",
+  broker_agency: "技术转移机构",
+  government: "政府部门",
+};
+
 /** Organisation kinds a person may register with (government bodies are set up by admins). */
 export const REGISTER_ORG_KINDS: Option<OrgKind>[] = [
   { value: "enterprise", label: "企业" },
@@ -134,6 +150,15 @@ export const ACTION: Record<string, string> = {
   complete: "验收完成",
   terminate: "终止",
   expire: "过期",
+  shortlist: "入围",
+};
+/** Application history reads differently: "create" is the submission itself. */
+export const APPLICATION_ACTION: Record<string, string> = {
+  ...ACTION,
+  create: "提交揭榜申请",
+  reject: "不予入选",
+  withdraw: "撤回申请",
+  award: "确定揭榜成功",
 };
 
 /** Element Plus tag colour for a posting status. */
@@ -145,6 +170,7 @@ export function statusType(status: string): "success" | "warning" | "danger" | "
       return "success";
     case "submitted":
     case "under_review":
+    case "shortlisted":
       return "warning";
     case "rejected":
     case "terminated":
