@@ -3,8 +3,11 @@
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from service.applications.endpoints import router as applications_router
 from service.audit.endpoints import router as audit_router
@@ -28,6 +31,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
     )
     install_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     api = APIRouter(prefix="/api/v1")
     for router in (
         auth_router,
@@ -50,16 +54,27 @@ def create_app() -> FastAPI:
     return app
 
 
+class _HashedAssets(StaticFiles):
+    """Vite puts a content hash in every asset's name, so browsers may keep them for a year."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 def _mount_frontend(app: FastAPI) -> None:
     """Serve the built single-page app at / (history-mode routes fall back to index.html)."""
     index = FRONTEND_DIST / "index.html"
     if not index.exists():
         return
-    app.mount("/assets", StaticFiles(directory=FRONTEND_DIST / "assets"), name="assets")
+    app.mount("/assets", _HashedAssets(directory=FRONTEND_DIST / "assets"), name="assets")
+    revalidate = {"Cache-Control": "no-cache"}  # index.html names the current asset hashes
 
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> FileResponse:
         candidate = (FRONTEND_DIST / path).resolve()
         if path and candidate.is_file() and FRONTEND_DIST in candidate.parents:
-            return FileResponse(candidate)
-        return FileResponse(index)
+            return FileResponse(candidate, headers=revalidate)
+        return FileResponse(index, headers=revalidate)
