@@ -18,9 +18,16 @@ export const NAV: NavItem[] = [
   { path: "/my/needs/new", label: "发布需求", roles: ["enterprise"] },
   { path: "/my/capabilities", label: "我的成果", roles: ["researcher"] },
   { path: "/my/capabilities/new", label: "发布成果", roles: ["researcher"] },
+  { path: "/my/recommended", label: "为我推荐", roles: ["researcher"] },
   { path: "/my/applications", label: "我的揭榜", roles: ["researcher"] },
   { path: "/my/applications", label: "揭榜申请", roles: ["enterprise"] },
+  { path: "/matches", label: "推荐对接", roles: ["enterprise", "researcher"] },
+  { path: "/matches", label: "匹配审核", roles: ["broker", "admin"] },
+  { path: "/broker/record", label: "我的业绩", roles: ["broker"] },
   { path: "/admin/review", label: "审核队列", roles: ["admin"] },
+  { path: "/admin/dashboard", label: "统计看板", roles: ["admin"] },
+  { path: "/reviews", label: "专家评审", roles: ["admin"] },
+  { path: "/reviews", label: "我的评审", roles: ["expert"] },
   { path: "/admin/users", label: "用户管理", roles: ["admin"] },
 ];
 

@@ -58,6 +58,10 @@ export function homeFor(role: Role | null): string {
       return "/my/capabilities";
     case "admin":
       return "/admin/review";
+    case "broker":
+      return "/matches";
+    case "expert":
+      return "/reviews";
     default:
       return "/needs";
   }

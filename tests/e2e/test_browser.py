@@ -72,7 +72,7 @@ def test_need_from_form_to_public_board(pages: Pages) -> None:
 
     # Not on the public board yet.
     public = pages.new()
-    public.goto(f"/needs?q={title}")
+    public.goto(f"/needs?q={title}&mode=keyword")
     expect(public.get_by_text("没有符合条件的需求")).to_be_visible()
 
     # The bureau approves it in the review queue.

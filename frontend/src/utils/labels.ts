@@ -98,6 +98,29 @@ export const APPLICATION_STATUS: Record<ApplicationStatus, string> = {
   rejected: "未入选",
   withdrawn: "已撤回",
 };
+export const MATCH_STATUS: Record<string, string> = {
+  candidate: "待审核",
+  approved: "已通过",
+  rejected: "已否决",
+  recommended: "已推荐",
+  connected: "已对接",
+  negotiating: "洽谈中",
+  deal: "已签约",
+  declined: "未成交",
+};
+/** Match history reads in the broker's words. */
+export const MATCH_ACTION: Record<string, string> = {
+  create: "生成候选",
+  approve: "审核通过",
+  reject: "否决",
+  recommend: "推荐给双方",
+  interest: "表示有意向",
+  connect: "安排对接",
+  negotiate: "进入洽谈",
+  deal: "签约",
+  decline: "未成交",
+  note: "修改备注",
+};
 export const ORG_KIND: Record<string, string> = {
   enterprise: "企业",
   university: "高校",
@@ -167,15 +190,28 @@ export function statusType(status: string): "success" | "warning" | "danger" | "
     case "published":
     case "awarded":
     case "completed":
+    case "approved":
+    case "deal":
+    case "accepted":
+    case "paid":
       return "success";
     case "submitted":
     case "under_review":
     case "shortlisted":
+    case "candidate":
+    case "proposed":
+    case "assigned":
       return "warning";
     case "rejected":
     case "terminated":
+    case "declined":
+    case "returned":
       return "danger";
     case "in_progress":
+    case "recommended":
+    case "connected":
+    case "negotiating":
+    case "pending":
       return "primary";
     default:
       return "info";

@@ -1,0 +1,20 @@
+import { ref } from "vue";
+
+import { api, call } from "@/api/client";
+
+/** The unread-notification count in the header, refreshed on navigation and every minute. */
+const unread = ref(0);
+let timer: number | undefined;
+
+export async function refreshUnread(): Promise<void> {
+  try {
+    unread.value = (await call(api.GET("/api/v1/notifications/unread-count"))).unread;
+  } catch {
+    unread.value = 0; // signed out or offline: the badge simply disappears
+  }
+}
+
+export function useUnread() {
+  if (timer === undefined) timer = window.setInterval(() => void refreshUnread(), 60_000);
+  return unread;
+}
