@@ -76,6 +76,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if k not in ("JIEBANG_DATABASE_URL", "JIEBANG_TEST_DATABASE_URL")
     }
     env |= {"JIEBANG_VAR_DIR": str(var_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    # The real app, matching engine included (the unit tests' conftest turns it off for them).
+    env["JIEBANG_ENGINE_BACKGROUND"] = "1"
     log = (var_dir / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],

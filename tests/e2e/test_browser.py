@@ -3,6 +3,7 @@ bureau approves it in the review queue, and it appears on the public 榜单 wher
 it. Screenshots of the main screens go to test-output/screenshots/."""
 
 import re
+import time
 import uuid
 from datetime import date, timedelta
 
@@ -26,24 +27,24 @@ def _fill_need_form(page: Page, title: str) -> None:
     _select(page, "所属领域", "新型显示")
     page.get_by_placeholder("如：车载显示、锂电池制造").fill("车载显示")
     keywords = page.get_by_test_id("need-keywords")
-    for word in ("偏光片", "低反射"):
+    for word in ("减反射", "低反射"):
         keywords.fill(word)
         keywords.press("Enter")
     page.get_by_test_id("need-problem").fill(
-        "车载屏在强光下可读性差，现有偏光片反射率约4%，客户投诉画面泛白。"
+        "车载屏在强光下可读性差，现有盖板玻璃表面反射率约4%，客户投诉画面泛白。"
     )
     page.get_by_test_id("need-key-difficulty").fill(
-        "需要在不降低透过率的前提下把表面反射率降到1%以下，并通过车规可靠性测试。"
+        "需要在不降低透过率的前提下把表面反射率降到1%以下，膜层耐磨并通过车规可靠性测试。"
     )
     page.get_by_test_id("need-expected-goal").fill(
-        "交付低反射偏光片样品：反射率不高于0.8%，透过率不低于42%，通过85℃/85%RH 1000小时测试。"
+        "交付减反射镀膜盖板样品：反射率不高于1%，耐钢丝绒摩擦5000次，通过85℃/85%RH 1000小时测试。"
     )
     page.get_by_role("button", name="添加指标").click()
     row = page.get_by_test_id("indicator-0")
     row.get_by_placeholder("指标名称，如 定位精度").fill("反射率")
     row.locator(".el-select").click()
     page.locator(".el-select-dropdown__item:visible", has_text="≤").first.click()
-    row.get_by_placeholder("数值，如 1").fill("0.8")
+    row.get_by_placeholder("数值，如 1").fill("1")
     row.get_by_placeholder("单位，如 μm").fill("%")
     page.get_by_text("揭榜挂帅", exact=True).click()
     page.get_by_test_id("need-bounty").fill("120")
@@ -54,7 +55,7 @@ def _fill_need_form(page: Page, title: str) -> None:
 
 
 def test_need_from_form_to_public_board(pages: Pages) -> None:
-    title = f"车载低反射偏光片E2E-{uuid.uuid4().hex[:6]}"
+    title = f"车载显示屏低反射减反射膜E2E-{uuid.uuid4().hex[:6]}"
 
     # An enterprise user posts a need through the guided form and submits it.
     ent = pages.login("enterprise")
@@ -90,22 +91,25 @@ def test_need_from_form_to_public_board(pages: Pages) -> None:
     public.goto("/needs")
     public.get_by_test_id("need-search").fill(title)
     public.get_by_test_id("need-search").press("Enter")
+    public.get_by_test_id("mode-keyword").click()  # exact filter; 智能检索 ranks by meaning
     listed = public.locator(".need-card", has_text=title)
     expect(listed).to_be_visible()
     expect(listed.locator(".bounty")).to_have_text("120 万元")
     expect(listed.get_by_text(re.compile(r"剩余 \d+ 天"))).to_be_visible()
     listed.get_by_role("link", name=title).click()
     expect(public.get_by_test_id("need-title")).to_have_text(title)
-    expect(public.locator(".indicators li")).to_have_text(["反射率≤ 0.8 %"])
+    expect(public.locator(".indicators li")).to_have_text(["反射率≤ 1 %"])
     expect(public.get_by_test_id("contact-card")).to_have_count(0)  # contact is never public
 
-    # A researcher logs in and finds it.
+    # A researcher sees it among the needs matched to one of its capabilities (为我推荐).
     res = pages.login("researcher")
-    res.goto("/needs")
-    res.get_by_test_id("need-search").fill("低反射偏光片")
-    res.get_by_test_id("need-search").press("Enter")
+    res.get_by_role("link", name="为我推荐").click()
+    res.get_by_test_id("recommend-capability").click()
+    res.locator(".el-select-dropdown__item:visible", has_text=MATCHING_CAPABILITY).first.click()
     found = res.locator(".need-card", has_text=title)
-    expect(found).to_be_visible()
+    _eventually_visible(res, found)  # the engine embeds a new posting in the background
+    expect(found.locator(".score")).to_be_visible()  # with its score parts and reasons
+    shot(res, "recommended-needs")
     found.get_by_role("link", name=title).click()
     expect(res.get_by_test_id("need-title")).to_have_text(title)
     expect(res.get_by_test_id("org-card")).to_contain_text("昆山辰光显示科技有限公司")
@@ -139,13 +143,35 @@ def test_need_from_form_to_public_board(pages: Pages) -> None:
     expect(table).to_contain_text("承诺 120 万元")
     expect(ent.get_by_test_id("bounty-strip")).to_contain_text("已承诺120 万元")
 
-    # The researcher reads the result.
+    # The researcher reads the result, and the bell says so too.
     res.reload()
     expect(applied).to_contain_text("揭榜成功，承诺金额 120 万元")
     shot(res, "my-applications")
+    expect(res.get_by_test_id("bell").locator(".el-badge__content")).to_be_visible()
+    res.get_by_test_id("bell").click()
+    expect(res.get_by_test_id("notifications")).to_contain_text(
+        f"恭喜！您对「{title}」的揭榜申请揭榜成功"
+    )
+    shot(res, "notifications")
 
     for page in (ent, public, admin, res):
         assert page.console.unexpected() == [], page.console.errors
+
+
+MATCHING_CAPABILITY = "多层磁控溅射减反射抗污膜系及曲面镀膜工艺"  # demo: researcher's org
+
+
+def _eventually_visible(page: Page, locator: object, seconds: int = 240) -> None:
+    """Reload until `locator` shows: new postings reach the index a little after they commit."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            expect(locator).to_be_visible(timeout=5_000)  # type: ignore[arg-type]
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.reload()
 
 
 def _fill_proposal(page: Page) -> None:
@@ -162,11 +188,12 @@ def _fill_proposal(page: Page) -> None:
 
 
 def test_consortium_application_shares_and_rejection_reason(pages: Pages) -> None:
-    need = "柔性OLED薄膜封装水汽阻隔性能提升"  # demo data: published by enterprise's org
+    need = "超薄晶圆激光隐形切割崩边控制"  # demo data: published by enterprise2's org, no 揭榜 yet
     res = pages.login("researcher2")
     res.goto("/needs")
     res.get_by_test_id("need-search").fill(need)
     res.get_by_test_id("need-search").press("Enter")
+    res.get_by_test_id("mode-keyword").click()
     res.locator(".need-card", has_text=need).get_by_role("link", name=need).click()
     res.get_by_test_id("apply").click()
     res.get_by_test_id("apply-consortium").click()
@@ -193,7 +220,7 @@ def test_consortium_application_shares_and_rejection_reason(pages: Pages) -> Non
 
     # The enterprise declines it with a reason; the applicant reads the reason.
     reason = "技术路线缺少中试验证数据，请补充水汽透过率实测结果"
-    ent = pages.login("enterprise", PHONE)
+    ent = pages.login("enterprise2", PHONE)
     ent.goto("/my/needs")
     ent.locator(".need-card", has_text=need).get_by_role("button", name="揭榜申请").click()
     table = ent.get_by_test_id("compare-table")
@@ -314,4 +341,81 @@ def test_admin_rejects_with_a_reason_the_enterprise_reads(pages: Pages) -> None:
     expect(drawer).to_contain_text("驳回")
     expect(drawer).to_contain_text(reason)
     for page in (admin, ent):
+        assert page.console.unexpected() == [], page.console.errors
+
+
+def test_broker_approves_and_recommends_a_candidate_match(pages: Pages) -> None:
+    broker = pages.login("broker")
+    expect(broker).to_have_url(re.compile(r"/matches$"))
+    board = broker.get_by_test_id("match-board")
+    approved = board.locator(".stage", has_text="已通过").locator(".stage-count")
+    before = int(approved.inner_text())
+    card = broker.locator(".match-card").first
+    expect(card.locator(".score")).to_be_visible()
+    expect(card.locator(".reasons li").first).to_be_visible()  # every candidate explains itself
+    match_id = card.get_attribute("data-match-id")
+    shot(broker, "broker-queue")
+    card.get_by_test_id("match-approve").click()
+    expect(broker.get_by_text("已审核通过，业绩归属于你")).to_be_visible()
+    expect(approved).to_have_text(str(before + 1))
+
+    board.locator(".stage", has_text="已通过").click()
+    mine = broker.locator(f'.match-card[data-match-id="{match_id}"]')
+    expect(mine.locator(".el-tag", has_text="已通过")).to_be_visible()
+    expect(mine).to_contain_text("经纪人：赵海峰")
+    mine.get_by_test_id("match-recommend").click()
+    expect(broker.get_by_text("已推荐给需求方和成果方")).to_be_visible()
+
+    broker.get_by_role("link", name="我的业绩").click()
+    expect(broker.get_by_test_id("broker-record")).to_contain_text("审核通过/添加")
+    shot(broker, "broker-record")
+    assert broker.console.unexpected() == [], broker.console.errors
+
+
+def test_broker_rejects_a_candidate_with_a_reason(pages: Pages) -> None:
+    broker = pages.login("broker", PHONE)
+    card = broker.locator(".match-card").first
+    match_id = card.get_attribute("data-match-id")
+    card.get_by_test_id("match-reject").click()
+    dialog = broker.get_by_role("dialog")
+    dialog.get_by_test_id("reason-confirm").click()
+    expect(dialog.get_by_text("请填写否决理由")).to_be_visible()
+    dialog.get_by_test_id("reason-input").fill("成果的技术指标达不到需求要求")
+    dialog.get_by_test_id("reason-confirm").click()
+    expect(broker.get_by_text("已否决")).to_be_visible()
+    broker.goto(f"/matches/{match_id}")
+    expect(broker.get_by_text("否决理由：成果的技术指标达不到需求要求")).to_be_visible()
+    width = broker.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"page scrolls sideways at 375px ({width}px wide)"
+    shot(broker, "match-detail-phone")
+    assert broker.console.unexpected() == [], broker.console.errors
+
+
+def test_admin_dashboard_and_expert_scoring(pages: Pages) -> None:
+    admin = pages.login("admin")
+    admin.get_by_role("link", name="统计看板").click()
+    expect(admin.get_by_test_id("admin-stats")).to_contain_text("需求总数")
+    expect(admin.locator(".echart canvas").first).to_be_visible()
+    with admin.expect_download() as download:
+        admin.get_by_test_id("exports").get_by_role("button", name="CSV").first.click()
+    assert download.value.suggested_filename.endswith(".csv")
+    shot(admin, "admin-dashboard")
+
+    public = pages.new()
+    public.goto("/needs")
+    expect(public.get_by_test_id("public-stats")).to_contain_text("悬赏总额")
+    expect(public.locator(".echart canvas")).to_be_visible()
+
+    expert = pages.login("expert")
+    expect(expert).to_have_url(re.compile(r"/reviews$"))
+    todo = expert.locator(".posting-card", has=expert.get_by_role("button", name="去评分")).first
+    todo.get_by_role("button", name="去评分").click()
+    sheet = expert.locator("section[data-application-id]").first
+    for rate in sheet.locator(".el-rate").all():
+        rate.locator(".el-rate__item").nth(3).click()  # 4 of 5
+    sheet.get_by_role("button", name="保存评分").click()
+    expect(expert.get_by_text("评分已保存")).to_be_visible()
+    expect(sheet.get_by_text("4 分").first).to_be_visible()
+    shot(expert, "expert-review")
+    for page in (admin, public, expert):
         assert page.console.unexpected() == [], page.console.errors
