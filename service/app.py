@@ -13,10 +13,13 @@ from service.applications.endpoints import router as applications_router
 from service.audit.endpoints import router as audit_router
 from service.auth.endpoints import router as auth_router
 from service.capabilities.endpoints import router as capabilities_router
+from service.exports.endpoints import router as exports_router
 from service.fields.endpoints import router as fields_router
 from service.kit.errors import install_handlers
+from service.matches.endpoints import router as matches_router
 from service.needs.endpoints import router as needs_router
 from service.orgs.endpoints import router as orgs_router
+from service.stats.endpoints import router as stats_router
 from service.users.endpoints import router as users_router
 
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
@@ -42,6 +45,9 @@ def create_app() -> FastAPI:
         capabilities_router,
         applications_router,
         audit_router,
+        matches_router,
+        stats_router,
+        exports_router,
     ):
         api.include_router(router)
     app.include_router(api)
