@@ -162,3 +162,32 @@ def create_capability(
     session.add(cap)
     session.flush()
     return cap
+
+
+from service.matches.lifecycle import MATCH_MACHINE  # noqa: E402  (appended: matches)
+from service.models import Match  # noqa: E402
+
+
+def create_match(
+    session: Session, need: Need, capability: Capability, status: str = "candidate", **kw: Any
+) -> Match:
+    """A match row as the engine leaves it (a candidate with its `create` audit row), or
+    placed directly in `status` (no history) for tests of later stages."""
+    values: dict[str, Any] = {
+        "origin": "engine",
+        "score": 0.8,
+        "parts": {"semantic": 0.7, "keyword": 0.6, "indicator": 1.0, "field": 1.0},
+        "reasons": ["共同关键词：测试"],
+        "explanation": {"terms": ["测试"]},
+        "texts_hash": "0" * 64,
+        "note": "",
+        "need_interest": False,
+        "capability_interest": False,
+    }
+    values.update(kw)
+    match = Match(need_id=need.id, capability_id=capability.id, status=status, **values)
+    session.add(match)
+    session.flush()
+    if status == "candidate":
+        MATCH_MACHINE.start(session, match, None)
+    return match
