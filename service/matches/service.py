@@ -103,11 +103,12 @@ def transition(
                 code="contract_value_required",
             )
         match.contract_value = wan_to_yuan(contract_value_wan)
-    MATCH_MACHINE.apply(session, match, action, user.id, reason)
+    # Side columns first: apply() flushes, so the version moves once per action.
     if action == "approve":
         match.broker_id = user.id  # attribution: the broker who approved it
     if action == "reject":
-        match.reject_reason = (reason or "").strip()
+        match.reject_reason = (reason or "").strip() or None
+    MATCH_MACHINE.apply(session, match, action, user.id, reason)
     flush_versioned(session)
     announce(session, match, action, user, reason)
     return _reload(session, match.id)
@@ -132,8 +133,8 @@ def mark_interest(session: Session, user: User, match_id: int, version: int | No
     MATCH_MACHINE.check(action, match.status)
     if getattr(match, action):
         raise Conflict("你方已表示过意向", "Interest already recorded", code="already_interested")
-    MATCH_MACHINE.apply(session, match, action, user.id)
     setattr(match, action, True)
+    MATCH_MACHINE.apply(session, match, action, user.id)
     flush_versioned(session)
     announce(session, match, action, user, None)
     return _reload(session, match.id)
