@@ -157,8 +157,12 @@ def test_conflict_of_interest(client, session: Session, market: Market) -> None:
     """A broker working for either party may not review or add its match."""
     match = market.match(session)
     insiders = {
-        "need side": create_user(session, Role.broker, org=session.get(Organization, market.need.org_id)),
-        "capability side": create_user(session, Role.broker, org=session.get(Organization, market.cap.org_id)),
+        "need side": create_user(
+            session, Role.broker, org=session.get(Organization, market.need.org_id)
+        ),
+        "capability side": create_user(
+            session, Role.broker, org=session.get(Organization, market.cap.org_id)
+        ),
     }
     for label, insider in insiders.items():
         listed = client.get(f"/api/v1/matches/{match.id}", headers=auth(insider)).json()
@@ -340,7 +344,9 @@ def test_queue_filters_sort_and_board(client, session: Session, market: Market) 
 
 
 def test_notifications(client, session: Session, market: Market) -> None:
-    colleague = create_user(session, Role.enterprise, org=session.get(Organization, market.need.org_id))
+    colleague = create_user(
+        session, Role.enterprise, org=session.get(Organization, market.need.org_id)
+    )
     match = market.match(session, status="approved")
     assert _post(client, market, "broker", match.id, "recommend").status_code == 200
 
