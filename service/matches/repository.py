@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, distinct, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from service.models import AuditEvent, Capability, Match, Need, User
 
@@ -19,11 +19,15 @@ SORTS: dict[str, tuple[Any, ...]] = {
 
 
 def _with_relations(statement: Select[Any]) -> Select[Any]:
+    """Both postings with their organisation and field, in the same query (all many-to-one,
+    never null: inner joins)."""
+    need = joinedload(Match.need, innerjoin=True)
+    cap = joinedload(Match.capability, innerjoin=True)
     return statement.options(
-        selectinload(Match.need).selectinload(Need.org),
-        selectinload(Match.need).selectinload(Need.field),
-        selectinload(Match.capability).selectinload(Capability.org),
-        selectinload(Match.capability).selectinload(Capability.field),
+        need.joinedload(Need.org, innerjoin=True),
+        need.joinedload(Need.field, innerjoin=True),
+        cap.joinedload(Capability.org, innerjoin=True),
+        cap.joinedload(Capability.field, innerjoin=True),
     )
 
 
@@ -32,9 +36,12 @@ def get(session: Session, match_id: int, readable: ColumnElement[bool]) -> Match
     return session.scalar(_with_relations(statement))
 
 
-def get_for_update(session: Session, match_id: int) -> Match | None:
-    """Row-locked read (PostgreSQL) for a state change; SQLite serialises writers anyway."""
-    statement = select(Match).where(Match.id == match_id).with_for_update()
+def get_for_update(
+    session: Session, match_id: int, readable: ColumnElement[bool]
+) -> Match | None:
+    """Row-locked read (PostgreSQL) of a match the caller may see, for a state change;
+    SQLite serialises writers anyway. Only the match row is locked, not the postings."""
+    statement = select(Match).where(Match.id == match_id, readable).with_for_update(of=Match)
     return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 

@@ -63,7 +63,10 @@ def add_manual(session: Session, user: User, data: MatchCreate) -> Match:
         existing = repository.by_pair(session, need.id, cap.id)
         raise _duplicate(existing.id if existing else None) from exc
     record_transition(session, "match", match.id, "add", None, match.status, user.id)
-    return _reload(session, match.id)
+    made = repository.get(session, match.id, true())
+    if made is None:
+        raise NotFound("匹配不存在", "Match not found")
+    return made
 
 
 def transition(
@@ -111,7 +114,7 @@ def transition(
     MATCH_MACHINE.apply(session, match, action, user.id, reason)
     flush_versioned(session)
     announce(session, match, action, user, reason)
-    return _reload(session, match.id)
+    return match
 
 
 def mark_interest(session: Session, user: User, match_id: int, version: int | None) -> Match:
@@ -137,7 +140,7 @@ def mark_interest(session: Session, user: User, match_id: int, version: int | No
     MATCH_MACHINE.apply(session, match, action, user.id)
     flush_versioned(session)
     announce(session, match, action, user, None)
-    return _reload(session, match.id)
+    return match
 
 
 def update_note(session: Session, user: User, match_id: int, data: MatchNoteIn) -> Match:
@@ -147,7 +150,7 @@ def update_note(session: Session, user: User, match_id: int, data: MatchNoteIn) 
     check_version(match, data.version)
     match.note = data.note
     flush_versioned(session)
-    return _reload(session, match.id)
+    return match
 
 
 def visible_history(user: User, match: Match, events: list[AuditEventRead]) -> list[AuditEventRead]:
@@ -193,17 +196,8 @@ def _duplicate(existing_id: int | None) -> Conflict:
 
 
 def _for_change(session: Session, user: User, match_id: int) -> Match:
-    """The match to change, if the caller can see it at all (else 404, not a hint)."""
-    get_readable(session, user, match_id)
-    match = repository.get_for_update(session, match_id)
+    """The match to change, locked, if the caller can see it at all (else 404, not a hint)."""
+    match = repository.get_for_update(session, match_id, auth.readable(user))
     if match is None:
-        raise NotFound("匹配不存在", "Match not found")
-    return match
-
-
-def _reload(session: Session, match_id: int) -> Match:
-    session.expire_all()
-    match = repository.get(session, match_id, true())
-    if match is None:
-        raise NotFound("匹配不存在", "Match not found")
+        raise NotFound("匹配不存在或无权查看", "Match not found")
     return match
