@@ -36,9 +36,7 @@ def get(session: Session, match_id: int, readable: ColumnElement[bool]) -> Match
     return session.scalar(_with_relations(statement))
 
 
-def get_for_update(
-    session: Session, match_id: int, readable: ColumnElement[bool]
-) -> Match | None:
+def get_for_update(session: Session, match_id: int, readable: ColumnElement[bool]) -> Match | None:
     """Row-locked read (PostgreSQL) of a match the caller may see, for a state change;
     SQLite serialises writers anyway. Only the match row is locked, not the postings."""
     statement = select(Match).where(Match.id == match_id, readable).with_for_update(of=Match)
