@@ -66,12 +66,15 @@ def may(user: User | None, need: Need, cap: Capability, action: str) -> bool:
 
 
 def actions(user: User | None, match: Match, need: Need, cap: Capability) -> list[str]:
-    """What the caller could do now: drives the buttons the web app shows."""
+    """What the caller could do now, named as the endpoint (`POST /matches/{id}/<action>`):
+    drives the buttons the web app shows. Either side's interest is the one `interest`."""
     allowed = []
     for action in MATCH_MACHINE.allowed_actions(match.status):
         if not may(user, need, cap, action):
             continue
-        if action in INTEREST_ACTIONS and getattr(match, action):
+        if action in INTEREST_ACTIONS:
+            if not getattr(match, action):
+                allowed.append("interest")
             continue
         if user is not None and is_reviewer(user) and has_conflict(user, need, cap):
             continue

@@ -33,13 +33,18 @@ def test_candidate_to_deal(client, session: Session, market: Market) -> None:
     assert body["broker"] == {"id": market.users["broker"].id, "name": "经纪人甲"}
     assert body["version"] == 2
     assert body["actions"] == ["recommend"]
-    assert _post(client, market, "broker", mid, "recommend").json()["status"] == "recommended"
+    r = _post(client, market, "broker", mid, "recommend")
+    assert r.json()["status"] == "recommended"
+    assert r.json()["actions"] == ["connect", "decline"]
+    seen = client.get(f"/api/v1/matches/{mid}", headers=market.headers("need_owner")).json()
+    assert seen["actions"] == ["interest"]
     r = _post(client, market, "broker", mid, "connect")
     assert r.status_code == 409 and r.json()["error"] == "interest_missing"
     for side in ("need_owner", "cap_owner"):
         r = client.post(f"/api/v1/matches/{mid}/interest", headers=market.headers(side))
         assert r.status_code == 200, r.text
     assert r.json()["need_interest"] and r.json()["capability_interest"]
+    assert r.json()["actions"] == []  # the capability side has said yes; nothing left to do
     assert _post(client, market, "broker", mid, "connect").json()["status"] == "connected"
     assert _post(client, market, "admin", mid, "negotiate").json()["status"] == "negotiating"
     r = _post(client, market, "broker", mid, "deal", contract_value_wan="1234.567891")
