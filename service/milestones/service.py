@@ -158,12 +158,14 @@ def transition(
         milestone.accepted_at = now
     elif action == "pay":
         milestone.paid_at = now
-    elif action == "agree" and need.status == "awarded":
+    starts = action == "agree" and need.status == "awarded"
+    if starts:
         NEED_MACHINE.apply(session, need, "start", user.id, START_REASON)
-        winners = repository.winners(session, need.id)
-        announce(session, need, winners, "need_started", f"「{need.title}」进入实施阶段")
     flush_versioned(session)
     _announce(session, need, milestone, action)
+    if starts:
+        winners = repository.winners(session, need.id)
+        announce(session, need, winners, "need_started", f"「{need.title}」进入实施阶段")
     return _reload(session, milestone.id)
 
 
