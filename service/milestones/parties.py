@@ -19,8 +19,11 @@ def need_for_party(session: Session, user: User, need_id: int) -> tuple[Need, li
     if need is None:
         raise NotFound("需求不存在或无权查看", "Need not found")
     winners = list(repository.winners(session, need.id))
+    visible = needs_repository.get(session, need_id, needs_auth.readable(user)) is not None
+    if auth.is_admin(user) and not visible:  # admins never see other people's drafts
+        raise NotFound("需求不存在或无权查看", "Need not found")
     if not auth.is_party(user, need, winners):
-        if needs_repository.get(session, need_id, needs_auth.readable(user)) is None:
+        if not visible:
             raise NotFound("需求不存在或无权查看", "Need not found")
         raise Forbidden(
             "只有发榜企业、揭榜方和管理员可以查看里程碑与台账",
