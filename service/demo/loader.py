@@ -95,7 +95,11 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
         _advance(session, owner, admin, cap.id, row, capabilities.transition)
         if progress and i % 20 == 0:
             print(f"  成果 {i}/{len(cap_rows)}", flush=True)  # noqa: T201
+    from service.demo import lifecycle  # after the postings: 揭榜, awards, milestones, tick
+
+    lived = lifecycle.load(session, org_ids)
     return {
+        **lived,
         "organizations": len(org_ids),
         "users": session.scalar(select(func.count()).select_from(User)) or 0,
         "needs": len(need_rows),
