@@ -217,3 +217,26 @@ def test_jiebang_tick_command(tmp_path: Path, repo_root: Path) -> None:
     done = jiebang("tick", "--date", "2030-01-01")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "tick: close_applications=0 expire_unawarded=0"
+
+
+def test_only_the_served_app_runs_the_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    ticks: list[int] = []
+    runners: list[Scheduler] = []
+
+    def start() -> Scheduler:
+        runners.append(Scheduler(lambda: ticks.append(1), interval=3600).start())
+        return runners[-1]
+
+    monkeypatch.setattr("service.tick.scheduler.start_default", start)
+    with TestClient(create_app()):
+        pass
+    assert runners == []
+    with TestClient(create_app(scheduler=True)):
+        deadline = time.monotonic() + 10
+        while not ticks and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert ticks == [1] and not runners[0]._thread.is_alive()  # stopped with the app
