@@ -20,6 +20,14 @@ MILESTONE_MACHINE = StateMachine(
     step("accept", "验收通过", {S.submitted}, S.accepted),
     step("return", "退回修改", {S.submitted}, S.returned, reason=True),
     step("pay", "标记已支付", {S.accepted}, S.paid),
+    # Termination voids the work not yet accepted, so the ledger shows only what is owed.
+    step(
+        "void",
+        "随需求终止作废",
+        {S.proposed, S.pending, S.submitted, S.returned},
+        S.cancelled,
+        reason=True,
+    ),
 )
 
 # Milestones that count against the committed amount (everything but cancelled ones).

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
 from service.milestones import repository
-from service.milestones.lifecycle import DONE_STATES, LIVE_STATES
+from service.milestones.lifecycle import DONE_STATES, LIVE_STATES, MILESTONE_MACHINE
 from service.milestones.parties import announce, need_for_party
 from service.models import Application, Need, User
 from service.models.enums import Role
@@ -41,6 +41,10 @@ def transition(
     if action == "complete":
         _check_all_accepted(session, need, winners)
     NEED_MACHINE.apply(session, need, action, user.id, reason)
+    if action == "terminate":
+        for m in repository.for_need(session, need.id):
+            if "void" in MILESTONE_MACHINE.allowed_actions(m.status):
+                MILESTONE_MACHINE.apply(session, m, "void", user.id, reason)
     flush_versioned(session)
     kind, what = _MESSAGES[action]
     body = f"理由：{reason.strip()}" if action == "terminate" and reason else ""

@@ -47,7 +47,7 @@ def expire_unawarded(session: Session, today: date) -> int:
                 "application_rejected",
                 f"「{need.title}」已过期，揭榜申请未入选",
                 APPLICATION_REASON,
-                link=f"/applications/{app.id}",
+                link=f"/needs/{need.id}",
                 obj=("application", app.id),
             )
     flush_versioned(session)

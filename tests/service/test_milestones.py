@@ -106,7 +106,7 @@ def test_machine_table(session: Session, deal: dict, action: str, state: str) ->
         assert milestone.status == state
 
 
-@pytest.mark.parametrize("action", ["decline", "return"])
+@pytest.mark.parametrize("action", ["decline", "return", "void"])
 def test_reason_required(session: Session, deal: dict, action: str) -> None:
     source = sorted(MILESTONE_MACHINE.transitions[action].sources)[0]
     milestone = create_milestone(session, deal["app"], status=source)

@@ -124,8 +124,28 @@ def test_termination_needs_an_admin_and_a_reason(client, session: Session, award
     assert "市场变化" in asked.body
     r = _post(client, admin, need.id, "terminate")
     assert r.status_code == 400 and r.json()["error"] == "reason_required"
+    paid = create_milestone(session, awarded["app"], status="paid")
+    accepted = create_milestone(session, awarded["app"], status="accepted")
+    open_ = [create_milestone(session, awarded["app"], status=s) for s in ("pending", "returned")]
     r = _post(client, admin, need.id, "terminate", reason="企业申请，经审核同意终止")
     assert r.status_code == 200 and r.json()["status"] == "terminated"
+    # work not yet accepted is voided; accepted work stays owed and can still be paid
+    session.expire_all()
+    assert [m.status for m in (paid, accepted, *open_)] == [
+        "paid", "accepted", "cancelled", "cancelled"
+    ]  # fmt: skip
+    void = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "milestone", AuditEvent.object_id == open_[0].id
+        )
+    ).one()
+    assert (void.action, void.actor_id, void.reason) == (
+        "void",
+        admin.id,
+        "企业申请，经审核同意终止",
+    )
+    r = client.post(f"/api/v1/milestones/{accepted.id}/pay", headers=auth(owner))
+    assert r.status_code == 200 and r.json()["status"] == "paid"
     event = session.scalars(
         select(AuditEvent).where(AuditEvent.object_id == need.id, AuditEvent.action == "terminate")
     ).one()
