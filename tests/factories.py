@@ -191,3 +191,61 @@ def create_match(
     if status == "candidate":
         MATCH_MACHINE.start(session, match, None)
     return match
+from service.models import Application, ApplicationMember, Milestone  # noqa: E402
+
+
+def create_application(
+    session: Session,
+    need: Need,
+    applicant: User,
+    status: str = "submitted",
+    members: list[tuple[Organization, str]] | None = None,
+    lead_share: str = "100",
+    **overrides: Any,
+) -> Application:
+    """An application of `applicant`'s organisation; `members` are (org, share %) pairs."""
+    values: dict[str, Any] = {
+        "technical_plan": "技术方案文字足够长",
+        "work_plan": "研发计划文字足够长",
+        "assessable_goals": "可考核目标文字足够长",
+        "requested_amount": Decimal("100000.00"),
+        "timeline_months": 12,
+        "team": "团队",
+    }
+    values.update(overrides)
+    app = Application(
+        need_id=need.id,
+        org_id=applicant.org_id,
+        created_by_id=applicant.id,
+        status=status,
+        members=[
+            ApplicationMember(org_id=applicant.org_id, share=Decimal(lead_share), is_lead=True)
+        ]
+        + [ApplicationMember(org_id=o.id, share=Decimal(s)) for o, s in members or []],
+        **values,
+    )
+    session.add(app)
+    session.flush()
+    return app
+
+
+def create_milestone(
+    session: Session, app: Application, status: str = "proposed", **overrides: Any
+) -> Milestone:
+    values: dict[str, Any] = {
+        "name": "样机交付",
+        "due_date": today() + timedelta(days=90),
+        "amount": Decimal("100000.00"),
+        "acceptance_criteria": "通过第三方检测",
+    }
+    values.update(overrides)
+    milestone = Milestone(
+        need_id=app.need_id,
+        application_id=app.id,
+        created_by_id=app.created_by_id,
+        status=status,
+        **values,
+    )
+    session.add(milestone)
+    session.flush()
+    return milestone

@@ -97,7 +97,11 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
         if progress and i % 20 == 0:
             print(f"  成果 {i}/{len(cap_rows)}", flush=True)  # noqa: T201
     match_count = demo_matches.load(session, DEMO_PASSWORD)
+    from service.demo import lifecycle  # after the postings: 揭榜, awards, milestones, tick
+
+    lived = lifecycle.load(session, org_ids)
     return {
+        **lived,
         "organizations": len(org_ids),
         "users": session.scalar(select(func.count()).select_from(User)) or 0,
         "needs": len(need_rows),

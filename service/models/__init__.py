@@ -7,6 +7,7 @@ from service.models.capability import Capability
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
 from service.models.match import Match
+from service.models.milestone import Milestone
 from service.models.need import Need
 from service.models.notification import Notification
 from service.models.org import Organization
@@ -21,6 +22,7 @@ __all__ = [
     "EmbeddingFailure",
     "Field",
     "Match",
+    "Milestone",
     "Need",
     "Notification",
     "Organization",
