@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.kit.security import create_access_token, hash_password
-from service.models import Capability, Need, Organization, User
+from service.models import Application, ApplicationMember, Capability, Need, Organization, User
 from service.models.enums import OrgKind, Role
 from service.postings.rules import today
 
@@ -162,3 +162,38 @@ def create_capability(
     session.add(cap)
     session.flush()
     return cap
+
+
+def create_application(
+    session: Session,
+    need: Need,
+    applicant: User,
+    status: str = "submitted",
+    members: tuple[Organization, ...] = (),
+    **overrides: Any,
+) -> Application:
+    """An application by `applicant`'s organisation (lead), optionally with consortium members
+    sharing equally with the lead."""
+    values: dict[str, Any] = {
+        "technical_plan": "技术方案描述文字足够长",
+        "work_plan": "研发计划描述文字足够长",
+        "assessable_goals": "可考核目标描述文字足够长",
+        "requested_amount": Decimal("500000.00"),
+        "timeline_months": 12,
+        "team": "测试团队",
+    }
+    values.update(overrides)
+    share = (Decimal(100) / (len(members) + 1)).quantize(Decimal("0.01"))
+    lead_share = Decimal(100) - share * len(members)
+    app = Application(
+        need_id=need.id,
+        org_id=applicant.org_id,
+        created_by_id=applicant.id,
+        status=status,
+        members=[ApplicationMember(org_id=applicant.org_id, share=lead_share, is_lead=True)]
+        + [ApplicationMember(org_id=m.id, share=share) for m in members],
+        **values,
+    )
+    session.add(app)
+    session.flush()
+    return app
