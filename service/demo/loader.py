@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.capabilities import service as capabilities
 from service.capabilities.schemas import CapabilityCreate
+from service.demo import reviews as demo_reviews
 from service.models import Organization, User
 from service.models.enums import Role
 from service.needs import service as needs
@@ -95,7 +96,9 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
         _advance(session, owner, admin, cap.id, row, capabilities.transition)
         if progress and i % 20 == 0:
             print(f"  成果 {i}/{len(cap_rows)}", flush=True)  # noqa: T201
+    extra = demo_reviews.load(session)
     return {
+        **extra,
         "organizations": len(org_ids),
         "users": session.scalar(select(func.count()).select_from(User)) or 0,
         "needs": len(need_rows),
