@@ -5,11 +5,13 @@ the session; a session `after_commit` hook hands them to one background thread, 
 drops them. A failed send is logged: the in-app notification is already committed and stays.
 """
 
+import atexit
 import logging
 import queue
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -114,8 +116,18 @@ class Outbox:
         self._queue.put((mails, settings))
 
     def join(self) -> None:
-        """Block until every queued batch has been tried (tests, orderly shutdown)."""
+        """Block until every queued batch has been tried (tests)."""
         self._queue.join()
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait at most `timeout` seconds for the queue to empty: a short-lived process (the
+        `jiebang tick` command) must not exit before its reminders went out."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self._queue.unfinished_tasks:
+            log.error("exiting with %d mail batch(es) unsent", self._queue.unfinished_tasks)
+        return not self._queue.unfinished_tasks
 
     def _run(self) -> None:
         while True:
@@ -129,6 +141,7 @@ class Outbox:
 
 
 OUTBOX = Outbox()
+atexit.register(OUTBOX.drain)
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,7 +1,10 @@
 """E-mail copies of notifications, delivered to a real SMTP server (aiosmtpd) run by the test."""
 
 import logging
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -169,3 +172,22 @@ def test_smtp_login(client, session: Session, monkeypatch: pytest.MonkeyPatch) -
         controller.stop()
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_a_short_lived_process_sends_before_exiting(smtp: Inbox, repo_root) -> None:
+    """`jiebang tick` commits and exits at once: the queued mail still goes out."""
+    code = (
+        "from service.config import get_settings\n"
+        "from service.notifications.mail import OUTBOX, Mail\n"
+        "OUTBOX.put([Mail('zhao@example.cn', '赵工', '【揭榜】截止提醒', '三天后截止')],"
+        " get_settings())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIEBANG_DATABASE")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo_root, env=env, timeout=60, check=False
+    )
+    assert done.returncode == 0
+    (message,) = smtp.messages()
+    assert (
+        message["Subject"] == "【揭榜】截止提醒" and message.get_content().strip() == "三天后截止"
+    )
