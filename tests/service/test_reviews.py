@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.kit.errors import InvalidTransition
-from service.models import Notification, Organization, ReviewAssignment
+from service.models import Notification, Organization, ReviewAssignment, User
 from service.models.enums import ReviewStatus, Role
 from service.reviews.lifecycle import REVIEW_MACHINE
 from tests.factories import auth, create_application, create_need, create_user
@@ -254,3 +254,30 @@ def test_scoring_closes_with_the_call(client, session: Session, panel: dict) -> 
     session.flush()
     r = score(client, panel["expert"], a["id"], panel["app"].id)
     assert r.status_code == 409 and r.json()["error"] == "review_closed"
+
+
+ACTIONS = ["submit", "decline", "withdraw", "score"]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_action_refused_for_every_other_role(client, panel: dict, action: str) -> None:
+    """Only the assignee scores, submits and declines; only admins withdraw; everyone else
+    does not even learn the assignment exists."""
+    a = assign(client, panel, panel["expert"]).json()
+    app_id = panel["app"].id
+
+    def attempt(user: User):
+        if action == "score":
+            return score(client, user, a["id"], app_id)
+        body = {} if action == "submit" else {"reason": "理由"}
+        return post(client, user, a["id"], action, **body)
+
+    for role in ("owner", "lab", "lab2", "broker", "outsider", "expert2"):
+        assert attempt(panel[role]).status_code == 404, role
+    allowed = "admin" if action == "withdraw" else "expert"
+    refused = "expert" if action == "withdraw" else "admin"
+    assert attempt(panel[refused]).status_code == 403
+    if action == "submit":
+        assert score(client, panel["expert"], a["id"], panel["app2"].id).status_code == 200
+        assert score(client, panel["expert"], a["id"], app_id).status_code == 200
+    assert attempt(panel[allowed]).status_code == 200
