@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    smtp_ca_file: str = ""  # CA bundle for a privately signed SMTP server; empty: system CAs
     smtp_timeout_seconds: float = 10.0
     public_url: str = "http://127.0.0.1:8000"  # links in e-mails point here
 

@@ -81,7 +81,8 @@ def send_now(mails: Sequence[Mail], settings: Settings) -> int:
             settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds
         ) as smtp:
             if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                ca_file = settings.smtp_ca_file or None
+                smtp.starttls(context=ssl.create_default_context(cafile=ca_file))
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password)
             for mail in mails:

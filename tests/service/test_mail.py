@@ -3,6 +3,7 @@
 import logging
 import os
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
@@ -191,3 +193,40 @@ def test_a_short_lived_process_sends_before_exiting(smtp: Inbox, repo_root) -> N
     assert (
         message["Subject"] == "【揭榜】截止提醒" and message.get_content().strip() == "三天后截止"
     )
+
+
+def test_starttls_with_a_private_ca(
+    client, session: Session, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        tls_context=server_context,
+        require_starttls=True,
+    )
+    controller.start()
+    try:
+        _configure(monkeypatch, controller.port)  # plain text: the server refuses the mail
+        _approve_a_need(client, session, email="plain@example.com")
+        assert inbox.messages() == []
+        _configure(
+            monkeypatch,
+            controller.port,
+            JIEBANG_SMTP_STARTTLS="true",
+            JIEBANG_SMTP_CA_FILE=str(ca_file),
+        )
+        _approve_a_need(client, session, email="tls@example.com")
+        (message,) = inbox.messages()
+        assert inbox.envelopes[0].rcpt_tos == ["tls@example.com"]
+        assert message["Subject"].startswith("【揭榜】您的需求")
+    finally:
+        controller.stop()
+        monkeypatch.undo()
+        get_settings.cache_clear()
