@@ -6,18 +6,17 @@ from decimal import Decimal
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.applications import auth, repository
+from service.applications import auth, notices, repository
 from service.applications.lifecycle import APPLICATION_MACHINE, EDITABLE_STATES
 from service.applications.schemas import ApplicationCreate, ApplicationUpdate
 from service.capabilities import service as capabilities
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
-from service.kit.money import wan_to_yuan, yuan_to_wan
+from service.kit.money import wan_to_yuan
 from service.models import Application, ApplicationMember, Need, Organization, User
 from service.models.enums import CooperationMode, NeedStatus, Role
 from service.needs import repository as needs_repository
 from service.needs import service as needs
 from service.needs.lifecycle import NEED_MACHINE
-from service.notifications.service import notify, notify_org, org_user_ids
 from service.postings.rules import check_version, flush_versioned, refuse_nulls, today
 
 APPLICANT_ROLES = (Role.researcher, Role.enterprise)
@@ -84,15 +83,7 @@ def create(session: Session, user: User, need_id: int, data: ApplicationCreate) 
     session.add(app)
     APPLICATION_MACHINE.start(session, app, user.id)
     app = _reload(session, app.id)
-    notify_org(
-        session,
-        need.org_id,
-        "application_received",
-        f"收到新的揭榜申请：「{need.title}」",
-        f"{app.org.name}提交了揭榜申请，申请金额 {yuan_to_wan(app.requested_amount)} 万元。",
-        link=f"/applications/{app.id}",
-        obj=("application", app.id),
-    )
+    notices.received(session, app, need)
     return app
 
 
@@ -156,7 +147,7 @@ def transition(
         app.reject_reason = reason
     flush_versioned(session)
     app = _reload(session, app.id)
-    _notify_transition(session, app, need, action)
+    notices.transitioned(session, app, need, action)
     return app
 
 
@@ -203,60 +194,8 @@ def award(
         need.updated_at = datetime.now(UTC)  # bump the version: concurrent awards collide
     flush_versioned(session)
     app = _reload(session, app.id)
-    _notify_applicants(
-        session,
-        app,
-        "application_awarded",
-        f"恭喜！您对「{need.title}」的揭榜申请揭榜成功",
-        f"授予金额 {yuan_to_wan(app.committed_amount)} 万元，联合体按约定占比分配。"
-        "请与发榜企业商定实施里程碑。",
-    )
+    notices.awarded(session, app, need)
     return app
-
-
-def _notify_applicants(
-    session: Session, app: Application, kind: str, title: str, body: str
-) -> None:
-    """Every user of the lead and of each consortium member organisation."""
-    user_ids = [u for m in app.members for u in org_user_ids(session, m.org_id)]
-    notify(
-        session,
-        user_ids,
-        kind,
-        title,
-        body,
-        link=f"/applications/{app.id}",
-        obj=("application", app.id),
-    )
-
-
-def _notify_transition(session: Session, app: Application, need: Need, action: str) -> None:
-    if action == "shortlist":
-        _notify_applicants(
-            session,
-            app,
-            "application_shortlisted",
-            f"您对「{need.title}」的揭榜申请已入围",
-            "发榜企业已将您的申请列入入围名单，请留意后续评审与洽谈安排。",
-        )
-    elif action == "reject":
-        _notify_applicants(
-            session,
-            app,
-            "application_rejected",
-            f"您对「{need.title}」的揭榜申请未入选",
-            f"理由：{app.reject_reason}",
-        )
-    elif action == "withdraw":
-        notify_org(
-            session,
-            need.org_id,
-            "application_withdrawn",
-            f"揭榜申请已撤回：「{need.title}」",
-            f"{app.org.name}撤回了揭榜申请。",
-            link=f"/needs/{need.id}",
-            obj=("application", app.id),
-        )
 
 
 def need_of(session: Session, need_id: int) -> Need:

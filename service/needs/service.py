@@ -10,10 +10,9 @@ from service.fields import service as fields
 from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from service.models import Need, User
 from service.models.enums import Role
-from service.needs import auth, repository
+from service.needs import auth, notices, repository
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedUpdate
-from service.notifications.service import notify_org
 from service.postings.rules import (
     check_version,
     flush_versioned,
@@ -99,25 +98,8 @@ def transition(
         need.published_at = datetime.now(UTC)
         need.reject_reason = None
     flush_versioned(session)
-    _notify_review_outcome(session, need, action)
+    notices.reviewed(session, need, action)
     return _reload(session, need.id)
-
-
-def _notify_review_outcome(session: Session, need: Need, action: str) -> None:
-    """Tell the posting organisation how the bureau decided on its need."""
-    if action == "approve":
-        kind = "need_approved"
-        title = f"您的需求「{need.title}」已审核通过并张榜"
-        body = f"揭榜截止日期：{need.deadline.isoformat()}。"
-    elif action == "reject":
-        kind = "need_rejected"
-        title = f"您的需求「{need.title}」未通过审核"
-        body = f"驳回理由：{need.reject_reason}。修改后可重新提交审核。"
-    else:
-        return
-    notify_org(
-        session, need.org_id, kind, title, body, link=f"/needs/{need.id}", obj=("need", need.id)
-    )
 
 
 def history_allowed(user: User, need: Need) -> bool:
