@@ -24,6 +24,7 @@ from service.reviews.schemas import (
     AssignmentRead,
     AssignmentSummary,
     CriterionRead,
+    ExtendIn,
     ReviewIn,
     ReviewResults,
     SubmitIn,
@@ -96,6 +97,19 @@ def list_assignments(
 )
 def get_assignment(session: SessionDep, user: CurrentUser, assignment_id: int) -> AssignmentRead:
     return views.detail(session, user, service.get_readable(session, user, assignment_id))
+
+
+@router.post(
+    "/review-assignments/{assignment_id}/applications",
+    response_model=AssignmentRead,
+    responses=_ERRORS,
+    summary="为待评审任务增加申请（管理员；如截止前新收到的申请）",
+)
+def extend_assignment(
+    session: SessionDep, user: AdminUser, assignment_id: int, data: ExtendIn
+) -> AssignmentRead:
+    assignment = service.extend(session, user, assignment_id, data.application_ids)
+    return views.detail(session, user, assignment)
 
 
 @router.put(

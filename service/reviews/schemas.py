@@ -30,6 +30,12 @@ class AssignIn(BaseModel):
     )
 
 
+class ExtendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    application_ids: Annotated[list[int], Field(min_length=1, max_length=100)]
+
+
 class ReviewIn(BaseModel):
     """Scores (1–5) per criterion code and a comment; may be saved partly until submitted."""
 

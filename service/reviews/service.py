@@ -107,6 +107,46 @@ def assign(session: Session, admin: User, need_id: int, data: AssignIn) -> Revie
     return _reload(session, assignment.id)
 
 
+def extend(
+    session: Session, admin: User, assignment_id: int, application_ids: list[int]
+) -> ReviewAssignment:
+    """Add applications that arrived after the assignment (the call may still be open)."""
+    assignment = _locked(session, admin, assignment_id)
+    if not auth.is_admin(admin):
+        raise Forbidden("仅管理员可以调整评审范围", "Admins only", code="wrong_role")
+    if assignment.status != ReviewStatus.assigned:
+        raise InvalidTransition(
+            "只有待评审的任务可以增加申请", "Only assigned tasks grow", code="review_read_only"
+        )
+    need = need_of(session, assignment.need_id)
+    _require_open(need)
+    conflicts.check(session, assignment.expert, need)
+    reviewable = set(repository.reviewable_application_ids(session, need.id))
+    unknown = sorted(set(application_ids) - reviewable)
+    if unknown:
+        raise BadRequest(
+            f"以下申请不属于该需求或已不在评审范围：{'、'.join(map(str, unknown))}",
+            "Applications not reviewable for this need",
+            code="invalid_application",
+        )
+    added = sorted(set(application_ids) - {r.application_id for r in assignment.reviews})
+    for app_id in added:
+        assignment.reviews.append(Review(application_id=app_id))
+    if added:
+        assignment.updated_at = utcnow()
+        flush_versioned(session)
+        notify(
+            session,
+            [assignment.expert_id],
+            "review_extended",
+            f"「{need.title}」新增 {len(added)} 份揭榜申请待您评审",
+            "请在提交评审意见前完成新增申请的打分。",
+            link=f"/reviews/{assignment.id}",
+            obj=("review_assignment", assignment.id),
+        )
+    return _reload(session, assignment.id)
+
+
 def save_review(
     session: Session, user: User, assignment_id: int, application_id: int, data: ReviewIn
 ) -> ReviewAssignment:

@@ -281,3 +281,35 @@ def test_every_action_refused_for_every_other_role(client, panel: dict, action: 
         assert score(client, panel["expert"], a["id"], panel["app2"].id).status_code == 200
         assert score(client, panel["expert"], a["id"], app_id).status_code == 200
     assert attempt(panel[allowed]).status_code == 200
+
+
+def test_admin_extends_the_scope_to_late_applications(
+    client, session: Session, panel: dict
+) -> None:
+    a = assign(client, panel, panel["expert"], application_ids=[panel["app"].id]).json()
+    late = create_application(session, panel["need"], create_user(session, Role.researcher))
+    url = f"/api/v1/review-assignments/{a['id']}/applications"
+
+    def extend(user: User, ids: list[int]):
+        return client.post(url, json={"application_ids": ids}, headers=auth(user))
+
+    for role in ("expert", "owner", "lab"):
+        r = extend(panel[role], [late.id])
+        assert r.status_code == 403 and r.json()["error"] == "wrong_role", role
+    elsewhere = create_application(session, create_need(session, panel["owner"]), panel["lab2"])
+    r = extend(panel["admin"], [elsewhere.id])
+    assert r.status_code == 400 and r.json()["error"] == "invalid_application"
+    assert extend(panel["admin"], []).status_code == 422
+    r = extend(panel["admin"], [late.id, panel["app"].id])
+    assert r.status_code == 200 and r.json()["application_ids"] == [panel["app"].id, late.id]
+    kinds = session.scalars(
+        select(Notification.kind).where(Notification.user_id == panel["expert"].id)
+    ).all()
+    assert kinds == ["review_assigned", "review_extended"]
+    view = client.get(f"/api/v1/review-assignments/{a['id']}", headers=auth(panel["expert"]))
+    assert [s["application"]["id"] for s in view.json()["reviews"]] == [panel["app"].id, late.id]
+    for app_id in (panel["app"].id, late.id):
+        assert score(client, panel["expert"], a["id"], app_id).status_code == 200
+    assert post(client, panel["expert"], a["id"], "submit").status_code == 200
+    r = extend(panel["admin"], [panel["app2"].id])
+    assert r.status_code == 409 and r.json()["error"] == "review_read_only"
