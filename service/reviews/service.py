@@ -52,6 +52,7 @@ def assign(session: Session, admin: User, need_id: int, data: AssignIn) -> Revie
     """Assign an expert to a 揭榜挂帅 need, to all its live applications or to some of them."""
     if admin.role != Role.admin:
         raise Forbidden("仅管理员可以指派评审专家", "Admins only", code="wrong_role")
+    # The need row lock serialises concurrent assignments of the same need (no duplicate).
     need = needs_repository.get_for_update(session, need_id)
     if need is None or need.status == "draft":
         raise NotFound("需求不存在", "Need not found")
@@ -70,18 +71,7 @@ def assign(session: Session, admin: User, need_id: int, data: AssignIn) -> Revie
         raise Conflict(
             "该专家已被指派评审此需求", "Expert already assigned", code="already_assigned"
         )
-    reviewable = repository.reviewable_application_ids(session, need.id)
-    if data.application_ids is None:
-        scope = reviewable
-    else:
-        unknown = sorted(set(data.application_ids) - set(reviewable))
-        if unknown:
-            raise BadRequest(
-                f"以下申请不属于该需求或已不在评审范围：{'、'.join(map(str, unknown))}",
-                "Applications not reviewable for this need",
-                code="invalid_application",
-            )
-        scope = sorted(set(data.application_ids))
+    scope = _scope(session, need, data.application_ids)
     if not scope:
         raise Conflict(
             "该需求还没有可评审的揭榜申请", "No applications to review", code="no_applications"
@@ -121,15 +111,8 @@ def extend(
     need = need_of(session, assignment.need_id)
     _require_open(need)
     conflicts.check(session, assignment.expert, need)
-    reviewable = set(repository.reviewable_application_ids(session, need.id))
-    unknown = sorted(set(application_ids) - reviewable)
-    if unknown:
-        raise BadRequest(
-            f"以下申请不属于该需求或已不在评审范围：{'、'.join(map(str, unknown))}",
-            "Applications not reviewable for this need",
-            code="invalid_application",
-        )
-    added = sorted(set(application_ids) - {r.application_id for r in assignment.reviews})
+    in_scope = {r.application_id for r in assignment.reviews}
+    added = [a for a in _scope(session, need, application_ids) if a not in in_scope]
     for app_id in added:
         assignment.reviews.append(Review(application_id=app_id))
     if added:
@@ -269,6 +252,21 @@ def withdraw(
         obj=("review_assignment", assignment.id),
     )
     return _reload(session, assignment.id)
+
+
+def _scope(session: Session, need: Need, application_ids: list[int] | None) -> list[int]:
+    """The requested applications (default: all) if each is a live application to `need`."""
+    reviewable = repository.reviewable_application_ids(session, need.id)
+    if application_ids is None:
+        return reviewable
+    unknown = sorted(set(application_ids) - set(reviewable))
+    if unknown:
+        raise BadRequest(
+            f"以下申请不属于该需求或已不在评审范围：{'、'.join(map(str, unknown))}",
+            "Applications not reviewable for this need",
+            code="invalid_application",
+        )
+    return sorted(set(application_ids))
 
 
 def _locked(session: Session, user: User, assignment_id: int) -> ReviewAssignment:
