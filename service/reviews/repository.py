@@ -113,8 +113,11 @@ def criteria(session: Session) -> Sequence[ReviewCriterion]:
     return session.scalars(statement).all()
 
 
-def score_sums(session: Session, need_id: int) -> list[tuple[int, str, int, int]]:
-    """(application_id, criterion, sum, count) over the submitted assignments of a need."""
+def score_sums(
+    session: Session, need_id: int, excluded: Iterable[int] = ()
+) -> list[tuple[int, str, int, int]]:
+    """(application_id, criterion, sum, count) over the submitted assignments of a need,
+    leaving out the `excluded` assignment ids."""
     statement = (
         select(
             Review.application_id,
@@ -127,6 +130,7 @@ def score_sums(session: Session, need_id: int) -> list[tuple[int, str, int, int]
         .where(
             ReviewAssignment.need_id == need_id,
             ReviewAssignment.status == ReviewStatus.submitted,
+            ReviewAssignment.id.not_in(set(excluded)),
         )
         .group_by(Review.application_id, ReviewScore.criterion_code)
     )

@@ -1,9 +1,9 @@
 """Aggregated review results: mean per criterion, weighted overall, count, ranking.
 
-Only submitted assignments count. Admins see every expert's sheet by name; the posting
-enterprise sees the aggregate only (no names, no individual scores, no comments) — it decides
-the award with the admins, but experts judge freely only when the enterprise cannot see who
-said what.
+Only submitted assignments count, and not those of an expert who became conflicted since.
+Admins see every expert's sheet by name (conflicted ones flagged); the posting enterprise sees
+the aggregate only (no names, no individual scores, no comments) — it decides the award with
+the admins, but experts judge freely only when the enterprise cannot see who said what.
 """
 
 from collections import Counter
@@ -16,7 +16,7 @@ from service.models import ReviewCriterion, User
 from service.models.enums import ApplicationStatus, ReviewStatus
 from service.needs import service as needs
 from service.postings.schemas import OrgBrief
-from service.reviews import auth, repository
+from service.reviews import auth, conflicts, repository
 from service.reviews.schemas import (
     ApplicationResult,
     CriterionMean,
@@ -54,8 +54,11 @@ def results(session: Session, user: User, need_id: int) -> ReviewResults:
     criteria = list(repository.criteria(session))
     assignments = repository.for_need(session, need.id)
     submitted = [a for a in assignments if a.status == ReviewStatus.submitted]
+    # An expert whose organisation applied after they submitted no longer counts.
+    applicants = repository.applicant_org_ids(session, [need.id]).get(need.id, set())
+    conflicted = {a.id for a in submitted if conflicts.is_conflicted(a.expert, need, applicants)}
     sums: dict[int, dict[str, tuple[int, int]]] = {}
-    for app_id, code, total, count in repository.score_sums(session, need.id):
+    for app_id, code, total, count in repository.score_sums(session, need.id, conflicted):
         sums.setdefault(app_id, {})[code] = (total, count)
 
     rows: list[ApplicationResult] = []
@@ -68,12 +71,13 @@ def results(session: Session, user: User, need_id: int) -> ReviewResults:
         sheets = [
             (a, r) for a in submitted for r in a.reviews if r.application_id == app.id and r.scores
         ]
+        counted_sheets = [(a, r) for a, r in sheets if a.id not in conflicted]
         rows.append(
             ApplicationResult(
                 application_id=app.id,
                 org=OrgBrief(id=app.org.id, name=app.org.name, kind=app.org.kind),
                 status=ApplicationStatus(app.status),
-                review_count=len(sheets),
+                review_count=len(counted_sheets),
                 criteria=[
                     CriterionMean(
                         code=c.code,
@@ -92,6 +96,7 @@ def results(session: Session, user: User, need_id: int) -> ReviewResults:
                         comment=r.comment,
                         overall_comment=a.comment,
                         submitted_at=a.submitted_at,
+                        conflict_of_interest=a.id in conflicted,
                     )
                     for a, r in sheets
                 ]

@@ -176,6 +176,7 @@ class ExpertSheet(BaseModel):
     comment: str
     overall_comment: str
     submitted_at: datetime | None
+    conflict_of_interest: bool = Field(description="专家单位后来成为申请方：此份评分不计入")
 
 
 class ApplicationResult(BaseModel):

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from service.models import ReviewCriterion
+from service.models import Organization, ReviewCriterion
 from service.reviews.results import weighted_overall
 from tests.factories import auth, create_application, create_need, create_user
 from tests.service.review_market import assign, make_panel, post, score
@@ -118,3 +118,25 @@ def test_weighted_overall_is_exact() -> None:
     assert weighted_overall({"a": Decimal(5), "b": Decimal(4)}, criteria) == Decimal("4.33")
     assert weighted_overall({"a": Decimal(3)}, criteria) == Decimal("3.00")
     assert weighted_overall({}, criteria) is None
+
+
+def test_a_review_whose_expert_became_conflicted_stops_counting(
+    client, session: Session, panel: dict
+) -> None:
+    need, app = panel["need"], panel["app"]
+    a1 = assign(client, panel, panel["expert"], application_ids=[app.id]).json()["id"]
+    a2 = assign(client, panel, panel["expert2"], application_ids=[app.id]).json()["id"]
+    _review(client, panel["expert"], a1, {app.id: A})
+    _review(client, panel["expert2"], a2, {app.id: C})
+    before = _results(client, panel["admin"], need.id).json()["applications"][0]
+    assert before["review_count"] == 2 and before["overall"] == "3.60"  # (4.10 + 3.10) / 2
+    # expert2's university applies after expert2 submitted
+    colleague = create_user(
+        session, panel["lab"].role, org=session.get(Organization, panel["expert2"].org_id)
+    )
+    create_application(session, need, colleague)
+    after = _results(client, panel["admin"], need.id).json()["applications"]
+    top = next(r for r in after if r["application_id"] == app.id)
+    assert top["review_count"] == 1 and top["overall"] == "4.10"
+    flags = {s["expert"]["display_name"]: s["conflict_of_interest"] for s in top["sheets"]}
+    assert flags == {"吴专家": False, "钱专家": True}
