@@ -18,12 +18,15 @@ from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import ReviewStatus
 from service.postings.rules import history
 from service.postings.schemas import AuditEventRead, TransitionIn
-from service.reviews import auth, repository, results, service, views
+from service.reviews import auth, criteria, repository, results, service, views
 from service.reviews.schemas import (
     AssignIn,
     AssignmentRead,
     AssignmentSummary,
+    CriterionAdminRead,
+    CriterionCreate,
     CriterionRead,
+    CriterionUpdate,
     ExtendIn,
     ReviewIn,
     ReviewResults,
@@ -44,6 +47,41 @@ _ERRORS = responses(
 )
 def list_criteria(session: SessionDep, user: CurrentUser) -> list[CriterionRead]:
     return [CriterionRead.model_validate(c) for c in repository.criteria(session)]
+
+
+@router.get(
+    "/review-criteria/all",
+    response_model=list[CriterionAdminRead],
+    responses=responses(NotAuthenticated, Forbidden),
+    summary="全部评审项（含已停用，管理员）",
+)
+def list_all_criteria(session: SessionDep, user: AdminUser) -> list[CriterionAdminRead]:
+    return [CriterionAdminRead.model_validate(c) for c in repository.criteria(session, True)]
+
+
+@router.post(
+    "/review-criteria",
+    response_model=CriterionAdminRead,
+    status_code=201,
+    responses=responses(NotAuthenticated, Forbidden, Conflict),
+    summary="新增评审项（管理员）",
+)
+def create_criterion(
+    session: SessionDep, user: AdminUser, data: CriterionCreate
+) -> CriterionAdminRead:
+    return CriterionAdminRead.model_validate(criteria.create(session, data))
+
+
+@router.patch(
+    "/review-criteria/{code}",
+    response_model=CriterionAdminRead,
+    responses=responses(NotAuthenticated, Forbidden, NotFound),
+    summary="修改评审项名称、权重、顺序或停用（管理员；对尚未提交的评审生效）",
+)
+def update_criterion(
+    session: SessionDep, user: AdminUser, code: str, data: CriterionUpdate
+) -> CriterionAdminRead:
+    return CriterionAdminRead.model_validate(criteria.update(session, code, data))
 
 
 @router.post(

@@ -104,12 +104,10 @@ def applicant_org_ids(session: Session, need_ids: Iterable[int]) -> dict[int, se
     return orgs
 
 
-def criteria(session: Session) -> Sequence[ReviewCriterion]:
-    statement = (
-        select(ReviewCriterion)
-        .where(ReviewCriterion.is_active.is_(True))
-        .order_by(ReviewCriterion.sort_order, ReviewCriterion.code)
-    )
+def criteria(session: Session, include_inactive: bool = False) -> Sequence[ReviewCriterion]:
+    statement = select(ReviewCriterion).order_by(ReviewCriterion.sort_order, ReviewCriterion.code)
+    if not include_inactive:
+        statement = statement.where(ReviewCriterion.is_active.is_(True))
     return session.scalars(statement).all()
 
 

@@ -21,6 +21,34 @@ class CriterionRead(BaseModel):
     weight: Decimal = Field(description="在综合得分中的权重")
 
 
+Weight = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+
+
+class CriterionAdminRead(CriterionRead):
+    sort_order: int
+    is_active: bool
+
+
+class CriterionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$", description="英文代码")
+    name: str = Field(min_length=2, max_length=50)
+    description: str = Field(default="", max_length=500)
+    weight: Weight = Field(description="权重（>0，≤100）")
+    sort_order: int = Field(default=0, ge=0, le=100000)
+
+
+class CriterionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=2, max_length=50)
+    description: str | None = Field(default=None, max_length=500)
+    weight: Weight | None = None
+    sort_order: int | None = Field(default=None, ge=0, le=100000)
+    is_active: bool | None = None
+
+
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -140,3 +140,56 @@ def test_a_review_whose_expert_became_conflicted_stops_counting(
     assert top["review_count"] == 1 and top["overall"] == "4.10"
     flags = {s["expert"]["display_name"]: s["conflict_of_interest"] for s in top["sheets"]}
     assert flags == {"吴专家": False, "钱专家": True}
+
+
+def test_criteria_are_data_the_bureau_manages(client, session: Session, panel: dict) -> None:
+    admin = auth(panel["admin"])
+    new = {"code": "industrial_value", "name": "产业化前景", "weight": "10", "sort_order": 50}
+    for role in ("expert", "owner", "lab"):
+        r = client.post("/api/v1/review-criteria", json=new, headers=auth(panel[role]))
+        assert r.status_code == 403, role
+    assert (
+        client.post(
+            "/api/v1/review-criteria", json={**new, "weight": "0"}, headers=admin
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/api/v1/review-criteria", json={**new, "code": "坏"}, headers=admin
+        ).status_code
+        == 422
+    )
+    assert client.post("/api/v1/review-criteria", json=new, headers=admin).status_code == 201
+    r = client.post("/api/v1/review-criteria", json=new, headers=admin)
+    assert r.status_code == 409 and r.json()["error"] == "criterion_exists"
+    r = client.patch(
+        "/api/v1/review-criteria/budget_reasonableness", json={"is_active": False}, headers=admin
+    )
+    assert r.status_code == 200 and r.json()["is_active"] is False
+    assert client.patch("/api/v1/review-criteria/nope", json={}, headers=admin).status_code == 404
+    codes = [c["code"] for c in client.get("/api/v1/review-criteria", headers=admin).json()]
+    assert codes == ["tech_advancement", "feasibility", "team_capability", "industrial_value"]
+    everything = client.get("/api/v1/review-criteria/all", headers=admin).json()
+    assert len(everything) == 5
+    assert (
+        client.get("/api/v1/review-criteria/all", headers=auth(panel["expert"])).status_code == 403
+    )
+    # submitting now needs the new criterion and no longer the retired one
+    a = assign(client, panel, panel["expert"], application_ids=[panel["app"].id]).json()["id"]
+    three = {k: v for k, v in A.items() if k != "budget_reasonableness"}
+    assert score(client, panel["expert"], a, panel["app"].id, scores=three).status_code == 200
+    r = post(client, panel["expert"], a, "submit")
+    assert r.status_code == 400 and "产业化前景" in r.json()["detail"]
+    assert (
+        score(
+            client, panel["expert"], a, panel["app"].id, scores={"industrial_value": 5}
+        ).status_code
+        == 200
+    )
+    assert post(client, panel["expert"], a, "submit").status_code == 200
+    row = _results(client, panel["admin"], panel["need"].id).json()["applications"][0]
+    # (5*30 + 4*30 + 4*20 + 5*10) / 90 = 4.44
+    assert [c["code"] for c in row["criteria"]][-1] == "industrial_value" and row[
+        "overall"
+    ] == "4.44"
