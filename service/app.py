@@ -21,7 +21,9 @@ from service.kit.errors import install_handlers
 from service.matches.endpoints import router as matches_router
 from service.milestones.endpoints import router as milestones_router
 from service.needs.endpoints import router as needs_router
+from service.notifications.endpoints import router as notifications_router
 from service.orgs.endpoints import router as orgs_router
+from service.reviews.endpoints import router as reviews_router
 from service.stats.endpoints import router as stats_router
 from service.users.endpoints import router as users_router
 
@@ -64,6 +66,8 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
         stats_router,
         exports_router,
         milestones_router,
+        notifications_router,
+        reviews_router,
     ):
         api.include_router(router)
     app.include_router(api)

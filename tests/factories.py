@@ -8,7 +8,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.kit.security import create_access_token, hash_password
-from service.models import Capability, Need, Organization, User
+from service.matches.lifecycle import MATCH_MACHINE
+from service.models import (
+    Application,
+    ApplicationMember,
+    Capability,
+    Match,
+    Milestone,
+    Need,
+    Organization,
+    User,
+)
 from service.models.enums import OrgKind, Role
 from service.postings.rules import today
 
@@ -164,10 +174,6 @@ def create_capability(
     return cap
 
 
-from service.matches.lifecycle import MATCH_MACHINE  # noqa: E402  (appended: matches)
-from service.models import Match  # noqa: E402
-
-
 def create_match(
     session: Session, need: Need, capability: Capability, status: str = "candidate", **kw: Any
 ) -> Match:
@@ -191,7 +197,6 @@ def create_match(
     if status == "candidate":
         MATCH_MACHINE.start(session, match, None)
     return match
-from service.models import Application, ApplicationMember, Milestone  # noqa: E402
 
 
 def create_application(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from service.capabilities import service as capabilities
 from service.capabilities.schemas import CapabilityCreate
 from service.demo import matches as demo_matches
+from service.demo import reviews as demo_reviews
 from service.models import Organization, User
 from service.models.enums import Role
 from service.needs import service as needs
@@ -100,8 +101,10 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
     from service.demo import lifecycle  # after the postings: 揭榜, awards, milestones, tick
 
     lived = lifecycle.load(session, org_ids)
+    extra = demo_reviews.load(session)
     return {
         **lived,
+        **extra,
         "organizations": len(org_ids),
         "users": session.scalar(select(func.count()).select_from(User)) or 0,
         "needs": len(need_rows),

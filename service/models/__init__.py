@@ -11,6 +11,7 @@ from service.models.milestone import Milestone
 from service.models.need import Need
 from service.models.notification import Notification
 from service.models.org import Organization
+from service.models.review import Review, ReviewAssignment, ReviewCriterion, ReviewScore
 from service.models.user import User
 
 __all__ = [
@@ -27,5 +28,9 @@ __all__ = [
     "Notification",
     "Organization",
     "PostingVector",
+    "Review",
+    "ReviewAssignment",
+    "ReviewCriterion",
+    "ReviewScore",
     "User",
 ]

@@ -251,3 +251,20 @@ _LABELS: dict[str, dict[str, str]] = {
         "cancelled": "已取消",
     },
 }
+
+
+class ReviewStatus(LabelledEnum):
+    """专家论证 assignment: assigned → submitted; declined by the expert; withdrawn by an admin."""
+
+    assigned = "assigned"
+    submitted = "submitted"
+    declined = "declined"
+    withdrawn = "withdrawn"
+
+
+_LABELS["ReviewStatus"] = {
+    "assigned": "待评审",
+    "submitted": "已提交",
+    "declined": "已谢绝",
+    "withdrawn": "已撤销",
+}
