@@ -51,12 +51,19 @@ class EmbeddingWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._touched: dict[Kind, list[int]] = {}
-        self.idle = threading.Event()  # set while nothing is queued or running (tests wait on it)
 
     def enqueue(self, items: Iterable[tuple[Kind, int]]) -> None:
         for item in items:
-            self.idle.clear()
             self._queue.put(item)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until everything queued so far is processed (tests, the CLI)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="jiebang-embedder", daemon=True)
@@ -84,8 +91,8 @@ class EmbeddingWorker:
             batch = self._take(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
             if batch:
                 self._guard(lambda b=batch: self.process(b))  # type: ignore[misc]
-            elif self._queue.empty():
-                self.idle.set()
+                for _ in batch:
+                    self._queue.task_done()
 
     def _take(self, timeout: float) -> list[tuple[Kind, int]]:
         try:

@@ -1,18 +1,22 @@
 """Shared pieces of the engine tests: stores, a failing embedder, realistic eval postings."""
 
 import json
-from collections.abc import Sequence
+import os
+import uuid
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from matching.documents import normalise_field
 from matching.embedders import HashEmbedder
 from service.engine import vectors
 from service.engine.documents import KINDS
+from service.kit.migrate import upgrade_head
 from service.models import Capability, Need, User
 from tests.factories import create_capability, create_need
 
@@ -80,3 +84,27 @@ def embed_all(session: Session, embedder: Any) -> None:
 
     for kind in KINDS:
         vectors.embed_postings(session, kind, repository.all_ids(session, kind), embedder)
+
+
+def committed_database_url(tmp_path: Path, name: str) -> Iterator[str]:
+    """A fresh, migrated database whose commits are real (the worker reads them from its own
+    connections): a temp SQLite file, or a new database on the test PostgreSQL server."""
+    base = os.environ.get("JIEBANG_TEST_DATABASE_URL")
+    if not base:
+        url = f"sqlite:///{tmp_path / f'{name}.db'}"
+        upgrade_head(url)
+        yield url
+        return
+    admin_url = make_url(base)
+    db_name = f"{admin_url.database}_{name}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+    url = admin_url.set(database=db_name).render_as_string(hide_password=False)
+    upgrade_head(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()
