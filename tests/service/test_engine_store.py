@@ -67,8 +67,8 @@ def test_catch_up_covers_commit_order_gaps_within_the_lookback(session: Session,
 
 
 def test_edited_text_is_reindexed_and_status_is_read_from_the_database(
-    session: Session, lab
-) -> None:  # type: ignore[no-untyped-def]
+    session: Session, lab: User
+) -> None:
     embedder = HashEmbedder(dim=64)
     cap = eval_capability(session, lab, "C189")
     embed_all(session, embedder)
@@ -86,9 +86,9 @@ def test_edited_text_is_reindexed_and_status_is_read_from_the_database(
 
 def test_saved_index_is_reused_and_a_new_model_rebuilds_cleanly(
     session: Session,
-    lab,
+    lab: User,
     tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caps = [eval_capability(session, lab, k) for k in ("C189", "C044", "C144")]
     old, new = HashEmbedder(dim=64), HashEmbedder(dim=32)
@@ -117,8 +117,8 @@ def test_saved_index_is_reused_and_a_new_model_rebuilds_cleanly(
 
 
 def test_saved_index_reloads_rows_written_after_its_watermark(
-    session: Session, lab, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    session: Session, lab: User, tmp_path: Path
+) -> None:
     embedder = HashEmbedder(dim=64)
     cap = eval_capability(session, lab, "C189")
     embed_all(session, embedder)
