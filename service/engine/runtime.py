@@ -6,6 +6,7 @@ before the commit, so the worker always finds the committed row), `after_rollbac
 them. Without a running worker (tests, CLI) nothing is queued; the sweeper covers the rest.
 """
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -85,12 +86,24 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+def _log_to_stderr() -> None:
+    """Embedding progress belongs in the server log (uvicorn configures only its own)."""
+    log = logging.getLogger("jiebang.engine")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s engine[%(process)d] %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the embedding worker (which also warms the index) unless disabled."""
     settings = get_settings()
     worker = None
     if settings.engine_background:
+        _log_to_stderr()
         from service.engine.worker import EmbeddingWorker
         from service.kit.db import get_sessionmaker
 
