@@ -15,6 +15,8 @@ from service.applications.endpoints import router as applications_router
 from service.audit.endpoints import router as audit_router
 from service.auth.endpoints import router as auth_router
 from service.capabilities.endpoints import router as capabilities_router
+from service.engine.endpoints import router as engine_router
+from service.engine.runtime import lifespan as engine_lifespan
 from service.exports.endpoints import router as exports_router
 from service.fields.endpoints import router as fields_router
 from service.kit.errors import install_handlers
@@ -34,13 +36,16 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
     """The API; `scheduler=True` (the served app, see asgi.py) also runs the deadline tick."""
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from service.tick.scheduler import start_default
 
         runner = start_default() if scheduler else None
-        yield
-        if runner is not None:
-            runner.stop()
+        try:
+            async with engine_lifespan(app):
+                yield
+        finally:
+            if runner is not None:
+                runner.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -68,6 +73,7 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
         milestones_router,
         notifications_router,
         reviews_router,
+        engine_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     @property
     def mail_enabled(self) -> bool:
         return bool(self.smtp_host and self.smtp_from)
+    # Matching engine: background embedding worker + sweeper, index catch-up, candidates.
+    engine_background: bool = True  # start the worker and the index warm-up with the app
+    engine_sweep_seconds: float = 30.0
+    engine_max_attempts: int = 10  # a failing posting is retried this often, then left to admins
+    engine_lookback_seconds: float = 120.0  # catch-up re-reads this far behind the watermark
+    engine_candidates: int = 10  # engine matches stored per published need
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.notifications import reminders
 from service.postings.rules import today as china_today
 from service.tick import deadlines
 
@@ -20,8 +21,7 @@ TickStep = Callable[[Session, date], int]
 TICK_STEPS: list[tuple[str, TickStep]] = [
     ("close_applications", deadlines.close_applications),
     ("expire_unawarded", deadlines.expire_unawarded),
-    # Deadline reminders (「揭榜截止还有 3 天」) go here, once they exist:
-    # ("deadline_reminders", service.notifications.reminders.send_deadline_reminders),
+    ("deadline_reminders", reminders.send_deadline_reminders),  # 「揭榜截止还有 3 天」
 ]
 
 

@@ -167,7 +167,11 @@ def test_two_ticks_at_once_move_each_need_once(
         ).all()
         assert [e.action for e in rejections] == ["reject"]
     # and a third tick finds nothing left to do
-    assert run_tick(factory, today()) == {"close_applications": 0, "expire_unawarded": 0}
+    assert run_tick(factory, today()) == {
+        "close_applications": 0,
+        "expire_unawarded": 0,
+        "deadline_reminders": 0,
+    }
 
 
 def test_a_failing_step_does_not_stop_the_others(
