@@ -23,33 +23,33 @@ from service.users import repository as users
 from service.users import service as users_service
 from service.users.schemas import UserCreate
 
-OLED = "柔性OLED薄膜封装水汽阻隔性能提升"
+STAGE = "直线电机精密运动平台纳米级定位"
 STORAGE = "储能电池舱热失控早期预警技术"
 
 PROPOSALS: dict[str, dict[str, Any]] = {
     "researcher": {
-        "technical_plan": "采用低温原子层沉积（ALD）Al₂O₃/ZrO₂纳米叠层替代单层无机阻隔层，"
-        "以喷墨打印有机缓冲层填平颗粒缺陷，形成“ALD纳米叠层+有机平坦层+PECVD SiNx”三明治结构，"
-        "沉积温度控制在85℃以下。",
-        "work_plan": "第1–6个月完成叠层结构设计与小样验证；第7–14个月在中试线完成工艺窗口优化；"
-        "第15–24个月导入量产线并完成可靠性认证。",
-        "assessable_goals": "水汽透过率≤8×10⁻⁷ g/(m²·day)；85℃/85%RH 1000小时无黑点扩展；"
-        "封装总厚度≤8μm；R3弯折20万次后阻隔性能衰减≤10%。",
-        "requested_amount_wan": "600",
+        "technical_plan": "以激光干涉仪对光栅尺做全行程二维误差映射并在驱动器内实时补偿；"
+        "气浮导轨替代滚动导轨消除直线度与摩擦扰动；控制上采用前馈+扰动观测器+陷波滤波，"
+        "抑制力波动与一阶机械谐振，并以温度传感阵列建立热漂移模型在线修正。",
+        "work_plan": "第1–6个月完成误差映射与补偿算法、气浮导轨选型；第7–14个月完成样机装调与"
+        "控制参数整定；第15–24个月完成批量化标定工艺与第三方精度检测。",
+        "assessable_goals": "300mm行程定位精度≤0.8μm；重复定位精度≤0.2μm；"
+        "到位整定时间≤25ms；环境温度±1℃变化下漂移≤0.3μm；提交可复制的标定作业指导书。",
+        "requested_amount_wan": "520",
         "timeline_months": 24,
-        "team": "苏南理工大学薄膜材料团队（教授2名、副教授3名、博士后4名），"
-        "玉峰研究院中试工程团队6人",
+        "team": "苏南理工大学精密仪器团队（教授2名、副教授2名、博士后3名），"
+        "玉峰研究院装调与检测工程师5人",
     },
     "res_huning_univ": {
-        "technical_plan": "在现有PECVD SiNx阻隔层中引入梯度氧掺杂与等离子体表面钝化，"
-        "阻断针孔贯穿通道；配合边缘激光密封结构抑制侧向渗透。",
-        "work_plan": "第1–8个月完成梯度掺杂工艺开发；第9–16个月完成边缘密封结构验证；"
-        "第17–20个月产线导入。",
-        "assessable_goals": "水汽透过率≤1×10⁻⁶ g/(m²·day)；85℃/85%RH 1000小时无黑点；"
-        "与现有PECVD设备兼容，不新增主设备。",
-        "requested_amount_wan": "420",
+        "technical_plan": "保留现有滚动导轨，采用迭代学习控制与输入整形抑制残余振动，"
+        "以高分辨率光栅尺（1nm）替换现有读数头并做分段线性误差补偿。",
+        "work_plan": "第1–8个月完成控制算法开发与仿真；第9–16个月在现有平台上改造验证；"
+        "第17–20个月完成小批量试装。",
+        "assessable_goals": "300mm行程定位精度≤1μm；重复定位精度≤0.3μm；整定时间≤30ms；"
+        "改造成本不超过整机成本的15%。",
+        "requested_amount_wan": "380",
         "timeline_months": 20,
-        "team": "沪宁科技大学微电子学院等离子体工艺课题组（教授1名、讲师2名、研究生6名）",
+        "team": "沪宁科技大学机械工程学院运动控制课题组（教授1名、讲师2名、研究生5名）",
     },
     "res_dongfang_energy_inst": {
         "technical_plan": "融合H₂/CO特征气体传感、电芯膨胀力与交流内阻在线测量，"
@@ -83,14 +83,14 @@ def load(session: Session) -> dict[str, int]:
     admin = _user(session, "admin")
     expert = _user(session, "expert")
     expert2 = _second_expert(session)
-    oled, storage = _need(session, OLED), _need(session, STORAGE)
+    stage, storage = _need(session, STAGE), _need(session, STORAGE)
     assignments = 0
-    if oled is not None:
-        lead = _apply(session, "researcher", oled, members={"yufeng_inst": Decimal(30)})
-        other = _apply(session, "res_huning_univ", oled)
-        owner = _user(session, "enterprise")
+    if stage is not None:
+        lead = _apply(session, "researcher", stage, members={"yufeng_inst": Decimal(30)})
+        other = _apply(session, "res_huning_univ", stage)
+        owner = _user(session, "ent_dingtai_precision")
         applications.transition(session, owner, lead.id, "shortlist")
-        first = reviews.assign(session, admin, oled.id, AssignIn(expert_id=expert.id))
+        first = reviews.assign(session, admin, stage.id, AssignIn(expert_id=expert.id))
         reviews.save_review(
             session, expert, first.id, lead.id, ReviewIn(scores=FIRST_SHEET, comment=_C1)
         )
@@ -98,7 +98,7 @@ def load(session: Session) -> dict[str, int]:
             session, expert, first.id, other.id, ReviewIn(scores=SECOND_SHEET, comment=_C2)
         )
         reviews.submit(session, expert, first.id, "两份方案均具备可行性，推荐联合体方案。", None)
-        second = reviews.assign(session, admin, oled.id, AssignIn(expert_id=expert2.id))
+        second = reviews.assign(session, admin, stage.id, AssignIn(expert_id=expert2.id))
         reviews.save_review(
             session,
             expert2,
@@ -111,12 +111,12 @@ def load(session: Session) -> dict[str, int]:
         _apply(session, "res_dongfang_energy_inst", storage)
         reviews.assign(session, admin, storage.id, AssignIn(expert_id=expert.id))
         assignments += 1
-    _read_approvals(session, _user(session, "enterprise"))
+    _read_approvals(session, _user(session, "ent_dingtai_precision"))
     return {"review_assignments": assignments}
 
 
-_C1 = "叠层结构设计合理，ALD工艺温度窗口与有机层兼容，中试团队工程经验充分。"
-_C2 = "工艺改动小、导入快，但梯度掺杂对针孔的抑制效果缺少前期数据支撑。"
+_C1 = "误差映射与气浮导轨方案针对性强，热漂移补偿考虑周全，装调团队工程经验充分。"
+_C2 = "改造成本低、导入快，但保留滚动导轨时直线度误差能否压到1μm以内缺少前期数据。"
 
 
 def _read_approvals(session: Session, owner: User) -> None:
