@@ -169,29 +169,29 @@ def create_application(
     need: Need,
     applicant: User,
     status: str = "submitted",
-    members: tuple[Organization, ...] = (),
+    members: list[tuple[Organization, str]] | None = None,
+    lead_share: str = "100",
     **overrides: Any,
 ) -> Application:
-    """An application by `applicant`'s organisation (lead), optionally with consortium members
-    sharing equally with the lead."""
+    """An application of `applicant`'s organisation; `members` are (org, share %) pairs."""
     values: dict[str, Any] = {
-        "technical_plan": "技术方案描述文字足够长",
-        "work_plan": "研发计划描述文字足够长",
-        "assessable_goals": "可考核目标描述文字足够长",
-        "requested_amount": Decimal("500000.00"),
+        "technical_plan": "技术方案文字足够长",
+        "work_plan": "研发计划文字足够长",
+        "assessable_goals": "可考核目标文字足够长",
+        "requested_amount": Decimal("100000.00"),
         "timeline_months": 12,
-        "team": "测试团队",
+        "team": "团队",
     }
     values.update(overrides)
-    share = (Decimal(100) / (len(members) + 1)).quantize(Decimal("0.01"))
-    lead_share = Decimal(100) - share * len(members)
     app = Application(
         need_id=need.id,
         org_id=applicant.org_id,
         created_by_id=applicant.id,
         status=status,
-        members=[ApplicationMember(org_id=applicant.org_id, share=lead_share, is_lead=True)]
-        + [ApplicationMember(org_id=m.id, share=share) for m in members],
+        members=[
+            ApplicationMember(org_id=applicant.org_id, share=Decimal(lead_share), is_lead=True)
+        ]
+        + [ApplicationMember(org_id=o.id, share=Decimal(s)) for o, s in members or []],
         **values,
     )
     session.add(app)

@@ -37,7 +37,7 @@ def test_reminds_the_interested_once(session: Session) -> None:
     lab, quitter, matched = (create_user(session, Role.researcher) for _ in range(3))
     partner = create_org(session, OrgKind.institute)
     member = create_user(session, Role.researcher, org=partner)
-    create_application(session, closing, lab, members=(partner,))
+    create_application(session, closing, lab, members=[(partner, "50")], lead_share="50")
     create_application(session, closing, quitter, status="withdrawn")
     create_application(session, closed, lab)
     cap = create_capability(session, matched)
