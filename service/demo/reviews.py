@@ -23,33 +23,32 @@ from service.users import repository as users
 from service.users import service as users_service
 from service.users.schemas import UserCreate
 
-OLED = "柔性OLED薄膜封装水汽阻隔性能提升"
+# Needs the other demo stories (awards, milestones) leave alone, so the stories never collide.
+COOLING = "智算中心高密度机柜液冷散热系统"
 STORAGE = "储能电池舱热失控早期预警技术"
 
 PROPOSALS: dict[str, dict[str, Any]] = {
     "researcher": {
-        "technical_plan": "采用低温原子层沉积（ALD）Al₂O₃/ZrO₂纳米叠层替代单层无机阻隔层，"
-        "以喷墨打印有机缓冲层填平颗粒缺陷，形成“ALD纳米叠层+有机平坦层+PECVD SiNx”三明治结构，"
-        "沉积温度控制在85℃以下。",
-        "work_plan": "第1–6个月完成叠层结构设计与小样验证；第7–14个月在中试线完成工艺窗口优化；"
-        "第15–24个月导入量产线并完成可靠性认证。",
-        "assessable_goals": "水汽透过率≤8×10⁻⁷ g/(m²·day)；85℃/85%RH 1000小时无黑点扩展；"
-        "封装总厚度≤8μm；R3弯折20万次后阻隔性能衰减≤10%。",
-        "requested_amount_wan": "600",
+        "technical_plan": "采用冷板式液冷为主、风液混合为辅的方案：拓扑优化微通道冷板降低流阻，"
+        "干式快接头与漏液定位传感防漏，二次侧供液温度提升至45℃，配合闭式冷却塔实现全年自然冷却。",
+        "work_plan": "第1–6个月完成冷板流道仿真与样件测试；第7–12个月完成10个机柜中试；"
+        "第13–24个月完成50个机柜示范部署与能效第三方测评。",
+        "assessable_goals": "示范区PUE≤1.18；单机柜功率≥45kW；供液温度≥45℃；"
+        "连续运行6个月零漏液事故。",
+        "requested_amount_wan": "900",
         "timeline_months": 24,
-        "team": "苏南理工大学薄膜材料团队（教授2名、副教授3名、博士后4名），"
-        "玉峰研究院中试工程团队6人",
+        "team": "苏南理工大学能源与动力学院热管理团队（教授2名、副教授2名、博士后3名），"
+        "玉峰研究院系统集成工程团队8人",
     },
     "res_huning_univ": {
-        "technical_plan": "在现有PECVD SiNx阻隔层中引入梯度氧掺杂与等离子体表面钝化，"
-        "阻断针孔贯穿通道；配合边缘激光密封结构抑制侧向渗透。",
-        "work_plan": "第1–8个月完成梯度掺杂工艺开发；第9–16个月完成边缘密封结构验证；"
-        "第17–20个月产线导入。",
-        "assessable_goals": "水汽透过率≤1×10⁻⁶ g/(m²·day)；85℃/85%RH 1000小时无黑点；"
-        "与现有PECVD设备兼容，不新增主设备。",
-        "requested_amount_wan": "420",
-        "timeline_months": 20,
-        "team": "沪宁科技大学微电子学院等离子体工艺课题组（教授1名、讲师2名、研究生6名）",
+        "technical_plan": "采用单相浸没式液冷：氟化冷却液与服务器材料兼容性筛选，"
+        "定制浸没槽与CDU，余热回收用于园区供暖。",
+        "work_plan": "第1–8个月完成冷却液兼容性与浸没槽样机；第9–18个月完成20个机柜试点；"
+        "第19–24个月扩展至50个机柜。",
+        "assessable_goals": "示范区PUE≤1.12；单机柜功率≥60kW；冷却液年损耗≤1%。",
+        "requested_amount_wan": "1000",
+        "timeline_months": 24,
+        "team": "沪宁科技大学数据中心节能课题组（教授1名、讲师3名、研究生8名）",
     },
     "res_dongfang_energy_inst": {
         "technical_plan": "融合H₂/CO特征气体传感、电芯膨胀力与交流内阻在线测量，"
@@ -64,16 +63,16 @@ PROPOSALS: dict[str, dict[str, Any]] = {
     },
 }
 FIRST_SHEET = {
-    "tech_advancement": 5,
-    "feasibility": 4,
+    "tech_advancement": 4,
+    "feasibility": 5,
     "team_capability": 5,
     "budget_reasonableness": 4,
 }
 SECOND_SHEET = {
-    "tech_advancement": 4,
-    "feasibility": 4,
+    "tech_advancement": 5,
+    "feasibility": 3,
     "team_capability": 3,
-    "budget_reasonableness": 5,
+    "budget_reasonableness": 3,
 }
 
 
@@ -83,22 +82,25 @@ def load(session: Session) -> dict[str, int]:
     admin = _user(session, "admin")
     expert = _user(session, "expert")
     expert2 = _second_expert(session)
-    oled, storage = _need(session, OLED), _need(session, STORAGE)
+    cooling, storage = _need(session, COOLING), _need(session, STORAGE)
     assignments = 0
-    if oled is not None:
-        lead = _apply(session, "researcher", oled, members={"yufeng_inst": Decimal(30)})
-        other = _apply(session, "res_huning_univ", oled)
-        owner = _user(session, "enterprise")
-        applications.transition(session, owner, lead.id, "shortlist")
-        first = reviews.assign(session, admin, oled.id, AssignIn(expert_id=expert.id))
+    if cooling is not None:
+        lead = _apply(session, "researcher", cooling, members={"yufeng_inst": Decimal(30)})
+        other = _apply(session, "res_huning_univ", cooling)
+        owner = session.get(User, cooling.created_by_id)
+        if owner is not None and lead.status == "submitted":
+            applications.transition(session, owner, lead.id, "shortlist")
+        first = reviews.assign(session, admin, cooling.id, AssignIn(expert_id=expert.id))
         reviews.save_review(
             session, expert, first.id, lead.id, ReviewIn(scores=FIRST_SHEET, comment=_C1)
         )
         reviews.save_review(
             session, expert, first.id, other.id, ReviewIn(scores=SECOND_SHEET, comment=_C2)
         )
-        reviews.submit(session, expert, first.id, "两份方案均具备可行性，推荐联合体方案。", None)
-        second = reviews.assign(session, admin, oled.id, AssignIn(expert_id=expert2.id))
+        reviews.submit(
+            session, expert, first.id, "两种路线均可行；冷板式方案与既有风冷兼容性更好。", None
+        )
+        second = reviews.assign(session, admin, cooling.id, AssignIn(expert_id=expert2.id))
         reviews.save_review(
             session,
             expert2,
@@ -111,12 +113,13 @@ def load(session: Session) -> dict[str, int]:
         _apply(session, "res_dongfang_energy_inst", storage)
         reviews.assign(session, admin, storage.id, AssignIn(expert_id=expert.id))
         assignments += 1
-    _read_approvals(session, _user(session, "enterprise"))
+    if cooling is not None:
+        _read_approvals(session, _user(session, "ent_suanli_data"))
     return {"review_assignments": assignments}
 
 
-_C1 = "叠层结构设计合理，ALD工艺温度窗口与有机层兼容，中试团队工程经验充分。"
-_C2 = "工艺改动小、导入快，但梯度掺杂对针孔的抑制效果缺少前期数据支撑。"
+_C1 = "冷板流道与防漏设计成熟，中试到示范的节奏合理，团队有数据中心工程经验。"
+_C2 = "浸没式能效指标领先，但冷却液成本与服务器保修兼容性论证不足，经费偏高。"
 
 
 def _read_approvals(session: Session, owner: User) -> None:
