@@ -1,5 +1,7 @@
 """What the two sides of a 揭榜 hear: the posting enterprise about applications received and
-withdrawn, every applicant organisation (lead and consortium members) about the decisions."""
+withdrawn, every applicant organisation (lead and consortium members) about the decisions.
+Links are the web app's pages: the need's applications for the enterprise, 我的揭榜 for
+applicants."""
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ def received(session: Session, app: Application, need: Need) -> None:
         "application_received",
         f"收到新的揭榜申请：「{need.title}」",
         f"{app.org.name}提交了揭榜申请，申请金额 {yuan_to_wan(app.requested_amount)} 万元。",
-        link=f"/applications/{app.id}",
+        link=f"/needs/{need.id}/applications",
         obj=("application", app.id),
     )
 
@@ -44,7 +46,7 @@ def transitioned(session: Session, app: Application, need: Need, action: str) ->
             "application_withdrawn",
             f"揭榜申请已撤回：「{need.title}」",
             f"{app.org.name}撤回了揭榜申请。",
-            link=f"/needs/{need.id}",
+            link=f"/needs/{need.id}/applications",
             obj=("application", app.id),
         )
 
@@ -63,5 +65,5 @@ def awarded(session: Session, app: Application, need: Need) -> None:
 def _to_applicants(session: Session, app: Application, kind: str, title: str, body: str) -> None:
     """Every user of the lead and of each consortium member organisation."""
     user_ids = [u for m in app.members for u in org_user_ids(session, m.org_id)]
-    link, obj = f"/applications/{app.id}", ("application", app.id)
+    link, obj = "/my/applications", ("application", app.id)  # the web app's 我的揭榜
     notify(session, user_ids, kind, title, body, link=link, obj=obj)

@@ -23,33 +23,32 @@ from service.users import repository as users
 from service.users import service as users_service
 from service.users.schemas import UserCreate
 
-STAGE = "直线电机精密运动平台纳米级定位"
+# Needs the other demo stories (awards, milestones) leave alone, so the stories never collide.
+COOLING = "智算中心高密度机柜液冷散热系统"
 STORAGE = "储能电池舱热失控早期预警技术"
 
 PROPOSALS: dict[str, dict[str, Any]] = {
     "researcher": {
-        "technical_plan": "以激光干涉仪对光栅尺做全行程二维误差映射并在驱动器内实时补偿；"
-        "气浮导轨替代滚动导轨消除直线度与摩擦扰动；控制上采用前馈+扰动观测器+陷波滤波，"
-        "抑制力波动与一阶机械谐振，并以温度传感阵列建立热漂移模型在线修正。",
-        "work_plan": "第1–6个月完成误差映射与补偿算法、气浮导轨选型；第7–14个月完成样机装调与"
-        "控制参数整定；第15–24个月完成批量化标定工艺与第三方精度检测。",
-        "assessable_goals": "300mm行程定位精度≤0.8μm；重复定位精度≤0.2μm；"
-        "到位整定时间≤25ms；环境温度±1℃变化下漂移≤0.3μm；提交可复制的标定作业指导书。",
-        "requested_amount_wan": "520",
+        "technical_plan": "采用冷板式液冷为主、风液混合为辅的方案：拓扑优化微通道冷板降低流阻，"
+        "干式快接头与漏液定位传感防漏，二次侧供液温度提升至45℃，配合闭式冷却塔实现全年自然冷却。",
+        "work_plan": "第1–6个月完成冷板流道仿真与样件测试；第7–12个月完成10个机柜中试；"
+        "第13–24个月完成50个机柜示范部署与能效第三方测评。",
+        "assessable_goals": "示范区PUE≤1.18；单机柜功率≥45kW；供液温度≥45℃；"
+        "连续运行6个月零漏液事故。",
+        "requested_amount_wan": "900",
         "timeline_months": 24,
-        "team": "苏南理工大学精密仪器团队（教授2名、副教授2名、博士后3名），"
-        "玉峰研究院装调与检测工程师5人",
+        "team": "苏南理工大学能源与动力学院热管理团队（教授2名、副教授2名、博士后3名），"
+        "玉峰研究院系统集成工程团队8人",
     },
     "res_huning_univ": {
-        "technical_plan": "保留现有滚动导轨，采用迭代学习控制与输入整形抑制残余振动，"
-        "以高分辨率光栅尺（1nm）替换现有读数头并做分段线性误差补偿。",
-        "work_plan": "第1–8个月完成控制算法开发与仿真；第9–16个月在现有平台上改造验证；"
-        "第17–20个月完成小批量试装。",
-        "assessable_goals": "300mm行程定位精度≤1μm；重复定位精度≤0.3μm；整定时间≤30ms；"
-        "改造成本不超过整机成本的15%。",
-        "requested_amount_wan": "380",
-        "timeline_months": 20,
-        "team": "沪宁科技大学机械工程学院运动控制课题组（教授1名、讲师2名、研究生5名）",
+        "technical_plan": "采用单相浸没式液冷：氟化冷却液与服务器材料兼容性筛选，"
+        "定制浸没槽与CDU，余热回收用于园区供暖。",
+        "work_plan": "第1–8个月完成冷却液兼容性与浸没槽样机；第9–18个月完成20个机柜试点；"
+        "第19–24个月扩展至50个机柜。",
+        "assessable_goals": "示范区PUE≤1.12；单机柜功率≥60kW；冷却液年损耗≤1%。",
+        "requested_amount_wan": "1000",
+        "timeline_months": 24,
+        "team": "沪宁科技大学数据中心节能课题组（教授1名、讲师3名、研究生8名）",
     },
     "res_dongfang_energy_inst": {
         "technical_plan": "融合H₂/CO特征气体传感、电芯膨胀力与交流内阻在线测量，"
@@ -64,16 +63,16 @@ PROPOSALS: dict[str, dict[str, Any]] = {
     },
 }
 FIRST_SHEET = {
-    "tech_advancement": 5,
-    "feasibility": 4,
+    "tech_advancement": 4,
+    "feasibility": 5,
     "team_capability": 5,
     "budget_reasonableness": 4,
 }
 SECOND_SHEET = {
-    "tech_advancement": 4,
-    "feasibility": 4,
+    "tech_advancement": 5,
+    "feasibility": 3,
     "team_capability": 3,
-    "budget_reasonableness": 5,
+    "budget_reasonableness": 3,
 }
 
 
@@ -83,22 +82,25 @@ def load(session: Session) -> dict[str, int]:
     admin = _user(session, "admin")
     expert = _user(session, "expert")
     expert2 = _second_expert(session)
-    stage, storage = _need(session, STAGE), _need(session, STORAGE)
+    cooling, storage = _need(session, COOLING), _need(session, STORAGE)
     assignments = 0
-    if stage is not None:
-        lead = _apply(session, "researcher", stage, members={"yufeng_inst": Decimal(30)})
-        other = _apply(session, "res_huning_univ", stage)
-        owner = _user(session, "ent_dingtai_precision")
-        applications.transition(session, owner, lead.id, "shortlist")
-        first = reviews.assign(session, admin, stage.id, AssignIn(expert_id=expert.id))
+    if cooling is not None:
+        lead = _apply(session, "researcher", cooling, members={"yufeng_inst": Decimal(30)})
+        other = _apply(session, "res_huning_univ", cooling)
+        owner = session.get(User, cooling.created_by_id)
+        if owner is not None and lead.status == "submitted":
+            applications.transition(session, owner, lead.id, "shortlist")
+        first = reviews.assign(session, admin, cooling.id, AssignIn(expert_id=expert.id))
         reviews.save_review(
             session, expert, first.id, lead.id, ReviewIn(scores=FIRST_SHEET, comment=_C1)
         )
         reviews.save_review(
             session, expert, first.id, other.id, ReviewIn(scores=SECOND_SHEET, comment=_C2)
         )
-        reviews.submit(session, expert, first.id, "两份方案均具备可行性，推荐联合体方案。", None)
-        second = reviews.assign(session, admin, stage.id, AssignIn(expert_id=expert2.id))
+        reviews.submit(
+            session, expert, first.id, "两种路线均可行；冷板式方案与既有风冷兼容性更好。", None
+        )
+        second = reviews.assign(session, admin, cooling.id, AssignIn(expert_id=expert2.id))
         reviews.save_review(
             session,
             expert2,
@@ -111,12 +113,13 @@ def load(session: Session) -> dict[str, int]:
         _apply(session, "res_dongfang_energy_inst", storage)
         reviews.assign(session, admin, storage.id, AssignIn(expert_id=expert.id))
         assignments += 1
-    _read_approvals(session, _user(session, "ent_dingtai_precision"))
+    if cooling is not None:
+        _read_approvals(session, _user(session, "ent_suanli_data"))
     return {"review_assignments": assignments}
 
 
-_C1 = "误差映射与气浮导轨方案针对性强，热漂移补偿考虑周全，装调团队工程经验充分。"
-_C2 = "改造成本低、导入快，但保留滚动导轨时直线度误差能否压到1μm以内缺少前期数据。"
+_C1 = "冷板流道与防漏设计成熟，中试到示范的节奏合理，团队有数据中心工程经验。"
+_C2 = "浸没式能效指标领先，但冷却液成本与服务器保修兼容性论证不足，经费偏高。"
 
 
 def _read_approvals(session: Session, owner: User) -> None:

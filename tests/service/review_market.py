@@ -20,7 +20,7 @@ def make_panel(session: Session) -> dict:
         "lab": lab,
         "lab2": lab2,
         "partner": partner,
-        "app": create_application(session, need, lab, members=[(partner, "50")], lead_share="50"),
+        "app": create_application(session, need, lab, members=[(partner, "40")], lead_share="60"),
         "app2": create_application(session, need, lab2),
         "admin": create_user(session, Role.admin),
         "expert": create_user(session, Role.expert, display_name="吴专家"),

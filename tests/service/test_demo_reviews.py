@@ -25,8 +25,8 @@ def test_demo_reviews_and_notifications(client, session: Session) -> None:
     ranked = results.json()["applications"]
     assert [r["rank"] for r in ranked] == [1, 2] and ranked[0]["review_count"] == 1
     assert client.get("/api/v1/notifications/unread-count", headers=admin).json()["unread"] >= 1
-    enterprise = _login(client, "ent_dingtai_precision")  # posted the need under review
-    inbox = client.get("/api/v1/notifications?page_size=100", headers=enterprise).json()
+    enterprise = _login(client, "ent_suanli_data")  # posted the need under review
+    inbox = client.get("/api/v1/notifications", headers=enterprise).json()
     kinds = {n["kind"] for n in inbox["items"]}
     assert {"need_approved", "application_received"} <= kinds
     unread = client.get("/api/v1/notifications/unread-count", headers=enterprise).json()["unread"]

@@ -111,7 +111,8 @@ def test_application_events(client, session: Session) -> None:
     app_id = r.json()["id"]
     assert _kinds(session, owner) == ["application_received"]
     received = _inbox(client, owner).json()["items"][0]
-    assert received["link"] == f"/applications/{app_id}" and "280" in received["body"]
+    assert received["link"] == f"/needs/{need.id}/applications" and "280" in received["body"]
+    assert received["object_type"] == "application" and received["object_id"] == app_id
     url = f"/api/v1/applications/{app_id}"
     assert client.post(f"{url}/shortlist", headers=auth(owner)).status_code == 200
     assert client.post(f"{url}/award", json={}, headers=auth(owner)).status_code == 200
