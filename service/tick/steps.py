@@ -38,4 +38,6 @@ def run_tick(factory: sessionmaker[Session], today: date | None = None) -> dict[
                 session.rollback()
                 log.exception("tick step %s failed", name)
                 done[name] = -1
+    if any(done.values()):
+        log.info("tick %s: %s", day.isoformat(), done)
     return done
