@@ -19,7 +19,7 @@ from service.engine.endpoints import router as engine_router
 from service.engine.runtime import lifespan as engine_lifespan
 from service.exports.endpoints import router as exports_router
 from service.fields.endpoints import router as fields_router
-from service.kit.errors import install_handlers
+from service.kit.errors import NotFound, install_handlers
 from service.matches.endpoints import router as matches_router
 from service.milestones.endpoints import router as milestones_router
 from service.needs.endpoints import router as needs_router
@@ -106,6 +106,8 @@ def _mount_frontend(app: FastAPI) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> FileResponse:
+        if path == "api" or path.startswith("api/"):  # an unknown API path is not a page
+            raise NotFound("接口不存在", f"No API endpoint /{path}", code="unknown_endpoint")
         candidate = (FRONTEND_DIST / path).resolve()
         if path and candidate.is_file() and FRONTEND_DIST in candidate.parents:
             return FileResponse(candidate, headers=revalidate)

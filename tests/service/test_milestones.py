@@ -183,11 +183,11 @@ def test_the_whole_way_and_who_hears_it(client, session: Session, deal: dict) ->
     ]  # fmt: skip
     assert history[3]["reason"] == "检测报告缺失" and history[2]["reason"] == "交付样机"
 
-    def kinds(user: User) -> list[str]:
+    def kinds(user: User) -> list[str]:  # what the milestones said (the award has its own)
         return list(
             session.scalars(
                 select(Notification.kind)
-                .where(Notification.user_id == user.id)
+                .where(Notification.user_id == user.id, Notification.kind != "application_awarded")
                 .order_by(Notification.id)
             )
         )

@@ -220,7 +220,9 @@ def test_jiebang_tick_command(tmp_path: Path, repo_root: Path) -> None:
     assert jiebang("migrate").returncode == 0
     done = jiebang("tick", "--date", "2030-01-01")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "tick: close_applications=0 expire_unawarded=0"
+    assert done.stdout.strip() == (
+        "tick: close_applications=0 expire_unawarded=0 deadline_reminders=0"
+    )
 
 
 def test_only_the_served_app_runs_the_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
