@@ -65,6 +65,8 @@ def _tick(args: argparse.Namespace) -> int:
     done = run_tick(get_sessionmaker(), day)
     print("tick:", " ".join(f"{name}={count}" for name, count in done.items()))
     return 1 if any(count < 0 for count in done.values()) else 0
+
+
 def _reindex(args: argparse.Namespace) -> int:
     from datetime import timedelta
 

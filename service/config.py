@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     @property
     def mail_enabled(self) -> bool:
         return bool(self.smtp_host and self.smtp_from)
+
     # Matching engine: background embedding worker + sweeper, index catch-up, candidates.
     engine_background: bool = True  # start the worker and the index warm-up with the app
     engine_sweep_seconds: float = 30.0
