@@ -1,4 +1,4 @@
-"""`jiebang` command line: serve, migrate, seed-demo, create-admin (+ matching's eval/bench)."""
+"""`jiebang` command line: serve, migrate, seed-demo, reindex, create-admin (+ eval/bench)."""
 
 import argparse
 import getpass
@@ -55,6 +55,37 @@ def _create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tick(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from service.kit.db import get_sessionmaker
+    from service.tick.steps import run_tick
+
+    day = date.fromisoformat(args.date) if args.date else None
+    done = run_tick(get_sessionmaker(), day)
+    print("tick:", " ".join(f"{name}={count}" for name, count in done.items()))
+    return 1 if any(count < 0 for count in done.values()) else 0
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from service.engine.reindex import reindex
+    from service.engine.store import IndexStore
+    from service.engine.vectors import get_embedder
+    from service.kit.db import get_sessionmaker
+
+    settings = get_settings()
+    embedder = get_embedder(args.embedder or settings.embedder)
+    print(f"模型 / model: {embedder.model_id}", flush=True)
+    store = IndexStore(
+        embedder, settings.var_dir / "index", timedelta(seconds=settings.engine_lookback_seconds)
+    )
+    counts = reindex(get_sessionmaker(), embedder, store, lambda line: print(line, flush=True))
+    print("索引已重建 / index rebuilt:", counts)
+    return 1 if counts["failed"] else 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -77,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="load the demo data into an empty database").set_defaults(
         func=_seed_demo
     )
+    tick = sub.add_parser("tick", help="run the deadline tick once (for cron / systemd timers)")
+    tick.add_argument("--date", help="treat this day (YYYY-MM-DD) as today; default: today")
+    tick.set_defaults(func=_tick)
+    reindex = sub.add_parser(
+        "reindex", help="embed missing/stale postings (resumable), rebuild and save the index"
+    )
+    reindex.add_argument("--embedder", help="embedder spec (default: JIEBANG_EMBEDDER)")
+    reindex.set_defaults(func=_reindex)
     admin = sub.add_parser("create-admin", help="create an admin account")
     admin.add_argument("username")
     admin.add_argument("--display-name", default="平台管理员")

@@ -32,3 +32,5 @@ def test_hashed_assets_are_cached_for_a_year_and_index_revalidates(client: TestC
     assert page.status_code == 200 and "<div id=" in page.text
     assert page.headers["cache-control"] == "no-cache"
     assert client.get("/assets/missing.js").status_code == 404
+    unknown = client.get("/api/v1/no-such-thing")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_endpoint"

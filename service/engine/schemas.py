@@ -1,0 +1,152 @@
+"""Response shapes of the engine endpoints: a posting's public summary plus its explanation."""
+
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from service.engine.service import Recommendation
+from service.kit.money import yuan_to_wan
+from service.models import Capability, Need, User
+from service.models.enums import CallType, Maturity
+from service.needs import auth as need_auth
+from service.postings.schemas import OrgBrief
+
+T = TypeVar("T")
+
+
+class ScoreParts(BaseModel):
+    semantic: float = Field(description="语义相似度贡献")
+    keyword: float = Field(description="关键词（BM25）贡献")
+    indicator: float = Field(description="技术指标满足度贡献")
+    field: float = Field(description="同领域贡献")
+
+
+class IndicatorCheck(BaseModel):
+    name: str
+    requirement: str = Field(description="需求的要求，如 ≤1 μm")
+    claim: str | None = Field(description="成果给出的数值")
+    status: str = Field(description="met | missed | unknown")
+    text: str = Field(description="中文说明")
+
+
+class Explained(BaseModel):
+    score: float
+    parts: ScoreParts
+    reasons: list[str] = Field(description="推荐理由（中文）")
+    shared_terms: list[str] = Field(description="共同关键词")
+    indicators_met: list[IndicatorCheck]
+    indicators_missed: list[IndicatorCheck]
+
+    @staticmethod
+    def fields_of(rec: Recommendation) -> dict[str, object]:
+        ex = rec.explanation
+        return {
+            "score": rec.score,
+            "parts": ScoreParts(**rec.parts),
+            "reasons": list(rec.reasons),
+            "shared_terms": ex["shared_terms"],
+            "indicators_met": [IndicatorCheck(**c) for c in ex["indicators_met"]],
+            "indicators_missed": [IndicatorCheck(**c) for c in ex["indicators_missed"]],
+        }
+
+
+class NeedSummary(BaseModel):
+    id: int
+    title: str
+    field: str
+    keywords: list[str]
+    call_type: CallType
+    call_type_label: str
+    bounty_wan: str
+    deadline: date
+    published_at: datetime | None
+    org: OrgBrief | None = Field(description="匿名需求对无权查看者隐藏企业")
+
+    @classmethod
+    def build(cls, need: Need, user: User | None) -> "NeedSummary":
+        org = (
+            OrgBrief(id=need.org.id, name=need.org.name, kind=need.org.kind)
+            if need_auth.sees_org(user, need)
+            else None
+        )
+        return cls(
+            id=need.id,
+            title=need.title,
+            field=need.field_code,
+            keywords=list(need.keywords),
+            call_type=CallType(need.call_type),
+            call_type_label=CallType(need.call_type).label,
+            bounty_wan=yuan_to_wan(need.bounty) or "0",
+            deadline=need.deadline,
+            published_at=need.published_at,
+            org=org,
+        )
+
+
+class CapabilitySummary(BaseModel):
+    id: int
+    title: str
+    field: str
+    keywords: list[str]
+    maturity: Maturity
+    maturity_label: str
+    price_min_wan: str | None
+    price_max_wan: str | None
+    published_at: datetime | None
+    org: OrgBrief
+
+    @classmethod
+    def build(cls, cap: Capability) -> "CapabilitySummary":
+        return cls(
+            id=cap.id,
+            title=cap.title,
+            field=cap.field_code,
+            keywords=list(cap.keywords),
+            maturity=Maturity(cap.maturity),
+            maturity_label=Maturity(cap.maturity).label,
+            price_min_wan=yuan_to_wan(cap.price_min),
+            price_max_wan=yuan_to_wan(cap.price_max),
+            published_at=cap.published_at,
+            org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
+        )
+
+
+class NeedHit(Explained):
+    need: NeedSummary
+
+
+class CapabilityHit(Explained):
+    capability: CapabilitySummary
+
+
+class HitPage(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class FailureRead(BaseModel):
+    kind: str
+    posting_id: int
+    attempts: int
+    last_error: str
+    updated_at: datetime
+
+
+class SideStatus(BaseModel):
+    postings: int = Field(description="该类发布内容总数（含草稿）")
+    indexed: int = Field(description="已有当前模型向量的条数")
+    missing: int = Field(description="尚无向量的条数")
+    failed: int = Field(description="嵌入失败待重试的条数")
+    in_memory: int = Field(description="本进程索引中的条数")
+    watermark: datetime | None
+
+
+class EngineStatus(BaseModel):
+    model_id: str
+    dim: int
+    needs: SideStatus
+    capabilities: SideStatus
+    failures: list[FailureRead]

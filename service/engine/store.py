@@ -1,0 +1,231 @@
+"""The per-process index store: one FAISS index and one lexical `Matcher` per side.
+
+The database is the source of truth. At start-up a side loads `var/index/<kind>.faiss` when
+its metadata names the current model and dimension, and reconciles it with `posting_vectors`
+(rows newer than the saved watermark, minus a lookback, are reloaded); otherwise it rebuilds
+from the table. Before each ranking, `catch_up` reads the (id, hash, time) heads of rows
+written since the watermark minus the lookback — a cheap indexed query — and loads only the
+rows whose hash it has not seen, so API processes see each other's new postings. The lookback
+covers commit-order gaps (a row stamped earlier but committed later than one already seen).
+"""
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from matching.documents import Doc
+from matching.embedders import Embedder
+from matching.index import StaleIndexError, VectorIndex, build_index, load_index
+from matching.ranking import Match, Matcher
+from service.engine import repository
+from service.engine.documents import KINDS, Kind, to_doc
+from service.engine.vectors import as_array
+
+log = logging.getLogger("jiebang.engine")
+
+FILTER_IN_INDEX = 0.5  # below this share of the corpus, FAISS searches only the allowed ids
+
+
+@dataclass
+class _Side:
+    kind: Kind
+    index: VectorIndex
+    matcher: Matcher
+    hashes: dict[int, str] = field(default_factory=dict)  # posting id → hash now indexed
+    watermark: datetime | None = None
+
+
+class IndexStore:
+    """Both sides' indexes for one embedding model, caught up from the database."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        index_dir: Path | None = None,
+        lookback: timedelta = timedelta(seconds=120),
+    ) -> None:
+        self.embedder = embedder
+        self.model_id = embedder.model_id
+        self.dim = embedder.dim
+        self.index_dir = index_dir
+        self.lookback = lookback
+        self._sides = {kind: self._empty(kind) for kind in KINDS}
+        self._catch_up_lock = threading.Lock()
+        self._local = threading.local()  # the allowed ids of the ranking on this thread
+        self.loaded = threading.Event()
+
+    def _empty(self, kind: Kind, size_hint: int = 0) -> _Side:
+        index = build_index(self.embedder.dim, size_hint, self.model_id)
+        return _Side(kind, index, self._matcher(kind))
+
+    def _matcher(self, kind: Kind) -> Matcher:
+        def dense(query: np.ndarray, k: int) -> list[tuple[int | str, float]]:
+            return self._dense(kind, query, k)
+
+        return Matcher(self.embedder, dense_search=dense)
+
+    def path(self, kind: Kind) -> Path | None:
+        return self.index_dir / f"{kind}.faiss" if self.index_dir else None
+
+    def count(self, kind: Kind) -> int:
+        return len(self._sides[kind].hashes)
+
+    def watermark(self, kind: Kind) -> datetime | None:
+        return self._sides[kind].watermark
+
+    def __contains__(self, item: tuple[Kind, int]) -> bool:
+        kind, posting_id = item
+        return posting_id in self._sides[kind].hashes
+
+    # --- loading and catching up --------------------------------------------------------
+    def load(self, session: Session) -> None:
+        """Start-up: the saved index if it is current for this model, else a rebuild."""
+        with self._catch_up_lock:
+            if self.loaded.is_set():
+                return
+            for kind in KINDS:
+                self._sides[kind] = self._load_side(session, kind)
+            self.loaded.set()
+
+    def ensure_current(self, session: Session) -> int:
+        """Load once, then catch up: call before every ranking."""
+        if not self.loaded.is_set():
+            self.load(session)
+        return self.catch_up(session)
+
+    def _load_side(self, session: Session, kind: Kind) -> _Side:
+        heads = repository.vector_heads_since(session, kind, self.model_id, None)
+        path = self.path(kind)
+        index: VectorIndex | None = None
+        if path is not None and path.exists():
+            try:
+                index = load_index(path, self.model_id, self.embedder.dim)
+            except StaleIndexError as exc:
+                log.info("index %s is stale (%s): rebuilding from the database", path, exc)
+        if index is None:
+            side = self._empty(kind, len(heads))
+            self._reload(session, side, [(h[0], h[1]) for h in heads])
+            side.watermark = heads[-1][2] if heads else None
+            log.info("index %s rebuilt: %d vectors", kind, len(side.hashes))
+            return side
+        side = _Side(kind, index, self._matcher(kind))
+        saved = _parse_time(index.watermark)
+        trust_before = saved - self.lookback if saved else None
+        live = {h[0] for h in heads}
+        index.remove([i for i in index.ids().tolist() if i not in live])
+        trusted = [h for h in heads if trust_before and h[2] < trust_before and h[0] in index]
+        trusted_ids = {h[0] for h in trusted}
+        stale = [(h[0], h[1]) for h in heads if h[0] not in trusted_ids]
+        ids = [h[0] for h in trusted]
+        if ids:
+            docs = {p.id: to_doc(p) for p in repository.postings(session, kind, ids)}
+            present = [i for i in ids if i in docs]
+            side.matcher.add([docs[i] for i in present], _reconstruct(index, present))
+            side.hashes.update((h[0], h[1]) for h in trusted if h[0] in docs)
+        self._reload(session, side, stale)
+        side.watermark = max([h[2] for h in heads], default=saved)
+        log.info("index %s loaded from %s: %d vectors", kind, path, len(side.hashes))
+        return side
+
+    def catch_up(self, session: Session) -> int:
+        """Load vectors written since the watermark (minus the lookback); returns how many."""
+        with self._catch_up_lock:
+            total = 0
+            for side in self._sides.values():
+                since = side.watermark - self.lookback if side.watermark else None
+                heads = repository.vector_heads_since(session, side.kind, self.model_id, since)
+                changed = [(h[0], h[1]) for h in heads if side.hashes.get(h[0]) != h[1]]
+                if changed:
+                    total += self._reload(session, side, changed)
+                if heads:
+                    newest = heads[-1][2]
+                    side.watermark = max(side.watermark, newest) if side.watermark else newest
+            return total
+
+    def _reload(self, session: Session, side: _Side, heads: Sequence[tuple[int, str]]) -> int:
+        """(Re)load the given rows' vectors and their postings' current text."""
+        loaded = 0
+        for start in range(0, len(heads), 2000):
+            chunk = dict(heads[start : start + 2000])
+            rows = repository.vectors_of(session, side.kind, self.model_id, chunk)
+            docs = {p.id: to_doc(p) for p in repository.postings(session, side.kind, rows)}
+            ids = [i for i in rows if i in docs and rows[i].dim == self.embedder.dim]
+            if not ids:
+                continue
+            vectors = np.stack([as_array(rows[i]) for i in ids])
+            side.index.add(np.asarray(ids, dtype=np.int64), vectors)
+            side.matcher.add([docs[i] for i in ids], vectors)
+            side.hashes.update((i, rows[i].text_hash) for i in ids)
+            loaded += len(ids)
+        return loaded
+
+    def save(self) -> None:
+        """Persist both sides with their watermark (atomic; other processes may read it)."""
+        for kind, side in self._sides.items():
+            path = self.path(kind)
+            if path is not None:
+                wm = side.watermark.isoformat() if side.watermark else None
+                side.index.save(path, watermark=wm)
+
+    # --- ranking -----------------------------------------------------------------------
+    def rank(
+        self,
+        corpus: Kind,
+        query: Doc | str,
+        *,
+        allowed: Collection[int],
+        k: int,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Match]:
+        """Best `k` of `corpus` among `allowed` ids (the exact filter, read from the DB)."""
+        side = self._sides[corpus]
+        allowed_set = {i for i in allowed if i in side.hashes}
+        if not allowed_set:
+            return []
+        if isinstance(query, Doc):
+            # The matcher never returns "the query itself" by id; needs and capabilities have
+            # separate id sequences, so the query gets an id no posting of `corpus` can have.
+            query = dataclasses.replace(query, id=f"query:{query.kind}:{query.id}")
+        self._local.allowed = allowed_set
+        try:
+            return side.matcher.rank(query, k, allowed=allowed_set, query_vector=query_vector)
+        finally:
+            self._local.allowed = None
+
+    def _dense(self, kind: Kind, query: np.ndarray, k: int) -> list[tuple[int | str, float]]:
+        side = self._sides[kind]
+        allowed: set[int] | None = getattr(self._local, "allowed", None)
+        subset = allowed is not None and len(allowed) < FILTER_IN_INDEX * max(1, side.index.count)
+        if subset:
+            scores, ids = side.index.search(query.reshape(1, -1), k, allowed_ids=allowed)
+        else:  # most ids are allowed: search everything, the matcher drops the others
+            scores, ids = side.index.search(query.reshape(1, -1), 2 * k)
+        return [(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
+
+    def vector_of(self, kind: Kind, posting_id: int) -> np.ndarray | None:
+        if posting_id not in self._sides[kind].hashes:
+            return None
+        return _reconstruct(self._sides[kind].index, [posting_id])[0]
+
+
+def _reconstruct(index: VectorIndex, ids: Sequence[int]) -> np.ndarray:
+    """Vectors back out of a FAISS index (both backends keep an id → vector map)."""
+    native: Any = index._native()  # type: ignore[attr-defined]
+    return np.asarray(native.reconstruct_batch(np.asarray(ids, dtype=np.int64)), dtype=np.float32)
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

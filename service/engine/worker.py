@@ -1,0 +1,211 @@
+"""The background embedding worker: one thread per API process, fed after each commit.
+
+It warms the index store, embeds queued postings (read, encode and write in separate
+transactions, so no database lock is held while the model runs), refreshes engine
+candidates for published postings, and every `engine_sweep_seconds` sweeps for postings
+with no current vector (crashes, other processes, a new model) and retryable failures.
+"""
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.config import get_settings
+from service.engine import candidates, repository, vectors
+from service.engine.documents import KINDS, Kind
+from service.engine.service import recommend_needs
+from service.engine.store import IndexStore
+from service.models import Capability, Need
+from service.models.enums import CapabilityStatus, NeedStatus
+
+log = logging.getLogger("jiebang.engine")
+
+BATCH = 16
+
+
+class EmbeddingWorker:
+    """Embeds posting ids handed over after their commit; retries via the sweeper."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        store_factory: Callable[[], IndexStore],
+        *,
+        sweep_seconds: float | None = None,
+        max_attempts: int | None = None,
+        refresh_candidates: bool = True,
+    ) -> None:
+        settings = get_settings()
+        self.session_factory = session_factory
+        self.store_factory = store_factory
+        self.sweep_seconds = sweep_seconds or settings.engine_sweep_seconds
+        self.max_attempts = max_attempts or settings.engine_max_attempts
+        self.refresh = refresh_candidates
+        self._queue: queue.Queue[tuple[Kind, int]] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._touched: dict[Kind, list[int]] = {}
+
+    def enqueue(self, items: Iterable[tuple[Kind, int]]) -> None:
+        for item in items:
+            self._queue.put(item)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until everything queued so far is processed (tests, the CLI)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="jiebang-embedder", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # --- the loop ------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            store = self.store_factory()
+            with self.session_factory() as session:
+                store.ensure_current(session)
+            store.save()
+        except Exception:  # a broken DB or model must not kill the API process
+            log.exception("engine warm-up failed; the sweeper will retry")
+        next_sweep = 0.0
+        while not self._stop.is_set():
+            if time.monotonic() >= next_sweep:
+                self._guard(self.sweep)
+                next_sweep = time.monotonic() + self.sweep_seconds
+            batch = self._take(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
+            if batch:
+                self._guard(lambda b=batch: self.process(b))  # type: ignore[misc]
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _take(self, timeout: float) -> list[tuple[Kind, int]]:
+        try:
+            first = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < BATCH:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _guard(self, job: Callable[[], object]) -> None:
+        try:
+            job()
+        except (IntegrityError, OperationalError) as exc:  # another process won; retried later
+            log.warning("engine job deferred: %s", exc.__class__.__name__)
+        except Exception:
+            log.exception("engine job failed; the sweeper will retry")
+
+    # --- the work ------------------------------------------------------------------------
+    def process(self, items: Iterable[tuple[Kind, int]], *, refresh: bool = True) -> dict[str, int]:
+        """Embed the given postings, then refresh candidates of the published ones."""
+        by_kind: dict[Kind, list[int]] = {k: [] for k in KINDS}
+        for kind, posting_id in items:
+            by_kind[kind].append(posting_id)
+        store = self.store_factory()
+        embedder = store.embedder
+        counts = {"embedded": 0, "failed": 0, "candidates": 0}
+        touched: dict[Kind, list[int]] = {k: [] for k in KINDS}
+        for kind, ids in by_kind.items():
+            if not ids:
+                continue
+            with self.session_factory() as session:  # read, then let go of the lock
+                todo, current = vectors.plan(session, kind, ids, embedder.model_id, embedder.dim)
+            encoded, failed = vectors.encode(embedder, todo)
+            with self.session_factory() as session:
+                outcome = vectors.store(session, kind, embedder, todo, encoded, failed, current)
+                session.commit()
+            counts["embedded"] += len(outcome.embedded)
+            counts["failed"] += len(outcome.failed)
+            touched[kind] = outcome.embedded + outcome.current
+            for posting_id, error in outcome.failed.items():
+                log.warning("embedding %s %d failed: %s", kind, posting_id, error)
+        self._touched = {k: [*self._touched.get(k, []), *v] for k, v in touched.items()}
+        if refresh and self.refresh:
+            counts["candidates"] = self.refresh_touched()
+        return counts
+
+    def refresh_touched(self) -> int:
+        """Refresh candidates once for every published posting embedded since the last call."""
+        touched, self._touched = self._touched, {}
+        store = self.store_factory()
+        total = 0
+        with self.session_factory() as session:
+            store.ensure_current(session)
+            need_ids = set(
+                repository.ids_where(
+                    session,
+                    "need",
+                    Need.id.in_(touched.get("need", [])),
+                    Need.status == NeedStatus.published,
+                )
+            )
+            caps = repository.postings(session, "capability", touched.get("capability", []))
+            limit = get_settings().engine_candidates
+            for cap in caps:
+                if cap.status == CapabilityStatus.published and isinstance(cap, Capability):
+                    recs = recommend_needs(session, cap, limit=limit, store=store)
+                    need_ids.update(r.posting_id for r in recs)
+            for need_id in sorted(need_ids):
+                total += candidates.refresh_candidates(session, need_id, store=store)
+            session.commit()
+        return total
+
+    def pending(self) -> dict[Kind, list[int]]:
+        """Postings the sweeper should (re-)embed: no vector, or a retryable failure."""
+        model_id = self.store_factory().model_id
+        out: dict[Kind, list[int]] = {}
+        with self.session_factory() as session:
+            for kind in KINDS:
+                exhausted = {
+                    f.posting_id
+                    for f in repository.failures(session, kind)
+                    if f.attempts >= self.max_attempts
+                }
+                ids = set(repository.missing_ids(session, kind, model_id))
+                ids |= set(repository.retryable_failure_ids(session, kind, self.max_attempts))
+                out[kind] = sorted(ids - exhausted)
+        return out
+
+    def sweep(self) -> int:
+        """Embed everything pending, in batches, logging progress; returns how many."""
+        pending = self.pending()
+        total = sum(len(v) for v in pending.values())
+        if not total:
+            return 0
+        log.info("engine sweep: %d postings to embed", total)
+        done = 0
+        for kind, ids in pending.items():
+            random.shuffle(ids)  # two processes sweeping at once mostly take different rows
+            for start in range(0, len(ids), BATCH):
+                if self._stop.is_set():
+                    return done
+                self.process([(kind, i) for i in ids[start : start + BATCH]], refresh=False)
+                done += len(ids[start : start + BATCH])
+                log.info("engine sweep: %d/%d embedded", done, total)
+        store = self.store_factory()
+        with self.session_factory() as session:
+            store.ensure_current(session)
+        store.save()
+        if self.refresh:
+            log.info("engine sweep: %d new candidates", self.refresh_touched())
+        return done

@@ -1,0 +1,238 @@
+"""Semantic + keyword search over published postings: exact filters, visibility, paging, 422s.
+
+A small deterministic embedder stands in for speed; the real model is exercised in
+test_engine_recommend.py and test_engine_processes.py.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from matching.embedders import HashEmbedder
+from service.engine.runtime import get_store
+from service.engine.store import IndexStore
+from service.models import Capability, Need, User
+from service.models.enums import OrgKind, Role
+from service.postings.rules import today
+from tests.factories import auth, create_org, create_user
+from tests.service.engine_support import embed_all, eval_capability, eval_need
+
+
+@dataclass
+class Board:
+    needs: dict[str, Need]
+    caps: dict[str, Capability]
+    broker: User
+    enterprise: User
+
+
+@pytest.fixture
+def store() -> IndexStore:
+    return IndexStore(HashEmbedder(dim=128))
+
+
+@pytest.fixture
+def board(session: Session, store: IndexStore) -> Board:
+    a = create_user(session, Role.enterprise)
+    b = create_user(session, Role.enterprise)
+    lab = create_user(session, Role.researcher, org=create_org(session, OrgKind.university))
+    inst = create_user(session, Role.researcher, org=create_org(session, OrgKind.institute))
+    d = today()
+    needs = {
+        "N001": eval_need(
+            session, a, "N001", bounty=Decimal("3000000.00"), deadline=d + timedelta(days=30)
+        ),
+        "N002": eval_need(
+            session,
+            a,
+            "N002",
+            bounty=Decimal("1000000.00"),
+            deadline=d + timedelta(days=60),
+            call_type="problem_tender",
+        ),
+        "N003": eval_need(
+            session,
+            b,
+            "N003",
+            bounty=Decimal("5000000.00"),
+            deadline=d + timedelta(days=90),
+            visibility="anonymous",
+        ),
+        "N004": eval_need(
+            session, b, "N004", bounty=Decimal("800000.00"), deadline=d + timedelta(days=45)
+        ),
+        "N005": eval_need(
+            session, b, "N005", bounty=Decimal("2000000.00"), visibility="brokers_only"
+        ),
+        "N006": eval_need(session, a, "N006", status="draft"),
+        "N007": eval_need(session, a, "N007", status="submitted"),
+    }
+    caps = {
+        "C189": eval_capability(session, lab, "C189", maturity="pilot_small"),
+        "C044": eval_capability(session, lab, "C044", maturity="mass_production"),
+        "C144": eval_capability(session, inst, "C144", maturity="pilot_small"),
+        "C209": eval_capability(session, inst, "C209", maturity="sample"),
+        "C071": eval_capability(session, inst, "C071", status="draft"),
+    }
+    embed_all(session, store.embedder)
+    return Board(needs, caps, create_user(session, Role.broker), a)
+
+
+@pytest.fixture
+def api(client: TestClient, store: IndexStore) -> TestClient:
+    client.app.dependency_overrides[get_store] = lambda: store  # type: ignore[attr-defined]
+    return client
+
+
+def _ids(response: object) -> set[int]:
+    body = response.json()  # type: ignore[attr-defined]
+    return {
+        item["need"]["id"] if "need" in item else item["capability"]["id"] for item in body["items"]
+    }
+
+
+def test_search_needs_ranks_by_meaning_and_words(api: TestClient, board: Board) -> None:
+    response = api.get("/api/v1/search/needs", params={"q": "柔性OLED 高温高湿 边缘发黄"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    first = body["items"][0]
+    assert first["need"]["id"] == board.needs["N001"].id
+    assert first["reasons"] and first["shared_terms"]
+    assert set(first["parts"]) == {"semantic", "keyword", "indicator", "field"}
+    assert "contact" not in first["need"]
+
+
+def test_search_needs_shows_only_what_the_caller_may_see(api: TestClient, board: Board) -> None:
+    public = {board.needs[k].id for k in ("N001", "N002", "N003", "N004")}
+    assert _ids(api.get("/api/v1/search/needs", params={"q": "检测", "page_size": 100})) == public
+    broker = api.get(
+        "/api/v1/search/needs", params={"q": "检测", "page_size": 100}, headers=auth(board.broker)
+    )
+    assert _ids(broker) == public | {board.needs["N005"].id}
+    # even the owner's own draft and submitted needs are not on the board
+    owner = api.get(
+        "/api/v1/search/needs",
+        params={"q": "检测", "page_size": 100},
+        headers=auth(board.enterprise),
+    )
+    assert board.needs["N006"].id not in _ids(owner) and board.needs["N007"].id not in _ids(owner)
+    anonymous = next(
+        i
+        for i in api.get("/api/v1/search/needs", params={"q": "检测", "page_size": 100}).json()[
+            "items"
+        ]
+        if i["need"]["id"] == board.needs["N003"].id
+    )
+    assert anonymous["need"]["org"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"bounty_min_wan": "100", "bounty_max_wan": "300"}, {"N001", "N002"}),
+        ({"bounty_min_wan": "300.01"}, {"N003"}),
+        ({"bounty_max_wan": "80"}, {"N004"}),
+        ({"call_type": "problem_tender"}, {"N002"}),
+        ({"field": "display"}, None),
+    ],
+)
+def test_search_needs_filters_apply_exactly(
+    api: TestClient, board: Board, params: dict[str, str], expected: set[str] | None
+) -> None:
+    response = api.get(
+        "/api/v1/search/needs", params={"q": "检测 良率", "page_size": 100, **params}
+    )
+    assert response.status_code == 200, response.text
+    public = {k: n for k, n in board.needs.items() if k in ("N001", "N002", "N003", "N004")}
+    if expected is None:
+        expected = {k for k, n in public.items() if n.field_code == params["field"]}
+    assert _ids(response) == {board.needs[k].id for k in expected}
+    assert response.json()["total"] == len(expected)
+
+
+def test_search_needs_deadline_and_org_filters(api: TestClient, board: Board) -> None:
+    d = today()
+    params = {
+        "q": "工艺",
+        "deadline_from": str(d + timedelta(days=45)),
+        "deadline_to": str(d + timedelta(days=60)),
+    }
+    assert _ids(api.get("/api/v1/search/needs", params=params)) == {
+        board.needs["N002"].id,
+        board.needs["N004"].id,
+    }
+    org_b = board.needs["N003"].org_id
+    # the public cannot find the anonymous need by its enterprise; a broker can
+    assert _ids(api.get("/api/v1/search/needs", params={"q": "检测", "org_id": org_b})) == {
+        board.needs["N004"].id
+    }
+    broker = api.get(
+        "/api/v1/search/needs", params={"q": "检测", "org_id": org_b}, headers=auth(board.broker)
+    )
+    assert _ids(broker) == {board.needs[k].id for k in ("N003", "N004", "N005")}
+
+
+def test_search_pages_through_one_ranking(api: TestClient, board: Board) -> None:
+    full = api.get("/api/v1/search/needs", params={"q": "检测", "page_size": 100}).json()
+    ranked = [i["need"]["id"] for i in full["items"]]
+    pages = [
+        api.get("/api/v1/search/needs", params={"q": "检测", "page_size": 3, "page": p}).json()
+        for p in (1, 2)
+    ]
+    assert [i["need"]["id"] for p in pages for i in p["items"]] == ranked
+    assert all(p["total"] == len(ranked) for p in pages)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": ""},
+        {"q": "检测", "bounty_min_wan": "500", "bounty_max_wan": "100"},
+        {"q": "检测", "bounty_min_wan": "-1"},
+        {"q": "检测", "bounty_min_wan": "abc"},
+        {"q": "检测", "deadline_from": "2027-13-01"},
+        {"q": "检测", "deadline_from": "2027-03-01", "deadline_to": "2027-02-01"},
+        {"q": "检测", "call_type": "lottery"},
+        {"q": "检测", "page_size": "1000"},
+        {"q": "检测" * 200},
+    ],
+)
+def test_search_needs_bad_filters_are_422(
+    api: TestClient, board: Board, params: dict[str, str]
+) -> None:
+    response = api.get("/api/v1/search/needs", params=params)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "validation_error" and body["fields"]
+
+
+def test_search_capabilities_published_only_with_exact_filters(
+    api: TestClient, board: Board
+) -> None:
+    published = {board.caps[k].id for k in ("C189", "C044", "C144", "C209")}
+    response = api.get(
+        "/api/v1/search/capabilities", params={"q": "薄膜封装 水汽阻隔", "page_size": 50}
+    )
+    assert response.status_code == 200, response.text
+    assert _ids(response) == published
+    assert response.json()["items"][0]["capability"]["id"] == board.caps["C189"].id
+    pilot = api.get("/api/v1/search/capabilities", params={"q": "薄膜", "maturity": "pilot_small"})
+    assert _ids(pilot) == {board.caps["C189"].id, board.caps["C144"].id}
+    lab = board.caps["C189"].org_id
+    assert _ids(api.get("/api/v1/search/capabilities", params={"q": "薄膜", "org_id": lab})) == {
+        board.caps["C189"].id,
+        board.caps["C044"].id,
+    }
+    field = api.get("/api/v1/search/capabilities", params={"q": "薄膜", "field": "new_materials"})
+    assert _ids(field) == {
+        c.id
+        for c in board.caps.values()
+        if c.field_code == "new_materials" and c.status == "published"
+    }
+    bad = api.get("/api/v1/search/capabilities", params={"q": "薄膜", "maturity": "ripe"})
+    assert bad.status_code == 422 and bad.json()["error"] == "validation_error"

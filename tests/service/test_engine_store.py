@@ -1,0 +1,135 @@
+"""The per-process index store: catch-up from the database, commit-order gaps, persistence,
+and a clean rebuild when the model changes."""
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.embedders import HashEmbedder
+from matching.index import read_meta
+from service.engine import vectors
+from service.engine.service import search
+from service.engine.store import IndexStore
+from service.kit.db import utcnow
+from service.models import PostingVector, User
+from service.models.enums import OrgKind, Role
+from tests.factories import create_org, create_user
+from tests.service.engine_support import embed_all, eval_capability
+
+
+@pytest.fixture
+def lab(session: Session) -> User:
+    return create_user(session, Role.researcher, org=create_org(session, OrgKind.university))
+
+
+def _found(session: Session, store: IndexStore, q: str) -> list[int]:
+    recs, _ = search(session, "capability", q, [], offset=0, limit=50, store=store)
+    return [r.posting_id for r in recs]
+
+
+def test_catch_up_sees_postings_embedded_by_another_process(session: Session, lab: User) -> None:
+    embedder = HashEmbedder(dim=64)
+    first = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    mine, theirs = IndexStore(embedder), IndexStore(embedder)
+    assert _found(session, mine, "薄膜封装") == [first.id]
+    assert _found(session, theirs, "薄膜封装") == [first.id]
+    # "theirs" embeds a new posting; "mine" sees it at its next search without a reload
+    second = eval_capability(session, lab, "C044")
+    vectors.embed_postings(session, "capability", [second.id], theirs.embedder)
+    assert second.id in _found(session, mine, "紫外固化 封边胶")
+    assert mine.catch_up(session) == 0  # nothing new: the cheap query loads nothing
+
+
+def test_catch_up_covers_commit_order_gaps_within_the_lookback(session: Session, lab: User) -> None:
+    embedder = HashEmbedder(dim=64)
+    eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    store = IndexStore(embedder, lookback=timedelta(seconds=120))
+    store.ensure_current(session)
+    # a row stamped before the watermark but committed only now (a slow transaction elsewhere)
+    late = eval_capability(session, lab, "C144")
+    vectors.embed_postings(session, "capability", [late.id], embedder)
+    row = session.scalar(
+        select(PostingVector).where(
+            PostingVector.posting_id == late.id, PostingVector.kind == "capability"
+        )
+    )
+    assert row is not None and store.watermark("capability") is not None
+    row.indexed_at = store.watermark("capability") - timedelta(seconds=60)  # type: ignore[operator]
+    session.flush()
+    assert store.catch_up(session) == 1
+    assert ("capability", late.id) in store
+
+
+def test_edited_text_is_reindexed_and_status_is_read_from_the_database(
+    session: Session, lab: User
+) -> None:
+    embedder = HashEmbedder(dim=64)
+    cap = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    store = IndexStore(embedder)
+    assert _found(session, store, "薄膜封装") == [cap.id]
+    cap.title, cap.keywords = "高通量单细胞测序平台", ["单细胞测序"]
+    cap.description = "基于微流控液滴的单细胞转录组测序平台，通量十万细胞，用于肿瘤异质性研究。"
+    vectors.embed_postings(session, "capability", [cap.id], embedder)
+    assert _found(session, store, "单细胞测序") == [cap.id]
+    assert store._sides["capability"].matcher.docs[cap.id].title == "高通量单细胞测序平台"
+    cap.status = "archived"  # no re-embedding: the filter reads the current status
+    session.flush()
+    assert _found(session, store, "单细胞测序") == []
+
+
+def test_saved_index_is_reused_and_a_new_model_rebuilds_cleanly(
+    session: Session,
+    lab: User,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caps = [eval_capability(session, lab, k) for k in ("C189", "C044", "C144")]
+    old, new = HashEmbedder(dim=64), HashEmbedder(dim=32)
+    embed_all(session, old)
+    first = IndexStore(old, tmp_path)
+    first.ensure_current(session)
+    first.save()
+    assert read_meta(tmp_path / "capability.faiss").model_id == old.model_id
+
+    caplog.set_level(logging.INFO, logger="jiebang.engine")
+    again = IndexStore(old, tmp_path)
+    again.ensure_current(session)
+    assert "loaded from" in caplog.text and again.count("capability") == 3
+    assert set(_found(session, again, "薄膜")) == {c.id for c in caps}
+
+    caplog.clear()
+    embed_all(session, new)  # what `jiebang reindex` does for a new model
+    switched = IndexStore(new, tmp_path)
+    switched.ensure_current(session)
+    assert "stale" in caplog.text and "rebuilt" in caplog.text
+    assert switched.count("capability") == 3
+    switched.save()
+    meta = read_meta(tmp_path / "capability.faiss")
+    assert (meta.model_id, meta.dim, meta.count) == (new.model_id, 32, 3)
+    assert set(_found(session, switched, "薄膜")) == {c.id for c in caps}
+
+
+def test_saved_index_reloads_rows_written_after_its_watermark(
+    session: Session, lab: User, tmp_path: Path
+) -> None:
+    embedder = HashEmbedder(dim=64)
+    cap = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    store = IndexStore(embedder, tmp_path, lookback=timedelta(seconds=0))
+    store.ensure_current(session)
+    store.save()
+    cap.title = "单细胞测序平台"
+    cap.description = "基于微流控液滴的单细胞转录组测序平台，通量十万细胞。"
+    cap.keywords = ["单细胞测序"]
+    vectors.embed_postings(session, "capability", [cap.id], embedder)
+    later = IndexStore(embedder, tmp_path, lookback=timedelta(seconds=0))
+    later.ensure_current(session)
+    assert later._sides["capability"].matcher.docs[cap.id].title == "单细胞测序平台"
+    assert utcnow() >= later.watermark("capability")  # type: ignore[operator]

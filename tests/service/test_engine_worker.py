@@ -1,0 +1,191 @@
+"""Embedding after commit in a real worker thread, the failure/retry path, the sweeper, and
+the admin status — on a database whose commits are real (the worker has its own sessions)."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.app import create_app
+from service.engine.runtime import get_store, set_dispatch
+from service.engine.store import IndexStore
+from service.engine.worker import EmbeddingWorker
+from service.kit.db import get_session, make_engine
+from service.models import EmbeddingFailure, PostingVector, User
+from service.models.enums import Role
+from tests.factories import auth, create_need, create_user, need_payload
+from tests.service.engine_support import PoisonEmbedder, committed_database_url
+
+POISON = "☠"
+
+
+@pytest.fixture
+def committed_engine(tmp_path: Path) -> Iterator[Engine]:
+    for url in committed_database_url(tmp_path, "worker"):
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+
+
+@dataclass
+class Rig:
+    api: TestClient
+    worker: EmbeddingWorker
+    store: IndexStore
+    sm: sessionmaker[Session]
+    enterprise: User
+    admin: User
+    researcher: User
+
+
+@pytest.fixture
+def rig(committed_engine: Engine) -> Iterator[Rig]:
+    sm = sessionmaker(bind=committed_engine, expire_on_commit=False)
+    with sm() as s:
+        users = [create_user(s, role) for role in (Role.enterprise, Role.admin, Role.researcher)]
+        s.commit()
+    store = IndexStore(PoisonEmbedder(POISON))
+    worker = EmbeddingWorker(sm, lambda: store, sweep_seconds=3600, max_attempts=3)
+    app = create_app()
+
+    def _session() -> Iterator[Session]:
+        session = sm()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_store] = lambda: store
+    set_dispatch(worker.enqueue)
+    worker.start()
+    with TestClient(app) as api:
+        yield Rig(api, worker, store, sm, *users)
+    set_dispatch(None)
+    worker.stop()
+
+
+def _vector(rig: Rig, kind: str, posting_id: int) -> PostingVector | None:
+    with rig.sm() as s:
+        return s.scalar(
+            select(PostingVector).where(
+                PostingVector.kind == kind, PostingVector.posting_id == posting_id
+            )
+        )
+
+
+def _create_need(rig: Rig, **overrides: object) -> dict[str, object]:
+    response = rig.api.post(
+        "/api/v1/needs", json=need_payload(**overrides), headers=auth(rig.enterprise)
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_created_edited_and_moved_postings_are_embedded_after_commit(rig: Rig) -> None:
+    need = _create_need(rig)
+    assert rig.worker.wait_idle()
+    first = _vector(rig, "need", int(need["id"]))  # type: ignore[call-overload]
+    assert first is not None and first.model_id == rig.store.model_id
+    edited = rig.api.patch(
+        f"/api/v1/needs/{need['id']}",
+        json={"version": need["version"], "title": "OLED 面板边缘发黄与暗斑问题攻关"},
+        headers=auth(rig.enterprise),
+    )
+    assert edited.status_code == 200, edited.text
+    assert rig.worker.wait_idle()
+    second = _vector(rig, "need", int(need["id"]))  # type: ignore[call-overload]
+    assert second is not None and second.text_hash != first.text_hash
+    assert second.indexed_at > first.indexed_at
+    submitted = rig.api.post(f"/api/v1/needs/{need['id']}/submit", headers=auth(rig.enterprise))
+    assert submitted.status_code == 200
+    assert rig.worker.wait_idle()
+    third = _vector(rig, "need", int(need["id"]))  # type: ignore[call-overload]
+    assert third is not None
+    assert (third.text_hash, third.indexed_at) == (second.text_hash, second.indexed_at)  # unchanged
+
+
+def test_ids_are_queued_only_when_the_transaction_commits(rig: Rig) -> None:
+    seen: list[tuple[str, int]] = []
+    set_dispatch(seen.extend)
+    with rig.sm() as s:
+        user = s.get(User, rig.enterprise.id)
+        assert user is not None
+        need = create_need(s, user)  # flushed, not committed
+        assert seen == []
+        s.rollback()
+    assert seen == []
+    with rig.sm() as s:
+        user = s.get(User, rig.enterprise.id)
+        assert user is not None
+        need = create_need(s, user)
+        assert seen == []
+        s.commit()
+    assert seen == [("need", need.id)]
+
+
+def test_a_failing_embedding_keeps_the_posting_and_is_retried_and_shown(rig: Rig) -> None:
+    good = _create_need(rig)
+    bad = _create_need(rig, title=f"含无法编码字符{POISON}的需求")
+    assert rig.worker.wait_idle()
+    assert _vector(rig, "need", int(good["id"])) is not None  # type: ignore[call-overload]
+    assert _vector(rig, "need", int(bad["id"])) is None  # type: ignore[call-overload]
+    assert (
+        rig.api.get(f"/api/v1/needs/{bad['id']}", headers=auth(rig.enterprise)).status_code == 200
+    )
+
+    status = rig.api.get("/api/v1/engine/status", headers=auth(rig.admin))
+    assert status.status_code == 200, status.text
+    body = status.json()
+    assert body["model_id"] == rig.store.model_id
+    assert body["needs"]["failed"] == 1 and body["needs"]["missing"] == 1
+    assert body["needs"]["indexed"] == 1
+    [failure] = body["failures"]
+    assert failure["posting_id"] == bad["id"] and failure["attempts"] == 1
+    assert "RuntimeError" in failure["last_error"]
+
+    assert rig.worker.sweep() == 1  # the sweeper retries: still failing, one more attempt
+    with rig.sm() as s:
+        assert s.scalar(select(EmbeddingFailure.attempts)) == 2
+    rig.worker.sweep()
+    assert rig.worker.sweep() == 0  # max_attempts (3) reached: left to the admins
+    assert (
+        rig.api.get("/api/v1/engine/status", headers=auth(rig.admin)).json()["needs"]["failed"] == 1
+    )
+
+    fixed = rig.api.patch(
+        f"/api/v1/needs/{bad['id']}",
+        json={"version": bad["version"], "title": "已修正标题的需求"},
+        headers=auth(rig.enterprise),
+    )
+    assert fixed.status_code == 200
+    assert rig.worker.wait_idle()
+    assert _vector(rig, "need", int(bad["id"])) is not None  # type: ignore[call-overload]
+    after = rig.api.get("/api/v1/engine/status", headers=auth(rig.admin)).json()
+    assert after["failures"] == [] and after["needs"]["missing"] == 0
+
+
+def test_the_sweeper_embeds_postings_written_without_a_worker(rig: Rig) -> None:
+    set_dispatch(None)  # e.g. another process, or one that crashed before embedding
+    need = _create_need(rig)
+    assert rig.worker.wait_idle()
+    assert _vector(rig, "need", int(need["id"])) is None  # type: ignore[call-overload]
+    assert rig.worker.sweep() == 1
+    assert _vector(rig, "need", int(need["id"])) is not None  # type: ignore[call-overload]
+    assert rig.store.count("need") == 1  # the sweep also caught the index up
+
+
+@pytest.mark.parametrize("role", ["enterprise", "researcher", None])
+def test_engine_status_is_for_admins_only(rig: Rig, role: str | None) -> None:
+    headers = auth(getattr(rig, role)) if role else {}
+    response = rig.api.get("/api/v1/engine/status", headers=headers)
+    assert response.status_code == (403 if role else 401)
