@@ -2,6 +2,7 @@
 import { computed, reactive } from "vue";
 
 import { api, call, tokenStore } from "@/api/client";
+import { ApiError } from "@/api/errors";
 import type { Role, TokenOut, User } from "@/api/types";
 
 const state = reactive<{ user: User | null; loaded: boolean }>({ user: null, loaded: false });
@@ -19,9 +20,11 @@ export const session = {
     if (!tokenStore.get()) return;
     try {
       state.user = await call(api.GET("/api/v1/me"));
-    } catch {
-      tokenStore.clear();
+    } catch (err) {
+      // Only a refused token is forgotten; a request cut short (reload, network) keeps it.
+      if (err instanceof ApiError && err.status === 401) tokenStore.clear();
       state.user = null;
+      state.loaded = false;
     }
   },
 

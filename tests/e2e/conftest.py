@@ -1,6 +1,7 @@
 """Browser tests against the real app: `jiebang serve` on a fresh SQLite database with the demo
 data, driven by Playwright in Debian's Chromium (no browser download)."""
 
+import json
 import os
 import shutil
 import socket
@@ -114,6 +115,28 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def engine_ready(app_url: str) -> str:
+    """Wait until the engine has embedded every demo posting (it starts with the server), so
+    engine candidates stop changing under a test."""
+    body = f"username=admin&password={PASSWORD}".encode()
+    with urllib.request.urlopen(f"{app_url}/api/v1/auth/token", body, timeout=10) as r:
+        token = json.load(r)["access_token"]
+    request = urllib.request.Request(
+        f"{app_url}/api/v1/engine/status", headers={"Authorization": f"Bearer {token}"}
+    )
+    deadline = time.monotonic() + 400
+    while True:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            status = json.load(r)
+        if all(status[side]["missing"] == 0 for side in ("needs", "capabilities")):
+            time.sleep(2)  # candidates are written just after the last embedding
+            return app_url
+        if time.monotonic() > deadline:
+            pytest.fail(f"engine still embedding after 400 s: {status}")
+        time.sleep(2)
 
 
 @pytest.fixture(scope="session")

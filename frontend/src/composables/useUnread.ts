@@ -1,12 +1,16 @@
 import { ref } from "vue";
 
-import { api, call } from "@/api/client";
+import { api, call, tokenStore } from "@/api/client";
 
 /** The unread-notification count in the header, refreshed on navigation and every minute. */
 const unread = ref(0);
 let timer: number | undefined;
 
 export async function refreshUnread(): Promise<void> {
+  if (!tokenStore.get()) {
+    unread.value = 0;
+    return;
+  }
   try {
     unread.value = (await call(api.GET("/api/v1/notifications/unread-count"))).unread;
   } catch {
