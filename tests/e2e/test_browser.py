@@ -190,10 +190,7 @@ def _fill_proposal(page: Page) -> None:
 def test_consortium_application_shares_and_rejection_reason(pages: Pages) -> None:
     need = "超薄晶圆激光隐形切割崩边控制"  # demo data: published by enterprise2's org, no 揭榜 yet
     res = pages.login("researcher2")
-    res.goto("/needs")
-    res.get_by_test_id("need-search").fill(need)
-    res.get_by_test_id("need-search").press("Enter")
-    res.get_by_test_id("mode-keyword").click()
+    res.goto(f"/needs?q={need}&mode=keyword")
     res.locator(".need-card", has_text=need).get_by_role("link", name=need).click()
     res.get_by_test_id("apply").click()
     res.get_by_test_id("apply-consortium").click()
@@ -347,8 +344,10 @@ def test_admin_rejects_with_a_reason_the_enterprise_reads(pages: Pages) -> None:
 def _act_on_first_candidate(page: Page, button: str, done: str, reason: str = "") -> str:
     """Click `button` on the best candidate; the engine may re-score it meanwhile (409: the list
     refreshes), so try the new first one. Returns the match id acted on."""
+    seen: list[str] = []
     for _ in range(5):
-        card = page.locator(".match-card").first
+        # Not a need another test awarded meanwhile: its candidates can no longer be approved.
+        card = page.locator(".match-card").filter(has_not_text="E2E").first
         match_id = card.get_attribute("data-match-id") or ""
         card.get_by_test_id(button).click()
         if reason:
@@ -359,10 +358,11 @@ def _act_on_first_candidate(page: Page, button: str, done: str, reason: str = ""
             dialog.get_by_test_id("reason-confirm").click()
         outcome = page.get_by_text(re.compile(f"{done}|已刷新，请确认后重试")).first
         expect(outcome).to_be_visible()
-        if done in outcome.inner_text():
+        seen.append(outcome.inner_text())
+        if done in seen[-1]:
             return match_id
         page.evaluate("document.querySelectorAll('.el-message').forEach((m) => m.remove())")
-    raise AssertionError("the candidate kept changing under the broker")
+    raise AssertionError(f"the candidate kept changing under the broker: {seen}")
 
 
 def test_broker_approves_and_recommends_a_candidate_match(pages: Pages, engine_ready: str) -> None:
