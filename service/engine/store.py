@@ -12,6 +12,7 @@ covers commit-order gaps (a row stamped earlier but committed later than one alr
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,12 +52,15 @@ class IndexStore:
         embedder: Embedder,
         index_dir: Path | None = None,
         lookback: timedelta = timedelta(seconds=120),
+        rescan_every: timedelta = timedelta(seconds=5),
     ) -> None:
         self.embedder = embedder
         self.model_id = embedder.model_id
         self.dim = embedder.dim
         self.index_dir = index_dir
         self.lookback = lookback
+        self.rescan_every = rescan_every
+        self._last_rescan = -float("inf")
         self._sides = {kind: self._empty(kind) for kind in KINDS}
         self._catch_up_lock = threading.Lock()
         self._local = threading.local()  # the allowed ids of the ranking on this thread
@@ -136,11 +140,21 @@ class IndexStore:
         return side
 
     def catch_up(self, session: Session) -> int:
-        """Load vectors written since the watermark (minus the lookback); returns how many."""
+        """Load vectors written since the watermark; returns how many.
+
+        Every `rescan_every` the window starts `lookback` earlier, for rows stamped before
+        the watermark but committed after it; in between, only rows at or after the watermark
+        are read, so a search after a bulk re-embed does not re-read the whole window.
+        """
         with self._catch_up_lock:
             total = 0
+            rescan = time.monotonic() - self._last_rescan >= self.rescan_every.total_seconds()
+            if rescan:
+                self._last_rescan = time.monotonic()
             for side in self._sides.values():
-                since = side.watermark - self.lookback if side.watermark else None
+                since = side.watermark
+                if since is not None and rescan:
+                    since -= self.lookback
                 heads = repository.vector_heads_since(session, side.kind, self.model_id, since)
                 changed = [(h[0], h[1]) for h in heads if side.hashes.get(h[0]) != h[1]]
                 if changed:
@@ -181,14 +195,15 @@ class IndexStore:
         corpus: Kind,
         query: Doc | str,
         *,
-        allowed: Collection[int],
+        allowed: Collection[int] | None,
         k: int,
         query_vector: np.ndarray | None = None,
     ) -> list[Match]:
-        """Best `k` of `corpus` among `allowed` ids (the exact filter, read from the DB)."""
+        """Best `k` of `corpus` among `allowed` ids (an exact filter read from the DB), or
+        of the whole corpus when `allowed` is None (the caller then filters the result)."""
         side = self._sides[corpus]
-        allowed_set = {i for i in allowed if i in side.hashes}
-        if not allowed_set:
+        allowed_set = None if allowed is None else {i for i in allowed if i in side.hashes}
+        if allowed_set is not None and not allowed_set:
             return []
         if isinstance(query, Doc):
             # The matcher never returns "the query itself" by id; needs and capabilities have
