@@ -79,7 +79,7 @@ def run(n: int, embedder_spec: str, echo: Callable[[str], None], noise: float = 
     upgrade_head(url)
     engine = make_engine(url)
     sm = sessionmaker(bind=engine, expire_on_commit=False)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC) - timedelta(hours=1)  # embedded a while ago, not just now
     rng = np.random.default_rng(0)
     with sm() as s:
         orgs = [

@@ -4,9 +4,10 @@ The database is the source of truth. At start-up a side loads `var/index/<kind>.
 its metadata names the current model and dimension, and reconciles it with `posting_vectors`
 (rows newer than the saved watermark, minus a lookback, are reloaded); otherwise it rebuilds
 from the table. Before each ranking, `catch_up` reads the (id, hash, time) heads of rows
-written since the watermark minus the lookback — a cheap indexed query — and loads only the
-rows whose hash it has not seen, so API processes see each other's new postings. The lookback
-covers commit-order gaps (a row stamped earlier but committed later than one already seen).
+stamped after the watermark — a cheap indexed query — and loads only the rows whose hash it
+has not seen, so API processes see each other's new postings. Every few seconds the window
+opens a lookback earlier, for commit-order gaps (a row stamped earlier but committed later
+than one already seen).
 """
 
 import dataclasses
@@ -28,6 +29,7 @@ from matching.index import StaleIndexError, VectorIndex, build_index, load_index
 from matching.ranking import Match, Matcher
 from service.engine import repository
 from service.engine.documents import KINDS, Kind, to_doc
+from service.engine.matcher import PoolMatcher
 from service.engine.vectors import as_array
 
 log = logging.getLogger("jiebang.engine")
@@ -74,7 +76,7 @@ class IndexStore:
         def dense(query: np.ndarray, k: int) -> list[tuple[int | str, float]]:
             return self._dense(kind, query, k)
 
-        return Matcher(self.embedder, dense_search=dense)
+        return PoolMatcher(self.embedder, dense_search=dense)
 
     def path(self, kind: Kind) -> Path | None:
         return self.index_dir / f"{kind}.faiss" if self.index_dir else None
@@ -143,8 +145,8 @@ class IndexStore:
         """Load vectors written since the watermark; returns how many.
 
         Every `rescan_every` the window starts `lookback` earlier, for rows stamped before
-        the watermark but committed after it; in between, only rows at or after the watermark
-        are read, so a search after a bulk re-embed does not re-read the whole window.
+        the watermark but committed after it; in between, only rows stamped after the
+        watermark are read, so a search after a bulk re-embed does not re-read the window.
         """
         with self._catch_up_lock:
             total = 0
@@ -155,7 +157,9 @@ class IndexStore:
                 since = side.watermark
                 if since is not None and rescan:
                     since -= self.lookback
-                heads = repository.vector_heads_since(session, side.kind, self.model_id, since)
+                heads = repository.vector_heads_since(
+                    session, side.kind, self.model_id, since, after=not rescan
+                )
                 changed = [(h[0], h[1]) for h in heads if side.hashes.get(h[0]) != h[1]]
                 if changed:
                     total += self._reload(session, side, changed)
