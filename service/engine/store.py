@@ -11,6 +11,7 @@ than one already seen).
 """
 
 import dataclasses
+import gc
 import logging
 import threading
 import time
@@ -31,6 +32,7 @@ from service.engine import repository
 from service.engine.documents import KINDS, Kind, to_doc
 from service.engine.matcher import PoolMatcher
 from service.engine.vectors import as_array
+from service.kit.db import utcnow
 
 log = logging.getLogger("jiebang.engine")
 
@@ -63,6 +65,7 @@ class IndexStore:
         self.lookback = lookback
         self.rescan_every = rescan_every
         self._last_rescan = -float("inf")
+        self._scanned_at: datetime | None = None  # wall clock when the last full scan began
         self._sides = {kind: self._empty(kind) for kind in KINDS}
         self._catch_up_lock = threading.Lock()
         self._local = threading.local()  # the allowed ids of the ranking on this thread
@@ -97,8 +100,13 @@ class IndexStore:
         with self._catch_up_lock:
             if self.loaded.is_set():
                 return
+            self._scanned_at = utcnow()
             for kind in KINDS:
                 self._sides[kind] = self._load_side(session, kind)
+            # Millions of long-lived objects (BM25 postings, docs): keep them out of the cyclic
+            # GC's full collections, whose pauses otherwise dominate a query's p99.
+            gc.collect()
+            gc.freeze()
             self.loaded.set()
 
     def ensure_current(self, session: Session) -> int:
@@ -144,21 +152,24 @@ class IndexStore:
     def catch_up(self, session: Session) -> int:
         """Load vectors written since the watermark; returns how many.
 
-        Every `rescan_every` the window starts `lookback` earlier, for rows stamped before
-        the watermark but committed after it; in between, only rows stamped after the
-        watermark are read, so a search after a bulk re-embed does not re-read the window.
+        Between rescans only rows stamped after the watermark are read. Every `rescan_every`
+        the window also covers rows stamped up to `lookback` before the previous rescan
+        began — a row stamped earlier than the watermark but committed later (a commit-order
+        gap) is one of those, as long as transactions last less than the lookback — so a
+        quiet store does not keep re-reading a bulk re-embed's rows.
         """
         with self._catch_up_lock:
             total = 0
             rescan = time.monotonic() - self._last_rescan >= self.rescan_every.total_seconds()
-            if rescan:
-                self._last_rescan = time.monotonic()
+            started = utcnow()
             for side in self._sides.values():
-                since = side.watermark
+                since, after = side.watermark, True
                 if since is not None and rescan:
-                    since -= self.lookback
+                    floor = (self._scanned_at or since) - self.lookback
+                    if floor < since:
+                        since, after = floor, False
                 heads = repository.vector_heads_since(
-                    session, side.kind, self.model_id, since, after=not rescan
+                    session, side.kind, self.model_id, since, after=after
                 )
                 changed = [(h[0], h[1]) for h in heads if side.hashes.get(h[0]) != h[1]]
                 if changed:
@@ -166,6 +177,8 @@ class IndexStore:
                 if heads:
                     newest = heads[-1][2]
                     side.watermark = max(side.watermark, newest) if side.watermark else newest
+            if rescan:
+                self._last_rescan, self._scanned_at = time.monotonic(), started
             return total
 
     def _reload(self, session: Session, side: _Side, heads: Sequence[tuple[int, str]]) -> int:
