@@ -3,17 +3,20 @@
 `Matcher.rank` turns every BM25 hit into a Python dict entry and filters and sorts them all,
 which is O(corpus) Python work per query once common terms occur in most postings. Here
 the keyword pool comes from the BM25 score array with `argpartition`, and only the best
-rows are run through the filter; scores, fusion and explanations are the library's own
-(same pool, same numbers), so the measured quality is unchanged.
+rows are run through the filter; and the explanation (shared terms, reasons), which the
+score does not use, is computed for the returned matches only instead of the whole pool.
+Scores, fusion and explanations are the library's own (same pool, same numbers), so the
+measured quality is unchanged (tests/service/test_engine_matcher.py).
 """
 
+import dataclasses
 from collections.abc import Callable
 from typing import cast
 
 import numpy as np
 
 from matching.documents import Doc
-from matching.ranking import Allowed, DocId, Match, Matcher
+from matching.ranking import Allowed, DocId, Match, Matcher, _reasons
 
 
 class PoolMatcher(Matcher):
@@ -45,9 +48,25 @@ class PoolMatcher(Matcher):
                 vec_rows = [self._row[i] for i in pool]
                 for i, c in zip(pool, self._vectors[vec_rows] @ qvec, strict=True):
                     cosines[i] = float(c)
-            matches = self._score(query, qdoc, qtokens, pool, cosines, bm25)
+            self._explaining = False  # the pool's scores do not depend on the explanation
+            try:
+                matches = self._score(query, qdoc, qtokens, pool, cosines, bm25)
+            finally:
+                self._explaining = True
             matches.sort(key=lambda m: (-m.score, str(m.id)))
-            return matches[:k]
+            return [self._explained(m, set(qtokens)) for m in matches[:k]]
+
+    _explaining = True
+
+    def _shared_terms(self, qset: set[str], doc_id: DocId, limit: int = 8) -> tuple[str, ...]:
+        return super()._shared_terms(qset, doc_id, limit) if self._explaining else ()
+
+    def _explained(self, match: Match, qset: set[str]) -> Match:
+        """Shared terms and reasons, computed for the returned matches only."""
+        shared = self._shared_terms(qset, match.id)
+        doc = self.docs[match.id]
+        reasons = _reasons(shared, match.indicators, match.same_field, doc, match.cosine)
+        return dataclasses.replace(match, shared_terms=shared, reasons=reasons)
 
     def _keyword_pool(self, scores: np.ndarray, keep: Callable[[DocId], bool]) -> list[DocId]:
         """The `pool` best-scoring kept rows (score > 0), best first."""
