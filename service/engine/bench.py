@@ -70,7 +70,9 @@ def _percentiles(seconds: list[float]) -> tuple[float, float]:
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
 
 
-def run(n: int, embedder_spec: str, echo: Callable[[str], None], noise: float = 0.01) -> int:
+def run(
+    n: int, embedder_spec: str, echo: Callable[[str], None], noise: float = 0.01, pool: int = 200
+) -> int:
     set_threads(1)
     embedder = CachedEmbedder(load_embedder(embedder_spec), ROOT / "var" / "cache")
     cap_rows, need_rows = _texts()
@@ -149,7 +151,7 @@ def run(n: int, embedder_spec: str, echo: Callable[[str], None], noise: float = 
             f"数据库已生成：{n} 条成果，{len(need_docs)} 条需求，"
             f"用时 {time.perf_counter() - started:.1f}s"
         )
-    store = IndexStore(embedder)
+    store = IndexStore(embedder, pool=pool)
     with sm() as s:
         started = time.perf_counter()
         store.load(s)
@@ -169,7 +171,8 @@ def run(n: int, embedder_spec: str, echo: Callable[[str], None], noise: float = 
                 assert recs, "no recommendation"
     p50, p99 = _percentiles(timings)
     echo(
-        f"endpoint need→capabilities n={n} queries={len(timings)} p50_ms={p50:.1f} p99_ms={p99:.1f}"
+        f"endpoint need→capabilities n={n} pool={pool} queries={len(timings)} "
+        f"p50_ms={p50:.1f} p99_ms={p99:.1f}"
     )
     engine.dispose()
     return 0

@@ -40,6 +40,7 @@ def get_store() -> IndexStore:
                 embedder,
                 settings.var_dir / "index",
                 timedelta(seconds=settings.engine_lookback_seconds),
+                pool=settings.engine_pool,
             )
             _STORES[embedder.model_id] = store
         return store

@@ -57,6 +57,7 @@ class IndexStore:
         index_dir: Path | None = None,
         lookback: timedelta = timedelta(seconds=120),
         rescan_every: timedelta = timedelta(seconds=5),
+        pool: int = 200,
     ) -> None:
         self.embedder = embedder
         self.model_id = embedder.model_id
@@ -64,6 +65,7 @@ class IndexStore:
         self.index_dir = index_dir
         self.lookback = lookback
         self.rescan_every = rescan_every
+        self.pool = pool  # candidates per retriever (dense, keyword) the matcher scores
         self._last_rescan = -float("inf")
         self._scanned_at: datetime | None = None  # wall clock when the last full scan began
         self._sides = {kind: self._empty(kind) for kind in KINDS}
@@ -79,7 +81,7 @@ class IndexStore:
         def dense(query: np.ndarray, k: int) -> list[tuple[int | str, float]]:
             return self._dense(kind, query, k)
 
-        return PoolMatcher(self.embedder, dense_search=dense)
+        return PoolMatcher(self.embedder, dense_search=dense, pool=self.pool)
 
     def path(self, kind: Kind) -> Path | None:
         return self.index_dir / f"{kind}.faiss" if self.index_dir else None
