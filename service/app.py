@@ -1,10 +1,15 @@
 """create_app(): routers, error handlers, and the web app at / when it has been built."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from service.applications.endpoints import router as applications_router
 from service.audit.endpoints import router as audit_router
@@ -12,25 +17,46 @@ from service.auth.endpoints import router as auth_router
 from service.capabilities.endpoints import router as capabilities_router
 from service.engine.endpoints import router as engine_router
 from service.engine.runtime import lifespan as engine_lifespan
+from service.exports.endpoints import router as exports_router
 from service.fields.endpoints import router as fields_router
-from service.kit.errors import install_handlers
+from service.kit.errors import NotFound, install_handlers
+from service.matches.endpoints import router as matches_router
+from service.milestones.endpoints import router as milestones_router
 from service.needs.endpoints import router as needs_router
+from service.notifications.endpoints import router as notifications_router
 from service.orgs.endpoints import router as orgs_router
+from service.reviews.endpoints import router as reviews_router
+from service.stats.endpoints import router as stats_router
 from service.users.endpoints import router as users_router
 
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
 
 
-def create_app() -> FastAPI:
+def create_app(*, scheduler: bool = False) -> FastAPI:
+    """The API; `scheduler=True` (the served app, see asgi.py) also runs the deadline tick."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from service.tick.scheduler import start_default
+
+        runner = start_default() if scheduler else None
+        try:
+            async with engine_lifespan(app):
+                yield
+        finally:
+            if runner is not None:
+                runner.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="揭榜 Jiebang API",
         description=(
             '技术需求与科技成果双向匹配平台。所有错误返回 {"error": code, "detail": message}。'
         ),
         version="0.1.0",
-        lifespan=engine_lifespan,
     )
     install_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     api = APIRouter(prefix="/api/v1")
     for router in (
         auth_router,
@@ -41,6 +67,12 @@ def create_app() -> FastAPI:
         capabilities_router,
         applications_router,
         audit_router,
+        matches_router,
+        stats_router,
+        exports_router,
+        milestones_router,
+        notifications_router,
+        reviews_router,
         engine_router,
     ):
         api.include_router(router)
@@ -54,16 +86,29 @@ def create_app() -> FastAPI:
     return app
 
 
+class _HashedAssets(StaticFiles):
+    """Vite puts a content hash in every asset's name, so browsers may keep them for a year."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 def _mount_frontend(app: FastAPI) -> None:
     """Serve the built single-page app at / (history-mode routes fall back to index.html)."""
     index = FRONTEND_DIST / "index.html"
     if not index.exists():
         return
-    app.mount("/assets", StaticFiles(directory=FRONTEND_DIST / "assets"), name="assets")
+    app.mount("/assets", _HashedAssets(directory=FRONTEND_DIST / "assets"), name="assets")
+    revalidate = {"Cache-Control": "no-cache"}  # index.html names the current asset hashes
 
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> FileResponse:
+        if path == "api" or path.startswith("api/"):  # an unknown API path is not a page
+            raise NotFound("接口不存在", f"No API endpoint /{path}", code="unknown_endpoint")
         candidate = (FRONTEND_DIST / path).resolve()
         if path and candidate.is_file() and FRONTEND_DIST in candidate.parents:
-            return FileResponse(candidate)
-        return FileResponse(index)
+            return FileResponse(candidate, headers=revalidate)
+        return FileResponse(index, headers=revalidate)

@@ -1,5 +1,7 @@
 """ASGI entry point for uvicorn workers: `uvicorn service.asgi:app`."""
 
 from service.app import create_app
+from service.config import get_settings
 
-app = create_app()
+# The served app runs the in-app deadline tick unless JIEBANG_SCHEDULER_ENABLED=false.
+app = create_app(scheduler=get_settings().scheduler_enabled)

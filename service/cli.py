@@ -55,6 +55,18 @@ def _create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tick(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from service.kit.db import get_sessionmaker
+    from service.tick.steps import run_tick
+
+    day = date.fromisoformat(args.date) if args.date else None
+    done = run_tick(get_sessionmaker(), day)
+    print("tick:", " ".join(f"{name}={count}" for name, count in done.items()))
+    return 1 if any(count < 0 for count in done.values()) else 0
+
+
 def _reindex(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
@@ -96,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="load the demo data into an empty database").set_defaults(
         func=_seed_demo
     )
+    tick = sub.add_parser("tick", help="run the deadline tick once (for cron / systemd timers)")
+    tick.add_argument("--date", help="treat this day (YYYY-MM-DD) as today; default: today")
+    tick.set_defaults(func=_tick)
     reindex = sub.add_parser(
         "reindex", help="embed missing/stale postings (resumable), rebuild and save the index"
     )

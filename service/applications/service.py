@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.applications import auth, repository
+from service.applications import auth, notices, repository
 from service.applications.lifecycle import APPLICATION_MACHINE, EDITABLE_STATES
 from service.applications.schemas import ApplicationCreate, ApplicationUpdate
 from service.capabilities import service as capabilities
@@ -82,7 +82,9 @@ def create(session: Session, user: User, need_id: int, data: ApplicationCreate) 
     )
     session.add(app)
     APPLICATION_MACHINE.start(session, app, user.id)
-    return _reload(session, app.id)
+    app = _reload(session, app.id)
+    notices.received(session, app, need)
+    return app
 
 
 def _check_members(session: Session, need: Need, lead_org_id: int, data: ApplicationCreate) -> None:
@@ -144,7 +146,9 @@ def transition(
     if action == "reject":
         app.reject_reason = reason
     flush_versioned(session)
-    return _reload(session, app.id)
+    app = _reload(session, app.id)
+    notices.transitioned(session, app, need, action)
+    return app
 
 
 def award(
@@ -189,7 +193,9 @@ def award(
     else:
         need.updated_at = datetime.now(UTC)  # bump the version: concurrent awards collide
     flush_versioned(session)
-    return _reload(session, app.id)
+    app = _reload(session, app.id)
+    notices.awarded(session, app, need)
+    return app
 
 
 def need_of(session: Session, need_id: int) -> Need:

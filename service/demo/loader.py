@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from service.capabilities import service as capabilities
 from service.capabilities.schemas import CapabilityCreate
+from service.demo import matches as demo_matches
+from service.demo import reviews as demo_reviews
 from service.models import Organization, User
 from service.models.enums import Role
 from service.needs import service as needs
@@ -95,11 +97,19 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
         _advance(session, owner, admin, cap.id, row, capabilities.transition)
         if progress and i % 20 == 0:
             print(f"  成果 {i}/{len(cap_rows)}", flush=True)  # noqa: T201
+    match_count = demo_matches.load(session, DEMO_PASSWORD)
+    from service.demo import lifecycle  # after the postings: 揭榜, awards, milestones, tick
+
+    lived = lifecycle.load(session, org_ids)
+    extra = demo_reviews.load(session)
     return {
+        **lived,
+        **extra,
         "organizations": len(org_ids),
         "users": session.scalar(select(func.count()).select_from(User)) or 0,
         "needs": len(need_rows),
         "capabilities": len(cap_rows),
+        "matches": match_count,
         "orgs_in_db": session.scalar(select(func.count()).select_from(Organization)) or 0,
     }
 

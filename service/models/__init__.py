@@ -7,9 +7,11 @@ from service.models.capability import Capability
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
 from service.models.match import Match
+from service.models.milestone import Milestone
 from service.models.need import Need
 from service.models.notification import Notification
 from service.models.org import Organization
+from service.models.review import Review, ReviewAssignment, ReviewCriterion, ReviewScore
 from service.models.user import User
 
 __all__ = [
@@ -21,9 +23,14 @@ __all__ = [
     "EmbeddingFailure",
     "Field",
     "Match",
+    "Milestone",
     "Need",
     "Notification",
     "Organization",
     "PostingVector",
+    "Review",
+    "ReviewAssignment",
+    "ReviewCriterion",
+    "ReviewScore",
     "User",
 ]

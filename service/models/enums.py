@@ -129,6 +129,16 @@ class TransactionMode(LabelledEnum):
     equity_investment = "equity_investment"
 
 
+class MilestoneStatus(LabelledEnum):
+    proposed = "proposed"
+    pending = "pending"
+    submitted = "submitted"
+    returned = "returned"
+    accepted = "accepted"
+    paid = "paid"
+    cancelled = "cancelled"
+
+
 _LABELS: dict[str, dict[str, str]] = {
     "OrgKind": {
         "enterprise": "企业",
@@ -231,4 +241,30 @@ _LABELS: dict[str, dict[str, str]] = {
         "tech_consulting": "技术咨询",
         "equity_investment": "作价投资",
     },
+    "MilestoneStatus": {
+        "proposed": "待确认",
+        "pending": "进行中",
+        "submitted": "待验收",
+        "returned": "已退回",
+        "accepted": "已验收",
+        "paid": "已支付",
+        "cancelled": "已取消",
+    },
+}
+
+
+class ReviewStatus(LabelledEnum):
+    """专家论证 assignment: assigned → submitted; declined by the expert; withdrawn by an admin."""
+
+    assigned = "assigned"
+    submitted = "submitted"
+    declined = "declined"
+    withdrawn = "withdrawn"
+
+
+_LABELS["ReviewStatus"] = {
+    "assigned": "待评审",
+    "submitted": "已提交",
+    "declined": "已谢绝",
+    "withdrawn": "已撤销",
 }

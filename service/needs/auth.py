@@ -69,6 +69,10 @@ def may(user: User | None, need: Need, action: str) -> bool:
         return user is not None and user.role == Role.admin
     if action == "withdraw":  # an admin withdraws on the enterprise's request
         return is_owner(user, need) or (user is not None and user.role == Role.admin)
+    if action in ("start", "complete"):  # after the award (service/milestones/progress.py)
+        return is_owner(user, need) or (user is not None and user.role == Role.admin)
+    if action == "terminate":  # the enterprise requests it, an admin terminates
+        return user is not None and user.role == Role.admin
     return False
 
 

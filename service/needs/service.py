@@ -10,7 +10,7 @@ from service.fields import service as fields
 from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from service.models import Need, User
 from service.models.enums import Role
-from service.needs import auth, repository
+from service.needs import auth, notices, repository
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedUpdate
 from service.postings.rules import (
@@ -98,6 +98,7 @@ def transition(
         need.published_at = datetime.now(UTC)
         need.reject_reason = None
     flush_versioned(session)
+    notices.reviewed(session, need, action)
     return _reload(session, need.id)
 
 

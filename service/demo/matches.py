@@ -1,0 +1,203 @@
+"""Demo matches in every state (service/demo/matches.json), walked through the real services.
+
+Each row names a demo need and capability whose texts really match and the state it should
+reach; brokers approve, recommend, connect and close them as they would in the app, so every
+match has a true history and the broker records and statistics add up. A candidate the
+engine already proposed for the pair is reused; otherwise the candidate is made here with
+lexical, indicator and field scores from the matching library (no embedding model at seed
+time, so the semantic part is 0 and the reasons say so).
+"""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.documents import Doc
+from matching.ranking import Matcher, Weights
+from service.matches import repository
+from service.matches import service as matches
+from service.matches.lifecycle import MATCH_MACHINE
+from service.matches.schemas import MatchCreate, MatchNoteIn
+from service.models import Capability, Match, Need, User
+from service.models.enums import CapabilityStatus, MatchOrigin, MatchStatus, Role
+from service.users import service as users
+from service.users.schemas import UserCreate
+
+DEMO_FILE = Path(__file__).resolve().parent / "matches.json"
+SECOND_BROKER = {"username": "broker2", "display_name": "钱雨婷", "phone": "13912345678"}
+_NO_SEMANTIC = "演示数据：按关键词、技术指标和领域评分（未计算语义相似度）"
+
+
+def load(session: Session, password: str) -> int:
+    """Create the demo matches; returns how many."""
+    rows: list[dict[str, Any]] = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    brokers = _brokers(session, password)
+    needs = {n.title: n for n in session.scalars(select(Need))}
+    caps = {c.title: c for c in session.scalars(select(Capability))}
+    scorer = _Scorer(session)
+    for row in rows:
+        need, cap = needs[row["need"]], caps[row["capability"]]
+        _walk(session, row, need, cap, brokers.get(row.get("broker", "broker")), scorer)
+    return len(rows)
+
+
+def _brokers(session: Session, password: str) -> dict[str, User]:
+    """The demo's broker plus a colleague at the same agency, so the leaderboard has two."""
+    broker = session.scalar(select(User).where(User.username == "broker"))
+    if broker is None:
+        raise ValueError("demo users.json needs the user 'broker'")
+    colleague = users.create(
+        session,
+        UserCreate(
+            username=SECOND_BROKER["username"],
+            password=password,
+            display_name=SECOND_BROKER["display_name"],
+            role=Role.broker,
+            org_id=broker.org_id,
+            phone=SECOND_BROKER["phone"],
+        ),
+    )
+    return {"broker": broker, "broker2": colleague}
+
+
+def _side_user(session: Session, org_id: int, role: Role) -> User:
+    user = session.scalar(
+        select(User).where(User.org_id == org_id, User.role == role).order_by(User.id)
+    )
+    if user is None:
+        raise ValueError(f"demo organisation {org_id} has no {role} user")
+    return user
+
+
+def _walk(
+    session: Session,
+    row: dict[str, Any],
+    need: Need,
+    cap: Capability,
+    broker: User | None,
+    scorer: "_Scorer",
+) -> None:
+    target = MatchStatus(row["status"])
+    if target == MatchStatus.candidate and not row.get("manual"):
+        _candidate(session, need, cap, scorer)
+        return
+    if broker is None:
+        raise ValueError(f"demo match {need.title} × {cap.title} needs a broker")
+    if row.get("manual"):
+        note = row.get("note", "")
+        made = MatchCreate(need_id=need.id, capability_id=cap.id, note=note)
+        match_id = matches.add_manual(session, broker, made).id
+    else:
+        match_id = _candidate(session, need, cap, scorer)
+        if target == MatchStatus.rejected:
+            matches.transition(session, broker, match_id, "reject", row["reason"])
+            return
+        match = matches.transition(session, broker, match_id, "approve")
+        if row.get("note"):
+            note_in = MatchNoteIn(version=match.version, note=row["note"])
+            matches.update_note(session, broker, match_id, note_in)
+    if target == MatchStatus.approved:
+        return
+    matches.transition(session, broker, match_id, "recommend")
+    interest = row.get("interest", ["need", "capability"])
+    if "need" in interest:
+        enterprise = _side_user(session, need.org_id, Role.enterprise)
+        matches.mark_interest(session, enterprise, match_id, None)
+    if "capability" in interest:
+        researcher = _side_user(session, cap.org_id, Role.researcher)
+        matches.mark_interest(session, researcher, match_id, None)
+    steps = {
+        MatchStatus.recommended: [],
+        MatchStatus.connected: ["connect"],
+        MatchStatus.negotiating: ["connect", "negotiate"],
+        MatchStatus.deal: ["connect", "negotiate"],
+        MatchStatus.declined: ["connect", "negotiate"],
+    }[target]
+    for action in steps:
+        matches.transition(session, broker, match_id, action)
+    if target == MatchStatus.deal:
+        value = Decimal(row["contract_value_wan"])
+        matches.transition(session, broker, match_id, "deal", contract_value_wan=value)
+    if target == MatchStatus.declined:
+        matches.transition(session, broker, match_id, "decline", row["reason"])
+
+
+def _candidate(session: Session, need: Need, cap: Capability, scorer: "_Scorer") -> int:
+    existing = repository.by_pair(session, need.id, cap.id)
+    if existing is not None:
+        return existing.id
+    score, parts, reasons, explanation = scorer.score(need, cap)
+    match = Match(
+        need_id=need.id,
+        capability_id=cap.id,
+        origin=MatchOrigin.engine,
+        score=score,
+        parts=parts,
+        reasons=reasons,
+        explanation=explanation,
+        texts_hash="",
+        note="",
+        need_interest=False,
+        capability_interest=False,
+    )
+    session.add(match)
+    MATCH_MACHINE.start(session, match, None)
+    return match.id
+
+
+def _doc(posting: Need | Capability) -> Doc:
+    if isinstance(posting, Need):
+        return Doc(
+            id=posting.id,
+            title=posting.title,
+            problem=posting.problem,
+            key_difficulty=posting.key_difficulty,
+            expected_goal=posting.expected_goal,
+            field=posting.field_code,
+            keywords=list(posting.keywords),
+            indicators=list(posting.indicators),
+            org=str(posting.org_id),
+            kind="need",
+        )
+    return Doc(
+        id=posting.id,
+        title=posting.title,
+        description=posting.description,
+        field=posting.field_code,
+        keywords=list(posting.keywords),
+        indicators=list(posting.indicators),
+        org=str(posting.org_id),
+        kind="capability",
+    )
+
+
+class _Scorer:
+    """Lexical + indicator + field scoring over every published capability (BM25 needs the
+    whole corpus to weigh terms), with the semantic weight set to 0."""
+
+    def __init__(self, session: Session) -> None:
+        self.matcher = Matcher(None, weights=Weights(semantic=0.0))
+        published = session.scalars(
+            select(Capability).where(Capability.status == CapabilityStatus.published)
+        )
+        self.matcher.add([_doc(c) for c in published])
+
+    def score(
+        self, need: Need, cap: Capability
+    ) -> tuple[float, dict[str, float], list[str], dict[str, Any]]:
+        ranked = self.matcher.rank(_doc(need), k=len(self.matcher))
+        found = next((m for m in ranked if m.id == cap.id), None)
+        if found is None:
+            return 0.0, {}, [_NO_SEMANTIC], {}
+        reasons = [r for r in found.reasons if not r.startswith("语义相似度")]
+        explanation = {
+            "shared_terms": list(found.shared_terms),
+            "indicators_met": found.indicators.met,
+            "indicators_missed": found.indicators.missed,
+            "same_field": found.same_field,
+        }
+        return found.score, dict(found.parts), [_NO_SEMANTIC, *reasons], explanation

@@ -1,0 +1,62 @@
+"""The rows each export reads, with what its columns need loaded up front."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, selectinload
+
+from service.models import Application, ApplicationMember, Capability, Match, Need, User
+
+
+def needs(session: Session, readable: ColumnElement[bool]) -> Sequence[Need]:
+    statement = (
+        select(Need)
+        .where(readable)
+        .options(selectinload(Need.org), selectinload(Need.field))
+        .order_by(Need.id)
+    )
+    return session.scalars(statement).all()
+
+
+def capabilities(session: Session, readable: ColumnElement[bool]) -> Sequence[Capability]:
+    statement = (
+        select(Capability)
+        .where(readable)
+        .options(selectinload(Capability.org), selectinload(Capability.field))
+        .order_by(Capability.id)
+    )
+    return session.scalars(statement).all()
+
+
+def applications(session: Session) -> Sequence[Application]:
+    statement = (
+        select(Application)
+        .options(
+            selectinload(Application.org),
+            selectinload(Application.members).selectinload(ApplicationMember.org),
+        )
+        .order_by(Application.id)
+    )
+    return session.scalars(statement).all()
+
+
+def need_titles(session: Session, need_ids: set[int]) -> dict[int, str]:
+    rows = session.execute(select(Need.id, Need.title).where(Need.id.in_(need_ids)))
+    return {need_id: title for need_id, title in rows}
+
+
+def matches(session: Session) -> Sequence[Match]:
+    statement = (
+        select(Match)
+        .options(
+            selectinload(Match.need).selectinload(Need.org),
+            selectinload(Match.capability).selectinload(Capability.org),
+        )
+        .order_by(Match.id)
+    )
+    return session.scalars(statement).all()
+
+
+def user_names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return {user_id: name for user_id, name in rows}

@@ -1,0 +1,143 @@
+"""Every query about matches: lookups, the review queue, board counts and broker records."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from service.models import AuditEvent, Capability, Match, Need, User
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "-score": (Match.score.desc(), Match.id.desc()),
+    "score": (Match.score.asc(), Match.id.asc()),
+    "-created_at": (Match.created_at.desc(), Match.id.desc()),
+    "created_at": (Match.created_at.asc(), Match.id.asc()),
+    "-updated_at": (Match.updated_at.desc(), Match.id.desc()),
+}
+
+
+def _with_relations(statement: Select[Any]) -> Select[Any]:
+    """Both postings with their organisation and field, in the same query (all many-to-one,
+    never null: inner joins)."""
+    need = joinedload(Match.need, innerjoin=True)
+    cap = joinedload(Match.capability, innerjoin=True)
+    return statement.options(
+        need.joinedload(Need.org, innerjoin=True),
+        need.joinedload(Need.field, innerjoin=True),
+        cap.joinedload(Capability.org, innerjoin=True),
+        cap.joinedload(Capability.field, innerjoin=True),
+    )
+
+
+def get(session: Session, match_id: int, readable: ColumnElement[bool]) -> Match | None:
+    statement = select(Match).where(Match.id == match_id, readable)
+    return session.scalar(_with_relations(statement))
+
+
+def get_for_update(session: Session, match_id: int, readable: ColumnElement[bool]) -> Match | None:
+    """Row-locked read (PostgreSQL) of a match the caller may see, for a state change;
+    SQLite serialises writers anyway. Only the match row is locked, not the postings."""
+    statement = select(Match).where(Match.id == match_id, readable).with_for_update(of=Match)
+    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
+
+
+def by_pair(session: Session, need_id: int, capability_id: int) -> Match | None:
+    return session.scalar(
+        select(Match).where(Match.need_id == need_id, Match.capability_id == capability_id)
+    )
+
+
+def _conditions(
+    *,
+    status: str | None = None,
+    field: str | None = None,
+    min_score: float | None = None,
+    need_id: int | None = None,
+    capability_id: int | None = None,
+    broker_id: int | None = None,
+    origin: str | None = None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if status:
+        conditions.append(Match.status == status)
+    if field:
+        in_field = select(Need.id).where(Need.id == Match.need_id, Need.field_code == field)
+        conditions.append(in_field.exists())
+    if min_score is not None:
+        conditions.append(Match.score >= min_score)
+    if need_id is not None:
+        conditions.append(Match.need_id == need_id)
+    if capability_id is not None:
+        conditions.append(Match.capability_id == capability_id)
+    if broker_id is not None:
+        conditions.append(Match.broker_id == broker_id)
+    if origin:
+        conditions.append(Match.origin == origin)
+    return conditions
+
+
+def list_statement(readable: ColumnElement[bool], *, sort: str, **filters: Any) -> Select[Any]:
+    statement = select(Match).where(readable, *_conditions(**filters))
+    return _with_relations(statement.order_by(*SORTS[sort]))
+
+
+def count_by_status(
+    session: Session, readable: ColumnElement[bool], **filters: Any
+) -> dict[str, int]:
+    statement = (
+        select(Match.status, func.count())
+        .where(readable, *_conditions(**filters))
+        .group_by(Match.status)
+    )
+    return {status: int(n) for status, n in session.execute(statement)}
+
+
+def user_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
+def reached(session: Session, match_ids: Select[Any] | None = None) -> dict[str, int]:
+    """How many matches ever entered each state (from the audit trail, so a declined match
+    still counts as having been recommended and connected)."""
+    statement = (
+        select(AuditEvent.to_state, func.count(distinct(AuditEvent.object_id)))
+        .where(AuditEvent.object_type == "match")
+        .group_by(AuditEvent.to_state)
+    )
+    if match_ids is not None:
+        statement = statement.where(AuditEvent.object_id.in_(match_ids))
+    return {state: int(n) for state, n in session.execute(statement)}
+
+
+def attributed_ids(broker_id: int) -> Select[Any]:
+    return select(Match.id).where(Match.broker_id == broker_id)
+
+
+def actions_by(session: Session, actor_id: int, action: str) -> int:
+    """Distinct matches on which `actor_id` took `action`."""
+    statement = select(func.count(distinct(AuditEvent.object_id))).where(
+        AuditEvent.object_type == "match",
+        AuditEvent.actor_id == actor_id,
+        AuditEvent.action == action,
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def deals_of(session: Session, broker_id: int) -> tuple[int, Decimal]:
+    row = session.execute(
+        select(func.count(), func.sum(Match.contract_value)).where(
+            Match.broker_id == broker_id, Match.status == "deal"
+        )
+    ).one()
+    return int(row[0]), Decimal(row[1] or 0)
+
+
+def count_attributed(session: Session, broker_id: int) -> int:
+    statement = select(func.count()).select_from(Match).where(Match.broker_id == broker_id)
+    return int(session.scalar(statement) or 0)

@@ -1,0 +1,203 @@
+"""Match rules: broker review, manual matches, each side's interest, the road to a deal."""
+
+from decimal import Decimal
+
+from sqlalchemy import true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.audit.service import record_transition
+from service.capabilities import service as capabilities
+from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.money import wan_to_yuan
+from service.matches import auth, repository
+from service.matches.lifecycle import MATCH_MACHINE, SIDE_STATES
+from service.matches.notify import announce
+from service.matches.schemas import MatchCreate, MatchNoteIn
+from service.models import Capability, Match, Need, User
+from service.models.enums import CapabilityStatus, MatchOrigin, NeedStatus
+from service.needs import service as needs
+from service.postings.rules import check_version, flush_versioned
+from service.postings.schemas import AuditEventRead
+
+
+def get_readable(session: Session, user: User | None, match_id: int) -> Match:
+    match = repository.get(session, match_id, auth.readable(user))
+    if match is None:
+        raise NotFound("匹配不存在或无权查看", "Match not found")
+    return match
+
+
+def add_manual(session: Session, user: User, data: MatchCreate) -> Match:
+    """A broker pairs a published need with a published capability: born approved and
+    attributed to that broker."""
+    _require_reviewer(user)
+    need = needs.get_readable(session, user, data.need_id)
+    cap = capabilities.get_readable(session, user, data.capability_id)
+    _refuse_conflict(user, need, cap)
+    _require_open(need, cap)
+    existing = repository.by_pair(session, need.id, cap.id)
+    if existing is not None:
+        raise _duplicate(existing.id)
+    match = Match(
+        need_id=need.id,
+        capability_id=cap.id,
+        origin=MatchOrigin.broker,
+        score=0.0,
+        parts={},
+        reasons=[],
+        explanation={},
+        texts_hash="",
+        broker_id=user.id,
+        created_by_id=user.id,
+        note=data.note,
+        need_interest=False,
+        capability_interest=False,
+        status=MATCH_MACHINE.transitions["add"].target,
+    )
+    try:
+        with session.begin_nested():  # two brokers adding the same pair at once
+            session.add(match)
+            session.flush()
+    except IntegrityError as exc:
+        existing = repository.by_pair(session, need.id, cap.id)
+        raise _duplicate(existing.id if existing else None) from exc
+    record_transition(session, "match", match.id, "add", None, match.status, user.id)
+    made = repository.get(session, match.id, true())
+    if made is None:
+        raise NotFound("匹配不存在", "Match not found")
+    return made
+
+
+def transition(
+    session: Session,
+    user: User,
+    match_id: int,
+    action: str,
+    reason: str | None = None,
+    version: int | None = None,
+    contract_value_wan: Decimal | None = None,
+) -> Match:
+    """A reviewer's move (approve, reject, recommend, connect, negotiate, deal, decline)."""
+    match = _for_change(session, user, match_id)
+    need, cap = match.need, match.capability
+    if not auth.may(user, need, cap, action):
+        raise Forbidden(
+            "只有技术经纪人或管理员可以审核和推进匹配",
+            "Brokers and admins only",
+            code="not_allowed",
+        )
+    _refuse_conflict(user, need, cap)
+    check_version(match, version)
+    MATCH_MACHINE.check(action, match.status)
+    if action in ("approve", "recommend"):
+        _require_open(need, cap)
+    if action == "connect" and not (match.need_interest and match.capability_interest):
+        raise InvalidTransition(
+            "双方均表示有意向后才能安排对接",
+            "Both sides must be interested before connecting",
+            code="interest_missing",
+        )
+    if action == "deal":
+        if contract_value_wan is None or contract_value_wan <= 0:
+            raise BadRequest(
+                "签约须填写大于 0 的合同金额（万元）",
+                "A positive contract value is required",
+                code="contract_value_required",
+            )
+        match.contract_value = wan_to_yuan(contract_value_wan)
+    # Side columns first: apply() flushes, so the version moves once per action.
+    if action == "approve":
+        match.broker_id = user.id  # attribution: the broker who approved it
+    if action == "reject":
+        match.reject_reason = (reason or "").strip() or None
+    MATCH_MACHINE.apply(session, match, action, user.id, reason)
+    flush_versioned(session)
+    announce(session, match, action, user, reason)
+    return match
+
+
+def mark_interest(session: Session, user: User, match_id: int, version: int | None) -> Match:
+    """有意向: the need's enterprise or the capability's organisation says yes to a
+    recommendation. Recorded as `need_interest` / `capability_interest` (state unchanged)."""
+    match = _for_change(session, user, match_id)
+    need, cap = match.need, match.capability
+    if auth.is_need_side(user, need):
+        action = "need_interest"
+    elif auth.is_capability_side(user, cap):
+        action = "capability_interest"
+    else:
+        raise Forbidden(
+            "只有被推荐的需求方或成果方可以表示意向",
+            "Only the two sides mark interest",
+            code="not_allowed",
+        )
+    check_version(match, version)
+    MATCH_MACHINE.check(action, match.status)
+    if getattr(match, action):
+        raise Conflict("你方已表示过意向", "Interest already recorded", code="already_interested")
+    setattr(match, action, True)
+    MATCH_MACHINE.apply(session, match, action, user.id)
+    flush_versioned(session)
+    announce(session, match, action, user, None)
+    return match
+
+
+def update_note(session: Session, user: User, match_id: int, data: MatchNoteIn) -> Match:
+    match = _for_change(session, user, match_id)
+    _require_reviewer(user)
+    _refuse_conflict(user, match.need, match.capability)
+    check_version(match, data.version)
+    match.note = data.note
+    flush_versioned(session)
+    return match
+
+
+def visible_history(user: User, match: Match, events: list[AuditEventRead]) -> list[AuditEventRead]:
+    """Reviewers see every step; the sides only the steps from the recommendation on (never
+    the candidate review or its reasons)."""
+    if auth.is_reviewer(user):
+        return events
+    return [e for e in events if e.to_state in SIDE_STATES]
+
+
+def _require_reviewer(user: User) -> None:
+    if not auth.is_reviewer(user):
+        raise Forbidden(
+            "仅技术经纪人或管理员可以执行此操作", "Brokers and admins only", code="wrong_role"
+        )
+
+
+def _refuse_conflict(user: User, need: Need, cap: Capability) -> None:
+    if auth.is_reviewer(user) and auth.has_conflict(user, need, cap):
+        raise Forbidden(
+            "你所在机构是该匹配的一方，存在利益冲突，不能审核或推进此匹配",
+            "Conflict of interest: your organisation is a party to this match",
+            code="conflict_of_interest",
+        )
+
+
+def _require_open(need: Need, cap: Capability) -> None:
+    if need.status != NeedStatus.published or cap.status != CapabilityStatus.published:
+        raise InvalidTransition(
+            "需求须处于张榜中、成果须已发布，才能通过或推荐匹配",
+            "Both postings must be published",
+            code="posting_not_open",
+        )
+
+
+def _duplicate(existing_id: int | None) -> Conflict:
+    where = f"（匹配 #{existing_id}）" if existing_id else ""
+    return Conflict(
+        f"该需求与成果已有匹配{where}，请直接审核已有匹配",
+        "This need × capability pair already has a match",
+        code="duplicate_match",
+    )
+
+
+def _for_change(session: Session, user: User, match_id: int) -> Match:
+    """The match to change, locked, if the caller can see it at all (else 404, not a hint)."""
+    match = repository.get_for_update(session, match_id, auth.readable(user))
+    if match is None:
+        raise NotFound("匹配不存在或无权查看", "Match not found")
+    return match

@@ -1,0 +1,1 @@
+"""Bounty milestones, the need ledger, and the need's life after the award."""

@@ -1,0 +1,80 @@
+"""Who may see and move milestones: the posting enterprise, the winners, admins — nobody else.
+
+The winning (lead) organisation acts; consortium member organisations read.
+"""
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, exists, select
+
+from service.applications import auth as applications_auth
+from service.milestones.lifecycle import EDITABLE_STATES, MILESTONE_MACHINE
+from service.models import Application, Milestone, Need, User
+from service.models.enums import Role
+from service.needs import auth as needs_auth
+
+
+def readable(user: User | None) -> ColumnElement[bool]:
+    """A milestone is readable by whoever may read its application (owner, winner, admin)."""
+    return exists(
+        select(Application.id).where(
+            Application.id == Milestone.application_id, applications_auth.readable(user)
+        )
+    )
+
+
+def is_admin(user: User | None) -> bool:
+    return user is not None and user.role == Role.admin
+
+
+def is_winner(user: User | None, app: Application) -> bool:
+    """A user of the lead organisation of an awarded application: the one who delivers."""
+    return app.status == "awarded" and applications_auth.is_applicant(user, app)
+
+
+def winner_org_ids(app: Application) -> set[int]:
+    return {app.org_id, *(m.org_id for m in app.members)}
+
+
+def is_party(user: User | None, need: Need, winners: Sequence[Application]) -> bool:
+    """Owner, admin, or an organisation (lead or member) of a winning application."""
+    if needs_auth.is_owner(user, need) or is_admin(user):
+        return True
+    return (
+        user is not None
+        and user.org_id is not None
+        and any(user.org_id in winner_org_ids(a) for a in winners)
+    )
+
+
+def sees_application(user: User | None, need: Need, app: Application) -> bool:
+    """Owner and admins see every winner's rows; a winner sees its own."""
+    if needs_auth.is_owner(user, need) or is_admin(user):
+        return True
+    return user is not None and user.org_id in winner_org_ids(app)
+
+
+_WINNER_ACTIONS = {"agree", "decline", "submit"}
+_OWNER_ACTIONS = {"accept", "return"}
+_OWNER_OR_ADMIN_ACTIONS = {"cancel", "pay"}
+
+
+def may(user: User | None, need: Need, app: Application, action: str) -> bool:
+    """Whether `user` holds the role for `action` (the states are checked separately)."""
+    if action in _WINNER_ACTIONS:
+        return is_winner(user, app)
+    if action in _OWNER_ACTIONS:
+        return needs_auth.is_owner(user, need)
+    if action in _OWNER_OR_ADMIN_ACTIONS:
+        return needs_auth.is_owner(user, need) or is_admin(user)
+    return False
+
+
+def actions(user: User | None, milestone: Milestone, need: Need, app: Application) -> list[str]:
+    """What the caller could do now (drives the web app's buttons)."""
+    allowed = [
+        a for a in MILESTONE_MACHINE.allowed_actions(milestone.status) if may(user, need, app, a)
+    ]
+    if needs_auth.is_owner(user, need) and milestone.status in EDITABLE_STATES:
+        allowed.insert(0, "edit")
+    return allowed

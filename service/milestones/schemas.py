@@ -1,0 +1,137 @@
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.kit.money import yuan_to_wan
+from service.models import Milestone
+from service.models.enums import MilestoneStatus, NeedStatus
+from service.postings.schemas import OrgBrief, WanAmount
+
+PositiveWan = Annotated[WanAmount, Field(gt=0)]
+Name = Annotated[str, Field(min_length=2, max_length=100, description="里程碑名称")]
+Criteria = Annotated[str, Field(min_length=4, max_length=2000, description="验收标准")]
+
+
+class MilestoneCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    application_id: int = Field(description="揭榜成功的申请（哪一个揭榜方）")
+    name: Name
+    due_date: date = Field(description="计划完成日期")
+    amount_wan: PositiveWan = Field(description="本里程碑金额（万元）")
+    acceptance_criteria: Criteria
+
+
+class MilestoneUpdate(BaseModel):
+    """Change a proposal the winner has not yet agreed to."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    version: int = Field(ge=1)
+    name: Name | None = None
+    due_date: date | None = None
+    amount_wan: PositiveWan | None = None
+    acceptance_criteria: Criteria | None = None
+
+
+class MilestoneActionIn(BaseModel):
+    """`reason` for decline / return; `note` (交付说明) for submit."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(
+        default=None, max_length=2000, description="交付说明（提交成果时必填）"
+    )
+    version: int | None = Field(default=None, ge=1)
+
+
+class MilestoneRead(BaseModel):
+    id: int
+    need_id: int
+    application_id: int
+    org: OrgBrief = Field(description="揭榜方（牵头单位）")
+    name: str
+    due_date: date
+    amount_wan: str
+    acceptance_criteria: str
+    status: MilestoneStatus
+    status_label: str
+    delivery_note: str | None
+    reason: str | None = Field(description="最近一次退回或不同意的理由")
+    submitted_at: datetime | None
+    accepted_at: datetime | None
+    paid_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    actions: list[str]
+
+    @classmethod
+    def build(cls, m: Milestone, actions: list[str]) -> "MilestoneRead":
+        org = m.application.org
+        status = MilestoneStatus(m.status)
+        return cls(
+            id=m.id,
+            need_id=m.need_id,
+            application_id=m.application_id,
+            org=OrgBrief(id=org.id, name=org.name, kind=org.kind),
+            name=m.name,
+            due_date=m.due_date,
+            amount_wan=yuan_to_wan(m.amount) or "0",
+            acceptance_criteria=m.acceptance_criteria,
+            status=status,
+            status_label=status.label,
+            delivery_note=m.delivery_note,
+            reason=m.reason,
+            submitted_at=m.submitted_at,
+            accepted_at=m.accepted_at,
+            paid_at=m.paid_at,
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+            version=m.version,
+            actions=actions,
+        )
+
+
+class LedgerMember(BaseModel):
+    org: OrgBrief
+    share: str = Field(description="分工占比（%）")
+    committed_wan: str
+    paid_wan: str
+
+
+class LedgerWinner(BaseModel):
+    application_id: int
+    org: OrgBrief
+    committed_wan: str = Field(description="承诺给该揭榜方的金额")
+    planned_wan: str = Field(description="已排入里程碑（不含已取消）")
+    unplanned_wan: str = Field(description="承诺金额中尚未排入里程碑的部分")
+    accepted_wan: str = Field(description="已验收（含已支付）")
+    paid_wan: str
+    remaining_wan: str = Field(description="承诺金额中尚未支付的部分")
+    members: list[LedgerMember]
+
+
+class LedgerRead(BaseModel):
+    """悬赏台账: all amounts in 万元, computed exactly from the 元 values."""
+
+    need_id: int
+    need_status: NeedStatus
+    need_status_label: str
+    bounty_wan: str
+    committed_wan: str
+    uncommitted_wan: str = Field(description="悬赏中尚未承诺给揭榜方的部分")
+    planned_wan: str
+    accepted_wan: str = Field(description="已验收（含已支付）")
+    payable_wan: str = Field(description="已验收待支付")
+    paid_wan: str
+    remaining_wan: str = Field(description="悬赏中尚未支付的部分（悬赏 − 已支付）")
+    milestones: dict[str, str] = Field(description="各状态里程碑金额（万元）")
+    winners: list[LedgerWinner]
+
+
+def wan(amount: Decimal) -> str:
+    return yuan_to_wan(amount) or "0"

@@ -1,0 +1,278 @@
+"""Milestone rules: who proposes, agrees, delivers, accepts and pays; amounts stay exact and
+within each winner's committed amount and the need's bounty."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import true
+from sqlalchemy.orm import Session
+
+from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
+from service.kit.money import wan_to_yuan, yuan_to_wan
+from service.milestones import auth, repository
+from service.milestones.lifecycle import (
+    EDITABLE_STATES,
+    MILESTONE_MACHINE,
+    PAYABLE_NEED_STATES,
+    WORKING_NEED_STATES,
+)
+from service.milestones.parties import announce, need_for_party
+from service.milestones.schemas import MilestoneCreate, MilestoneUpdate
+from service.models import Application, Milestone, Need, User
+from service.needs import auth as needs_auth
+from service.needs import repository as needs_repository
+from service.needs.lifecycle import NEED_MACHINE
+from service.notifications.service import notify_org
+from service.postings.rules import check_version, flush_versioned, today
+
+START_REASON = "首个里程碑已确认，进入实施"
+
+
+def get_readable(session: Session, user: User, milestone_id: int) -> Milestone:
+    milestone = repository.get(session, milestone_id, auth.readable(user))
+    if milestone is None:
+        raise NotFound("里程碑不存在或无权查看", "Milestone not found")
+    return milestone
+
+
+def list_for_need(session: Session, user: User, need_id: int) -> tuple[Need, list[Milestone]]:
+    need, _ = need_for_party(session, user, need_id)
+    rows = repository.for_need(session, need.id)
+    return need, [m for m in rows if auth.sees_application(user, need, m.application)]
+
+
+def create(session: Session, user: User, need_id: int, data: MilestoneCreate) -> Milestone:
+    need, winners = need_for_party(session, user, need_id)
+    if not needs_auth.is_owner(user, need):
+        raise Forbidden("只有发榜企业可以提出里程碑", "Only the owner proposes", code="not_owner")
+    need = _lock_need(session, need.id)
+    _need_working(need)
+    app = next((a for a in winners if a.id == data.application_id), None)
+    if app is None:
+        raise BadRequest(
+            "该申请不是本需求的揭榜成功方", "Not a winning application", code="not_a_winner"
+        )
+    _check_due(data.due_date)
+    amount = wan_to_yuan(data.amount_wan)
+    _check_budget(session, need, app, amount)
+    milestone = Milestone(
+        need_id=need.id,
+        application_id=app.id,
+        created_by_id=user.id,
+        name=data.name,
+        due_date=data.due_date,
+        amount=amount,
+        acceptance_criteria=data.acceptance_criteria,
+    )
+    session.add(milestone)
+    MILESTONE_MACHINE.start(session, milestone, user.id)
+    notify_org(
+        session,
+        app.org_id,
+        "milestone_proposed",
+        f"「{need.title}」有新的里程碑待确认：{data.name}",
+        f"金额 {yuan_to_wan(amount)} 万元，计划完成 {data.due_date.isoformat()}。",
+        link=_link(need),
+        obj=("milestone", milestone.id),
+    )
+    return _reload(session, milestone.id)
+
+
+def update(session: Session, user: User, milestone_id: int, data: MilestoneUpdate) -> Milestone:
+    milestone = get_readable(session, user, milestone_id)
+    need = _lock_need(session, milestone.need_id)
+    milestone = _lock(session, milestone.id)
+    if not needs_auth.is_owner(user, need):
+        raise Forbidden("只有发榜企业可以修改里程碑", "Only the owner edits", code="not_owner")
+    if milestone.status not in EDITABLE_STATES:
+        raise InvalidTransition(
+            "只有待确认的里程碑可以修改", "Only proposed milestones can be edited"
+        )
+    _need_working(need)
+    check_version(milestone, data.version)
+    changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
+    if any(v is None for v in changes.values()):
+        raise BadRequest("字段不能为空", "Fields may not be null", code="null_not_allowed")
+    if "due_date" in changes:
+        _check_due(changes["due_date"])
+    if "amount_wan" in changes:
+        amount = wan_to_yuan(changes.pop("amount_wan"))
+        _check_budget(session, need, milestone.application, amount, exclude=milestone.id)
+        changes["amount"] = amount
+    for key, value in changes.items():
+        setattr(milestone, key, value)
+    flush_versioned(session)
+    notify_org(
+        session,
+        milestone.application.org_id,
+        "milestone_proposed",
+        f"「{need.title}」的里程碑已修改，待确认：{milestone.name}",
+        link=_link(need),
+        obj=("milestone", milestone.id),
+    )
+    return _reload(session, milestone.id)
+
+
+def transition(
+    session: Session,
+    user: User,
+    milestone_id: int,
+    action: str,
+    reason: str | None = None,
+    note: str | None = None,
+    version: int | None = None,
+) -> Milestone:
+    """agree / decline / cancel / submit / accept / return / pay."""
+    milestone = get_readable(session, user, milestone_id)
+    need = _lock_need(session, milestone.need_id)
+    milestone = _lock(session, milestone.id)
+    app = milestone.application
+    if not auth.may(user, need, app, action):
+        raise Forbidden(
+            "你无权对该里程碑执行此操作", "Not allowed for your role", code="not_allowed"
+        )
+    check_version(milestone, version)
+    MILESTONE_MACHINE.check(action, milestone.status)
+    if action == "pay":
+        if need.status not in PAYABLE_NEED_STATES:
+            raise InvalidTransition(
+                "需求当前状态不能登记支付", "Need not payable", code="need_not_in_progress"
+            )
+    else:
+        _need_working(need)
+    now = datetime.now(UTC)
+    if action == "submit":
+        note = (note or "").strip()
+        if not note:
+            raise BadRequest(
+                "提交成果须填写交付说明", "A delivery note is required", code="note_required"
+            )
+        MILESTONE_MACHINE.apply(session, milestone, action, user.id, note)
+        milestone.delivery_note = note
+        milestone.submitted_at = now
+    else:
+        MILESTONE_MACHINE.apply(session, milestone, action, user.id, reason)
+    if action in ("decline", "return"):
+        milestone.reason = (reason or "").strip()
+    elif action == "accept":
+        milestone.accepted_at = now
+    elif action == "pay":
+        milestone.paid_at = now
+    starts = action == "agree" and need.status == "awarded"
+    if starts:
+        NEED_MACHINE.apply(session, need, "start", user.id, START_REASON)
+    flush_versioned(session)
+    _announce(session, need, milestone, action)
+    if starts:
+        winners = repository.winners(session, need.id)
+        announce(session, need, winners, "need_started", f"「{need.title}」进入实施阶段")
+    return _reload(session, milestone.id)
+
+
+def _announce(session: Session, need: Need, m: Milestone, action: str) -> None:
+    """Tell the other side what just happened to a milestone."""
+    amount = yuan_to_wan(m.amount)
+    to_owner = {
+        "agree": ("milestone_agreed", f"揭榜方已确认里程碑：{m.name}", ""),
+        "decline": ("milestone_declined", f"揭榜方不同意里程碑：{m.name}", f"理由：{m.reason}"),
+        "submit": ("milestone_submitted", f"里程碑成果已提交，待验收：{m.name}", m.delivery_note),
+    }
+    to_winner = {
+        "cancel": ("milestone_cancelled", f"发榜企业已取消里程碑：{m.name}", ""),
+        "accept": ("milestone_accepted", f"里程碑已验收通过：{m.name}", f"金额 {amount} 万元"),
+        "return": ("milestone_returned", f"里程碑被退回修改：{m.name}", f"理由：{m.reason}"),
+        "pay": ("milestone_paid", f"里程碑款项已支付：{m.name}", f"金额 {amount} 万元"),
+    }
+    if action in to_owner:
+        kind, title, body = to_owner[action]
+        orgs = [need.org_id]
+    else:
+        kind, title, body = to_winner[action]
+        orgs = (
+            sorted(auth.winner_org_ids(m.application))
+            if action == "pay"
+            else [m.application.org_id]
+        )
+    for org_id in orgs:
+        notify_org(
+            session,
+            org_id,
+            kind,
+            f"「{need.title}」{title}",
+            body or "",
+            link=_link(need),
+            obj=("milestone", m.id),
+        )
+
+
+def _check_budget(
+    session: Session, need: Need, app: Application, amount: Decimal, exclude: int | None = None
+) -> None:
+    """A winner's milestones never exceed its committed amount, the need's never the bounty."""
+    committed = app.committed_amount or Decimal(0)
+    planned = repository.planned(session, need_id=need.id, application_id=app.id, exclude=exclude)
+    if planned + amount > committed:
+        raise BadRequest(
+            f"超出承诺金额：该揭榜方承诺 {yuan_to_wan(committed)} 万元，已排入里程碑 "
+            f"{yuan_to_wan(planned)} 万元，本里程碑最多 {yuan_to_wan(committed - planned)} 万元",
+            "Milestones would exceed the winner's committed amount",
+            code="amount_exceeds_committed",
+        )
+    total = repository.planned(session, need_id=need.id, exclude=exclude)
+    if total + amount > need.bounty:
+        raise BadRequest(
+            f"超出悬赏金额：悬赏 {yuan_to_wan(need.bounty)} 万元，已排入里程碑 "
+            f"{yuan_to_wan(total)} 万元",
+            "Milestones would exceed the bounty",
+            code="amount_exceeds_bounty",
+        )
+
+
+def _check_due(due: date) -> None:
+    if due < today():
+        raise BadRequest(
+            "计划完成日期不能早于今天", "Due date is in the past", code="due_date_past"
+        )
+
+
+def _need_working(need: Need) -> None:
+    if need.status not in WORKING_NEED_STATES:
+        raise InvalidTransition(
+            "需求不在揭榜成功或实施中状态，不能办理里程碑",
+            "Need is not awarded or in progress",
+            code="need_not_in_progress",
+        )
+
+
+def _link(need: Need) -> str:
+    return f"/needs/{need.id}"
+
+
+def _lock_need(session: Session, need_id: int) -> Need:
+    """Lock the need row: milestone writes of one need are serialised (budget checks hold)."""
+    need = needs_repository.get_for_update(session, need_id)
+    if need is None:
+        raise NotFound("需求不存在", "Need not found")
+    return need
+
+
+def _lock(session: Session, milestone_id: int) -> Milestone:
+    milestone = repository.get_for_update(session, milestone_id)
+    if milestone is None:
+        raise NotFound("里程碑不存在", "Milestone not found")
+    return milestone
+
+
+def _reload(session: Session, milestone_id: int) -> Milestone:
+    session.expire_all()
+    milestone = repository.get(session, milestone_id, true())
+    if milestone is None:
+        raise NotFound("里程碑不存在", "Milestone not found")
+    return milestone
+
+
+def need_of(session: Session, need_id: int) -> Need:
+    need = needs_repository.get(session, need_id, true())
+    if need is None:
+        raise NotFound("需求不存在", "Need not found")
+    return need

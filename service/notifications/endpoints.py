@@ -1,0 +1,61 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.auth.deps import CurrentUser
+from service.kit.db import SessionDep
+from service.kit.errors import NotAuthenticated, NotFound, responses
+from service.kit.pagination import Page, PageDep, paginate
+from service.notifications import repository, service
+from service.notifications.schemas import MarkedRead, NotificationRead, UnreadCount
+
+router = APIRouter(prefix="/notifications", tags=["通知 notifications"])
+
+
+@router.get(
+    "",
+    response_model=Page[NotificationRead],
+    responses=responses(NotAuthenticated),
+    summary="我的通知（分页，最新在前）",
+)
+def list_notifications(
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    unread: Annotated[
+        bool | None, Query(description="true 只看未读，false 只看已读，缺省全部")
+    ] = None,
+) -> Page[NotificationRead]:
+    rows, total = paginate(session, repository.inbox_statement(user.id, unread), page)
+    items = [NotificationRead.model_validate(n) for n in rows]
+    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+
+
+@router.get(
+    "/unread-count",
+    response_model=UnreadCount,
+    responses=responses(NotAuthenticated),
+    summary="未读通知数",
+)
+def unread_count(session: SessionDep, user: CurrentUser) -> UnreadCount:
+    return UnreadCount(unread=repository.unread_count(session, user.id))
+
+
+@router.post(
+    "/{notification_id}/read",
+    response_model=NotificationRead,
+    responses=responses(NotAuthenticated, NotFound),
+    summary="标记为已读（仅接收人）",
+)
+def mark_read(session: SessionDep, user: CurrentUser, notification_id: int) -> NotificationRead:
+    return NotificationRead.model_validate(service.mark_read(session, user, notification_id))
+
+
+@router.post(
+    "/read-all",
+    response_model=MarkedRead,
+    responses=responses(NotAuthenticated),
+    summary="全部标记为已读",
+)
+def mark_all_read(session: SessionDep, user: CurrentUser) -> MarkedRead:
+    return MarkedRead(marked=service.mark_all_read(session, user))

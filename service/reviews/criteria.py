@@ -1,0 +1,30 @@
+"""The 专家论证 criteria: data the bureau extends, reweights or retires.
+
+A change applies to reviews not yet submitted: submitting needs every active criterion
+scored, and results show the active criteria only.
+"""
+
+from sqlalchemy.orm import Session
+
+from service.kit.errors import Conflict, NotFound
+from service.models import ReviewCriterion
+from service.reviews.schemas import CriterionCreate, CriterionUpdate
+
+
+def create(session: Session, data: CriterionCreate) -> ReviewCriterion:
+    if session.get(ReviewCriterion, data.code) is not None:
+        raise Conflict("评审项代码已存在", "Criterion exists", code="criterion_exists")
+    criterion = ReviewCriterion(**data.model_dump(), is_active=True)
+    session.add(criterion)
+    session.flush()
+    return criterion
+
+
+def update(session: Session, code: str, data: CriterionUpdate) -> ReviewCriterion:
+    criterion = session.get(ReviewCriterion, code)
+    if criterion is None:
+        raise NotFound("评审项不存在", "Criterion not found")
+    for key, value in data.model_dump(exclude_none=True).items():
+        setattr(criterion, key, value)
+    session.flush()
+    return criterion

@@ -1,0 +1,227 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from service.auth.deps import AdminUser, CurrentUser
+from service.kit.db import SessionDep
+from service.kit.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotAuthenticated,
+    NotFound,
+    StaleVersion,
+    responses,
+)
+from service.kit.pagination import Page, PageDep, paginate
+from service.models.enums import ReviewStatus
+from service.postings.rules import history
+from service.postings.schemas import AuditEventRead, TransitionIn
+from service.reviews import auth, criteria, repository, results, service, views
+from service.reviews.schemas import (
+    AssignIn,
+    AssignmentRead,
+    AssignmentSummary,
+    CriterionAdminRead,
+    CriterionCreate,
+    CriterionRead,
+    CriterionUpdate,
+    ExtendIn,
+    ReviewIn,
+    ReviewResults,
+    SubmitIn,
+)
+
+router = APIRouter(tags=["专家论证 reviews"])
+_ERRORS = responses(
+    NotAuthenticated, Forbidden, NotFound, InvalidTransition, StaleVersion, BadRequest, Conflict
+)
+
+
+@router.get(
+    "/review-criteria",
+    response_model=list[CriterionRead],
+    responses=responses(NotAuthenticated),
+    summary="专家论证评审项及权重",
+)
+def list_criteria(session: SessionDep, user: CurrentUser) -> list[CriterionRead]:
+    return [CriterionRead.model_validate(c) for c in repository.criteria(session)]
+
+
+@router.get(
+    "/review-criteria/all",
+    response_model=list[CriterionAdminRead],
+    responses=responses(NotAuthenticated, Forbidden),
+    summary="全部评审项（含已停用，管理员）",
+)
+def list_all_criteria(session: SessionDep, user: AdminUser) -> list[CriterionAdminRead]:
+    return [CriterionAdminRead.model_validate(c) for c in repository.criteria(session, True)]
+
+
+@router.post(
+    "/review-criteria",
+    response_model=CriterionAdminRead,
+    status_code=201,
+    responses=responses(NotAuthenticated, Forbidden, Conflict),
+    summary="新增评审项（管理员）",
+)
+def create_criterion(
+    session: SessionDep, user: AdminUser, data: CriterionCreate
+) -> CriterionAdminRead:
+    return CriterionAdminRead.model_validate(criteria.create(session, data))
+
+
+@router.patch(
+    "/review-criteria/{code}",
+    response_model=CriterionAdminRead,
+    responses=responses(NotAuthenticated, Forbidden, NotFound),
+    summary="修改评审项名称、权重、顺序或停用（管理员；对尚未提交的评审生效）",
+)
+def update_criterion(
+    session: SessionDep, user: AdminUser, code: str, data: CriterionUpdate
+) -> CriterionAdminRead:
+    return CriterionAdminRead.model_validate(criteria.update(session, code, data))
+
+
+@router.post(
+    "/needs/{need_id}/review-assignments",
+    response_model=AssignmentRead,
+    status_code=201,
+    responses=_ERRORS,
+    summary="指派评审专家（管理员；仅揭榜挂帅需求，利益冲突者拒绝）",
+)
+def assign_expert(
+    session: SessionDep, user: AdminUser, need_id: int, data: AssignIn
+) -> AssignmentRead:
+    return views.detail(session, user, service.assign(session, user, need_id, data))
+
+
+@router.get(
+    "/needs/{need_id}/review-results",
+    response_model=ReviewResults,
+    responses=responses(NotAuthenticated, Forbidden, NotFound),
+    summary="专家论证结果汇总与排名（管理员见逐位专家评分；发榜企业只见汇总）",
+)
+def review_results(session: SessionDep, user: CurrentUser, need_id: int) -> ReviewResults:
+    return results.results(session, user, need_id)
+
+
+@router.get(
+    "/review-assignments",
+    response_model=Page[AssignmentSummary],
+    responses=responses(NotAuthenticated, Forbidden),
+    summary="评审任务列表（专家：我的评审任务；管理员：全部）",
+)
+def list_assignments(
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    need_id: int | None = None,
+    status: ReviewStatus | None = None,
+) -> Page[AssignmentSummary]:
+    service.require_reviewer_role(user)
+    statement = repository.list_statement(auth.readable(user), need_id, status)
+    rows, total = paginate(session, statement, page)
+    items = views.summaries(session, user, rows)
+    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+
+
+@router.get(
+    "/review-assignments/{assignment_id}",
+    response_model=AssignmentRead,
+    responses=responses(NotAuthenticated, NotFound, Conflict),
+    summary="评审任务详情：需求全文与待评申请（仅被指派专家和管理员）",
+)
+def get_assignment(session: SessionDep, user: CurrentUser, assignment_id: int) -> AssignmentRead:
+    return views.detail(session, user, service.get_readable(session, user, assignment_id))
+
+
+@router.post(
+    "/review-assignments/{assignment_id}/applications",
+    response_model=AssignmentRead,
+    responses=_ERRORS,
+    summary="为待评审任务增加申请（管理员；如截止前新收到的申请）",
+)
+def extend_assignment(
+    session: SessionDep, user: AdminUser, assignment_id: int, data: ExtendIn
+) -> AssignmentRead:
+    assignment = service.extend(session, user, assignment_id, data.application_ids)
+    return views.detail(session, user, assignment)
+
+
+@router.put(
+    "/review-assignments/{assignment_id}/reviews/{application_id}",
+    response_model=AssignmentRead,
+    responses=_ERRORS,
+    summary="保存对一份申请的评分（1–5）与意见（被指派专家，提交前可反复修改）",
+)
+def save_review(
+    session: SessionDep, user: CurrentUser, assignment_id: int, application_id: int, data: ReviewIn
+) -> AssignmentRead:
+    assignment = service.save_review(session, user, assignment_id, application_id, data)
+    return views.detail(session, user, assignment)
+
+
+@router.post(
+    "/review-assignments/{assignment_id}/submit",
+    response_model=AssignmentRead,
+    responses=_ERRORS,
+    summary="提交评审意见（提交后只读）",
+)
+def submit_review(
+    session: SessionDep,
+    user: CurrentUser,
+    assignment_id: int,
+    data: Annotated[SubmitIn | None, Body()] = None,
+) -> AssignmentRead:
+    body = data or SubmitIn()
+    assignment = service.submit(session, user, assignment_id, body.comment, body.version)
+    return views.detail(session, user, assignment)
+
+
+@router.post(
+    "/review-assignments/{assignment_id}/decline",
+    response_model=AssignmentRead,
+    responses=_ERRORS,
+    summary="谢绝评审（被指派专家，须填写理由，如利益回避）",
+)
+def decline_review(
+    session: SessionDep,
+    user: CurrentUser,
+    assignment_id: int,
+    data: Annotated[TransitionIn | None, Body()] = None,
+) -> AssignmentRead:
+    body = data or TransitionIn()
+    assignment = service.decline(session, user, assignment_id, body.reason, body.version)
+    return views.detail(session, user, assignment)
+
+
+@router.post(
+    "/review-assignments/{assignment_id}/withdraw",
+    response_model=AssignmentRead,
+    responses=_ERRORS,
+    summary="撤销指派（管理员，须填写理由；已提交的评分不再计入）",
+)
+def withdraw_assignment(
+    session: SessionDep,
+    user: CurrentUser,
+    assignment_id: int,
+    data: Annotated[TransitionIn | None, Body()] = None,
+) -> AssignmentRead:
+    body = data or TransitionIn()
+    assignment = service.withdraw(session, user, assignment_id, body.reason, body.version)
+    return views.detail(session, user, assignment)
+
+
+@router.get(
+    "/review-assignments/{assignment_id}/history",
+    response_model=list[AuditEventRead],
+    responses=responses(NotAuthenticated, NotFound),
+    summary="评审任务状态变更记录",
+)
+def assignment_history(
+    session: SessionDep, user: CurrentUser, assignment_id: int
+) -> list[AuditEventRead]:
+    assignment = service.get_readable(session, user, assignment_id)
+    return history(session, "review_assignment", assignment.id)

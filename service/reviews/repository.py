@@ -1,0 +1,155 @@
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from service.models import (
+    Application,
+    ApplicationMember,
+    Need,
+    Review,
+    ReviewAssignment,
+    ReviewCriterion,
+    ReviewScore,
+    User,
+)
+from service.models.enums import ApplicationStatus, ReviewStatus
+from service.reviews.lifecycle import LIVE_STATES
+
+# Applications an expert reviews, and whose organisations are interested parties.
+REVIEWABLE = (ApplicationStatus.submitted.value, ApplicationStatus.shortlisted.value)
+NOT_WITHDRAWN = tuple(s.value for s in ApplicationStatus if s != ApplicationStatus.withdrawn)
+
+
+def _with_relations(statement: Select[Any]) -> Select[Any]:
+    return statement.options(
+        selectinload(ReviewAssignment.expert).selectinload(User.org),
+        selectinload(ReviewAssignment.reviews).selectinload(Review.scores),
+    )
+
+
+def get(
+    session: Session, assignment_id: int, readable: ColumnElement[bool]
+) -> ReviewAssignment | None:
+    statement = select(ReviewAssignment).where(ReviewAssignment.id == assignment_id, readable)
+    return session.scalar(_with_relations(statement))
+
+
+def get_for_update(session: Session, assignment_id: int) -> ReviewAssignment | None:
+    statement = (
+        select(ReviewAssignment).where(ReviewAssignment.id == assignment_id).with_for_update()
+    )
+    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
+
+
+def live_for(session: Session, need_id: int, expert_id: int) -> ReviewAssignment | None:
+    return session.scalar(
+        select(ReviewAssignment).where(
+            ReviewAssignment.need_id == need_id,
+            ReviewAssignment.expert_id == expert_id,
+            ReviewAssignment.status.in_(LIVE_STATES),
+        )
+    )
+
+
+def list_statement(
+    readable: ColumnElement[bool], need_id: int | None, status: str | None
+) -> Select[Any]:
+    statement = select(ReviewAssignment).where(readable)
+    if need_id is not None:
+        statement = statement.where(ReviewAssignment.need_id == need_id)
+    if status:
+        statement = statement.where(ReviewAssignment.status == status)
+    return _with_relations(statement.order_by(ReviewAssignment.id.desc()))
+
+
+def for_need(session: Session, need_id: int) -> Sequence[ReviewAssignment]:
+    statement = select(ReviewAssignment).where(ReviewAssignment.need_id == need_id)
+    return session.scalars(_with_relations(statement.order_by(ReviewAssignment.id))).all()
+
+
+def applications(session: Session, application_ids: Iterable[int]) -> dict[int, Application]:
+    statement = (
+        select(Application)
+        .where(Application.id.in_(set(application_ids)))
+        .options(
+            selectinload(Application.org),
+            selectinload(Application.members).selectinload(ApplicationMember.org),
+        )
+    )
+    return {a.id: a for a in session.scalars(statement)}
+
+
+def reviewable_application_ids(session: Session, need_id: int) -> list[int]:
+    statement = (
+        select(Application.id)
+        .where(Application.need_id == need_id, Application.status.in_(REVIEWABLE))
+        .order_by(Application.id)
+    )
+    return list(session.scalars(statement))
+
+
+def applicant_org_ids(session: Session, need_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Per need: every organisation (lead or consortium member) of a not-withdrawn
+    application — the interested parties an expert must not belong to."""
+    statement = (
+        select(Application.need_id, ApplicationMember.org_id)
+        .join(ApplicationMember, ApplicationMember.application_id == Application.id)
+        .where(Application.need_id.in_(set(need_ids)), Application.status.in_(NOT_WITHDRAWN))
+    )
+    orgs: dict[int, set[int]] = {}
+    for need_id, org_id in session.execute(statement):
+        orgs.setdefault(need_id, set()).add(org_id)
+    return orgs
+
+
+def criteria(session: Session, include_inactive: bool = False) -> Sequence[ReviewCriterion]:
+    statement = select(ReviewCriterion).order_by(ReviewCriterion.sort_order, ReviewCriterion.code)
+    if not include_inactive:
+        statement = statement.where(ReviewCriterion.is_active.is_(True))
+    return session.scalars(statement).all()
+
+
+def score_sums(
+    session: Session, need_id: int, excluded: Iterable[int] = ()
+) -> list[tuple[int, str, int, int]]:
+    """(application_id, criterion, sum, count) over the submitted assignments of a need,
+    leaving out the `excluded` assignment ids."""
+    statement = (
+        select(
+            Review.application_id,
+            ReviewScore.criterion_code,
+            func.sum(ReviewScore.score),
+            func.count(ReviewScore.id),
+        )
+        .join(Review, Review.id == ReviewScore.review_id)
+        .join(ReviewAssignment, ReviewAssignment.id == Review.assignment_id)
+        .where(
+            ReviewAssignment.need_id == need_id,
+            ReviewAssignment.status == ReviewStatus.submitted,
+            ReviewAssignment.id.not_in(set(excluded)),
+        )
+        .group_by(Review.application_id, ReviewScore.criterion_code)
+    )
+    return [(a, c, int(s), int(n)) for a, c, s, n in session.execute(statement)]
+
+
+def needs_by_id(session: Session, need_ids: Iterable[int]) -> dict[int, Need]:
+    statement = (
+        select(Need)
+        .where(Need.id.in_(set(need_ids)))
+        .options(selectinload(Need.org), selectinload(Need.field))
+    )
+    return {n.id: n for n in session.scalars(statement)}
+
+
+def need_applications(session: Session, need_id: int) -> Sequence[Application]:
+    """The need's applications that were not withdrawn (what review results rank)."""
+    statement = (
+        select(Application)
+        .where(Application.need_id == need_id, Application.status.in_(NOT_WITHDRAWN))
+        .options(selectinload(Application.org))
+        .order_by(Application.id)
+    )
+    return session.scalars(statement).all()

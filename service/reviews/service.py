@@ -1,0 +1,304 @@
+"""专家论证 rules: who assigns whom to what, scoring, submitting, declining, withdrawing."""
+
+from sqlalchemy import true
+from sqlalchemy.orm import Session
+
+from service.kit.db import utcnow
+from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from service.models import Need, Review, ReviewAssignment, ReviewScore, User
+from service.models.enums import ApplicationStatus, CallType, ReviewStatus, Role
+from service.needs import repository as needs_repository
+from service.notifications.service import notify, notify_admins
+from service.postings.rules import check_version, flush_versioned
+from service.reviews import auth, conflicts, repository
+from service.reviews.lifecycle import REVIEW_MACHINE, REVIEW_NEED_STATES
+from service.reviews.schemas import AssignIn, ReviewIn
+from service.users import repository as users
+
+
+def need_of(session: Session, need_id: int) -> Need:
+    need = needs_repository.get(session, need_id, true())
+    if need is None:
+        raise NotFound("需求不存在", "Need not found")
+    return need
+
+
+def get_readable(session: Session, user: User, assignment_id: int) -> ReviewAssignment:
+    assignment = repository.get(session, assignment_id, auth.readable(user))
+    if assignment is None:
+        raise NotFound("评审任务不存在或无权查看", "Review assignment not found")
+    return assignment
+
+
+def require_reviewer_role(user: User) -> None:
+    if user.role not in (Role.admin, Role.expert):
+        raise Forbidden(
+            "仅管理员和评审专家可以查看评审任务",
+            "Only admins and experts see review assignments",
+            code="wrong_role",
+        )
+
+
+def _require_open(need: Need) -> None:
+    if need.status not in REVIEW_NEED_STATES:
+        raise InvalidTransition(
+            "该需求已不在张榜或评审阶段，专家论证已结束",
+            "The need is no longer open for expert review",
+            code="review_closed",
+        )
+
+
+def assign(session: Session, admin: User, need_id: int, data: AssignIn) -> ReviewAssignment:
+    """Assign an expert to a 揭榜挂帅 need, to all its live applications or to some of them."""
+    if admin.role != Role.admin:
+        raise Forbidden("仅管理员可以指派评审专家", "Admins only", code="wrong_role")
+    # The need row lock serialises concurrent assignments of the same need (no duplicate).
+    need = needs_repository.get_for_update(session, need_id)
+    if need is None or need.status == "draft":
+        raise NotFound("需求不存在", "Need not found")
+    if need.call_type != CallType.jiebang_guashuai:
+        raise Conflict(
+            "只有「揭榜挂帅」类需求组织专家论证",
+            "Expert review is for 揭榜挂帅 calls only",
+            code="not_jiebang_guashuai",
+        )
+    _require_open(need)
+    expert = users.by_id(session, data.expert_id)
+    if expert is None or expert.role != Role.expert or not expert.is_active:
+        raise BadRequest("所选用户不是有效的评审专家", "Not an active expert", code="not_an_expert")
+    conflicts.check(session, expert, need)
+    if repository.live_for(session, need.id, expert.id) is not None:
+        raise Conflict(
+            "该专家已被指派评审此需求", "Expert already assigned", code="already_assigned"
+        )
+    scope = _scope(session, need, data.application_ids)
+    if not scope:
+        raise Conflict(
+            "该需求还没有可评审的揭榜申请", "No applications to review", code="no_applications"
+        )
+    assignment = ReviewAssignment(
+        need_id=need.id,
+        expert_id=expert.id,
+        assigned_by_id=admin.id,
+        reviews=[Review(application_id=app_id) for app_id in scope],
+    )
+    session.add(assignment)
+    REVIEW_MACHINE.start(session, assignment, admin.id)
+    notify(
+        session,
+        [expert.id],
+        "review_assigned",
+        f"您被邀请评审揭榜挂帅需求「{need.title}」",
+        f"共 {len(scope)} 份揭榜申请待您评审打分。如您与发榜方或申请方存在利益关系，"
+        "请谢绝并说明理由。",
+        link=f"/reviews/{assignment.id}",
+        obj=("review_assignment", assignment.id),
+    )
+    return _reload(session, assignment.id)
+
+
+def extend(
+    session: Session, admin: User, assignment_id: int, application_ids: list[int]
+) -> ReviewAssignment:
+    """Add applications that arrived after the assignment (the call may still be open)."""
+    assignment = _locked(session, admin, assignment_id)
+    if not auth.is_admin(admin):
+        raise Forbidden("仅管理员可以调整评审范围", "Admins only", code="wrong_role")
+    if assignment.status != ReviewStatus.assigned:
+        raise InvalidTransition(
+            "只有待评审的任务可以增加申请", "Only assigned tasks grow", code="review_read_only"
+        )
+    need = need_of(session, assignment.need_id)
+    _require_open(need)
+    conflicts.check(session, assignment.expert, need)
+    in_scope = {r.application_id for r in assignment.reviews}
+    added = [a for a in _scope(session, need, application_ids) if a not in in_scope]
+    for app_id in added:
+        assignment.reviews.append(Review(application_id=app_id))
+    if added:
+        assignment.updated_at = utcnow()
+        flush_versioned(session)
+        notify(
+            session,
+            [assignment.expert_id],
+            "review_extended",
+            f"「{need.title}」新增 {len(added)} 份揭榜申请待您评审",
+            "请在提交评审意见前完成新增申请的打分。",
+            link=f"/reviews/{assignment.id}",
+            obj=("review_assignment", assignment.id),
+        )
+    return _reload(session, assignment.id)
+
+
+def save_review(
+    session: Session, user: User, assignment_id: int, application_id: int, data: ReviewIn
+) -> ReviewAssignment:
+    """Save (part of) the expert's scores for one application; read-only once submitted."""
+    assignment, need = _for_expert_change(session, user, assignment_id, "score")
+    review = next((r for r in assignment.reviews if r.application_id == application_id), None)
+    if review is None:
+        raise NotFound("该申请不在您的评审范围内", "Application not assigned to you")
+    app = repository.applications(session, [application_id]).get(application_id)
+    if app is None or app.status == ApplicationStatus.withdrawn:
+        raise InvalidTransition(
+            "该申请已被撤回，无需评审", "Application withdrawn", code="application_withdrawn"
+        )
+    codes = {c.code for c in repository.criteria(session)}
+    unknown = sorted(set(data.scores) - codes)
+    if unknown:
+        raise BadRequest(
+            f"未知的评审项：{'、'.join(unknown)}",
+            "Unknown criteria",
+            code="unknown_criterion",
+        )
+    existing = {s.criterion_code: s for s in review.scores}
+    for code, score in data.scores.items():
+        if code in existing:
+            existing[code].score = score
+        else:
+            review.scores.append(ReviewScore(criterion_code=code, score=score))
+    review.comment = data.comment
+    assignment.updated_at = utcnow()  # a new version: a stale submit elsewhere is refused
+    flush_versioned(session)
+    return _reload(session, assignment.id)
+
+
+def submit(
+    session: Session, user: User, assignment_id: int, comment: str, version: int | None
+) -> ReviewAssignment:
+    assignment, need = _for_expert_change(session, user, assignment_id, "submit")
+    check_version(assignment, version)
+    apps = repository.applications(session, [r.application_id for r in assignment.reviews])
+    criteria = repository.criteria(session)
+    due = [r for r in assignment.reviews if apps[r.application_id].status != "withdrawn"]
+    if not due:
+        raise InvalidTransition(
+            "评审范围内的申请均已撤回，请谢绝本次评审",
+            "Nothing left to review",
+            code="nothing_to_review",
+        )
+    missing = []
+    for review in due:
+        scored = {s.criterion_code for s in review.scores}
+        lacking = [c.name for c in criteria if c.code not in scored]
+        if lacking:
+            missing.append(f"{apps[review.application_id].org.name}（{'、'.join(lacking)}）")
+    if missing:
+        raise BadRequest(
+            f"尚有申请未完成全部评审项打分：{'；'.join(missing)}",
+            "Score every criterion of every application before submitting",
+            code="review_incomplete",
+        )
+    REVIEW_MACHINE.apply(session, assignment, "submit", user.id)
+    assignment.comment = comment
+    assignment.submitted_at = utcnow()
+    flush_versioned(session)
+    notify_admins(
+        session,
+        "review_submitted",
+        f"专家{user.display_name}已提交「{need.title}」的评审意见",
+        f"共评审 {len(due)} 份揭榜申请，可在评审结果中查看汇总与排名。",
+        link=f"/needs/{need.id}/reviews",
+        obj=("need", need.id),
+    )
+    return _reload(session, assignment.id)
+
+
+def decline(
+    session: Session, user: User, assignment_id: int, reason: str | None, version: int | None
+) -> ReviewAssignment:
+    """The expert declines (e.g. declares a conflict of interest); a reason is required.
+
+    Allowed even when conflicted: declining is exactly what a conflicted expert must do.
+    """
+    assignment = _locked(session, user, assignment_id)
+    if not auth.may(user, assignment, "decline"):
+        raise Forbidden("只有被指派的专家可以谢绝评审", "Assignee only", code="not_assignee")
+    check_version(assignment, version)
+    REVIEW_MACHINE.apply(session, assignment, "decline", user.id, reason)
+    assignment.reason = (reason or "").strip()
+    flush_versioned(session)
+    need = need_of(session, assignment.need_id)
+    notify_admins(
+        session,
+        "review_declined",
+        f"专家{user.display_name}谢绝评审「{need.title}」",
+        f"理由：{assignment.reason}。如需要，请另行指派专家。",
+        link=f"/needs/{need.id}/reviews",
+        obj=("need", need.id),
+    )
+    return _reload(session, assignment.id)
+
+
+def withdraw(
+    session: Session, user: User, assignment_id: int, reason: str | None, version: int | None
+) -> ReviewAssignment:
+    """An admin withdraws an assignment (also a submitted one, whose scores then stop counting)."""
+    assignment = _locked(session, user, assignment_id)
+    if not auth.may(user, assignment, "withdraw"):
+        raise Forbidden("只有管理员可以撤销指派", "Admins only", code="not_allowed")
+    check_version(assignment, version)
+    REVIEW_MACHINE.apply(session, assignment, "withdraw", user.id, reason)
+    assignment.reason = (reason or "").strip()
+    flush_versioned(session)
+    need = need_of(session, assignment.need_id)
+    notify(
+        session,
+        [assignment.expert_id],
+        "review_withdrawn",
+        f"您对「{need.title}」的评审任务已被撤销",
+        f"理由：{assignment.reason}",
+        link=f"/reviews/{assignment.id}",
+        obj=("review_assignment", assignment.id),
+    )
+    return _reload(session, assignment.id)
+
+
+def _scope(session: Session, need: Need, application_ids: list[int] | None) -> list[int]:
+    """The requested applications (default: all) if each is a live application to `need`."""
+    reviewable = repository.reviewable_application_ids(session, need.id)
+    if application_ids is None:
+        return reviewable
+    unknown = sorted(set(application_ids) - set(reviewable))
+    if unknown:
+        raise BadRequest(
+            f"以下申请不属于该需求或已不在评审范围：{'、'.join(map(str, unknown))}",
+            "Applications not reviewable for this need",
+            code="invalid_application",
+        )
+    return sorted(set(application_ids))
+
+
+def _locked(session: Session, user: User, assignment_id: int) -> ReviewAssignment:
+    get_readable(session, user, assignment_id)
+    assignment = repository.get_for_update(session, assignment_id)
+    if assignment is None:
+        raise NotFound("评审任务不存在", "Review assignment not found")
+    return assignment
+
+
+def _for_expert_change(
+    session: Session, user: User, assignment_id: int, action: str
+) -> tuple[ReviewAssignment, Need]:
+    """The assignee's own assignment, still assigned, need still open, no conflict arisen."""
+    assignment = _locked(session, user, assignment_id)
+    if not auth.may(user, assignment, action):
+        raise Forbidden("只有被指派的专家可以评审打分", "Assignee only", code="not_assignee")
+    if assignment.status != ReviewStatus.assigned:
+        raise InvalidTransition(
+            "评审意见已提交或任务已结束，不能再修改",
+            "Assignment is read-only now",
+            code="review_read_only",
+        )
+    need = need_of(session, assignment.need_id)
+    _require_open(need)
+    conflicts.check(session, assignment.expert, need)
+    return assignment, need
+
+
+def _reload(session: Session, assignment_id: int) -> ReviewAssignment:
+    session.expire_all()
+    assignment = repository.get(session, assignment_id, true())
+    if assignment is None:
+        raise NotFound("评审任务不存在", "Review assignment not found")
+    return assignment

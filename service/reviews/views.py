@@ -1,0 +1,95 @@
+"""What a caller sees of review assignments: an expert their own scope only, admins all."""
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from service.kit.errors import Conflict
+from service.models import Need, ReviewAssignment, User
+from service.models.enums import ReviewStatus
+from service.reviews import auth, conflicts, repository
+from service.reviews.schemas import (
+    AssignmentRead,
+    AssignmentSummary,
+    CriterionRead,
+    ExpertBrief,
+    NeedForReview,
+    ProposalForReview,
+    ReviewSheet,
+)
+
+
+def _summary(
+    user: User, assignment: ReviewAssignment, need: Need, conflicted: bool
+) -> AssignmentSummary:
+    status = ReviewStatus(assignment.status)
+    return AssignmentSummary(
+        id=assignment.id,
+        need_id=need.id,
+        need_title=need.title,
+        expert=ExpertBrief.build(assignment.expert),
+        status=status,
+        status_label=status.label,
+        application_ids=[r.application_id for r in assignment.reviews],
+        conflict_of_interest=conflicted,
+        comment=assignment.comment,
+        reason=assignment.reason,
+        submitted_at=assignment.submitted_at,
+        created_at=assignment.created_at,
+        version=assignment.version,
+        actions=auth.actions(user, assignment),
+    )
+
+
+def summaries(
+    session: Session, user: User, assignments: Sequence[ReviewAssignment]
+) -> list[AssignmentSummary]:
+    needs = repository.needs_by_id(session, (a.need_id for a in assignments))
+    applicants = repository.applicant_org_ids(session, needs)
+    return [
+        _summary(
+            user,
+            a,
+            needs[a.need_id],
+            conflicts.is_conflicted(a.expert, needs[a.need_id], applicants.get(a.need_id, set())),
+        )
+        for a in assignments
+    ]
+
+
+def detail(session: Session, user: User, assignment: ReviewAssignment) -> AssignmentRead:
+    """The need's full text and the proposals in scope, with the caller's view of the scores.
+
+    An expert whose assignment ended (declined, withdrawn) no longer sees the proposals, and a
+    conflicted expert is refused them until an admin withdraws the assignment or they decline.
+    """
+    need = repository.needs_by_id(session, [assignment.need_id])[assignment.need_id]
+    conflicted = bool(conflicts.conflicted_needs(session, assignment.expert, [need]))
+    as_expert = auth.is_assignee(user, assignment)
+    if as_expert and conflicted and assignment.status == ReviewStatus.assigned:
+        conflicts.check(session, assignment.expert, need)
+        raise Conflict("利益冲突，须回避", "Conflict of interest", code="conflict_of_interest")
+    reviews = list(assignment.reviews)
+    if as_expert and assignment.status not in (ReviewStatus.assigned, ReviewStatus.submitted):
+        reviews = []
+    apps = repository.applications(session, [r.application_id for r in reviews])
+    if as_expert:
+        reviews = [r for r in reviews if apps[r.application_id].status != "withdrawn"]
+    criteria = repository.criteria(session)
+    codes = {c.code for c in criteria}
+    sheets = [
+        ReviewSheet(
+            application=ProposalForReview.build(apps[r.application_id]),
+            scores={s.criterion_code: s.score for s in r.scores},
+            comment=r.comment,
+            complete=codes <= {s.criterion_code for s in r.scores},
+        )
+        for r in reviews
+    ]
+    summary = _summary(user, assignment, need, conflicted)
+    return AssignmentRead(
+        **summary.model_dump(),
+        need=NeedForReview.build(need),
+        criteria=[CriterionRead.model_validate(c) for c in criteria],
+        reviews=sheets,
+    )
