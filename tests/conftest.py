@@ -8,6 +8,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+# The engine's background worker and index warm-up are for real servers; tests that need
+# them start them explicitly (tests/service/test_engine_*.py).
+os.environ.setdefault("JIEBANG_ENGINE_BACKGROUND", "0")
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
