@@ -34,7 +34,7 @@ class PoolMatcher(Matcher):
         with self._lock:
             if qdoc is not None and exclude_org is None:
                 exclude_org = qdoc.org
-            keep = self._filter(allowed, exclude_org, qdoc.id if qdoc else None)
+            keep = self._filter(allowed, exclude_org, qdoc)
             qtokens = self.analyzer.tokens(qdoc.lexical_text() if qdoc else str(query))
             cosines = self._dense_candidates(qvec, keep)
             scores = self._bm25.scores(qtokens)

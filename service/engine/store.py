@@ -10,7 +10,6 @@ opens a lookback earlier, for commit-order gaps (a row stamped earlier but commi
 than one already seen).
 """
 
-import dataclasses
 import gc
 import logging
 import threading
@@ -224,10 +223,6 @@ class IndexStore:
         allowed_set = None if allowed is None else {i for i in allowed if i in side.hashes}
         if allowed_set is not None and not allowed_set:
             return []
-        if isinstance(query, Doc):
-            # The matcher never returns "the query itself" by id; needs and capabilities have
-            # separate id sequences, so the query gets an id no posting of `corpus` can have.
-            query = dataclasses.replace(query, id=f"query:{query.kind}:{query.id}")
         self._local.allowed = allowed_set
         try:
             return side.matcher.rank(query, k, allowed=allowed_set, query_vector=query_vector)
