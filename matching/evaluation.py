@@ -135,8 +135,13 @@ def run_eval(
     reverse: bool = False,
     embedder: Embedder | None = None,
     methods: Mapping[str, Weights] = METHODS,
+    pool: int | None = None,
 ) -> dict[str, Scores]:
-    """Rank every capability for every need (or the reverse) with each method."""
+    """Rank every capability for every need (or the reverse) with each method.
+
+    ``pool`` is the candidates each retriever contributes (default: the whole corpus); set it
+    to the service's pool to measure what the served ranking loses, if anything.
+    """
     needs = load_docs(needs_path, kind="need")
     caps = load_docs(capabilities_path, kind="capability")
     qrels = load_qrels(qrels_path)
@@ -149,7 +154,7 @@ def run_eval(
     by_id = {q.id: (q, query_vectors[n]) for n, q in enumerate(queries)}
     results: dict[str, Scores] = {}
     for name, weights in methods.items():
-        matcher = Matcher(emb, weights=weights, pool=len(corpus))
+        matcher = Matcher(emb, weights=weights, pool=pool or len(corpus))
         matcher.add(corpus, corpus_vectors)
 
         def rank(qid: str, matcher: Matcher = matcher) -> list[str]:

@@ -204,7 +204,7 @@ class Matcher:
         with self._lock:
             if qdoc is not None and exclude_org is None:
                 exclude_org = qdoc.org
-            keep = self._filter(allowed, exclude_org, qdoc.id if qdoc else None)
+            keep = self._filter(allowed, exclude_org, qdoc)
             qtokens = self.analyzer.tokens(qdoc.lexical_text() if qdoc else str(query))
             cosines = self._dense_candidates(qvec, keep)
             bm25 = {
@@ -225,11 +225,14 @@ class Matcher:
             return matches[:k]
 
     def _filter(
-        self, allowed: Allowed, exclude_org: str | None, self_id: DocId | None
+        self, allowed: Allowed, exclude_org: str | None, query: Doc | None
     ) -> Callable[[DocId], bool]:
         def keep(doc_id: DocId) -> bool:
             doc = self.docs.get(doc_id)
-            if doc is None or doc_id == self_id:
+            if doc is None:
+                return False
+            # Needs and capabilities have separate id sequences: "itself" means same kind too.
+            if query is not None and doc_id == query.id and doc.kind == query.kind:
                 return False
             if exclude_org is not None and doc.org == exclude_org:
                 return False

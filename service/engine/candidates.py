@@ -1,8 +1,9 @@
 """Engine candidates stored as `Match` rows for brokers to review.
 
-The engine owns two steps of the match lifecycle: `create` (a new candidate) and
-`repropose` (a rejected pair proposed again because a text changed). Everything a broker does
-afterwards belongs to `service/matches/`; pairs beyond `candidate` are never touched here.
+The engine takes two steps of the match lifecycle (`service/matches/lifecycle.py`): `create`
+(a new candidate) and `repropose` (a rejected pair proposed again because a text changed).
+Everything a broker does afterwards belongs to `service/matches/`; pairs beyond `candidate`
+are never touched here.
 """
 
 from sqlalchemy import select
@@ -13,17 +14,10 @@ from service.engine import repository
 from service.engine.documents import pair_hash, to_doc
 from service.engine.service import Recommendation, recommend_capabilities, recommend_needs
 from service.engine.store import IndexStore
-from service.kit.lifecycle import StateMachine, step
+from service.matches.lifecycle import MATCH_MACHINE
 from service.models import Capability, Match, Need, User
 from service.models.enums import CapabilityStatus, MatchOrigin, MatchStatus, NeedStatus, Role
 from service.notifications.service import notify
-
-ENGINE_MATCH_MACHINE = StateMachine(
-    "match",
-    {s.value: s.label for s in MatchStatus},
-    step("create", "引擎推荐候选", (), MatchStatus.candidate),
-    step("repropose", "文本已修改，重新推荐", {MatchStatus.rejected}, MatchStatus.candidate),
-)
 
 
 def refresh_candidates(
@@ -67,12 +61,12 @@ def refresh_candidates(
             )
             _fill(match, rec, texts)
             session.add(match)
-            ENGINE_MATCH_MACHINE.start(session, match, None)
+            MATCH_MACHINE.start(session, match, None)
             proposed += 1
         elif match.status == MatchStatus.candidate:
             _fill(match, rec, texts)  # still awaiting review: keep the explanation current
         elif match.status == MatchStatus.rejected and match.texts_hash != texts:
-            ENGINE_MATCH_MACHINE.apply(
+            MATCH_MACHINE.apply(
                 session, match, "repropose", None, "需求或成果内容已修改，引擎重新推荐"
             )
             _fill(match, rec, texts)

@@ -59,13 +59,15 @@ def vectors_of(
 
 
 def vector_heads_since(
-    session: Session, kind: Kind, model_id: str, since: datetime | None
+    session: Session, kind: Kind, model_id: str, since: datetime | None, *, after: bool = False
 ) -> list[tuple[int, str, datetime]]:
-    """(posting id, text hash, indexed_at) of rows written at or after `since` (all if None)."""
+    """(posting id, text hash, indexed_at) of rows written at or after `since` (strictly after
+    with `after`; all rows if None)."""
     statement = select(PostingVector.posting_id, PostingVector.text_hash, PostingVector.indexed_at)
     statement = statement.where(PostingVector.kind == kind, PostingVector.model_id == model_id)
     if since is not None:
-        statement = statement.where(PostingVector.indexed_at >= since)
+        column = PostingVector.indexed_at
+        statement = statement.where(column > since if after else column >= since)
     rows = session.execute(statement.order_by(PostingVector.indexed_at)).all()
     return [(int(r[0]), str(r[1]), r[2]) for r in rows]
 

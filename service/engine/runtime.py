@@ -40,6 +40,7 @@ def get_store() -> IndexStore:
                 embedder,
                 settings.var_dir / "index",
                 timedelta(seconds=settings.engine_lookback_seconds),
+                pool=settings.engine_pool,
             )
             _STORES[embedder.model_id] = store
         return store
@@ -100,9 +101,13 @@ def _log_to_stderr() -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the embedding worker (which also warms the index) unless disabled."""
+    from service.kit.db import get_session
+
     settings = get_settings()
     worker = None
-    if settings.engine_background:
+    # With the request session overridden (tests) the app is not on the configured database,
+    # which is where the worker would read and write: leave the worker off.
+    if settings.engine_background and get_session not in app.dependency_overrides:
         _log_to_stderr()
         from service.engine.worker import EmbeddingWorker
         from service.kit.db import get_sessionmaker

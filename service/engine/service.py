@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
+from matching.documents import Doc
 from matching.ranking import Match
 from service.engine import repository
 from service.engine.documents import Kind, Posting, doc_hash, kind_of, to_doc
@@ -21,6 +22,7 @@ from service.models import Capability, Need
 from service.models.enums import CapabilityStatus, NeedStatus
 
 SEARCH_LIMIT = 400  # ranked results a search can page through (the candidate pool)
+POOL = 1000  # above the matcher's pool (200 dense + 200 keyword): everything it ranked
 
 
 @dataclass(frozen=True)
@@ -76,24 +78,53 @@ def _query_vector(session: Session, store: IndexStore, posting: Posting) -> np.n
     return None
 
 
+def _rank(
+    session: Session,
+    store: IndexStore,
+    corpus: Kind,
+    query: Doc | str,
+    conditions: list[ColumnElement[bool]],
+    *,
+    k: int,
+    query_vector: np.ndarray | None = None,
+    selective: bool = False,
+) -> list[Match]:
+    """Rank `corpus` for `query` among the postings that satisfy `conditions` in the DB now.
+
+    Unselective conditions (published, not own org, visibility) are checked on the ranked
+    pool only — one query over a few hundred ids instead of reading every allowed id; when
+    that leaves fewer than `k` and the pool did not cover the corpus, and for selective
+    filters, the allowed ids are read first, so the result is exact and complete either way.
+    """
+    model = repository.MODELS[corpus]
+    if not selective:
+        pool = store.rank(corpus, query, allowed=None, k=POOL, query_vector=query_vector)
+        if pool:
+            ok = repository.ids_where(
+                session, corpus, model.id.in_([int(m.id) for m in pool]), *conditions
+            )
+            kept = [m for m in pool if m.id in ok]
+            if len(kept) >= k or len(pool) >= store.count(corpus):
+                return kept[:k]
+        elif store.count(corpus) == 0:
+            return []
+    allowed = repository.ids_where(session, corpus, *conditions)
+    return store.rank(corpus, query, allowed=allowed, k=k, query_vector=query_vector)
+
+
 def recommend_capabilities(
     session: Session, need: Need, *, limit: int = 20, store: IndexStore | None = None
 ) -> list[Recommendation]:
     """Published capabilities for `need`, best first, never of the need's own organisation."""
     store = store or get_store()
     store.ensure_current(session)
-    allowed = repository.ids_where(
-        session,
-        "capability",
+    conditions = [
         Capability.status == CapabilityStatus.published,
         Capability.org_id != need.org_id,
-    )
-    matches = store.rank(
-        "capability",
-        to_doc(need),
-        allowed=allowed,
-        k=limit,
-        query_vector=_query_vector(session, store, need),
+    ]
+    qvec = _query_vector(session, store, need)
+    matches = _rank(
+        session, store, "capability", to_doc(need), conditions, k=limit, query_vector=qvec
     )
     return [_recommendation(m) for m in matches]
 
@@ -112,13 +143,9 @@ def recommend_needs(
     conditions = [Need.status == NeedStatus.published, Need.org_id != capability.org_id]
     if readable is not None:
         conditions.append(readable)
-    allowed = repository.ids_where(session, "need", *conditions)
-    matches = store.rank(
-        "need",
-        to_doc(capability),
-        allowed=allowed,
-        k=limit,
-        query_vector=_query_vector(session, store, capability),
+    qvec = _query_vector(session, store, capability)
+    matches = _rank(
+        session, store, "need", to_doc(capability), conditions, k=limit, query_vector=qvec
     )
     return [_recommendation(m) for m in matches]
 
@@ -141,6 +168,6 @@ def search(
         if kind == "need"
         else Capability.status == CapabilityStatus.published
     )
-    allowed = repository.ids_where(session, kind, status, *conditions)
-    matches = store.rank(kind, q, allowed=allowed, k=SEARCH_LIMIT)
+    # A search pages through (and counts) the whole ranked pool: read the allowed ids first.
+    matches = _rank(session, store, kind, q, [status, *conditions], k=SEARCH_LIMIT, selective=True)
     return [_recommendation(m) for m in matches[offset : offset + limit]], len(matches)

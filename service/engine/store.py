@@ -4,14 +4,16 @@ The database is the source of truth. At start-up a side loads `var/index/<kind>.
 its metadata names the current model and dimension, and reconciles it with `posting_vectors`
 (rows newer than the saved watermark, minus a lookback, are reloaded); otherwise it rebuilds
 from the table. Before each ranking, `catch_up` reads the (id, hash, time) heads of rows
-written since the watermark minus the lookback — a cheap indexed query — and loads only the
-rows whose hash it has not seen, so API processes see each other's new postings. The lookback
-covers commit-order gaps (a row stamped earlier but committed later than one already seen).
+stamped after the watermark — a cheap indexed query — and loads only the rows whose hash it
+has not seen, so API processes see each other's new postings. Every few seconds the window
+opens a lookback earlier, for commit-order gaps (a row stamped earlier but committed later
+than one already seen).
 """
 
-import dataclasses
+import gc
 import logging
 import threading
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +29,9 @@ from matching.index import StaleIndexError, VectorIndex, build_index, load_index
 from matching.ranking import Match, Matcher
 from service.engine import repository
 from service.engine.documents import KINDS, Kind, to_doc
+from service.engine.matcher import PoolMatcher
 from service.engine.vectors import as_array
+from service.kit.db import utcnow
 
 log = logging.getLogger("jiebang.engine")
 
@@ -51,12 +55,18 @@ class IndexStore:
         embedder: Embedder,
         index_dir: Path | None = None,
         lookback: timedelta = timedelta(seconds=120),
+        rescan_every: timedelta = timedelta(seconds=5),
+        pool: int = 200,
     ) -> None:
         self.embedder = embedder
         self.model_id = embedder.model_id
         self.dim = embedder.dim
         self.index_dir = index_dir
         self.lookback = lookback
+        self.rescan_every = rescan_every
+        self.pool = pool  # candidates per retriever (dense, keyword) the matcher scores
+        self._last_rescan = -float("inf")
+        self._scanned_at: datetime | None = None  # wall clock when the last full scan began
         self._sides = {kind: self._empty(kind) for kind in KINDS}
         self._catch_up_lock = threading.Lock()
         self._local = threading.local()  # the allowed ids of the ranking on this thread
@@ -70,7 +80,7 @@ class IndexStore:
         def dense(query: np.ndarray, k: int) -> list[tuple[int | str, float]]:
             return self._dense(kind, query, k)
 
-        return Matcher(self.embedder, dense_search=dense)
+        return PoolMatcher(self.embedder, dense_search=dense, pool=self.pool)
 
     def path(self, kind: Kind) -> Path | None:
         return self.index_dir / f"{kind}.faiss" if self.index_dir else None
@@ -91,8 +101,13 @@ class IndexStore:
         with self._catch_up_lock:
             if self.loaded.is_set():
                 return
+            self._scanned_at = utcnow()
             for kind in KINDS:
                 self._sides[kind] = self._load_side(session, kind)
+            # Millions of long-lived objects (BM25 postings, docs): keep them out of the cyclic
+            # GC's full collections, whose pauses otherwise dominate a query's p99.
+            gc.collect()
+            gc.freeze()
             self.loaded.set()
 
     def ensure_current(self, session: Session) -> int:
@@ -136,18 +151,35 @@ class IndexStore:
         return side
 
     def catch_up(self, session: Session) -> int:
-        """Load vectors written since the watermark (minus the lookback); returns how many."""
+        """Load vectors written since the watermark; returns how many.
+
+        Between rescans only rows stamped after the watermark are read. Every `rescan_every`
+        the window also covers rows stamped up to `lookback` before the previous rescan
+        began — a row stamped earlier than the watermark but committed later (a commit-order
+        gap) is one of those, as long as transactions last less than the lookback — so a
+        quiet store does not keep re-reading a bulk re-embed's rows.
+        """
         with self._catch_up_lock:
             total = 0
+            rescan = time.monotonic() - self._last_rescan >= self.rescan_every.total_seconds()
+            started = utcnow()
             for side in self._sides.values():
-                since = side.watermark - self.lookback if side.watermark else None
-                heads = repository.vector_heads_since(session, side.kind, self.model_id, since)
+                since, after = side.watermark, True
+                if since is not None and rescan:
+                    floor = (self._scanned_at or since) - self.lookback
+                    if floor < since:
+                        since, after = floor, False
+                heads = repository.vector_heads_since(
+                    session, side.kind, self.model_id, since, after=after
+                )
                 changed = [(h[0], h[1]) for h in heads if side.hashes.get(h[0]) != h[1]]
                 if changed:
                     total += self._reload(session, side, changed)
                 if heads:
                     newest = heads[-1][2]
                     side.watermark = max(side.watermark, newest) if side.watermark else newest
+            if rescan:
+                self._last_rescan, self._scanned_at = time.monotonic(), started
             return total
 
     def _reload(self, session: Session, side: _Side, heads: Sequence[tuple[int, str]]) -> int:
@@ -181,19 +213,16 @@ class IndexStore:
         corpus: Kind,
         query: Doc | str,
         *,
-        allowed: Collection[int],
+        allowed: Collection[int] | None,
         k: int,
         query_vector: np.ndarray | None = None,
     ) -> list[Match]:
-        """Best `k` of `corpus` among `allowed` ids (the exact filter, read from the DB)."""
+        """Best `k` of `corpus` among `allowed` ids (an exact filter read from the DB), or
+        of the whole corpus when `allowed` is None (the caller then filters the result)."""
         side = self._sides[corpus]
-        allowed_set = {i for i in allowed if i in side.hashes}
-        if not allowed_set:
+        allowed_set = None if allowed is None else {i for i in allowed if i in side.hashes}
+        if allowed_set is not None and not allowed_set:
             return []
-        if isinstance(query, Doc):
-            # The matcher never returns "the query itself" by id; needs and capabilities have
-            # separate id sequences, so the query gets an id no posting of `corpus` can have.
-            query = dataclasses.replace(query, id=f"query:{query.kind}:{query.id}")
         self._local.allowed = allowed_set
         try:
             return side.matcher.rank(query, k, allowed=allowed_set, query_vector=query_vector)

@@ -88,11 +88,15 @@ class EmbeddingWorker:
             if time.monotonic() >= next_sweep:
                 self._guard(self.sweep)
                 next_sweep = time.monotonic() + self.sweep_seconds
-            batch = self._take(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
-            if batch:
-                self._guard(lambda b=batch: self.process(b))  # type: ignore[misc]
-                for _ in batch:
-                    self._queue.task_done()
+            self._drain(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
+
+    def _drain(self, timeout: float) -> None:
+        """Process one batch of queued ids (waiting up to `timeout` for the first)."""
+        batch = self._take(timeout)
+        if batch:
+            self._guard(lambda: self.process(batch))
+            for _ in batch:
+                self._queue.task_done()
 
     def _take(self, timeout: float) -> list[tuple[Kind, int]]:
         try:
@@ -199,6 +203,8 @@ class EmbeddingWorker:
             for start in range(0, len(ids), BATCH):
                 if self._stop.is_set():
                     return done
+                while not self._queue.empty():  # users' fresh postings go first
+                    self._drain(timeout=0)
                 self.process([(kind, i) for i in ids[start : start + BATCH]], refresh=False)
                 done += len(ids[start : start + BATCH])
                 log.info("engine sweep: %d/%d embedded", done, total)

@@ -118,6 +118,14 @@ def test_the_query_posting_itself_is_never_returned() -> None:
     assert [x.id for x in m.rank(docs[0], k=5)] == ["b"]
 
 
+def test_a_need_with_the_same_id_as_a_capability_still_finds_it() -> None:
+    # Needs and capabilities are numbered separately in the database: need 1 is not capability 1.
+    m = Matcher(HashEmbedder())
+    m.add([Doc(id=1, title="碳化硅外延", description="碳化硅外延片缺陷控制", kind="capability")])
+    need = Doc(id=1, title="碳化硅外延缺陷", description="", problem="碳化硅外延片缺陷多")
+    assert [x.id for x in m.rank(need, k=5)] == [1]
+
+
 def test_filters_by_id_set_and_predicate(matcher: Matcher) -> None:
     need = stage_need()
     assert {m.id for m in matcher.rank(need, k=10, allowed={"stage2", "bat"})} == {"stage2", "bat"}

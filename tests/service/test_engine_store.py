@@ -49,7 +49,7 @@ def test_catch_up_covers_commit_order_gaps_within_the_lookback(session: Session,
     embedder = HashEmbedder(dim=64)
     eval_capability(session, lab, "C189")
     embed_all(session, embedder)
-    store = IndexStore(embedder, lookback=timedelta(seconds=120))
+    store = IndexStore(embedder, lookback=timedelta(seconds=120), rescan_every=timedelta(0))
     store.ensure_current(session)
     # a row stamped before the watermark but committed only now (a slow transaction elsewhere)
     late = eval_capability(session, lab, "C144")

@@ -15,9 +15,9 @@ from service.engine.runtime import get_store, set_dispatch
 from service.engine.store import IndexStore
 from service.engine.worker import EmbeddingWorker
 from service.kit.db import get_session, make_engine
-from service.models import EmbeddingFailure, PostingVector, User
+from service.models import EmbeddingFailure, Match, PostingVector, User
 from service.models.enums import Role
-from tests.factories import auth, create_need, create_user, need_payload
+from tests.factories import auth, create_capability, create_need, create_user, need_payload
 from tests.service.engine_support import PoisonEmbedder, committed_database_url
 
 POISON = "☠"
@@ -189,3 +189,27 @@ def test_engine_status_is_for_admins_only(rig: Rig, role: str | None) -> None:
     headers = auth(getattr(rig, role)) if role else {}
     response = rig.api.get("/api/v1/engine/status", headers=headers)
     assert response.status_code == (403 if role else 401)
+
+
+def test_approving_a_need_makes_the_worker_store_engine_candidates(rig: Rig) -> None:
+    with rig.sm() as s:
+        lab = s.get(User, rig.researcher.id)
+        assert lab is not None
+        cap = create_capability(
+            s,
+            lab,
+            title="原子层沉积超薄阻隔膜技术",
+            description="低温原子层沉积制备氧化铝叠层薄膜封装阻隔膜，水汽透过率达到1e-6量级。",
+            keywords=["原子层沉积", "薄膜封装"],
+        )
+        s.commit()
+    assert rig.worker.sweep() == 1  # the capability gets its vector
+    need = _create_need(rig)
+    for action, user in (("submit", rig.enterprise), ("approve", rig.admin)):
+        response = rig.api.post(f"/api/v1/needs/{need['id']}/{action}", headers=auth(user))
+        assert response.status_code == 200, response.text
+    assert rig.worker.wait_idle()
+    with rig.sm() as s:
+        [match] = s.scalars(select(Match).where(Match.need_id == need["id"]))
+        assert (match.capability_id, match.origin, match.status) == (cap.id, "engine", "candidate")
+        assert match.reasons

@@ -1,0 +1,232 @@
+"""Benchmark of the need → capabilities recommendation path at N capabilities.
+
+Builds a throw-away database with N published capabilities whose texts are the demo and
+evaluation capabilities (suffixed) and whose vectors are those texts' real embeddings plus
+small noise, then times `recommend_capabilities` for the real demo/eval needs: the database
+filter (published, not own organisation), FAISS candidates, and lexical/indicator scoring of
+the candidate pool only. Figures are printed, never asserted.
+"""
+
+import json
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import insert
+from sqlalchemy.orm import sessionmaker
+
+from matching.cache import CachedEmbedder
+from matching.documents import Doc, normalise_field
+from matching.embedders import load_embedder
+from matching.index import set_threads
+from matching.ranking import encode_postings
+from service.engine.documents import doc_hash
+from service.engine.service import recommend_capabilities
+from service.engine.store import IndexStore
+from service.kit.db import make_engine
+from service.kit.migrate import upgrade_head
+from service.models import Capability, Need, Organization, PostingVector, User
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    if path.suffix == ".json":
+        data: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def _texts() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    caps = _rows(ROOT / "service/demo/capabilities.json") + _rows(ROOT / "eval/capabilities.jsonl")
+    needs = _rows(ROOT / "service/demo/needs.json") + _rows(ROOT / "eval/needs.jsonl")
+    return caps, needs
+
+
+def _doc(row: dict[str, Any], kind: str, doc_id: int, org: int, suffix: str = "") -> Doc:
+    return Doc(
+        id=doc_id,
+        title=(row["title"] + suffix)[:100],
+        description=row.get("description", "") if kind == "capability" else "",
+        problem=row.get("problem", "") if kind == "need" else "",
+        key_difficulty=row.get("key_difficulty", "") if kind == "need" else "",
+        expected_goal=row.get("expected_goal", "") if kind == "need" else "",
+        field=normalise_field(row.get("field", "")),
+        keywords=list(row.get("keywords", []))[:5],
+        indicators=list(row.get("indicators", [])),
+        org=str(org),
+        kind="capability" if kind == "capability" else "need",
+    )
+
+
+def _percentiles(seconds: list[float]) -> tuple[float, float]:
+    ms = np.asarray(seconds) * 1000
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+
+
+def run(
+    n: int, embedder_spec: str, echo: Callable[[str], None], noise: float = 0.01, pool: int = 200
+) -> int:
+    set_threads(1)
+    embedder = CachedEmbedder(load_embedder(embedder_spec), ROOT / "var" / "cache")
+    cap_rows, need_rows = _texts()
+    tmp = Path(tempfile.mkdtemp(prefix="jiebang-bench-"))
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    upgrade_head(url)
+    engine = make_engine(url)
+    sm = sessionmaker(bind=engine, expire_on_commit=False)
+    now = datetime.now(UTC) - timedelta(hours=1)  # embedded a while ago, not just now
+    rng = np.random.default_rng(0)
+    with sm() as s:
+        orgs = [
+            Organization(name=f"院所{i}", kind="institute", region="", description="")
+            for i in range(200)
+        ]
+        ent = Organization(name="需求企业", kind="enterprise", region="", description="")
+        s.add_all([*orgs, ent])
+        s.flush()
+        user = User(
+            username="bench",
+            password_hash="x",
+            display_name="bench",
+            role="researcher",
+            org_id=orgs[0].id,
+        )
+        s.add(user)
+        s.flush()
+        base_docs = [_doc(r, "capability", i, 0) for i, r in enumerate(cap_rows)]
+        base = encode_postings(embedder, base_docs)
+        echo(f"基础文本 {len(base_docs)} 条已嵌入（{embedder.model_id}）")
+        started = time.perf_counter()
+        for start in range(0, n, 5000):
+            caps, vecs = [], []
+            for i in range(start, min(n, start + 5000)):
+                j = i % len(cap_rows)
+                row, org = cap_rows[j], orgs[i % len(orgs)].id
+                doc = _doc(row, "capability", i + 1, org, f"（{i // len(cap_rows)}）")
+                noisy = np.asarray(base[j], dtype=np.float32) + noise * rng.standard_normal(
+                    base.shape[1], dtype=np.float32
+                )
+                vec = noisy / float(np.linalg.norm(noisy))
+                caps.append(_cap_values(doc, org, user.id, now))
+                vecs.append(
+                    {
+                        "kind": "capability",
+                        "posting_id": i + 1,
+                        "model_id": embedder.model_id,
+                        "text_hash": doc_hash(doc),
+                        "dim": embedder.dim,
+                        "vector": vec.astype(np.float32).tobytes(),
+                        "indexed_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            s.execute(insert(Capability), caps)
+            s.execute(insert(PostingVector), vecs)
+            echo(f"成果 {min(n, start + 5000)}/{n}")
+        need_docs = [_doc(r, "need", i + 1, ent.id) for i, r in enumerate(need_rows)]
+        need_vecs = encode_postings(embedder, need_docs)
+        for doc, vec in zip(need_docs, need_vecs, strict=True):
+            s.add(_need(doc, ent.id, user.id, now))
+            s.add(
+                PostingVector(
+                    kind="need",
+                    posting_id=doc.id,
+                    model_id=embedder.model_id,
+                    text_hash=doc_hash(doc),
+                    dim=embedder.dim,
+                    vector=vec.tobytes(),
+                    indexed_at=now,
+                )
+            )
+        s.commit()
+        echo(
+            f"数据库已生成：{n} 条成果，{len(need_docs)} 条需求，"
+            f"用时 {time.perf_counter() - started:.1f}s"
+        )
+    store = IndexStore(embedder, pool=pool)
+    with sm() as s:
+        started = time.perf_counter()
+        store.load(s)
+        echo(
+            f"索引加载（从数据库重建）{time.perf_counter() - started:.1f}s，"
+            f"峰值内存 {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+        )
+        needs = list(s.query(Need).order_by(Need.id))
+        for need in needs[:5]:  # warm caches
+            recommend_capabilities(s, need, limit=20, store=store)
+        timings: list[float] = []
+        for _ in range(3):
+            for need in needs:
+                t = time.perf_counter()
+                recs = recommend_capabilities(s, need, limit=20, store=store)
+                timings.append(time.perf_counter() - t)
+                assert recs, "no recommendation"
+    p50, p99 = _percentiles(timings)
+    echo(
+        f"endpoint need→capabilities n={n} pool={pool} queries={len(timings)} "
+        f"p50_ms={p50:.1f} p99_ms={p99:.1f}"
+    )
+    engine.dispose()
+    return 0
+
+
+def _cap_values(doc: Doc, org: int, user: int, now: datetime) -> dict[str, Any]:
+    return {
+        "org_id": org,
+        "created_by_id": user,
+        "title": doc.title,
+        "description": doc.description,
+        "field_code": doc.field_code or "new_materials",
+        "keywords": doc.keywords,
+        "indicators": doc.indicators,
+        "maturity": "sample",
+        "trl": 4,
+        "ip_type": "none",
+        "patent_numbers": [],
+        "tech_level": "domestic_advanced",
+        "transaction_modes": [],
+        "price_min": None,
+        "price_max": None,
+        "team": "",
+        "contact_name": "联系人",
+        "contact_phone": "13900000000",
+        "contact_email": "",
+        "status": "published",
+        "published_at": now,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _need(doc: Doc, org: int, user: int, now: datetime) -> Need:
+    return Need(
+        id=int(doc.id),
+        org_id=org,
+        created_by_id=user,
+        title=doc.title,
+        problem=doc.problem,
+        key_difficulty=doc.key_difficulty,
+        expected_goal=doc.expected_goal,
+        field_code=doc.field_code or "display",
+        keywords=doc.keywords,
+        indicators=doc.indicators,
+        call_type="regular",
+        cooperation_mode="tech_development",
+        bounty=Decimal("1000000"),
+        deadline=(now + timedelta(days=30)).date(),
+        implementation_months=12,
+        visibility="public",
+        contact_name="联系人",
+        contact_phone="13900000000",
+        status="published",
+        published_at=now,
+    )
