@@ -16,16 +16,19 @@ export function usePagedList<T>(
   const total = ref(0);
   const loading = ref(false);
 
+  let seq = 0; // a slow answer to an older query must not overwrite a newer one
   async function load(): Promise<void> {
+    const mine = ++seq;
     loading.value = true;
     try {
       const out = await fetch(state.get, state.page.value);
+      if (mine !== seq) return;
       items.value = out.items;
       total.value = out.total;
     } catch (err) {
       showError(err);
     } finally {
-      loading.value = false;
+      if (mine === seq) loading.value = false;
     }
   }
   watch(() => state.route.query, load, { immediate: true, deep: true });
