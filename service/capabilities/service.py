@@ -1,7 +1,5 @@
 """Capability rules: researchers post and edit, admins review, owners or admins archive."""
 
-from datetime import UTC, datetime
-
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
@@ -11,7 +9,13 @@ from service.capabilities.schemas import CapabilityCreate, CapabilityUpdate
 from service.fields import service as fields
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
 from service.models import Capability, User
-from service.postings.rules import check_version, flush_versioned, refuse_nulls, to_columns
+from service.postings.rules import (
+    check_version,
+    flush_versioned,
+    refuse_nulls,
+    review_columns,
+    to_columns,
+)
 
 MONEY = {"price_min_wan": "price_min", "price_max_wan": "price_max"}
 NULLABLE = {"price_min_wan", "price_max_wan", "trl"}
@@ -72,12 +76,7 @@ def transition(
     if not auth.may(user, cap, action):
         raise Forbidden("你无权对该成果执行此操作", "Not allowed for your role", code="not_allowed")
     check_version(cap, version)
-    CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason)
-    if action == "reject":
-        cap.reject_reason = reason
-    if action == "approve":
-        cap.published_at = datetime.now(UTC)
-        cap.reject_reason = None
+    CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
     return _reload(session, cap.id)
 

@@ -1,7 +1,5 @@
 """Need rules: who may create, edit and move a need along its lifecycle."""
 
-from datetime import UTC, datetime
-
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
@@ -9,7 +7,7 @@ from service.applications import repository as applications
 from service.fields import service as fields
 from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from service.models import Need, User
-from service.models.enums import Role
+from service.models.enums import ORG_STAFF_ROLES, Role
 from service.needs import auth, notices, repository
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedUpdate
@@ -17,6 +15,7 @@ from service.postings.rules import (
     check_version,
     flush_versioned,
     refuse_nulls,
+    review_columns,
     to_columns,
     today,
 )
@@ -27,6 +26,15 @@ def get_readable(session: Session, user: User | None, need_id: int) -> Need:
     if need is None:
         raise NotFound("需求不存在或无权查看", "Need not found")
     return need
+
+
+def won_by_caller(session: Session, user: User | None, needs: list[Need]) -> set[int]:
+    """The ids among `needs` that the caller's organisation won (lead or consortium member of
+    an awarded application): its staff see those as a party, contact included."""
+    if user is None or user.org_id is None or user.role not in ORG_STAFF_ROLES:
+        return set()
+    won = auth.applied_need_ids(user.org_id, won=True)
+    return repository.won_among(session, won, [n.id for n in needs])
 
 
 MONEY = {"bounty_wan": "bounty", "own_investment_wan": "own_investment"}
@@ -91,12 +99,7 @@ def transition(
             "Live applications exist: an admin must withdraw",
             code="has_applications",
         )
-    NEED_MACHINE.apply(session, need, action, user.id, reason)
-    if action == "reject":
-        need.reject_reason = reason
-    if action == "approve":
-        need.published_at = datetime.now(UTC)
-        need.reject_reason = None
+    NEED_MACHINE.apply(session, need, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
     notices.reviewed(session, need, action)
     return _reload(session, need.id)

@@ -1,6 +1,6 @@
 """Rules shared by needs and capabilities: versions, today's date, history with names."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -95,3 +95,13 @@ def to_columns(data: dict[str, Any], money: dict[str, str]) -> dict[str, Any]:
             contact_email=contact.get("email", ""),
         )
     return out
+
+
+def review_columns(action: str, reason: str | None) -> dict[str, Any]:
+    """What an admin's review sets beside the status of a need or capability: the reason of
+    a rejection (shown to the poster), the publication time of an approval."""
+    if action == "reject":
+        return {"reject_reason": (reason or "").strip() or None}
+    if action == "approve":
+        return {"published_at": datetime.now(UTC), "reject_reason": None}
+    return {}
