@@ -1,5 +1,7 @@
 """Who may see and do what with a need. One readable rule; the field-level rules beside it."""
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from service.models import Application, ApplicationMember, Need, User
@@ -32,7 +34,7 @@ def readable(user: User | None) -> ColumnElement[bool]:
     return or_(*mine)
 
 
-def applied_need_ids(org_id: int, *, won: bool = False) -> Select[tuple[int]]:
+def applied_need_ids(org_id: int, *, won: bool = False) -> Select[Any]:
     """The needs `org_id` applied to as lead or consortium member (only the awarded
     applications with `won`): a subquery for the rules here and for needs/repository.py."""
     member_of = select(ApplicationMember.application_id).where(ApplicationMember.org_id == org_id)

@@ -29,7 +29,7 @@ def get(session: Session, need_id: int, readable: ColumnElement[bool]) -> Need |
     return session.scalar(_with_relations(statement))
 
 
-def won_among(session: Session, won: Select[tuple[int]], need_ids: list[int]) -> set[int]:
+def won_among(session: Session, won: Select[Any], need_ids: list[int]) -> set[int]:
     """Which of `need_ids` are in `won` (an organisation's awarded needs, see auth.py)."""
     if not need_ids:
         return set()
