@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.applications import service as applications
-from service.models import Application, Capability, Milestone, Need, ReviewAssignment
+from service.models import Application, Capability, Match, Milestone, Need, ReviewAssignment
 from service.models.enums import OrgKind, Role
 from service.postings.rules import today
 from service.tick.deadlines import expire_unawarded
@@ -27,6 +27,7 @@ from tests.factories import (
     create_org,
     create_user,
 )
+from tests.service.match_market import build_market
 from tests.service.review_market import FULL, assign, make_panel, score
 
 REASON = {"reason": "测试理由：材料不完整"}
@@ -99,7 +100,25 @@ def _review(action: str) -> Case:
     return make
 
 
+def _match(status: str, action: str, actor: str, body: dict[str, Any] | None = None) -> Case:
+    def make(client: Any, session: Session) -> tuple[str, Any, dict[str, Any], type, int]:
+        market = build_market(session)
+        interested = {"need_interest": True, "capability_interest": True}
+        match = market.match(session, status=status, **(interested if action == "connect" else {}))
+        path = f"/api/v1/matches/{match.id}/{action}"
+        return path, market.users[actor], body or {}, Match, match.id
+
+    return make
+
+
 CASES: dict[str, Case] = {
+    "match-approve": _match("candidate", "approve", "broker"),
+    "match-reject": _match("candidate", "reject", "broker", REASON),
+    "match-recommend": _match("approved", "recommend", "broker"),
+    "match-interest": _match("recommended", "interest", "need_owner"),
+    "match-connect": _match("recommended", "connect", "broker"),
+    "match-deal": _match("negotiating", "deal", "admin", {"contract_value_wan": "88.5"}),
+    "match-decline": _match("connected", "decline", "broker", REASON),
     "need-submit": _need("draft", "submit", "owner"),
     "need-approve": _need("submitted", "approve", "admin"),
     "need-reject": _need("submitted", "reject", "admin", REASON),
