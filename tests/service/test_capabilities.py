@@ -9,6 +9,7 @@ from service.kit.errors import InvalidTransition
 from service.models import Capability
 from service.models.enums import CapabilityStatus, Role
 from tests.factories import auth, capability_payload, create_capability, create_user
+from tests.service.lifecycles import moves, moves_of
 
 # The capability lifecycle, written out apart from the machine (see test_needs_lifecycle.py).
 LIFECYCLE = {
@@ -178,9 +179,4 @@ def test_list_filters(client, session: Session) -> None:
 
 def test_the_machine_is_the_lifecycle() -> None:
     """No action, source or target beyond the written lifecycle (births excepted)."""
-    table = {
-        a: (set(t.sources), t.target)
-        for a, t in CAPABILITY_MACHINE.transitions.items()
-        if t.sources
-    }
-    assert table == {a: row for a, row in LIFECYCLE.items() if row[0]}
+    assert moves_of(CAPABILITY_MACHINE) == moves(LIFECYCLE)

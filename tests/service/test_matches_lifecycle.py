@@ -10,6 +10,7 @@ from service.kit.errors import BadRequest, InvalidTransition
 from service.matches.lifecycle import MATCH_MACHINE, SIDE_STATES
 from service.models import AuditEvent, Match
 from service.models.enums import MatchStatus
+from tests.service.lifecycles import moves, moves_of
 from tests.service.match_market import ROLES, Market, build_market
 
 
@@ -196,6 +197,4 @@ def test_interest_wrong_state_and_twice(client, session: Session, market: Market
 
 def test_the_machine_is_the_lifecycle() -> None:
     """No action, source or target beyond the written lifecycle (births excepted)."""
-    steps = MATCH_MACHINE.transitions.items()
-    table = {a: (set(t.sources), t.target) for a, t in steps if t.sources}
-    assert table == {a: row for a, row in LIFECYCLE.items() if row[0]}
+    assert moves_of(MATCH_MACHINE) == moves(LIFECYCLE)

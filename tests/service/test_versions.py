@@ -36,22 +36,20 @@ REASON = {"reason": "测试理由：材料不完整"}
 Case = Callable[[Any, Session], tuple[str, Any, dict[str, Any], type, int]]
 
 
-def _need(status: str, action: str, actor: str, body: dict[str, Any] | None = None) -> Case:
+def _posting(
+    kind: str, status: str, action: str, actor: str, body: dict[str, Any] | None = None
+) -> Case:
+    """A need (of an enterprise) or a capability (of a lab) in `status`."""
+    model, role, factory, plural = {
+        "need": (Need, Role.enterprise, create_need, "needs"),
+        "capability": (Capability, Role.researcher, create_capability, "capabilities"),
+    }[kind]
+
     def make(client: Any, session: Session) -> tuple[str, Any, dict[str, Any], type, int]:
-        owner = create_user(session, Role.enterprise)
-        need = create_need(session, owner, status=status)
+        owner = create_user(session, role)
+        posting = factory(session, owner, status=status)
         user = owner if actor == "owner" else create_user(session, Role.admin)
-        return f"/api/v1/needs/{need.id}/{action}", user, body or {}, Need, need.id
-
-    return make
-
-
-def _capability(status: str, action: str, actor: str, body: dict[str, Any] | None = None) -> Case:
-    def make(client: Any, session: Session) -> tuple[str, Any, dict[str, Any], type, int]:
-        owner = create_user(session, Role.researcher)
-        cap = create_capability(session, owner, status=status)
-        user = owner if actor == "owner" else create_user(session, Role.admin)
-        return f"/api/v1/capabilities/{cap.id}/{action}", user, body or {}, Capability, cap.id
+        return f"/api/v1/{plural}/{posting.id}/{action}", user, body or {}, model, posting.id
 
     return make
 
@@ -119,14 +117,14 @@ CASES: dict[str, Case] = {
     "match-connect": _match("recommended", "connect", "broker"),
     "match-deal": _match("negotiating", "deal", "admin", {"contract_value_wan": "88.5"}),
     "match-decline": _match("connected", "decline", "broker", REASON),
-    "need-submit": _need("draft", "submit", "owner"),
-    "need-approve": _need("submitted", "approve", "admin"),
-    "need-reject": _need("submitted", "reject", "admin", REASON),
-    "need-withdraw": _need("published", "withdraw", "owner"),
-    "capability-submit": _capability("draft", "submit", "owner"),
-    "capability-approve": _capability("submitted", "approve", "admin"),
-    "capability-reject": _capability("submitted", "reject", "admin", REASON),
-    "capability-archive": _capability("published", "archive", "owner"),
+    "need-submit": _posting("need", "draft", "submit", "owner"),
+    "need-approve": _posting("need", "submitted", "approve", "admin"),
+    "need-reject": _posting("need", "submitted", "reject", "admin", REASON),
+    "need-withdraw": _posting("need", "published", "withdraw", "owner"),
+    "capability-submit": _posting("capability", "draft", "submit", "owner"),
+    "capability-approve": _posting("capability", "submitted", "approve", "admin"),
+    "capability-reject": _posting("capability", "submitted", "reject", "admin", REASON),
+    "capability-archive": _posting("capability", "published", "archive", "owner"),
     "application-shortlist": _application("shortlist", "owner"),
     "application-reject": _application("reject", "owner", REASON),
     "application-withdraw": _application("withdraw", "applicant"),
