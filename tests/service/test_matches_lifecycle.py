@@ -115,10 +115,11 @@ def test_review_action_by_role(
     if expected == 200:
         assert r.json()["status"] == stored.status == target
         event = session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.object_type == "match", AuditEvent.object_id == match.id
-            )
-        ).all()[-1]
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "match", AuditEvent.object_id == match.id)
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert event is not None
         assert (event.action, event.actor_id) == (action, market.users[role].id)
     else:
         assert stored.status == state
