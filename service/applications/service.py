@@ -142,9 +142,8 @@ def transition(
     if not auth.may(user, app, need, action):
         raise Forbidden("你无权对该申请执行此操作", "Not allowed", code="not_allowed")
     check_version(app, version)
-    APPLICATION_MACHINE.apply(session, app, action, user.id, reason)
-    if action == "reject":
-        app.reject_reason = reason
+    rejected = {"reject_reason": (reason or "").strip()} if action == "reject" else None
+    APPLICATION_MACHINE.apply(session, app, action, user.id, reason, rejected)
     flush_versioned(session)
     app = _reload(session, app.id)
     notices.transitioned(session, app, need, action)
@@ -186,8 +185,7 @@ def award(
             "Amount must be within the remaining bounty",
             code="amount_exceeds_bounty",
         )
-    APPLICATION_MACHINE.apply(session, app, "award", user.id)
-    app.committed_amount = amount
+    APPLICATION_MACHINE.apply(session, app, "award", user.id, changes={"committed_amount": amount})
     if need.status != NeedStatus.awarded:
         NEED_MACHINE.apply(session, need, "award", user.id)
     else:

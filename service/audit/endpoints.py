@@ -1,16 +1,51 @@
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from service.applications.lifecycle import APPLICATION_MACHINE
 from service.auth.deps import AdminUser
+from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, responses
 from service.kit.pagination import Page, PageDep, paginate
+from service.matches.lifecycle import MATCH_MACHINE
+from service.milestones.lifecycle import MILESTONE_MACHINE
 from service.models import AuditEvent, User
+from service.needs.lifecycle import NEED_MACHINE
 from service.postings.schemas import AuditEventRead
+from service.reviews.lifecycle import REVIEW_MACHINE
 
 router = APIRouter(prefix="/audit", tags=["审计 audit"])
+
+# The audited object types are the state machines' (tests/service/test_audit.py checks that
+# every machine the app builds is here).
+AUDITED_MACHINES = (
+    NEED_MACHINE,
+    CAPABILITY_MACHINE,
+    APPLICATION_MACHINE,
+    MILESTONE_MACHINE,
+    MATCH_MACHINE,
+    REVIEW_MACHINE,
+)
+OBJECT_TYPES = sorted({m.object_type for m in AUDITED_MACHINES})
+
+
+def _as_enum(schema: dict[str, Any]) -> None:
+    """Document the accepted values as an enum (the typed client gets a union of names)."""
+    for part in schema.get("anyOf", []):
+        if part.get("type") == "string":
+            part["enum"] = list(OBJECT_TYPES)
+
+
+ObjectType = Annotated[
+    str | None,
+    Query(
+        pattern=f"^({'|'.join(OBJECT_TYPES)})$",
+        description="对象类型：" + "、".join(OBJECT_TYPES),
+        json_schema_extra=_as_enum,
+    ),
+]
 
 
 class AuditRow(AuditEventRead):
@@ -28,7 +63,7 @@ def list_audit(
     session: SessionDep,
     _: AdminUser,
     page: PageDep,
-    object_type: Literal["need", "capability"] | None = None,
+    object_type: ObjectType = None,
     object_id: Annotated[int | None, Query(ge=1)] = None,
     actor_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> Page[AuditRow]:

@@ -1,17 +1,21 @@
 """Capability rules: researchers post and edit, admins review, owners or admins archive."""
 
-from datetime import UTC, datetime
-
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.capabilities import auth, repository
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.capabilities.schemas import CapabilityCreate, CapabilityUpdate
-from service.fields import service as fields
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
 from service.models import Capability, User
-from service.postings.rules import check_version, flush_versioned, refuse_nulls, to_columns
+from service.postings.rules import (
+    check_version,
+    edited_columns,
+    flush_versioned,
+    new_posting,
+    review_columns,
+    save_columns,
+)
 
 MONEY = {"price_min_wan": "price_min", "price_max_wan": "price_max"}
 NULLABLE = {"price_min_wan", "price_max_wan", "trl"}
@@ -27,15 +31,7 @@ def get_readable(session: Session, user: User | None, cap_id: int) -> Capability
 def create(session: Session, user: User, data: CapabilityCreate) -> Capability:
     if user.org_id is None:
         raise Forbidden("账号未归属高校或院所，不能发布成果", "No organisation", code="no_org")
-    fields.require_active(session, data.field)
-    cap = Capability(
-        org_id=user.org_id,
-        created_by_id=user.id,
-        **to_columns(data.model_dump(mode="python"), MONEY),
-    )
-    session.add(cap)
-    CAPABILITY_MACHINE.start(session, cap, user.id)
-    return _reload(session, cap.id)
+    return _reload(session, new_posting(session, user, Capability, CAPABILITY_MACHINE, data, MONEY))
 
 
 def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) -> Capability:
@@ -45,18 +41,12 @@ def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) ->
     if not auth.can_edit(user, cap):
         raise InvalidTransition("只有草稿或被驳回的成果可以修改", "Only drafts or rejected")
     check_version(cap, data.version)
-    changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
-    refuse_nulls(changes, NULLABLE)
-    if "field" in changes:
-        fields.require_active(session, changes["field"])
-    columns = to_columns(changes, MONEY)
+    columns = edited_columns(session, data, MONEY, NULLABLE)
     low = columns.get("price_min", cap.price_min)
     high = columns.get("price_max", cap.price_max)
     if low is not None and high is not None and low > high:
         raise BadRequest("价格下限不能高于上限", "price_min > price_max", code="bad_price_range")
-    for key, value in columns.items():
-        setattr(cap, key, value)
-    flush_versioned(session)
+    save_columns(session, cap, columns)
     return _reload(session, cap.id)
 
 
@@ -72,12 +62,7 @@ def transition(
     if not auth.may(user, cap, action):
         raise Forbidden("你无权对该成果执行此操作", "Not allowed for your role", code="not_allowed")
     check_version(cap, version)
-    CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason)
-    if action == "reject":
-        cap.reject_reason = reason
-    if action == "approve":
-        cap.published_at = datetime.now(UTC)
-        cap.reject_reason = None
+    CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
     return _reload(session, cap.id)
 

@@ -6,6 +6,8 @@ Everything a broker does afterwards belongs to `service/matches/`; pairs beyond 
 are never touched here.
 """
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -67,10 +69,13 @@ def refresh_candidates(
             _fill(match, rec, texts)  # still awaiting review: keep the explanation current
         elif match.status == MatchStatus.rejected and match.texts_hash != texts:
             MATCH_MACHINE.apply(
-                session, match, "repropose", None, "需求或成果内容已修改，引擎重新推荐"
+                session,
+                match,
+                "repropose",
+                None,
+                "需求或成果内容已修改，引擎重新推荐",
+                changes={**_columns(rec, texts), "reject_reason": None},
             )
-            _fill(match, rec, texts)
-            match.reject_reason = None
             proposed += 1
     session.flush()
     if proposed:
@@ -90,12 +95,19 @@ def refresh_for_capability(
     return sum(refresh_candidates(session, r.posting_id, k=limit, store=store) for r in needs)
 
 
+def _columns(rec: Recommendation, texts: str) -> dict[str, Any]:
+    return {
+        "score": rec.score,
+        "parts": dict(rec.parts),
+        "reasons": list(rec.reasons),
+        "explanation": dict(rec.explanation),
+        "texts_hash": texts,
+    }
+
+
 def _fill(match: Match, rec: Recommendation, texts: str) -> None:
-    match.score = rec.score
-    match.parts = dict(rec.parts)
-    match.reasons = list(rec.reasons)
-    match.explanation = dict(rec.explanation)
-    match.texts_hash = texts
+    for name, value in _columns(rec, texts).items():
+        setattr(match, name, value)
 
 
 def _tell_brokers(session: Session, need: Need, count: int) -> None:

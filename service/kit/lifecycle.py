@@ -1,8 +1,8 @@
 """Explicit state machines: every transition is checked here and written to the audit table."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,9 @@ def step(
     return Transition(action, label, frozenset(str(s) for s in sources), str(target), reason)
 
 
+MACHINES: list["StateMachine"] = []  # every machine built, for the audit view's object types
+
+
 class StateMachine:
     """The allowed transitions of one object type."""
 
@@ -38,6 +41,7 @@ class StateMachine:
         self.object_type = object_type
         self.state_labels = state_labels
         self.transitions = {t.action: t for t in transitions}
+        MACHINES.append(self)
 
     def allowed_actions(self, state: str) -> list[str]:
         return [a for a, t in self.transitions.items() if state in t.sources]
@@ -60,8 +64,13 @@ class StateMachine:
         action: str,
         actor_id: int | None,
         reason: str | None = None,
+        changes: Mapping[str, Any] | None = None,
     ) -> Transition:
-        """Move `obj` along `action`, recording who, from, to and why."""
+        """Move `obj` along `action`, recording who, from, to and why.
+
+        `changes` are the columns the action sets beside the status (a reject reason, a
+        timestamp): set here, before the flush, so the object's version moves exactly once.
+        """
         transition = self.check(action, obj.status)
         reason = (reason or "").strip() or None
         if transition.reason_required and not reason:
@@ -71,6 +80,8 @@ class StateMachine:
                 code="reason_required",
             )
         source = obj.status
+        for column, value in (changes or {}).items():
+            setattr(obj, column, value)
         obj.status = transition.target
         record_transition(
             session, self.object_type, obj.id, action, source, transition.target, actor_id, reason

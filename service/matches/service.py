@@ -98,6 +98,7 @@ def transition(
             "Both sides must be interested before connecting",
             code="interest_missing",
         )
+    changes: dict[str, object] = {}
     if action == "deal":
         if contract_value_wan is None or contract_value_wan <= 0:
             raise BadRequest(
@@ -105,13 +106,12 @@ def transition(
                 "A positive contract value is required",
                 code="contract_value_required",
             )
-        match.contract_value = wan_to_yuan(contract_value_wan)
-    # Side columns first: apply() flushes, so the version moves once per action.
+        changes["contract_value"] = wan_to_yuan(contract_value_wan)
     if action == "approve":
-        match.broker_id = user.id  # attribution: the broker who approved it
+        changes["broker_id"] = user.id  # attribution: the broker who approved it
     if action == "reject":
-        match.reject_reason = (reason or "").strip() or None
-    MATCH_MACHINE.apply(session, match, action, user.id, reason)
+        changes["reject_reason"] = (reason or "").strip() or None
+    MATCH_MACHINE.apply(session, match, action, user.id, reason, changes)
     flush_versioned(session)
     announce(session, match, action, user, reason)
     return match
@@ -136,8 +136,7 @@ def mark_interest(session: Session, user: User, match_id: int, version: int | No
     MATCH_MACHINE.check(action, match.status)
     if getattr(match, action):
         raise Conflict("你方已表示过意向", "Interest already recorded", code="already_interested")
-    setattr(match, action, True)
-    MATCH_MACHINE.apply(session, match, action, user.id)
+    MATCH_MACHINE.apply(session, match, action, user.id, changes={action: True})
     flush_versioned(session)
     announce(session, match, action, user, None)
     return match

@@ -141,23 +141,22 @@ def transition(
     else:
         _need_working(need)
     now = datetime.now(UTC)
+    changes: dict[str, object] = {}
     if action == "submit":
         note = (note or "").strip()
         if not note:
             raise BadRequest(
                 "提交成果须填写交付说明", "A delivery note is required", code="note_required"
             )
-        MILESTONE_MACHINE.apply(session, milestone, action, user.id, note)
-        milestone.delivery_note = note
-        milestone.submitted_at = now
-    else:
-        MILESTONE_MACHINE.apply(session, milestone, action, user.id, reason)
-    if action in ("decline", "return"):
-        milestone.reason = (reason or "").strip()
+        reason = note
+        changes = {"delivery_note": note, "submitted_at": now}
+    elif action in ("decline", "return"):
+        changes = {"reason": (reason or "").strip()}
     elif action == "accept":
-        milestone.accepted_at = now
+        changes = {"accepted_at": now}
     elif action == "pay":
-        milestone.paid_at = now
+        changes = {"paid_at": now}
+    MILESTONE_MACHINE.apply(session, milestone, action, user.id, reason, changes)
     starts = action == "agree" and need.status == "awarded"
     if starts:
         NEED_MACHINE.apply(session, need, "start", user.id, START_REASON)

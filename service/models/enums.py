@@ -268,3 +268,8 @@ _LABELS["ReviewStatus"] = {
     "declined": "已谢绝",
     "withdrawn": "已撤销",
 }
+
+
+# An organisation's own staff: who post for it, apply for it and hear about its postings and
+# applications. Experts, brokers and admins who belong to it act in their own capacity.
+ORG_STAFF_ROLES = frozenset({Role.enterprise.value, Role.researcher.value})

@@ -1,9 +1,11 @@
 """Who may see and do what with a need. One readable rule; the field-level rules beside it."""
 
-from sqlalchemy import ColumnElement, and_, or_
+from typing import Any
 
-from service.models import Need, User
-from service.models.enums import NeedStatus, Role, Visibility
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+
+from service.models import Application, ApplicationMember, Need, User
+from service.models.enums import ORG_STAFF_ROLES, ApplicationStatus, NeedStatus, Role, Visibility
 from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE, PUBLIC_STATES
 
 
@@ -11,8 +13,10 @@ def readable(user: User | None) -> ColumnElement[bool]:
     """The needs `user` may see at all.
 
     public, researchers, experts, other enterprises: published-and-later, not brokers-only;
-    owner (an enterprise user of the posting org): all of its own; broker: published-and-later
-    of every visibility; admin: everything but other people's drafts.
+    owner (an enterprise user of the posting org): all of its own; applicants (staff of the
+    lead or a consortium member of any application to it): the need, whatever its later state
+    or visibility; broker: published-and-later of every visibility; admin: everything but
+    other people's drafts.
     """
     on_board = Need.status.in_(PUBLIC_STATES)
     if user is None:
@@ -22,22 +26,41 @@ def readable(user: User | None) -> ColumnElement[bool]:
     if user.role == Role.broker:
         return on_board
     public = and_(on_board, Need.visibility != Visibility.brokers_only)
-    if user.role == Role.enterprise and user.org_id is not None:
-        return or_(public, Need.org_id == user.org_id)
-    return public
+    if user.role not in ORG_STAFF_ROLES or user.org_id is None:
+        return public
+    mine = [public, Need.id.in_(applied_need_ids(user.org_id))]
+    if user.role == Role.enterprise:
+        mine.append(Need.org_id == user.org_id)
+    return or_(*mine)
+
+
+def applied_need_ids(org_id: int, *, won: bool = False) -> Select[Any]:
+    """The needs `org_id` applied to as lead or consortium member (only the awarded
+    applications with `won`): a subquery for the rules here and for needs/repository.py."""
+    member_of = select(ApplicationMember.application_id).where(ApplicationMember.org_id == org_id)
+    statement = select(Application.need_id).where(
+        or_(Application.org_id == org_id, Application.id.in_(member_of))
+    )
+    if won:
+        statement = statement.where(Application.status == ApplicationStatus.awarded)
+    return statement
 
 
 def is_owner(user: User | None, need: Need) -> bool:
     return user is not None and user.role == Role.enterprise and user.org_id == need.org_id
 
 
-def is_privileged(user: User | None, need: Need) -> bool:
-    """Owner, brokers and admins see the enterprise and the contact."""
-    return user is not None and (user.role in (Role.broker, Role.admin) or is_owner(user, need))
+def is_privileged(user: User | None, need: Need, *, winner: bool = False) -> bool:
+    """Owner, brokers, admins and the winners (`winner`: the caller's organisation holds an
+    awarded application to `need`) see the enterprise and the contact. Other applicants
+    read the need but not the contact."""
+    if user is None:
+        return False
+    return user.role in (Role.broker, Role.admin) or is_owner(user, need) or winner
 
 
-def sees_org(user: User | None, need: Need) -> bool:
-    return need.visibility != Visibility.anonymous or is_privileged(user, need)
+def sees_org(user: User | None, need: Need, *, winner: bool = False) -> bool:
+    return need.visibility != Visibility.anonymous or is_privileged(user, need, winner=winner)
 
 
 def org_filter(user: User | None, org_id: int) -> ColumnElement[bool]:

@@ -79,8 +79,9 @@ def list_needs(
         q=q,
     )
     rows, total = paginate(session, statement, page)
+    won = service.won_by_caller(session, user, list(rows))
     return Page(
-        items=[NeedRead.build(n, user) for n in rows],
+        items=[NeedRead.build(n, user, winner=n.id in won) for n in rows],
         total=total,
         page=page.page,
         page_size=page.page_size,
@@ -93,7 +94,7 @@ def list_needs(
 def get_need(session: SessionDep, user: OptionalUser, need_id: int, response: Response) -> NeedRead:
     need = service.get_readable(session, user, need_id)
     response.headers["ETag"] = f'W/"{need.version}"'
-    return NeedRead.build(need, user)
+    return NeedRead.build(need, user, winner=bool(service.won_by_caller(session, user, [need])))
 
 
 @router.post(

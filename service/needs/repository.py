@@ -29,6 +29,14 @@ def get(session: Session, need_id: int, readable: ColumnElement[bool]) -> Need |
     return session.scalar(_with_relations(statement))
 
 
+def won_among(session: Session, won: Select[Any], need_ids: list[int]) -> set[int]:
+    """Which of `need_ids` are in `won` (an organisation's awarded needs, see auth.py)."""
+    if not need_ids:
+        return set()
+    statement = select(Need.id).where(Need.id.in_(need_ids), Need.id.in_(won))
+    return set(session.scalars(statement))
+
+
 def get_for_update(session: Session, need_id: int) -> Need | None:
     """Row-locked read (PostgreSQL) for a state change; SQLite serialises writers anyway."""
     statement = select(Need).where(Need.id == need_id).with_for_update()

@@ -116,16 +116,17 @@ class NeedRead(BaseModel):
     actions: list[str] = Field(description="当前用户可执行的操作")
 
     @classmethod
-    def build(cls, need: Need, user: User | None) -> "NeedRead":
-        """Present `need` to `user` under the rules of needs/auth.py."""
+    def build(cls, need: Need, user: User | None, *, winner: bool = False) -> "NeedRead":
+        """Present `need` to `user` under the rules of needs/auth.py (`winner`: the caller's
+        organisation won it, see service.won_by_caller)."""
         contact = (
             Contact(name=need.contact_name, phone=need.contact_phone, email=need.contact_email)
-            if auth.is_privileged(user, need)
+            if auth.is_privileged(user, need, winner=winner)
             else None
         )
         org = (
             OrgBrief(id=need.org.id, name=need.org.name, kind=need.org.kind)
-            if auth.sees_org(user, need)
+            if auth.sees_org(user, need, winner=winner)
             else None
         )
         return cls(

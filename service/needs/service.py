@@ -1,23 +1,22 @@
 """Need rules: who may create, edit and move a need along its lifecycle."""
 
-from datetime import UTC, datetime
-
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.applications import repository as applications
-from service.fields import service as fields
 from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from service.models import Need, User
-from service.models.enums import Role
+from service.models.enums import ORG_STAFF_ROLES, Role
 from service.needs import auth, notices, repository
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedUpdate
 from service.postings.rules import (
     check_version,
+    edited_columns,
     flush_versioned,
-    refuse_nulls,
-    to_columns,
+    new_posting,
+    review_columns,
+    save_columns,
     today,
 )
 
@@ -29,21 +28,22 @@ def get_readable(session: Session, user: User | None, need_id: int) -> Need:
     return need
 
 
+def won_by_caller(session: Session, user: User | None, needs: list[Need]) -> set[int]:
+    """The ids among `needs` that the caller's organisation won (lead or consortium member of
+    an awarded application): its staff see those as a party, contact included."""
+    if user is None or user.org_id is None or user.role not in ORG_STAFF_ROLES:
+        return set()
+    won = auth.applied_need_ids(user.org_id, won=True)
+    return repository.won_among(session, won, [n.id for n in needs])
+
+
 MONEY = {"bounty_wan": "bounty", "own_investment_wan": "own_investment"}
 
 
 def create(session: Session, user: User, data: NeedCreate) -> Need:
     if user.org_id is None:
         raise Forbidden("账号未归属企业，不能发布需求", "No organisation", code="no_org")
-    fields.require_active(session, data.field)
-    need = Need(
-        org_id=user.org_id,
-        created_by_id=user.id,
-        **to_columns(data.model_dump(mode="python"), MONEY),
-    )
-    session.add(need)
-    NEED_MACHINE.start(session, need, user.id)
-    return _reload(session, need.id)
+    return _reload(session, new_posting(session, user, Need, NEED_MACHINE, data, MONEY))
 
 
 def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need:
@@ -53,13 +53,7 @@ def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need
     if not auth.can_edit(user, need):
         raise InvalidTransition("只有草稿或被驳回的需求可以修改", "Only drafts or rejected needs")
     check_version(need, data.version)
-    changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
-    if changes.get("field") is not None:
-        fields.require_active(session, changes["field"])
-    refuse_nulls(changes, {"own_investment_wan"})
-    for key, value in to_columns(changes, MONEY).items():
-        setattr(need, key, value)
-    flush_versioned(session)
+    save_columns(session, need, edited_columns(session, data, MONEY, {"own_investment_wan"}))
     return _reload(session, need.id)
 
 
@@ -91,12 +85,7 @@ def transition(
             "Live applications exist: an admin must withdraw",
             code="has_applications",
         )
-    NEED_MACHINE.apply(session, need, action, user.id, reason)
-    if action == "reject":
-        need.reject_reason = reason
-    if action == "approve":
-        need.published_at = datetime.now(UTC)
-        need.reject_reason = None
+    NEED_MACHINE.apply(session, need, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
     notices.reviewed(session, need, action)
     return _reload(session, need.id)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from service.kit.db import utcnow
 from service.kit.errors import NotFound
 from service.models import Notification, User
-from service.models.enums import Role
+from service.models.enums import ORG_STAFF_ROLES, Role
 from service.notifications import mail, repository
 
 
@@ -44,9 +44,16 @@ def notify(
 
 
 def org_user_ids(session: Session, org_id: int) -> list[int]:
-    """The active users of an organisation (who hear about their organisation's postings)."""
-    statement = select(User.id).where(User.org_id == org_id, User.is_active.is_(True))
-    return list(session.scalars(statement))
+    """The active staff of an organisation, who hear about its postings and applications.
+
+    Only ORG_STAFF_ROLES: an expert, broker or admin who belongs to the organisation acts in
+    another capacity — an expert of an applicant university must not learn of its awards and
+    rejections (a conflict-of-interest leak); brokers and admins hear through their own roles.
+    """
+    statement = select(User.id).where(
+        User.org_id == org_id, User.is_active.is_(True), User.role.in_(ORG_STAFF_ROLES)
+    )
+    return list(session.scalars(statement.order_by(User.id)))
 
 
 def notify_org(

@@ -1,14 +1,17 @@
 """Rules shared by needs and capabilities: versions, today's date, history with names."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from service.fields import service as fields
 from service.kit.errors import BadRequest, StaleVersion
+from service.kit.lifecycle import StateMachine
 from service.kit.money import wan_to_yuan
 from service.models import AuditEvent, User
 from service.postings.schemas import AuditEventRead
@@ -95,3 +98,48 @@ def to_columns(data: dict[str, Any], money: dict[str, str]) -> dict[str, Any]:
             contact_email=contact.get("email", ""),
         )
     return out
+
+
+def review_columns(action: str, reason: str | None) -> dict[str, Any]:
+    """What an admin's review sets beside the status of a need or capability: the reason of
+    a rejection (shown to the poster), the publication time of an approval."""
+    if action == "reject":
+        return {"reject_reason": (reason or "").strip() or None}
+    if action == "approve":
+        return {"published_at": datetime.now(UTC), "reject_reason": None}
+    return {}
+
+
+def new_posting(
+    session: Session,
+    user: User,
+    model: type[Any],
+    machine: StateMachine,
+    data: BaseModel,
+    money: dict[str, str],
+) -> int:
+    """A new draft need or capability of the caller's organisation, born with its audit row."""
+    values = data.model_dump(mode="python")
+    fields.require_active(session, values["field"])
+    posting = model(org_id=user.org_id, created_by_id=user.id, **to_columns(values, money))
+    session.add(posting)
+    machine.start(session, posting, user.id)
+    return int(posting.id)
+
+
+def edited_columns(
+    session: Session, data: BaseModel, money: dict[str, str], nullable: set[str]
+) -> dict[str, Any]:
+    """The columns an edit sets: only the fields sent, no nulls where none are allowed, an
+    active field of the taxonomy."""
+    changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
+    refuse_nulls(changes, nullable)
+    if "field" in changes:
+        fields.require_active(session, changes["field"])
+    return to_columns(changes, money)
+
+
+def save_columns(session: Session, obj: object, columns: dict[str, Any]) -> None:
+    for key, value in columns.items():
+        setattr(obj, key, value)
+    flush_versioned(session)

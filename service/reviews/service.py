@@ -189,9 +189,13 @@ def submit(
             "Score every criterion of every application before submitting",
             code="review_incomplete",
         )
-    REVIEW_MACHINE.apply(session, assignment, "submit", user.id)
-    assignment.comment = comment
-    assignment.submitted_at = utcnow()
+    REVIEW_MACHINE.apply(
+        session,
+        assignment,
+        "submit",
+        user.id,
+        changes={"comment": comment, "submitted_at": utcnow()},
+    )
     flush_versioned(session)
     notify_admins(
         session,
@@ -215,8 +219,9 @@ def decline(
     if not auth.may(user, assignment, "decline"):
         raise Forbidden("只有被指派的专家可以谢绝评审", "Assignee only", code="not_assignee")
     check_version(assignment, version)
-    REVIEW_MACHINE.apply(session, assignment, "decline", user.id, reason)
-    assignment.reason = (reason or "").strip()
+    REVIEW_MACHINE.apply(
+        session, assignment, "decline", user.id, reason, {"reason": (reason or "").strip()}
+    )
     flush_versioned(session)
     need = need_of(session, assignment.need_id)
     notify_admins(
@@ -238,8 +243,9 @@ def withdraw(
     if not auth.may(user, assignment, "withdraw"):
         raise Forbidden("只有管理员可以撤销指派", "Admins only", code="not_allowed")
     check_version(assignment, version)
-    REVIEW_MACHINE.apply(session, assignment, "withdraw", user.id, reason)
-    assignment.reason = (reason or "").strip()
+    REVIEW_MACHINE.apply(
+        session, assignment, "withdraw", user.id, reason, {"reason": (reason or "").strip()}
+    )
     flush_versioned(session)
     need = need_of(session, assignment.need_id)
     notify(

@@ -39,8 +39,14 @@ def expire_unawarded(session: Session, today: date) -> int:
         NEED_MACHINE.apply(session, need, "expire", None, EXPIRE_REASON)
         _tell(session, need, "need_expired", "评审期满未确定揭榜方，需求已过期")
         for app in repository.live_applications(session, need.id):
-            APPLICATION_MACHINE.apply(session, app, "reject", None, APPLICATION_REASON)
-            app.reject_reason = APPLICATION_REASON
+            APPLICATION_MACHINE.apply(
+                session,
+                app,
+                "reject",
+                None,
+                APPLICATION_REASON,
+                {"reject_reason": APPLICATION_REASON},
+            )
             notify_org(
                 session,
                 app.org_id,

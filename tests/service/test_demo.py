@@ -47,9 +47,9 @@ def _every_state(session: Session) -> None:
     assert all(n.reject_reason for n in rejected)
     expired = session.scalars(select(Need).where(Need.status == "expired")).one()
     moves = session.scalars(
-        select(AuditEvent).where(
-            AuditEvent.object_type == "need", AuditEvent.object_id == expired.id
-        )
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "need", AuditEvent.object_id == expired.id)
+        .order_by(AuditEvent.id)  # PostgreSQL promises no order without one
     ).all()
     assert [e.to_state for e in moves][-2:] == ["under_review", "expired"]
     assert moves[-1].actor_id is None and moves[-1].reason

@@ -90,8 +90,10 @@ def test_broker_decisions_are_kept_and_rejected_pairs_return_only_on_new_text(
         cap.keywords = [*cap.keywords[:4], "薄膜封装"]
     session.flush()
     embed_all(session, store.embedder)
+    version = rejected.version
     assert refresh_candidates(session, pairs.need.id, k=3, store=store) == 1
     session.refresh(rejected)
+    assert rejected.version == version + 1  # one action, one version
     session.refresh(approved)
     assert rejected.status == "candidate" and rejected.reject_reason is None
     assert _audit(session, rejected) == ["create", "repropose"]

@@ -28,8 +28,15 @@ VISIBLE = {
     ("submitted", "public"): {"owner", "colleague", "admin"},
     ("rejected", "public"): {"owner", "colleague", "admin"},
     ("withdrawn", "public"): {"owner", "colleague", "admin"},
+    ("under_review", "public"): set(VIEWERS),
     ("awarded", "public"): set(VIEWERS),
+    ("in_progress", "public"): set(VIEWERS),
+    ("completed", "public"): set(VIEWERS),
+    ("completed", "brokers_only"): {"owner", "colleague", "broker", "admin"},
+    ("terminated", "public"): {"owner", "colleague", "admin"},
+    ("expired", "public"): {"owner", "colleague", "admin"},
 }
+# Applicants and winners: tests/service/test_need_parties.py.
 
 
 def _viewers(session: Session, owner: User) -> dict[str, User | None]:

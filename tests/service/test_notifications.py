@@ -144,3 +144,38 @@ def test_application_events(client, session: Session) -> None:
     before = len(_kinds(session, lab2))
     r = client.post(f"/api/v1/applications/{second.json()['id']}/shortlist", headers=auth(owner))
     assert r.status_code == 409 and len(_kinds(session, lab2)) == before
+
+
+def test_only_an_organisations_staff_hear_its_news(client, session: Session) -> None:
+    """An expert (or broker, admin) who belongs to an applicant university or to the posting
+    enterprise hears nothing of their organisation's postings and applications: an expert must
+    not learn of an applicant's award (conflict of interest)."""
+    owner = create_user(session)
+    enterprise = session.get(Organization, owner.org_id)
+    lab = create_user(session, Role.researcher)
+    university = session.get(Organization, lab.org_id)
+    staff = {
+        "owner": owner,
+        "lab": lab,
+        "lab_colleague": create_user(session, Role.researcher, org=university),
+    }
+    outsiders = {
+        f"{role.value}_of_{name}": create_user(session, role, org=org)
+        for role in (Role.expert, Role.broker, Role.admin)
+        for name, org in (("university", university), ("enterprise", enterprise))
+    }
+    gone = create_user(session, Role.researcher, org=university)
+    gone.is_active = False
+    need = create_need(session, owner, status="submitted")
+    admin = create_user(session, Role.admin)
+    assert client.post(f"/api/v1/needs/{need.id}/approve", headers=auth(admin)).status_code == 200
+    r = client.post(f"/api/v1/needs/{need.id}/applications", json=proposal(), headers=auth(lab))
+    assert r.status_code == 201, r.text
+    r = client.post(f"/api/v1/applications/{r.json()['id']}/award", json={}, headers=auth(owner))
+    assert r.status_code == 200, r.text
+    assert _kinds(session, owner) == ["need_approved", "application_received"]
+    assert (
+        _kinds(session, lab) == _kinds(session, staff["lab_colleague"]) == ["application_awarded"]
+    )
+    for name, user in {**outsiders, "inactive": gone}.items():
+        assert _kinds(session, user) == [], name

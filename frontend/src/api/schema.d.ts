@@ -6134,7 +6134,8 @@ export interface operations {
     list_audit_api_v1_audit_get: {
         parameters: {
             query?: {
-                object_type?: ("need" | "capability") | null;
+                /** @description 对象类型：application、capability、match、milestone、need、review_assignment */
+                object_type?: ("application" | "capability" | "match" | "milestone" | "need" | "review_assignment") | null;
                 object_id?: number | null;
                 actor_id?: number | null;
                 /** @description 页码，从 1 开始 */
