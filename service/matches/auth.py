@@ -9,9 +9,10 @@ from sqlalchemy import ColumnElement, and_, exists, false, select, true
 
 from service.matches.lifecycle import INTEREST_ACTIONS, MATCH_MACHINE, REVIEW_ACTIONS, SIDE_STATES
 from service.models import Capability, Match, Need, User
-from service.models.enums import Role
+from service.models.enums import CapabilityStatus, NeedStatus, Role
 
 REVIEWER_ROLES = (Role.broker, Role.admin)
+OPEN_POSTING_ACTIONS = frozenset({"approve", "recommend"})  # need both postings still open
 LISTING_ROLES = (Role.broker, Role.admin, Role.enterprise, Role.researcher)
 
 
@@ -65,6 +66,10 @@ def may(user: User | None, need: Need, cap: Capability, action: str) -> bool:
     return False
 
 
+def postings_open(need: Need, cap: Capability) -> bool:
+    return need.status == NeedStatus.published and cap.status == CapabilityStatus.published
+
+
 def actions(user: User | None, match: Match, need: Need, cap: Capability) -> list[str]:
     """What the caller could do now, named as the endpoint (`POST /matches/{id}/<action>`):
     drives the buttons the web app shows. Either side's interest is the one `interest`."""
@@ -77,6 +82,8 @@ def actions(user: User | None, match: Match, need: Need, cap: Capability) -> lis
                 allowed.append("interest")
             continue
         if user is not None and is_reviewer(user) and has_conflict(user, need, cap):
+            continue
+        if action in OPEN_POSTING_ACTIONS and not postings_open(need, cap):
             continue
         allowed.append(action)
     return allowed

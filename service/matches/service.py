@@ -15,7 +15,7 @@ from service.matches.lifecycle import MATCH_MACHINE, SIDE_STATES
 from service.matches.notify import announce
 from service.matches.schemas import MatchCreate, MatchNoteIn
 from service.models import Capability, Match, Need, User
-from service.models.enums import CapabilityStatus, MatchOrigin, NeedStatus
+from service.models.enums import MatchOrigin
 from service.needs import service as needs
 from service.postings.rules import check_version, flush_versioned
 from service.postings.schemas import AuditEventRead
@@ -90,7 +90,7 @@ def transition(
     _refuse_conflict(user, need, cap)
     check_version(match, version)
     MATCH_MACHINE.check(action, match.status)
-    if action in ("approve", "recommend"):
+    if action in auth.OPEN_POSTING_ACTIONS:
         _require_open(need, cap)
     if action == "connect" and not (match.need_interest and match.capability_interest):
         raise InvalidTransition(
@@ -177,7 +177,7 @@ def _refuse_conflict(user: User, need: Need, cap: Capability) -> None:
 
 
 def _require_open(need: Need, cap: Capability) -> None:
-    if need.status != NeedStatus.published or cap.status != CapabilityStatus.published:
+    if not auth.postings_open(need, cap):
         raise InvalidTransition(
             "需求须处于张榜中、成果须已发布，才能通过或推荐匹配",
             "Both postings must be published",

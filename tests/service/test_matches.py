@@ -250,10 +250,15 @@ def test_manual_match_postings(client, session: Session, market: Market) -> None
         assert r.status_code == 422, bad
     # approve / recommend also need both postings still open
     match = market.match(session)
+    before = client.get(f"/api/v1/matches/{match.id}", headers=market.headers("broker")).json()
+    assert "approve" in before["actions"]
     market.need.status = "withdrawn"
     session.flush()
     r = _post(client, market, "broker", match.id, "approve")
     assert r.status_code == 409 and r.json()["error"] == "posting_not_open"
+    # and the broker is not offered a button that can only fail
+    after = client.get(f"/api/v1/matches/{match.id}", headers=market.headers("broker")).json()
+    assert after["actions"] == ["reject"]
 
 
 def test_who_sees_what(client, session: Session, market: Market) -> None:
