@@ -98,6 +98,7 @@ class IndexStore:
     # --- loading and catching up --------------------------------------------------------
     def load(self, session: Session) -> None:
         """Start-up: the saved index if it is current for this model, else a rebuild."""
+        _begin(session)
         with self._catch_up_lock:
             if self.loaded.is_set():
                 return
@@ -159,6 +160,7 @@ class IndexStore:
         gap) is one of those, as long as transactions last less than the lookback — so a
         quiet store does not keep re-reading a bulk re-embed's rows.
         """
+        _begin(session)
         with self._catch_up_lock:
             total = 0
             rescan = time.monotonic() - self._last_rescan >= self.rescan_every.total_seconds()
@@ -258,3 +260,14 @@ def _parse_time(value: object) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def _begin(session: Session) -> None:
+    """Begin the session's transaction before taking the store's lock, never after.
+
+    On SQLite a transaction begins by taking the database's write lock (BEGIN IMMEDIATE), and
+    a thread may call in already holding it (a request that read first, the worker refreshing
+    candidates). Taking the two locks in one order everywhere — database, then store — is what
+    keeps two threads from waiting on each other until the busy timeout.
+    """
+    session.connection()

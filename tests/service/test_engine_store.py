@@ -2,11 +2,12 @@
 and a clean rebuild when the model changes."""
 
 import logging
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from matching.embedders import HashEmbedder
@@ -14,11 +15,11 @@ from matching.index import read_meta
 from service.engine import vectors
 from service.engine.service import search
 from service.engine.store import IndexStore
-from service.kit.db import utcnow
+from service.kit.db import make_engine, utcnow
 from service.models import PostingVector, User
 from service.models.enums import OrgKind, Role
 from tests.factories import create_org, create_user
-from tests.service.engine_support import embed_all, eval_capability
+from tests.service.engine_support import committed_database_url, embed_all, eval_capability
 
 
 @pytest.fixture
@@ -133,3 +134,40 @@ def test_saved_index_reloads_rows_written_after_its_watermark(
     later.ensure_current(session)
     assert later._sides["capability"].matcher.docs[cap.id].title == "单细胞测序平台"
     assert utcnow() >= later.watermark("capability")  # type: ignore[operator]
+
+
+def test_a_thread_already_in_a_transaction_and_a_fresh_one_do_not_deadlock(
+    tmp_path: Path,
+) -> None:
+    """Database lock first, store lock second, in every thread (SQLite's BEGIN IMMEDIATE)."""
+    for url in committed_database_url(tmp_path, "locks"):
+        if not url.startswith("sqlite"):
+            continue  # PostgreSQL readers take no database-wide lock
+        engine, impatient = make_engine(url), make_engine(url)
+        # the other thread gives up after 3 s instead of 30, so a deadlock fails the test fast
+        event.listen(impatient, "connect", lambda conn, _: conn.execute("PRAGMA busy_timeout=3000"))
+        store = IndexStore(HashEmbedder())
+        with Session(engine) as s:
+            store.load(s)
+        holder, fresh = Session(engine), Session(impatient)
+        holder.execute(text("SELECT 1"))  # like a request that has read: holds the write lock
+        errors: list[BaseException] = []
+
+        def other_thread(store: IndexStore, fresh: Session, errors: list[BaseException]) -> None:
+            try:
+                store.catch_up(fresh)
+                fresh.commit()
+            except Exception as exc:  # reported by the assert below
+                errors.append(exc)
+
+        thread = threading.Thread(target=other_thread, args=(store, fresh, errors))
+        thread.start()
+        thread.join(0.5)  # the other thread is now waiting for the database
+        store.catch_up(holder)  # must not wait on a store lock the other thread holds
+        holder.commit()
+        thread.join(10)
+        for closing in (fresh, holder):
+            closing.close()
+        for disposing in (engine, impatient):
+            disposing.dispose()
+        assert not thread.is_alive() and errors == []
