@@ -20,6 +20,7 @@ from service.engine.runtime import lifespan as engine_lifespan
 from service.exports.endpoints import router as exports_router
 from service.fields.endpoints import router as fields_router
 from service.kit.errors import NotFound, install_handlers
+from service.kit.openapi import install_openapi
 from service.matches.endpoints import router as matches_router
 from service.milestones.endpoints import router as milestones_router
 from service.needs.endpoints import router as needs_router
@@ -51,11 +52,13 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
         lifespan=lifespan,
         title="揭榜 Jiebang API",
         description=(
-            '技术需求与科技成果双向匹配平台。所有错误返回 {"error": code, "detail": message}。'
+            "技术需求与科技成果双向匹配平台。所有错误返回 "
+            '{"error": code, "detail": message, "detail_en": …, "fields": [...]}（fields 仅 422）。'
         ),
         version="0.1.0",
     )
     install_handlers(app)
+    install_openapi(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     api = APIRouter(prefix="/api/v1")
     for router in (

@@ -21,6 +21,7 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
+from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep, paginate
 from service.models import Application, User
 from service.models.enums import ApplicationStatus
@@ -46,7 +47,7 @@ def _read(session: SessionDep, user: User, app: Application) -> ApplicationRead:
     summary="揭榜（提交申请，可组成联合体）",
 )
 def apply(
-    session: SessionDep, user: CurrentUser, need_id: int, data: ApplicationCreate
+    session: SessionDep, user: CurrentUser, need_id: Id, data: ApplicationCreate
 ) -> ApplicationRead:
     return _read(session, user, service.create(session, user, need_id, data))
 
@@ -61,7 +62,7 @@ def list_applications(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    need_id: int | None = None,
+    need_id: Id | None = None,
     status: ApplicationStatus | None = None,
 ) -> Page[ApplicationRead]:
     statement = repository.list_statement(auth.readable(user), need_id, status)
@@ -76,7 +77,7 @@ def list_applications(
     responses=responses(NotAuthenticated, NotFound),
     summary="揭榜申请详情",
 )
-def get_application(session: SessionDep, user: CurrentUser, app_id: int) -> ApplicationRead:
+def get_application(session: SessionDep, user: CurrentUser, app_id: Id) -> ApplicationRead:
     return _read(session, user, service.get_readable(session, user, app_id))
 
 
@@ -87,7 +88,7 @@ def get_application(session: SessionDep, user: CurrentUser, app_id: int) -> Appl
     summary="修改申请（截止前、评审前，需带版本号）",
 )
 def update_application(
-    session: SessionDep, user: CurrentUser, app_id: int, data: ApplicationUpdate
+    session: SessionDep, user: CurrentUser, app_id: Id, data: ApplicationUpdate
 ) -> ApplicationRead:
     return _read(session, user, service.update(session, user, app_id, data))
 
@@ -103,7 +104,7 @@ def _action(action: str, summary: str) -> None:
     def endpoint(
         session: SessionDep,
         user: CurrentUser,
-        app_id: int,
+        app_id: Id,
         data: Annotated[TransitionIn | None, Body()] = None,
     ) -> ApplicationRead:
         body = data or TransitionIn()
@@ -125,7 +126,7 @@ _action("withdraw", "撤回申请（申请方）")
 def award_application(
     session: SessionDep,
     user: CurrentUser,
-    app_id: int,
+    app_id: Id,
     data: Annotated[AwardIn | None, Body()] = None,
 ) -> ApplicationRead:
     body = data or AwardIn()
@@ -138,8 +139,6 @@ def award_application(
     responses=responses(NotAuthenticated, NotFound),
     summary="申请状态变更记录",
 )
-def application_history(
-    session: SessionDep, user: CurrentUser, app_id: int
-) -> list[AuditEventRead]:
+def application_history(session: SessionDep, user: CurrentUser, app_id: Id) -> list[AuditEventRead]:
     app = service.get_readable(session, user, app_id)
     return history(session, "application", app.id)

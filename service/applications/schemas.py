@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from service.kit.inputs import Id, Text, Version
 from service.kit.money import split_by_shares, yuan_to_wan
 from service.models import Application
 from service.models.enums import ApplicationStatus
@@ -15,7 +16,7 @@ Share = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    org_id: int
+    org_id: Id
     share: Share = Field(description="分工占比（%），全部成员合计 100")
 
 
@@ -27,11 +28,11 @@ class _Proposal(BaseModel):
     assessable_goals: LONG_TEXT = Field(description="可考核目标")
     requested_amount_wan: WanAmount = Field(description="申请金额（万元）")
     timeline_months: int = Field(ge=1, le=120, description="实施周期（月）")
-    team: str = Field(min_length=2, max_length=2000, description="团队")
+    team: Text = Field(min_length=2, max_length=2000, description="团队")
 
 
 class ApplicationCreate(_Proposal):
-    capability_id: int | None = Field(default=None, description="关联的科技成果（可选）")
+    capability_id: Id | None = Field(default=None, description="关联的科技成果（可选）")
     lead_share: Share = Field(default=Decimal(100), description="牵头单位占比（%）")
     members: Annotated[list[MemberIn], Field(max_length=10)] = Field(
         default=[], description="联合体其他成员（可选）"
@@ -48,13 +49,13 @@ class ApplicationCreate(_Proposal):
 class ApplicationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = Field(ge=1)
+    version: Version
     technical_plan: LONG_TEXT | None = None
     work_plan: LONG_TEXT | None = None
     assessable_goals: LONG_TEXT | None = None
     requested_amount_wan: WanAmount | None = None
     timeline_months: int | None = Field(default=None, ge=1, le=120)
-    team: str | None = Field(default=None, min_length=2, max_length=2000)
+    team: Text | None = Field(default=None, min_length=2, max_length=2000)
 
 
 class AwardIn(BaseModel):
@@ -63,7 +64,7 @@ class AwardIn(BaseModel):
     amount_wan: WanAmount | None = Field(
         default=None, description="授予金额（万元）；缺省为悬赏余额"
     )
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
 
 
 class MemberRead(BaseModel):

@@ -8,6 +8,7 @@ from service.auth.deps import AdminUser
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, responses
+from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep, paginate
 from service.matches.lifecycle import MATCH_MACHINE
 from service.milestones.lifecycle import MILESTONE_MACHINE
@@ -64,8 +65,8 @@ def list_audit(
     _: AdminUser,
     page: PageDep,
     object_type: ObjectType = None,
-    object_id: Annotated[int | None, Query(ge=1)] = None,
-    actor_id: Annotated[int | None, Query(ge=1)] = None,
+    object_id: Id | None = None,
+    actor_id: Id | None = None,
 ) -> Page[AuditRow]:
     statement = select(AuditEvent).order_by(AuditEvent.id.desc())
     if object_type:

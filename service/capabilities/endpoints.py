@@ -15,6 +15,7 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
+from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import CapabilityStatus, Maturity
 from service.postings.rules import history
@@ -33,12 +34,12 @@ def list_capabilities(
     session: SessionDep,
     user: OptionalUser,
     page: PageDep,
-    field: Annotated[str | None, Query(max_length=40)] = None,
+    field: Annotated[Line | None, Query(max_length=40)] = None,
     status: CapabilityStatus | None = None,
     maturity: Maturity | None = None,
-    org_id: int | None = None,
+    org_id: Id | None = None,
     mine: Annotated[bool, Query(description="只看本机构的成果（含草稿）")] = False,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[Line | None, Query(max_length=100)] = None,
     sort: CapabilitySort = "-published_at",
 ) -> Page[CapabilityRead]:
     if mine:
@@ -70,7 +71,7 @@ def list_capabilities(
     summary="科技成果详情",
 )
 def get_capability(
-    session: SessionDep, user: OptionalUser, cap_id: int, response: Response
+    session: SessionDep, user: OptionalUser, cap_id: Id, response: Response
 ) -> CapabilityRead:
     cap = service.get_readable(session, user, cap_id)
     response.headers["ETag"] = f'W/"{cap.version}"'
@@ -97,7 +98,7 @@ def create_capability(
     summary="修改科技成果（仅草稿或被驳回时，需带版本号）",
 )
 def update_capability(
-    session: SessionDep, user: CurrentUser, cap_id: int, data: CapabilityUpdate
+    session: SessionDep, user: CurrentUser, cap_id: Id, data: CapabilityUpdate
 ) -> CapabilityRead:
     return CapabilityRead.build(service.update(session, user, cap_id, data), user)
 
@@ -113,7 +114,7 @@ def _action(action: str, summary: str) -> None:
     def endpoint(
         session: SessionDep,
         user: CurrentUser,
-        cap_id: int,
+        cap_id: Id,
         data: Annotated[TransitionIn | None, Body()] = None,
     ) -> CapabilityRead:
         body = data or TransitionIn()
@@ -133,7 +134,7 @@ _action("archive", "归档（成果方或管理员）")
     responses=responses(NotAuthenticated, Forbidden, NotFound),
     summary="状态变更记录（成果方和管理员）",
 )
-def capability_history(session: SessionDep, user: CurrentUser, cap_id: int) -> list[AuditEventRead]:
+def capability_history(session: SessionDep, user: CurrentUser, cap_id: Id) -> list[AuditEventRead]:
     cap = service.get_readable(session, user, cap_id)
     if not service.history_allowed(user, cap):
         raise Forbidden("只有成果方和管理员可以查看变更记录", "Owner or admin only")

@@ -4,16 +4,17 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.capabilities import auth
+from service.kit.inputs import Line, Text, Version
 from service.kit.money import yuan_to_wan
 from service.models import Capability, User
 from service.models.enums import CapabilityStatus, IpType, Maturity, TechLevel, TransactionMode
 from service.postings.schemas import TITLE, Contact, Indicators, Keywords, OrgBrief, WanAmount
 
 DESCRIPTION = Annotated[
-    str, Field(min_length=20, max_length=5000, description="成果简介，20–5000 字")
+    Text, Field(min_length=20, max_length=5000, description="成果简介，20–5000 字")
 ]
 PatentNumbers = Annotated[
-    list[Annotated[str, Field(min_length=5, max_length=40)]], Field(max_length=20)
+    list[Annotated[Line, Field(min_length=5, max_length=40)]], Field(max_length=20)
 ]
 TransactionModes = Annotated[list[TransactionMode], Field(max_length=7)]
 
@@ -35,7 +36,7 @@ class CapabilityCreate(_PriceRange):
 
     title: TITLE
     description: DESCRIPTION
-    field: str = Field(max_length=40, description="所属领域代码")
+    field: Line = Field(max_length=40, description="所属领域代码")
     keywords: Keywords
     indicators: Indicators = []
     maturity: Maturity
@@ -44,17 +45,17 @@ class CapabilityCreate(_PriceRange):
     patent_numbers: PatentNumbers = []
     tech_level: TechLevel = TechLevel.domestic_advanced
     transaction_modes: TransactionModes = []
-    team: str = Field(default="", max_length=2000)
+    team: Text = Field(default="", max_length=2000)
     contact: Contact
 
 
 class CapabilityUpdate(_PriceRange):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = Field(ge=1)
+    version: Version
     title: TITLE | None = None
     description: DESCRIPTION | None = None
-    field: str | None = Field(default=None, max_length=40)
+    field: Line | None = Field(default=None, max_length=40)
     keywords: Keywords | None = None
     indicators: Indicators | None = None
     maturity: Maturity | None = None
@@ -63,7 +64,7 @@ class CapabilityUpdate(_PriceRange):
     patent_numbers: PatentNumbers | None = None
     tech_level: TechLevel | None = None
     transaction_modes: TransactionModes | None = None
-    team: str | None = Field(default=None, max_length=2000)
+    team: Text | None = Field(default=None, max_length=2000)
     contact: Contact | None = None
 
 

@@ -27,6 +27,7 @@ from service.engine.status import engine_status
 from service.engine.store import IndexStore
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, NotFound, responses
+from service.kit.inputs import Id, Line
 from service.kit.money import MAX_BOUNTY_WAN, wan_to_yuan
 from service.kit.pagination import PageDep
 from service.models import Capability, Need, User
@@ -38,7 +39,9 @@ router = APIRouter(tags=["匹配引擎 engine"])
 
 StoreDep = Annotated[IndexStore, Depends(get_store)]
 Limit = Annotated[int, Query(ge=1, le=50, description="返回条数")]
-SearchQ = Annotated[str, Query(min_length=1, max_length=200, description="检索词（语义 + 关键词）")]
+SearchQ = Annotated[
+    Line, Query(min_length=1, max_length=200, description="检索词（语义 + 关键词）")
+]
 WanQuery = Annotated[Decimal | None, Query(ge=0, le=MAX_BOUNTY_WAN, description="万元")]
 _READ_ERRORS = responses(NotAuthenticated, Forbidden, NotFound)
 
@@ -54,7 +57,7 @@ def _privileged(user: User) -> bool:
     summary="为需求推荐的科技成果（发布企业、技术经纪人、管理员）",
 )
 def need_recommendations(
-    session: SessionDep, user: CurrentUser, store: StoreDep, need_id: int, limit: Limit = 20
+    session: SessionDep, user: CurrentUser, store: StoreDep, need_id: Id, limit: Limit = 20
 ) -> list[CapabilityHit]:
     need = needs.get_readable(session, user, need_id)
     if not (need_auth.is_owner(user, need) or _privileged(user)):
@@ -81,7 +84,7 @@ def need_recommendations(
     summary="为科技成果匹配的需求（成果方科研人员、技术经纪人、管理员）",
 )
 def capability_recommendations(
-    session: SessionDep, user: CurrentUser, store: StoreDep, cap_id: int, limit: Limit = 20
+    session: SessionDep, user: CurrentUser, store: StoreDep, cap_id: Id, limit: Limit = 20
 ) -> list[NeedHit]:
     cap = capabilities.get_readable(session, user, cap_id)
     if not (cap_auth.is_owner(user, cap) or _privileged(user)):
@@ -124,9 +127,9 @@ def search_needs(
     store: StoreDep,
     page: PageDep,
     q: SearchQ,
-    field: Annotated[str | None, Query(max_length=40, description="所属领域代码")] = None,
+    field: Annotated[Line | None, Query(max_length=40, description="所属领域代码")] = None,
     call_type: CallType | None = None,
-    org_id: int | None = None,
+    org_id: Id | None = None,
     bounty_min_wan: WanQuery = None,
     bounty_max_wan: WanQuery = None,
     deadline_from: date | None = None,
@@ -178,9 +181,9 @@ def search_capabilities(
     store: StoreDep,
     page: PageDep,
     q: SearchQ,
-    field: Annotated[str | None, Query(max_length=40, description="所属领域代码")] = None,
+    field: Annotated[Line | None, Query(max_length=40, description="所属领域代码")] = None,
     maturity: Maturity | None = None,
-    org_id: int | None = None,
+    org_id: Id | None = None,
 ) -> HitPage[CapabilityHit]:
     conditions: list[ColumnElement[bool]] = []
     if field:

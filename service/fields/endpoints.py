@@ -5,6 +5,7 @@ from service.fields import service
 from service.fields.schemas import FieldCreate, FieldRead, FieldUpdate
 from service.kit.db import SessionDep
 from service.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
+from service.kit.inputs import Line
 
 router = APIRouter(prefix="/fields", tags=["领域 fields"])
 
@@ -31,5 +32,5 @@ def create_field(session: SessionDep, _: AdminUser, data: FieldCreate) -> FieldR
     responses=responses(NotAuthenticated, Forbidden, NotFound, Conflict),
     summary="修改或停用领域（管理员）",
 )
-def update_field(session: SessionDep, _: AdminUser, code: str, data: FieldUpdate) -> FieldRead:
+def update_field(session: SessionDep, _: AdminUser, code: Line, data: FieldUpdate) -> FieldRead:
     return FieldRead.model_validate(service.update(session, code, data))

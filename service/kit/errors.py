@@ -1,5 +1,11 @@
-"""One error base class, one handler, one response shape: {"error": code, "detail": message}."""
+"""One error base class, one handler, one response shape: {"error": code, "detail": message}.
 
+Every refusal uses it: our own errors, FastAPI's validation (422, with `fields`), malformed
+bodies (400 `malformed_json`), unknown routes and methods (404, 405 with `Allow`), and
+unexpected failures (500 `internal_error`, logged with the traceback).
+"""
+
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -8,12 +14,24 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.kit.inputs import PATTERN_MESSAGES
+
+log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str | None = None
+
 
 class ErrorBody(BaseModel):
+    """Every error response: stable code, Chinese message, English message, bad fields (422)."""
+
     error: str
     detail: str
     detail_en: str | None = None
-    fields: list[dict[str, Any]] | None = None
+    fields: list[FieldError] | None = None
 
 
 class JiebangError(Exception):
@@ -21,6 +39,7 @@ class JiebangError(Exception):
 
     status_code = 400
     code = "bad_request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, detail_en: str | None = None, *, code: str | None = None):
         super().__init__(detail)
@@ -38,6 +57,7 @@ class BadRequest(JiebangError):
 class NotAuthenticated(JiebangError):
     status_code = 401
     code = "not_authenticated"
+    headers = {"WWW-Authenticate": "Bearer"}  # RFC 6750: the scheme the client must use
 
 
 class Forbidden(JiebangError):
@@ -104,6 +124,10 @@ _MESSAGES = {
 
 
 def _zh_message(err: dict[str, Any]) -> str:
+    if err.get("type") == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern")
+        if pattern in PATTERN_MESSAGES:
+            return PATTERN_MESSAGES[pattern]
     template = _MESSAGES.get(err.get("type", ""))
     if template is None:
         return str(err.get("msg", "取值不合法"))
@@ -121,24 +145,45 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _error_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+# A path value out of range or of the wrong shape names nothing that can exist: 404, not 422.
+_UNREACHABLE_PATH = {
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "string_pattern_mismatch",
+}
+
+
+def _error_response(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"error": code, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(status_code=status, content=body)
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def _malformed() -> JSONResponse:
+    return _error_response(
+        400, "malformed_json", "请求体不是合法的 JSON", detail_en="Malformed JSON body"
+    )
 
 
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(JiebangError)
     async def _jiebang(_: Request, exc: JiebangError) -> JSONResponse:
-        return _error_response(exc.status_code, exc.code, exc.detail, detail_en=exc.detail_en)
+        return _error_response(
+            exc.status_code, exc.code, exc.detail, exc.headers, detail_en=exc.detail_en
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
-            return _error_response(
-                400, "malformed_json", "请求体不是合法的 JSON", detail_en="Malformed JSON body"
-            )
+            return _malformed()
+        path_errors = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("path",)]
+        if path_errors and all(e.get("type") in _UNREACHABLE_PATH for e in path_errors):
+            return _error_response(404, "not_found", "资源不存在", detail_en="Not found")
         fields = [
             {
                 "field": _field_name(tuple(e.get("loc", ()))),
@@ -158,10 +203,24 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            return _malformed()  # FastAPI's body parsing: JSON that is not UTF-8
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            return _error_response(
+                400, "malformed_body", "请求体无法解析", detail_en="Unparseable request body"
+            )
         codes = {
             404: ("not_found", "资源不存在"),
             405: ("method_not_allowed", "不支持该请求方法"),
             401: ("not_authenticated", "请先登录"),
         }
         code, zh = codes.get(exc.status_code, ("http_error", str(exc.detail)))
-        return _error_response(exc.status_code, code, zh, detail_en=str(exc.detail))
+        headers = dict(exc.headers) if exc.headers else None  # 405 carries Allow
+        return _error_response(exc.status_code, code, zh, headers, detail_en=str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error_response(
+            500, "internal_error", "服务器内部错误，请稍后重试", detail_en="Internal server error"
+        )

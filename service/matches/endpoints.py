@@ -15,6 +15,7 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
+from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep, paginate
 from service.matches import auth, records, repository, service
 from service.matches.schemas import (
@@ -49,11 +50,11 @@ def _read(session: Session, user: User, match: Match) -> MatchRead:
 
 def _filters(
     status: MatchStatus | None = None,
-    field: Annotated[str | None, Query(max_length=40, description="需求所属领域代码")] = None,
+    field: Annotated[Line | None, Query(max_length=40, description="需求所属领域代码")] = None,
     min_score: Annotated[float | None, Query(ge=0, le=10, description="最低得分")] = None,
-    need_id: Annotated[int | None, Query(ge=1)] = None,
-    capability_id: Annotated[int | None, Query(ge=1)] = None,
-    broker_id: Annotated[int | None, Query(ge=1, description="业绩归属经纪人")] = None,
+    need_id: Id | None = None,
+    capability_id: Id | None = None,
+    broker_id: Annotated[Id | None, Query(description="业绩归属经纪人")] = None,
     origin: MatchOrigin | None = None,
 ) -> dict[str, Any]:
     return {
@@ -119,7 +120,7 @@ def add_match(session: SessionDep, user: CurrentUser, data: MatchCreate) -> Matc
     responses=responses(NotAuthenticated, NotFound),
     summary="匹配详情（得分分项与理由）",
 )
-def get_match(session: SessionDep, user: CurrentUser, match_id: int) -> MatchRead:
+def get_match(session: SessionDep, user: CurrentUser, match_id: Id) -> MatchRead:
     return _read(session, user, service.get_readable(session, user, match_id))
 
 
@@ -130,7 +131,7 @@ def get_match(session: SessionDep, user: CurrentUser, match_id: int) -> MatchRea
     summary="修改经纪人备注（需带版本号）",
 )
 def update_match(
-    session: SessionDep, user: CurrentUser, match_id: int, data: MatchNoteIn
+    session: SessionDep, user: CurrentUser, match_id: Id, data: MatchNoteIn
 ) -> MatchRead:
     return _read(session, user, service.update_note(session, user, match_id, data))
 
@@ -146,7 +147,7 @@ def _action(action: str, summary: str) -> None:
     def endpoint(
         session: SessionDep,
         user: CurrentUser,
-        match_id: int,
+        match_id: Id,
         data: Annotated[TransitionIn | None, Body()] = None,
     ) -> MatchRead:
         body = data or TransitionIn()
@@ -168,7 +169,7 @@ _action("decline", "未成交（须填写理由）")
     responses=_ERRORS,
     summary="签约（须填写合同金额，万元）",
 )
-def deal_match(session: SessionDep, user: CurrentUser, match_id: int, data: DealIn) -> MatchRead:
+def deal_match(session: SessionDep, user: CurrentUser, match_id: Id, data: DealIn) -> MatchRead:
     match = service.transition(
         session, user, match_id, "deal", data.reason, data.version, data.contract_value_wan
     )
@@ -184,7 +185,7 @@ def deal_match(session: SessionDep, user: CurrentUser, match_id: int, data: Deal
 def mark_interest(
     session: SessionDep,
     user: CurrentUser,
-    match_id: int,
+    match_id: Id,
     data: Annotated[TransitionIn | None, Body()] = None,
 ) -> MatchRead:
     body = data or TransitionIn()
@@ -197,7 +198,7 @@ def mark_interest(
     responses=responses(NotAuthenticated, NotFound),
     summary="匹配的全部变更记录（双方只看推荐之后的）",
 )
-def match_history(session: SessionDep, user: CurrentUser, match_id: int) -> list[AuditEventRead]:
+def match_history(session: SessionDep, user: CurrentUser, match_id: Id) -> list[AuditEventRead]:
     match = service.get_readable(session, user, match_id)
     return service.visible_history(user, match, history(session, "match", match.id))
 
@@ -218,5 +219,5 @@ def my_record(session: SessionDep, user: CurrentUser) -> BrokerRecord:
     responses=responses(NotAuthenticated, Forbidden, NotFound),
     summary="经纪人业绩（管理员；经纪人本人）",
 )
-def broker_record(session: SessionDep, user: CurrentUser, broker_id: int) -> BrokerRecord:
+def broker_record(session: SessionDep, user: CurrentUser, broker_id: Id) -> BrokerRecord:
     return records.broker_record(session, user, broker_id)

@@ -4,6 +4,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.capabilities import auth as capability_auth
+from service.kit.inputs import Id, Text, Version
 from service.kit.money import yuan_to_wan
 from service.matches import auth
 from service.models import Capability, Match, Need, User
@@ -17,16 +18,18 @@ class MatchCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    need_id: int = Field(ge=1)
-    capability_id: int = Field(ge=1)
-    note: str = Field(default="", max_length=2000, description="经纪人备注（仅经纪人和管理员可见）")
+    need_id: Id
+    capability_id: Id
+    note: Text = Field(
+        default="", max_length=2000, description="经纪人备注（仅经纪人和管理员可见）"
+    )
 
 
 class MatchNoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = Field(ge=1)
-    note: str = Field(max_length=2000)
+    version: Version
+    note: Text = Field(max_length=2000)
 
 
 class DealIn(TransitionIn):

@@ -13,6 +13,7 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
+from service.kit.inputs import Id
 from service.milestones import auth, ledger, progress, service
 from service.milestones.schemas import (
     LedgerRead,
@@ -45,7 +46,7 @@ def _read(session: SessionDep, user: User, m: Milestone, need: Need | None = Non
     responses=_READ_ERRORS,
     summary="需求的里程碑（发榜企业、揭榜方、管理员）",
 )
-def list_milestones(session: SessionDep, user: CurrentUser, need_id: int) -> list[MilestoneRead]:
+def list_milestones(session: SessionDep, user: CurrentUser, need_id: Id) -> list[MilestoneRead]:
     need, rows = service.list_for_need(session, user, need_id)
     return [_read(session, user, m, need) for m in rows]
 
@@ -58,7 +59,7 @@ def list_milestones(session: SessionDep, user: CurrentUser, need_id: int) -> lis
     summary="提出里程碑（发榜企业；揭榜方确认后生效）",
 )
 def create_milestone(
-    session: SessionDep, user: CurrentUser, need_id: int, data: MilestoneCreate
+    session: SessionDep, user: CurrentUser, need_id: Id, data: MilestoneCreate
 ) -> MilestoneRead:
     return _read(session, user, service.create(session, user, need_id, data))
 
@@ -69,7 +70,7 @@ def create_milestone(
     responses=_READ_ERRORS,
     summary="悬赏台账：悬赏、承诺、里程碑、已验收、已支付、余额（万元）",
 )
-def need_ledger(session: SessionDep, user: CurrentUser, need_id: int) -> LedgerRead:
+def need_ledger(session: SessionDep, user: CurrentUser, need_id: Id) -> LedgerRead:
     return ledger.ledger(session, user, need_id)
 
 
@@ -84,7 +85,7 @@ def _need_action(action: str, summary: str) -> None:
     def endpoint(
         session: SessionDep,
         user: CurrentUser,
-        need_id: int,
+        need_id: Id,
         data: Annotated[TransitionIn | None, Body()] = None,
     ) -> NeedRead:
         body = data or TransitionIn()
@@ -106,7 +107,7 @@ _need_action("terminate", "终止（管理员，须填写理由）")
 def request_termination(
     session: SessionDep,
     user: CurrentUser,
-    need_id: int,
+    need_id: Id,
     data: Annotated[TransitionIn | None, Body()] = None,
 ) -> NeedRead:
     body = data or TransitionIn()
@@ -120,7 +121,7 @@ def request_termination(
     responses=_READ_ERRORS,
     summary="里程碑详情",
 )
-def get_milestone(session: SessionDep, user: CurrentUser, milestone_id: int) -> MilestoneRead:
+def get_milestone(session: SessionDep, user: CurrentUser, milestone_id: Id) -> MilestoneRead:
     return _read(session, user, service.get_readable(session, user, milestone_id))
 
 
@@ -131,7 +132,7 @@ def get_milestone(session: SessionDep, user: CurrentUser, milestone_id: int) -> 
     summary="修改待确认的里程碑（发榜企业，需带版本号）",
 )
 def update_milestone(
-    session: SessionDep, user: CurrentUser, milestone_id: int, data: MilestoneUpdate
+    session: SessionDep, user: CurrentUser, milestone_id: Id, data: MilestoneUpdate
 ) -> MilestoneRead:
     return _read(session, user, service.update(session, user, milestone_id, data))
 
@@ -147,7 +148,7 @@ def _action(action: str, summary: str) -> None:
     def endpoint(
         session: SessionDep,
         user: CurrentUser,
-        milestone_id: int,
+        milestone_id: Id,
         data: Annotated[MilestoneActionIn | None, Body()] = None,
     ) -> MilestoneRead:
         body = data or MilestoneActionIn()
@@ -173,7 +174,7 @@ _action("pay", "标记已支付（发榜企业或管理员）")
     summary="里程碑状态变更记录",
 )
 def milestone_history(
-    session: SessionDep, user: CurrentUser, milestone_id: int
+    session: SessionDep, user: CurrentUser, milestone_id: Id
 ) -> list[AuditEventRead]:
     m = service.get_readable(session, user, milestone_id)
     return history(session, "milestone", m.id)

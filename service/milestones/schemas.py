@@ -4,20 +4,21 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.kit.inputs import Id, Line, Text, Version
 from service.kit.money import yuan_to_wan
 from service.models import Milestone
 from service.models.enums import MilestoneStatus, NeedStatus
 from service.postings.schemas import OrgBrief, WanAmount
 
 PositiveWan = Annotated[WanAmount, Field(gt=0)]
-Name = Annotated[str, Field(min_length=2, max_length=100, description="里程碑名称")]
-Criteria = Annotated[str, Field(min_length=4, max_length=2000, description="验收标准")]
+Name = Annotated[Line, Field(min_length=2, max_length=100, description="里程碑名称")]
+Criteria = Annotated[Text, Field(min_length=4, max_length=2000, description="验收标准")]
 
 
 class MilestoneCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    application_id: int = Field(description="揭榜成功的申请（哪一个揭榜方）")
+    application_id: Id = Field(description="揭榜成功的申请（哪一个揭榜方）")
     name: Name
     due_date: date = Field(description="计划完成日期")
     amount_wan: PositiveWan = Field(description="本里程碑金额（万元）")
@@ -29,7 +30,7 @@ class MilestoneUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = Field(ge=1)
+    version: Version
     name: Name | None = None
     due_date: date | None = None
     amount_wan: PositiveWan | None = None
@@ -41,11 +42,11 @@ class MilestoneActionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str | None = Field(default=None, max_length=1000)
-    note: str | None = Field(
+    reason: Text | None = Field(default=None, max_length=1000)
+    note: Text | None = Field(
         default=None, max_length=2000, description="交付说明（提交成果时必填）"
     )
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
 
 
 class MilestoneRead(BaseModel):

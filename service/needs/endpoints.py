@@ -15,6 +15,7 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
+from service.kit.inputs import Id, Line
 from service.kit.money import MAX_BOUNTY_WAN, wan_to_yuan
 from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import CallType, NeedStatus
@@ -46,16 +47,16 @@ def list_needs(
     session: SessionDep,
     user: OptionalUser,
     page: PageDep,
-    field: Annotated[str | None, Query(max_length=40, description="所属领域代码")] = None,
+    field: Annotated[Line | None, Query(max_length=40, description="所属领域代码")] = None,
     status: NeedStatus | None = None,
     call_type: CallType | None = None,
-    org_id: int | None = None,
+    org_id: Id | None = None,
     mine: Annotated[bool, Query(description="只看本机构发布的需求（含草稿）")] = False,
     bounty_min_wan: WanQuery = None,
     bounty_max_wan: WanQuery = None,
     deadline_from: date | None = None,
     deadline_to: date | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="关键词（子串匹配）")] = None,
+    q: Annotated[Line | None, Query(max_length=100, description="关键词（子串匹配）")] = None,
     sort: NeedSort = "-published_at",
 ) -> Page[NeedRead]:
     org = None
@@ -91,7 +92,7 @@ def list_needs(
 @router.get(
     "/{need_id}", response_model=NeedRead, responses=responses(NotFound), summary="需求详情"
 )
-def get_need(session: SessionDep, user: OptionalUser, need_id: int, response: Response) -> NeedRead:
+def get_need(session: SessionDep, user: OptionalUser, need_id: Id, response: Response) -> NeedRead:
     need = service.get_readable(session, user, need_id)
     response.headers["ETag"] = f'W/"{need.version}"'
     return NeedRead.build(need, user, winner=bool(service.won_by_caller(session, user, [need])))
@@ -114,7 +115,7 @@ def create_need(session: SessionDep, user: EnterpriseUser, data: NeedCreate) -> 
     responses=_WRITE_ERRORS,
     summary="修改需求（仅草稿或被驳回时，需带版本号）",
 )
-def update_need(session: SessionDep, user: CurrentUser, need_id: int, data: NeedUpdate) -> NeedRead:
+def update_need(session: SessionDep, user: CurrentUser, need_id: Id, data: NeedUpdate) -> NeedRead:
     return NeedRead.build(service.update(session, user, need_id, data), user)
 
 
@@ -129,7 +130,7 @@ def _action(action: str, summary: str) -> None:
     def endpoint(
         session: SessionDep,
         user: CurrentUser,
-        need_id: int,
+        need_id: Id,
         data: Annotated[TransitionIn | None, Body()] = None,
     ) -> NeedRead:
         body = data or TransitionIn()
@@ -149,7 +150,7 @@ _action("withdraw", "撤回需求（发布企业）")
     responses=responses(NotAuthenticated, Forbidden, NotFound),
     summary="状态变更记录（发布企业和管理员）",
 )
-def need_history(session: SessionDep, user: CurrentUser, need_id: int) -> list[AuditEventRead]:
+def need_history(session: SessionDep, user: CurrentUser, need_id: Id) -> list[AuditEventRead]:
     need = service.get_readable(session, user, need_id)
     if not service.history_allowed(user, need):
         raise Forbidden("只有发布企业和管理员可以查看变更记录", "Owner or admin only")

@@ -2,6 +2,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from service.kit.inputs import Line, Version
 from service.kit.money import yuan_to_wan
 from service.models import Need, User
 from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
@@ -37,8 +38,8 @@ class NeedCreate(BaseModel):
     problem: LONG_TEXT = Field(description="主要问题")
     key_difficulty: LONG_TEXT = Field(description="技术关键")
     expected_goal: LONG_TEXT = Field(description="预期目标")
-    field: str = Field(max_length=40, description="所属领域代码，见 /api/v1/fields")
-    industry: str = Field(default="", max_length=100, description="应用行业")
+    field: Line = Field(max_length=40, description="所属领域代码，见 /api/v1/fields")
+    industry: Line = Field(default="", max_length=100, description="应用行业")
     keywords: Keywords
     indicators: Indicators = []
     call_type: CallType = CallType.regular
@@ -58,13 +59,13 @@ class NeedUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    version: int = Field(ge=1, description="读取时的版本号")
+    version: Version = Field(description="读取时的版本号")
     title: TITLE | None = None
     problem: LONG_TEXT | None = None
     key_difficulty: LONG_TEXT | None = None
     expected_goal: LONG_TEXT | None = None
-    field: str | None = Field(default=None, max_length=40)
-    industry: str | None = Field(default=None, max_length=100)
+    field: Line | None = Field(default=None, max_length=40)
+    industry: Line | None = Field(default=None, max_length=100)
     keywords: Keywords | None = None
     indicators: Indicators | None = None
     call_type: CallType | None = None

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import NotAuthenticated, NotFound, responses
+from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep, paginate
 from service.notifications import repository, service
 from service.notifications.schemas import MarkedRead, NotificationRead, UnreadCount
@@ -47,7 +48,7 @@ def unread_count(session: SessionDep, user: CurrentUser) -> UnreadCount:
     responses=responses(NotAuthenticated, NotFound),
     summary="标记为已读（仅接收人）",
 )
-def mark_read(session: SessionDep, user: CurrentUser, notification_id: int) -> NotificationRead:
+def mark_read(session: SessionDep, user: CurrentUser, notification_id: Id) -> NotificationRead:
     return NotificationRead.model_validate(service.mark_read(session, user, notification_id))
 
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from service.auth.deps import AdminUser
 from service.kit.db import SessionDep
 from service.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
+from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import OrgKind
 from service.orgs import repository, service
@@ -18,7 +19,7 @@ def list_orgs(
     session: SessionDep,
     page: PageDep,
     kind: OrgKind | None = None,
-    q: Annotated[str | None, Query(max_length=50)] = None,
+    q: Annotated[Line | None, Query(max_length=50)] = None,
 ) -> Page[OrgRead]:
     rows, total = paginate(session, repository.list_statement(kind, q), page)
     return Page(
@@ -32,7 +33,7 @@ def list_orgs(
 @router.get(
     "/{org_id}", response_model=OrgRead, responses=responses(NotFound), summary="机构详情（公开）"
 )
-def get_org(session: SessionDep, org_id: int) -> OrgRead:
+def get_org(session: SessionDep, org_id: Id) -> OrgRead:
     return OrgRead.model_validate(service.get(session, org_id))
 
 

@@ -1,5 +1,6 @@
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from service.kit.inputs import Line, Text
 from service.models.enums import OrgKind
 
 SELF_SERVICE_KINDS = (
@@ -13,10 +14,10 @@ SELF_SERVICE_KINDS = (
 class OrgCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=2, max_length=100, description="机构全称")
+    name: Line = Field(min_length=2, max_length=100, description="机构全称")
     kind: OrgKind
-    region: str = Field(default="", max_length=100)
-    description: str = Field(default="", max_length=1000)
+    region: Line = Field(default="", max_length=100)
+    description: Text = Field(default="", max_length=1000)
 
 
 class OrgRead(BaseModel):

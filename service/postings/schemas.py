@@ -7,14 +7,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from service.kit.inputs import Line, Text, Version
 from service.kit.money import MAX_BOUNTY_WAN
 
 PHONE_PATTERN = r"^[0-9+\-() ]{5,30}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,12})?([eE][-+]?\d{1,3})?$")
 
-TITLE = Annotated[str, Field(min_length=4, max_length=100, description="标题，4–100 字")]
-LONG_TEXT = Annotated[str, Field(min_length=10, max_length=2000, description="10–2000 字")]
+TITLE = Annotated[Line, Field(min_length=4, max_length=100, description="标题，4–100 字")]
+LONG_TEXT = Annotated[Text, Field(min_length=10, max_length=2000, description="10–2000 字")]
 
 WanAmount = Annotated[
     Decimal,
@@ -38,7 +39,7 @@ def _unique_keywords(values: list[str]) -> list[str]:
 
 
 Keywords = Annotated[
-    list[Annotated[str, Field(max_length=20)]],
+    list[Annotated[Line, Field(max_length=20)]],
     Field(min_length=1, max_length=5, description="1–5 个关键词，每个不超过 20 字"),
     AfterValidator(_unique_keywords),
 ]
@@ -49,10 +50,10 @@ class Indicator(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=30, description="指标名称，如 定位精度")
+    name: Line = Field(min_length=1, max_length=30, description="指标名称，如 定位精度")
     comparator: Literal[">=", "<=", ">", "<", "="]
-    value: str = Field(max_length=30, description="数值，如 99.5 或 1e-6")
-    unit: str = Field(default="", max_length=20, description="单位，如 μm、%、Wh/kg")
+    value: Line = Field(max_length=30, description="数值，如 99.5 或 1e-6")
+    unit: Line = Field(default="", max_length=20, description="单位，如 μm、%、Wh/kg")
 
     @field_validator("value")
     @classmethod
@@ -68,9 +69,9 @@ Indicators = Annotated[list[Indicator], Field(max_length=10, description="最多
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=50)
+    name: Line = Field(min_length=1, max_length=50)
     phone: str = Field(pattern=PHONE_PATTERN)
-    email: str = Field(default="", max_length=200)
+    email: Line = Field(default="", max_length=200)
 
     @field_validator("email")
     @classmethod
@@ -85,8 +86,8 @@ class TransitionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str | None = Field(default=None, max_length=1000)
-    version: int | None = Field(default=None, ge=1, description="乐观锁版本号（可选）")
+    reason: Text | None = Field(default=None, max_length=1000)
+    version: Version | None = Field(default=None, description="乐观锁版本号（可选）")
 
 
 class OrgBrief(BaseModel):

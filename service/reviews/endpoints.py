@@ -14,6 +14,7 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
+from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import ReviewStatus
 from service.postings.rules import history
@@ -79,7 +80,7 @@ def create_criterion(
     summary="修改评审项名称、权重、顺序或停用（管理员；对尚未提交的评审生效）",
 )
 def update_criterion(
-    session: SessionDep, user: AdminUser, code: str, data: CriterionUpdate
+    session: SessionDep, user: AdminUser, code: Line, data: CriterionUpdate
 ) -> CriterionAdminRead:
     return CriterionAdminRead.model_validate(criteria.update(session, code, data))
 
@@ -92,7 +93,7 @@ def update_criterion(
     summary="指派评审专家（管理员；仅揭榜挂帅需求，利益冲突者拒绝）",
 )
 def assign_expert(
-    session: SessionDep, user: AdminUser, need_id: int, data: AssignIn
+    session: SessionDep, user: AdminUser, need_id: Id, data: AssignIn
 ) -> AssignmentRead:
     return views.detail(session, user, service.assign(session, user, need_id, data))
 
@@ -103,7 +104,7 @@ def assign_expert(
     responses=responses(NotAuthenticated, Forbidden, NotFound),
     summary="专家论证结果汇总与排名（管理员见逐位专家评分；发榜企业只见汇总）",
 )
-def review_results(session: SessionDep, user: CurrentUser, need_id: int) -> ReviewResults:
+def review_results(session: SessionDep, user: CurrentUser, need_id: Id) -> ReviewResults:
     return results.results(session, user, need_id)
 
 
@@ -117,7 +118,7 @@ def list_assignments(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    need_id: int | None = None,
+    need_id: Id | None = None,
     status: ReviewStatus | None = None,
 ) -> Page[AssignmentSummary]:
     service.require_reviewer_role(user)
@@ -133,7 +134,7 @@ def list_assignments(
     responses=responses(NotAuthenticated, NotFound, Conflict),
     summary="评审任务详情：需求全文与待评申请（仅被指派专家和管理员）",
 )
-def get_assignment(session: SessionDep, user: CurrentUser, assignment_id: int) -> AssignmentRead:
+def get_assignment(session: SessionDep, user: CurrentUser, assignment_id: Id) -> AssignmentRead:
     return views.detail(session, user, service.get_readable(session, user, assignment_id))
 
 
@@ -144,7 +145,7 @@ def get_assignment(session: SessionDep, user: CurrentUser, assignment_id: int) -
     summary="为待评审任务增加申请（管理员；如截止前新收到的申请）",
 )
 def extend_assignment(
-    session: SessionDep, user: AdminUser, assignment_id: int, data: ExtendIn
+    session: SessionDep, user: AdminUser, assignment_id: Id, data: ExtendIn
 ) -> AssignmentRead:
     assignment = service.extend(session, user, assignment_id, data.application_ids)
     return views.detail(session, user, assignment)
@@ -157,7 +158,7 @@ def extend_assignment(
     summary="保存对一份申请的评分（1–5）与意见（被指派专家，提交前可反复修改）",
 )
 def save_review(
-    session: SessionDep, user: CurrentUser, assignment_id: int, application_id: int, data: ReviewIn
+    session: SessionDep, user: CurrentUser, assignment_id: Id, application_id: Id, data: ReviewIn
 ) -> AssignmentRead:
     assignment = service.save_review(session, user, assignment_id, application_id, data)
     return views.detail(session, user, assignment)
@@ -172,7 +173,7 @@ def save_review(
 def submit_review(
     session: SessionDep,
     user: CurrentUser,
-    assignment_id: int,
+    assignment_id: Id,
     data: Annotated[SubmitIn | None, Body()] = None,
 ) -> AssignmentRead:
     body = data or SubmitIn()
@@ -189,7 +190,7 @@ def submit_review(
 def decline_review(
     session: SessionDep,
     user: CurrentUser,
-    assignment_id: int,
+    assignment_id: Id,
     data: Annotated[TransitionIn | None, Body()] = None,
 ) -> AssignmentRead:
     body = data or TransitionIn()
@@ -206,7 +207,7 @@ def decline_review(
 def withdraw_assignment(
     session: SessionDep,
     user: CurrentUser,
-    assignment_id: int,
+    assignment_id: Id,
     data: Annotated[TransitionIn | None, Body()] = None,
 ) -> AssignmentRead:
     body = data or TransitionIn()
@@ -221,7 +222,7 @@ def withdraw_assignment(
     summary="评审任务状态变更记录",
 )
 def assignment_history(
-    session: SessionDep, user: CurrentUser, assignment_id: int
+    session: SessionDep, user: CurrentUser, assignment_id: Id
 ) -> list[AuditEventRead]:
     assignment = service.get_readable(session, user, assignment_id)
     return history(session, "review_assignment", assignment.id)

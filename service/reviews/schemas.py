@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.kit.inputs import Id, Line, Text, Version
 from service.kit.money import yuan_to_wan
 from service.models import Application, Need, User
 from service.models.enums import ApplicationStatus, CallType, ReviewStatus
@@ -33,8 +34,8 @@ class CriterionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$", description="英文代码")
-    name: str = Field(min_length=2, max_length=50)
-    description: str = Field(default="", max_length=500)
+    name: Line = Field(min_length=2, max_length=50)
+    description: Text = Field(default="", max_length=500)
     weight: Weight = Field(description="权重（>0，≤100）")
     sort_order: int = Field(default=0, ge=0, le=100000)
 
@@ -42,8 +43,8 @@ class CriterionCreate(BaseModel):
 class CriterionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, min_length=2, max_length=50)
-    description: str | None = Field(default=None, max_length=500)
+    name: Line | None = Field(default=None, min_length=2, max_length=50)
+    description: Text | None = Field(default=None, max_length=500)
     weight: Weight | None = None
     sort_order: int | None = Field(default=None, ge=0, le=100000)
     is_active: bool | None = None
@@ -52,8 +53,8 @@ class CriterionUpdate(BaseModel):
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expert_id: int = Field(description="评审专家的用户 id（角色须为评审专家）")
-    application_ids: Annotated[list[int], Field(min_length=1, max_length=100)] | None = Field(
+    expert_id: Id = Field(description="评审专家的用户 id（角色须为评审专家）")
+    application_ids: Annotated[list[Id], Field(min_length=1, max_length=100)] | None = Field(
         default=None, description="只评审这些申请；缺省为该需求当前全部有效申请"
     )
 
@@ -61,7 +62,7 @@ class AssignIn(BaseModel):
 class ExtendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    application_ids: Annotated[list[int], Field(min_length=1, max_length=100)]
+    application_ids: Annotated[list[Id], Field(min_length=1, max_length=100)]
 
 
 class ReviewIn(BaseModel):
@@ -69,15 +70,15 @@ class ReviewIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    scores: Annotated[dict[Annotated[str, Field(max_length=32)], Score], Field(max_length=20)]
-    comment: str = Field(default="", max_length=4000, description="评审意见")
+    scores: Annotated[dict[Annotated[Line, Field(max_length=32)], Score], Field(max_length=20)]
+    comment: Text = Field(default="", max_length=4000, description="评审意见")
 
 
 class SubmitIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    comment: str = Field(default="", max_length=4000, description="总体意见（可选）")
-    version: int | None = Field(default=None, ge=1)
+    comment: Text = Field(default="", max_length=4000, description="总体意见（可选）")
+    version: Version | None = None
 
 
 class ExpertBrief(BaseModel):

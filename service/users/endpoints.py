@@ -10,6 +10,7 @@ from service.kit.errors import (
     NotFound,
     responses,
 )
+from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import Role
 from service.users import repository, service
@@ -51,7 +52,7 @@ def create_user(session: SessionDep, _: AdminUser, data: UserCreate) -> UserRead
     responses=responses(NotAuthenticated, Forbidden, NotFound),
     summary="启用/停用账号（管理员）",
 )
-def update_user(session: SessionDep, admin: AdminUser, user_id: int, data: UserUpdate) -> UserRead:
+def update_user(session: SessionDep, admin: AdminUser, user_id: Id, data: UserUpdate) -> UserRead:
     if user_id == admin.id and not data.is_active:
         raise BadRequest("不能停用自己的账号", "You cannot disable yourself", code="self_disable")
     return UserRead.model_validate(service.set_active(session, user_id, data.is_active))

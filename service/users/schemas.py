@@ -2,6 +2,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from service.kit.inputs import Id, Line
 from service.models.enums import Role
 from service.orgs.schemas import OrgCreate, OrgRead
 from service.postings.schemas import EMAIL_PATTERN, PHONE_PATTERN
@@ -14,9 +15,9 @@ class _UserFields(BaseModel):
 
     username: str = Field(pattern=USERNAME_PATTERN, description="3–50 位字母、数字或 _ . -")
     password: str = Field(min_length=8, max_length=128, description="至少 8 位，含字母和数字")
-    display_name: str = Field(min_length=1, max_length=50)
-    email: str = Field(default="", max_length=200)
-    phone: str = Field(default="", max_length=30)
+    display_name: Line = Field(min_length=1, max_length=50)
+    email: Line = Field(default="", max_length=200)
+    phone: Line = Field(default="", max_length=30)
 
     @field_validator("password")
     @classmethod
@@ -50,7 +51,7 @@ class UserCreate(_UserFields):
     """An admin creates any account (experts, brokers, more admins) inside an existing org."""
 
     role: Role
-    org_id: int | None = None
+    org_id: Id | None = None
 
 
 class UserUpdate(BaseModel):
