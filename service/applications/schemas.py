@@ -5,12 +5,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.kit.inputs import Id, Text, Version
-from service.kit.money import split_by_shares, yuan_to_wan
+from service.kit.money import Percent, PositiveWan, split_by_shares, yuan_to_wan
 from service.models import Application
 from service.models.enums import ApplicationStatus
-from service.postings.schemas import LONG_TEXT, OrgBrief, WanAmount
+from service.postings.schemas import LONG_TEXT, OrgBrief
 
-Share = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+Share = Percent
 
 
 class MemberIn(BaseModel):
@@ -26,7 +26,7 @@ class _Proposal(BaseModel):
     technical_plan: LONG_TEXT = Field(description="技术方案")
     work_plan: LONG_TEXT = Field(description="研发计划")
     assessable_goals: LONG_TEXT = Field(description="可考核目标")
-    requested_amount_wan: WanAmount = Field(description="申请金额（万元）")
+    requested_amount_wan: PositiveWan = Field(description="申请金额（万元）")
     timeline_months: int = Field(ge=1, le=120, description="实施周期（月）")
     team: Text = Field(min_length=2, max_length=2000, description="团队")
 
@@ -53,7 +53,7 @@ class ApplicationUpdate(BaseModel):
     technical_plan: LONG_TEXT | None = None
     work_plan: LONG_TEXT | None = None
     assessable_goals: LONG_TEXT | None = None
-    requested_amount_wan: WanAmount | None = None
+    requested_amount_wan: PositiveWan | None = None
     timeline_months: int | None = Field(default=None, ge=1, le=120)
     team: Text | None = Field(default=None, min_length=2, max_length=2000)
 
@@ -61,7 +61,7 @@ class ApplicationUpdate(BaseModel):
 class AwardIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_wan: WanAmount | None = Field(
+    amount_wan: PositiveWan | None = Field(
         default=None, description="授予金额（万元）；缺省为悬赏余额"
     )
     version: Version | None = None

@@ -10,6 +10,7 @@ from service.applications import auth, notices, repository
 from service.applications.lifecycle import APPLICATION_MACHINE, EDITABLE_STATES
 from service.applications.schemas import ApplicationCreate, ApplicationUpdate
 from service.capabilities import service as capabilities
+from service.kit.db import unique_or
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan
 from service.models import Application, ApplicationMember, Need, Organization, User
@@ -51,12 +52,13 @@ def create(session: Session, user: User, need_id: int, data: ApplicationCreate) 
     if need.org_id == user.org_id:
         raise Forbidden("不能揭自己机构发布的榜", "Cannot apply to your own need", code="own_need")
     _open_for_applications(need)
+    duplicate = Conflict(
+        "本机构已有一份有效的揭榜申请，可修改或撤回后重新提交",
+        "Your organisation already has a live application",
+        code="duplicate_application",
+    )
     if repository.live_for_org(session, need.id, user.org_id) is not None:
-        raise Conflict(
-            "本机构已有一份有效的揭榜申请，可修改或撤回后重新提交",
-            "Your organisation already has a live application",
-            code="duplicate_application",
-        )
+        raise duplicate
     _check_members(session, need, user.org_id, data)
     if data.capability_id is not None:
         cap = capabilities.get_readable(session, user, data.capability_id)
@@ -80,8 +82,9 @@ def create(session: Session, user: User, need_id: int, data: ApplicationCreate) 
         members=[ApplicationMember(org_id=user.org_id, share=data.lead_share, is_lead=True)]
         + [ApplicationMember(org_id=m.org_id, share=m.share) for m in data.members],
     )
-    session.add(app)
-    APPLICATION_MACHINE.start(session, app, user.id)
+    with unique_or(session, duplicate):  # uq_applications_live decides a race
+        session.add(app)
+        APPLICATION_MACHINE.start(session, app, user.id)
     app = _reload(session, app.id)
     notices.received(session, app, need)
     return app

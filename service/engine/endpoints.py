@@ -1,7 +1,5 @@
 """Recommendations both ways, semantic + keyword search, and the engine status for admins."""
 
-from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -27,8 +25,8 @@ from service.engine.status import engine_status
 from service.engine.store import IndexStore
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, NotFound, responses
-from service.kit.inputs import Id, Line
-from service.kit.money import MAX_BOUNTY_WAN, wan_to_yuan
+from service.kit.inputs import Day, Id, Line
+from service.kit.money import Wan, wan_to_yuan
 from service.kit.pagination import PageDep
 from service.models import Capability, Need, User
 from service.models.enums import CallType, Maturity, Role
@@ -42,7 +40,7 @@ Limit = Annotated[int, Query(ge=1, le=50, description="返回条数")]
 SearchQ = Annotated[
     Line, Query(min_length=1, max_length=200, description="检索词（语义 + 关键词）")
 ]
-WanQuery = Annotated[Decimal | None, Query(ge=0, le=MAX_BOUNTY_WAN, description="万元")]
+WanQuery = Annotated[Wan | None, Query(description="万元")]
 _READ_ERRORS = responses(NotAuthenticated, Forbidden, NotFound)
 
 
@@ -132,8 +130,8 @@ def search_needs(
     org_id: Id | None = None,
     bounty_min_wan: WanQuery = None,
     bounty_max_wan: WanQuery = None,
-    deadline_from: date | None = None,
-    deadline_to: date | None = None,
+    deadline_from: Day | None = None,
+    deadline_to: Day | None = None,
 ) -> HitPage[NeedHit]:
     if (
         bounty_min_wan is not None

@@ -2,11 +2,13 @@
 
 Cells are plain Python values: text, int, float, Decimal (money in 万元), date, datetime, bool.
 Text that a spreadsheet would run as a formula (=, +, -, @ first) is neutralised: CSV
-prefixes an apostrophe (OWASP's advice), XLSX stores it as a string cell.
+prefixes an apostrophe (OWASP's advice), XLSX stores it as a string cell. Control characters
+(which XLSX cannot hold at all) are dropped from text, so old data cannot break an export.
 """
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +22,11 @@ from openpyxl.styles import Font
 CHINA = ZoneInfo("Asia/Shanghai")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "0.00####"
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newline, CR stay
+
+
+def _text(value: Any) -> str:
+    return CONTROL.sub("", str(value))
 
 
 def _local(value: datetime) -> datetime:
@@ -38,7 +45,7 @@ def _csv_cell(value: Any) -> str:
         return _local(value).isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value)
+    text = _text(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -77,8 +84,10 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = MONEY_FORMAT
         return cell
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # openpyxl would otherwise store it as a formula
-        return cell
+    if isinstance(value, str):
+        value = _text(value)
+        if value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"  # openpyxl would otherwise store it as a formula
+            return cell
     return value

@@ -1,12 +1,14 @@
 """Engine, session and declarative base shared by every domain."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -101,3 +103,25 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """A duplicate key (PostgreSQL SQLSTATE 23505, SQLite "UNIQUE constraint failed")."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
+
+
+@contextmanager
+def unique_or(session: Session, error: Exception) -> Iterator[None]:
+    """Insert under a savepoint; losing a uniqueness race raises `error` (a domain 409).
+
+    A check-then-insert is not enough on PostgreSQL: two requests can both pass the check,
+    and the database's unique index decides. The savepoint keeps the transaction usable.
+    """
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise error from exc

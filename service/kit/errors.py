@@ -12,8 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.kit.db import is_unique_violation
 from service.kit.inputs import PATTERN_MESSAGES
 
 log = logging.getLogger(__name__)
@@ -217,6 +219,13 @@ def install_handlers(app: FastAPI) -> None:
         code, zh = codes.get(exc.status_code, ("http_error", str(exc.detail)))
         headers = dict(exc.headers) if exc.headers else None  # 405 carries Allow
         return _error_response(exc.status_code, code, zh, headers, detail_en=str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique index no domain check guards (services use kit.db.unique_or for theirs).
+        if is_unique_violation(exc):
+            return _error_response(409, "conflict", "数据已存在或已被修改", detail_en="Conflict")
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

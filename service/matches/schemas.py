@@ -5,12 +5,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.capabilities import auth as capability_auth
 from service.kit.inputs import Id, Text, Version
-from service.kit.money import yuan_to_wan
+from service.kit.money import PositiveWan, yuan_to_wan
 from service.matches import auth
 from service.models import Capability, Match, Need, User
 from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus
 from service.needs import auth as need_auth
-from service.postings.schemas import Contact, OrgBrief, TransitionIn, WanAmount
+from service.postings.schemas import Contact, OrgBrief, TransitionIn
 
 
 class MatchCreate(BaseModel):
@@ -35,7 +35,7 @@ class MatchNoteIn(BaseModel):
 class DealIn(TransitionIn):
     """签约: the contract value in 万元 is required and kept exact."""
 
-    contract_value_wan: WanAmount = Field(description="合同金额，单位万元（必填，大于 0）")
+    contract_value_wan: PositiveWan = Field(description="合同金额，单位万元（必填，大于 0）")
 
 
 class UserBrief(BaseModel):

@@ -4,13 +4,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.kit.inputs import Id, Line, Text, Version
-from service.kit.money import yuan_to_wan
+from service.kit.inputs import Day, Id, Line, Text, Version
+from service.kit.money import PositiveWan, yuan_to_wan
 from service.models import Milestone
 from service.models.enums import MilestoneStatus, NeedStatus
-from service.postings.schemas import OrgBrief, WanAmount
+from service.postings.schemas import OrgBrief
 
-PositiveWan = Annotated[WanAmount, Field(gt=0)]
 Name = Annotated[Line, Field(min_length=2, max_length=100, description="里程碑名称")]
 Criteria = Annotated[Text, Field(min_length=4, max_length=2000, description="验收标准")]
 
@@ -20,7 +19,7 @@ class MilestoneCreate(BaseModel):
 
     application_id: Id = Field(description="揭榜成功的申请（哪一个揭榜方）")
     name: Name
-    due_date: date = Field(description="计划完成日期")
+    due_date: Day = Field(description="计划完成日期")
     amount_wan: PositiveWan = Field(description="本里程碑金额（万元）")
     acceptance_criteria: Criteria
 
@@ -32,7 +31,7 @@ class MilestoneUpdate(BaseModel):
 
     version: Version
     name: Name | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     amount_wan: PositiveWan | None = None
     acceptance_criteria: Criteria | None = None
 

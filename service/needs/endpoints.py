@@ -1,5 +1,3 @@
-from datetime import date
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
@@ -15,8 +13,8 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
-from service.kit.inputs import Id, Line
-from service.kit.money import MAX_BOUNTY_WAN, wan_to_yuan
+from service.kit.inputs import Day, Id, Line
+from service.kit.money import Wan, wan_to_yuan
 from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import CallType, NeedStatus
 from service.needs import auth, repository, service
@@ -36,7 +34,7 @@ NeedSort = Literal[
     "deadline",
     "-deadline",
 ]
-WanQuery = Annotated[Decimal | None, Query(ge=0, le=MAX_BOUNTY_WAN, description="万元")]
+WanQuery = Annotated[Wan | None, Query(description="万元")]
 _WRITE_ERRORS = responses(
     NotAuthenticated, Forbidden, NotFound, InvalidTransition, StaleVersion, BadRequest
 )
@@ -54,8 +52,8 @@ def list_needs(
     mine: Annotated[bool, Query(description="只看本机构发布的需求（含草稿）")] = False,
     bounty_min_wan: WanQuery = None,
     bounty_max_wan: WanQuery = None,
-    deadline_from: date | None = None,
-    deadline_to: date | None = None,
+    deadline_from: Day | None = None,
+    deadline_to: Day | None = None,
     q: Annotated[Line | None, Query(max_length=100, description="关键词（子串匹配）")] = None,
     sort: NeedSort = "-published_at",
 ) -> Page[NeedRead]:

@@ -2,8 +2,8 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from service.kit.inputs import Line, Version
-from service.kit.money import yuan_to_wan
+from service.kit.inputs import Day, Line, Version
+from service.kit.money import PositiveWan, yuan_to_wan
 from service.models import Need, User
 from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
 from service.needs import auth
@@ -44,9 +44,9 @@ class NeedCreate(BaseModel):
     indicators: Indicators = []
     call_type: CallType = CallType.regular
     cooperation_mode: CooperationMode = CooperationMode.tech_development
-    bounty_wan: WanAmount = Field(description="悬赏金额（万元）")
+    bounty_wan: PositiveWan = Field(description="悬赏金额（万元）")
     own_investment_wan: WanAmount | None = Field(default=None, description="拟投入自有资金（万元）")
-    deadline: date = Field(description="揭榜截止日期 YYYY-MM-DD")
+    deadline: Day = Field(description="揭榜截止日期 YYYY-MM-DD")
     implementation_months: int = Field(ge=1, le=120, description="实施周期（月）")
     visibility: Visibility = Visibility.public
     contact: Contact
@@ -70,9 +70,9 @@ class NeedUpdate(BaseModel):
     indicators: Indicators | None = None
     call_type: CallType | None = None
     cooperation_mode: CooperationMode | None = None
-    bounty_wan: WanAmount | None = None
+    bounty_wan: PositiveWan | None = None
     own_investment_wan: WanAmount | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
     implementation_months: int | None = Field(default=None, ge=1, le=120)
     visibility: Visibility | None = None
     contact: Contact | None = None

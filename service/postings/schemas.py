@@ -2,13 +2,12 @@
 
 import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from service.kit.inputs import Line, Text, Version
-from service.kit.money import MAX_BOUNTY_WAN
+from service.kit.money import Wan
 
 PHONE_PATTERN = r"^[0-9+\-() ]{5,30}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -17,16 +16,7 @@ NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,12})?([eE][-+]?\d{1,3})?$")
 TITLE = Annotated[Line, Field(min_length=4, max_length=100, description="标题，4–100 字")]
 LONG_TEXT = Annotated[Text, Field(min_length=10, max_length=2000, description="10–2000 字")]
 
-WanAmount = Annotated[
-    Decimal,
-    Field(
-        ge=0,
-        le=MAX_BOUNTY_WAN,
-        max_digits=12,
-        decimal_places=6,
-        description='金额，单位万元（字符串或数字，如 "85.5"）',
-    ),
-]
+WanAmount = Wan  # ≥ 0; where the amount must be positive, PositiveWan (service/kit/money.py)
 
 
 def _unique_keywords(values: list[str]) -> list[str]:

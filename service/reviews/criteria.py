@@ -6,17 +6,20 @@ scored, and results show the active criteria only.
 
 from sqlalchemy.orm import Session
 
+from service.kit.db import unique_or
 from service.kit.errors import Conflict, NotFound
 from service.models import ReviewCriterion
 from service.reviews.schemas import CriterionCreate, CriterionUpdate
 
 
 def create(session: Session, data: CriterionCreate) -> ReviewCriterion:
+    exists = Conflict("评审项代码已存在", "Criterion exists", code="criterion_exists")
     if session.get(ReviewCriterion, data.code) is not None:
-        raise Conflict("评审项代码已存在", "Criterion exists", code="criterion_exists")
+        raise exists
     criterion = ReviewCriterion(**data.model_dump(), is_active=True)
-    session.add(criterion)
-    session.flush()
+    with unique_or(session, exists):
+        session.add(criterion)
+        session.flush()
     return criterion
 
 

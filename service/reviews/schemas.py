@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.kit.inputs import Id, Line, Text, Version
-from service.kit.money import yuan_to_wan
+from service.kit.money import Percent, yuan_to_wan
 from service.models import Application, Need, User
 from service.models.enums import ApplicationStatus, CallType, ReviewStatus
 from service.postings.schemas import OrgBrief
@@ -22,7 +22,7 @@ class CriterionRead(BaseModel):
     weight: Decimal = Field(description="在综合得分中的权重")
 
 
-Weight = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+Weight = Percent
 
 
 class CriterionAdminRead(CriterionRead):

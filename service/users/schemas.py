@@ -2,7 +2,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from service.kit.inputs import Id, Line
+from service.kit.inputs import Id, Line, Password
 from service.models.enums import Role
 from service.orgs.schemas import OrgCreate, OrgRead
 from service.postings.schemas import EMAIL_PATTERN, PHONE_PATTERN
@@ -14,17 +14,10 @@ class _UserFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     username: str = Field(pattern=USERNAME_PATTERN, description="3–50 位字母、数字或 _ . -")
-    password: str = Field(min_length=8, max_length=128, description="至少 8 位，含字母和数字")
+    password: Password
     display_name: Line = Field(min_length=1, max_length=50)
     email: Line = Field(default="", max_length=200)
     phone: Line = Field(default="", max_length=30)
-
-    @field_validator("password")
-    @classmethod
-    def _strong_enough(cls, value: str) -> str:
-        if not (any(c.isalpha() for c in value) and any(c.isdigit() for c in value)):
-            raise ValueError("密码至少 8 位，且须同时包含字母和数字")
-        return value
 
     @field_validator("email")
     @classmethod

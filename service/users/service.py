@@ -2,6 +2,7 @@
 
 from sqlalchemy.orm import Session
 
+from service.kit.db import unique_or
 from service.kit.errors import BadRequest, Conflict, NotAuthenticated, NotFound
 from service.kit.security import hash_password, verify_password
 from service.models import User
@@ -19,11 +20,15 @@ ROLE_FOR_KIND = {
 }
 
 
+def _taken() -> Conflict:
+    return Conflict("用户名已被占用", "Username taken", code="username_taken")
+
+
 def _insert(
     session: Session, data: RegisterIn | UserCreate, role: Role, org_id: int | None
 ) -> User:
     if repository.by_username(session, data.username) is not None:
-        raise Conflict("用户名已被占用", "Username taken", code="username_taken")
+        raise _taken()
     user = User(
         username=data.username,
         password_hash=hash_password(data.password),
@@ -33,8 +38,9 @@ def _insert(
         email=data.email,
         phone=data.phone,
     )
-    session.add(user)
-    session.flush()
+    with unique_or(session, _taken()):
+        session.add(user)
+        session.flush()
     return _reload(session, user.id)
 
 
@@ -53,7 +59,7 @@ def register(session: Session, data: RegisterIn) -> User:
             code="kind_not_allowed",
         )
     if repository.by_username(session, data.username) is not None:
-        raise Conflict("用户名已被占用", "Username taken", code="username_taken")
+        raise _taken()
     org = orgs.create(session, data.org)
     return _insert(session, data, ROLE_FOR_KIND[data.org.kind], org.id)
 

@@ -1659,7 +1659,7 @@ export interface components {
             /** Assessable Goals */
             assessable_goals?: string | null;
             /** Requested Amount Wan */
-            requested_amount_wan?: (number | string) | null;
+            requested_amount_wan?: number | string | null;
             /** Timeline Months */
             timeline_months?: number | null;
             /** Team */
@@ -1813,7 +1813,7 @@ export interface components {
              * Amount Wan
              * @description 授予金额（万元）；缺省为悬赏余额
              */
-            amount_wan?: (number | string) | null;
+            amount_wan?: number | string | null;
             /** Version */
             version?: number | null;
         };
@@ -1927,9 +1927,9 @@ export interface components {
         /** CapabilityCreate */
         CapabilityCreate: {
             /** Price Min Wan */
-            price_min_wan?: (number | string) | null;
+            price_min_wan?: number | string | null;
             /** Price Max Wan */
-            price_max_wan?: (number | string) | null;
+            price_max_wan?: number | string | null;
             /**
              * Title
              * @description 标题，4–100 字
@@ -2101,9 +2101,9 @@ export interface components {
         /** CapabilityUpdate */
         CapabilityUpdate: {
             /** Price Min Wan */
-            price_min_wan?: (number | string) | null;
+            price_min_wan?: number | string | null;
             /** Price Max Wan */
-            price_max_wan?: (number | string) | null;
+            price_max_wan?: number | string | null;
             /** Version */
             version: number;
             /** Title */
@@ -2809,7 +2809,7 @@ export interface components {
             /** Due Date */
             due_date?: string | null;
             /** Amount Wan */
-            amount_wan?: (number | string) | null;
+            amount_wan?: number | string | null;
             /** Acceptance Criteria */
             acceptance_criteria?: string | null;
         };
@@ -2890,7 +2890,7 @@ export interface components {
              * Own Investment Wan
              * @description 拟投入自有资金（万元）
              */
-            own_investment_wan?: (number | string) | null;
+            own_investment_wan?: number | string | null;
             /**
              * Deadline
              * Format: date
@@ -3125,9 +3125,9 @@ export interface components {
             call_type?: components["schemas"]["CallType"] | null;
             cooperation_mode?: components["schemas"]["CooperationMode"] | null;
             /** Bounty Wan */
-            bounty_wan?: (number | string) | null;
+            bounty_wan?: number | string | null;
             /** Own Investment Wan */
-            own_investment_wan?: (number | string) | null;
+            own_investment_wan?: number | string | null;
             /** Deadline */
             deadline?: string | null;
             /** Implementation Months */
@@ -3363,7 +3363,7 @@ export interface components {
             username: string;
             /**
              * Password
-             * @description 至少 8 位，含字母和数字
+             * @description 8–128 位，须同时包含字母和数字
              */
             password: string;
             /** Display Name */
@@ -3586,7 +3586,7 @@ export interface components {
             username: string;
             /**
              * Password
-             * @description 至少 8 位，含字母和数字
+             * @description 8–128 位，须同时包含字母和数字
              */
             password: string;
             /** Display Name */
