@@ -1,11 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form
 
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import BadRequest, Conflict, NotAuthenticated, responses
+from service.kit.inputs import Line
 from service.kit.security import create_access_token
 from service.users import service as users
 from service.users.schemas import RegisterIn, TokenOut, UserRead
@@ -32,8 +32,13 @@ def register(session: SessionDep, data: RegisterIn) -> TokenOut:
     responses=responses(NotAuthenticated),
     summary="登录（OAuth2 密码模式）",
 )
-def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
-    user = users.authenticate(session, form.username, form.password)
+def login(
+    session: SessionDep,
+    username: Annotated[Line, Form(max_length=100)],
+    password: Annotated[Line, Form(max_length=128)],
+) -> TokenOut:
+    """OAuth2 password form (`username`, `password`); control characters are refused (422)."""
+    user = users.authenticate(session, username, password)
     token, lifetime = create_access_token(user.id)
     return TokenOut(access_token=token, expires_in=lifetime, user=UserRead.model_validate(user))
 

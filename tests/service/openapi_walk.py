@@ -30,9 +30,11 @@ def _variants(document: dict[str, Any], schema: dict[str, Any]) -> list[dict[str
     return [resolve(document, o) for o in options if o.get("type") != "null"]
 
 
-def body_schema(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:
+def body_schema(
+    document: dict[str, Any], operation: dict[str, Any], media: str = "application/json"
+) -> dict[str, Any] | None:
     content = operation.get("requestBody", {}).get("content", {})
-    schema = content.get("application/json", {}).get("schema")
+    schema = content.get(media, {}).get("schema")
     return resolve(document, schema) if schema else None
 
 

@@ -21,6 +21,7 @@ from tests.service.openapi_walk import body_schema, leaves, place
 
 CONTROLS = ["\x00", "\x01", "\x1b", "\x7f"]
 MULTILINE_OK = "第一行\n\t第二行\r\n"
+FORM = "application/x-www-form-urlencoded"
 
 
 def _strings(document: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -33,10 +34,11 @@ def _strings(document: dict[str, Any]) -> list[tuple[str, str, str, dict[str, An
             for option in options:
                 if option.get("type") == "string" and not {"enum", "format"} & set(option):
                     found.append((method, path, f"query:{param['name']}", option))
-        schema = body_schema(document, operation)
-        for where, leaf in leaves(document, schema) if schema else []:
-            if leaf.get("type") == "string" and "enum" not in leaf and "format" not in leaf:
-                found.append((method, path, ".".join(map(str, where)), leaf))
+        for media, prefix in (("application/json", ""), (FORM, "form:")):
+            schema = body_schema(document, operation, media)
+            for where, leaf in leaves(document, schema) if schema else []:
+                if leaf.get("type") == "string" and not {"enum", "format"} & set(leaf):
+                    found.append((method, path, prefix + ".".join(map(str, where)), leaf))
     return found
 
 
@@ -66,7 +68,7 @@ def test_every_body_text_field_is_refused_with_a_control_character(
     document = client.app.openapi()  # type: ignore[attr-defined]
     checked = 0
     for method, path, where, schema in _strings(document):
-        if where.startswith("query:") or where.endswith("<key>"):
+        if where.startswith(("query:", "form:")) or where.endswith("<key>"):
             continue
         url = re.sub(r"\{\w+\}", "1", path)
         size = min(max(schema.get("minLength", 0), 12), schema.get("maxLength", 1000))
@@ -120,3 +122,12 @@ def test_exports_drop_control_characters_stored_before_the_rule(
     cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
     assert "旧数据标题" in cells
     assert not any(re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", c) for c in cells)
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_login_with_a_control_character_is_refused_not_a_500(
+    client: TestClient, field: str
+) -> None:
+    form = {"username": "someone", "password": "Passw0rd!", field: "ab\x00cd"}
+    response = client.post("/api/v1/auth/token", data=form)
+    assert response.status_code in (401, 422), response.text

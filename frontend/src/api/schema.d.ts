@@ -30,7 +30,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 登录（OAuth2 密码模式） */
+        /**
+         * 登录（OAuth2 密码模式）
+         * @description OAuth2 password form (`username`, `password`); control characters are refused (422).
+         */
         post: operations["login_api_v1_auth_token_post"];
         delete?: never;
         options?: never;
@@ -1829,27 +1832,10 @@ export interface components {
         };
         /** Body_login_api_v1_auth_token_post */
         Body_login_api_v1_auth_token_post: {
-            /** Grant Type */
-            grant_type?: string | null;
             /** Username */
             username: string;
-            /**
-             * Password
-             * Format: password
-             */
+            /** Password */
             password: string;
-            /**
-             * Scope
-             * @default
-             */
-            scope: string;
-            /** Client Id */
-            client_id?: string | null;
-            /**
-             * Client Secret
-             * Format: password
-             */
-            client_secret?: string | null;
         };
         /** BrokerRank */
         BrokerRank: {
