@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.app import create_app
@@ -58,6 +59,18 @@ def test_an_unexpected_failure_is_a_logged_500_in_the_one_shape(
     _is_error(response, 500, "internal_error")
     assert response.headers["content-type"] == "application/json"
     assert "RuntimeError: boom" in caplog.text
+
+
+def test_a_unique_index_no_service_guards_is_a_409_not_a_500() -> None:
+    app = create_app()
+
+    @app.get("/duplicate")
+    def duplicate() -> None:
+        raise IntegrityError("INSERT …", {}, Exception("UNIQUE constraint failed: t.name"))
+
+    app.router.routes.insert(0, app.router.routes.pop())
+    with TestClient(app, raise_server_exceptions=False) as c:
+        _is_error(c.get("/duplicate"), 409, "conflict")
 
 
 @pytest.mark.parametrize("value", ["0", "1700000000", "2026-1-1", "2026/01/01"])
