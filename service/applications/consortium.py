@@ -6,7 +6,8 @@ Each member organisation's staff get an invitation and confirm or decline. When 
 confirms, the application becomes `submitted` and reaches the posting enterprise (and may
 make an assigned expert conflicted, which is flagged). A decline dissolves it: the consent was
 to this consortium and this split, so the lead applies again with another consortium (the
-live slot is free once dissolved). A deadline that passes while forming dissolves it too.
+live slot is free once dissolved). A deadline that passes while forming dissolves it too, and
+so does withdrawing the need.
 """
 
 from decimal import Decimal
@@ -24,6 +25,7 @@ from service.models.enums import CONSORTIUM_KINDS, ApplicationStatus, MemberStat
 from service.reviews import conflicts
 
 DEADLINE_REASON = "揭榜截止前联合体成员未全部确认，申请未生效"
+WITHDRAWN_REASON = "需求已撤回，联合体申请未生效"
 
 
 def check_members(
@@ -134,10 +136,13 @@ def decide(
         notices.confirmed(session, app, need, member, complete=False)
 
 
-def dissolve_unformed(session: Session, need: Need) -> int:
-    """The deadline passed: every application of `need` still forming is dissolved."""
+def dissolve_unformed(
+    session: Session, need: Need, reason: str = DEADLINE_REASON, actor_id: int | None = None
+) -> int:
+    """The need stopped taking applications (deadline passed, or withdrawn): every application
+    to it still forming is dissolved, and its organisations are told why."""
     apps = repository.forming_for_update(session, need.id)
     for app in apps:
-        APPLICATION_MACHINE.apply(session, app, "dissolve", None, DEADLINE_REASON)
-        notices.expired(session, app, need)
+        APPLICATION_MACHINE.apply(session, app, "dissolve", actor_id, reason)
+        notices.unformed(session, app, need, reason)
     return len(apps)

@@ -119,15 +119,14 @@ def declined(session: Session, app: Application, need: Need, member: Application
         )
 
 
-def expired(session: Session, app: Application, need: Need) -> None:
-    title = f"「{need.title}」揭榜已截止，联合体申请未生效"
+def unformed(session: Session, app: Application, need: Need, reason: str) -> None:
     for member in app.members:
         notify_org(
             session,
             member.org_id,
             "consortium_declined",
-            title,
-            "截止前联合体成员未全部确认，申请未提交给发榜企业。",
+            f"「{need.title}」的联合体申请未生效",
+            f"{reason}；申请未提交给发榜企业。",
             link=f"/applications/{app.id}",
             obj=("application", app.id),
         )

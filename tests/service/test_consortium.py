@@ -201,6 +201,17 @@ def test_the_deadline_dissolves_a_consortium_still_forming(
     assert event.actor_id is None and "截止" in (event.reason or "")
 
 
+def test_withdrawing_the_need_dissolves_a_consortium_still_forming(
+    client, session: Session, consortium: dict
+) -> None:
+    c = consortium
+    r = client.post(f"/api/v1/needs/{c['need'].id}/withdraw", headers=auth(c["owner"]))
+    assert r.status_code == 200, r.text  # a forming consortium is no application yet
+    app = client.get(f"/api/v1/applications/{c['app']['id']}", headers=auth(c["lab"])).json()
+    assert app["status"] == "dissolved"
+    assert _kinds(session, c["inst_staff"])[-1] == "consortium_declined"
+
+
 def test_an_expert_whose_organisation_joins_is_told_why(
     client, session: Session, consortium: dict
 ) -> None:
