@@ -31,8 +31,16 @@ WITHDRAWN_REASON = "需求已撤回，联合体申请未生效"
 def check_members(
     session: Session, need: Need, lead_org_id: int, lead_share: Decimal, members: list[MemberIn]
 ) -> None:
-    """Shares sum to 100; every member is another existing enterprise, university or
-    institute (never the bureau or a broker agency, never the lead or the posting enterprise)."""
+    """The lead and every member are enterprises, universities or institutes (never the bureau
+    or a broker agency); members are other organisations than the lead and the posting
+    enterprise; shares sum to 100."""
+    lead = session.get(Organization, lead_org_id)
+    if lead is None or lead.kind not in CONSORTIUM_KINDS:
+        raise Forbidden(
+            "只有企业、高校或科研院所可以揭榜",
+            "Only enterprises, universities and institutes apply",
+            code="applicant_not_eligible",
+        )
     total = lead_share + sum((m.share for m in members), Decimal(0))
     if total != 100:
         raise BadRequest(

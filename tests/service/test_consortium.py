@@ -69,6 +69,10 @@ def test_only_enterprises_universities_and_institutes_join(
     r = client.post(f"/api/v1/needs/{need.id}/applications", json=body, headers=auth(lab))
     assert r.status_code == 400 and r.json()["error"] == "member_not_eligible"
     assert bureau.name in r.json()["detail"]
+    # nor does its staff lead one (an admin may have filed a researcher under it)
+    staff = create_user(session, Role.researcher, org=bureau)
+    r = client.post(f"/api/v1/needs/{need.id}/applications", json=proposal(), headers=auth(staff))
+    assert r.status_code == 403 and r.json()["error"] == "applicant_not_eligible"
 
 
 def test_forming_until_every_member_confirms(client, session: Session, consortium: dict) -> None:
