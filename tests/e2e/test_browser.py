@@ -216,6 +216,7 @@ def test_consortium_invite_confirm_and_rejection_reason(pages: Pages) -> None:
     card = res.locator(".application-card", has_text=need)
     expect(card).to_contain_text("江东大学")
     expect(card).to_contain_text("占比 40%")
+    expect(res.get_by_text("已邀请联合体成员确认")).to_be_visible()
     expect(card.locator(".el-tag", has_text="待成员确认")).to_be_visible()
     expect(card.get_by_test_id("member-state-invited")).to_have_text("待确认")
 
