@@ -86,11 +86,27 @@ def _reindex(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _hint_if_empty() -> None:
+    from service.demo import loader
+    from service.kit.db import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        if loader.is_empty(session):
+            print(
+                "数据库为空：用 `jiebang create-admin NAME` 创建首个管理员"
+                "（演示数据：`jiebang serve --demo`）/ empty database: create the first admin",
+                flush=True,
+            )
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     _migrate(args)
-    _seed_demo(args)
+    if args.demo or get_settings().demo:
+        _seed_demo(args)
+    else:
+        _hint_if_empty()
     print(f"揭榜 Jiebang: http://{args.host}:{args.port}/  (API 文档 /docs)", flush=True)
     uvicorn.run("service.asgi:app", host=args.host, port=args.port, workers=args.workers)
     return 0
@@ -99,7 +115,12 @@ def _serve(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jiebang", description="揭榜 technology marketplace")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="migrate, load demo data if empty, serve the app")
+    serve = sub.add_parser("serve", help="migrate, serve the app (--demo: demo data if empty)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the demo data into an empty database (also JIEBANG_DEMO=1; make run)",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
