@@ -120,6 +120,7 @@ def running(
     url: str, tmp_path: Path, *, command: list[str] | None = None, **extra: str
 ) -> Iterator[Server]:
     """A real server on `url` (uvicorn unless another command is given, with `{port}`)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     argv = [a.replace("{port}", str(port)) for a in command] if command else uvicorn_command(port)
     server = start(argv, server_env(url, tmp_path / "var", **extra), tmp_path / "server.log", port)
