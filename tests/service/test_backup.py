@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
 
 from tests.factories import need_payload
 from tests.service.engine_support import committed_database_url
@@ -82,3 +83,12 @@ def test_a_backup_taken_while_serving_restores_to_a_copy_that_serves_the_same_da
             present = [i for i in acknowledged if i in copy_view]
             missing = [i for i in acknowledged if i not in copy_view]
             assert not present or not missing or max(present) < min(missing)
+
+        # Asked explicitly (server stopped), restore overwrites the database that had data.
+        forced = jiebang(source_url, tmp_path, "restore", "--force", str(dump))
+        assert forced.returncode == 0, forced.stderr
+        reader = create_engine(source_url)
+        with reader.connect() as conn:
+            ids = set(conn.execute(text("SELECT id FROM needs")).scalars())
+        reader.dispose()
+        assert ids == set(copy_view)
