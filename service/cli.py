@@ -138,7 +138,8 @@ def _serve(args: argparse.Namespace) -> int:
         _seed_demo(args)
     else:
         _hint_if_empty()
-    print(f"揭榜 Jiebang: http://{args.host}:{args.port}/  (API 文档 /docs)", flush=True)
+    docs = "  (API 文档 /docs)" if get_settings().docs_enabled else ""
+    print(f"揭榜 Jiebang: http://{args.host}:{args.port}/{docs}", flush=True)
     uvicorn.run("service.asgi:app", host=args.host, port=args.port, workers=args.workers)
     return 0
 
