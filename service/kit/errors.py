@@ -21,6 +21,7 @@ class JiebangError(Exception):
 
     status_code = 400
     code = "bad_request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, detail_en: str | None = None, *, code: str | None = None):
         super().__init__(detail)
@@ -53,6 +54,18 @@ class NotFound(JiebangError):
 class Conflict(JiebangError):
     status_code = 409
     code = "conflict"
+
+
+class TooManyRequests(JiebangError):
+    """Throttled: try again after `retry_after` seconds (sent as the Retry-After header)."""
+
+    status_code = 429
+    code = "too_many_attempts"
+
+    def __init__(self, detail: str, detail_en: str | None = None, *, retry_after: int):
+        super().__init__(detail, detail_en)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class InvalidTransition(JiebangError):
@@ -121,16 +134,26 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _error_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def _error_response(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"error": code, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(status_code=status, content=body)
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def error_response(exc: JiebangError) -> JSONResponse:
+    """The one error shape for `exc`, for an endpoint that answers a refusal without raising
+    (so its request still commits what the refusal must keep, e.g. a failed-login count)."""
+    return _error_response(
+        exc.status_code, exc.code, exc.detail, exc.headers, detail_en=exc.detail_en
+    )
 
 
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(JiebangError)
     async def _jiebang(_: Request, exc: JiebangError) -> JSONResponse:
-        return _error_response(exc.status_code, exc.code, exc.detail, detail_en=exc.detail_en)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,90 @@
+"""account hardening: normalised unique names, approval status, token version, throttles
+
+Revision ID: 1fe08a3ecd8e
+Revises: 2061f54d12ca
+Create Date: 2026-12-02 05:49:08.921908
+"""
+
+import unicodedata
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "1fe08a3ecd8e"
+down_revision: str | None = "2061f54d12ca"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _key(value: str) -> str:
+    """service.kit.identity.identity_key as of this revision (kept here: migrations are static)."""
+    text = unicodedata.normalize("NFKC", value)
+    text = " ".join("".join(c for c in text if unicodedata.category(c) != "Cf").split())
+    return "".join(unicodedata.normalize("NFKC", text.casefold()).split())
+
+
+def _backfill(table: str, source: str, target: str) -> None:
+    """Fill the key column; a legacy look-alike (a later row whose key is taken) keeps its row
+    under `key#id`, so the unique constraint holds and the first account keeps its name."""
+    conn = op.get_bind()
+    rows = conn.execute(sa.text(f"SELECT id, {source} FROM {table} ORDER BY id")).all()
+    seen: set[str] = set()
+    for row_id, value in rows:
+        key = _key(value)
+        if key in seen:
+            key = f"{key}#{row_id}"
+        seen.add(key)
+        conn.execute(
+            sa.text(f"UPDATE {table} SET {target} = :key WHERE id = :id"),
+            {"key": key, "id": row_id},
+        )
+
+
+def upgrade() -> None:
+    op.create_table(
+        "auth_throttles",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_auth_throttles")),
+    )
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("name_key", sa.String(length=120), nullable=True))
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("username_key", sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column("status", sa.String(length=16), nullable=False, server_default="active")
+        )
+        batch_op.add_column(
+            sa.Column("token_version", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch_op.add_column(
+            sa.Column(
+                "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
+    _backfill("organizations", "name", "name_key")
+    _backfill("users", "username", "username_key")
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.alter_column("name_key", existing_type=sa.String(length=120), nullable=False)
+        batch_op.create_unique_constraint(batch_op.f("uq_organizations_name_key"), ["name_key"])
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.alter_column("username_key", existing_type=sa.String(length=64), nullable=False)
+        batch_op.create_index(batch_op.f("ix_users_status"), ["status"], unique=False)
+        batch_op.create_unique_constraint(batch_op.f("uq_users_username_key"), ["username_key"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_users_username_key"), type_="unique")
+        batch_op.drop_index(batch_op.f("ix_users_status"))
+        batch_op.drop_column("must_change_password")
+        batch_op.drop_column("token_version")
+        batch_op.drop_column("status")
+        batch_op.drop_column("username_key")
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_organizations_name_key"), type_="unique")
+        batch_op.drop_column("name_key")
+    op.drop_table("auth_throttles")
