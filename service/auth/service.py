@@ -32,7 +32,8 @@ def login(session: Session, username: str, password: str, address: str) -> User:
     keys = Subject(username, address).keys(LOGIN_ACCOUNT, LOGIN_ADDRESS)
     throttle.check(session, keys)
     user = repository.by_username(session, username)
-    if user is None or not verify_password(user.password_hash if user else None, password):
+    matches = verify_password(user.password_hash if user else None, password)  # always hash
+    if user is None or not matches:
         throttle.count(session, keys)
         raise Counted(
             NotAuthenticated(
