@@ -42,6 +42,8 @@ def _backfill(table: str, source: str, target: str) -> None:
 
 
 def upgrade() -> None:
+    # Plain ADD COLUMN and CREATE INDEX only: on SQLite a batch table rebuild would have to drop
+    # `users` / `organizations`, which other tables' foreign keys refuse once rows exist.
     op.create_table(
         "auth_throttles",
         sa.Column("key", sa.String(length=200), nullable=False),
@@ -50,41 +52,35 @@ def upgrade() -> None:
         sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_auth_throttles")),
     )
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("name_key", sa.String(length=120), nullable=True))
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("username_key", sa.String(length=64), nullable=True))
-        batch_op.add_column(
-            sa.Column("status", sa.String(length=16), nullable=False, server_default="active")
-        )
-        batch_op.add_column(
-            sa.Column("token_version", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch_op.add_column(
-            sa.Column(
-                "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
+    op.add_column(
+        "organizations",
+        sa.Column("name_key", sa.String(length=120), nullable=False, server_default=""),
+    )
+    op.add_column(
+        "users", sa.Column("username_key", sa.String(length=64), nullable=False, server_default="")
+    )
+    op.add_column(
+        "users", sa.Column("status", sa.String(length=16), nullable=False, server_default="active")
+    )
+    op.add_column(
+        "users", sa.Column("token_version", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.add_column(
+        "users",
+        sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     _backfill("organizations", "name", "name_key")
     _backfill("users", "username", "username_key")
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.alter_column("name_key", existing_type=sa.String(length=120), nullable=False)
-        batch_op.create_unique_constraint(batch_op.f("uq_organizations_name_key"), ["name_key"])
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.alter_column("username_key", existing_type=sa.String(length=64), nullable=False)
-        batch_op.create_index(batch_op.f("ix_users_status"), ["status"], unique=False)
-        batch_op.create_unique_constraint(batch_op.f("uq_users_username_key"), ["username_key"])
+    op.create_index(op.f("ix_organizations_name_key"), "organizations", ["name_key"], unique=True)
+    op.create_index(op.f("ix_users_username_key"), "users", ["username_key"], unique=True)
+    op.create_index(op.f("ix_users_status"), "users", ["status"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_users_username_key"), type_="unique")
-        batch_op.drop_index(batch_op.f("ix_users_status"))
-        batch_op.drop_column("must_change_password")
-        batch_op.drop_column("token_version")
-        batch_op.drop_column("status")
-        batch_op.drop_column("username_key")
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_organizations_name_key"), type_="unique")
-        batch_op.drop_column("name_key")
+    op.drop_index(op.f("ix_users_status"), table_name="users")
+    op.drop_index(op.f("ix_users_username_key"), table_name="users")
+    op.drop_index(op.f("ix_organizations_name_key"), table_name="organizations")
+    for column in ("must_change_password", "token_version", "status", "username_key"):
+        op.drop_column("users", column)
+    op.drop_column("organizations", "name_key")
     op.drop_table("auth_throttles")

@@ -13,7 +13,7 @@ class Organization(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     # The normal form uniqueness is checked on: "ＡＢＣ 科技" and "abc科技\u200b" are one name.
-    name_key: Mapped[str] = mapped_column(String(120), unique=True)
+    name_key: Mapped[str] = mapped_column(String(120), unique=True, index=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     region: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(Text, default="")
