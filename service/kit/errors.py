@@ -1,6 +1,6 @@
 """One error base class, one handler, one response shape: {"error": code, "detail": message}."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +21,8 @@ class JiebangError(Exception):
 
     status_code = 400
     code = "bad_request"
-    headers: dict[str, str] | None = None
+    headers: dict[str, str] | None = None  # sent with the response (e.g. Retry-After)
+    openapi_headers: ClassVar[dict[str, Any]] = {}  # how `headers` are documented
 
     def __init__(self, detail: str, detail_en: str | None = None, *, code: str | None = None):
         super().__init__(detail)
@@ -61,6 +62,9 @@ class TooManyRequests(JiebangError):
 
     status_code = 429
     code = "too_many_attempts"
+    openapi_headers: ClassVar[dict[str, Any]] = {
+        "Retry-After": {"description": "再试前须等待的秒数", "schema": {"type": "integer"}}
+    }
 
     def __init__(self, detail: str, detail_en: str | None = None, *, retry_after: int):
         super().__init__(detail, detail_en)
@@ -80,7 +84,11 @@ class StaleVersion(JiebangError):
 
 def responses(*errors: type[JiebangError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entry for the errors an endpoint may raise."""
-    return {e.status_code: {"model": ErrorBody, "description": e.code} for e in errors}
+    return {
+        e.status_code: {"model": ErrorBody, "description": e.code}
+        | ({"headers": e.openapi_headers} if e.openapi_headers else {})
+        for e in errors
+    }
 
 
 _MESSAGES = {

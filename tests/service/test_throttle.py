@@ -146,3 +146,10 @@ def test_unknown_usernames_cost_as_much_as_known_ones(client, session: Session) 
 
     known, unknown = median_ms(user.username), median_ms("no-such-user")
     assert unknown > 0.5 * known, (known, unknown)
+
+
+def test_the_document_declares_429_with_retry_after(client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/auth/token", "/api/v1/auth/register", "/api/v1/me/password"):
+        declared = paths[path]["post"]["responses"]["429"]
+        assert "Retry-After" in declared["headers"], path

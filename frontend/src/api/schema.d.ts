@@ -3863,6 +3863,8 @@ export interface operations {
             /** @description too_many_attempts */
             429: {
                 headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3914,6 +3916,8 @@ export interface operations {
             /** @description too_many_attempts */
             429: {
                 headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4072,6 +4076,8 @@ export interface operations {
             /** @description too_many_attempts */
             429: {
                 headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4480,6 +4486,8 @@ export interface operations {
             /** @description too_many_attempts */
             429: {
                 headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
