@@ -79,8 +79,10 @@ const auth: Middleware = {
     return request;
   },
   onResponse({ request, response }) {
-    const isLogin = new URL(request.url).pathname.endsWith("/auth/token");
-    if (response.status === 401 && !isLogin) onUnauthorized();
+    // A refused login, refresh or logout says so itself; elsewhere a 401 ends the session.
+    const path = new URL(request.url).pathname;
+    const isAuthCall = [...AUTH_PATHS, "/auth/logout"].some((p) => path.endsWith(p));
+    if (response.status === 401 && !isAuthCall) onUnauthorized();
     return response;
   },
 };
