@@ -2,11 +2,12 @@
 address, answered 429 with Retry-After; an unknown username costs what a known one does."""
 
 import statistics
+import threading
 import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.auth import throttle
@@ -153,3 +154,35 @@ def test_the_document_declares_429_with_retry_after(client) -> None:
     for path in ("/api/v1/auth/token", "/api/v1/auth/register", "/api/v1/me/password"):
         declared = paths[path]["post"]["responses"]["429"]
         assert "Retry-After" in declared["headers"], path
+
+
+def test_concurrent_failures_are_all_counted(engine) -> None:
+    """Twenty workers failing at once on one key: one row, twenty counted, no error (the
+    counters are shared by every worker process through the database)."""
+    keys = Subject("racer", "203.0.113.99").keys(LOGIN_ACCOUNT, LOGIN_ADDRESS)
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def fail() -> None:
+        try:
+            barrier.wait()
+            with Session(engine) as own:
+                throttle.count(own, keys)
+                own.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fail) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        with Session(engine) as own:
+            counts = {key: own.get(AuthThrottle, key).failures for _, key in keys}
+        assert counts == {key: 20 for _, key in keys}
+    finally:
+        with Session(engine) as own:
+            own.execute(delete(AuthThrottle).where(AuthThrottle.key.in_([k for _, k in keys])))
+            own.commit()
