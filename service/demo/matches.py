@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
-from matching.ranking import Matcher, Weights
+from matching.ranking import Matcher
 from service.matches import repository
 from service.matches import service as matches
 from service.matches.lifecycle import MATCH_MACHINE
@@ -177,10 +177,10 @@ def _doc(posting: Need | Capability) -> Doc:
 
 class _Scorer:
     """Lexical + indicator + field scoring over every published capability (BM25 needs the
-    whole corpus to weigh terms), with the semantic weight set to 0."""
+    whole corpus to weigh terms), without vectors: the semantic feature counts as 0."""
 
     def __init__(self, session: Session) -> None:
-        self.matcher = Matcher(None, weights=Weights(semantic=0.0))
+        self.matcher = Matcher(None)
         published = session.scalars(
             select(Capability).where(Capability.status == CapabilityStatus.published)
         )
