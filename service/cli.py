@@ -182,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reindex.add_argument("--embedder", help="embedder spec (default: JIEBANG_EMBEDDER)")
     reindex.set_defaults(func=_reindex)
-    admin = sub.add_parser("create-admin", help="create an admin account")
+    admin = sub.add_parser(
+        "create-admin", help="create an admin account (the first admin of a new installation)"
+    )
     admin.add_argument("username")
     admin.add_argument("--display-name", default="平台管理员")
     admin.add_argument("--password", help="omit to be prompted")
