@@ -25,6 +25,7 @@ from matching.documents import FIELDS, Doc, normalise_field
 from matching.embedders import Embedder
 from matching.indicators import Indicator, IndicatorFit, fit, parse_text
 from matching.lexical import Analyzer, BM25Index, default_analyzer
+from matching.terms import domain_terms
 
 __all__ = [
     "DenseSearch",
@@ -344,7 +345,7 @@ class Matcher:
 
         Pieces of a longer shared term (碳化 inside 碳化硅) are left out.
         """
-        common = {t for t in qset.intersection(self._tokens[doc_id]) if len(t) > 1}
+        common = domain_terms(qset.intersection(self._tokens[doc_id]), self._bm25)
         common = {t for t in common if not any(t != o and t in o for o in common)}
         ranked = sorted(common, key=lambda t: (-self._bm25.idf(t), t))
         return tuple(self.analyzer.display(t) for t in ranked[:limit])
