@@ -59,7 +59,8 @@ def explain(match: Match) -> dict[str, Any]:
     }
 
 
-def _recommendation(match: Match) -> Recommendation:
+def recommendation(match: Match) -> Recommendation:
+    """What the API and stored candidates keep of one ranked match."""
     return Recommendation(
         posting_id=int(match.id),
         score=round(match.score, 4),
@@ -126,7 +127,7 @@ def recommend_capabilities(
     matches = _rank(
         session, store, "capability", to_doc(need), conditions, k=limit, query_vector=qvec
     )
-    return [_recommendation(m) for m in matches]
+    return [recommendation(m) for m in matches]
 
 
 def recommend_needs(
@@ -147,7 +148,7 @@ def recommend_needs(
     matches = _rank(
         session, store, "need", to_doc(capability), conditions, k=limit, query_vector=qvec
     )
-    return [_recommendation(m) for m in matches]
+    return [recommendation(m) for m in matches]
 
 
 def search(
@@ -170,4 +171,4 @@ def search(
     )
     # A search pages through (and counts) the whole ranked pool: read the allowed ids first.
     matches = _rank(session, store, kind, q, [status, *conditions], k=SEARCH_LIMIT, selective=True)
-    return [_recommendation(m) for m in matches[offset : offset + limit]], len(matches)
+    return [recommendation(m) for m in matches[offset : offset + limit]], len(matches)
