@@ -19,5 +19,8 @@ def test_reasons_name_the_evidence_in_chinese() -> None:
 
 
 def test_unpaired_requirements_and_other_fields_are_not_reasons() -> None:
-    ind = fit([make_indicator("细胞株构建周期", "<=", 4, "月")], [make_indicator("评价周期", "=", 3, "天")])
+    ind = fit(
+        [make_indicator("细胞株构建周期", "<=", 4, "月")],
+        [make_indicator("评价周期", "=", 3, "天")],
+    )
     assert reasons((), ind, None, {"keyword": 0.0}) == ()
