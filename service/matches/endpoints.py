@@ -50,7 +50,9 @@ def _read(session: Session, user: User, match: Match) -> MatchRead:
 def _filters(
     status: MatchStatus | None = None,
     field: Annotated[str | None, Query(max_length=40, description="需求所属领域代码")] = None,
-    min_score: Annotated[float | None, Query(ge=0, le=10, description="最低得分")] = None,
+    min_score: Annotated[
+        float | None, Query(ge=0, le=100, description="最低匹配度（0–100）；手工匹配没有引擎评分，不参与")
+    ] = None,
     need_id: Annotated[int | None, Query(ge=1)] = None,
     capability_id: Annotated[int | None, Query(ge=1)] = None,
     broker_id: Annotated[int | None, Query(ge=1, description="业绩归属经纪人")] = None,
