@@ -117,7 +117,8 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 @router.get(
     "/search/needs",
     response_model=HitPage[NeedHit],
-    summary="需求语义 + 关键词检索（公开，仅张榜中的需求；只返回相关度达到阈值的结果及其后至多 5 条较低的）",
+    summary="需求语义 + 关键词检索（公开，仅张榜中的需求；只返回相关度达到阈值的结果，"
+    "其后至多 5 条标为相关度较低）",
 )
 def search_needs(
     session: SessionDep,
@@ -174,7 +175,8 @@ def search_needs(
 @router.get(
     "/search/capabilities",
     response_model=HitPage[CapabilityHit],
-    summary="科技成果语义 + 关键词检索（公开，仅已发布成果；只返回相关度达到阈值的结果及其后至多 5 条较低的）",
+    summary="科技成果语义 + 关键词检索（公开，仅已发布成果；只返回相关度达到阈值的结果，"
+    "其后至多 5 条标为相关度较低）",
 )
 def search_capabilities(
     session: SessionDep,

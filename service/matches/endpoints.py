@@ -51,7 +51,8 @@ def _filters(
     status: MatchStatus | None = None,
     field: Annotated[str | None, Query(max_length=40, description="需求所属领域代码")] = None,
     min_score: Annotated[
-        float | None, Query(ge=0, le=100, description="最低匹配度（0–100）；手工匹配没有引擎评分，不参与")
+        float | None,
+        Query(ge=0, le=100, description="最低匹配度（0–100）；手工匹配没有引擎评分，不参与"),
     ] = None,
     need_id: Annotated[int | None, Query(ge=1)] = None,
     capability_id: Annotated[int | None, Query(ge=1)] = None,
