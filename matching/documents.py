@@ -102,6 +102,11 @@ class Doc:
         """Text for BM25: the title twice (a BM25F-style title boost), keywords, body."""
         return " ".join([self.title, self.title, " ".join(self.keywords), self.body])
 
+    def char_text(self) -> str:
+        """Text for character-bigram BM25: title and body (measured: a doubled title and the
+        keywords do not help there)."""
+        return f"{self.title} {self.body}"
+
     def parsed_indicators(self) -> list[Indicator]:
         """Structured indicators, else those found in the text.
 

@@ -11,16 +11,26 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from matching.calibration import (
+    Bin,
+    expected_calibration_error,
+    format_reliability,
+    reliability,
+)
 from matching.documents import Doc, DocKind
 from matching.embedders import Embedder, load_embedder
-from matching.ranking import Matcher, Weights, encode_postings
+from matching.model import RankModel
+from matching.ranking import Match, Matcher, encode_postings
 
 __all__ = [
+    "EvalRun",
     "Qrels",
     "evaluate",
     "load_docs",
+    "load_set",
     "load_qrels",
     "format_results",
     "mrr",
@@ -118,12 +128,38 @@ def evaluate(rank: Callable[[str], Sequence[str]], qrels: Qrels, k: int = 10) ->
 
 
 # --- runner --------------------------------------------------------------------------
-METHODS: dict[str, Weights] = {
-    "lexical": Weights(semantic=0.0, keyword=1.0, indicator=0.0, field=0.0),
-    "dense": Weights(semantic=1.0, keyword=0.0, indicator=0.0, field=0.0),
-    "fusion": Weights(semantic=0.5, keyword=0.5, indicator=0.0, field=0.0),
-    "hybrid": Weights(),
+# Each method ranks the same candidates by one number of the hybrid's matches.
+METHODS: dict[str, Callable[[Match], tuple[float, ...]]] = {
+    "lexical-word": lambda m: (m.bm25,),  # rjieba + terms + synonyms, BM25
+    "lexical-char": lambda m: (m.char_bm25,),  # character-bigram BM25
+    "dense": lambda m: (m.cosine,),  # e5 cosine
+    "fusion": lambda m: (m.features["dense"] + m.features["char"], m.cosine),  # z-sum
+    "hybrid": lambda m: (m.score, m.cosine, m.bm25),  # the model: what the service ranks by
 }
+LabelledRow = tuple[str, dict[str, float], int]  # (query id, features, 1 relevant / 0 not)
+
+
+@dataclass
+class EvalRun:
+    """Per-method scores, the hybrid's calibration and every scored pair's features."""
+
+    methods: dict[str, Scores]
+    calibration_top: list[Bin]  # the k best of every judged query (what people see)
+    calibration_all: list[Bin]  # every candidate pair of every judged query
+    rows: list[LabelledRow]
+    doc_ids: list[str]  # the candidate of each row
+    qrels: Qrels
+
+
+def load_set(
+    needs_path: str | Path, capabilities_path: str | Path, qrels_path: str | Path
+) -> tuple[list[Doc], list[Doc], Qrels]:
+    """Needs, capabilities and judgements of one judged set."""
+    return (
+        load_docs(needs_path, kind="need"),
+        load_docs(capabilities_path, kind="capability"),
+        load_qrels(qrels_path),
+    )
 
 
 def run_eval(
@@ -134,45 +170,73 @@ def run_eval(
     k: int = 10,
     reverse: bool = False,
     embedder: Embedder | None = None,
-    methods: Mapping[str, Weights] = METHODS,
+    model: RankModel | None = None,
     pool: int | None = None,
-) -> dict[str, Scores]:
-    """Rank every capability for every need (or the reverse) with each method.
+) -> EvalRun:
+    """Rank every capability for every need (or the reverse); score each method.
 
     ``pool`` is the candidates each retriever contributes (default: the whole corpus); set it
     to the service's pool to measure what the served ranking loses, if anything.
     """
-    needs = load_docs(needs_path, kind="need")
-    caps = load_docs(capabilities_path, kind="capability")
-    qrels = load_qrels(qrels_path)
+    needs, caps, qrels = load_set(needs_path, capabilities_path, qrels_path)
     queries, corpus = (caps, needs) if reverse else (needs, caps)
     if reverse:
         qrels = transpose(qrels)
     emb = embedder if embedder is not None else load_embedder("hash")
-    corpus_vectors = encode_postings(emb, corpus)
+    matcher = Matcher(emb, model=model, pool=pool or len(corpus))
+    matcher.add(corpus, encode_postings(emb, corpus))
     query_vectors = encode_postings(emb, queries)
-    by_id = {q.id: (q, query_vectors[n]) for n, q in enumerate(queries)}
-    results: dict[str, Scores] = {}
-    for name, weights in methods.items():
-        matcher = Matcher(emb, weights=weights, pool=pool or len(corpus))
-        matcher.add(corpus, corpus_vectors)
+    ranked: dict[str, list[Match]] = {}
+    for n, q in enumerate(queries):
+        if any(g > 0 for g in qrels.get(str(q.id), {}).values()):
+            ranked[str(q.id)] = matcher.rank(q, len(corpus), query_vector=query_vectors[n])
+    methods: dict[str, Scores] = {}
+    for name, key in METHODS.items():
+        order = {q: _ordered(ms, key) for q, ms in ranked.items()}
+        methods[name] = evaluate(partial(_lookup, order), qrels, k)
+    rows = [
+        (q, dict(m.features), int(qrels[q].get(str(m.id), 0) > 0))
+        for q, ms in ranked.items()
+        for m in ms
+    ]
+    top = [
+        (m.score, int(qrels[q].get(str(m.id), 0) > 0)) for q, ms in ranked.items() for m in ms[:k]
+    ]
+    every = [
+        (m.score, label)
+        for (_, _, label), m in zip(rows, (m for ms in ranked.values() for m in ms), strict=True)
+    ]
+    return EvalRun(
+        methods=methods,
+        calibration_top=reliability([s for s, _ in top], [y for _, y in top]),
+        calibration_all=reliability([s for s, _ in every], [y for _, y in every]),
+        rows=rows,
+        doc_ids=[str(m.id) for ms in ranked.values() for m in ms],
+        qrels=qrels,
+    )
 
-        def rank(qid: str, matcher: Matcher = matcher) -> list[str]:
-            if qid not in by_id:
-                return []
-            doc, vec = by_id[qid]
-            return [str(m.id) for m in matcher.rank(doc, len(corpus), query_vector=vec)]
 
-        results[name] = evaluate(rank, qrels, k)
-    return results
+def _ordered(matches: Sequence[Match], key: Callable[[Match], tuple[float, ...]]) -> list[str]:
+    """Ids by ``key`` descending, then id."""
+    return [str(m.id) for m in sorted(matches, key=lambda m: (*(-x for x in key(m)), str(m.id)))]
 
 
-def format_results(results: Mapping[str, Scores], k: int = 10, label: str = "") -> str:
-    """A table, then the hybrid line last (``hybrid ndcg@10=… recall@10=… mrr=…``)."""
-    head = f"{'method':<10} {'ndcg@' + str(k):>9} {'recall@' + str(k):>10} {'mrr':>7}"
+def _lookup(order: Mapping[str, list[str]], query: str) -> list[str]:
+    return order.get(query, [])
+
+
+def format_results(run: EvalRun, k: int = 10, label: str = "") -> str:
+    """Methods table, calibration (ECE and reliability), then the hybrid line last."""
+    head = f"{'method':<13} {'ndcg@' + str(k):>9} {'recall@' + str(k):>10} {'mrr':>7}"
     lines = [f"# {label}" if label else "", head]
-    lines += [f"{n:<10} {s.ndcg:>9.3f} {s.recall:>10.3f} {s.mrr:>7.3f}" for n, s in results.items()]
-    if "hybrid" in results:
-        s = results["hybrid"]
-        lines.append(f"hybrid ndcg@{k}={s.ndcg:.3f} recall@{k}={s.recall:.3f} mrr={s.mrr:.3f}")
+    lines += [
+        f"{n:<13} {s.ndcg:>9.3f} {s.recall:>10.3f} {s.mrr:>7.3f}" for n, s in run.methods.items()
+    ]
+    ece_top = expected_calibration_error(run.calibration_top)
+    ece_all = expected_calibration_error(run.calibration_all)
+    lines.append(f"calibration of 匹配度: ECE top-{k} {ece_top:.3f}, ECE all pairs {ece_all:.3f}")
+    lines.append(f"reliability (top-{k} of every judged query):")
+    lines.append(format_reliability(run.calibration_top))
+    s = run.methods["hybrid"]
+    lines.append(f"hybrid ndcg@{k}={s.ndcg:.3f} recall@{k}={s.recall:.3f} mrr={s.mrr:.3f}")
     return "\n".join(line for line in lines if line)

@@ -27,6 +27,7 @@ __all__ = [
     "Analyzer",
     "BM25Index",
     "Lexicon",
+    "char_ngrams",
     "default_analyzer",
     "load_lexicon",
 ]
@@ -43,6 +44,25 @@ _USER_FREQ = 200_000  # high enough that a listed term beats jieba's own split
 def normalise_text(text: str) -> str:
     """NFKC (full-width → half-width, µ → μ), collapse whitespace."""
     return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+_NGRAM_RUN = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z][A-Za-z0-9\-]*")
+
+
+def char_ngrams(text: str, n: int = 2) -> list[str]:
+    """Segmentation-free tokens: character n-grams of each Chinese run, Latin words whole.
+
+    No dictionary is involved, so nothing depends on how a term is split (or listed).
+    Numbers are left out (units and figures are the indicators' job).  A Chinese run
+    shorter than ``n`` is kept as one token.
+    """
+    out: list[str] = []
+    for run in _NGRAM_RUN.findall(normalise_text(text).lower()):
+        if _CJK.match(run) and len(run) >= n:
+            out.extend(run[i : i + n] for i in range(len(run) - n + 1))
+        else:
+            out.append(run)
+    return out
 
 
 def _lines(path: Path) -> Iterable[str]:
@@ -294,6 +314,14 @@ class BM25Index:
             out[rows] += self.idf(term) * tfs * (self.k1 + 1.0) / (tfs + norm[rows])
         out[~alive] = 0.0
         return out
+
+    def rows(self, ids: Iterable[Hashable]) -> list[int]:
+        """Rows of indexed documents (``scores`` order)."""
+        return [self._row[i] for i in ids]
+
+    def alive(self) -> np.ndarray:
+        """Mask of the rows still indexed (``self.ids`` order)."""
+        return np.asarray(self._alive, dtype=bool)
 
     def score_map(self, query_tokens: Sequence[str]) -> dict[Hashable, float]:
         """Non-zero scores by document id."""

@@ -1,15 +1,13 @@
-"""Hybrid ranking: dense cosine + BM25 + indicator fit + field prior, with reasons.
+"""Hybrid ranking: dense + character and word BM25 + indicator fit + field, with reasons.
 
 One :class:`Matcher` holds one side's corpus (needs or capabilities).  For a
 query (a posting of the other side, or free text) it gathers candidates from
-the dense search and from BM25, then scores each as a weighted sum::
-
-    score = w_sem · semantic + w_kw · keyword + w_ind · indicator + w_field · field
-
-``semantic`` is the cosine rescaled to [0, 1] over the candidate pool,
-``keyword`` is BM25 over the pool's best, ``indicator`` the requirement fit in
-[-1, 1], ``field`` 1 for the same field.  :attr:`Match.parts` holds the four
-weighted contributions, so they add up to :attr:`Match.score`.
+the dense search, from word BM25 and from character-bigram BM25, computes each
+candidate's features (:mod:`matching.features`) and scores them with a
+:class:`~matching.model.RankModel`: :attr:`Match.score` is the calibrated
+匹配度 (0–100, the estimated chance ×100 that the pair is relevant),
+:attr:`Match.parts` its parts (they add up to it) and :attr:`Match.band`
+高 / 中 / 低.  Ties are broken by cosine, then BM25, then id.
 """
 
 from __future__ import annotations
@@ -23,8 +21,10 @@ import numpy as np
 
 from matching.documents import FIELDS, Doc, normalise_field
 from matching.embedders import Embedder
+from matching.features import reference_sample, zscores
 from matching.indicators import Indicator, IndicatorFit, fit, parse_text
-from matching.lexical import Analyzer, BM25Index, default_analyzer
+from matching.lexical import Analyzer, BM25Index, char_ngrams, default_analyzer
+from matching.model import Band, RankModel, band, default_model
 from matching.terms import domain_terms
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "Doc",
     "Match",
     "Matcher",
-    "Weights",
     "encode_postings",
     "normalise_field",
 ]
@@ -44,28 +43,21 @@ Allowed = Callable[[Doc], bool] | Collection[DocId] | None
 
 
 @dataclass(frozen=True)
-class Weights:
-    """Fusion weights; the defaults are the measured ones (matching/RESULTS.md)."""
-
-    semantic: float = 0.5
-    keyword: float = 0.5
-    indicator: float = 0.2
-    field: float = 0.03
-
-
-@dataclass(frozen=True)
 class Match:
     """One ranked candidate with everything needed to explain it."""
 
     id: DocId
-    score: float
-    parts: dict[str, float]  # weighted contributions: semantic, keyword, indicator, field
+    score: float  # calibrated 匹配度, 0–100
+    parts: dict[str, float]  # base, semantic, keyword, indicator, field: they add up to score
     cosine: float
     bm25: float
     shared_terms: tuple[str, ...]
     indicators: IndicatorFit
     same_field: bool
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    features: dict[str, float] = field(default_factory=dict)  # what the model scored
+    band: Band = "low"
+    char_bm25: float = 0.0  # raw character-bigram BM25 (features["char"] is its z-score)
 
 
 def encode_postings(embedder: Embedder, docs: Sequence[Doc]) -> np.ndarray:
@@ -91,18 +83,21 @@ class Matcher:
         embedder: Embedder | None,
         *,
         analyzer: Analyzer | None = None,
-        weights: Weights | None = None,
+        model: RankModel | None = None,
         dense_search: DenseSearch | None = None,
         pool: int = 200,
     ) -> None:
         self.embedder = embedder
         self.analyzer = analyzer or default_analyzer()
-        self.weights = weights or Weights()
+        self.model = model or default_model()
         self.dense_search = dense_search
         self.pool = pool
         self.docs: dict[DocId, Doc] = {}
         self._tokens: dict[DocId, list[str]] = {}
         self._bm25 = BM25Index()
+        self._char_tokens: dict[DocId, list[str]] = {}
+        self._chars = BM25Index()  # character bigrams: no segmentation, no dictionary
+        self._sample: np.ndarray | None = None  # rows the dense reference is taken from
         self._row: dict[DocId, int] = {}
         self._ids: list[DocId | None] = []
         self._buffer = np.zeros((0, 0), dtype=np.float32)  # grows by doubling
@@ -148,6 +143,10 @@ class Matcher:
             tokens = self.analyzer.tokens(doc.lexical_text())
             self._tokens[doc.id] = tokens
             self._bm25.add(doc.id, tokens)
+            chars = char_ngrams(doc.char_text())
+            self._char_tokens[doc.id] = chars
+            self._chars.add(doc.id, chars)
+        self._sample = None
 
     def _reserve(self, rows: int, dim: int) -> None:
         if self._buffer.shape[1] != dim:
@@ -168,8 +167,11 @@ class Matcher:
                 continue
             del self.docs[doc_id]
             del self._tokens[doc_id]
+            del self._char_tokens[doc_id]
             self._ids[self._row.pop(doc_id)] = None
             self._bm25.remove(doc_id)
+            self._chars.remove(doc_id)
+            self._sample = None
         if len(self._ids) > 2 * len(self.docs) + 1024:
             self._compact()
 
@@ -181,8 +183,11 @@ class Matcher:
         self._ids = list(ids)
         self._row = {i: n for n, i in enumerate(ids) if i is not None}
         self._bm25 = BM25Index(self._bm25.k1, self._bm25.b)
+        self._chars = BM25Index(self._chars.k1, self._chars.b)
         for doc_id in self._row:
             self._bm25.add(doc_id, self._tokens[doc_id])
+            self._chars.add(doc_id, self._char_tokens[doc_id])
+        self._sample = None
 
     # --- ranking -------------------------------------------------------------------
     def rank(
@@ -214,16 +219,33 @@ class Matcher:
                 if keep(cast(DocId, i))
             }
             top_kw = sorted(bm25, key=bm25.__getitem__, reverse=True)[: self.pool]
-            pool = list(dict.fromkeys([*cosines, *top_kw]))
+            pool = list(dict.fromkeys([*cosines, *top_kw, *self._char_pool(query, keep)]))
             if not pool:
                 return []
             if qvec is not None:
                 rows = [self._row[i] for i in pool]
                 for i, c in zip(pool, self._vectors[rows] @ qvec, strict=True):
                     cosines[i] = float(c)
-            matches = self._score(query, qdoc, qtokens, pool, cosines, bm25)
-            matches.sort(key=lambda m: (-m.score, str(m.id)))
+            matches = self._score(query, qdoc, qtokens, pool, cosines, bm25, qvec=qvec)
+            matches.sort(key=lambda m: (-m.score, -m.cosine, -m.bm25, str(m.id)))
             return matches[:k]
+
+    def _char_pool(self, query: Doc | str, keep: Callable[[DocId], bool]) -> list[DocId]:
+        """The ``pool`` best kept postings by character-bigram BM25 (score > 0), best first."""
+        scores = self._chars.scores(_char_query(query))
+        hits = np.flatnonzero(scores > 0)
+        take = min(len(hits), 4 * self.pool)
+        while True:
+            if take < len(hits):
+                hits_top = hits[np.argpartition(-scores[hits], take - 1)[:take]]
+            else:
+                hits_top = hits
+            order = hits_top[np.lexsort((hits_top, -scores[hits_top]))]
+            out = [cast(DocId, self._chars.ids[r]) for r in order]
+            out = [i for i in out if keep(i)][: self.pool]
+            if len(out) >= self.pool or take >= len(hits):
+                return out
+            take = min(len(hits), 4 * take)  # the filter dropped too many: look deeper
 
     def _filter(
         self, allowed: Allowed, exclude_org: str | None, query: Doc | None
@@ -284,13 +306,16 @@ class Matcher:
         pool: Sequence[DocId],
         cosines: dict[DocId, float],
         bm25: dict[DocId, float],
+        *,
+        qvec: np.ndarray | None = None,
     ) -> list[Match]:
-        w = self.weights
+        """Features and calibrated score of every pooled posting (``qvec``: the query vector,
+        for the dense reference; without it the pool's cosines are the reference)."""
         cos = np.array([cosines.get(i, 0.0) for i in pool], dtype=np.float64)
         kw = np.array([bm25.get(i, 0.0) for i in pool], dtype=np.float64)
-        span = cos.max() - cos.min()
-        sem = (cos - cos.min()) / span if span > 0 else np.ones_like(cos)
-        kw_norm = kw / kw.max() if kw.max() > 0 else np.zeros_like(kw)
+        dense = self._dense_z(cos, qvec) if cosines else np.zeros_like(cos)
+        char_raw, char = self._lexical_z(self._chars, _char_query(query), pool)
+        _, word = self._lexical_z(self._bm25, qtokens, pool)
         free_reqs = parse_text(str(query), require_comparator=True) if qdoc is None else []
         qset = set(qtokens)
         out: list[Match] = []
@@ -298,17 +323,21 @@ class Matcher:
             doc = self.docs[doc_id]
             ind = self._indicator_fit(qdoc, doc, free_reqs)
             same = bool(qdoc and qdoc.field_code and qdoc.field_code == doc.field_code)
-            parts = {
-                "semantic": w.semantic * float(sem[n]),
-                "keyword": w.keyword * float(kw_norm[n]),
-                "indicator": w.indicator * ind.score,
-                "field": w.field * float(same),
+            # rounded: the same pair scores the same whatever else is in the pool (BLAS
+            # rounding of the cosines depends on the batch)
+            features = {
+                "dense": round(float(dense[n]), 6),
+                "char": round(float(char[n]), 6),
+                "word": round(float(word[n]), 6),
+                "indicator": ind.score,
+                "field": float(same),
             }
+            score, parts = self.model.score(features)
             shared = self._shared_terms(qset, doc_id)
             out.append(
                 Match(
                     id=doc_id,
-                    score=sum(parts.values()),
+                    score=score,
                     parts=parts,
                     cosine=float(cos[n]),
                     bm25=float(kw[n]),
@@ -316,9 +345,29 @@ class Matcher:
                     indicators=ind,
                     same_field=same,
                     reasons=_reasons(shared, ind, same, doc, float(cos[n])),
+                    features=features,
+                    band=band(score),
+                    char_bm25=float(char_raw[n]),
                 )
             )
         return out
+
+    def _dense_z(self, pool_cos: np.ndarray, qvec: np.ndarray | None) -> np.ndarray:
+        """Pool cosines as z-scores against the query's cosines to a corpus sample."""
+        if qvec is None or not self.docs:
+            return zscores(pool_cos, pool_cos)
+        if self._sample is None:
+            live = np.array([r for r, i in enumerate(self._ids) if i is not None], dtype=int)
+            self._sample = reference_sample(live)
+        return zscores(pool_cos, self._vectors[self._sample] @ qvec)
+
+    def _lexical_z(
+        self, index: BM25Index, tokens: Sequence[str], pool: Sequence[DocId]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 of the pool, raw and as z-scores against the query's scores over the corpus."""
+        scores = index.scores(tokens)
+        raw = scores[index.rows(pool)]
+        return raw, zscores(raw, scores[index.alive()])
 
     def _indicator_fit(
         self, qdoc: Doc | None, doc: Doc, free_reqs: Sequence[Indicator]
@@ -349,6 +398,10 @@ class Matcher:
         common = {t for t in common if not any(t != o and t in o for o in common)}
         ranked = sorted(common, key=lambda t: (-self._bm25.idf(t), t))
         return tuple(self.analyzer.display(t) for t in ranked[:limit])
+
+
+def _char_query(query: Doc | str) -> list[str]:
+    return char_ngrams(query.char_text() if isinstance(query, Doc) else query)
 
 
 def _reasons(

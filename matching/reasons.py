@@ -35,8 +35,9 @@ def reasons(
     parts, whose largest positive one names the main evidence.
     """
     out: list[str] = []
-    main = max(parts.items(), key=lambda kv: kv[1], default=None) if parts else None
-    if main is not None and main[1] > 0 and main[0] in _EVIDENCE:
+    evidence = [(k, v) for k, v in (parts or {}).items() if k in _EVIDENCE]
+    main = max(evidence, key=lambda kv: kv[1], default=None)
+    if main is not None and main[1] > 0:
         out.append(_EVIDENCE[main[0]])
     if shared:
         out.append("共同关键词：" + "、".join(shared))

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
-from matching.ranking import Weights
 from service.engine.matcher import PoolMatcher
 from service.engine.service import Recommendation, recommendation
 from service.matches import repository
@@ -180,10 +179,10 @@ def _doc(posting: Need | Capability) -> Doc:
 
 class _Scorer:
     """Lexical + indicator + field scoring over every published capability (BM25 needs the
-    whole corpus to weigh terms), with the semantic weight set to 0."""
+    whole corpus to weigh terms), without vectors: the semantic feature counts as 0."""
 
     def __init__(self, session: Session) -> None:
-        self.matcher = PoolMatcher(None, weights=Weights(semantic=0.0))
+        self.matcher = PoolMatcher(None)
         published = session.scalars(
             select(Capability).where(Capability.status == CapabilityStatus.published)
         )

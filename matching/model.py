@@ -1,0 +1,250 @@
+"""The calibrated 匹配度: a logistic model over a pair's features, its parts and its bands.
+
+``RankModel.score(features)`` returns ``100 · P(relevant | features)`` and the parts that
+add up to it.  The model is linear in the features (see :mod:`matching.features`)::
+
+    z = intercept + Σ_f weight_f · feature_f          score = 100 · σ(z)
+
+Parts: ``base`` is the score of a pair with every feature at 0 (no evidence either way,
+``100 · σ(intercept)``); the rest, ``score − base``, is shared among the features in
+proportion to their terms ``weight_f · feature_f`` (the exact integrated-gradients
+attribution of a one-index model), then summed per part (``semantic``, ``keyword``,
+``indicator``, ``field``).  A part is negative when its evidence lowers the chance (an
+indicator missed, a text less alike than the corpus average).
+
+``refit`` learns a new model from labelled pairs (broker decisions) and keeps the base
+model unless the new one is better on a held-out part of the labels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from scipy.optimize import minimize
+
+__all__ = [
+    "BAND_LABELS",
+    "BAND_THRESHOLDS",
+    "Band",
+    "RankModel",
+    "band",
+    "default_model",
+    "fit_logistic",
+    "refit",
+]
+
+MODEL_PATH = Path(__file__).parent / "data" / "rank_model.json"
+
+Band = Literal["high", "medium", "low"]
+# 匹配度 ≥ 50: more likely relevant than not; ≥ 20: worth a look (about one in five is).
+BAND_THRESHOLDS: dict[Band, float] = {"high": 50.0, "medium": 20.0, "low": 0.0}
+BAND_LABELS: dict[Band, str] = {"high": "高", "medium": "中", "low": "低"}
+
+
+def band(score: float) -> Band:
+    """高 / 中 / 低 by :data:`BAND_THRESHOLDS` (the score is a calibrated chance ×100)."""
+    if score >= BAND_THRESHOLDS["high"]:
+        return "high"
+    if score >= BAND_THRESHOLDS["medium"]:
+        return "medium"
+    return "low"
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@dataclass
+class RankModel:
+    """Logistic relevance model; ``parts`` maps each feature to the part it counts in."""
+
+    weights: dict[str, float]
+    intercept: float
+    parts: dict[str, str]
+    fitted_at: str
+    n_labels: int
+    heldout: dict[str, float] = field(default_factory=dict)
+    source: str = "shipped"  # "shipped" (fitted on the judged sets) or "learned" (refit)
+    note: str = ""
+
+    @property
+    def features(self) -> list[str]:
+        """Feature names in a fixed order."""
+        return list(self.weights)
+
+    def logit(self, features: Mapping[str, float]) -> float:
+        """``z``; a feature the caller does not have counts as 0 (no evidence)."""
+        return self.intercept + sum(
+            w * float(features.get(f, 0.0)) for f, w in self.weights.items()
+        )
+
+    def score(self, features: Mapping[str, float]) -> tuple[float, dict[str, float]]:
+        """匹配度 in 0–100 and its parts (``base`` plus one per part name), adding up to it."""
+        terms = {f: w * float(features.get(f, 0.0)) for f, w in self.weights.items()}
+        z0 = self.intercept
+        z = z0 + sum(terms.values())
+        base = 100.0 * _sigmoid(z0)
+        total = 100.0 * _sigmoid(z)
+        if abs(z - z0) > 1e-9:
+            slope = (total - base) / (z - z0)
+        else:  # the limit: σ'(z0)
+            slope = 100.0 * _sigmoid(z0) * (1.0 - _sigmoid(z0))
+        parts: dict[str, float] = {"base": base}
+        for name in dict.fromkeys(self.parts.values()):
+            parts[name] = 0.0
+        for f, t in terms.items():
+            parts[self.parts.get(f, f)] = parts.get(self.parts.get(f, f), 0.0) + slope * t
+        # make the sum exact in floating point: the rounding residue goes to base
+        parts["base"] += total - sum(parts.values())
+        return total, parts
+
+    def to_json(self) -> str:
+        """JSON text (what ``matching/data/rank_model.json`` holds)."""
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> RankModel:
+        """Inverse of :meth:`to_json`."""
+        data = json.loads(text)
+        return cls(
+            weights={str(k): float(v) for k, v in data["weights"].items()},
+            intercept=float(data["intercept"]),
+            parts={str(k): str(v) for k, v in data["parts"].items()},
+            fitted_at=str(data["fitted_at"]),
+            n_labels=int(data["n_labels"]),
+            heldout={str(k): float(v) for k, v in (data.get("heldout") or {}).items()},
+            source=str(data.get("source") or "shipped"),
+            note=str(data.get("note") or ""),
+        )
+
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        """P(relevant) for rows of ``X`` (columns in :attr:`features` order)."""
+        w = np.array(list(self.weights.values()), dtype=np.float64)
+        return 1.0 / (1.0 + np.exp(-(X @ w + self.intercept)))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> RankModel:
+    """The shipped model (fitted on the judged sets, see matching/RESULTS.md)."""
+    return RankModel.from_json(MODEL_PATH.read_text(encoding="utf-8"))
+
+
+# --- fitting -------------------------------------------------------------------------
+def fit_logistic(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    l2: float = 1.0,
+    prior: np.ndarray | None = None,
+    prior_intercept: float = 0.0,
+    sample_weight: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression (L-BFGS); the penalty pulls towards ``prior``.
+
+    With few labels the fit stays near the prior (the shipped weights); with many the data
+    win.  Returns (weights, intercept).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, d = X.shape
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    w0 = np.zeros(d) if prior is None else np.asarray(prior, dtype=np.float64)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:d], theta[d]
+        z = X @ w + b
+        # log(1 + e^z) − y·z, stably
+        nll = np.logaddexp(0.0, z) - y * z
+        p = 1.0 / (1.0 + np.exp(-z))
+        g = sw * (p - y)
+        diff = w - w0
+        value = float(sw @ nll) + 0.5 * l2 * float(diff @ diff)
+        grad = np.concatenate([X.T @ g + l2 * diff, [g.sum()]])
+        return value, grad
+
+    start = np.concatenate([w0, [prior_intercept]])
+    res = minimize(loss, start, jac=True, method="L-BFGS-B")
+    return res.x[:d], float(res.x[d])
+
+
+def log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    """Mean negative log-likelihood."""
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def _matrix(
+    rows: Sequence[tuple[Any, Mapping[str, float], int]], names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    X = np.array([[float(f.get(n, 0.0)) for n in names] for _, f, _ in rows], dtype=np.float64)
+    y = np.array([1.0 if label else 0.0 for _, _, label in rows])
+    return X.reshape(len(rows), len(names)), y
+
+
+def refit(
+    rows: Sequence[tuple[Any, Mapping[str, float], int]],
+    base: RankModel,
+    *,
+    holdout: float = 0.25,
+    seed: int = 0,
+    l2: float = 1.0,
+    min_labels: int = 20,
+) -> tuple[RankModel, dict[str, Any]]:
+    """Fit a new model on ``rows`` = ``(group_id, features, label)``; keep ``base`` unless better.
+
+    Groups (e.g. one need's candidates) are split whole into a training part and a
+    held-out part (``holdout`` of the groups).  The new model is fitted on the training
+    part, pulled towards ``base``'s weights, and both are compared on the held-out part by
+    log loss (lower is better; it rewards ranking and calibration together).  The report
+    gives the metric before/after, the counts and the decision.
+    """
+    names = base.features
+    report: dict[str, Any] = {"n": len(rows), "metric": "log_loss", "accepted": False}
+    groups = sorted({str(g) for g, _, _ in rows})
+    labels = {int(bool(lbl)) for _, _, lbl in rows}
+    if len(rows) < min_labels or labels != {0, 1} or len(groups) < 2:
+        report["reason"] = f"需要至少 {min_labels} 条标注，且同时有通过与拒绝"
+        return base, report
+    rng = random.Random(seed)
+    rng.shuffle(groups)
+    n_held = max(1, round(holdout * len(groups)))
+    held = set(groups[:n_held])
+    train = [r for r in rows if str(r[0]) not in held]
+    test = [r for r in rows if str(r[0]) in held]
+    Xtr, ytr = _matrix(train, names)
+    Xte, yte = _matrix(test, names)
+    report.update(n_train=len(train), n_heldout=len(test))
+    if len(set(ytr.tolist())) < 2 or not len(test):
+        report["reason"] = "训练部分只有一类标注"
+        return base, report
+    prior = np.array([base.weights[n] for n in names])
+    w, b = fit_logistic(Xtr, ytr, l2=l2, prior=prior, prior_intercept=base.intercept)
+    new = RankModel(
+        weights={n: float(v) for n, v in zip(names, w, strict=True)},
+        intercept=b,
+        parts=dict(base.parts),
+        fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        n_labels=len(rows),
+        source="learned",
+    )
+    before = log_loss(base.probabilities(Xte), yte)
+    after = log_loss(new.probabilities(Xte), yte)
+    report.update(before=before, after=after)
+    new.heldout = {"log_loss": after, "base_log_loss": before, "n_heldout": float(len(test))}
+    if after < before:
+        report["accepted"] = True
+        return new, report
+    report["reason"] = "新模型在留出部分不优于当前模型"
+    return base, report

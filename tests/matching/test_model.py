@@ -1,0 +1,101 @@
+"""The calibrated score: range, parts, calibration, JSON, and refitting with its guard."""
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from matching.calibration import expected_calibration_error, reliability
+from matching.model import RankModel, default_model, refit
+
+PARTS = {"dense": "semantic", "char": "keyword", "indicator": "indicator", "field": "field"}
+TRUE = RankModel(
+    {"dense": 1.2, "char": 0.8, "indicator": 1.5, "field": 0.6}, -5.0, PARTS, "2026-01-01", 0
+)
+
+
+def labelled(model: RankModel, groups: int, seed: int) -> list[tuple[str, dict[str, float], int]]:
+    """Pairs whose labels are drawn from ``model``'s own chances (so it is calibrated)."""
+    rng = random.Random(seed)
+    rows = []
+    for g in range(groups):
+        for _ in range(40):
+            rel = rng.random() < 0.08
+            f = {
+                "dense": rng.gauss(2.5 if rel else 0.0, 1.0),
+                "char": rng.gauss(3.0 if rel else 0.0, 1.5),
+                "indicator": rng.choice([0.0, 0.0, 1.0, -1.0]),
+                "field": float(rng.random() < 0.3),
+            }
+            p = model.score(f)[0] / 100
+            rows.append((f"q{g}", f, int(rng.random() < p)))
+    return rows
+
+
+def test_score_is_a_chance_in_0_100_and_its_parts_add_up() -> None:
+    model = default_model()
+    for f in (
+        {"dense": 6.0, "char": 6.0, "indicator": 1.0, "field": 1.0},
+        {"dense": -3.0, "char": -3.0, "indicator": -1.0, "field": 0.0},
+        {},
+        {"dense": 1.0},
+    ):
+        score, parts = model.score(f)
+        assert 0.0 <= score <= 100.0
+        assert sum(parts.values()) == pytest.approx(score, abs=1e-9)
+        assert set(parts) == {"base", "semantic", "keyword", "indicator", "field"}
+    assert model.score({})[1]["base"] == pytest.approx(100 / (1 + math.exp(-model.intercept)))
+    high = model.score({"dense": 6.0, "char": 6.0, "indicator": 1.0, "field": 1.0})[0]
+    assert high > 90.0
+    assert model.score({"dense": 1.0, "indicator": -1.0})[1]["indicator"] < 0
+
+
+def test_scores_are_calibrated_on_a_fixture() -> None:
+    rows = labelled(TRUE, 200, seed=1)
+    scores = [TRUE.score(f)[0] for _, f, _ in rows]
+    ece = expected_calibration_error(reliability(scores, [y for _, _, y in rows]))
+    assert ece < 0.02
+    shifted = RankModel(dict(TRUE.weights), TRUE.intercept + 2.0, PARTS, "x", 0)
+    worse = [shifted.score(f)[0] for _, f, _ in rows]
+    assert expected_calibration_error(reliability(worse, [y for _, _, y in rows])) > 2 * ece
+
+
+def test_json_round_trip() -> None:
+    model = default_model()
+    again = RankModel.from_json(model.to_json())
+    assert again == model
+    assert model.source == "shipped" and model.n_labels > 0 and model.fitted_at
+
+
+def test_refit_accepts_a_better_model() -> None:
+    rows = labelled(TRUE, 120, seed=2)
+    bad = RankModel({k: 0.1 for k in TRUE.weights}, -1.0, PARTS, "2026-01-01", 0)
+    new, report = refit(rows, bad, holdout=0.25, seed=0)
+    assert report["accepted"] and new is not bad
+    assert new.source == "learned" and new.n_labels == len(rows)
+    assert report["after"] < report["before"]
+    assert new.heldout["log_loss"] == report["after"]
+    assert report["n_train"] + report["n_heldout"] == len(rows)
+    assert new.weights["dense"] > 0.5  # moved towards the generating weights
+
+
+def test_refit_keeps_the_base_unless_better() -> None:
+    rows = labelled(TRUE, 15, seed=3)
+    kept, report = refit(rows, TRUE, holdout=0.3, seed=0, l2=1e-6)
+    assert not report["accepted"] and kept is TRUE
+    assert report["after"] >= report["before"]
+
+
+def test_refit_refuses_too_few_or_one_sided_labels() -> None:
+    rows = [("q", {"dense": 1.0}, 1)] * 50
+    kept, report = refit(rows, TRUE)
+    assert kept is TRUE and not report["accepted"] and report["reason"]
+    kept, report = refit(labelled(TRUE, 1, seed=4)[:5], TRUE)
+    assert kept is TRUE and not report["accepted"]
+
+
+def test_probabilities_match_score() -> None:
+    X = np.array([[1.0, 2.0, 0.0, 1.0]])
+    f = dict(zip(TRUE.features, X[0], strict=True))
+    assert TRUE.probabilities(X)[0] * 100 == pytest.approx(TRUE.score(f)[0])
