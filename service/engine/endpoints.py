@@ -13,6 +13,7 @@ from service.capabilities import auth as cap_auth
 from service.capabilities import service as capabilities
 from service.engine import repository
 from service.engine import service as engine
+from service.engine.model_info import RankModelRead, model_in_use
 from service.engine.runtime import get_store
 from service.engine.schemas import (
     CapabilityHit,
@@ -23,7 +24,6 @@ from service.engine.schemas import (
     NeedHit,
     NeedSummary,
 )
-from service.engine.model_info import RankModelRead, model_in_use
 from service.engine.status import engine_status
 from service.engine.store import IndexStore
 from service.kit.db import SessionDep

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from matching.documents import Doc
 from matching.embedders import Embedder
 from matching.index import StaleIndexError, VectorIndex, build_index, load_index
-from matching.ranking import Match, Matcher
 from matching.model import RankModel, default_model
+from matching.ranking import Match, Matcher
 from service.engine import learning, repository
 from service.engine.documents import KINDS, Kind, to_doc
 from service.engine.matcher import PoolMatcher
@@ -68,12 +68,12 @@ class IndexStore:
         self.pool = pool  # candidates per retriever (dense, keyword) the matcher scores
         self._last_rescan = -float("inf")
         self._scanned_at: datetime | None = None  # wall clock when the last full scan began
+        self.rank_model: RankModel = default_model()  # the newest stored one, see use_newest_model
+        self.rank_model_id: int | None = None
         self._sides = {kind: self._empty(kind) for kind in KINDS}
         self._catch_up_lock = threading.Lock()
         self._local = threading.local()  # the allowed ids of the ranking on this thread
         self.loaded = threading.Event()
-        self.rank_model: RankModel = default_model()  # the newest stored one, see use_newest
-        self.rank_model_id: int | None = None
 
     def _empty(self, kind: Kind, size_hint: int = 0) -> _Side:
         index = build_index(self.embedder.dim, size_hint, self.model_id)
