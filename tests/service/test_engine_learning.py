@@ -11,7 +11,7 @@ from matching.embedders import HashEmbedder
 from matching.model import default_model
 from service.engine import learning
 from service.engine.store import IndexStore
-from service.models import Capability, Need, RankModelRecord, User
+from service.models import Capability, Need, RankModelRecord
 from service.models.enums import OrgKind, Role
 from tests.factories import (
     auth,
