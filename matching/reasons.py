@@ -17,9 +17,9 @@ from matching.indicators import IndicatorFit
 __all__ = ["reasons"]
 
 _EVIDENCE = {
-    "semantic": "需求与成果描述的问题和技术内容相近",
-    "keyword": "需求与成果使用了相同的专业术语",
-    "indicator": "成果的技术指标与需求要求相符",
+    "semantic": "描述的问题与技术内容相近",
+    "keyword": "用到了相同的专业术语",
+    "indicator": "技术指标与要求相符",
 }
 
 

@@ -11,7 +11,7 @@ def test_reasons_name_the_evidence_in_chinese() -> None:
     )
     lines = reasons(("薄膜封装", "水汽"), ind, "display", {"semantic": 40.0, "keyword": 12.5})
     assert lines == (
-        "需求与成果描述的问题和技术内容相近",
+        "描述的问题与技术内容相近",
         "共同关键词：薄膜封装、水汽",
         "水汽透过率 要求≤1×10⁻⁶ g/(m²·d)，成果 5×10⁻⁷ g/(m²·d)，满足",
         "同属领域：新型显示",
