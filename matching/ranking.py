@@ -21,7 +21,7 @@ import numpy as np
 
 from matching.documents import FIELDS, Doc, normalise_field
 from matching.embedders import Embedder
-from matching.features import reference_sample, zscores
+from matching.features import agreement, reference_sample, zscores
 from matching.indicators import Indicator, IndicatorFit, fit, parse_text
 from matching.lexical import Analyzer, BM25Index, char_ngrams, default_analyzer
 from matching.model import Band, RankModel, band, default_model
@@ -325,10 +325,12 @@ class Matcher:
             same = bool(qdoc and qdoc.field_code and qdoc.field_code == doc.field_code)
             # rounded: the same pair scores the same whatever else is in the pool (BLAS
             # rounding of the cosines depends on the batch)
+            d, c = round(float(dense[n]), 6), round(float(char[n]), 6)
             features = {
-                "dense": round(float(dense[n]), 6),
-                "char": round(float(char[n]), 6),
+                "dense": d,
+                "char": c,
                 "word": round(float(word[n]), 6),
+                "agree": agreement(d, c),
                 "indicator": ind.score,
                 "field": float(same),
             }
