@@ -107,8 +107,12 @@ def test_need_recommendations_endpoint(api: TestClient, world: World) -> None:
     items = response.json()
     assert items[0]["capability"]["id"] in {world.caps[k].id for k in RELEVANT}
     first = items[0]
-    assert set(first["parts"]) == {"semantic", "keyword", "indicator", "field"}
-    assert first["reasons"] and first["shared_terms"]
+    assert set(first["parts"]) == {"base", "semantic", "keyword", "indicator", "field"}
+    assert 0 <= first["score"] <= 100 and first["band"] in ("high", "medium", "low")
+    assert first["band_label"] == {"high": "高", "medium": "中", "low": "低"}[first["band"]]
+    assert first["score"] == pytest.approx(sum(first["parts"].values()), abs=1e-3)
+    assert_readable(first["reasons"])
+    assert first["shared_terms"]
     assert "contact" not in first["capability"]
     returned = {i["capability"]["id"] for i in items}
     assert world.own_org_cap.id not in returned and world.draft_cap.id not in returned
