@@ -20,7 +20,7 @@ $(VENV)/.deps-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.deps-run
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/build_frontend.sh
-	$(BIN)/jiebang serve
+	$(BIN)/jiebang serve --demo
 
 test: $(VENV)/.deps-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/build_frontend.sh

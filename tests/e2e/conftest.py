@@ -1,5 +1,5 @@
-"""Browser tests against the real app: `jiebang serve` on a fresh SQLite database with the demo
-data, driven by Playwright in Debian's Chromium (no browser download)."""
+"""Browser tests against the real app: `jiebang serve --demo` on a fresh SQLite database with
+the demo data, driven by Playwright in Debian's Chromium (no browser download)."""
 
 import json
 import os
@@ -81,7 +81,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env["JIEBANG_ENGINE_BACKGROUND"] = "1"
     log = (var_dir / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "service.cli", "serve", "--demo", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -95,6 +95,15 @@ def test_parts_add_up_and_mean_one_thing_each(matcher: Matcher) -> None:
         assert -1.0 <= m.cosine <= 1.0
 
 
+def test_a_pair_scores_the_same_whatever_the_pool(caps: list[Doc]) -> None:
+    small, full = Matcher(HashEmbedder(), pool=1), Matcher(HashEmbedder(), pool=100)
+    small.add(caps)
+    full.add(caps)
+    scores = {m.id: m.score for m in full.rank(stage_need(), k=4)}
+    for m in small.rank(stage_need(), k=4):
+        assert m.score == scores[m.id]
+
+
 def test_bands_follow_the_documented_thresholds() -> None:
     assert band(BAND_THRESHOLDS["high"]) == "high"
     assert band(BAND_THRESHOLDS["high"] - 0.01) == "medium"

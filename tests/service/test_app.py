@@ -1,11 +1,14 @@
-"""HTTP plumbing of the app: compression and caching of the built web app."""
+"""HTTP plumbing of the app: compression, caching of the built web app, security headers,
+the API docs setting."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import FRONTEND_DIST
+from service.app import FRONTEND_DIST, create_app
+from service.config import get_settings
 
 
 def test_large_api_responses_are_gzip_compressed(client: TestClient) -> None:
@@ -35,3 +38,40 @@ def test_hashed_assets_are_cached_for_a_year_and_index_revalidates(client: TestC
     assert client.get("/assets/missing.js").status_code == 404
     unknown = client.get("/api/v1/no-such-thing")
     assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_endpoint"
+
+
+@pytest.mark.parametrize("path", ["/", "/needs/1", "/api/v1/needs", "/api/v1/no-such-thing"])
+def test_pages_and_api_answers_carry_the_security_headers(client: TestClient, path: str) -> None:
+    headers = client.get(path).headers
+    policy = headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-frame-options"] == "DENY"
+
+
+def test_the_docs_page_may_load_swagger_ui_from_its_cdn(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "cdn.jsdelivr.net" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "https://cdn.jsdelivr.net" in policy and "frame-ancestors 'none'" in policy
+
+
+@pytest.fixture
+def docs_off(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("JIEBANG_DOCS_ENABLED", "false")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("docs_off")
+def test_docs_and_schema_can_be_turned_off_for_production() -> None:
+    with TestClient(create_app()) as off:
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            response = off.get(path)
+            assert response.status_code == 404, path
+            assert "swagger" not in response.text.lower() and '"paths"' not in response.text
+        assert off.get("/healthz").status_code == 200  # the app itself still answers

@@ -2302,6 +2302,11 @@ export interface components {
         };
         /** EngineStatus */
         EngineStatus: {
+            /**
+             * Process Id
+             * @description 应答的 API 进程号（in_memory 按进程计，多 worker 时各不相同）
+             */
+            process_id: number;
             /** Model Id */
             model_id: string;
             /** Dim */
