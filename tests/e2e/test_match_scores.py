@@ -57,6 +57,7 @@ def test_recommendations_show_scores_bands_and_readable_reasons(
     count = min(cards.count(), 5)
     _check_scores(cards, count)
     assert MECHANISM_CAPABILITY in _titles(cards, count)
+    section.scroll_into_view_if_needed()
     shot(owner, "need-recommendations-scores")
     assert owner.console.unexpected() == [], owner.console.errors
 
