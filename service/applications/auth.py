@@ -1,20 +1,34 @@
-"""Who may see and move an application. Applicants never see each other's proposals."""
+"""Who may see and move an application. Applicants never see each other's proposals.
+
+Parties by organisation are its staff only (ORG_STAFF_ROLES): an expert, broker or admin who
+belongs to an applicant organisation acts in another capacity and reads nothing through it.
+"""
 
 from sqlalchemy import ColumnElement, exists, false, or_, select
 
-from service.applications.lifecycle import APPLICATION_MACHINE, EDITABLE_STATES
+from service.applications.lifecycle import (
+    APPLICATION_MACHINE,
+    EDITABLE_STATES,
+    MEMBER_MACHINE,
+    UNCOUNTED_STATES,
+)
 from service.models import Application, ApplicationMember, Need, User
-from service.models.enums import Role
+from service.models.enums import ORG_STAFF_ROLES, ApplicationStatus, Role
+
+
+def is_org_staff(user: User | None) -> bool:
+    return user is not None and user.org_id is not None and user.role in ORG_STAFF_ROLES
 
 
 def readable(user: User | None) -> ColumnElement[bool]:
-    """Admins see all; the need's enterprise sees applications to its needs; an applicant
-    (lead or consortium member organisation) sees its own."""
+    """Admins see all; the need's enterprise sees the applications to its needs that count
+    (not a consortium still forming, nor one that never formed); the staff of an applicant
+    organisation (lead, or member invited to the consortium) see their own."""
     if user is None:
         return false()
     if user.role == Role.admin:
         return Application.id.is_not(None)
-    if user.org_id is None:
+    if not is_org_staff(user):
         return false()
     own = or_(
         Application.org_id == user.org_id,
@@ -29,17 +43,13 @@ def readable(user: User | None) -> ColumnElement[bool]:
         to_my_needs = exists(
             select(Need.id).where(Need.id == Application.need_id, Need.org_id == user.org_id)
         )
-        return or_(own, to_my_needs)
+        return or_(own, to_my_needs & Application.status.not_in(UNCOUNTED_STATES))
     return own
 
 
 def is_applicant(user: User | None, app: Application) -> bool:
     """A user of the lead organisation (who applied for it)."""
-    return (
-        user is not None
-        and user.org_id == app.org_id
-        and user.role in (Role.researcher, Role.enterprise)
-    )
+    return is_org_staff(user) and user is not None and user.org_id == app.org_id
 
 
 def is_need_owner(user: User | None, need: Need) -> bool:
@@ -65,4 +75,19 @@ def actions(user: User | None, app: Application, need: Need) -> list[str]:
     ]
     if is_applicant(user, app) and app.status in EDITABLE_STATES:
         allowed.insert(0, "edit")
+    if app.status == ApplicationStatus.forming:
+        allowed += [f"{a}_membership" for a in _membership_actions(user, app)]
     return allowed
+
+
+def membership(user: User | None, app: Application) -> ApplicationMember | None:
+    """The (non-lead) member row of the caller's organisation, if the caller is its staff."""
+    if user is None or not is_org_staff(user):
+        return None
+    return next((m for m in app.members if m.org_id == user.org_id and not m.is_lead), None)
+
+
+def _membership_actions(user: User | None, app: Application) -> list[str]:
+    """confirm / decline for the staff of an invited member organisation."""
+    member = membership(user, app)
+    return MEMBER_MACHINE.allowed_actions(member.status) if member is not None else []

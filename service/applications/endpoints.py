@@ -8,6 +8,7 @@ from service.applications.schemas import (
     ApplicationRead,
     ApplicationUpdate,
     AwardIn,
+    MembershipDecision,
 )
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
@@ -114,6 +115,29 @@ def _action(action: str, summary: str) -> None:
 _action("shortlist", "入围（发榜企业或管理员）")
 _action("reject", "不予入选（须填写理由，申请方可见）")
 _action("withdraw", "撤回申请（申请方）")
+
+
+def _membership(action: str, summary: str) -> None:
+    @router.post(
+        f"/applications/{{app_id}}/membership/{action}",
+        response_model=ApplicationRead,
+        responses=_ERRORS,
+        summary=summary,
+        name=f"{action}_membership",
+    )
+    def endpoint(
+        session: SessionDep,
+        user: CurrentUser,
+        app_id: int,
+        data: Annotated[MembershipDecision | None, Body()] = None,
+    ) -> ApplicationRead:
+        body = data or MembershipDecision()
+        app = service.decide_membership(session, user, app_id, action, body.reason, body.version)
+        return _read(session, user, app)
+
+
+_membership("confirm", "确认加入联合体（受邀成员单位人员；全部确认后申请才提交给发榜企业）")
+_membership("decline", "谢绝加入联合体（须填写理由；申请随之不成立，牵头单位可另组联合体）")
 
 
 @router.post(

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service.applications.lifecycle import LIVE_STATES
+from service.applications.lifecycle import LIVE_STATES, OPEN_STATES
 from service.models import Application, ApplicationMember
 
 
@@ -32,9 +32,19 @@ def live_for_org(session: Session, need_id: int, org_id: int) -> Application | N
         select(Application).where(
             Application.need_id == need_id,
             Application.org_id == org_id,
-            Application.status.in_(LIVE_STATES),
+            Application.status.in_(OPEN_STATES),
         )
     )
+
+
+def forming_for_update(session: Session, need_id: int) -> Sequence[Application]:
+    statement = (
+        select(Application)
+        .where(Application.need_id == need_id, Application.status == "forming")
+        .order_by(Application.id)
+        .with_for_update()
+    )
+    return session.scalars(_with_relations(statement)).all()
 
 
 def count_live(session: Session, need_id: int) -> int:

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.kit.money import split_by_shares, yuan_to_wan
 from service.models import Application
-from service.models.enums import ApplicationStatus
+from service.models.enums import ApplicationStatus, MemberStatus
 from service.postings.schemas import LONG_TEXT, OrgBrief, WanAmount
 
 Share = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
@@ -71,6 +71,17 @@ class MemberRead(BaseModel):
     share: str
     is_lead: bool
     committed_wan: str | None
+    status: MemberStatus = Field(description="成员确认状态：invited 待确认，confirmed，declined")
+    status_label: str
+    decided_at: datetime | None
+    decline_reason: str | None
+
+
+class MembershipDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000, description="谢绝理由（谢绝时必填）")
+    version: int | None = Field(default=None, ge=1)
 
 
 class ApplicationRead(BaseModel):
@@ -109,6 +120,10 @@ class ApplicationRead(BaseModel):
                 share=format(m.share.normalize(), "f"),
                 is_lead=m.is_lead,
                 committed_wan=yuan_to_wan(part),
+                status=MemberStatus(m.status),
+                status_label=MemberStatus(m.status).label,
+                decided_at=m.decided_at,
+                decline_reason=m.decline_reason,
             )
             for m, part in zip(app.members, parts, strict=True)
         ]

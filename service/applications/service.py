@@ -6,18 +6,20 @@ from decimal import Decimal
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.applications import auth, notices, repository
+from service.applications import auth, consortium, notices, repository
 from service.applications.lifecycle import APPLICATION_MACHINE, EDITABLE_STATES
+from service.applications.rules import open_for_applications
 from service.applications.schemas import ApplicationCreate, ApplicationUpdate
 from service.capabilities import service as capabilities
+from service.kit.db import utcnow
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan
-from service.models import Application, ApplicationMember, Need, Organization, User
-from service.models.enums import CooperationMode, NeedStatus, Role
+from service.models import Application, ApplicationMember, Need, User
+from service.models.enums import ApplicationStatus, CooperationMode, MemberStatus, NeedStatus, Role
 from service.needs import repository as needs_repository
 from service.needs import service as needs
 from service.needs.lifecycle import NEED_MACHINE
-from service.postings.rules import check_version, flush_versioned, refuse_nulls, today
+from service.postings.rules import check_version, flush_versioned, refuse_nulls
 
 APPLICANT_ROLES = (Role.researcher, Role.enterprise)
 
@@ -27,17 +29,6 @@ def get_readable(session: Session, user: User, app_id: int) -> Application:
     if app is None:
         raise NotFound("揭榜申请不存在或无权查看", "Application not found")
     return app
-
-
-def _open_for_applications(need: Need) -> None:
-    if need.status != NeedStatus.published:
-        raise InvalidTransition(
-            "该需求当前不接受揭榜申请", "Need is not open for applications", code="need_not_open"
-        )
-    if need.deadline < today():
-        raise InvalidTransition(
-            "揭榜截止日期已过", "The deadline has passed", code="deadline_passed"
-        )
 
 
 def create(session: Session, user: User, need_id: int, data: ApplicationCreate) -> Application:
@@ -50,14 +41,14 @@ def create(session: Session, user: User, need_id: int, data: ApplicationCreate) 
     need = needs.get_readable(session, user, need_id)
     if need.org_id == user.org_id:
         raise Forbidden("不能揭自己机构发布的榜", "Cannot apply to your own need", code="own_need")
-    _open_for_applications(need)
+    open_for_applications(need)
     if repository.live_for_org(session, need.id, user.org_id) is not None:
         raise Conflict(
             "本机构已有一份有效的揭榜申请，可修改或撤回后重新提交",
             "Your organisation already has a live application",
             code="duplicate_application",
         )
-    _check_members(session, need, user.org_id, data)
+    consortium.check_members(session, need, user.org_id, data.lead_share, data.members)
     if data.capability_id is not None:
         cap = capabilities.get_readable(session, user, data.capability_id)
         if cap.org_id not in {user.org_id, *(m.org_id for m in data.members)}:
@@ -77,37 +68,26 @@ def create(session: Session, user: User, need_id: int, data: ApplicationCreate) 
         requested_amount=wan_to_yuan(data.requested_amount_wan),
         timeline_months=data.timeline_months,
         team=data.team,
-        members=[ApplicationMember(org_id=user.org_id, share=data.lead_share, is_lead=True)]
-        + [ApplicationMember(org_id=m.org_id, share=m.share) for m in data.members],
+        members=[
+            ApplicationMember(
+                org_id=user.org_id,
+                share=data.lead_share,
+                is_lead=True,
+                status=MemberStatus.confirmed,
+                decided_at=utcnow(),
+                decided_by_id=user.id,
+            )
+        ]
+        + [
+            ApplicationMember(org_id=m.org_id, share=m.share, status=MemberStatus.invited)
+            for m in data.members
+        ],
     )
     session.add(app)
-    APPLICATION_MACHINE.start(session, app, user.id)
+    consortium.start(session, user, app)
     app = _reload(session, app.id)
-    notices.received(session, app, need)
+    consortium.announce(session, app, need)
     return app
-
-
-def _check_members(session: Session, need: Need, lead_org_id: int, data: ApplicationCreate) -> None:
-    total = data.lead_share + sum((m.share for m in data.members), Decimal(0))
-    if total != 100:
-        raise BadRequest(
-            f"联合体各方占比合计须为 100%，当前为 {total.normalize():f}%",
-            "Shares must sum to 100",
-            code="shares_not_100",
-        )
-    for member in data.members:
-        if member.org_id in (lead_org_id, need.org_id):
-            raise BadRequest(
-                "联合体成员不能是牵头单位或发榜企业",
-                "Invalid consortium member",
-                code="invalid_member",
-            )
-        if session.get(Organization, member.org_id) is None:
-            raise BadRequest(
-                f"联合体成员机构不存在：{member.org_id}",
-                "Unknown member org",
-                code="invalid_member",
-            )
 
 
 def update(session: Session, user: User, app_id: int, data: ApplicationUpdate) -> Application:
@@ -116,7 +96,7 @@ def update(session: Session, user: User, app_id: int, data: ApplicationUpdate) -
         raise Forbidden("只有申请单位可以修改申请", "Only the applicant may edit", code="not_owner")
     if app.status not in EDITABLE_STATES:
         raise InvalidTransition("申请已进入评审，不能再修改", "Application no longer editable")
-    _open_for_applications(need_of(session, app.need_id))
+    open_for_applications(need_of(session, app.need_id))
     check_version(app, data.version)
     changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
     refuse_nulls(changes, set())
@@ -142,12 +122,32 @@ def transition(
     if not auth.may(user, app, need, action):
         raise Forbidden("你无权对该申请执行此操作", "Not allowed", code="not_allowed")
     check_version(app, version)
+    forming = app.status == ApplicationStatus.forming
     rejected = {"reject_reason": (reason or "").strip()} if action == "reject" else None
     APPLICATION_MACHINE.apply(session, app, action, user.id, reason, rejected)
     flush_versioned(session)
     app = _reload(session, app.id)
-    notices.transitioned(session, app, need, action)
+    if forming:  # the enterprise never saw it; the invited members stop waiting
+        notices.withdrawn_while_forming(session, app, need)
+    else:
+        notices.transitioned(session, app, need, action)
     return app
+
+
+def decide_membership(
+    session: Session,
+    user: User,
+    app_id: int,
+    action: str,
+    reason: str | None = None,
+    version: int | None = None,
+) -> Application:
+    """A member organisation confirms (`confirm`) or declines (`decline`) the consortium."""
+    app = _for_change(session, user, app_id)
+    check_version(app, version)
+    consortium.decide(session, user, app, need_of(session, app.need_id), action, reason)
+    flush_versioned(session)
+    return _reload(session, app.id)
 
 
 def award(

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from service.applications.lifecycle import APPLICATION_MACHINE
+from service.applications.lifecycle import APPLICATION_MACHINE, MEMBER_MACHINE
 from service.auth.deps import AdminUser
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.kit.db import SessionDep
@@ -24,6 +24,7 @@ AUDITED_MACHINES = (
     NEED_MACHINE,
     CAPABILITY_MACHINE,
     APPLICATION_MACHINE,
+    MEMBER_MACHINE,
     MILESTONE_MACHINE,
     MATCH_MACHINE,
     REVIEW_MACHINE,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from service.applications import service as applications
 from service.applications.schemas import ApplicationCreate, MemberIn
 from service.config import get_settings
+from service.demo.consortium import answer_invitations
 from service.demo.loader import DEMO_DIR
 from service.milestones import progress
 from service.milestones import service as milestones
@@ -106,6 +107,8 @@ def _apply(
         ],
     )
     app = applications.create(session, user, need.id, data)
+    if row["status"] != "forming":  # the members answer their invitations
+        answer_invitations(session, app, row.get("decline_reason"))
     owner = session.get(User, need.created_by_id)
     assert owner is not None
     if row["status"] in ("shortlisted", "awarded"):

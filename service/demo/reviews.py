@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service.applications import repository as applications_repository
 from service.applications import service as applications
 from service.applications.schemas import ApplicationCreate, MemberIn
+from service.demo.consortium import answer_invitations
 from service.models import Application, Need, Organization, User
 from service.models.enums import Role
 from service.notifications import mail
@@ -186,4 +187,4 @@ def _apply(
         lead_share=Decimal(100) - sum(members.values(), Decimal(0)),
         members=member_list,
     )
-    return applications.create(session, user, need.id, data)
+    return answer_invitations(session, applications.create(session, user, need.id, data), None)

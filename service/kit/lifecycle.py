@@ -88,11 +88,14 @@ class StateMachine:
         )
         return transition
 
-    def start(self, session: Session, obj: Stateful, actor_id: int | None) -> None:
-        """Record the birth of a new object (its `create` row) once it has an id."""
-        transition = self.transitions["create"]
+    def start(
+        self, session: Session, obj: Stateful, actor_id: int | None, action: str = "create"
+    ) -> None:
+        """Record the birth of a new object (its `action` row, a step without sources) once
+        it has an id."""
+        transition = self.transitions[action]
         obj.status = transition.target
         session.flush()
         record_transition(
-            session, self.object_type, obj.id, "create", None, transition.target, actor_id
+            session, self.object_type, obj.id, action, None, transition.target, actor_id
         )

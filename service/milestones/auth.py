@@ -37,21 +37,26 @@ def winner_org_ids(app: Application) -> set[int]:
 
 
 def is_party(user: User | None, need: Need, winners: Sequence[Application]) -> bool:
-    """Owner, admin, or an organisation (lead or member) of a winning application."""
+    """Owner, admin, or the staff of an organisation (lead or member) of a winning application
+    (an expert or broker who belongs to it is no party)."""
     if needs_auth.is_owner(user, need) or is_admin(user):
         return True
-    return (
-        user is not None
-        and user.org_id is not None
-        and any(user.org_id in winner_org_ids(a) for a in winners)
-    )
+    return any(_staff_of_winner(user, a) for a in winners)
 
 
 def sees_application(user: User | None, need: Need, app: Application) -> bool:
-    """Owner and admins see every winner's rows; a winner sees its own."""
+    """Owner and admins see every winner's rows; a winner's staff see their own."""
     if needs_auth.is_owner(user, need) or is_admin(user):
         return True
-    return user is not None and user.org_id in winner_org_ids(app)
+    return _staff_of_winner(user, app)
+
+
+def _staff_of_winner(user: User | None, app: Application) -> bool:
+    return (
+        user is not None
+        and applications_auth.is_org_staff(user)
+        and user.org_id in winner_org_ids(app)
+    )
 
 
 _WINNER_ACTIONS = {"agree", "decline", "submit"}

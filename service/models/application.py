@@ -1,12 +1,14 @@
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.kit.db import Base, TimestampMixin
+from service.kit.db import Base, TimestampMixin, UTCDateTime
 from service.models.org import Organization
 
-LIVE_APPLICATION = "status IN ('submitted', 'shortlisted', 'awarded')"
+# A forming consortium holds the organisation's one live application too.
+LIVE_APPLICATION = "status IN ('forming', 'submitted', 'shortlisted', 'awarded')"
 
 
 class Application(TimestampMixin, Base):
@@ -63,5 +65,10 @@ class ApplicationMember(TimestampMixin, Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     share: Mapped[Decimal] = mapped_column(Numeric(5, 2))  # percent, members sum to 100
     is_lead: Mapped[bool] = mapped_column(default=False)
+    # invited → confirmed | declined (the lead is confirmed from the start).
+    status: Mapped[str] = mapped_column(String(16), default="confirmed", server_default="confirmed")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
 
     org: Mapped[Organization] = relationship(lazy="raise")

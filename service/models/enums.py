@@ -50,11 +50,21 @@ class CapabilityStatus(LabelledEnum):
 
 
 class ApplicationStatus(LabelledEnum):
+    forming = "forming"
     submitted = "submitted"
     shortlisted = "shortlisted"
     awarded = "awarded"
     rejected = "rejected"
     withdrawn = "withdrawn"
+    dissolved = "dissolved"
+
+
+class MemberStatus(LabelledEnum):
+    """A consortium member organisation's consent: invited → confirmed | declined."""
+
+    invited = "invited"
+    confirmed = "confirmed"
+    declined = "declined"
 
 
 class MatchStatus(LabelledEnum):
@@ -188,12 +198,15 @@ _LABELS: dict[str, dict[str, str]] = {
         "archived": "已归档",
     },
     "ApplicationStatus": {
+        "forming": "待成员确认",
         "submitted": "已提交",
         "shortlisted": "入围",
         "awarded": "揭榜成功",
         "rejected": "未入选",
         "withdrawn": "已撤回",
+        "dissolved": "联合体未成立",
     },
+    "MemberStatus": {"invited": "待确认", "confirmed": "已确认", "declined": "已谢绝"},
     "MatchStatus": {
         "candidate": "待审核",
         "approved": "已通过",
@@ -288,3 +301,7 @@ _LABELS["ReviewStatus"] = {
 # An organisation's own staff: who post for it, apply for it and hear about its postings and
 # applications. Experts, brokers and admins who belong to it act in their own capacity.
 ORG_STAFF_ROLES = frozenset({Role.enterprise.value, Role.researcher.value})
+# Organisations that may join a 揭榜 consortium: never the bureau or a broker agency.
+CONSORTIUM_KINDS = frozenset(
+    {OrgKind.enterprise.value, OrgKind.university.value, OrgKind.institute.value}
+)

@@ -3,6 +3,7 @@
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
+from service.applications import consortium
 from service.applications import repository as applications
 from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from service.models import Need, User
@@ -86,6 +87,8 @@ def transition(
             code="has_applications",
         )
     NEED_MACHINE.apply(session, need, action, user.id, reason, review_columns(action, reason))
+    if action == "withdraw":  # a consortium still forming can never count now
+        consortium.dissolve_unformed(session, need, consortium.WITHDRAWN_REASON, user.id)
     flush_versioned(session)
     notices.reviewed(session, need, action)
     return _reload(session, need.id)

@@ -34,12 +34,15 @@ def may(user: User | None, assignment: ReviewAssignment, action: str) -> bool:
     return False
 
 
-def actions(user: User | None, assignment: ReviewAssignment) -> list[str]:
+def actions(user: User | None, assignment: ReviewAssignment, conflicted: bool = False) -> list[str]:
+    """What the caller could do now; a conflicted expert may only decline."""
     allowed = [
         a for a in REVIEW_MACHINE.allowed_actions(assignment.status) if may(user, assignment, a)
     ]
     if assignment.status == ReviewStatus.assigned and may(user, assignment, "score"):
         allowed.insert(0, "score")
+    if conflicted:
+        allowed = [a for a in allowed if a not in ("score", "submit")]
     return allowed
 
 

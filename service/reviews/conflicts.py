@@ -1,6 +1,11 @@
 """Conflicts of interest: an expert never reviews a need their organisation posted or applied
-to (as lead or consortium member). Checked on assignment and again on every score and submit,
-because an organisation may apply after its expert was assigned."""
+to (as lead or confirmed consortium member of an application that counts).
+
+Checked on assignment and again on every score and submit, because an organisation may apply
+(or confirm its place in a consortium) after its expert was assigned. When that happens the
+admins and the expert are told at once (`flag_new_applicants`); a review already submitted
+stays in the results, flagged, until an admin withdraws the assignment or lets it stand.
+"""
 
 from collections.abc import Iterable
 
@@ -8,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from service.kit.errors import Conflict
 from service.models import Need, User
+from service.models.enums import ReviewStatus
+from service.notifications.service import notify, notify_admins
 from service.reviews import repository
 
 
@@ -26,19 +33,67 @@ def is_conflicted(expert: User, need: Need, applicant_orgs: set[int]) -> bool:
     )
 
 
-def check(session: Session, expert: User, need: Need) -> None:
-    """Refuse with 409 conflict_of_interest, saying which side the expert is on."""
+EXPERT_ADVICE = (
+    "管理员已收到提示；请谢绝本次评审并说明回避理由，已提交的评审意见由管理员决定是否保留。"
+)
+
+
+def explain(session: Session, expert: User, need: Need) -> str | None:
+    """Why the expert must recuse, naming the side they are on (None: no conflict)."""
     if expert.org_id is None:
-        return
+        return None
     if expert.org_id == need.org_id:
+        return "利益冲突：评审专家所在单位是该需求的发榜企业，须回避。"
+    leads = repository.applicant_lead_names(session, need.id, expert.org_id)
+    if not leads:
+        return None
+    return (
+        f"利益冲突：评审专家所在单位是该需求揭榜申请（牵头单位：{'、'.join(leads)}）的申请方或"
+        "联合体成员，须回避。"
+    )
+
+
+def check(session: Session, expert: User, need: Need, *, advice: bool = False) -> None:
+    """Refuse with 409 conflict_of_interest, saying which side the expert is on (and, to the
+    expert, what to do next)."""
+    reason = explain(session, expert, need)
+    if reason is not None:
         raise Conflict(
-            "利益冲突：评审专家所在单位是该需求的发榜企业，须回避",
-            "Conflict of interest: the expert's organisation posted this need",
+            reason + (EXPERT_ADVICE if advice else ""),
+            "Conflict of interest: the expert must recuse",
             code="conflict_of_interest",
         )
-    if expert.org_id in repository.applicant_org_ids(session, [need.id]).get(need.id, set()):
-        raise Conflict(
-            "利益冲突：评审专家所在单位是该需求的揭榜申请单位或联合体成员，须回避",
-            "Conflict of interest: the expert's organisation applied to this need",
-            code="conflict_of_interest",
+
+
+def flag_new_applicants(session: Session, need: Need, lead_name: str, org_ids: set[int]) -> None:
+    """An application to `need` now counts: any expert assigned to it (or who already
+    submitted) from one of `org_ids` is flagged to the admins and told, never dropped."""
+    for assignment in repository.for_need(session, need.id):
+        expert = assignment.expert
+        live = assignment.status in (ReviewStatus.assigned, ReviewStatus.submitted)
+        if not live or expert.org_id is None or expert.org_id not in org_ids:
+            continue
+        submitted = assignment.status == ReviewStatus.submitted
+        notify_admins(
+            session,
+            "review_conflict",
+            f"利益冲突：专家{expert.display_name}所在单位已成为「{need.title}」的揭榜申请方",
+            f"牵头单位：{lead_name}。"
+            + (
+                "该专家已提交的评审意见仍在评审结果中（已标注利益冲突），请决定保留或撤销该指派。"
+                if submitted
+                else "该专家不能再打分，请撤销该指派或另行指派专家。"
+            ),
+            link=f"/needs/{need.id}/reviews",
+            obj=("need", need.id),
+        )
+        notify(
+            session,
+            [expert.id],
+            "review_conflict",
+            f"您对「{need.title}」的评审出现利益冲突",
+            f"您所在单位已加入牵头单位「{lead_name}」的揭榜申请。"
+            + ("您已提交的意见由管理员决定是否保留。" if submitted else "请谢绝本次评审。"),
+            link=f"/reviews/{assignment.id}",
+            obj=("review_assignment", assignment.id),
         )

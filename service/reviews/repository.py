@@ -8,18 +8,25 @@ from service.models import (
     Application,
     ApplicationMember,
     Need,
+    Organization,
     Review,
     ReviewAssignment,
     ReviewCriterion,
     ReviewScore,
     User,
 )
-from service.models.enums import ApplicationStatus, ReviewStatus
+from service.models.enums import ApplicationStatus, MemberStatus, ReviewStatus
 from service.reviews.lifecycle import LIVE_STATES
 
 # Applications an expert reviews, and whose organisations are interested parties.
 REVIEWABLE = (ApplicationStatus.submitted.value, ApplicationStatus.shortlisted.value)
-NOT_WITHDRAWN = tuple(s.value for s in ApplicationStatus if s != ApplicationStatus.withdrawn)
+# Applications that count (not withdrawn, not a consortium still forming or never formed).
+COUNTED = tuple(
+    s.value
+    for s in ApplicationStatus
+    if s
+    not in (ApplicationStatus.withdrawn, ApplicationStatus.forming, ApplicationStatus.dissolved)
+)
 
 
 def _with_relations(statement: Select[Any]) -> Select[Any]:
@@ -90,18 +97,33 @@ def reviewable_application_ids(session: Session, need_id: int) -> list[int]:
     return list(session.scalars(statement))
 
 
-def applicant_org_ids(session: Session, need_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Per need: every organisation (lead or consortium member) of a not-withdrawn
-    application — the interested parties an expert must not belong to."""
-    statement = (
-        select(Application.need_id, ApplicationMember.org_id)
+def _applicant_rows(need_ids: Iterable[int]) -> Select[int, int, str]:
+    """Every organisation (lead or confirmed consortium member) of an application that
+    counts — the interested parties an expert must not belong to."""
+    return (
+        select(Application.need_id, ApplicationMember.org_id, Organization.name)
         .join(ApplicationMember, ApplicationMember.application_id == Application.id)
-        .where(Application.need_id.in_(set(need_ids)), Application.status.in_(NOT_WITHDRAWN))
+        .join(Organization, Organization.id == Application.org_id)
+        .where(
+            Application.need_id.in_(set(need_ids)),
+            Application.status.in_(COUNTED),
+            ApplicationMember.status == MemberStatus.confirmed,
+        )
     )
+
+
+def applicant_org_ids(session: Session, need_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Per need: the interested parties' organisation ids."""
     orgs: dict[int, set[int]] = {}
-    for need_id, org_id in session.execute(statement):
+    for need_id, org_id, _ in session.execute(_applicant_rows(need_ids)):
         orgs.setdefault(need_id, set()).add(org_id)
     return orgs
+
+
+def applicant_lead_names(session: Session, need_id: int, org_id: int) -> list[str]:
+    """The lead organisations of the counted applications to `need_id` that `org_id` is in."""
+    statement = _applicant_rows([need_id]).where(ApplicationMember.org_id == org_id)
+    return sorted({name for _, _, name in session.execute(statement)})
 
 
 def criteria(session: Session, include_inactive: bool = False) -> Sequence[ReviewCriterion]:
@@ -111,11 +133,8 @@ def criteria(session: Session, include_inactive: bool = False) -> Sequence[Revie
     return session.scalars(statement).all()
 
 
-def score_sums(
-    session: Session, need_id: int, excluded: Iterable[int] = ()
-) -> list[tuple[int, str, int, int]]:
-    """(application_id, criterion, sum, count) over the submitted assignments of a need,
-    leaving out the `excluded` assignment ids."""
+def score_sums(session: Session, need_id: int) -> list[tuple[int, str, int, int]]:
+    """(application_id, criterion, sum, count) over the submitted assignments of a need."""
     statement = (
         select(
             Review.application_id,
@@ -128,7 +147,6 @@ def score_sums(
         .where(
             ReviewAssignment.need_id == need_id,
             ReviewAssignment.status == ReviewStatus.submitted,
-            ReviewAssignment.id.not_in(set(excluded)),
         )
         .group_by(Review.application_id, ReviewScore.criterion_code)
     )
@@ -145,10 +163,10 @@ def needs_by_id(session: Session, need_ids: Iterable[int]) -> dict[int, Need]:
 
 
 def need_applications(session: Session, need_id: int) -> Sequence[Application]:
-    """The need's applications that were not withdrawn (what review results rank)."""
+    """The need's applications that count (what review results rank)."""
     statement = (
         select(Application)
-        .where(Application.need_id == need_id, Application.status.in_(NOT_WITHDRAWN))
+        .where(Application.need_id == need_id, Application.status.in_(COUNTED))
         .options(selectinload(Application.org))
         .order_by(Application.id)
     )

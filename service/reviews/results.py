@@ -1,7 +1,10 @@
 """Aggregated review results: mean per criterion, weighted overall, count, ranking.
 
-Only submitted assignments count, and not those of an expert who became conflicted since.
-Admins see every expert's sheet by name (conflicted ones flagged); the posting enterprise sees
+Only submitted assignments count. One whose expert's organisation became an applicant after
+the submission is never silently dropped: it still counts, flagged (`conflict_of_interest` on
+the sheet, `conflicted_count` per application), and the admins were told; an admin decides by
+withdrawing the assignment (its scores then stop counting) or letting it stand.
+Admins see every expert's sheet by name; the posting enterprise sees
 the aggregate only (no names, no individual scores, no comments) — it decides the award with
 the admins, but experts judge freely only when the enterprise cannot see who said what.
 """
@@ -54,11 +57,11 @@ def results(session: Session, user: User, need_id: int) -> ReviewResults:
     criteria = list(repository.criteria(session))
     assignments = repository.for_need(session, need.id)
     submitted = [a for a in assignments if a.status == ReviewStatus.submitted]
-    # An expert whose organisation applied after they submitted no longer counts.
+    # An expert whose organisation applied after they submitted: counted, flagged.
     applicants = repository.applicant_org_ids(session, [need.id]).get(need.id, set())
     conflicted = {a.id for a in submitted if conflicts.is_conflicted(a.expert, need, applicants)}
     sums: dict[int, dict[str, tuple[int, int]]] = {}
-    for app_id, code, total, count in repository.score_sums(session, need.id, conflicted):
+    for app_id, code, total, count in repository.score_sums(session, need.id):
         sums.setdefault(app_id, {})[code] = (total, count)
 
     rows: list[ApplicationResult] = []
@@ -71,13 +74,13 @@ def results(session: Session, user: User, need_id: int) -> ReviewResults:
         sheets = [
             (a, r) for a in submitted for r in a.reviews if r.application_id == app.id and r.scores
         ]
-        counted_sheets = [(a, r) for a, r in sheets if a.id not in conflicted]
         rows.append(
             ApplicationResult(
                 application_id=app.id,
                 org=OrgBrief(id=app.org.id, name=app.org.name, kind=app.org.kind),
                 status=ApplicationStatus(app.status),
-                review_count=len(counted_sheets),
+                review_count=len(sheets),
+                conflicted_count=sum(1 for a, _ in sheets if a.id in conflicted),
                 criteria=[
                     CriterionMean(
                         code=c.code,

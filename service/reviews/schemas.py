@@ -175,6 +175,9 @@ class AssignmentSummary(BaseModel):
     status_label: str
     application_ids: list[int]
     conflict_of_interest: bool = Field(description="专家单位已成为发榜方或申请方，须回避")
+    conflict_detail: str | None = Field(
+        default=None, description="利益冲突的说明（哪一方、下一步怎么做）"
+    )
     comment: str
     reason: str | None = Field(description="谢绝或撤销的理由")
     submitted_at: datetime | None
@@ -204,7 +207,9 @@ class ExpertSheet(BaseModel):
     comment: str
     overall_comment: str
     submitted_at: datetime | None
-    conflict_of_interest: bool = Field(description="专家单位后来成为申请方：此份评分不计入")
+    conflict_of_interest: bool = Field(
+        description="专家单位在提交后成为申请方：仍计入并标注，由管理员决定保留或撤销指派"
+    )
 
 
 class ApplicationResult(BaseModel):
@@ -212,6 +217,9 @@ class ApplicationResult(BaseModel):
     org: OrgBrief
     status: ApplicationStatus
     review_count: int = Field(description="已提交的专家评审份数")
+    conflicted_count: int = Field(
+        default=0, description="其中存在利益冲突、待管理员决定的份数（已计入）"
+    )
     criteria: list[CriterionMean]
     overall: Decimal | None = Field(description="按权重综合的平均分")
     rank: int | None

@@ -298,7 +298,7 @@ def _for_expert_change(
         )
     need = need_of(session, assignment.need_id)
     _require_open(need)
-    conflicts.check(session, assignment.expert, need)
+    conflicts.check(session, assignment.expert, need, advice=True)
     return assignment, need
 
 

@@ -4,7 +4,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from service.kit.errors import Conflict
 from service.models import Need, ReviewAssignment, User
 from service.models.enums import ReviewStatus
 from service.reviews import auth, conflicts, repository
@@ -20,7 +19,11 @@ from service.reviews.schemas import (
 
 
 def _summary(
-    user: User, assignment: ReviewAssignment, need: Need, conflicted: bool
+    user: User,
+    assignment: ReviewAssignment,
+    need: Need,
+    conflicted: bool,
+    detail: str | None = None,
 ) -> AssignmentSummary:
     status = ReviewStatus(assignment.status)
     return AssignmentSummary(
@@ -32,12 +35,13 @@ def _summary(
         status_label=status.label,
         application_ids=[r.application_id for r in assignment.reviews],
         conflict_of_interest=conflicted,
+        conflict_detail=detail,
         comment=assignment.comment,
         reason=assignment.reason,
         submitted_at=assignment.submitted_at,
         created_at=assignment.created_at,
         version=assignment.version,
-        actions=auth.actions(user, assignment),
+        actions=auth.actions(user, assignment, conflicted),
     )
 
 
@@ -60,18 +64,20 @@ def summaries(
 def detail(session: Session, user: User, assignment: ReviewAssignment) -> AssignmentRead:
     """The need's full text and the proposals in scope, with the caller's view of the scores.
 
-    An expert whose assignment ended (declined, withdrawn) no longer sees the proposals, and a
-    conflicted expert is refused them until an admin withdraws the assignment or they decline.
+    An expert whose assignment ended (declined, withdrawn) no longer sees the proposals; a
+    conflicted expert still assigned sees why (`conflict_detail`) and may only decline, without
+    the proposals, until an admin withdraws the assignment or they decline.
     """
     need = repository.needs_by_id(session, [assignment.need_id])[assignment.need_id]
-    conflicted = bool(conflicts.conflicted_needs(session, assignment.expert, [need]))
+    detail = conflicts.explain(session, assignment.expert, need)
+    conflicted = detail is not None
     as_expert = auth.is_assignee(user, assignment)
-    if as_expert and conflicted and assignment.status == ReviewStatus.assigned:
-        conflicts.check(session, assignment.expert, need)
-        raise Conflict("利益冲突，须回避", "Conflict of interest", code="conflict_of_interest")
     reviews = list(assignment.reviews)
     if as_expert and assignment.status not in (ReviewStatus.assigned, ReviewStatus.submitted):
         reviews = []
+    if as_expert and detail is not None and assignment.status == ReviewStatus.assigned:
+        reviews = []
+        detail += conflicts.EXPERT_ADVICE
     apps = repository.applications(session, [r.application_id for r in reviews])
     if as_expert:
         reviews = [r for r in reviews if apps[r.application_id].status != "withdrawn"]
@@ -86,7 +92,7 @@ def detail(session: Session, user: User, assignment: ReviewAssignment) -> Assign
         )
         for r in reviews
     ]
-    summary = _summary(user, assignment, need, conflicted)
+    summary = _summary(user, assignment, need, conflicted, detail)
     return AssignmentRead(
         **summary.model_dump(),
         need=NeedForReview.build(need),

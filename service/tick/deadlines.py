@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from service.applications import consortium
 from service.applications.lifecycle import APPLICATION_MACHINE
 from service.config import get_settings
 from service.models import Need
@@ -19,10 +20,12 @@ APPLICATION_REASON = "需求评审期满未确定揭榜方，已自动过期，�
 
 
 def close_applications(session: Session, today: date) -> int:
-    """published → under_review for every need whose deadline is before `today`."""
+    """published → under_review for every need whose deadline is before `today`; a
+    consortium application still waiting for its members never formed (dissolved)."""
     needs = repository.published_past_deadline(session, today)
     for need in needs:
         NEED_MACHINE.apply(session, need, "close_applications", None, CLOSE_REASON)
+        consortium.dissolve_unformed(session, need)
         _tell(session, need, "need_under_review", "揭榜已截止，进入评审", "请及时评审揭榜申请。")
     flush_versioned(session)
     return len(needs)

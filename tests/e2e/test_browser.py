@@ -187,7 +187,9 @@ def _fill_proposal(page: Page) -> None:
     page.get_by_test_id("apply-team").fill("李明哲教授团队，光学薄膜方向，8人")
 
 
-def test_consortium_application_shares_and_rejection_reason(pages: Pages) -> None:
+def test_consortium_invite_confirm_and_rejection_reason(pages: Pages) -> None:
+    """A lead lists a member; the member's staff confirm from the inbox invitation; only then
+    does the enterprise see (and here decline) the application."""
     need = "超薄晶圆激光隐形切割崩边控制"  # demo data: published by enterprise2's org, no 揭榜 yet
     res = pages.login("researcher2")
     res.goto(f"/needs?q={need}&mode=keyword")
@@ -214,6 +216,33 @@ def test_consortium_application_shares_and_rejection_reason(pages: Pages) -> Non
     card = res.locator(".application-card", has_text=need)
     expect(card).to_contain_text("江东大学")
     expect(card).to_contain_text("占比 40%")
+    expect(res.get_by_text("已邀请联合体成员确认")).to_be_visible()
+    expect(card.locator(".el-tag", has_text="待成员确认")).to_be_visible()
+    expect(card.get_by_test_id("member-state-invited")).to_have_text("待确认")
+
+    # The member university's researcher finds the invitation in the inbox and confirms.
+    member_staff = pages.login("res_jiangdong_univ")
+    member_staff.goto("/notifications")
+    invitation = member_staff.get_by_test_id("notifications").get_by_role(
+        "button", name=re.compile(f"邀请贵单位加入「{need}」揭榜联合体")
+    )
+    expect(invitation).to_be_visible()
+    shot(member_staff, "consortium-invitation")
+    invitation.click()
+    expect(member_staff).to_have_url(re.compile(r"/applications/\d+$"))
+    expect(member_staff.get_by_test_id("forming-notice")).to_contain_text("等待 1 家成员单位确认")
+    shot(member_staff, "consortium-confirm")
+    member_staff.get_by_test_id("confirm-membership").click()
+    member_staff.get_by_role("dialog").get_by_role("button", name="确认加入").click()
+    expect(member_staff.get_by_text("已确认加入联合体")).to_be_visible()
+    expect(member_staff.get_by_test_id("member-state-confirmed")).to_have_text("已确认")
+    expect(member_staff.get_by_test_id("confirm-membership")).to_have_count(0)
+    expect(member_staff.locator(".page-title .el-tag")).to_have_text("已提交")
+
+    # The lead sees each member's answer.
+    res.reload()
+    expect(card.locator(".el-tag", has_text="已提交")).to_be_visible()
+    expect(card.get_by_test_id("member-state-confirmed")).to_have_text("已确认")
 
     # The enterprise declines it with a reason; the applicant reads the reason.
     reason = "技术路线缺少中试验证数据，请补充水汽透过率实测结果"
@@ -234,7 +263,7 @@ def test_consortium_application_shares_and_rejection_reason(pages: Pages) -> Non
 
     res.reload()
     expect(card).to_contain_text(f"未入选理由：{reason}")
-    for page in (ent,):
+    for page in (ent, member_staff):
         assert page.console.unexpected() == [], page.console.errors
     assert res.console.unexpected("status of 400") == [], res.console.errors
 

@@ -49,10 +49,12 @@ def _apply(client, user: User, need: Need, **overrides: object):
 
 # The application lifecycle of PRODUCT.md, written out apart from the machine.
 LIFECYCLE = {
+    "constitute": ({"forming"}, "submitted"),
+    "dissolve": ({"forming"}, "dissolved"),
     "shortlist": ({"submitted"}, "shortlisted"),
     "reject": ({"submitted", "shortlisted"}, "rejected"),
     "award": ({"submitted", "shortlisted"}, "awarded"),
-    "withdraw": ({"submitted", "shortlisted"}, "withdrawn"),
+    "withdraw": ({"forming", "submitted", "shortlisted"}, "withdrawn"),
 }
 CASES = [(a, s) for a in LIFECYCLE for s in ApplicationStatus]
 
@@ -150,10 +152,11 @@ def test_consortium_shares(client, session: Session, market: dict) -> None:
     )
     assert r.status_code == 201, r.text
     app_id = r.json()["id"]
-    partner_user = create_user(session, Role.researcher, org=partner)
-    assert (
-        client.get(f"/api/v1/applications/{app_id}", headers=auth(partner_user)).status_code == 200
-    )
+    for org in (partner, partner2):
+        member = create_user(session, Role.researcher, org=org)
+        r = client.post(f"/api/v1/applications/{app_id}/membership/confirm", headers=auth(member))
+        assert r.status_code == 200, r.text
+    assert r.json()["status"] == "submitted"
     r = client.post(
         f"/api/v1/applications/{app_id}/award",
         json={"amount_wan": "100"},

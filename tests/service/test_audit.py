@@ -19,9 +19,15 @@ def test_every_state_machine_is_listed() -> None:
     for module in pkgutil.walk_packages(service.__path__, "service."):
         importlib.import_module(module.name)
     assert {m.object_type for m in MACHINES} == set(OBJECT_TYPES)
-    assert {"need", "capability", "application", "milestone", "match", "review_assignment"} == set(
-        OBJECT_TYPES
-    )
+    assert {
+        "need",
+        "capability",
+        "application",
+        "application_member",
+        "milestone",
+        "match",
+        "review_assignment",
+    } == set(OBJECT_TYPES)
 
 
 @pytest.mark.parametrize("object_type", OBJECT_TYPES)

@@ -4,8 +4,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.demo import loader
-from service.models import Application, AuditEvent, Capability, Milestone, Need
-from service.models.enums import ApplicationStatus, MilestoneStatus, NeedStatus, Role
+from service.models import (
+    Application,
+    ApplicationMember,
+    AuditEvent,
+    Capability,
+    Milestone,
+    Need,
+)
+from service.models.enums import (
+    ApplicationStatus,
+    MemberStatus,
+    MilestoneStatus,
+    NeedStatus,
+    Role,
+)
 from service.needs.lifecycle import PUBLIC_STATES
 
 
@@ -39,6 +52,7 @@ def _every_state(session: Session) -> None:
     for model, states in (
         (Need, NeedStatus),
         (Application, ApplicationStatus),
+        (ApplicationMember, MemberStatus),
         (Milestone, MilestoneStatus),
     ):
         present = set(session.scalars(select(model.status).distinct()))
@@ -53,6 +67,14 @@ def _every_state(session: Session) -> None:
     ).all()
     assert [e.to_state for e in moves][-2:] == ["under_review", "expired"]
     assert moves[-1].actor_id is None and moves[-1].reason
+    # consortium members answered through the real service: audited, by their own staff
+    answers = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "application_member", AuditEvent.from_state == "invited"
+        )
+    ).all()
+    assert {e.action for e in answers} == {"confirm", "decline"}
+    assert all(e.actor_id is not None for e in answers)
     paid = session.scalar(
         select(func.count()).select_from(Milestone).where(Milestone.status == "paid")
     )

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.models import Organization, ReviewCriterion
+from service.models.enums import Role
 from service.reviews.results import weighted_overall
 from tests.factories import auth, create_application, create_need, create_user
 from tests.service.review_market import assign, make_panel, post, score
@@ -120,9 +121,10 @@ def test_weighted_overall_is_exact() -> None:
     assert weighted_overall({}, criteria) is None
 
 
-def test_a_review_whose_expert_became_conflicted_stops_counting(
+def test_a_review_whose_expert_became_conflicted_stays_flagged_until_the_admin_decides(
     client, session: Session, panel: dict
 ) -> None:
+    """Issue 13 item 3: a later conflict never silently drops a submitted review."""
     need, app = panel["need"], panel["app"]
     a1 = assign(client, panel, panel["expert"], application_ids=[app.id]).json()["id"]
     a2 = assign(client, panel, panel["expert2"], application_ids=[app.id]).json()["id"]
@@ -130,16 +132,50 @@ def test_a_review_whose_expert_became_conflicted_stops_counting(
     _review(client, panel["expert2"], a2, {app.id: C})
     before = _results(client, panel["admin"], need.id).json()["applications"][0]
     assert before["review_count"] == 2 and before["overall"] == "3.60"  # (4.10 + 3.10) / 2
-    # expert2's university applies after expert2 submitted
-    colleague = create_user(
-        session, panel["lab"].role, org=session.get(Organization, panel["expert2"].org_id)
-    )
-    create_application(session, need, colleague)
+    # A third lab lists expert2's university as a member, and the university confirms.
+    lab3 = create_user(session, Role.researcher)
+    expert_org = session.get(Organization, panel["expert2"].org_id)
+    body = {**PROPOSAL, "lead_share": "70", "members": [{"org_id": expert_org.id, "share": "30"}]}
+    r = client.post(f"/api/v1/needs/{need.id}/applications", json=body, headers=auth(lab3))
+    assert r.status_code == 201 and r.json()["status"] == "forming"
+    still = _results(client, panel["admin"], need.id).json()["applications"]
+    assert [s["conflict_of_interest"] for r in still for s in r["sheets"]] == [False, False]
+    colleague = create_user(session, Role.researcher, org=expert_org)
+    url = f"/api/v1/applications/{r.json()['id']}/membership/confirm"
+    assert client.post(url, headers=auth(colleague)).json()["status"] == "submitted"
+
     after = _results(client, panel["admin"], need.id).json()["applications"]
     top = next(r for r in after if r["application_id"] == app.id)
-    assert top["review_count"] == 1 and top["overall"] == "4.10"
+    assert top["review_count"] == 2 and top["overall"] == "3.60"  # still counted ...
+    assert top["conflicted_count"] == 1  # ... and flagged
     flags = {s["expert"]["display_name"]: s["conflict_of_interest"] for s in top["sheets"]}
     assert flags == {"吴专家": False, "钱专家": True}
+    seen = _results(client, panel["owner"], need.id).json()["applications"]
+    assert next(r for r in seen if r["application_id"] == app.id)["conflicted_count"] == 1
+    for user in (panel["admin"], panel["expert2"]):
+        kinds = [n["kind"] for n in _inbox(client, user)]
+        assert "review_conflict" in kinds, user.role
+    assert "review_conflict" not in [n["kind"] for n in _inbox(client, panel["expert"])]
+    # The admin decides: withdrawing the assignment stops it counting.
+    r = post(client, panel["admin"], a2, "withdraw", reason="专家单位加入联合体，评分不予采纳")
+    assert r.status_code == 200, r.text
+    final = _results(client, panel["admin"], need.id).json()["applications"]
+    top = next(r for r in final if r["application_id"] == app.id)
+    assert top["review_count"] == 1 and top["overall"] == "4.10"
+
+
+def _inbox(client, user) -> list[dict]:
+    return client.get("/api/v1/notifications", headers=auth(user)).json()["items"]
+
+
+PROPOSAL = {
+    "technical_plan": "采用原子层沉积叠层阻隔膜结合边缘密封胶，阻断侧向水汽渗透路径。",
+    "work_plan": "第1–6个月完成工艺验证，第7–12个月导入产线试产，第13–18个月量产验收。",
+    "assessable_goals": "85℃/85%RH 1000小时无发黄，良率不低于99%，提交检测报告。",
+    "requested_amount_wan": "280",
+    "timeline_months": 18,
+    "team": "材料学院薄膜团队，教授2名、博士后3名",
+}
 
 
 def test_criteria_are_data_the_bureau_manages(client, session: Session, panel: dict) -> None:

@@ -147,8 +147,13 @@ def test_conflict_arising_after_assignment(client, session: Session, panel: dict
     create_application(session, panel["need"], colleague)
     r = score(client, panel["expert"], a["id"], panel["app"].id)
     assert r.status_code == 409 and r.json()["error"] == "conflict_of_interest"
+    assert "牵头单位" in r.json()["detail"] and "请谢绝" in r.json()["detail"]
+    # the expert's page explains it and offers only declining, without the proposals
     r = client.get(f"/api/v1/review-assignments/{a['id']}", headers=auth(panel["expert"]))
-    assert r.status_code == 409 and r.json()["error"] == "conflict_of_interest"
+    assert r.status_code == 200, r.text
+    seen = r.json()
+    assert seen["conflict_of_interest"] and "请谢绝" in seen["conflict_detail"]
+    assert seen["actions"] == ["decline"] and seen["reviews"] == []
     listed = client.get("/api/v1/review-assignments", headers=auth(panel["expert"])).json()
     assert listed["items"][0]["conflict_of_interest"]
     r = post(client, panel["expert"], a["id"], "submit")

@@ -33,3 +33,11 @@ export function awardApplication(app: Application, amountWan?: string): Promise<
 export function applicationHistory(id: number): Promise<AuditEvent[]> {
   return call(api.GET("/api/v1/applications/{app_id}/history", { params: { path: { app_id: id } } }));
 }
+
+/** A member organisation's staff confirm or decline (a reason required) the consortium. */
+export function membershipAction(app: Application, action: "confirm" | "decline", reason?: string): Promise<Application> {
+  const req = { params: { path: { app_id: app.id } }, body: { version: app.version, reason: reason ?? null } };
+  return action === "confirm"
+    ? call(api.POST("/api/v1/applications/{app_id}/membership/confirm", req))
+    : call(api.POST("/api/v1/applications/{app_id}/membership/decline", req));
+}

@@ -505,6 +505,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{app_id}/membership/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 确认加入联合体（受邀成员单位人员；全部确认后申请才提交给发榜企业） */
+        post: operations["confirm_membership_api_v1_applications__app_id__membership_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{app_id}/membership/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 谢绝加入联合体（须填写理由；申请随之不成立，牵头单位可另组联合体） */
+        post: operations["decline_membership_api_v1_applications__app_id__membership_decline_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{app_id}/award": {
         parameters: {
             query?: never;
@@ -1645,6 +1679,12 @@ export interface components {
              * @description 已提交的专家评审份数
              */
             review_count: number;
+            /**
+             * Conflicted Count
+             * @description 其中存在利益冲突、待管理员决定的份数（已计入）
+             * @default 0
+             */
+            conflicted_count: number;
             /** Criteria */
             criteria: components["schemas"]["CriterionMean"][];
             /**
@@ -1664,7 +1704,7 @@ export interface components {
          * ApplicationStatus
          * @enum {string}
          */
-        ApplicationStatus: "submitted" | "shortlisted" | "awarded" | "rejected" | "withdrawn";
+        ApplicationStatus: "forming" | "submitted" | "shortlisted" | "awarded" | "rejected" | "withdrawn" | "dissolved";
         /** ApplicationUpdate */
         ApplicationUpdate: {
             /** Version */
@@ -1714,6 +1754,11 @@ export interface components {
              * @description 专家单位已成为发榜方或申请方，须回避
              */
             conflict_of_interest: boolean;
+            /**
+             * Conflict Detail
+             * @description 利益冲突的说明（哪一方、下一步怎么做）
+             */
+            conflict_detail?: string | null;
             /** Comment */
             comment: string;
             /**
@@ -1757,6 +1802,11 @@ export interface components {
              * @description 专家单位已成为发榜方或申请方，须回避
              */
             conflict_of_interest: boolean;
+            /**
+             * Conflict Detail
+             * @description 利益冲突的说明（哪一方、下一步怎么做）
+             */
+            conflict_detail?: string | null;
             /** Comment */
             comment: string;
             /**
@@ -2357,7 +2407,7 @@ export interface components {
             submitted_at: string | null;
             /**
              * Conflict Of Interest
-             * @description 专家单位后来成为申请方：此份评分不计入
+             * @description 专家单位在提交后成为申请方：仍计入并标注，由管理员决定保留或撤销指派
              */
             conflict_of_interest: boolean;
         };
@@ -2770,6 +2820,30 @@ export interface components {
             is_lead: boolean;
             /** Committed Wan */
             committed_wan: string | null;
+            /** @description 成员确认状态：invited 待确认，confirmed，declined */
+            status: components["schemas"]["MemberStatus"];
+            /** Status Label */
+            status_label: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decline Reason */
+            decline_reason: string | null;
+        };
+        /**
+         * MemberStatus
+         * @description A consortium member organisation's consent: invited → confirmed | declined.
+         * @enum {string}
+         */
+        MemberStatus: "invited" | "confirmed" | "declined";
+        /** MembershipDecision */
+        MembershipDecision: {
+            /**
+             * Reason
+             * @description 谢绝理由（谢绝时必填）
+             */
+            reason?: string | null;
+            /** Version */
+            version?: number | null;
         };
         /**
          * MilestoneActionIn
@@ -6140,6 +6214,166 @@ export interface operations {
             };
         };
     };
+    confirm_membership_api_v1_applications__app_id__membership_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MembershipDecision"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decline_membership_api_v1_applications__app_id__membership_decline_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MembershipDecision"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     award_application_api_v1_applications__app_id__award_post: {
         parameters: {
             query?: never;
@@ -6272,8 +6506,8 @@ export interface operations {
     list_audit_api_v1_audit_get: {
         parameters: {
             query?: {
-                /** @description 对象类型：application、capability、match、milestone、need、review_assignment */
-                object_type?: ("application" | "capability" | "match" | "milestone" | "need" | "review_assignment") | null;
+                /** @description 对象类型：application、application_member、capability、match、milestone、need、review_assignment */
+                object_type?: ("application" | "application_member" | "capability" | "match" | "milestone" | "need" | "review_assignment") | null;
                 object_id?: number | null;
                 actor_id?: number | null;
                 /** @description 页码，从 1 开始 */

@@ -168,7 +168,9 @@ const routes: RouteRecordRaw[] = [
   {
     path: "/applications/:id(\\d+)",
     name: "application",
-    redirect: (to) => ({ path: "/my/applications", query: { focus: String(to.params.id) } }),
+    component: () => import("@/views/ApplicationDetail.vue"),
+    props: (r) => ({ id: Number(r.params.id) }),
+    meta: { title: "揭榜申请", roles: ["researcher", "enterprise", "admin"] },
   },
   {
     path: "/notifications",

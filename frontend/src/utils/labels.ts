@@ -92,12 +92,16 @@ export const TRANSACTION_MODE: Record<TransactionMode, string> = {
   equity_investment: "作价投资",
 };
 export const APPLICATION_STATUS: Record<ApplicationStatus, string> = {
+  forming: "待成员确认",
   submitted: "已提交",
   shortlisted: "入围",
   awarded: "揭榜成功",
   rejected: "未入选",
   withdrawn: "已撤回",
+  dissolved: "联合体未成立",
 };
+/** The states the posting enterprise ever sees (a forming consortium does not count yet). */
+export const RECEIVED_STATUSES: ApplicationStatus[] = ["submitted", "shortlisted", "awarded", "rejected", "withdrawn"];
 export const MATCH_STATUS: Record<string, string> = {
   candidate: "待审核",
   approved: "已通过",
@@ -179,6 +183,9 @@ export const ACTION: Record<string, string> = {
 export const APPLICATION_ACTION: Record<string, string> = {
   ...ACTION,
   create: "提交揭榜申请",
+  form: "发起联合体揭榜",
+  constitute: "成员全部确认，申请生效",
+  dissolve: "联合体未成立",
   reject: "不予入选",
   withdraw: "撤回申请",
   award: "确定揭榜成功",
@@ -194,6 +201,7 @@ export function statusType(status: string): "success" | "warning" | "danger" | "
     case "deal":
     case "accepted":
     case "paid":
+    case "confirmed":
       return "success";
     case "submitted":
     case "under_review":
@@ -201,6 +209,8 @@ export function statusType(status: string): "success" | "warning" | "danger" | "
     case "candidate":
     case "proposed":
     case "assigned":
+    case "forming":
+    case "invited":
       return "warning";
     case "rejected":
     case "terminated":
