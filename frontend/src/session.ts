@@ -10,7 +10,10 @@ const state = reactive<{ user: User | null; loaded: boolean }>({ user: null, loa
 export const session = {
   state,
   user: computed(() => state.user),
-  role: computed<Role | null>(() => state.user?.role ?? null),
+  /** The role the account acts in: none while it awaits approval (it sees what the public sees). */
+  role: computed<Role | null>(() => (state.user?.status === "active" ? state.user.role : null)),
+  pending: computed(() => state.user?.status === "pending"),
+  mustChangePassword: computed(() => state.user?.must_change_password === true),
   loggedIn: computed(() => state.user !== null),
 
   /** Load the current user once, when a token was kept from an earlier visit. */
@@ -40,13 +43,21 @@ export const session = {
   },
 
   accept(out: TokenOut): User {
-    tokenStore.set(out.access_token);
+    tokenStore.set(out.access_token, out.refresh_token, out.expires_in);
     state.user = out.user;
     state.loaded = true;
     return out.user;
   },
 
-  logout(): void {
+  /** Forget the session here; `revoke` also ends it on the server (every device). */
+  async logout(revoke = false): Promise<void> {
+    if (revoke && tokenStore.get()) {
+      try {
+        await call(api.POST("/api/v1/auth/logout"));
+      } catch {
+        // already signed out there (or offline): forgetting it here is what remains
+      }
+    }
     tokenStore.clear();
     state.user = null;
   },

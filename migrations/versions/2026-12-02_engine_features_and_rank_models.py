@@ -5,7 +5,7 @@ this revision are on the old fused scale (about -0.1 to 1.3), not the calibrated
 they are cleared too; the engine re-scores pairs still awaiting review on its next refresh.
 
 Revision ID: 6b88a513d517
-Revises: 53c2d00e6c7d
+Revises: 1fe08a3ecd8e
 Create Date: 2026-12-02 06:08:44.726977
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6b88a513d517"
-down_revision: str | None = "53c2d00e6c7d"
+down_revision: str | None = "1fe08a3ecd8e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,6 +15,7 @@ from service.models import AuditEvent, User
 from service.needs.lifecycle import NEED_MACHINE
 from service.postings.schemas import AuditEventRead
 from service.reviews.lifecycle import REVIEW_MACHINE
+from service.users.lifecycle import ACCOUNT_MACHINE
 
 router = APIRouter(prefix="/audit", tags=["审计 audit"])
 
@@ -28,6 +29,7 @@ AUDITED_MACHINES = (
     MILESTONE_MACHINE,
     MATCH_MACHINE,
     REVIEW_MACHINE,
+    ACCOUNT_MACHINE,
 )
 OBJECT_TYPES = sorted({m.object_type for m in AUDITED_MACHINES})
 

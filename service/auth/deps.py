@@ -1,4 +1,11 @@
-"""Who is calling: typed dependencies and role guards used by every router."""
+"""Who is calling: typed dependencies and role guards used by every router.
+
+A token is honoured only while its version matches the user's `token_version` (logout, a
+password change or reset and disabling bump it). An account that is signed in but not in
+service (pending approval, or held at a forced password change) is the public to every
+read (`OptionalUser` gives None) and is refused every action (`CurrentUser`); only the
+account endpoints (`AccountUser`: /me, password change, logout) serve it.
+"""
 
 from typing import Annotated
 
@@ -7,33 +14,58 @@ from fastapi.security import OAuth2PasswordBearer
 
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated
-from service.kit.security import decode_access_token
+from service.kit.security import decode_token
 from service.models import User
-from service.models.enums import Role
+from service.models.enums import AccountStatus, Role
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def _optional_user(
-    session: SessionDep, token: Annotated[str | None, Depends(_bearer)]
-) -> User | None:
+def _token_user(session: SessionDep, token: Annotated[str | None, Depends(_bearer)]) -> User | None:
     if not token:
         return None
-    user_id = decode_access_token(token)
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.is_active:
+    claims = decode_token(token)
+    user = session.get(User, claims.user_id) if claims is not None else None
+    if (
+        claims is None
+        or user is None
+        or not user.is_active
+        or user.status == AccountStatus.refused
+        or user.token_version != claims.version
+    ):
         raise NotAuthenticated(
             "登录已失效，请重新登录", "Invalid or expired token", code="invalid_token"
         )
     return user
 
 
-def _current_user(user: Annotated[User | None, Depends(_optional_user)]) -> User:
+def _account_user(user: Annotated[User | None, Depends(_token_user)]) -> User:
     if user is None:
         raise NotAuthenticated("请先登录", "Authentication required")
     return user
 
 
+def _optional_user(user: Annotated[User | None, Depends(_token_user)]) -> User | None:
+    return user if user is not None and user.in_service else None
+
+
+def _current_user(user: Annotated[User, Depends(_account_user)]) -> User:
+    if user.status == AccountStatus.pending:
+        raise Forbidden(
+            "账号正在等待管理员审核，审核通过前只能浏览公开信息",
+            "Account awaiting approval",
+            code="account_pending",
+        )
+    if user.must_change_password:
+        raise Forbidden(
+            "管理员已重置您的密码，请先修改密码",
+            "Password change required",
+            code="password_change_required",
+        )
+    return user
+
+
+AccountUser = Annotated[User, Depends(_account_user)]
 OptionalUser = Annotated[User | None, Depends(_optional_user)]
 CurrentUser = Annotated[User, Depends(_current_user)]
 

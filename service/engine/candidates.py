@@ -18,7 +18,14 @@ from service.engine.service import Recommendation, recommend_capabilities, recom
 from service.engine.store import IndexStore
 from service.matches.lifecycle import MATCH_MACHINE
 from service.models import Capability, Match, Need, User
-from service.models.enums import CapabilityStatus, MatchOrigin, MatchStatus, NeedStatus, Role
+from service.models.enums import (
+    AccountStatus,
+    CapabilityStatus,
+    MatchOrigin,
+    MatchStatus,
+    NeedStatus,
+    Role,
+)
 from service.notifications.service import notify
 
 
@@ -113,7 +120,11 @@ def _fill(match: Match, rec: Recommendation, texts: str) -> None:
 
 def _tell_brokers(session: Session, need: Need, count: int) -> None:
     brokers = session.scalars(
-        select(User.id).where(User.role == Role.broker, User.is_active.is_(True))
+        select(User.id).where(
+            User.role == Role.broker,
+            User.is_active.is_(True),
+            User.status == AccountStatus.active,  # a pending broker hears nothing yet
+        )
     )
     notify(
         session,

@@ -1,6 +1,6 @@
 """One error base class, one handler, one response shape: {"error": code, "detail": message}."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +21,8 @@ class JiebangError(Exception):
 
     status_code = 400
     code = "bad_request"
+    headers: dict[str, str] | None = None  # sent with the response (e.g. Retry-After)
+    openapi_headers: ClassVar[dict[str, Any]] = {}  # how `headers` are documented
 
     def __init__(self, detail: str, detail_en: str | None = None, *, code: str | None = None):
         super().__init__(detail)
@@ -55,6 +57,21 @@ class Conflict(JiebangError):
     code = "conflict"
 
 
+class TooManyRequests(JiebangError):
+    """Throttled: try again after `retry_after` seconds (sent as the Retry-After header)."""
+
+    status_code = 429
+    code = "too_many_attempts"
+    openapi_headers: ClassVar[dict[str, Any]] = {
+        "Retry-After": {"description": "再试前须等待的秒数", "schema": {"type": "integer"}}
+    }
+
+    def __init__(self, detail: str, detail_en: str | None = None, *, retry_after: int):
+        super().__init__(detail, detail_en)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InvalidTransition(JiebangError):
     status_code = 409
     code = "invalid_transition"
@@ -67,7 +84,11 @@ class StaleVersion(JiebangError):
 
 def responses(*errors: type[JiebangError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entry for the errors an endpoint may raise."""
-    return {e.status_code: {"model": ErrorBody, "description": e.code} for e in errors}
+    return {
+        e.status_code: {"model": ErrorBody, "description": e.code}
+        | ({"headers": e.openapi_headers} if e.openapi_headers else {})
+        for e in errors
+    }
 
 
 _MESSAGES = {
@@ -121,16 +142,26 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _error_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def _error_response(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"error": code, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(status_code=status, content=body)
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def error_response(exc: JiebangError) -> JSONResponse:
+    """The one error shape for `exc`, for an endpoint that answers a refusal without raising
+    (so its request still commits what the refusal must keep, e.g. a failed-login count)."""
+    return _error_response(
+        exc.status_code, exc.code, exc.detail, exc.headers, detail_en=exc.detail_en
+    )
 
 
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(JiebangError)
     async def _jiebang(_: Request, exc: JiebangError) -> JSONResponse:
-        return _error_response(exc.status_code, exc.code, exc.detail, detail_en=exc.detail_en)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

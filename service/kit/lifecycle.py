@@ -91,8 +91,8 @@ class StateMachine:
     def start(
         self, session: Session, obj: Stateful, actor_id: int | None, action: str = "create"
     ) -> None:
-        """Record the birth of a new object (its `action` row, a step without sources) once
-        it has an id."""
+        """Record the birth of a new object (its `create` row, or another source-less step's)
+        once it has an id."""
         transition = self.transitions[action]
         obj.status = transition.target
         session.flush()

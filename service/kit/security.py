@@ -1,6 +1,9 @@
-"""Password hashing (argon2) and signed access tokens (JWT, HS256)."""
+"""Password hashing (argon2) and signed tokens (JWT, HS256): short access tokens, longer
+refresh tokens, both tied to the user's token version so the server can revoke them."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import jwt
 from argon2 import PasswordHasher
@@ -9,32 +12,68 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from service.config import get_settings
 
 _hasher = PasswordHasher()
+# Verified against when the username is unknown, so that answer costs what a wrong password
+# costs (no timing hint about which usernames exist).
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+TokenKind = Literal["access", "refresh"]
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant work: a missing hash (unknown user) is verified against a dummy and fails."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def create_access_token(user_id: int) -> tuple[str, int]:
-    """Return a signed token for `user_id` and its lifetime in seconds."""
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    version: int
+
+
+def _lifetime(kind: TokenKind) -> int:
     settings = get_settings()
-    lifetime = settings.token_expire_minutes * 60
+    if kind == "access":
+        return settings.token_expire_minutes * 60
+    return settings.refresh_token_expire_hours * 3600
+
+
+def create_token(user_id: int, version: int = 0, kind: TokenKind = "access") -> tuple[str, int]:
+    """A signed token of `kind` for `user_id` at token `version`, and its lifetime in seconds."""
+    lifetime = _lifetime(kind)
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(seconds=lifetime)}
-    return jwt.encode(claims, settings.resolved_secret_key(), algorithm="HS256"), lifetime
+    claims = {
+        "sub": str(user_id),
+        "ver": version,
+        "typ": kind,
+        "iat": now,
+        "exp": now + timedelta(seconds=lifetime),
+    }
+    return jwt.encode(claims, get_settings().resolved_secret_key(), algorithm="HS256"), lifetime
 
 
-def decode_access_token(token: str) -> int | None:
-    """The user id inside a valid, unexpired token; None for anything else."""
+def create_access_token(user_id: int, version: int = 0) -> tuple[str, int]:
+    return create_token(user_id, version, "access")
+
+
+def decode_token(token: str, kind: TokenKind = "access") -> TokenClaims | None:
+    """The claims of a valid, unexpired token of `kind`; None for anything else, including a
+    token without `exp` (it would never expire) or a refresh token offered as an access token."""
     try:
-        claims = jwt.decode(token, get_settings().resolved_secret_key(), algorithms=["HS256"])
-        return int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError):
+        claims = jwt.decode(
+            token,
+            get_settings().resolved_secret_key(),
+            algorithms=["HS256"],
+            options={"require": ["exp", "iat", "sub", "ver", "typ"]},
+        )
+        if claims["typ"] != kind:
+            return None
+        return TokenClaims(int(claims["sub"]), int(claims["ver"]))
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError):
         return None

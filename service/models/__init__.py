@@ -13,12 +13,14 @@ from service.models.notification import Notification
 from service.models.org import Organization
 from service.models.rank_model import RankModelRecord
 from service.models.review import Review, ReviewAssignment, ReviewCriterion, ReviewScore
+from service.models.throttle import AuthThrottle
 from service.models.user import User
 
 __all__ = [
     "Application",
     "ApplicationMember",
     "AuditEvent",
+    "AuthThrottle",
     "Base",
     "Capability",
     "EmbeddingFailure",

@@ -27,6 +27,14 @@ class Role(LabelledEnum):
     expert = "expert"
 
 
+class AccountStatus(LabelledEnum):
+    """An account's approval: roles that see contacts or curate wait for an admin."""
+
+    active = "active"
+    pending = "pending"
+    refused = "refused"
+
+
 class NeedStatus(LabelledEnum):
     draft = "draft"
     submitted = "submitted"
@@ -177,6 +185,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "admin": "管理员",
         "expert": "评审专家",
     },
+    "AccountStatus": {"active": "正常", "pending": "待审核", "refused": "未通过审核"},
     "NeedStatus": {
         "draft": "草稿",
         "submitted": "待审核",

@@ -3,11 +3,13 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from service.kit.identity import identity_key
 from service.models import Organization
 
 
 def by_name(session: Session, name: str) -> Organization | None:
-    return session.scalar(select(Organization).where(Organization.name == name))
+    """The organisation whose name is `name` up to case, width and invisible characters."""
+    return session.scalar(select(Organization).where(Organization.name_key == identity_key(name)))
 
 
 def list_statement(kind: str | None, q: str | None) -> Select[Any]:

@@ -1,5 +1,6 @@
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from service.kit.identity import clean_name
 from service.models.enums import OrgKind
 
 SELF_SERVICE_KINDS = (
@@ -17,6 +18,12 @@ class OrgCreate(BaseModel):
     kind: OrgKind
     region: str = Field(default="", max_length=100)
     description: str = Field(default="", max_length=1000)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _clean_name(cls, value: object) -> object:
+        """NFKC with invisible and bidi-control characters removed, before the length check."""
+        return clean_name(value) if isinstance(value, str) else value
 
 
 class OrgRead(BaseModel):

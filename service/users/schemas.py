@@ -2,28 +2,40 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from service.models.enums import Role
+from service.kit.identity import clean_name
+from service.models.enums import AccountStatus, Role
 from service.orgs.schemas import OrgCreate, OrgRead
 from service.postings.schemas import EMAIL_PATTERN, PHONE_PATTERN
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,50}$"
+PASSWORD_RULE = "至少 8 位，含字母和数字"
+
+
+def strong_password(value: str) -> str:
+    if not (any(c.isalpha() for c in value) and any(c.isdigit() for c in value)):
+        raise ValueError("密码至少 8 位，且须同时包含字母和数字")
+    return value
+
+
+def _clean(value: object) -> object:
+    """NFKC, invisible characters removed, before any length or pattern check."""
+    return clean_name(value) if isinstance(value, str) else value
 
 
 class _UserFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    username: str = Field(pattern=USERNAME_PATTERN, description="3–50 位字母、数字或 _ . -")
-    password: str = Field(min_length=8, max_length=128, description="至少 8 位，含字母和数字")
+    username: str = Field(
+        pattern=USERNAME_PATTERN,
+        description="3–50 位字母、数字或 _ . -（不区分大小写，全角字符按半角处理）",
+    )
+    password: str = Field(min_length=8, max_length=128, description=PASSWORD_RULE)
     display_name: str = Field(min_length=1, max_length=50)
     email: str = Field(default="", max_length=200)
     phone: str = Field(default="", max_length=30)
 
-    @field_validator("password")
-    @classmethod
-    def _strong_enough(cls, value: str) -> str:
-        if not (any(c.isalpha() for c in value) and any(c.isdigit() for c in value)):
-            raise ValueError("密码至少 8 位，且须同时包含字母和数字")
-        return value
+    _names = field_validator("username", "display_name", mode="before")(_clean)
+    _password = field_validator("password")(strong_password)
 
     @field_validator("email")
     @classmethod
@@ -69,6 +81,8 @@ class UserRead(BaseModel):
     email: str
     phone: str
     is_active: bool
+    status: AccountStatus = Field(description="active 正常；pending 待管理员审核；refused 未通过")
+    must_change_password: bool = Field(description="管理员重置密码后为 true：须先修改密码")
     org: OrgRead | None
 
     @computed_field  # type: ignore[prop-decorator]
@@ -76,9 +90,42 @@ class UserRead(BaseModel):
     def role_label(self) -> str:
         return self.role.label
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
 
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
-    expires_in: int
+    expires_in: int = Field(description="访问令牌有效秒数（默认 15 分钟）")
+    refresh_token: str = Field(description="用 POST /auth/refresh 换取新令牌（默认 12 小时）")
+    refresh_expires_in: int
+    user: UserRead = Field(description="status 为 pending 或 must_change_password 为 true 时受限")
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=2000)
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=8, max_length=128, description=PASSWORD_RULE)
+
+    _password = field_validator("new_password")(strong_password)
+
+
+class PasswordResetOut(BaseModel):
+    temporary_password: str = Field(description="临时密码，只显示这一次；用户登录后须修改")
     user: UserRead
+
+
+class RefuseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=500, description="不通过的理由（告知申请人）")

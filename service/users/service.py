@@ -1,14 +1,16 @@
-"""Accounts: sign-up, admin-created users, login."""
+"""Accounts: sign-up (pending approval for curating roles), admin-created users, approval."""
 
 from sqlalchemy.orm import Session
 
-from service.kit.errors import BadRequest, Conflict, NotAuthenticated, NotFound
-from service.kit.security import hash_password, verify_password
+from service.kit.errors import BadRequest, Conflict, NotFound
+from service.kit.security import hash_password
 from service.models import User
 from service.models.enums import OrgKind, Role
+from service.notifications.service import notify, notify_admins
 from service.orgs import service as orgs
 from service.orgs.schemas import SELF_SERVICE_KINDS
 from service.users import repository
+from service.users.lifecycle import ACCOUNT_MACHINE, APPROVAL_ROLES
 from service.users.schemas import RegisterIn, UserCreate
 
 ROLE_FOR_KIND = {
@@ -19,11 +21,23 @@ ROLE_FOR_KIND = {
 }
 
 
+def _check_username(session: Session, username: str) -> None:
+    if repository.by_username(session, username) is not None:
+        raise Conflict(
+            "用户名已被占用（不区分大小写和全角半角）", "Username taken", code="username_taken"
+        )
+
+
 def _insert(
-    session: Session, data: RegisterIn | UserCreate, role: Role, org_id: int | None
+    session: Session,
+    data: RegisterIn | UserCreate,
+    role: Role,
+    org_id: int | None,
+    *,
+    actor_id: int | None,
+    action: str,
 ) -> User:
-    if repository.by_username(session, data.username) is not None:
-        raise Conflict("用户名已被占用", "Username taken", code="username_taken")
+    _check_username(session, data.username)
     user = User(
         username=data.username,
         password_hash=hash_password(data.password),
@@ -34,7 +48,7 @@ def _insert(
         phone=data.phone,
     )
     session.add(user)
-    session.flush()
+    ACCOUNT_MACHINE.start(session, user, actor_id, action)
     return _reload(session, user.id)
 
 
@@ -46,19 +60,33 @@ def _reload(session: Session, user_id: int) -> User:
 
 
 def register(session: Session, data: RegisterIn) -> User:
+    """Self-service sign-up. A role that sees contacts or curates starts pending: the account
+    sees what the public sees until an admin approves it."""
     if data.org.kind not in SELF_SERVICE_KINDS:
         raise BadRequest(
             "政府部门账号由平台管理员开通，不能自助注册",
             "Government accounts are created by an admin",
             code="kind_not_allowed",
         )
-    if repository.by_username(session, data.username) is not None:
-        raise Conflict("用户名已被占用", "Username taken", code="username_taken")
+    _check_username(session, data.username)
     org = orgs.create(session, data.org)
-    return _insert(session, data, ROLE_FOR_KIND[data.org.kind], org.id)
+    role = ROLE_FOR_KIND[data.org.kind]
+    if role not in APPROVAL_ROLES:
+        return _insert(session, data, role, org.id, actor_id=None, action="register_active")
+    user = _insert(session, data, role, org.id, actor_id=None, action="register")
+    notify_admins(
+        session,
+        "account_pending",
+        f"{role.label}账号「{user.display_name}」（{org.name}）待审核",
+        "自助注册的账号在审核通过前只能浏览公开信息。请在用户管理中审核。",
+        link="/admin/users?status=pending",
+        obj=("user", user.id),
+    )
+    return user
 
 
-def create(session: Session, data: UserCreate) -> User:
+def create(session: Session, data: UserCreate, actor_id: int | None = None) -> User:
+    """An admin opens an account of any role (active at once)."""
     if data.org_id is not None:
         orgs.get(session, data.org_id)
     elif data.role in (Role.enterprise, Role.researcher, Role.broker):
@@ -67,26 +95,48 @@ def create(session: Session, data: UserCreate) -> User:
             "org_id required for this role",
             code="org_required",
         )
-    return _insert(session, data, data.role, data.org_id)
+    return _insert(session, data, data.role, data.org_id, actor_id=actor_id, action="create")
 
 
 def set_active(session: Session, user_id: int, active: bool) -> User:
     user = _reload(session, user_id)
+    if user.is_active and not active:
+        user.token_version += 1  # a disabled account's tokens die with it
     user.is_active = active
     session.flush()
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
-    user = repository.by_username(session, username)
-    if user is None or not verify_password(user.password_hash, password):
-        raise NotAuthenticated(
-            "用户名或密码错误", "Wrong username or password", code="invalid_credentials"
-        )
-    if not user.is_active:
-        raise NotAuthenticated(
-            "账号已停用，请联系管理员", "Account disabled", code="account_disabled"
-        )
+def approve(session: Session, admin: User, user_id: int) -> User:
+    user = _reload(session, user_id)
+    ACCOUNT_MACHINE.apply(session, user, "approve", admin.id)
+    session.flush()
+    notify(
+        session,
+        [user.id],
+        "account_approved",
+        f"您的{Role(user.role).label}账号已通过审核",
+        "现在可以使用全部功能。",
+        link="/",
+        obj=("user", user.id),
+    )
+    return user
+
+
+def refuse(session: Session, admin: User, user_id: int, reason: str) -> User:
+    user = _reload(session, user_id)
+    ACCOUNT_MACHINE.apply(
+        session, user, "refuse", admin.id, reason, changes={"token_version": user.token_version + 1}
+    )
+    session.flush()
+    notify(
+        session,
+        [user.id],
+        "account_refused",
+        f"您的{Role(user.role).label}账号未通过审核",
+        f"理由：{reason}",
+        obj=("user", user.id),
+    )
     return user
 
 

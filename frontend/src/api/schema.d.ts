@@ -13,7 +13,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 注册（同时登记所属机构） */
+        /** 注册（同时登记所属机构；技术转移机构的经纪人账号须管理员审核） */
         post: operations["register_api_v1_auth_register_post"];
         delete?: never;
         options?: never;
@@ -38,6 +38,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 用刷新令牌换取新的访问令牌和刷新令牌 */
+        post: operations["refresh_api_v1_auth_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 退出登录（该账号在所有设备上的令牌全部失效） */
+        post: operations["logout_api_v1_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -49,6 +83,23 @@ export interface paths {
         get: operations["me_api_v1_me_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 修改密码（须提供当前密码；其他设备上的登录随之失效） */
+        post: operations["change_password_api_v1_me_password_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -88,6 +139,57 @@ export interface paths {
         head?: never;
         /** 启用/停用账号（管理员） */
         patch: operations["update_user_api_v1_users__user_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 审核通过待审核账号（管理员） */
+        post: operations["approve_user_api_v1_users__user_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/refuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 审核不通过（管理员，须填写理由，告知申请人） */
+        post: operations["refuse_user_api_v1_users__user_id__refuse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重置密码（管理员；返回一次性临时密码，用户下次登录须修改） */
+        post: operations["reset_password_api_v1_users__user_id__password_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/orgs": {
@@ -1534,6 +1636,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccountStatus
+         * @description An account's approval: roles that see contacts or curate wait for an admin.
+         * @enum {string}
+         */
+        AccountStatus: "active" | "pending" | "refused";
         /**
          * AdminStats
          * @description 管理员统计：全部需求（含草稿），外加申请、成果、匹配漏斗与经纪人排行。
@@ -3486,6 +3594,25 @@ export interface components {
             /** Page Size */
             page_size: number;
         };
+        /** PasswordChangeIn */
+        PasswordChangeIn: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * New Password
+             * @description 至少 8 位，含字母和数字
+             */
+            new_password: string;
+        };
+        /** PasswordResetOut */
+        PasswordResetOut: {
+            /**
+             * Temporary Password
+             * @description 临时密码，只显示这一次；用户登录后须修改
+             */
+            temporary_password: string;
+            user: components["schemas"]["UserRead"];
+        };
         /** ProposalForReview */
         ProposalForReview: {
             /** Id */
@@ -3575,6 +3702,19 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** RefreshIn */
+        RefreshIn: {
+            /** Refresh Token */
+            refresh_token: string;
+        };
+        /** RefuseIn */
+        RefuseIn: {
+            /**
+             * Reason
+             * @description 不通过的理由（告知申请人）
+             */
+            reason: string;
+        };
         /**
          * RegisterIn
          * @description Self-service sign-up: creates the organisation; the role follows its kind.
@@ -3582,7 +3722,7 @@ export interface components {
         RegisterIn: {
             /**
              * Username
-             * @description 3–50 位字母、数字或 _ . -
+             * @description 3–50 位字母、数字或 _ . -（不区分大小写，全角字符按半角处理）
              */
             username: string;
             /**
@@ -3747,8 +3887,19 @@ export interface components {
              * @default bearer
              */
             token_type: string;
-            /** Expires In */
+            /**
+             * Expires In
+             * @description 访问令牌有效秒数（默认 15 分钟）
+             */
             expires_in: number;
+            /**
+             * Refresh Token
+             * @description 用 POST /auth/refresh 换取新令牌（默认 12 小时）
+             */
+            refresh_token: string;
+            /** Refresh Expires In */
+            refresh_expires_in: number;
+            /** @description status 为 pending 或 must_change_password 为 true 时受限 */
             user: components["schemas"]["UserRead"];
         };
         /**
@@ -3788,7 +3939,7 @@ export interface components {
         UserCreate: {
             /**
              * Username
-             * @description 3–50 位字母、数字或 _ . -
+             * @description 3–50 位字母、数字或 _ . -（不区分大小写，全角字符按半角处理）
              */
             username: string;
             /**
@@ -3827,9 +3978,18 @@ export interface components {
             phone: string;
             /** Is Active */
             is_active: boolean;
+            /** @description active 正常；pending 待管理员审核；refused 未通过 */
+            status: components["schemas"]["AccountStatus"];
+            /**
+             * Must Change Password
+             * @description 管理员重置密码后为 true：须先修改密码
+             */
+            must_change_password: boolean;
             org: components["schemas"]["OrgRead"] | null;
             /** Role Label */
             readonly role_label: string;
+            /** Status Label */
+            readonly status_label: string;
         };
         /** UserUpdate */
         UserUpdate: {
@@ -3912,6 +4072,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too_many_attempts */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     login_api_v1_auth_token_post: {
@@ -3954,6 +4125,86 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too_many_attempts */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    refresh_api_v1_auth_refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenOut"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    logout_api_v1_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     me_api_v1_me_get: {
@@ -3985,10 +4236,73 @@ export interface operations {
             };
         };
     };
+    change_password_api_v1_me_password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenOut"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too_many_attempts */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_users_api_v1_users_get: {
         parameters: {
             query?: {
                 role?: components["schemas"]["Role"] | null;
+                status?: components["schemas"]["AccountStatus"] | null;
                 /** @description 页码，从 1 开始 */
                 page?: number;
                 /** @description 每页条数（≤100） */
@@ -4174,6 +4488,222 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    approve_user_api_v1_users__user_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refuse_user_api_v1_users__user_id__refuse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefuseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_password_api_v1_users__user_id__password_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordResetOut"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too_many_attempts */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6506,8 +7036,8 @@ export interface operations {
     list_audit_api_v1_audit_get: {
         parameters: {
             query?: {
-                /** @description 对象类型：application、application_member、capability、match、milestone、need、review_assignment */
-                object_type?: ("application" | "application_member" | "capability" | "match" | "milestone" | "need" | "review_assignment") | null;
+                /** @description 对象类型：application、application_member、capability、match、milestone、need、review_assignment、user */
+                object_type?: ("application" | "application_member" | "capability" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
                 object_id?: number | null;
                 actor_id?: number | null;
                 /** @description 页码，从 1 开始 */

@@ -13,6 +13,7 @@ export type Indicator = S["Indicator"];
 export type Contact = S["Contact"];
 export type User = S["UserRead"];
 export type Role = S["Role"];
+export type AccountStatus = S["AccountStatus"];
 export type OrgKind = S["OrgKind"];
 export type Field = S["FieldRead"];
 export type AuditEvent = S["AuditEventRead"];

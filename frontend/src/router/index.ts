@@ -56,6 +56,12 @@ const routes: RouteRecordRaw[] = [
     meta: { title: "注册" },
   },
   {
+    path: "/password",
+    name: "password",
+    component: () => import("@/views/ChangePassword.vue"),
+    meta: { title: "修改密码", auth: true },
+  },
+  {
     path: "/my/needs",
     name: "my-needs",
     component: () => import("@/views/my/MyNeeds.vue"),
@@ -216,6 +222,10 @@ router.beforeEach(async (to) => {
   if (needsLogin && !session.loggedIn.value) {
     return { name: "login", query: { redirect: to.fullPath } };
   }
+  // An admin reset the password: nothing else until the user has set a new one.
+  if (session.mustChangePassword.value && to.name !== "password") {
+    return { name: "password", query: to.name === "login" ? {} : { redirect: to.fullPath } };
+  }
   if (to.meta.roles && !to.meta.roles.includes(session.role.value as Role)) {
     ElMessage.warning("当前账号无权访问该页面");
     return homeFor(session.role.value);
@@ -232,7 +242,7 @@ router.afterEach((to) => {
 
 setUnauthorizedHandler(() => {
   const wasSignedIn = session.loggedIn.value;
-  session.logout();
+  void session.logout();
   // A stale token found at start-up: carry on as a visitor (the guard still asks signed-in
   // pages for a login).
   if (!wasSignedIn) return;
