@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from matching.units import UNIT_PATTERN, parse_unit
+from matching.units import UNIT_PATTERN, display_unit, format_number, parse_unit
 
 __all__ = [
     "Indicator",
@@ -51,6 +51,7 @@ _SPECIFIC = {
     "bits",
     "ops",
     "flow_daily",
+    "transmission_rate",
 }
 _REL_TOL = 1e-6
 
@@ -70,7 +71,7 @@ class Indicator:
 
     def display(self) -> str:
         """Human form, e.g. "≤1 μm" or "-40~85 ℃"."""
-        unit = f" {self.unit}" if self.unit else ""
+        unit = f" {display_unit(self.unit)}" if self.unit else ""
         if self.comparator == "range" and self.base_high is not None:
             scale = self.value / self.base if self.base else 1.0
             return f"{_fmt(self.value)}~{_fmt(self.base_high * scale)}{unit}"
@@ -119,7 +120,7 @@ class IndicatorFit:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+    return format_number(x)
 
 
 def make_indicator(
@@ -292,7 +293,25 @@ def _latin_follows(text: str, m: re.Match[str]) -> bool:
 # --- pairing and verdicts --------------------------------------------------------------
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # Heads too general to identify a quantity by themselves ("导入时间" vs "检测时间").
-_VAGUE_HEADS = {"时间", "温度", "次数", "数量", "比例", "时长", "速度", "指标", "能力", "性能"}
+# They pair only when the words in front of them share something as well ("构建周期" and
+# "评价周期" are different quantities even though both are times).
+_VAGUE_HEADS = {
+    "时间",
+    "周期",
+    "时长",
+    "温度",
+    "次数",
+    "数量",
+    "比例",
+    "速度",
+    "指标",
+    "能力",
+    "性能",
+    "寿命",
+    "效率",
+    "厚度",
+    "尺寸",
+}
 
 
 def _grams(name: str) -> set[str]:
@@ -317,9 +336,22 @@ def name_similarity(a: str, b: str) -> float:
     overlap = len(ga & gb) / min(len(ga), len(gb))
     a2, b2 = a.strip().lower()[-2:], b.strip().lower()[-2:]
     if len(a2) == 2 and a2 == b2 and _CJK_RE.search(a2):
-        # a vague shared head only pairs when nothing better is on offer
-        return max(overlap, 0.5 if a2 in _VAGUE_HEADS else 0.6)
+        if a2 in _VAGUE_HEADS:
+            return _qualifier_similarity(a.strip().lower()[:-2], b.strip().lower()[:-2])
+        return max(overlap, 0.6)
     return overlap
+
+
+def _qualifier_similarity(a: str, b: str) -> float:
+    """Names with the same vague head: how alike the words in front of it are.
+
+    A bare head ("周期") says nothing about which quantity it is, so it scores below any
+    pairing threshold against a qualified one; two bare heads are the same name.
+    """
+    if not a or not b:
+        return 1.0 if a == b else 0.4
+    ga, gb = _grams(a), _grams(b)
+    return len(ga & gb) / min(len(ga), len(gb))
 
 
 def _verdict(req: Indicator, claim: Indicator) -> Status:

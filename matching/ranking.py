@@ -19,12 +19,14 @@ from typing import cast
 
 import numpy as np
 
-from matching.documents import FIELDS, Doc, normalise_field
+from matching.documents import Doc, normalise_field
 from matching.embedders import Embedder
 from matching.features import agreement, reference_sample, zscores
 from matching.indicators import Indicator, IndicatorFit, fit, parse_text
 from matching.lexical import Analyzer, BM25Index, char_ngrams, default_analyzer
 from matching.model import Band, RankModel, band, default_model
+from matching.reasons import reasons
+from matching.terms import domain_terms
 
 __all__ = [
     "DenseSearch",
@@ -350,7 +352,7 @@ class Matcher:
                     shared_terms=shared,
                     indicators=ind,
                     same_field=same,
-                    reasons=_reasons(shared, ind, same, doc, float(cos[n])),
+                    reasons=reasons(shared, ind, doc.field_code if same else None, parts),
                     features=features,
                     band=band(score),
                     char_bm25=float(char_raw[n]),
@@ -409,7 +411,7 @@ class Matcher:
 
         Pieces of a longer shared term (碳化 inside 碳化硅) are left out.
         """
-        common = {t for t in qset.intersection(self._tokens[doc_id]) if len(t) > 1}
+        common = domain_terms(qset.intersection(self._tokens[doc_id]), self._bm25)
         common = {t for t in common if not any(t != o and t in o for o in common)}
         ranked = sorted(common, key=lambda t: (-self._bm25.idf(t), t))
         return tuple(self.analyzer.display(t) for t in ranked[:limit])
@@ -417,18 +419,3 @@ class Matcher:
 
 def _char_query(query: Doc | str) -> list[str]:
     return char_ngrams(query.char_text() if isinstance(query, Doc) else query)
-
-
-def _reasons(
-    shared: Sequence[str], ind: IndicatorFit, same: bool, doc: Doc, cosine: float
-) -> tuple[str, ...]:
-    """Chinese explanation lines for brokers and posters."""
-    out = [f"语义相似度 {cosine:.2f}"]
-    if shared:
-        out.append("共同关键词：" + "、".join(shared))
-    for m in ind.matches:
-        if m.claim is not None:
-            out.append(m.explain())
-    if same:
-        out.append(f"同属领域：{FIELDS.get(doc.field_code, doc.field)}")
-    return tuple(out)

@@ -6,11 +6,12 @@ so a new unit written the same way on both sides needs no table entry.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Unit", "UNIT_PATTERN", "parse_unit"]
+__all__ = ["Unit", "UNIT_PATTERN", "display_unit", "format_number", "parse_unit"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ _TABLE: dict[str, tuple[str, dict[str, float]]] = {
             "日": 86400.0,
             "工作日": 86400.0,
             "d": 86400.0,
+            "day": 86400.0,
+            "days": 86400.0,
             "周": 604800.0,
             "个月": 2.592e6,
             "月": 2.592e6,
@@ -253,13 +256,37 @@ _TABLE: dict[str, tuple[str, dict[str, float]]] = {
         "t/d",
         {"吨/天": 1.0, "吨/日": 1.0, "t/d": 1.0, "m³/d": 1.0, "立方米/天": 1.0, "m3/d": 1.0},
     ),
+    "transmission_rate": (
+        "g/(m²·d)",
+        {
+            "g/(m²·d)": 1.0,
+            "g/(m²·day)": 1.0,
+            "g/(m2·d)": 1.0,
+            "g/(m2·day)": 1.0,
+            "g/m²/d": 1.0,
+            "g/m²/day": 1.0,
+            "g/m2/d": 1.0,
+            "g/m2/day": 1.0,
+            "g/m²·d": 1.0,
+            "g/m2·d": 1.0,
+            "mg/(m²·d)": 1e-3,
+            "mg/(m²·day)": 1e-3,
+        },
+    ),
     "ops": ("TOPS", {"TOPS": 1.0, "TFLOPS": 1.0, "GOPS": 1e-3}),
 }
+
+
+def _clean(unit: str) -> str:
+    unit = unicodedata.normalize("NFKC", unit).strip().replace(" ", "")
+    return unit.replace("µ", "μ").replace("°C", "℃").replace("℃", "℃")
+
 
 _UNITS: dict[str, Unit] = {}
 for _dim, (_base, _spellings) in _TABLE.items():
     for _spelling, _factor in _spellings.items():
         _UNITS[_spelling] = Unit(_spelling, _dim, _factor, _base)
+        _UNITS.setdefault(_clean(_spelling), _UNITS[_spelling])  # m² is looked up as m2
 
 _FOLDED = {
     k.lower(): v
@@ -272,11 +299,6 @@ _FOLDED = {
 UNIT_PATTERN = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 
 
-def _clean(unit: str) -> str:
-    unit = unicodedata.normalize("NFKC", unit).strip().replace(" ", "")
-    return unit.replace("µ", "μ").replace("°C", "℃").replace("℃", "℃")
-
-
 def parse_unit(unit: str | None) -> Unit:
     """Look a unit up; unknown spellings become their own dimension."""
     text = _clean(unit or "")
@@ -287,3 +309,32 @@ def parse_unit(unit: str | None) -> Unit:
     if not text:
         return Unit("", "none", 1.0, "")
     return Unit(text, f"unit:{text}", 1.0, text)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_AREA_VOLUME = re.compile(r"(?<=[a-zμ])([23])(?![\d])")  # m2 → m², cm3 → cm³
+_PER_DAY = re.compile(r"(?<=[·/])day\b")
+
+
+def format_number(x: float) -> str:
+    """A number as people write it: 0.5, 1200, 1×10⁻⁶, 2.5×10⁸ (never 1e-06)."""
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else str(x)
+    if 1e-4 <= abs(x) < 1e6:
+        return f"{x:.6g}"
+    exponent = math.floor(math.log10(abs(x)))
+    mantissa = float(f"{x / 10**exponent:.3g}")
+    if abs(mantissa) >= 10:  # 9.9996e-7 rounds up to 10×10⁻⁷
+        mantissa, exponent = mantissa / 10, exponent + 1
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    return f"{mantissa:g}×{power}"
+
+
+def display_unit(unit: str) -> str:
+    """A unit as people write it: g/m2/day → g/(m²·d), mg/m3 → mg/m³."""
+    text = _AREA_VOLUME.sub(lambda m: "²" if m.group(1) == "2" else "³", unit)
+    text = _PER_DAY.sub("d", text)
+    parts = text.split("/")
+    if len(parts) == 3 and parts[1] and parts[2]:  # g/m²/d → g/(m²·d)
+        text = f"{parts[0]}/({parts[1]}·{parts[2]})"
+    return text

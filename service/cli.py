@@ -144,6 +144,25 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _learn(args: argparse.Namespace) -> int:
+    from service.engine.learning import learn
+    from service.kit.db import get_sessionmaker
+
+    with get_sessionmaker()() as session, session.begin():
+        record, report = learn(session, holdout=args.holdout, seed=args.seed)
+    counts = ", ".join(
+        f"{k}={report.get(k, 0)}" for k in ("labels", "approved", "rejected", "awarded")
+    )
+    print(f"标注 / labels: {counts}", flush=True)
+    if "before" in report:
+        print(f"留出 log loss / held-out: 当前 {report['before']:.4f} → 新 {report['after']:.4f}")
+    if record is None:
+        print(f"保留当前模型 / kept the model in use: {report.get('reason', '')}")
+    else:
+        print(f"已启用新模型 / new model stored (id {record.id}, {record.n_labels} labels)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jiebang", description="揭榜 technology marketplace")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reindex.add_argument("--embedder", help="embedder spec (default: JIEBANG_EMBEDDER)")
     reindex.set_defaults(func=_reindex)
+    learn = sub.add_parser(
+        "learn", help="refit the 匹配度 model from broker decisions; keep it only if better"
+    )
+    learn.add_argument("--holdout", type=float, default=0.25, help="share of needs held out")
+    learn.add_argument("--seed", type=int, default=0)
+    learn.set_defaults(func=_learn)
     admin = sub.add_parser(
         "create-admin", help="create an admin account (the first admin of a new installation)"
     )

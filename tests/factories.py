@@ -181,8 +181,9 @@ def create_match(
     placed directly in `status` (no history) for tests of later stages."""
     values: dict[str, Any] = {
         "origin": "engine",
-        "score": 0.8,
-        "parts": {"semantic": 0.7, "keyword": 0.6, "indicator": 1.0, "field": 1.0},
+        "score": 80.0,  # 0–100; the parts add up to it
+        "parts": {"base": 0.1, "semantic": 40.0, "keyword": 25.0, "indicator": 10.0, "field": 4.9},
+        "features": {"dense": 2.5, "char": 3.0, "indicator": 1.0, "field": 1.0},
         "reasons": ["共同关键词：测试"],
         "explanation": {"terms": ["测试"]},
         "texts_hash": "0" * 64,

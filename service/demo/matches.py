@@ -5,7 +5,9 @@ reach; brokers approve, recommend, connect and close them as they would in the a
 match has a true history and the broker records and statistics add up. A candidate the
 engine already proposed for the pair is reused; otherwise the candidate is made here with
 lexical, indicator and field scores from the matching library (no embedding model at seed
-time, so the semantic part is 0 and the reasons say so).
+time: encoding the demo takes minutes on a small machine), so its semantic evidence is 0 until
+the engine re-scores the pairs still awaiting review after `jiebang reindex`. Reasons are the
+engine's own lines (`matching.reasons`), with nothing demo-specific shown to users.
 """
 
 import json
@@ -17,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
-from matching.ranking import Matcher
+from service.engine.matcher import PoolMatcher
+from service.engine.service import Recommendation, recommendation
 from service.matches import repository
 from service.matches import service as matches
 from service.matches.lifecycle import MATCH_MACHINE
@@ -29,7 +32,6 @@ from service.users.schemas import UserCreate
 
 DEMO_FILE = Path(__file__).resolve().parent / "matches.json"
 SECOND_BROKER = {"username": "broker2", "display_name": "钱雨婷", "phone": "13912345678"}
-_NO_SEMANTIC = "演示数据：按关键词、技术指标和领域评分（未计算语义相似度）"
 
 
 def load(session: Session, password: str) -> int:
@@ -130,15 +132,15 @@ def _candidate(session: Session, need: Need, cap: Capability, scorer: "_Scorer")
     existing = repository.by_pair(session, need.id, cap.id)
     if existing is not None:
         return existing.id
-    score, parts, reasons, explanation = scorer.score(need, cap)
+    rec = scorer.score(need, cap)
     match = Match(
         need_id=need.id,
         capability_id=cap.id,
         origin=MatchOrigin.engine,
-        score=score,
-        parts=parts,
-        reasons=reasons,
-        explanation=explanation,
+        score=rec.score,
+        parts=dict(rec.parts),
+        reasons=list(rec.reasons),
+        explanation=dict(rec.explanation),
         texts_hash="",
         note="",
         need_interest=False,
@@ -180,24 +182,15 @@ class _Scorer:
     whole corpus to weigh terms), without vectors: the semantic feature counts as 0."""
 
     def __init__(self, session: Session) -> None:
-        self.matcher = Matcher(None)
+        self.matcher = PoolMatcher(None)
         published = session.scalars(
             select(Capability).where(Capability.status == CapabilityStatus.published)
         )
         self.matcher.add([_doc(c) for c in published])
 
-    def score(
-        self, need: Need, cap: Capability
-    ) -> tuple[float, dict[str, float], list[str], dict[str, Any]]:
+    def score(self, need: Need, cap: Capability) -> Recommendation:
         ranked = self.matcher.rank(_doc(need), k=len(self.matcher))
         found = next((m for m in ranked if m.id == cap.id), None)
         if found is None:
-            return 0.0, {}, [_NO_SEMANTIC], {}
-        reasons = [r for r in found.reasons if not r.startswith("语义相似度")]
-        explanation = {
-            "shared_terms": list(found.shared_terms),
-            "indicators_met": found.indicators.met,
-            "indicators_missed": found.indicators.missed,
-            "same_field": found.same_field,
-        }
-        return found.score, dict(found.parts), [_NO_SEMANTIC, *reasons], explanation
+            raise ValueError(f"demo match {need.title} × {cap.title}: no shared evidence")
+        return recommendation(found)

@@ -106,6 +106,7 @@ def _columns(rec: Recommendation, texts: str) -> dict[str, Any]:
     return {
         "score": rec.score,
         "parts": dict(rec.parts),
+        "features": dict(rec.features),
         "reasons": list(rec.reasons),
         "explanation": dict(rec.explanation),
         "texts_hash": texts,

@@ -11,6 +11,7 @@ from service.capabilities import auth as cap_auth
 from service.capabilities import service as capabilities
 from service.engine import repository
 from service.engine import service as engine
+from service.engine.model_info import RankModelRead, model_in_use
 from service.engine.runtime import get_store
 from service.engine.schemas import (
     CapabilityHit,
@@ -117,7 +118,8 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 @router.get(
     "/search/needs",
     response_model=HitPage[NeedHit],
-    summary="需求语义 + 关键词检索（公开，仅张榜中的需求；筛选条件精确生效）",
+    summary="需求语义 + 关键词检索（公开，仅张榜中的需求；只返回相关度达到阈值的结果，"
+    "其后至多 5 条标为相关度较低）",
 )
 def search_needs(
     session: SessionDep,
@@ -156,7 +158,7 @@ def search_needs(
         conditions.append(Need.deadline >= deadline_from)
     if deadline_to is not None:
         conditions.append(Need.deadline <= deadline_to)
-    recs, total = engine.search(
+    recs, total, relevant = engine.search(
         session,
         "need",
         q,
@@ -166,13 +168,16 @@ def search_needs(
         store=store,
     )
     items = _need_hits(session, user, recs)
-    return HitPage(items=items, total=total, page=page.page, page_size=page.page_size)
+    return HitPage(
+        items=items, total=total, relevant=relevant, page=page.page, page_size=page.page_size
+    )
 
 
 @router.get(
     "/search/capabilities",
     response_model=HitPage[CapabilityHit],
-    summary="科技成果语义 + 关键词检索（公开，仅已发布成果；筛选条件精确生效）",
+    summary="科技成果语义 + 关键词检索（公开，仅已发布成果；只返回相关度达到阈值的结果，"
+    "其后至多 5 条标为相关度较低）",
 )
 def search_capabilities(
     session: SessionDep,
@@ -190,7 +195,7 @@ def search_capabilities(
         conditions.append(Capability.maturity == maturity)
     if org_id is not None:
         conditions.append(Capability.org_id == org_id)
-    recs, total = engine.search(
+    recs, total, relevant = engine.search(
         session,
         "capability",
         q,
@@ -209,7 +214,9 @@ def search_capabilities(
         for r in recs
         if r.posting_id in by_id
     ]
-    return HitPage(items=items, total=total, page=page.page, page_size=page.page_size)
+    return HitPage(
+        items=items, total=total, relevant=relevant, page=page.page, page_size=page.page_size
+    )
 
 
 @router.get(
@@ -220,3 +227,13 @@ def search_capabilities(
 )
 def status(session: SessionDep, _: AdminUser, store: StoreDep) -> EngineStatus:
     return engine_status(session, store)
+
+
+@router.get(
+    "/engine/model",
+    response_model=RankModelRead,
+    responses=responses(NotAuthenticated, Forbidden),
+    summary="匹配度模型：来源、拟合时间、标注数、留出得分与分档阈值（管理员）",
+)
+def rank_model(session: SessionDep, _: AdminUser) -> RankModelRead:
+    return model_in_use(session)

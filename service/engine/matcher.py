@@ -5,7 +5,8 @@ which is O(corpus) Python work per query once common terms occur in most posting
 the keyword pool comes from the BM25 score array with `argpartition`, and only the best
 rows are run through the filter; and the explanation (shared terms, reasons), which the
 score does not use, is computed for the returned matches only instead of the whole pool.
-Scores, fusion and explanations are the library's own (same pool, same numbers), so the
+Reason lines are `matching.reasons` (Chinese, no raw similarities).
+Scores, fusion and shared terms are the library's own (same pool, same numbers), so the
 measured quality is unchanged (tests/service/test_engine_matcher.py).
 """
 
@@ -16,7 +17,8 @@ from typing import cast
 import numpy as np
 
 from matching.documents import Doc
-from matching.ranking import Allowed, DocId, Match, Matcher, _reasons
+from matching.ranking import Allowed, DocId, Match, Matcher
+from matching.reasons import reasons
 
 
 class PoolMatcher(Matcher):
@@ -64,9 +66,9 @@ class PoolMatcher(Matcher):
     def _explained(self, match: Match, qset: set[str]) -> Match:
         """Shared terms and reasons, computed for the returned matches only."""
         shared = self._shared_terms(qset, match.id)
-        doc = self.docs[match.id]
-        reasons = _reasons(shared, match.indicators, match.same_field, doc, match.cosine)
-        return dataclasses.replace(match, shared_terms=shared, reasons=reasons)
+        field = self.docs[match.id].field_code if match.same_field else None
+        lines = reasons(shared, match.indicators, field, match.parts)
+        return dataclasses.replace(match, shared_terms=shared, reasons=lines)
 
     def _keyword_pool(self, scores: np.ndarray, keep: Callable[[DocId], bool]) -> list[DocId]:
         """The `pool` best-scoring kept rows (score > 0), best first."""

@@ -1,4 +1,4 @@
-"""Queries of the matching engine: stored vectors, failures, and candidate id sets."""
+"""Queries of the matching engine: stored vectors, failures, candidate id sets, labels, models."""
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -8,7 +8,16 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.engine.documents import Kind, Posting
-from service.models import Capability, EmbeddingFailure, Need, PostingVector
+from service.models import (
+    Application,
+    Capability,
+    EmbeddingFailure,
+    Match,
+    Need,
+    PostingVector,
+    RankModelRecord,
+)
+from service.models.enums import ApplicationStatus, MatchOrigin
 
 MODELS: dict[str, type[Need] | type[Capability]] = {"need": Need, "capability": Capability}
 
@@ -125,3 +134,33 @@ def with_relations(session: Session, kind: Kind, ids: Sequence[int]) -> list[Pos
     found = cast(list[Posting], list(session.scalars(statement)))
     rows = {p.id: p for p in found}
     return [rows[i] for i in ids if i in rows]
+
+
+# --- labels and ranking models (service/engine/learning.py) ----------------------------
+def scored_engine_matches(session: Session) -> list[tuple[int, int, str, dict[str, float]]]:
+    """(need, capability, status, features) of every engine match that kept its features."""
+    rows = session.execute(
+        select(Match.need_id, Match.capability_id, Match.status, Match.features)
+        .where(Match.origin == MatchOrigin.engine, Match.features.is_not(None))
+        .order_by(Match.id)
+    )
+    return [(n, c, s, f) for n, c, s, f in rows if f]
+
+
+def awarded_pairs(session: Session) -> set[tuple[int, int]]:
+    """(need, capability) of 揭榜 applications awarded with a named capability."""
+    rows = session.execute(
+        select(Application.need_id, Application.capability_id).where(
+            Application.status == ApplicationStatus.awarded,
+            Application.capability_id.is_not(None),
+        )
+    )
+    return {(n, c) for n, c in rows if c is not None}
+
+
+def newest_model(session: Session) -> RankModelRecord | None:
+    return session.scalar(select(RankModelRecord).order_by(RankModelRecord.id.desc()).limit(1))
+
+
+def newest_model_id(session: Session) -> int | None:
+    return session.scalar(select(func.max(RankModelRecord.id)))

@@ -1,25 +1,40 @@
 """Response shapes of the engine endpoints: a posting's public summary plus its explanation."""
 
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from matching.model import band
 from service.engine.service import Recommendation
 from service.kit.money import yuan_to_wan
 from service.models import Capability, Need, User
-from service.models.enums import CallType, Maturity
+from service.models.enums import CallType, Maturity, ScoreBand
 from service.needs import auth as need_auth
 from service.postings.schemas import OrgBrief
 
 T = TypeVar("T")
 
 
-class ScoreParts(BaseModel):
-    semantic: float = Field(description="语义相似度贡献")
-    keyword: float = Field(description="关键词（BM25）贡献")
-    indicator: float = Field(description="技术指标满足度贡献")
-    field: float = Field(description="同领域贡献")
+class Scored(BaseModel):
+    """The engine's 匹配度 as every screen shows it: 0–100, its band and parts adding up."""
+
+    score: float | None = Field(
+        description="匹配度 0–100：校准后的相关概率 ×100；经纪人手工添加的匹配没有引擎评分（null）"
+    )
+    band: ScoreBand | None = Field(description="high ≥50 | medium ≥20 | low（阈值见 README）")
+    band_label: str | None = Field(description="高 / 中 / 低")
+    parts: dict[str, float] = Field(
+        description="匹配度的组成，相加等于 score：base 基础分、semantic 语义、keyword 关键词、"
+        "indicator 技术指标、field 同领域（可为负：证据降低了相关概率）"
+    )
+
+    @staticmethod
+    def score_fields(score: float | None, parts: dict[str, float] | None) -> dict[str, Any]:
+        if score is None:
+            return {"score": None, "band": None, "band_label": None, "parts": {}}
+        level = ScoreBand(band(score))
+        return {"score": score, "band": level, "band_label": level.label, "parts": parts or {}}
 
 
 class IndicatorCheck(BaseModel):
@@ -30,24 +45,23 @@ class IndicatorCheck(BaseModel):
     text: str = Field(description="中文说明")
 
 
-class Explained(BaseModel):
-    score: float
-    parts: ScoreParts
+class Explained(Scored):
     reasons: list[str] = Field(description="推荐理由（中文）")
-    shared_terms: list[str] = Field(description="共同关键词")
+    shared_terms: list[str] = Field(description="共同关键词（仅领域术语）")
     indicators_met: list[IndicatorCheck]
     indicators_missed: list[IndicatorCheck]
+    low_relevance: bool = Field(description="检索结果中低于相关度阈值的条目（以下相关度较低）")
 
     @staticmethod
     def fields_of(rec: Recommendation) -> dict[str, object]:
         ex = rec.explanation
         return {
-            "score": rec.score,
-            "parts": ScoreParts(**rec.parts),
+            **Scored.score_fields(rec.score, rec.parts),
             "reasons": list(rec.reasons),
             "shared_terms": ex["shared_terms"],
             "indicators_met": [IndicatorCheck(**c) for c in ex["indicators_met"]],
             "indicators_missed": [IndicatorCheck(**c) for c in ex["indicators_missed"]],
+            "low_relevance": rec.low_relevance,
         }
 
 
@@ -122,7 +136,8 @@ class CapabilityHit(Explained):
 
 class HitPage(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(description="返回的条数：达到相关度阈值的结果，加其后至多 5 条相关度较低的")
+    relevant: int = Field(description="匹配度达到「中」档（≥20）的条数；其后为以下相关度较低")
     page: int
     page_size: int
 

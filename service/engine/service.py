@@ -4,7 +4,7 @@ Candidates are always filtered on the database's current rows (status, visibilit
 list endpoints' filters, never the poster's own organisation); the index only ranks them.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
+from matching.model import BAND_THRESHOLDS
 from matching.ranking import Match
 from service.engine import repository
 from service.engine.documents import Kind, Posting, doc_hash, kind_of, to_doc
@@ -21,7 +22,11 @@ from service.engine.vectors import as_array, stored_vector
 from service.models import Capability, Need
 from service.models.enums import CapabilityStatus, NeedStatus
 
-SEARCH_LIMIT = 400  # ranked results a search can page through (the candidate pool)
+SEARCH_LIMIT = 400  # ranked results a search looks at (the candidate pool)
+# A search returns what reaches the 中 band (a calibrated chance of at least 20 %), then at
+# most LOW_TAIL results below it marked 以下相关度较低, never the whole library.
+RELEVANT_FROM = BAND_THRESHOLDS["medium"]
+LOW_TAIL = 5
 POOL = 1000  # above the matcher's pool (200 dense + 200 keyword): everything it ranked
 
 
@@ -30,10 +35,12 @@ class Recommendation:
     """One ranked posting with its explanation (what `Match` rows and the API show)."""
 
     posting_id: int
-    score: float
-    parts: dict[str, float]
+    score: float  # 匹配度 0–100 (a calibrated chance ×100)
+    parts: dict[str, float]  # add up to `score`
     reasons: tuple[str, ...]
     explanation: dict[str, Any]
+    features: dict[str, float]  # what the model scored (kept on candidates as labels)
+    low_relevance: bool = False  # below the search threshold (以下相关度较低)
 
 
 def explain(match: Match) -> dict[str, Any]:
@@ -59,13 +66,15 @@ def explain(match: Match) -> dict[str, Any]:
     }
 
 
-def _recommendation(match: Match) -> Recommendation:
+def recommendation(match: Match) -> Recommendation:
+    """What the API and stored candidates keep of one ranked match."""
     return Recommendation(
         posting_id=int(match.id),
         score=round(match.score, 4),
         parts={k: round(v, 4) for k, v in match.parts.items()},
         reasons=tuple(match.reasons),
         explanation=explain(match),
+        features={k: round(float(v), 6) for k, v in match.features.items()},
     )
 
 
@@ -126,7 +135,7 @@ def recommend_capabilities(
     matches = _rank(
         session, store, "capability", to_doc(need), conditions, k=limit, query_vector=qvec
     )
-    return [_recommendation(m) for m in matches]
+    return [recommendation(m) for m in matches]
 
 
 def recommend_needs(
@@ -147,7 +156,7 @@ def recommend_needs(
     matches = _rank(
         session, store, "need", to_doc(capability), conditions, k=limit, query_vector=qvec
     )
-    return [_recommendation(m) for m in matches]
+    return [recommendation(m) for m in matches]
 
 
 def search(
@@ -159,8 +168,13 @@ def search(
     offset: int,
     limit: int,
     store: IndexStore | None = None,
-) -> tuple[list[Recommendation], int]:
-    """One page of the published postings of `kind` that satisfy `conditions`, ranked for `q`."""
+) -> tuple[list[Recommendation], int, int]:
+    """One page of the published postings of `kind` that satisfy `conditions`, ranked for `q`.
+
+    Returns (page, total, relevant): the results at or above :data:`RELEVANT_FROM`, then up
+    to :data:`LOW_TAIL` below it marked `low_relevance`; `total` counts both, `relevant`
+    the first.
+    """
     store = store or get_store()
     store.ensure_current(session)
     status = (
@@ -168,6 +182,12 @@ def search(
         if kind == "need"
         else Capability.status == CapabilityStatus.published
     )
-    # A search pages through (and counts) the whole ranked pool: read the allowed ids first.
+    # Read the allowed ids first: the filters decide what may be found at all.
     matches = _rank(session, store, kind, q, [status, *conditions], k=SEARCH_LIMIT, selective=True)
-    return [_recommendation(m) for m in matches[offset : offset + limit]], len(matches)
+    relevant = sum(1 for m in matches if m.score >= RELEVANT_FROM)  # sorted: a prefix
+    kept = matches[: relevant + LOW_TAIL]
+    page = [
+        replace(recommendation(m), low_relevance=n >= relevant)
+        for n, m in enumerate(kept[offset : offset + limit], start=offset)
+    ]
+    return page, len(kept), relevant

@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 from matching.documents import Doc
 from matching.embedders import Embedder
 from matching.index import StaleIndexError, VectorIndex, build_index, load_index
+from matching.model import RankModel, default_model
 from matching.ranking import Match, Matcher
-from service.engine import repository
+from service.engine import learning, repository
 from service.engine.documents import KINDS, Kind, to_doc
 from service.engine.matcher import PoolMatcher
 from service.engine.vectors import as_array
@@ -67,6 +68,8 @@ class IndexStore:
         self.pool = pool  # candidates per retriever (dense, keyword) the matcher scores
         self._last_rescan = -float("inf")
         self._scanned_at: datetime | None = None  # wall clock when the last full scan began
+        self.rank_model: RankModel = default_model()  # the newest stored one, see use_newest_model
+        self.rank_model_id: int | None = None
         self._sides = {kind: self._empty(kind) for kind in KINDS}
         self._catch_up_lock = threading.Lock()
         self._local = threading.local()  # the allowed ids of the ranking on this thread
@@ -80,7 +83,7 @@ class IndexStore:
         def dense(query: np.ndarray, k: int) -> list[tuple[int | str, float]]:
             return self._dense(kind, query, k)
 
-        return PoolMatcher(self.embedder, dense_search=dense, pool=self.pool)
+        return PoolMatcher(self.embedder, dense_search=dense, pool=self.pool, model=self.rank_model)
 
     def path(self, kind: Kind) -> Path | None:
         return self.index_dir / f"{kind}.faiss" if self.index_dir else None
@@ -115,7 +118,18 @@ class IndexStore:
         """Load once, then catch up: call before every ranking."""
         if not self.loaded.is_set():
             self.load(session)
+        self.use_newest_model(session)
         return self.catch_up(session)
+
+    def use_newest_model(self, session: Session) -> None:
+        """Rank with the newest stored ranking model (`jiebang learn` may run elsewhere)."""
+        newest = repository.newest_model_id(session)
+        if newest == self.rank_model_id:
+            return
+        model, record = learning.in_use(session)
+        self.rank_model, self.rank_model_id = model, record.id if record else None
+        for side in self._sides.values():
+            side.matcher.model = model
 
     def _load_side(self, session: Session, kind: Kind) -> _Side:
         heads = repository.vector_heads_since(session, kind, self.model_id, None)

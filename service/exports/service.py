@@ -171,7 +171,7 @@ def _applications(session: Session, user: User) -> Table:
 def _matches(session: Session, user: User) -> Table:
     headers = [
         "编号", "需求编号", "需求标题", "需求企业", "成果编号", "成果标题", "成果机构", "来源",
-        "状态", "匹配得分", "经纪人", "需求方有意向", "成果方有意向", "合同金额（万元）",
+        "状态", "匹配度（0–100）", "经纪人", "需求方有意向", "成果方有意向", "合同金额（万元）",
         "否决理由", "创建时间", "更新时间",
     ]  # fmt: skip
     matches = repository.matches(session)
@@ -187,7 +187,7 @@ def _matches(session: Session, user: User) -> Table:
             m.capability.org.name,
             MatchOrigin(m.origin).label,
             MatchStatus(m.status).label,
-            round(m.score, 4),
+            None if m.score is None else round(m.score, 1),
             names.get(m.broker_id, "") if m.broker_id else "",
             m.need_interest,
             m.capability_interest,

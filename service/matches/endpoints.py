@@ -51,7 +51,10 @@ def _read(session: Session, user: User, match: Match) -> MatchRead:
 def _filters(
     status: MatchStatus | None = None,
     field: Annotated[Line | None, Query(max_length=40, description="需求所属领域代码")] = None,
-    min_score: Annotated[float | None, Query(ge=0, le=10, description="最低得分")] = None,
+    min_score: Annotated[
+        float | None,
+        Query(ge=0, le=100, description="最低匹配度（0–100）；手工匹配没有引擎评分，不参与"),
+    ] = None,
     need_id: Id | None = None,
     capability_id: Id | None = None,
     broker_id: Annotated[Id | None, Query(description="业绩归属经纪人")] = None,

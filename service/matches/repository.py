@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, joinedload
 from service.models import AuditEvent, Capability, Match, Need, User
 
 SORTS: dict[str, tuple[Any, ...]] = {
-    "-score": (Match.score.desc(), Match.id.desc()),
-    "score": (Match.score.asc(), Match.id.asc()),
+    "-score": (Match.score.desc().nulls_last(), Match.id.desc()),
+    "score": (Match.score.asc().nulls_last(), Match.id.asc()),
     "-created_at": (Match.created_at.desc(), Match.id.desc()),
     "created_at": (Match.created_at.asc(), Match.id.asc()),
     "-updated_at": (Match.updated_at.desc(), Match.id.desc()),

@@ -4,6 +4,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.capabilities import auth as capability_auth
+from service.engine.schemas import Scored
 from service.kit.inputs import Id, Text, Version
 from service.kit.money import PositiveWan, yuan_to_wan
 from service.matches import auth
@@ -102,7 +103,7 @@ class CapabilityBrief(BaseModel):
         )
 
 
-class MatchRead(BaseModel):
+class MatchRead(Scored):
     id: int
     need: NeedBrief
     capability: CapabilityBrief
@@ -110,8 +111,6 @@ class MatchRead(BaseModel):
     origin_label: str
     status: MatchStatus
     status_label: str
-    score: float = Field(description="融合得分（不是金额）")
-    parts: dict[str, float]
     reasons: list[str]
     explanation: dict[str, Any]
     broker: UserBrief | None = Field(description="审核通过（或添加）该匹配的经纪人：业绩归属")
@@ -142,8 +141,7 @@ class MatchRead(BaseModel):
             origin_label=MatchOrigin(match.origin).label,
             status=MatchStatus(match.status),
             status_label=MatchStatus(match.status).label,
-            score=match.score,
-            parts=dict(match.parts or {}),
+            **Scored.score_fields(match.score, match.parts),
             reasons=list(match.reasons or []),
             explanation=dict(match.explanation or {}),
             broker=broker,

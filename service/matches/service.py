@@ -43,7 +43,8 @@ def add_manual(session: Session, user: User, data: MatchCreate) -> Match:
         need_id=need.id,
         capability_id=cap.id,
         origin=MatchOrigin.broker,
-        score=0.0,
+        score=None,  # no engine score for a pair a broker chose
+        features=None,
         parts={},
         reasons=[],
         explanation={},

@@ -11,6 +11,7 @@ from service.models.milestone import Milestone
 from service.models.need import Need
 from service.models.notification import Notification
 from service.models.org import Organization
+from service.models.rank_model import RankModelRecord
 from service.models.review import Review, ReviewAssignment, ReviewCriterion, ReviewScore
 from service.models.throttle import AuthThrottle
 from service.models.user import User
@@ -30,6 +31,7 @@ __all__ = [
     "Notification",
     "Organization",
     "PostingVector",
+    "RankModelRecord",
     "Review",
     "ReviewAssignment",
     "ReviewCriterion",

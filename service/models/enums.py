@@ -91,6 +91,19 @@ class MatchOrigin(LabelledEnum):
     broker = "broker"
 
 
+class ScoreBand(LabelledEnum):
+    """匹配度 bands; thresholds are matching.model.BAND_THRESHOLDS."""
+
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class ModelSource(LabelledEnum):
+    shipped = "shipped"
+    learned = "learned"
+
+
 class CallType(LabelledEnum):
     jiebang_guashuai = "jiebang_guashuai"
     problem_tender = "problem_tender"
@@ -214,6 +227,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "declined": "未成交",
     },
     "MatchOrigin": {"engine": "引擎推荐", "broker": "经纪人添加"},
+    "ScoreBand": {"high": "高", "medium": "中", "low": "低"},
+    "ModelSource": {"shipped": "出厂默认模型", "learned": "由经纪人标注学习"},
     "CallType": {
         "jiebang_guashuai": "揭榜挂帅",
         "problem_tender": "难题招标",

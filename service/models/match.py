@@ -35,7 +35,10 @@ class Match(TimestampMixin, Base):
     capability_id: Mapped[int] = mapped_column(ForeignKey("capabilities.id"), index=True)
     origin: Mapped[str] = mapped_column(String(16))  # MatchOrigin: engine | broker
     status: Mapped[str] = mapped_column(String(32), index=True)  # MatchStatus
-    score: Mapped[float] = mapped_column(Float, default=0.0)  # fused score, not money
+    # 0–100 engine score (not money); None for a pair a broker added by hand
+    score: Mapped[float | None] = mapped_column(Float)
+    # what the engine scored the pair on (matching.model features), kept as a training label
+    features: Mapped[dict[str, float] | None] = mapped_column(JSON)
     parts: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # terms, indicators

@@ -129,7 +129,7 @@ def engine_ready(app_url: str) -> str:
     )
     deadline = time.monotonic() + 400
     while True:
-        with urllib.request.urlopen(request, timeout=10) as r:
+        with urllib.request.urlopen(request, timeout=60) as r:  # a busy 2-core machine
             status = json.load(r)
         if all(status[side]["missing"] == 0 for side in ("needs", "capabilities")):
             time.sleep(2)  # candidates are written just after the last embedding

@@ -163,3 +163,29 @@ def test_name_similarity() -> None:
     assert name_similarity("良率", "转移良率") == 1.0
     assert name_similarity("纠偏精度", "跟踪精度") >= 0.6
     assert name_similarity("定位精度", "能量密度") < 0.5
+
+
+def test_a_shared_vague_head_does_not_make_the_same_quantity() -> None:
+    """The demo's "细胞株构建周期 要求≤4月，成果 3天，满足" for a stripping-liquid test method."""
+    need = [make_indicator("细胞株构建周期", "<=", 4, "月")]
+    stripping = [make_indicator("评价周期", "=", 3, "天")]
+    result = fit(need, stripping)
+    assert result.matches[0].claim is None and result.matches[0].status == "unknown"
+    assert "3天" not in result.matches[0].explain()
+    assert fit(need, [make_indicator("构建周期", "=", 3, "月")]).met == 1
+    assert name_similarity("检测时间", "导入时间") < 0.5
+    assert name_similarity("时间", "单件检测时间") < 0.5
+
+
+def test_different_dimensions_never_pair_even_with_the_same_name() -> None:
+    need = [make_indicator("周期", "<=", 4, "月")]
+    assert fit(need, [make_indicator("周期", "=", 3, "次")]).matches[0].claim is None
+
+
+def test_numbers_and_units_are_written_for_people() -> None:
+    need = [make_indicator("水汽透过率", "<=", 1e-6, "g/(m²·day)")]
+    claim = [make_indicator("水汽透过率", "=", 5e-7, "g/m2/day")]
+    line = fit(need, claim).matches[0].explain()
+    assert line == "水汽透过率 要求≤1×10⁻⁶ g/(m²·d)，成果 5×10⁻⁷ g/(m²·d)，满足"
+    assert "e-0" not in line
+    assert make_indicator("温度", "range", -40, "℃", 85).display() == "-40~85 ℃"

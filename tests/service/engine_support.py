@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -108,3 +109,18 @@ def committed_database_url(tmp_path: Path, name: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
         admin.dispose()
+
+
+_DECIMAL = re.compile(r"\d\.\d")  # outside a requirement line, a decimal is a raw similarity
+_INTERNAL = re.compile(r"\de-\d|[a-z]+_[a-z]+")  # 1e-06, snake_case names
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def assert_readable(reasons: Sequence[str]) -> None:
+    """Reason lines are Chinese sentences with no raw similarity, exponent or internal string."""
+    assert reasons
+    for line in reasons:
+        assert _CJK.search(line), line
+        assert not _INTERNAL.search(line), line
+        assert "要求" in line or not _DECIMAL.search(line), line
+        assert "语义相似度" not in line and "演示数据" not in line and "未计算" not in line, line

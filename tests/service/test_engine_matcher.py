@@ -30,7 +30,7 @@ def test_pool_matcher_ranks_exactly_like_the_library(pool: int) -> None:
     for need in needs:
         for query, allowed in ((need, None), (need.title, display)):
             expected = [
-                (m.id, m.score, m.reasons) for m in library.rank(query, 10, allowed=allowed)
+                (m.id, m.score, m.shared_terms) for m in library.rank(query, 10, allowed=allowed)
             ]
-            got = [(m.id, m.score, m.reasons) for m in ours.rank(query, 10, allowed=allowed)]
+            got = [(m.id, m.score, m.shared_terms) for m in ours.rank(query, 10, allowed=allowed)]
             assert got == expected

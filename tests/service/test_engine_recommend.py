@@ -16,7 +16,7 @@ from service.engine.vectors import get_embedder
 from service.models import Capability, Need, User
 from service.models.enums import OrgKind, Role
 from tests.factories import auth, create_org, create_user
-from tests.service.engine_support import embed_all, eval_capability, eval_need
+from tests.service.engine_support import assert_readable, embed_all, eval_capability, eval_need
 
 RELEVANT = {"C189", "C044", "C144"}  # qrels of N001 (C189 solves it)
 DISTRACTORS = ("C209", "C071", "C001", "C038")
@@ -97,7 +97,7 @@ def test_need_to_capabilities_ranks_the_solver_first_with_reasons(
     top = recs[0]
     assert set(top.parts) == {"base", "semantic", "keyword", "indicator", "field"}
     assert top.score == pytest.approx(sum(top.parts.values()), abs=1e-3)
-    assert top.reasons[0].startswith("语义相似度")
+    assert_readable(top.reasons)
     assert top.explanation["shared_terms"]
 
 
@@ -107,8 +107,12 @@ def test_need_recommendations_endpoint(api: TestClient, world: World) -> None:
     items = response.json()
     assert items[0]["capability"]["id"] in {world.caps[k].id for k in RELEVANT}
     first = items[0]
-    assert set(first["parts"]) == {"semantic", "keyword", "indicator", "field"}
-    assert first["reasons"] and first["shared_terms"]
+    assert set(first["parts"]) == {"base", "semantic", "keyword", "indicator", "field"}
+    assert 0 <= first["score"] <= 100 and first["band"] in ("high", "medium", "low")
+    assert first["band_label"] == {"high": "高", "medium": "中", "low": "低"}[first["band"]]
+    assert first["score"] == pytest.approx(sum(first["parts"].values()), abs=1e-3)
+    assert_readable(first["reasons"])
+    assert first["shared_terms"]
     assert "contact" not in first["capability"]
     returned = {i["capability"]["id"] for i in items}
     assert world.own_org_cap.id not in returned and world.draft_cap.id not in returned

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from matching.embedders import HashEmbedder
 from service.engine.runtime import get_store
+from service.engine.service import LOW_TAIL, RELEVANT_FROM
 from service.engine.store import IndexStore
 from service.models import Capability, Need, User
 from service.models.enums import OrgKind, Role
@@ -102,7 +103,10 @@ def test_search_needs_ranks_by_meaning_and_words(api: TestClient, board: Board) 
     first = body["items"][0]
     assert first["need"]["id"] == board.needs["N001"].id
     assert first["reasons"] and first["shared_terms"]
-    assert set(first["parts"]) == {"semantic", "keyword", "indicator", "field"}
+    assert set(first["parts"]) == {"base", "semantic", "keyword", "indicator", "field"}
+    assert 0 <= first["score"] <= 100
+    assert first["score"] == pytest.approx(sum(first["parts"].values()), abs=1e-3)
+    assert first["band_label"] in ("高", "中", "低")
     assert "contact" not in first["need"]
 
 
@@ -236,3 +240,29 @@ def test_search_capabilities_published_only_with_exact_filters(
     }
     bad = api.get("/api/v1/search/capabilities", params={"q": "薄膜", "maturity": "ripe"})
     assert bad.status_code == 422 and bad.json()["error"] == "validation_error"
+
+
+def test_search_stops_at_the_relevance_threshold(
+    api: TestClient, session: Session, store: IndexStore
+) -> None:
+    """Results at or above the 中 band, then at most LOW_TAIL marked low; never the library."""
+    lab = create_user(session, Role.researcher, org=create_org(session, OrgKind.university))
+    keys = [f"C{n:03d}" for n in range(1, 25)]
+    caps = {k: eval_capability(session, lab, k) for k in keys}
+    embed_all(session, store.embedder)
+    body = api.get(
+        "/api/v1/search/capabilities",
+        params={"q": "焊缝 相控阵超声 自动检测 未熔合 气孔", "page_size": 50},
+    ).json()
+    items = body["items"]
+    assert items[0]["capability"]["id"] == caps["C001"].id
+    assert not items[0]["low_relevance"] and items[0]["score"] >= RELEVANT_FROM
+    relevant = body["relevant"]
+    assert 1 <= relevant < len(keys)
+    assert body["total"] == len(items) <= relevant + LOW_TAIL < len(keys)
+    assert [i["low_relevance"] for i in items] == [n >= relevant for n in range(len(items))]
+    assert all(i["score"] < RELEVANT_FROM for i in items[relevant:])
+    # a query nothing answers: no relevant result, only the marked tail
+    none = api.get("/api/v1/search/capabilities", params={"q": "中药口服液澄清"}).json()
+    assert none["relevant"] == 0 and 0 < none["total"] <= LOW_TAIL
+    assert all(i["low_relevance"] for i in none["items"])

@@ -28,7 +28,7 @@ def lab(session: Session) -> User:
 
 
 def _found(session: Session, store: IndexStore, q: str) -> list[int]:
-    recs, _ = search(session, "capability", q, [], offset=0, limit=50, store=store)
+    recs, _, _ = search(session, "capability", q, [], offset=0, limit=50, store=store)
     return [r.posting_id for r in recs]
 
 

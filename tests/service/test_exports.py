@@ -64,7 +64,7 @@ def admin(session: Session) -> User:
         contract_value=Decimal("123456.78"),
         need_interest=True,
         capability_interest=True,
-        score=0.87654,
+        score=87.34,
     )
     session.flush()
     return create_user(session, Role.admin)
@@ -129,7 +129,7 @@ def test_matches_export(client, admin: User) -> None:
         row = rows[0]
         assert (row["状态"], row["来源"], row["经纪人"]) == ("已签约", "引擎推荐", "经纪人甲")
         assert Decimal(str(row["合同金额（万元）"])) == Decimal("12.345678")
-        assert row["需求方有意向"] == "是" and float(str(row["匹配得分"])) == 0.8765
+        assert row["需求方有意向"] == "是" and float(str(row["匹配度（0–100）"])) == 87.3
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

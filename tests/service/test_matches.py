@@ -197,8 +197,11 @@ def test_manual_match(client, session: Session, market: Market) -> None:
     made = r.json()
     assert (made["status"], made["origin"], made["note"]) == ("approved", "broker", "展会上认识")
     assert made["broker"]["id"] == market.users["broker"].id
+    # a pair a broker chose has no engine score: null, not 0
+    assert (made["score"], made["band"], made["parts"]) == (None, None, {})
     stored = session.get(Match, made["id"])
     assert stored is not None and stored.created_by_id == market.users["broker"].id
+    assert stored.score is None and stored.features is None
     history = client.get(f"/api/v1/matches/{made['id']}/history", headers=market.headers("admin"))
     assert [(e["action"], e["to_state"]) for e in history.json()] == [("add", "approved")]
     r = client.post("/api/v1/matches", json=body, headers=market.headers("admin"))
@@ -312,10 +315,14 @@ def test_queue_filters_sort_and_board(client, session: Session, market: Market) 
     lab, owner = market.users["cap_owner"], market.users["need_owner"]
     robot = create_need(session, owner, field_code="intelligent_manufacturing")
     caps = [create_capability(session, lab) for _ in range(4)]
-    low = create_match(session, market.need, caps[0], score=0.35)
-    high = create_match(session, market.need, caps[1], score=0.91)
-    mid = create_match(session, robot, caps[2], score=0.6)
+    caps.append(create_capability(session, lab))
+    low = create_match(session, market.need, caps[0], score=35.0)
+    high = create_match(session, market.need, caps[1], score=91.0)
+    mid = create_match(session, robot, caps[2], score=60.0)
     done = create_match(session, robot, caps[3], status="deal", broker_id=market.users["broker"].id)
+    manual = create_match(
+        session, market.need, caps[4], status="approved", origin="broker", score=None, parts={}
+    )
     headers = market.headers("broker")
 
     def ids(**params: object) -> list[int]:
@@ -327,16 +334,23 @@ def test_queue_filters_sort_and_board(client, session: Session, market: Market) 
     assert ids(status="candidate", sort="score") == [low.id, mid.id, high.id]
     assert ids(status="candidate", sort="created_at") == [low.id, high.id, mid.id]
     assert ids(field="intelligent_manufacturing") == [done.id, mid.id]
-    assert ids(min_score=0.5, status="candidate") == [high.id, mid.id]
+    assert ids(min_score=50, status="candidate") == [high.id, mid.id]
+    # no engine score: last in either order, never above a threshold
+    assert ids(need_id=market.need.id) == [high.id, low.id, manual.id]
+    assert ids(need_id=market.need.id, sort="score") == [low.id, high.id, manual.id]
+    assert manual.id not in ids(min_score=0)
+    banded = client.get(f"/api/v1/matches/{high.id}", headers=headers).json()
+    assert (banded["score"], banded["band"], banded["band_label"]) == (91.0, "high", "高")
     assert ids(need_id=robot.id) == [done.id, mid.id]
     assert ids(capability_id=caps[0].id) == [low.id]
     assert ids(broker_id=market.users["broker"].id) == [done.id]
     assert ids(status="candidate", page_size=1, page=2) == [mid.id]
-    for bad in ({"status": "nope"}, {"sort": "title"}, {"min_score": -1}, {"need_id": 0}):
+    bad_params = ({"status": "nope"}, {"sort": "title"}, {"min_score": -1}, {"min_score": 101})
+    for bad in (*bad_params, {"need_id": 0}):
         assert client.get("/api/v1/matches", params=bad, headers=headers).status_code == 422
     board = client.get("/api/v1/matches/board", headers=headers).json()
     counts = {s["status"]: s["count"] for s in board["stages"]}
-    assert board["total"] == 4 and counts["candidate"] == 3 and counts["deal"] == 1
+    assert board["total"] == 5 and counts["candidate"] == 3 and counts["deal"] == 1
     assert list(counts) == [
         "candidate",
         "approved",
@@ -348,7 +362,7 @@ def test_queue_filters_sort_and_board(client, session: Session, market: Market) 
         "declined",
     ]
     board = client.get("/api/v1/matches/board", params={"field": "display"}, headers=headers).json()
-    assert board["total"] == 2
+    assert board["total"] == 3
     side = client.get("/api/v1/matches/board", headers=market.headers("need_owner")).json()
     assert side["total"] == 1  # only the deal has reached them
 

@@ -140,7 +140,15 @@ def test_admin_stats(client, data: Dataset) -> None:
     assert body["awards"] == {"count": 2, "amount_wan": "210.5"}
     assert body["deals"] == {"count": 2, "amount_wan": "12.355678"}
     apps = {s["status"]: s["count"] for s in body["applications_by_status"]}
-    assert apps == {"submitted": 1, "shortlisted": 0, "awarded": 2, "rejected": 1, "withdrawn": 0}
+    assert apps == {
+        "forming": 0,
+        "submitted": 1,
+        "shortlisted": 0,
+        "awarded": 2,
+        "rejected": 1,
+        "withdrawn": 0,
+        "dissolved": 0,
+    }
     assert {s["status"]: s["count"] for s in body["capabilities_by_status"]}["published"] == 3
     current = {s["status"]: s["count"] for s in body["matches_by_status"] if s["count"]}
     assert current == {"candidate": 1, "approved": 1, "rejected": 1, "deal": 2, "declined": 1}

@@ -1574,7 +1574,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 需求语义 + 关键词检索（公开，仅张榜中的需求；筛选条件精确生效） */
+        /** 需求语义 + 关键词检索（公开，仅张榜中的需求；只返回相关度达到阈值的结果，其后至多 5 条标为相关度较低） */
         get: operations["search_needs_api_v1_search_needs_get"];
         put?: never;
         post?: never;
@@ -1591,7 +1591,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 科技成果语义 + 关键词检索（公开，仅已发布成果；筛选条件精确生效） */
+        /** 科技成果语义 + 关键词检索（公开，仅已发布成果；只返回相关度达到阈值的结果，其后至多 5 条标为相关度较低） */
         get: operations["search_capabilities_api_v1_search_capabilities_get"];
         put?: never;
         post?: never;
@@ -1610,6 +1610,23 @@ export interface paths {
         };
         /** 匹配引擎状态：模型、已索引/缺失/失败数量与失败列表（管理员） */
         get: operations["status_api_v1_engine_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engine/model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 匹配度模型：来源、拟合时间、标注数、留出得分与分档阈值（管理员） */
+        get: operations["rank_model_api_v1_engine_model_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1978,6 +1995,17 @@ export interface components {
             /** Version */
             version?: number | null;
         };
+        /** BandThreshold */
+        BandThreshold: {
+            band: components["schemas"]["ScoreBand"];
+            /** Band Label */
+            band_label: string;
+            /**
+             * Min Score
+             * @description 该档的最低匹配度
+             */
+            min_score: number;
+        };
         /**
          * BoardRead
          * @description 看板: matches per stage, every stage present (0 where none).
@@ -2129,9 +2157,25 @@ export interface components {
         };
         /** CapabilityHit */
         CapabilityHit: {
-            /** Score */
-            score: number;
-            parts: components["schemas"]["ScoreParts"];
+            /**
+             * Score
+             * @description 匹配度 0–100：校准后的相关概率 ×100；经纪人手工添加的匹配没有引擎评分（null）
+             */
+            score: number | null;
+            /** @description high ≥50 | medium ≥20 | low（阈值见 README） */
+            band: components["schemas"]["ScoreBand"] | null;
+            /**
+             * Band Label
+             * @description 高 / 中 / 低
+             */
+            band_label: string | null;
+            /**
+             * Parts
+             * @description 匹配度的组成，相加等于 score：base 基础分、semantic 语义、keyword 关键词、indicator 技术指标、field 同领域（可为负：证据降低了相关概率）
+             */
+            parts: {
+                [key: string]: number;
+            };
             /**
              * Reasons
              * @description 推荐理由（中文）
@@ -2139,13 +2183,18 @@ export interface components {
             reasons: string[];
             /**
              * Shared Terms
-             * @description 共同关键词
+             * @description 共同关键词（仅领域术语）
              */
             shared_terms: string[];
             /** Indicators Met */
             indicators_met: components["schemas"]["IndicatorCheck"][];
             /** Indicators Missed */
             indicators_missed: components["schemas"]["IndicatorCheck"][];
+            /**
+             * Low Relevance
+             * @description 检索结果中低于相关度阈值的条目（以下相关度较低）
+             */
+            low_relevance: boolean;
             capability: components["schemas"]["CapabilitySummary"];
         };
         /** CapabilityRead */
@@ -2545,8 +2594,16 @@ export interface components {
         HitPage_CapabilityHit_: {
             /** Items */
             items: components["schemas"]["CapabilityHit"][];
-            /** Total */
+            /**
+             * Total
+             * @description 返回的条数：达到相关度阈值的结果，加其后至多 5 条相关度较低的
+             */
             total: number;
+            /**
+             * Relevant
+             * @description 匹配度达到「中」档（≥20）的条数；其后为以下相关度较低
+             */
+            relevant: number;
             /** Page */
             page: number;
             /** Page Size */
@@ -2556,8 +2613,16 @@ export interface components {
         HitPage_NeedHit_: {
             /** Items */
             items: components["schemas"]["NeedHit"][];
-            /** Total */
+            /**
+             * Total
+             * @description 返回的条数：达到相关度阈值的结果，加其后至多 5 条相关度较低的
+             */
             total: number;
+            /**
+             * Relevant
+             * @description 匹配度达到「中」档（≥20）的条数；其后为以下相关度较低
+             */
+            relevant: number;
             /** Page */
             page: number;
             /** Page Size */
@@ -2754,6 +2819,25 @@ export interface components {
         MatchOrigin: "engine" | "broker";
         /** MatchRead */
         MatchRead: {
+            /**
+             * Score
+             * @description 匹配度 0–100：校准后的相关概率 ×100；经纪人手工添加的匹配没有引擎评分（null）
+             */
+            score: number | null;
+            /** @description high ≥50 | medium ≥20 | low（阈值见 README） */
+            band: components["schemas"]["ScoreBand"] | null;
+            /**
+             * Band Label
+             * @description 高 / 中 / 低
+             */
+            band_label: string | null;
+            /**
+             * Parts
+             * @description 匹配度的组成，相加等于 score：base 基础分、semantic 语义、keyword 关键词、indicator 技术指标、field 同领域（可为负：证据降低了相关概率）
+             */
+            parts: {
+                [key: string]: number;
+            };
             /** Id */
             id: number;
             need: components["schemas"]["NeedBrief"];
@@ -2764,15 +2848,6 @@ export interface components {
             status: components["schemas"]["MatchStatus"];
             /** Status Label */
             status_label: string;
-            /**
-             * Score
-             * @description 融合得分（不是金额）
-             */
-            score: number;
-            /** Parts */
-            parts: {
-                [key: string]: number;
-            };
             /** Reasons */
             reasons: string[];
             /** Explanation */
@@ -2986,6 +3061,11 @@ export interface components {
             /** Acceptance Criteria */
             acceptance_criteria?: string | null;
         };
+        /**
+         * ModelSource
+         * @enum {string}
+         */
+        ModelSource: "shipped" | "learned";
         /** NeedBrief */
         NeedBrief: {
             /** Id */
@@ -3118,9 +3198,25 @@ export interface components {
         };
         /** NeedHit */
         NeedHit: {
-            /** Score */
-            score: number;
-            parts: components["schemas"]["ScoreParts"];
+            /**
+             * Score
+             * @description 匹配度 0–100：校准后的相关概率 ×100；经纪人手工添加的匹配没有引擎评分（null）
+             */
+            score: number | null;
+            /** @description high ≥50 | medium ≥20 | low（阈值见 README） */
+            band: components["schemas"]["ScoreBand"] | null;
+            /**
+             * Band Label
+             * @description 高 / 中 / 低
+             */
+            band_label: string | null;
+            /**
+             * Parts
+             * @description 匹配度的组成，相加等于 score：base 基础分、semantic 语义、keyword 关键词、indicator 技术指标、field 同领域（可为负：证据降低了相关概率）
+             */
+            parts: {
+                [key: string]: number;
+            };
             /**
              * Reasons
              * @description 推荐理由（中文）
@@ -3128,13 +3224,18 @@ export interface components {
             reasons: string[];
             /**
              * Shared Terms
-             * @description 共同关键词
+             * @description 共同关键词（仅领域术语）
              */
             shared_terms: string[];
             /** Indicators Met */
             indicators_met: components["schemas"]["IndicatorCheck"][];
             /** Indicators Missed */
             indicators_missed: components["schemas"]["IndicatorCheck"][];
+            /**
+             * Low Relevance
+             * @description 检索结果中低于相关度阈值的条目（以下相关度较低）
+             */
+            low_relevance: boolean;
             need: components["schemas"]["NeedSummary"];
         };
         /**
@@ -3543,6 +3644,55 @@ export interface components {
             /** @description 签约的匹配数与合同金额 */
             deals: components["schemas"]["AmountStat"];
         };
+        /** RankModelRead */
+        RankModelRead: {
+            source: components["schemas"]["ModelSource"];
+            /** Source Label */
+            source_label: string;
+            /**
+             * Fitted At
+             * @description 模型拟合时间（ISO 8601）
+             */
+            fitted_at: string;
+            /**
+             * Stored At
+             * @description 由 jiebang learn 存入的时间；出厂模型为空
+             */
+            stored_at: string | null;
+            /**
+             * N Labels
+             * @description 拟合所用的标注数
+             */
+            n_labels: number;
+            /**
+             * Heldout
+             * @description 留出标注上的指标（log_loss 越低越好）
+             */
+            heldout: {
+                [key: string]: number;
+            };
+            /**
+             * Heldout Score
+             * @description 留出标注上的 log loss（越低越好）
+             */
+            heldout_score: number | null;
+            /**
+             * Weights
+             * @description 各特征的权重
+             */
+            weights: {
+                [key: string]: number;
+            };
+            /** Bands */
+            bands: components["schemas"]["BandThreshold"][];
+            /**
+             * Report
+             * @description 最近一次学习的比较报告
+             */
+            report: {
+                [key: string]: unknown;
+            };
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
@@ -3650,29 +3800,12 @@ export interface components {
          * @enum {string}
          */
         Role: "enterprise" | "researcher" | "broker" | "admin" | "expert";
-        /** ScoreParts */
-        ScoreParts: {
-            /**
-             * Semantic
-             * @description 语义相似度贡献
-             */
-            semantic: number;
-            /**
-             * Keyword
-             * @description 关键词（BM25）贡献
-             */
-            keyword: number;
-            /**
-             * Indicator
-             * @description 技术指标满足度贡献
-             */
-            indicator: number;
-            /**
-             * Field
-             * @description 同领域贡献
-             */
-            field: number;
-        };
+        /**
+         * ScoreBand
+         * @description 匹配度 bands; thresholds are matching.model.BAND_THRESHOLDS.
+         * @enum {string}
+         */
+        ScoreBand: "high" | "medium" | "low";
         /** SideStatus */
         SideStatus: {
             /**
@@ -7119,7 +7252,7 @@ export interface operations {
                 status?: components["schemas"]["MatchStatus"] | null;
                 /** @description 需求所属领域代码 */
                 field?: string | null;
-                /** @description 最低得分 */
+                /** @description 最低匹配度（0–100）；手工匹配没有引擎评分，不参与 */
                 min_score?: number | null;
                 need_id?: number | null;
                 capability_id?: number | null;
@@ -7259,7 +7392,7 @@ export interface operations {
                 status?: components["schemas"]["MatchStatus"] | null;
                 /** @description 需求所属领域代码 */
                 field?: string | null;
-                /** @description 最低得分 */
+                /** @description 最低匹配度（0–100）；手工匹配没有引擎评分，不参与 */
                 min_score?: number | null;
                 need_id?: number | null;
                 capability_id?: number | null;
@@ -11024,6 +11157,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EngineStatus"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rank_model_api_v1_engine_model_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankModelRead"];
                 };
             };
             /** @description not_authenticated */
