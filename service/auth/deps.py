@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
+from service.auth import service as sessions
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated
-from service.kit.security import decode_token
 from service.models import User
 from service.models.enums import AccountStatus, Role
 
@@ -22,21 +22,7 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 def _token_user(session: SessionDep, token: Annotated[str | None, Depends(_bearer)]) -> User | None:
-    if not token:
-        return None
-    claims = decode_token(token)
-    user = session.get(User, claims.user_id) if claims is not None else None
-    if (
-        claims is None
-        or user is None
-        or not user.is_active
-        or user.status == AccountStatus.refused
-        or user.token_version != claims.version
-    ):
-        raise NotAuthenticated(
-            "登录已失效，请重新登录", "Invalid or expired token", code="invalid_token"
-        )
-    return user
+    return sessions.token_user(session, token) if token else None
 
 
 def _account_user(user: Annotated[User | None, Depends(_token_user)]) -> User:

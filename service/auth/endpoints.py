@@ -76,7 +76,7 @@ def login(
     summary="用刷新令牌换取新的访问令牌和刷新令牌",
 )
 def refresh(session: SessionDep, data: RefreshIn) -> TokenOut:
-    return sessions.issue(sessions.refresh(session, data.refresh_token))
+    return sessions.issue(sessions.token_user(session, data.refresh_token, "refresh"))
 
 
 @router.post(

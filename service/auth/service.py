@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 from service.auth import throttle
 from service.auth.throttle import LOGIN_ACCOUNT, LOGIN_ADDRESS, Counted, Subject
 from service.kit.errors import NotAuthenticated
-from service.kit.security import create_token, decode_token, verify_password
+from service.kit.security import TokenKind, create_token, decode_token, verify_password
 from service.models import User
 from service.models.enums import AccountStatus
 from service.users import repository
@@ -52,9 +52,10 @@ def login(session: Session, username: str, password: str, address: str) -> User:
     return user
 
 
-def refresh(session: Session, token: str) -> User:
-    """The user behind a valid refresh token that has not been revoked."""
-    claims = decode_token(token, "refresh")
+def token_user(session: Session, token: str, kind: TokenKind = "access") -> User:
+    """The user behind a valid token of `kind` that has not been revoked (its version is the
+    user's current `token_version`, and the account is active and not refused)."""
+    claims = decode_token(token, kind)
     user = repository.by_id(session, claims.user_id) if claims is not None else None
     if (
         claims is None
@@ -64,7 +65,7 @@ def refresh(session: Session, token: str) -> User:
         or user.token_version != claims.version
     ):
         raise NotAuthenticated(
-            "登录已失效，请重新登录", "Invalid or expired refresh token", code="invalid_token"
+            "登录已失效，请重新登录", f"Invalid or expired {kind} token", code="invalid_token"
         )
     return user
 
