@@ -375,8 +375,14 @@ def _act_on_first_candidate(page: Page, button: str, done: str, reason: str = ""
     refreshes), so try the new first one. Returns the match id acted on."""
     seen: list[str] = []
     for _ in range(5):
-        # Not a need another test awarded meanwhile: its candidates can no longer be approved.
-        card = page.locator(".match-card").filter(has_not_text="E2E").first
+        # Not a need another test awarded meanwhile, and one whose postings are still open
+        # (a need under review keeps its candidates but offers only 否决).
+        card = (
+            page.locator(".match-card")
+            .filter(has_not_text="E2E")
+            .filter(has=page.get_by_test_id(button))
+            .first
+        )
         match_id = card.get_attribute("data-match-id") or ""
         card.get_by_test_id(button).click()
         if reason:
