@@ -6,8 +6,10 @@ The embedder is loaded lazily once per process (`JIEBANG_EMBEDDER`, default nano
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
@@ -16,7 +18,7 @@ from matching.ranking import encode_postings
 from service.config import get_settings
 from service.engine import repository
 from service.engine.documents import Kind, doc_hash, to_doc
-from service.kit.db import utcnow
+from service.kit.db import is_unique_violation, utcnow
 from service.models import EmbeddingFailure, PostingVector
 
 _EMBEDDERS: dict[str, Embedder] = {}
@@ -103,16 +105,41 @@ def store(
         doc_id = int(doc.id)
         if doc_id not in vectors:
             continue
+        values = {
+            "text_hash": digest,
+            "dim": embedder.dim,
+            "indexed_at": now,
+            "vector": np.asarray(vectors[doc_id], dtype=np.float32).tobytes(),
+        }
         row = stored.get(doc_id)
         if row is None:
-            row = PostingVector(kind=kind, posting_id=doc_id, model_id=embedder.model_id)
-            session.add(row)
-        row.text_hash, row.dim, row.indexed_at = digest, embedder.dim, now
-        row.vector = np.asarray(vectors[doc_id], dtype=np.float32).tobytes()
+            _insert_or_update(session, kind, doc_id, embedder.model_id, values)
+        else:
+            _set(row, values)
         outcome.embedded.append(doc_id)
     _record_failures(session, kind, outcome)
     session.flush()
     return outcome
+
+
+def _set(row: PostingVector, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+def _insert_or_update(
+    session: Session, kind: Kind, doc_id: int, model_id: str, values: dict[str, Any]
+) -> None:
+    """Insert a new vector row; when another thread or process inserted the same one since we
+    looked (the worker and a sweep, or two processes, embedding one posting at once), update
+    theirs instead: the unique index decides, under a savepoint that keeps the batch."""
+    try:
+        with session.begin_nested():
+            session.add(PostingVector(kind=kind, posting_id=doc_id, model_id=model_id, **values))
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        _set(repository.vectors_of(session, kind, model_id, [doc_id])[doc_id], values)
 
 
 def embed_postings(

@@ -171,3 +171,27 @@ def test_a_thread_already_in_a_transaction_and_a_fresh_one_do_not_deadlock(
         for disposing in (engine, impatient):
             disposing.dispose()
         assert not thread.is_alive() and errors == []
+
+
+def test_a_vector_stored_by_another_writer_meanwhile_is_updated_not_a_crash(
+    session: Session, lab: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker and a sweep (or two processes) can embed one posting at once: both looked
+    and found no row; the second insert loses to the unique index and must update instead
+    (a PostgreSQL CI run failed with UniqueViolation here)."""
+    embedder = HashEmbedder(dim=64)
+    cap = eval_capability(session, lab, "C189")
+    vectors.embed_postings(session, "capability", [cap.id], embedder)  # the other writer
+    [row] = session.scalars(select(PostingVector).where(PostingVector.posting_id == cap.id))
+    first_indexed = row.indexed_at
+    stale_reads = [{}, {}]  # plan's and store's look-ups, both before the other commit
+    real = vectors.repository.vectors_of
+
+    def looked_before_the_other_commit(*args: object, **kw: object) -> dict:
+        return stale_reads.pop() if stale_reads else real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vectors.repository, "vectors_of", looked_before_the_other_commit)
+    outcome = vectors.embed_postings(session, "capability", [cap.id], embedder)
+    assert outcome.embedded == [cap.id]
+    rows = session.scalars(select(PostingVector).where(PostingVector.posting_id == cap.id)).all()
+    assert len(rows) == 1 and rows[0].indexed_at >= first_indexed
