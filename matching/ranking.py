@@ -204,7 +204,8 @@ class Matcher:
             found = self.retrieve(query, allowed=allowed, exclude_org=exclude_org, qvec=qvec)
             ranked = self.score(found)[:k]
             shown = len(ranked) if explain is None else explain
-            return [self._explain(found.query, m) for m in ranked[:shown]] + ranked[shown:]
+            qset = set(found.qtokens)
+            return [self._explain(qset, m) for m in ranked[:shown]] + ranked[shown:]
 
     def retrieve(
         self,
@@ -290,14 +291,15 @@ class Matcher:
 
     def explain(self, query: Doc | str, matches: Sequence[Match]) -> list[Match]:
         """Step 3: shared terms and reason lines of ``matches`` (ranked for ``query``)."""
-        with self._lock.read():
-            return [self._explain(query, m) for m in matches]
-
-    def _explain(self, query: Doc | str, match: Match) -> Match:
         text = query.lexical_text() if isinstance(query, Doc) else str(query)
+        qset = set(self.analyzer.tokens(text))
+        with self._lock.read():
+            return [self._explain(qset, m) for m in matches]
+
+    def _explain(self, qset: set[str], match: Match) -> Match:
         if match.id not in self.docs:  # removed since it was ranked
             return match
-        shared = self._shared_terms(set(self.analyzer.tokens(text)), match.id)
+        shared = self._shared_terms(qset, match.id)
         field_code = self.docs[match.id].field_code if match.same_field else None
         lines = reasons(shared, match.indicators, field_code, match.parts)
         return replace(match, shared_terms=shared, reasons=lines)

@@ -1,6 +1,7 @@
 """Matcher logic with the hash embedder: fusion, reasons, filters, indicator awareness."""
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from matching.documents import Doc, normalise_field
 from matching.embedders import HashEmbedder
 from matching.index import FlatIndex
-from matching.model import BAND_THRESHOLDS, RankModel, band
+from matching.model import BAND_THRESHOLDS, RankModel, band, default_model
 from matching.ranking import Matcher, encode_postings
 from matching.retrieval import IndexVectors
 
@@ -291,3 +292,28 @@ def test_shared_terms_leave_out_pieces_of_longer_terms(matcher: Matcher) -> None
     top = matcher.rank(Doc(id="n", title="碳化硅器件", problem="碳化硅"), k=1)[0]
     assert "碳化硅" in top.shared_terms
     assert not any(t in ("碳化", "化硅") for t in top.shared_terms)
+
+
+def test_a_ranking_never_waits_for_another(caps: list[Doc]) -> None:
+    """Rankings share the matcher: one held inside its scoring step does not stop another."""
+    entered, release = threading.Event(), threading.Event()
+    shipped = default_model()
+
+    class HeldModel(RankModel):
+        def score(self, features: dict[str, float]) -> tuple[float, dict[str, float]]:
+            if threading.current_thread().name == "held":
+                entered.set()
+                release.wait(10)
+            return shipped.score(features)
+
+    m = Matcher(HashEmbedder(), model=HeldModel.from_json(shipped.to_json()))
+    m.add(caps)
+    held = threading.Thread(target=lambda: m.rank("磷酸铁锂 储能", k=3), name="held")
+    held.start()
+    try:
+        assert entered.wait(10)
+        assert m.rank("碳化硅 功率器件", k=3)  # answered while the first is still ranking
+        assert held.is_alive()
+    finally:
+        release.set()
+        held.join(10)
