@@ -22,6 +22,7 @@ from service.postings.rules import history
 from service.postings.schemas import AuditEventRead, TransitionIn
 
 router = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
+public = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
 
 CapabilitySort = Literal["-published_at", "-created_at", "-updated_at", "-trl", "trl"]
 _WRITE_ERRORS = responses(
@@ -29,7 +30,7 @@ _WRITE_ERRORS = responses(
 )
 
 
-@router.get("", response_model=Page[CapabilityRead], summary="科技成果库（公开）")
+@public.get("", response_model=Page[CapabilityRead], summary="科技成果库（公开）")
 def list_capabilities(
     session: SessionDep,
     user: OptionalUser,
@@ -64,7 +65,7 @@ def list_capabilities(
     )
 
 
-@router.get(
+@public.get(
     "/{cap_id}",
     response_model=CapabilityRead,
     responses=responses(NotFound),

@@ -23,6 +23,7 @@ from service.postings.rules import history
 from service.postings.schemas import AuditEventRead, TransitionIn
 
 router = APIRouter(prefix="/needs", tags=["技术需求 needs"])
+public = APIRouter(prefix="/needs", tags=["技术需求 needs"])
 
 NeedSort = Literal[
     "-published_at",
@@ -40,7 +41,7 @@ _WRITE_ERRORS = responses(
 )
 
 
-@router.get("", response_model=Page[NeedRead], summary="需求榜单（公开；登录后按角色可见更多）")
+@public.get("", response_model=Page[NeedRead], summary="需求榜单（公开；登录后按角色可见更多）")
 def list_needs(
     session: SessionDep,
     user: OptionalUser,
@@ -87,7 +88,7 @@ def list_needs(
     )
 
 
-@router.get(
+@public.get(
     "/{need_id}", response_model=NeedRead, responses=responses(NotFound), summary="需求详情"
 )
 def get_need(session: SessionDep, user: OptionalUser, need_id: Id, response: Response) -> NeedRead:

@@ -12,9 +12,10 @@ from service.orgs import repository, service
 from service.orgs.schemas import OrgCreate, OrgRead
 
 router = APIRouter(prefix="/orgs", tags=["机构 organisations"])
+public = APIRouter(prefix="/orgs", tags=["机构 organisations"])
 
 
-@router.get("", response_model=Page[OrgRead], summary="机构名录（公开）")
+@public.get("", response_model=Page[OrgRead], summary="机构名录（公开）")
 def list_orgs(
     session: SessionDep,
     page: PageDep,
@@ -30,7 +31,7 @@ def list_orgs(
     )
 
 
-@router.get(
+@public.get(
     "/{org_id}", response_model=OrgRead, responses=responses(NotFound), summary="机构详情（公开）"
 )
 def get_org(session: SessionDep, org_id: Id) -> OrgRead:
