@@ -23,6 +23,7 @@ from service.milestones.schemas import (
     MilestoneUpdate,
 )
 from service.models import Milestone, Need, User
+from service.needs import presenters as need_presenters
 from service.needs.schemas import NeedRead
 from service.postings.rules import history
 from service.postings.schemas import AuditEventRead, TransitionIn
@@ -90,7 +91,7 @@ def _need_action(action: str, summary: str) -> None:
     ) -> NeedRead:
         body = data or TransitionIn()
         need = progress.transition(session, user, need_id, action, body.reason)
-        return NeedRead.build(service.need_of(session, need.id), user)
+        return need_presenters.need(service.need_of(session, need.id), user)
 
 
 _need_action("start", "开始实施（发榜企业或管理员；首个里程碑确认时自动进入）")
@@ -112,7 +113,7 @@ def request_termination(
 ) -> NeedRead:
     body = data or TransitionIn()
     need = progress.request_termination(session, user, need_id, body.reason)
-    return NeedRead.build(service.need_of(session, need.id), user)
+    return need_presenters.need(service.need_of(session, need.id), user)
 
 
 @router.get(
