@@ -34,7 +34,7 @@ from service.stats import endpoints as stats
 from service.users import endpoints as users
 
 # Each domain's `router` requires a signed-in caller; a route answers the public only when
-# it is declared on the domain's `public` router (tests/service/test_public_routes.py lists them).
+# it is declared on the domain's `public` router (tests/service/auth/test_public_routes.py lists them).
 DOMAINS = (
     auth,
     users,
