@@ -33,8 +33,8 @@ from service.reviews import endpoints as reviews
 from service.stats import endpoints as stats
 from service.users import endpoints as users
 
-# Each domain's `router` requires a signed-in caller; a route answers the public only when
-# it is declared on the domain's `public` router (tests/service/auth/test_public_routes.py lists them).
+# Each domain's `router` requires a signed-in caller; a route answers the public only when it
+# is declared on the domain's `public` router (tests/service/auth/test_public_routes.py).
 DOMAINS = (
     auth,
     users,
