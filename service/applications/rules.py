@@ -1,9 +1,9 @@
 """When a need takes 揭榜 applications (shared by applying, editing and joining a consortium)."""
 
+from service.kit.clock import today
 from service.kit.errors import InvalidTransition
 from service.models import Need
 from service.models.enums import NeedStatus
-from service.postings.rules import today
 
 
 def open_for_applications(need: Need) -> None:

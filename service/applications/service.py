@@ -14,12 +14,12 @@ from service.capabilities import service as capabilities
 from service.kit.db import unique_or, utcnow
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan
+from service.kit.versioning import check_version, flush_versioned, refuse_nulls
 from service.models import Application, ApplicationMember, Need, User
 from service.models.enums import ApplicationStatus, CooperationMode, MemberStatus, NeedStatus, Role
 from service.needs import repository as needs_repository
 from service.needs import service as needs
 from service.needs.lifecycle import NEED_MACHINE
-from service.postings.rules import check_version, flush_versioned, refuse_nulls
 
 APPLICANT_ROLES = (Role.researcher, Role.enterprise)
 

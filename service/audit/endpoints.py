@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from service.applications.lifecycle import APPLICATION_MACHINE, MEMBER_MACHINE
+from service.audit.schemas import AuditEventRead
 from service.auth.deps import AdminUser
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.kit.db import SessionDep
@@ -14,7 +15,6 @@ from service.matches.lifecycle import MATCH_MACHINE
 from service.milestones.lifecycle import MILESTONE_MACHINE
 from service.models import AuditEvent, User
 from service.needs.lifecycle import NEED_MACHINE
-from service.postings.schemas import AuditEventRead
 from service.reviews.lifecycle import REVIEW_MACHINE
 from service.users.lifecycle import ACCOUNT_MACHINE
 

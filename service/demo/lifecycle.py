@@ -18,13 +18,13 @@ from service.applications.schemas import ApplicationCreate, MemberIn
 from service.config import get_settings
 from service.demo.consortium import answer_invitations
 from service.demo.loader import DEMO_DIR
+from service.kit.clock import today
 from service.milestones import progress
 from service.milestones import service as milestones
 from service.milestones.schemas import MilestoneCreate
 from service.models import Need, User
 from service.models.enums import Role
 from service.needs import service as needs
-from service.postings.rules import today
 from service.tick import deadlines
 
 # Who performs each milestone action in a story.

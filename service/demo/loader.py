@@ -16,13 +16,13 @@ from service.capabilities import service as capabilities
 from service.capabilities.schemas import CapabilityCreate
 from service.demo import matches as demo_matches
 from service.demo import reviews as demo_reviews
+from service.kit.clock import today
 from service.models import Organization, User
 from service.models.enums import Role
 from service.needs import service as needs
 from service.needs.schemas import NeedCreate
 from service.orgs import service as orgs
 from service.orgs.schemas import OrgCreate
-from service.postings.rules import today
 from service.users import service as users
 from service.users.schemas import UserCreate
 

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
+from service.kit.versioning import flush_versioned
 from service.milestones import repository
 from service.milestones.lifecycle import DONE_STATES, LIVE_STATES, MILESTONE_MACHINE
 from service.milestones.parties import announce, need_for_party
@@ -13,7 +14,6 @@ from service.needs import auth as needs_auth
 from service.needs import repository as needs_repository
 from service.needs.lifecycle import NEED_MACHINE
 from service.notifications.service import notify
-from service.postings.rules import flush_versioned
 
 _MESSAGES = {
     "start": ("need_started", "进入实施阶段"),

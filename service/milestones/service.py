@@ -7,8 +7,10 @@ from decimal import Decimal
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
+from service.kit.clock import today
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan, yuan_to_wan
+from service.kit.versioning import check_version, flush_versioned
 from service.milestones import auth, repository
 from service.milestones.lifecycle import (
     EDITABLE_STATES,
@@ -23,7 +25,6 @@ from service.needs import auth as needs_auth
 from service.needs import repository as needs_repository
 from service.needs.lifecycle import NEED_MACHINE
 from service.notifications.service import notify_org
-from service.postings.rules import check_version, flush_versioned, today
 
 START_REASON = "首个里程碑已确认，进入实施"
 

@@ -2,6 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import AdminUser, CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -17,8 +19,7 @@ from service.kit.errors import (
 from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import ReviewStatus
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 from service.reviews import auth, criteria, repository, results, service, views
 from service.reviews.schemas import (
     AssignIn,
