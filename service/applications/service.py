@@ -7,8 +7,11 @@ from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.applications import auth, consortium, notices, repository
-from service.applications.lifecycle import APPLICATION_MACHINE, EDITABLE_STATES
-from service.applications.rules import open_for_applications
+from service.applications.lifecycle import (
+    APPLICATION_MACHINE,
+    EDITABLE_STATES,
+    open_for_applications,
+)
 from service.applications.schemas import ApplicationCreate, ApplicationUpdate
 from service.capabilities import service as capabilities
 from service.kit.db import unique_or, utcnow

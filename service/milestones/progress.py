@@ -7,7 +7,8 @@ from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFoun
 from service.kit.versioning import flush_versioned
 from service.milestones import repository
 from service.milestones.lifecycle import DONE_STATES, LIVE_STATES, MILESTONE_MACHINE
-from service.milestones.parties import announce, need_for_party
+from service.milestones.notices import announce
+from service.milestones.service import need_for_party
 from service.models import Application, Need, User
 from service.models.enums import Role
 from service.needs import auth as needs_auth

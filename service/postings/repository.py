@@ -9,4 +9,3 @@ from sqlalchemy.orm import InstrumentedAttribute
 def substring_filter(q: str, *columns: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
     """Plain case-insensitive substring search (the matching engine replaces it for ranking)."""
     return or_(*(column.icontains(q, autoescape=True) for column in columns))
-
