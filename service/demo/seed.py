@@ -1,7 +1,9 @@
-"""Load the demo marketplace (service/demo/*.json) through the real services.
+"""Seed the demo marketplace (service/demo/*.json) through the real services, step by step.
 
-Postings go through create → submit → approve/reject exactly as users would, so the demo
-has a true audit trail. Runs only on an empty database (no users yet).
+The steps run in order, each on what the one before made: organisations and users; needs and
+capabilities (create → submit → approve/reject, as users would, so the demo has a true audit
+trail); matches (`matches.py`); 揭榜 applications, awards, milestones and the deadline tick
+(`stories.py`); 专家论证 (`reviews.py`). Runs only on an empty database (no users yet).
 """
 
 import json
@@ -14,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from service.capabilities import service as capabilities
 from service.capabilities.schemas import CapabilityCreate
-from service.demo import matches as demo_matches
-from service.demo import reviews as demo_reviews
+from service.demo import matches, reviews, stories
 from service.kit.clock import today
 from service.models import Organization, User
 from service.models.enums import Role
@@ -40,7 +41,21 @@ def is_empty(session: Session) -> bool:
 
 
 def load(session: Session, progress: bool = False) -> dict[str, int]:
-    """Insert the demo set; returns counts per kind."""
+    """Insert the demo set, step by step; returns counts per kind."""
+    org_ids, owners, admin = _people(session)
+    counts = {"organizations": len(org_ids)}
+    counts["needs"] = _needs(session, org_ids, owners, admin, progress)
+    counts["capabilities"] = _capabilities(session, org_ids, owners, admin, progress)
+    counts["matches"] = matches.load(session, DEMO_PASSWORD)
+    counts |= stories.load(session, org_ids)  # 揭榜, awards, milestones, the tick
+    counts |= reviews.load(session)  # 专家论证
+    counts["users"] = session.scalar(select(func.count()).select_from(User)) or 0
+    counts["orgs_in_db"] = session.scalar(select(func.count()).select_from(Organization)) or 0
+    return counts
+
+
+def _people(session: Session) -> tuple[dict[str, int], dict[int, User], User]:
+    """The organisations (by key), each one's first staff member, and the first admin."""
     org_ids: dict[str, int] = {}
     for row in _read("organizations.json"):
         org = orgs.create(
@@ -74,7 +89,12 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
             admin = user
     if admin is None:
         raise ValueError("demo users.json needs an admin")
+    return org_ids, owners, admin
 
+
+def _needs(
+    session: Session, org_ids: dict[str, int], owners: dict[int, User], admin: User, progress: bool
+) -> int:
     need_rows = _read("needs.json")
     for i, row in enumerate(need_rows, start=1):
         owner = owners[org_ids[row["org"]]]
@@ -88,7 +108,12 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
         _advance(session, owner, admin, need.id, row, needs.transition)
         if progress and i % 10 == 0:
             print(f"  需求 {i}/{len(need_rows)}", flush=True)  # noqa: T201
+    return len(need_rows)
 
+
+def _capabilities(
+    session: Session, org_ids: dict[str, int], owners: dict[int, User], admin: User, progress: bool
+) -> int:
     cap_rows = _read("capabilities.json")
     for i, row in enumerate(cap_rows, start=1):
         owner = owners[org_ids[row["org"]]]
@@ -97,21 +122,7 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
         _advance(session, owner, admin, cap.id, row, capabilities.transition)
         if progress and i % 20 == 0:
             print(f"  成果 {i}/{len(cap_rows)}", flush=True)  # noqa: T201
-    match_count = demo_matches.load(session, DEMO_PASSWORD)
-    from service.demo import lifecycle  # after the postings: 揭榜, awards, milestones, tick
-
-    lived = lifecycle.load(session, org_ids)
-    extra = demo_reviews.load(session)
-    return {
-        **lived,
-        **extra,
-        "organizations": len(org_ids),
-        "users": session.scalar(select(func.count()).select_from(User)) or 0,
-        "needs": len(need_rows),
-        "capabilities": len(cap_rows),
-        "matches": match_count,
-        "orgs_in_db": session.scalar(select(func.count()).select_from(Organization)) or 0,
-    }
+    return len(cap_rows)
 
 
 def _advance(
