@@ -47,7 +47,7 @@ def _apply(client, user: User, need: Need, **overrides: object):
     )
 
 
-# The application lifecycle of PRODUCT.md, written out apart from the machine.
+# The application lifecycle of docs/PRODUCT.md, written out apart from the machine.
 LIFECYCLE = {
     "constitute": ({"forming"}, "submitted"),
     "dissolve": ({"forming"}, "dissolved"),

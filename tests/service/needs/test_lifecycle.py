@@ -14,7 +14,7 @@ from service.needs.lifecycle import NEED_MACHINE
 from tests.factories import auth, create_need, create_user
 from tests.service.lifecycles import moves, moves_of
 
-# The need lifecycle of PRODUCT.md, written out apart from the machine: the table tests check
+# The need lifecycle of docs/PRODUCT.md, written out apart from the machine: the table tests check
 # that the machine is this lifecycle, not merely that it obeys itself.
 LIFECYCLE = {
     "submit": ({"draft", "rejected"}, "submitted"),
