@@ -33,16 +33,5 @@ def record_transition(
 
 def history(session: Session, object_type: str, object_id: int) -> list[AuditEventRead]:
     """One object's state changes with the actors' names (the caller checks who may read it)."""
-    return [
-        AuditEventRead(
-            id=event.id,
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            actor_id=event.actor_id,
-            actor_name=name,
-            reason=event.reason,
-            created_at=event.created_at,
-        )
-        for event, name in repository.history(session, object_type, object_id)
-    ]
+    rows = repository.history(session, object_type, object_id)
+    return [AuditEventRead.build(event, name) for event, name in rows]

@@ -29,6 +29,9 @@ from service.users.schemas import UserCreate
 
 DEMO_DIR = Path(__file__).resolve().parent
 DEMO_PASSWORD = "Jiebang@2026"
+# Row keys that steer the seeding rather than fill the posting form.
+_NOT_FIELDS = ("org", "deadline_in_days", "status", "reject_reason")
+_LABELS = {"needs": "需求", "capabilities": "成果"}
 
 
 def _read(name: str) -> list[dict[str, Any]]:
@@ -44,8 +47,8 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
     """Insert the demo set, step by step; returns counts per kind."""
     org_ids, owners, admin = _people(session)
     counts = {"organizations": len(org_ids)}
-    counts["needs"] = _needs(session, org_ids, owners, admin, progress)
-    counts["capabilities"] = _capabilities(session, org_ids, owners, admin, progress)
+    for kind in ("needs", "capabilities"):
+        counts[kind] = _postings(session, kind, org_ids, owners, admin, progress)
     counts["matches"] = matches.load(session, DEMO_PASSWORD)
     counts |= stories.load(session, org_ids)  # 揭榜, awards, milestones, the tick
     counts |= reviews.load(session)  # 专家论证
@@ -58,31 +61,14 @@ def _people(session: Session) -> tuple[dict[str, int], dict[int, User], User]:
     """The organisations (by key), each one's first staff member, and the first admin."""
     org_ids: dict[str, int] = {}
     for row in _read("organizations.json"):
-        org = orgs.create(
-            session,
-            OrgCreate(
-                name=row["name"],
-                kind=row["kind"],
-                region=row.get("region", ""),
-                description=row.get("description", ""),
-            ),
-        )
-        org_ids[row["key"]] = org.id
+        fields = {k: v for k, v in row.items() if k != "key"}
+        org_ids[row["key"]] = orgs.create(session, OrgCreate(**fields)).id
     owners: dict[int, User] = {}
     admin: User | None = None
     for row in _read("users.json"):
-        user = users.create(
-            session,
-            UserCreate(
-                username=row["username"],
-                password=row["password"],
-                display_name=row["display_name"],
-                role=row["role"],
-                org_id=org_ids[row["org"]] if row.get("org") else None,
-                email=row.get("email", ""),
-                phone=row.get("phone", ""),
-            ),
-        )
+        fields = {k: v for k, v in row.items() if k != "org"}
+        org_id = org_ids[row["org"]] if row.get("org") else None
+        user = users.create(session, UserCreate(**fields, org_id=org_id))
         if user.role in (Role.enterprise, Role.researcher) and user.org_id is not None:
             owners.setdefault(user.org_id, user)
         if user.role == Role.admin and admin is None:
@@ -92,37 +78,29 @@ def _people(session: Session) -> tuple[dict[str, int], dict[int, User], User]:
     return org_ids, owners, admin
 
 
-def _needs(
-    session: Session, org_ids: dict[str, int], owners: dict[int, User], admin: User, progress: bool
+def _postings(
+    session: Session,
+    kind: str,
+    org_ids: dict[str, int],
+    owners: dict[int, User],
+    admin: User,
+    progress: bool,
 ) -> int:
-    need_rows = _read("needs.json")
-    for i, row in enumerate(need_rows, start=1):
+    """The demo needs (`kind` "needs") or capabilities, each walked to its listed status."""
+    rows = _read(f"{kind}.json")
+    for i, row in enumerate(rows, start=1):
         owner = owners[org_ids[row["org"]]]
-        deadline = today() + timedelta(days=int(row["deadline_in_days"]))
-        payload = {
-            k: v
-            for k, v in row.items()
-            if k not in ("org", "deadline_in_days", "status", "reject_reason")
-        }
-        need = needs.create(session, owner, NeedCreate(**payload, deadline=deadline))
-        _advance(session, owner, admin, need.id, row, needs.transition)
-        if progress and i % 10 == 0:
-            print(f"  需求 {i}/{len(need_rows)}", flush=True)  # noqa: T201
-    return len(need_rows)
-
-
-def _capabilities(
-    session: Session, org_ids: dict[str, int], owners: dict[int, User], admin: User, progress: bool
-) -> int:
-    cap_rows = _read("capabilities.json")
-    for i, row in enumerate(cap_rows, start=1):
-        owner = owners[org_ids[row["org"]]]
-        payload = {k: v for k, v in row.items() if k not in ("org", "status", "reject_reason")}
-        cap = capabilities.create(session, owner, CapabilityCreate(**payload))
-        _advance(session, owner, admin, cap.id, row, capabilities.transition)
+        fields = {k: v for k, v in row.items() if k not in _NOT_FIELDS}
+        if kind == "needs":
+            deadline = today() + timedelta(days=int(row["deadline_in_days"]))
+            need = needs.create(session, owner, NeedCreate(**fields, deadline=deadline))
+            _advance(session, owner, admin, need.id, row, needs.transition)
+        else:
+            cap = capabilities.create(session, owner, CapabilityCreate(**fields))
+            _advance(session, owner, admin, cap.id, row, capabilities.transition)
         if progress and i % 20 == 0:
-            print(f"  成果 {i}/{len(cap_rows)}", flush=True)  # noqa: T201
-    return len(cap_rows)
+            print(f"  {_LABELS[kind]} {i}/{len(rows)}", flush=True)  # noqa: T201
+    return len(rows)
 
 
 def _advance(

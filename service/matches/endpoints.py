@@ -19,7 +19,7 @@ from service.kit.errors import (
 )
 from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep, paginate
-from service.matches import auth, repository, service
+from service.matches import auth, records, repository, service
 from service.matches.schemas import (
     BoardRead,
     BrokerRecord,
@@ -104,7 +104,7 @@ def list_matches(
 )
 def match_board(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> BoardRead:
     _require_lister(user)
-    return service.board(session, user, **(filters | {"status": None}))
+    return records.board(session, user, **(filters | {"status": None}))
 
 
 @router.post(
@@ -214,7 +214,7 @@ def match_history(session: SessionDep, user: CurrentUser, match_id: Id) -> list[
     summary="我的经纪业绩",
 )
 def my_record(session: SessionDep, user: CurrentUser) -> BrokerRecord:
-    return service.broker_record(session, user, user.id)
+    return records.broker_record(session, user, user.id)
 
 
 @router.get(
@@ -224,4 +224,4 @@ def my_record(session: SessionDep, user: CurrentUser) -> BrokerRecord:
     summary="经纪人业绩（管理员；经纪人本人）",
 )
 def broker_record(session: SessionDep, user: CurrentUser, broker_id: Id) -> BrokerRecord:
-    return service.broker_record(session, user, broker_id)
+    return records.broker_record(session, user, broker_id)
