@@ -3,6 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from sqlalchemy.orm import Session
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -29,8 +31,7 @@ from service.matches.schemas import (
     MatchSort,
 )
 from service.models import Match, User
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["匹配 matches"])
 

@@ -1,12 +1,12 @@
 """A need as the caller may see it: the field-level rules of needs/auth.py applied once.
 Hidden parts are null, never silently wrong."""
 
+from service.kit.clock import today
 from service.kit.money import yuan_to_wan
 from service.models import Need, User
 from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
 from service.needs import auth
 from service.needs.schemas import NeedRead
-from service.postings.rules import today
 from service.postings.schemas import Contact, OrgBrief
 
 

@@ -7,7 +7,7 @@ from service.kit.money import wan_to_yuan
 from service.kit.pagination import PageParams, paginate
 from service.models import Need
 from service.needs.schemas import NeedFilter
-from service.postings.rules import substring_filter
+from service.postings.repository import substring_filter
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "-published_at": (Need.published_at.desc().nulls_last(), Need.id.desc()),

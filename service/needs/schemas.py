@@ -3,10 +3,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from service.kit.clock import today
 from service.kit.inputs import Day, Id, Line, Version
 from service.kit.money import PositiveWan, Wan
 from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
-from service.postings.rules import today
 from service.postings.schemas import (
     LONG_TEXT,
     TITLE,

@@ -2,6 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import AdminUser, CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -16,9 +18,8 @@ from service.kit.errors import (
 )
 from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
-from service.reviews import criteria, results, service, views
+from service.postings.schemas import TransitionIn
+from service.reviews import criteria, presenters, results, service
 from service.reviews.schemas import (
     AssignIn,
     AssignmentFilter,
@@ -95,7 +96,7 @@ def update_criterion(
 def assign_expert(
     session: SessionDep, user: AdminUser, need_id: Id, data: AssignIn
 ) -> AssignmentRead:
-    return views.detail(session, user, service.assign(session, user, need_id, data))
+    return presenters.detail(session, user, service.assign(session, user, need_id, data))
 
 
 @router.get(
@@ -130,7 +131,7 @@ def list_assignments(
     summary="评审任务详情：需求全文与待评申请（仅被指派专家和管理员）",
 )
 def get_assignment(session: SessionDep, user: CurrentUser, assignment_id: Id) -> AssignmentRead:
-    return views.detail(session, user, service.get_readable(session, user, assignment_id))
+    return presenters.detail(session, user, service.get_readable(session, user, assignment_id))
 
 
 @router.post(
@@ -143,7 +144,7 @@ def extend_assignment(
     session: SessionDep, user: AdminUser, assignment_id: Id, data: ExtendIn
 ) -> AssignmentRead:
     assignment = service.extend(session, user, assignment_id, data.application_ids)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.put(
@@ -156,7 +157,7 @@ def save_review(
     session: SessionDep, user: CurrentUser, assignment_id: Id, application_id: Id, data: ReviewIn
 ) -> AssignmentRead:
     assignment = service.save_review(session, user, assignment_id, application_id, data)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.post(
@@ -173,7 +174,7 @@ def submit_review(
 ) -> AssignmentRead:
     body = data or SubmitIn()
     assignment = service.submit(session, user, assignment_id, body.comment, body.version)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.post(
@@ -190,7 +191,7 @@ def decline_review(
 ) -> AssignmentRead:
     body = data or TransitionIn()
     assignment = service.decline(session, user, assignment_id, body.reason, body.version)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.post(
@@ -207,7 +208,7 @@ def withdraw_assignment(
 ) -> AssignmentRead:
     body = data or TransitionIn()
     assignment = service.withdraw(session, user, assignment_id, body.reason, body.version)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.get(
