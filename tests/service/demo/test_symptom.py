@@ -14,7 +14,7 @@ import pytest
 from matching.documents import Doc, DocKind
 from matching.embedders import load_embedder
 from matching.ranking import Match, Matcher
-from service.demo.loader import DEMO_DIR
+from service.demo.seed import DEMO_DIR
 from tests.service.engine_support import assert_readable
 
 SYMPTOM_NEED = "车载中控屏使用一段时间后屏幕边缘发黄"
