@@ -10,7 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Strongly connected sets of modules inside service/engine/ (the scale issue removes them).
+# Strongly connected sets of modules inside service/engine/ (the scale issue removes them): a
+# circle among some of them passes, any other fails. Delete an entry once it is gone.
 ENGINE_CYCLES = [
     {
         "service.engine.candidates",
@@ -106,5 +107,5 @@ def test_the_graph_sees_module_imports() -> None:
 
 def test_no_import_circle_outside_the_engine() -> None:
     found = cycles(import_graph())
-    unexpected = [sorted(c) for c in found if c not in ENGINE_CYCLES]
+    unexpected = [sorted(c) for c in found if not any(c <= allowed for allowed in ENGINE_CYCLES)]
     assert unexpected == [], f"import circles: {unexpected}"
