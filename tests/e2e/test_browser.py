@@ -463,7 +463,7 @@ def test_admin_dashboard_and_expert_scoring(pages: Pages) -> None:
         rate.locator(".el-rate__item").nth(3).click()  # 4 of 5
     sheet.get_by_role("button", name="保存评分").click()
     expect(expert.get_by_text("评分已保存")).to_be_visible()
-    expect(sheet.get_by_text("4 分").first).to_be_visible()
+    expect(sheet.get_by_text("4 / 5 分").first).to_be_visible()
     shot(expert, "expert-review")
     for page in (admin, public, expert):
         assert page.console.unexpected() == [], page.console.errors

@@ -1,0 +1,78 @@
+"""Issue 12's flows in a real browser: work is never lost on the expert's scoring sheet, the award
+dialog proposes what the applicant asked for, the broker queue filters and groups, the admin
+review confirms with the 技术指标, and review figures carry their scale."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Pages, shot
+
+pytestmark = pytest.mark.e2e
+
+COOLING = "智算中心高密度机柜液冷散热系统"  # demo: expert2 has scored one of two cards
+
+
+def _open_assignment(page: Page, title: str) -> None:
+    page.goto("/reviews")
+    page.locator(".posting-card", has_text=title).get_by_role("button", name="去评分").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+
+
+def _rate(card, row: int, stars: int) -> None:  # noqa: ANN001 - playwright Locator
+    card.locator(".el-rate").nth(row).locator(".el-rate__item").nth(stars - 1).click()
+
+
+def test_scoring_sheet_keeps_unsaved_cards_and_refuses_empty_ones(pages: Pages) -> None:
+    expert = pages.login("expert2")
+    _open_assignment(expert, COOLING)
+    # The need's 技术指标 and the criteria's weights as shares, scores with their scale.
+    expect(expert.get_by_test_id("review-indicators")).to_be_visible()
+    criteria = expert.locator(".criteria")
+    expect(criteria).to_contain_text("满分 5 分")
+    expect(criteria.locator("li").first).to_contain_text("权重 30%")
+    expect(criteria).not_to_contain_text("30.00")
+    cards = expert.locator("section[data-application-id]")
+    expect(cards).to_have_count(2)
+    drafted, empty = cards.nth(0), cards.nth(1)
+    expect(drafted.locator(".el-rate__text").first).to_have_text("4 / 5 分")
+
+    # An empty card is refused with a clear message, and nothing claims it was saved.
+    empty.get_by_role("button", name="保存评分").click()
+    refusal = "请至少为一个评审项打分或填写评审意见后再保存"
+    expect(empty.get_by_text(refusal)).to_be_visible()
+    expect(expert.get_by_text("评分已保存")).to_have_count(0)
+
+    # Unsaved work on one card survives saving another.
+    _rate(drafted, 2, 3)
+    drafted.locator("textarea").fill("团队工程化经验充分，建议补充漏液事故应急预案")
+    expect(drafted.get_by_test_id("unsaved")).to_be_visible()
+    for row in range(4):
+        _rate(empty, row, 4)
+    empty.get_by_role("button", name="保存评分").click()
+    expect(expert.get_by_text("评分已保存")).to_be_visible()
+    expect(empty.get_by_test_id("unsaved")).to_have_count(0)
+    expect(empty.get_by_text("已评分")).to_be_visible()
+    expect(drafted.locator(".el-rate__text").nth(2)).to_have_text("3 / 5 分")
+    expect(drafted.locator("textarea")).to_have_value(
+        "团队工程化经验充分，建议补充漏液事故应急预案"
+    )
+    expect(drafted.get_by_test_id("unsaved")).to_be_visible()
+    shot(expert, "review-sheet-unsaved")
+
+    # Leaving with unsaved changes asks first; cancelling stays on the sheet.
+    expert.locator(".crumbs").get_by_text("评审任务").click()
+    box = expert.locator(".el-message-box")
+    expect(box).to_contain_text("尚未保存")
+    box.get_by_role("button", name="取消").click()
+    expect(expert.get_by_role("heading", name=COOLING)).to_be_visible()
+    # Saved, it leaves without asking; reopened, the saved card reads back.
+    drafted.get_by_role("button", name="保存评分").click()
+    expect(drafted.get_by_test_id("unsaved")).to_have_count(0)
+    expert.locator(".crumbs").get_by_text("评审任务").click()
+    expect(expert).to_have_url(re.compile(r"/reviews$"))
+    _open_assignment(expert, COOLING)
+    expect(cards.nth(0).locator(".el-rate__text").nth(2)).to_have_text("3 / 5 分")
+    expect(cards.nth(1).locator(".el-rate__text").first).to_have_text("4 / 5 分")
+    assert expert.console.unexpected() == [], expert.console.errors
