@@ -76,3 +76,34 @@ def test_scoring_sheet_keeps_unsaved_cards_and_refuses_empty_ones(pages: Pages) 
     expect(cards.nth(0).locator(".el-rate__text").nth(2)).to_have_text("3 / 5 分")
     expect(cards.nth(1).locator(".el-rate__text").first).to_have_text("4 / 5 分")
     assert expert.console.unexpected() == [], expert.console.errors
+
+
+MURA = "柔性AMOLED模组Mura缺陷自动检测与分级系统"  # demo: bounty 480, 金陵工程大学 asked 420
+
+
+def test_award_dialog_proposes_the_requested_amount(pages: Pages) -> None:
+    ent = pages.login("enterprise")
+    ent.goto(f"/needs?q={MURA}&mode=keyword")
+    ent.locator(".need-card", has_text=MURA).get_by_role("link", name=MURA).click()
+    ent.wait_for_url(re.compile(r"/needs/\d+$"))
+    ent.goto(f"{ent.url}/applications")
+    table = ent.get_by_test_id("compare-table")
+    expect(table.locator("thead th", has_text="金陵工程大学")).to_be_visible()
+    heads = table.locator("thead th").all_inner_texts()
+    column = next(i for i, text in enumerate(heads) if "金陵工程大学" in text)
+    operations = table.locator("tbody tr").filter(has=ent.locator("th", has_text="操作"))
+    operations.locator("td").nth(column - 1).get_by_role("button", name="确定揭榜方").click()
+
+    dialog = ent.get_by_role("dialog")
+    amount = dialog.get_by_test_id("award-amount")
+    expect(amount).to_have_value("420")  # what the applicant asked for, not the 480 left
+    expect(dialog.get_by_test_id("award-difference")).to_have_text("与申请金额一致")
+    amount.fill("400")
+    expect(dialog.get_by_test_id("award-difference")).to_have_text(
+        "比申请金额少 20 万元（申请 420 万元，承诺 400 万元）"
+    )
+    amount.fill("435.5")
+    expect(dialog.get_by_test_id("award-difference")).to_contain_text("比申请金额多 15.5 万元")
+    shot(ent, "award-dialog-difference")
+    dialog.get_by_role("button", name="取消").click()  # the demo keeps its open call
+    assert ent.console.unexpected() == [], ent.console.errors

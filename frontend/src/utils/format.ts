@@ -58,6 +58,12 @@ export function subtractWan(a: string, ...others: (string | null | undefined)[])
   return fromMicro(micro < 0n ? 0n : micro);
 }
 
+/** Compare two 万元 strings exactly: negative, 0 or positive like a − b. */
+export function compareWan(a: string, b: string): number {
+  const d = toMicro(a) - toMicro(b);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
 /** Σ of exact 万元 strings. */
 export function sumWan(values: (string | null | undefined)[]): string {
   return fromMicro(values.reduce<bigint>((s, v) => (v ? s + toMicro(v) : s), 0n));
