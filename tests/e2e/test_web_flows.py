@@ -107,3 +107,23 @@ def test_award_dialog_proposes_the_requested_amount(pages: Pages) -> None:
     shot(ent, "award-dialog-difference")
     dialog.get_by_role("button", name="取消").click()  # the demo keeps its open call
     assert ent.console.unexpected() == [], ent.console.errors
+
+
+def test_enterprise_reads_where_the_expert_review_stands(pages: Pages) -> None:
+    ent = pages.login("ent_suanli_data")
+    ent.goto(f"/needs?q={COOLING}&mode=keyword")
+    ent.locator(".need-card", has_text=COOLING).get_by_role("link", name=COOLING).click()
+    ent.get_by_test_id("view-reviews").click()
+    progress = ent.get_by_test_id("review-progress")
+    # Demo: one expert submitted, one still scoring; who they are stays with the bureau.
+    expect(progress).to_contain_text("科技局已指派 2 位评审专家，1 位已提交评审意见，1 位评审中")
+    expect(progress).to_contain_text(re.compile(r"评审结果预计 \d{4}-\d{2}-\d{2} 前产生"))
+    results = ent.get_by_test_id("review-results")
+    expect(results).to_contain_text("满分 5 分")
+    expect(results.locator("th", has_text="技术先进性（权重 30%）")).to_be_visible()
+    lead = results.locator("tr", has_text="苏南理工大学")
+    expect(lead).to_contain_text("4.00 / 5 分")
+    expect(lead).to_contain_text("4.50 / 5 分")  # (4×30 + 5×30 + 5×20 + 4×20) / 100
+    expect(ent.locator("body")).not_to_contain_text("钱文华")
+    shot(ent, "review-results-enterprise")
+    assert ent.console.unexpected() == [], ent.console.errors

@@ -1,6 +1,6 @@
 /** 专家论证: an expert's assignment and score sheets, the admin's assignments, the results. */
 import { api, call } from "./client";
-import type { Assignment, AssignmentSummary, ReviewResults } from "./types";
+import type { Application, Assignment, AssignmentSummary, ReviewResults, User } from "./types";
 
 export function getAssignment(id: number): Promise<Assignment> {
   return call(api.GET("/api/v1/review-assignments/{assignment_id}", { params: { path: { assignment_id: id } } }));
@@ -50,4 +50,31 @@ export function withdrawAssignment(a: AssignmentSummary, reason: string): Promis
 
 export function reviewResults(needId: number): Promise<ReviewResults> {
   return call(api.GET("/api/v1/needs/{need_id}/review-results", { params: { path: { need_id: needId } } }));
+}
+
+/** What the admin needs to organise a need's review: its assignments, the experts, the live applications. */
+export async function reviewPanel(needId: number): Promise<{
+  assignments: AssignmentSummary[];
+  experts: User[];
+  applications: Application[];
+}> {
+  const [a, e, p] = await Promise.all([
+    call(api.GET("/api/v1/review-assignments", { params: { query: { need_id: needId, page_size: 100 } } })),
+    call(api.GET("/api/v1/users", { params: { query: { role: "expert", page_size: 100 } } })),
+    call(api.GET("/api/v1/applications", { params: { query: { need_id: needId, page_size: 100 } } })),
+  ]);
+  return {
+    assignments: a.items,
+    experts: e.items,
+    applications: p.items.filter((x) => x.status === "submitted" || x.status === "shortlisted"),
+  };
+}
+
+export function assignExpert(needId: number, expertId: number, applicationIds: number[]): Promise<Assignment> {
+  return call(
+    api.POST("/api/v1/needs/{need_id}/review-assignments", {
+      params: { path: { need_id: needId } },
+      body: { expert_id: expertId, application_ids: applicationIds.length ? applicationIds : null },
+    }),
+  );
 }
