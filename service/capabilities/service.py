@@ -3,7 +3,7 @@
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.capabilities import auth, repository
+from service.capabilities import auth, notices, repository
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.capabilities.schemas import CapabilityCreate, CapabilityUpdate
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
@@ -64,6 +64,7 @@ def transition(
     check_version(cap, version)
     CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
+    notices.reviewed(session, cap, action)
     return _reload(session, cap.id)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from service.kit.db import utcnow
 from service.kit.errors import NotFound
 from service.models import Notification, User
-from service.models.enums import ORG_STAFF_ROLES, Role
+from service.models.enums import ORG_STAFF_ROLES, AccountStatus, Role
 from service.notifications import mail, repository
 
 
@@ -71,7 +71,11 @@ def notify_org(
 
 def admin_ids(session: Session) -> list[int]:
     """The active admins (科技局), who hear about review results and other bureau events."""
-    statement = select(User.id).where(User.role == Role.admin, User.is_active.is_(True))
+    statement = select(User.id).where(
+        User.role == Role.admin,
+        User.is_active.is_(True),
+        User.status == AccountStatus.active,
+    )
     return list(session.scalars(statement))
 
 
