@@ -3,7 +3,7 @@
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.capabilities import auth, presenters, repository
+from service.capabilities import auth, notices, presenters, repository
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.capabilities.schemas import (
     CapabilityCreate,
@@ -80,6 +80,7 @@ def transition(
     CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
     enqueue_embedding(session, "capability", cap.id)
+    notices.reviewed(session, cap, action)
     return _reload(session, cap.id)
 
 
