@@ -1,7 +1,8 @@
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from service.kit.clock import today
 from service.kit.inputs import Day, Id, Line, Version
@@ -91,18 +92,39 @@ NeedSort = Literal[
 ]
 
 
-class NeedFilter(BaseModel):
-    """The board's query: every condition optional, combined with AND."""
+class NeedConditions(BaseModel):
+    """What the board and the search narrow needs by: every condition optional, with AND."""
 
     field: Line | None = Field(default=None, max_length=40, description="所属领域代码")
-    status: NeedStatus | None = None
     call_type: CallType | None = None
     org_id: Id | None = None
-    mine: bool = Field(default=False, description="只看本机构发布的需求（含草稿）")
     bounty_min_wan: Wan | None = Field(default=None, description="万元")
     bounty_max_wan: Wan | None = Field(default=None, description="万元")
     deadline_from: Day | None = None
     deadline_to: Day | None = None
+
+    @field_validator("bounty_max_wan")
+    @classmethod
+    def _bounty_range(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        low = info.data.get("bounty_min_wan")
+        if value is not None and low is not None and low > value:
+            raise ValueError("悬赏上限不能低于下限")
+        return value
+
+    @field_validator("deadline_to")
+    @classmethod
+    def _deadline_range(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("deadline_from")
+        if value is not None and start is not None and start > value:
+            raise ValueError("截止日期区间的结束不能早于开始")
+        return value
+
+
+class NeedFilter(NeedConditions):
+    """The board's query."""
+
+    status: NeedStatus | None = None
+    mine: bool = Field(default=False, description="只看本机构发布的需求（含草稿）")
     q: Line | None = Field(default=None, max_length=100, description="关键词（子串匹配）")
     sort: NeedSort = "-published_at"
 
