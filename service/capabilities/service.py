@@ -3,7 +3,7 @@
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.capabilities import auth, presenters, repository
+from service.capabilities import auth, notices, presenters, repository
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.capabilities.schemas import (
     CapabilityCreate,
@@ -11,6 +11,7 @@ from service.capabilities.schemas import (
     CapabilityRead,
     CapabilityUpdate,
 )
+from service.engine.jobs import enqueue_embedding
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotAuthenticated, NotFound
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
@@ -43,7 +44,8 @@ def list_capabilities(
 def create(session: Session, user: User, data: CapabilityCreate) -> Capability:
     if user.org_id is None:
         raise Forbidden("账号未归属高校或院所，不能发布成果", "No organisation", code="no_org")
-    return _reload(session, new_posting(session, user, Capability, CAPABILITY_MACHINE, data, MONEY))
+    cap_id = new_posting(session, user, Capability, CAPABILITY_MACHINE, data, MONEY)
+    return _reload(session, enqueue_embedding(session, "capability", cap_id))
 
 
 def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) -> Capability:
@@ -59,6 +61,7 @@ def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) ->
     if low is not None and high is not None and low > high:
         raise BadRequest("价格下限不能高于上限", "price_min > price_max", code="bad_price_range")
     save_columns(session, cap, columns)
+    enqueue_embedding(session, "capability", cap.id)
     return _reload(session, cap.id)
 
 
@@ -76,6 +79,8 @@ def transition(
     check_version(cap, version)
     CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
+    enqueue_embedding(session, "capability", cap.id)
+    notices.reviewed(session, cap, action)
     return _reload(session, cap.id)
 
 

@@ -8,7 +8,6 @@ from service.auth.deps import AdminUser, CurrentUser, OptionalUser
 from service.capabilities.schemas import CapabilityConditions
 from service.engine import search
 from service.engine.model_info import RankModelRead, model_in_use
-from service.engine.runtime import get_store
 from service.engine.schemas import (
     CapabilityHit,
     EngineStatus,
@@ -16,7 +15,7 @@ from service.engine.schemas import (
     NeedHit,
 )
 from service.engine.status import engine_status
-from service.engine.store import IndexStore
+from service.engine.store import IndexStore, get_store
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, NotFound, responses
 from service.kit.inputs import Id, Line

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from service.applications import consortium
 from service.applications import repository as applications
+from service.engine.jobs import enqueue_embedding
 from service.kit.clock import today
 from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotAuthenticated, NotFound
 from service.kit.pagination import Page, PageParams, page_of
@@ -61,7 +62,8 @@ MONEY = {"bounty_wan": "bounty", "own_investment_wan": "own_investment"}
 def create(session: Session, user: User, data: NeedCreate) -> Need:
     if user.org_id is None:
         raise Forbidden("账号未归属企业，不能发布需求", "No organisation", code="no_org")
-    return _reload(session, new_posting(session, user, Need, NEED_MACHINE, data, MONEY))
+    need_id = new_posting(session, user, Need, NEED_MACHINE, data, MONEY)
+    return _reload(session, enqueue_embedding(session, "need", need_id))
 
 
 def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need:
@@ -72,6 +74,7 @@ def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need
         raise InvalidTransition("只有草稿或被驳回的需求可以修改", "Only drafts or rejected needs")
     check_version(need, data.version)
     save_columns(session, need, edited_columns(session, data, MONEY, {"own_investment_wan"}))
+    enqueue_embedding(session, "need", need.id)
     return _reload(session, need.id)
 
 
@@ -108,6 +111,7 @@ def transition(
         consortium.dissolve_unformed(session, need, consortium.WITHDRAWN_REASON, user.id)
     flush_versioned(session)
     notices.reviewed(session, need, action)
+    enqueue_embedding(session, "need", need.id)
     return _reload(session, need.id)
 
 
