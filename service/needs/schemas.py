@@ -1,6 +1,7 @@
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -18,6 +19,7 @@ from service.postings.schemas import (
     WanAmount,
 )
 
+T = TypeVar("T", date, Decimal)
 MAX_DEADLINE_DAYS = 3 * 366
 
 
@@ -92,6 +94,18 @@ NeedSort = Literal[
 ]
 
 
+def _not_below(low: str, message: str) -> Callable[[T | None, ValidationInfo], T | None]:
+    """A range's upper end must not be below its lower end `low` (checked when both are given)."""
+
+    def check(value: T | None, info: ValidationInfo) -> T | None:
+        start = info.data.get(low)
+        if value is not None and start is not None and start > value:
+            raise ValueError(message)
+        return value
+
+    return check
+
+
 class NeedConditions(BaseModel):
     """What the board and the search narrow needs by: every condition optional, with AND."""
 
@@ -103,21 +117,12 @@ class NeedConditions(BaseModel):
     deadline_from: Day | None = None
     deadline_to: Day | None = None
 
-    @field_validator("bounty_max_wan")
-    @classmethod
-    def _bounty_range(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
-        low = info.data.get("bounty_min_wan")
-        if value is not None and low is not None and low > value:
-            raise ValueError("悬赏上限不能低于下限")
-        return value
-
-    @field_validator("deadline_to")
-    @classmethod
-    def _deadline_range(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("deadline_from")
-        if value is not None and start is not None and start > value:
-            raise ValueError("截止日期区间的结束不能早于开始")
-        return value
+    _bounty_range = field_validator("bounty_max_wan")(
+        _not_below("bounty_min_wan", "悬赏上限不能低于下限")
+    )
+    _deadline_range = field_validator("deadline_to")(
+        _not_below("deadline_from", "截止日期区间的结束不能早于开始")
+    )
 
 
 class NeedFilter(NeedConditions):
