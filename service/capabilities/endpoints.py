@@ -1,10 +1,13 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
 
 from service.auth.deps import CurrentUser, OptionalUser, ResearcherUser
 from service.capabilities import auth, repository, service
+from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.capabilities.schemas import CapabilityCreate, CapabilityRead, CapabilityUpdate
+from service.kit.actions import TransitionIn, action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -17,9 +20,10 @@ from service.kit.errors import (
 )
 from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep, paginate
+from service.models import User
 from service.models.enums import CapabilityStatus, Maturity
 from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import AuditEventRead
 
 router = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
 
@@ -103,29 +107,14 @@ def update_capability(
     return CapabilityRead.build(service.update(session, user, cap_id, data), user)
 
 
-def _action(action: str, summary: str) -> None:
-    @router.post(
-        f"/{{cap_id}}/{action}",
-        response_model=CapabilityRead,
-        responses=_WRITE_ERRORS,
-        summary=summary,
-        name=f"{action}_capability",
-    )
-    def endpoint(
-        session: SessionDep,
-        user: CurrentUser,
-        cap_id: Id,
-        data: Annotated[TransitionIn | None, Body()] = None,
-    ) -> CapabilityRead:
-        body = data or TransitionIn()
-        cap = service.transition(session, user, cap_id, action, body.reason, body.version)
-        return CapabilityRead.build(cap, user)
+def _act(
+    session: Session, user: User, cap_id: int, action: str, body: TransitionIn
+) -> CapabilityRead:
+    cap = service.transition(session, user, cap_id, action, body.reason, body.version)
+    return CapabilityRead.build(cap, user)
 
 
-_action("submit", "提交审核（成果方）")
-_action("approve", "审核通过并发布（管理员）")
-_action("reject", "驳回（管理员，须填写理由）")
-_action("archive", "归档（成果方或管理员）")
+action_routes(router, CAPABILITY_MACHINE, "/{cap_id}", "capability", CapabilityRead, _act)
 
 
 @router.get(

@@ -4,6 +4,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.capabilities import auth
+from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.kit.inputs import Line, Text, Version
 from service.kit.money import yuan_to_wan
 from service.models import Capability, User
@@ -141,5 +142,6 @@ class CapabilityRead(BaseModel):
             updated_at=cap.updated_at,
             version=cap.version,
             is_owner=auth.is_owner(user, cap),
-            actions=auth.actions(user, cap),
+            actions=(["edit"] if auth.can_edit(user, cap) else [])
+            + CAPABILITY_MACHINE.actions(user, cap, cap.status),
         )

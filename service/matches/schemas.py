@@ -5,13 +5,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.capabilities import auth as capability_auth
 from service.engine.schemas import Scored
+from service.kit.actions import TransitionIn
 from service.kit.inputs import Id, Text, Version
 from service.kit.money import PositiveWan, yuan_to_wan
 from service.matches import auth
 from service.models import Capability, Match, Need, User
 from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus
 from service.needs import auth as need_auth
-from service.postings.schemas import Contact, OrgBrief, TransitionIn
+from service.postings.schemas import Contact, OrgBrief
 
 
 class MatchCreate(BaseModel):
@@ -153,7 +154,7 @@ class MatchRead(Scored):
             version=match.version,
             created_at=match.created_at,
             updated_at=match.updated_at,
-            actions=auth.actions(user, match, need, cap),
+            actions=auth.actions(user, match),
         )
 
 

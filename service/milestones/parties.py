@@ -1,8 +1,6 @@
 """The parties to an awarded need: finding them (with the refusals) and telling them."""
 
-from collections.abc import Iterable
-
-from sqlalchemy import true
+from sqlalchemy import literal, select, true
 from sqlalchemy.orm import Session
 
 from service.kit.errors import Forbidden, NotFound
@@ -10,7 +8,7 @@ from service.milestones import auth, repository
 from service.models import Application, Need, User
 from service.needs import auth as needs_auth
 from service.needs import repository as needs_repository
-from service.notifications.service import notify_org
+from service.notifications.service import notify_orgs
 
 
 def need_for_party(session: Session, user: User, need_id: int) -> tuple[Need, list[Application]]:
@@ -33,19 +31,7 @@ def need_for_party(session: Session, user: User, need_id: int) -> tuple[Need, li
     return need, winners
 
 
-def announce(
-    session: Session,
-    need: Need,
-    winners: Iterable[Application],
-    kind: str,
-    title: str,
-    body: str = "",
-) -> None:
+def announce(session: Session, need: Need, kind: str, title: str, body: str = "") -> None:
     """Tell the posting enterprise and every winning organisation (lead and members)."""
-    orgs = {need.org_id}
-    for app in winners:
-        orgs |= auth.winner_org_ids(app)
-    for org_id in sorted(orgs):
-        notify_org(
-            session, org_id, kind, title, body, link=f"/needs/{need.id}", obj=("need", need.id)
-        )
+    orgs = repository.winner_org_ids(need.id).union(select(literal(need.org_id)))
+    notify_orgs(session, orgs, kind, title, body, link=f"/needs/{need.id}", obj=("need", need.id))

@@ -3,8 +3,9 @@ within each winner's committed amount and the need's bounty."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import true
+from sqlalchemy import Select, true
 from sqlalchemy.orm import Session
 
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
@@ -15,14 +16,16 @@ from service.milestones.lifecycle import (
     MILESTONE_MACHINE,
     PAYABLE_NEED_STATES,
     WORKING_NEED_STATES,
+    Work,
 )
-from service.milestones.parties import announce, need_for_party
+from service.milestones.parties import need_for_party
 from service.milestones.schemas import MilestoneCreate, MilestoneUpdate
 from service.models import Application, Milestone, Need, User
+from service.models.enums import NeedStatus
 from service.needs import auth as needs_auth
-from service.needs import repository as needs_repository
-from service.needs.lifecycle import NEED_MACHINE
-from service.notifications.service import notify_org
+from service.needs import flows
+from service.needs import service as needs
+from service.notifications.service import notify_org, notify_orgs
 from service.postings.rules import check_version, flush_versioned, today
 
 START_REASON = "首个里程碑已确认，进入实施"
@@ -79,9 +82,8 @@ def create(session: Session, user: User, need_id: int, data: MilestoneCreate) ->
 
 
 def update(session: Session, user: User, milestone_id: int, data: MilestoneUpdate) -> Milestone:
-    milestone = get_readable(session, user, milestone_id)
-    need = _lock_need(session, milestone.need_id)
-    milestone = _lock(session, milestone.id)
+    milestone = _for_change(session, user, milestone_id)
+    need = milestone.need
     if not needs_auth.is_owner(user, need):
         raise Forbidden("只有发榜企业可以修改里程碑", "Only the owner edits", code="not_owner")
     if milestone.status not in EDITABLE_STATES:
@@ -122,15 +124,11 @@ def transition(
     note: str | None = None,
     version: int | None = None,
 ) -> Milestone:
-    """agree / decline / cancel / submit / accept / return / pay."""
-    milestone = get_readable(session, user, milestone_id)
-    need = _lock_need(session, milestone.need_id)
-    milestone = _lock(session, milestone.id)
-    app = milestone.application
-    if not auth.may(user, need, app, action):
-        raise Forbidden(
-            "你无权对该里程碑执行此操作", "Not allowed for your role", code="not_allowed"
-        )
+    """agree / decline / cancel / submit / accept / return / pay: the milestone, its winner
+    and its need are read once, the milestone and the need locked."""
+    milestone = _for_change(session, user, milestone_id)
+    need = milestone.need
+    MILESTONE_MACHINE.require(action, user, Work(need, milestone.application))
     check_version(milestone, version)
     MILESTONE_MACHINE.check(action, milestone.status)
     if action == "pay":
@@ -157,15 +155,11 @@ def transition(
     elif action == "pay":
         changes = {"paid_at": now}
     MILESTONE_MACHINE.apply(session, milestone, action, user.id, reason, changes)
-    starts = action == "agree" and need.status == "awarded"
-    if starts:
-        NEED_MACHINE.apply(session, need, "start", user.id, START_REASON)
-    flush_versioned(session)
     _announce(session, need, milestone, action)
-    if starts:
-        winners = repository.winners(session, need.id)
-        announce(session, need, winners, "need_started", f"「{need.title}」进入实施阶段")
-    return _reload(session, milestone.id)
+    if action == "agree" and need.status == NeedStatus.awarded:
+        flows.take(session, need, "start", user.id, START_REASON)
+    flush_versioned(session)
+    return milestone
 
 
 def _announce(session: Session, need: Need, m: Milestone, action: str) -> None:
@@ -182,26 +176,17 @@ def _announce(session: Session, need: Need, m: Milestone, action: str) -> None:
         "return": ("milestone_returned", f"里程碑被退回修改：{m.name}", f"理由：{m.reason}"),
         "pay": ("milestone_paid", f"里程碑款项已支付：{m.name}", f"金额 {amount} 万元"),
     }
+    orgs: list[int] | Select[Any]
     if action in to_owner:
         kind, title, body = to_owner[action]
         orgs = [need.org_id]
     else:
         kind, title, body = to_winner[action]
-        orgs = (
-            sorted(auth.winner_org_ids(m.application))
-            if action == "pay"
-            else [m.application.org_id]
-        )
-    for org_id in orgs:
-        notify_org(
-            session,
-            org_id,
-            kind,
-            f"「{need.title}」{title}",
-            body or "",
-            link=_link(need),
-            obj=("milestone", m.id),
-        )
+        winners = repository.member_org_ids(m.application_id)
+        orgs = winners if action == "pay" else [m.application.org_id]
+    title = f"「{need.title}」{title}"
+    link, obj = _link(need), ("milestone", m.id)
+    notify_orgs(session, orgs, kind, title, body or "", link=link, obj=obj)
 
 
 def _check_budget(
@@ -249,16 +234,15 @@ def _link(need: Need) -> str:
 
 def _lock_need(session: Session, need_id: int) -> Need:
     """Lock the need row: milestone writes of one need are serialised (budget checks hold)."""
-    need = needs_repository.get_for_update(session, need_id)
-    if need is None:
-        raise NotFound("需求不存在", "Need not found")
-    return need
+    return needs.need_of(session, need_id, for_update=True)
 
 
-def _lock(session: Session, milestone_id: int) -> Milestone:
-    milestone = repository.get_for_update(session, milestone_id)
+def _for_change(session: Session, user: User, milestone_id: int) -> Milestone:
+    """The milestone to change with its winner and need, read once, the milestone and the
+    need locked, if the caller can see it at all (else 404, not a hint)."""
+    milestone = repository.for_change(session, milestone_id, auth.readable(user))
     if milestone is None:
-        raise NotFound("里程碑不存在", "Milestone not found")
+        raise NotFound("里程碑不存在或无权查看", "Milestone not found")
     return milestone
 
 
@@ -268,10 +252,3 @@ def _reload(session: Session, milestone_id: int) -> Milestone:
     if milestone is None:
         raise NotFound("里程碑不存在", "Milestone not found")
     return milestone
-
-
-def need_of(session: Session, need_id: int) -> Need:
-    need = needs_repository.get(session, need_id, true())
-    if need is None:
-        raise NotFound("需求不存在", "Need not found")
-    return need

@@ -3,7 +3,7 @@
 from sqlalchemy.orm import Session
 
 from service.models import Need
-from service.notifications.service import notify_org
+from service.notifications.service import notify_admins, notify_org
 
 
 def reviewed(session: Session, need: Need, action: str) -> None:
@@ -20,3 +20,10 @@ def reviewed(session: Session, need: Need, action: str) -> None:
         return
     link, obj = f"/needs/{need.id}", ("need", need.id)
     notify_org(session, need.org_id, kind, title, body, link=link, obj=obj)
+
+
+def termination_requested(session: Session, need: Need, reason: str) -> None:
+    """The enterprise asks the bureau (every admin) to terminate its need."""
+    title = f"发榜企业申请终止「{need.title}」"
+    link, obj = f"/needs/{need.id}", ("need", need.id)
+    notify_admins(session, "termination_requested", title, f"理由：{reason}", link=link, obj=obj)

@@ -7,6 +7,7 @@ from service.kit.money import PositiveWan, yuan_to_wan
 from service.models import Need, User
 from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
 from service.needs import auth
+from service.needs.lifecycle import NEED_MACHINE
 from service.postings.rules import today
 from service.postings.schemas import (
     LONG_TEXT,
@@ -162,5 +163,6 @@ class NeedRead(BaseModel):
             updated_at=need.updated_at,
             version=need.version,
             is_owner=auth.is_owner(user, need),
-            actions=auth.actions(user, need),
+            actions=(["edit"] if auth.can_edit(user, need) else [])
+            + NEED_MACHINE.actions(user, need, need.status),
         )

@@ -2,11 +2,12 @@
 so a notification exists exactly when the change that caused it was committed."""
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, Integer, Select, String, Text, insert, literal, select
 from sqlalchemy.orm import Session
 
-from service.kit.db import utcnow
+from service.kit.db import UTCDateTime, utcnow
 from service.kit.errors import NotFound
 from service.models import Notification, User
 from service.models.enums import ORG_STAFF_ROLES, Role
@@ -25,20 +26,23 @@ def notify(
 ) -> list[Notification]:
     """One notification per distinct user (duplicates and None ids are dropped)."""
     object_type, object_id = obj if obj else (None, None)
-    rows = [
-        Notification(
-            user_id=user_id,
-            kind=kind,
-            title=title,
-            body=body,
-            link=link,
-            object_type=object_type,
-            object_id=object_id,
-        )
+    values = [
+        {
+            "user_id": user_id,
+            "kind": kind,
+            "title": title,
+            "body": body,
+            "link": link,
+            "object_type": object_type,
+            "object_id": object_id,
+        }
         for user_id in dict.fromkeys(u for u in user_ids if u is not None)
     ]
-    session.add_all(rows)
-    session.flush()
+    if not values:
+        return []
+    # One INSERT for all of them (the rows come back in no particular order).
+    rows = list(session.scalars(insert(Notification).returning(Notification), values))
+    rows.sort(key=lambda n: n.id)
     mail.stage(session, rows)  # e-mail copies, sent only once this transaction commits
     return rows
 
@@ -56,6 +60,51 @@ def org_user_ids(session: Session, org_id: int) -> list[int]:
     return list(session.scalars(statement.order_by(User.id)))
 
 
+def notify_orgs(
+    session: Session,
+    org_ids: Iterable[int] | Select[Any] | CompoundSelect,
+    kind: str,
+    title: str,
+    body: str = "",
+    *,
+    link: str | None = None,
+    obj: tuple[str, int] | None = None,
+) -> list[Notification]:
+    """One notification per active staff member (see org_user_ids) of each organisation, in
+    one statement (INSERT … SELECT); `org_ids` may be a subquery."""
+    orgs = org_ids if isinstance(org_ids, Select | CompoundSelect) else sorted(set(org_ids))
+    object_type, object_id = obj if obj else (None, None)
+    now = utcnow()
+    staff = select(
+        User.id,
+        literal(kind, String()),
+        literal(title, String()),
+        literal(body, Text()),
+        literal(link, String()),
+        literal(object_type, String()),
+        literal(object_id, Integer()),
+        literal(now, UTCDateTime()),
+        literal(now, UTCDateTime()),
+    ).where(User.org_id.in_(orgs), User.is_active.is_(True), User.role.in_(ORG_STAFF_ROLES))
+    statement = insert(Notification).from_select(_COLUMNS, staff.order_by(User.id))
+    rows = sorted(session.scalars(statement.returning(Notification)), key=lambda n: n.id)
+    mail.stage(session, rows)
+    return rows
+
+
+_COLUMNS = [
+    "user_id",
+    "kind",
+    "title",
+    "body",
+    "link",
+    "object_type",
+    "object_id",
+    "created_at",
+    "updated_at",
+]
+
+
 def notify_org(
     session: Session,
     org_id: int,
@@ -66,7 +115,7 @@ def notify_org(
     link: str | None = None,
     obj: tuple[str, int] | None = None,
 ) -> list[Notification]:
-    return notify(session, org_user_ids(session, org_id), kind, title, body, link=link, obj=obj)
+    return notify_orgs(session, [org_id], kind, title, body, link=link, obj=obj)
 
 
 def admin_ids(session: Session) -> list[int]:

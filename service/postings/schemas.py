@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from service.kit.inputs import Line, Text, Version
+from service.kit.inputs import Line, Text
 from service.kit.money import Wan
 
 PHONE_PATTERN = r"^[0-9+\-() ]{5,30}$"
@@ -69,15 +69,6 @@ class Contact(BaseModel):
         if value and not re.match(EMAIL_PATTERN, value):
             raise ValueError("邮箱格式不正确")
         return value
-
-
-class TransitionIn(BaseModel):
-    """Body of a lifecycle action; `reason` is required where the action says so."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    reason: Text | None = Field(default=None, max_length=1000)
-    version: Version | None = Field(default=None, description="乐观锁版本号（可选）")
 
 
 class OrgBrief(BaseModel):

@@ -1,7 +1,7 @@
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.identity import identity_key
 from service.models import User
@@ -16,7 +16,7 @@ def by_username(session: Session, username: str) -> User | None:
 
 
 def by_id(session: Session, user_id: int) -> User | None:
-    return session.scalar(select(User).where(User.id == user_id).options(selectinload(User.org)))
+    return session.scalar(select(User).where(User.id == user_id).options(joinedload(User.org)))
 
 
 def list_statement(role: str | None, status: str | None = None) -> Select[Any]:
