@@ -39,9 +39,8 @@ def readable(user: User | None) -> ColumnElement[bool]:
         ),
     )
     if user.role == Role.enterprise:
-        to_my_needs = exists(
-            select(Need.id).where(Need.id == Application.need_id, Need.org_id == user.org_id)
-        )
+        mine = select(Need.id).where(Need.id == Application.need_id, Need.org_id == user.org_id)
+        to_my_needs = exists(mine.correlate_except(Need))  # also where a need row is joined
         return or_(own, to_my_needs & Application.status.not_in(UNCOUNTED_STATES))
     return own
 

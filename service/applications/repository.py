@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.applications.lifecycle import LIVE_STATES, OPEN_STATES
 from service.kit.repository import get_by_id
-from service.models import Application, ApplicationMember, Need
+from service.models import Application, ApplicationMember
 from service.needs import repository as needs_repository
 
 
@@ -20,9 +20,12 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
 
 # An application's answer and its steps need its lead, members and need: joined (the
 # members in a second query), so one read serves the change and the answer.
-RELATIONS = (
+_OWN = (
     joinedload(Application.org, innerjoin=True),
     selectinload(Application.members).joinedload(ApplicationMember.org, innerjoin=True),
+)
+RELATIONS = (
+    *_OWN,
     joinedload(Application.need, innerjoin=True).options(*needs_repository.RELATIONS),
 )
 
@@ -42,9 +45,9 @@ def get(
         Application,
         app_id,
         where=readable,
-        options=RELATIONS,
+        options=_OWN if lock_need else RELATIONS,
         for_update=for_update,
-        lock_also=(Need,) if lock_need else (),
+        lock_also={Application.need: needs_repository.RELATIONS} if lock_need else None,
     )
 
 

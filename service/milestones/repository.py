@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.repository import get_by_id
 from service.milestones.lifecycle import LIVE_STATES
-from service.models import Application, ApplicationMember, Milestone, Need, Organization
+from service.models import Application, ApplicationMember, Milestone, Organization
 from service.needs import repository as needs_repository
 
 
@@ -28,9 +28,8 @@ def get(session: Session, milestone_id: int, readable: ColumnElement[bool]) -> M
 # A change reads the milestone with its winner (lead organisation) and its need in one
 # statement, locking both rows: the milestone writes of one need are serialised, so the
 # budget checks hold.
-FOR_CHANGE = (
-    joinedload(Milestone.application, innerjoin=True).joinedload(Application.org, innerjoin=True),
-    joinedload(Milestone.need, innerjoin=True).options(*needs_repository.RELATIONS),
+_WINNER = joinedload(Milestone.application, innerjoin=True).joinedload(
+    Application.org, innerjoin=True
 )
 
 
@@ -43,9 +42,9 @@ def for_change(
         Milestone,
         milestone_id,
         where=readable,
-        options=FOR_CHANGE,
+        options=(_WINNER,),
         for_update=True,
-        lock_also=(Need,),
+        lock_also={Milestone.need: needs_repository.RELATIONS},
     )
 
 

@@ -4,7 +4,18 @@ so a notification exists exactly when the change that caused it was committed.""
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Integer, Select, String, Text, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    Text,
+    and_,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from service.kit.db import UTCDateTime, utcnow
@@ -70,12 +81,26 @@ def notify_orgs(
     link: str | None = None,
     obj: tuple[str, int] | None = None,
 ) -> list[Notification]:
-    """One notification per active staff member (see org_user_ids) of each organisation, in
-    one statement (INSERT … SELECT); `org_ids` may be a subquery."""
+    """One notification per active staff member (see org_user_ids) of each organisation;
+    `org_ids` may be a subquery."""
     orgs = org_ids if isinstance(org_ids, Select | CompoundSelect) else sorted(set(org_ids))
+    staff = and_(User.org_id.in_(orgs), User.role.in_(ORG_STAFF_ROLES))
+    return _notify_where(session, staff, kind, title, body, link, obj)
+
+
+def _notify_where(
+    session: Session,
+    who: ColumnElement[bool],
+    kind: str,
+    title: str,
+    body: str,
+    link: str | None,
+    obj: tuple[str, int] | None,
+) -> list[Notification]:
+    """One notification per active user matching `who`, in one statement (INSERT … SELECT)."""
     object_type, object_id = obj if obj else (None, None)
     now = utcnow()
-    staff = select(
+    users = select(
         User.id,
         literal(kind, String()),
         literal(title, String()),
@@ -85,10 +110,10 @@ def notify_orgs(
         literal(object_id, Integer()),
         literal(now, UTCDateTime()),
         literal(now, UTCDateTime()),
-    ).where(User.org_id.in_(orgs), User.is_active.is_(True), User.role.in_(ORG_STAFF_ROLES))
-    statement = insert(Notification).from_select(_COLUMNS, staff.order_by(User.id))
+    ).where(who, User.is_active.is_(True))
+    statement = insert(Notification).from_select(_COLUMNS, users.order_by(User.id))
     rows = sorted(session.scalars(statement.returning(Notification)), key=lambda n: n.id)
-    mail.stage(session, rows)
+    mail.stage(session, rows)  # e-mail copies, sent only once this transaction commits
     return rows
 
 
@@ -118,12 +143,6 @@ def notify_org(
     return notify_orgs(session, [org_id], kind, title, body, link=link, obj=obj)
 
 
-def admin_ids(session: Session) -> list[int]:
-    """The active admins (科技局), who hear about review results and other bureau events."""
-    statement = select(User.id).where(User.role == Role.admin, User.is_active.is_(True))
-    return list(session.scalars(statement))
-
-
 def notify_admins(
     session: Session,
     kind: str,
@@ -133,7 +152,7 @@ def notify_admins(
     link: str | None = None,
     obj: tuple[str, int] | None = None,
 ) -> list[Notification]:
-    return notify(session, admin_ids(session), kind, title, body, link=link, obj=obj)
+    return _notify_where(session, User.role == Role.admin, kind, title, body, link, obj)
 
 
 def mark_read(session: Session, user: User, notification_id: int) -> Notification:
