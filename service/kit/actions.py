@@ -20,16 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from service.auth.deps import CurrentUser
+from service.kit import errors as e
 from service.kit.db import SessionDep
-from service.kit.errors import (
-    BadRequest,
-    Forbidden,
-    InvalidTransition,
-    NotAuthenticated,
-    NotFound,
-    StaleVersion,
-    responses,
-)
 from service.kit.inputs import Id, Text, Version
 from service.kit.lifecycle import StateMachine
 
@@ -43,8 +35,8 @@ class TransitionIn(BaseModel):
     version: Version | None = Field(default=None, description="乐观锁版本号（可选）")
 
 
-ACTION_ERRORS = responses(
-    NotAuthenticated, Forbidden, NotFound, InvalidTransition, StaleVersion, BadRequest
+ACTION_ERRORS = e.responses(
+    e.NotAuthenticated, e.Forbidden, e.NotFound, e.InvalidTransition, e.StaleVersion, e.BadRequest
 )
 
 Act = Callable[[Session, Any, int, str, Any], BaseModel]
@@ -65,29 +57,24 @@ def action_routes(
     """Declare `POST {prefix}/{action}` for `actions` (default: every step with a summary).
 
     `prefix` holds the id's path parameter (`/needs/{need_id}`, its last); routes are named
-    `{action}_{noun}`, the action's dashes as underscores."""
+    `{action}_{noun}`."""
     id_name = re.findall(r"\{(\w+)\}", prefix)[-1]
-    names = (
-        actions if actions is not None else [a for a, t in machine.transitions.items() if t.summary]
-    )
-    for action in names:
-        _route(router, machine, prefix, noun, read, act, action, body, errors, id_name)
+    steps = machine.transitions
+    for action in actions if actions is not None else [a for a in steps if steps[a].summary]:
+        step = steps.get(action)
+        router.post(
+            f"{prefix}/{action}",
+            response_model=read,
+            responses=errors,
+            summary=(step.summary or step.label) if step else action,
+            name=f"{action}_{noun}",
+        )(_endpoint(act, action, id_name, body, read))
 
 
-def _route(
-    router: APIRouter,
-    machine: StateMachine,
-    prefix: str,
-    noun: str,
-    read: type[BaseModel],
-    act: Act,
-    action: str,
-    body: type[BaseModel],
-    errors: dict[int | str, dict[str, Any]],
-    id_name: str,
-) -> None:
-    step = machine.transitions.get(action.replace("-", "_"))
-    summary = (step.summary if step else None) or (step.label if step else action)
+def _endpoint(
+    act: Act, action: str, id_name: str, body: type[BaseModel], read: type[BaseModel]
+) -> Callable[..., Any]:
+    """The route's function, its signature spelled out for FastAPI (the id's own name)."""
 
     def endpoint(session: Session, user: Any, data: BaseModel | None = None, **ids: int) -> Any:
         return act(session, user, ids[id_name], action, data or body())
@@ -102,13 +89,7 @@ def _route(
         ],
         return_annotation=read,
     )
-    router.post(
-        f"{prefix}/{action}",
-        response_model=read,
-        responses=errors,
-        summary=summary,
-        name=f"{action.replace('-', '_')}_{noun}",
-    )(endpoint)
+    return endpoint
 
 
 def _body_parameter(body: type[BaseModel]) -> inspect.Parameter:
