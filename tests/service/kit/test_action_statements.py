@@ -5,13 +5,11 @@ Counted from the request's start to its response, the caller's token lookup incl
 test's own savepoints are not statements the application runs and are left out.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from service.applications import service as applications
@@ -28,27 +26,11 @@ from tests.factories import (
     create_user,
 )
 from tests.service.review_market import FULL, make_panel
+from tests.service.statements import statements
 
 LIMIT = 6
-_TEST_ONLY = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 Case = Callable[[Session], tuple[User, str, dict[str, Any]]]
-
-
-@contextmanager
-def counting(session: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(_TEST_ONLY):
-            seen.append(statement)
-
-    connection = session.connection()
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
 
 
 def _need(session: Session, status: str, **kw: Any) -> tuple[User, Any]:
@@ -221,9 +203,9 @@ NOT_YET = {
     "membership confirm": _MANY_ROWS + ", and the new applicants are checked for conflicts: 10",
     "membership decline": _MANY_ROWS + ": 8",
     "milestone agree": _MANY_ROWS + " (the first agreement starts the need): 8",
-    "review submit": "the answer is the full review sheet (reviews/views.py): 26",
-    "review decline": "the answer is the full review sheet (reviews/views.py): 17",
-    "review withdraw": "the answer is the full review sheet (reviews/views.py): 21",
+    "review submit": "the answer is the full review sheet (reviews/presenters.py): 26",
+    "review decline": "the answer is the full review sheet (reviews/presenters.py): 17",
+    "review withdraw": "the answer is the full review sheet (reviews/presenters.py): 21",
 }
 PARAMS = [
     pytest.param(n, marks=pytest.mark.xfail(reason=NOT_YET[n], strict=True)) if n in NOT_YET else n
@@ -237,7 +219,7 @@ def test_an_action_runs_few_statements(client, session: Session, name: str) -> N
     headers = auth(user)
     session.commit()
     session.expunge_all()  # a fresh request: nothing is in the identity map yet
-    with counting(session) as statements:
+    with statements(session) as seen:
         r = client.post(f"/api/v1{path}", json=body or None, headers=headers)
     assert r.status_code == 200, r.text
-    assert len(statements) <= LIMIT, "\n".join(s[:150] for s in statements)
+    assert len(seen) <= LIMIT, "\n".join(s[:150] for s in seen)
