@@ -141,5 +141,5 @@ class CapabilityRead(BaseModel):
             updated_at=cap.updated_at,
             version=cap.version,
             is_owner=auth.is_owner(user, cap),
-            actions=auth.actions(user, cap),
+            actions=auth.actions(user, cap) + auth.offers(user, cap),
         )

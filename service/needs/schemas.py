@@ -162,5 +162,5 @@ class NeedRead(BaseModel):
             updated_at=need.updated_at,
             version=need.version,
             is_owner=auth.is_owner(user, need),
-            actions=auth.actions(user, need),
+            actions=auth.actions(user, need) + auth.offers(user, need),
         )
