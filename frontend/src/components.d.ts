@@ -16,6 +16,7 @@ declare module 'vue' {
     AwardDialog: typeof import('./components/AwardDialog.vue')['default']
     CapabilityCard: typeof import('./components/CapabilityCard.vue')['default']
     CapabilityHitCard: typeof import('./components/CapabilityHitCard.vue')['default']
+    CardShell: typeof import('./components/CardShell.vue')['default']
     ConsortiumEditor: typeof import('./components/ConsortiumEditor.vue')['default']
     ContactCard: typeof import('./components/ContactCard.vue')['default']
     ContactFields: typeof import('./components/ContactFields.vue')['default']

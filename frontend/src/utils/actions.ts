@@ -14,6 +14,8 @@ export interface ActionSpec {
   reason?: { title: string; noun?: string; reader?: string; confirm?: string };
   /** Said once the step succeeded. */
   done?: string;
+  /** The button's data-testid (default: the action's name). */
+  testId?: string;
 }
 
 /** Anything with a lifecycle the caller can act on. */
