@@ -84,6 +84,7 @@ declare module 'vue' {
     NeedCard: typeof import('./components/NeedCard.vue')['default']
     NeedHitCard: typeof import('./components/NeedHitCard.vue')['default']
     PostingActions: typeof import('./components/PostingActions.vue')['default']
+    PostingFacts: typeof import('./components/PostingFacts.vue')['default']
     PostingFormFooter: typeof import('./components/PostingFormFooter.vue')['default']
     PostingHits: typeof import('./components/PostingHits.vue')['default']
     PublicStats: typeof import('./components/PublicStats.vue')['default']

@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
+from service.kit.clock import today
 from service.models import Application, ApplicationMember, Need, User
 from service.models.enums import (
     ORG_STAFF_ROLES,
@@ -14,7 +15,6 @@ from service.models.enums import (
     Visibility,
 )
 from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE, PUBLIC_STATES
-from service.postings.rules import today
 
 
 def readable(user: User | None) -> ColumnElement[bool]:

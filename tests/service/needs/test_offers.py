@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from service.kit.clock import today
 from service.models.enums import Role
-from service.postings.rules import today
 from tests.factories import auth, create_need, create_user
 
 OFFERS = ("apply", "applications", "reviews", "recommendations", "request-termination")
