@@ -5083,17 +5083,17 @@ export interface operations {
             query?: {
                 /** @description 所属领域代码 */
                 field?: string | null;
-                status?: components["schemas"]["NeedStatus"] | null;
                 call_type?: components["schemas"]["CallType"] | null;
                 org_id?: number | null;
-                /** @description 只看本机构发布的需求（含草稿） */
-                mine?: boolean;
                 /** @description 万元 */
                 bounty_min_wan?: number | string | null;
                 /** @description 万元 */
                 bounty_max_wan?: number | string | null;
                 deadline_from?: string | null;
                 deadline_to?: string | null;
+                status?: components["schemas"]["NeedStatus"] | null;
+                /** @description 只看本机构发布的需求（含草稿） */
+                mine?: boolean;
                 /** @description 关键词（子串匹配） */
                 q?: string | null;
                 sort?: "-published_at" | "-created_at" | "created_at" | "-updated_at" | "-bounty" | "bounty" | "deadline" | "-deadline";
@@ -5743,10 +5743,11 @@ export interface operations {
     list_capabilities_api_v1_capabilities_get: {
         parameters: {
             query?: {
+                /** @description 所属领域代码 */
                 field?: string | null;
-                status?: components["schemas"]["CapabilityStatus"] | null;
                 maturity?: components["schemas"]["Maturity"] | null;
                 org_id?: number | null;
+                status?: components["schemas"]["CapabilityStatus"] | null;
                 /** @description 只看本机构的成果（含草稿） */
                 mine?: boolean;
                 q?: string | null;
