@@ -20,6 +20,7 @@ from service.engine.endpoints import router as engine_router
 from service.engine.runtime import lifespan as engine_lifespan
 from service.exports.endpoints import router as exports_router
 from service.fields.endpoints import router as fields_router
+from service.intake.endpoints import router as intake_router
 from service.kit.errors import NotFound, install_handlers
 from service.kit.headers import SecurityHeaders
 from service.kit.openapi import install_openapi
@@ -85,6 +86,7 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
         notifications_router,
         reviews_router,
         engine_router,
+        intake_router,
     ):
         api.include_router(router)
     app.include_router(api)

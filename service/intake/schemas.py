@@ -1,0 +1,105 @@
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.models import IntakeBatch, Organization
+from service.postings.schemas import OrgBrief
+
+ISSUES_SHOWN = 1000  # the rest are in the marked xlsx
+
+
+class IntakeKind(StrEnum):
+    needs = "needs"
+    capabilities = "capabilities"
+
+
+class BatchStatus(StrEnum):
+    checked = "checked"
+    importing = "importing"
+    imported = "imported"
+
+    @property
+    def label(self) -> str:
+        return {"checked": "已检查，未导入", "importing": "导入中", "imported": "已导入"}[
+            self.value
+        ]
+
+
+class IntakeIssue(BaseModel):
+    row: int = Field(description="文件中的行号（表头为第 1 行）")
+    column: str | None = Field(description="列名；整行的问题为 null")
+    message: str
+
+
+class ImportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    only_valid: bool = Field(
+        default=False, description="只导入通过检查的行；为 false 时须全部通过检查"
+    )
+
+
+class IntakeBatchRead(BaseModel):
+    """An upload: what the check found (a dry run), then how far the import has got."""
+
+    id: int
+    kind: IntakeKind
+    org: OrgBrief
+    filename: str
+    status: BatchStatus
+    status_label: str
+    total_rows: int = Field(description="数据行数（不含表头、空行）")
+    valid_rows: int = Field(description="通过检查、可导入的行")
+    error_rows: int
+    example_rows: int = Field(description="示例行（导入时跳过）")
+    will_create: int
+    will_update: int
+    issues: list[IntakeIssue] = Field(description=f"检查发现的问题（最多列出 {ISSUES_SHOWN} 条）")
+    issues_total: int
+    notices: list[str]
+    only_valid: bool | None
+    processed: int = Field(description="已处理的行数（导入进度）")
+    created: int
+    updated: int
+    skipped: int = Field(description="跳过的行：示例行，以及只导入有效行时有错误的行")
+    failures: list[IntakeIssue] = Field(description="导入时才发现问题而未导入的行")
+    created_at: datetime
+
+    @classmethod
+    def build(cls, batch: IntakeBatch, org: Organization, headers: list[str]) -> "IntakeBatchRead":
+        plans = [r["plan"] for r in batch.rows]
+
+        def issue(item: dict[str, object]) -> IntakeIssue:
+            col = item.get("col")
+            return IntakeIssue(
+                row=int(str(item["row"])),
+                column=headers[int(str(col))] if col is not None else None,
+                message=str(item["message"]),
+            )
+
+        status = BatchStatus(batch.status)
+        return cls(
+            id=batch.id,
+            kind=IntakeKind(batch.kind),
+            org=OrgBrief(id=org.id, name=org.name, kind=org.kind),
+            filename=batch.filename,
+            status=status,
+            status_label=status.label,
+            total_rows=len(plans),
+            valid_rows=plans.count("create") + plans.count("update"),
+            error_rows=plans.count("error"),
+            example_rows=plans.count("example"),
+            will_create=plans.count("create"),
+            will_update=plans.count("update"),
+            issues=[issue(i) for i in batch.issues[:ISSUES_SHOWN]],
+            issues_total=len(batch.issues),
+            notices=list(batch.notices),
+            only_valid=batch.only_valid,
+            processed=batch.cursor,
+            created=batch.created_count,
+            updated=batch.updated_count,
+            skipped=batch.skipped_count,
+            failures=[issue(i) for i in batch.failures],
+            created_at=batch.created_at,
+        )
