@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 # The engine's background worker and index warm-up are for real servers; tests that need
-# them start them explicitly (tests/service/test_engine_*.py).
+# them start them explicitly (tests/service/engine/).
 os.environ.setdefault("JIEBANG_ENGINE_BACKGROUND", "0")
 
 import pytest

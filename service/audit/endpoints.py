@@ -20,7 +20,7 @@ from service.users.lifecycle import ACCOUNT_MACHINE
 
 router = APIRouter(prefix="/audit", tags=["审计 audit"])
 
-# The audited object types are the state machines' (tests/service/test_audit.py checks that
+# The audited object types are the state machines' (tests/service/audit/test_api.py checks that
 # every machine the app builds is here).
 AUDITED_MACHINES = (
     NEED_MACHINE,

@@ -7,7 +7,7 @@ rows are run through the filter; and the explanation (shared terms, reasons), wh
 score does not use, is computed for the returned matches only instead of the whole pool.
 Reason lines are `matching.reasons` (Chinese, no raw similarities).
 Scores, fusion and shared terms are the library's own (same pool, same numbers), so the
-measured quality is unchanged (tests/service/test_engine_matcher.py).
+measured quality is unchanged (tests/service/engine/test_matcher.py).
 """
 
 import dataclasses

@@ -19,7 +19,7 @@ from service.models.enums import OrgKind, Role
 from tests.factories import PASSWORD, capability_payload, create_org, create_user, need_payload
 from tests.service.engine_support import committed_database_url
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:

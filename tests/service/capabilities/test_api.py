@@ -11,7 +11,7 @@ from service.models.enums import CapabilityStatus, Role
 from tests.factories import auth, capability_payload, create_capability, create_user
 from tests.service.lifecycles import moves, moves_of
 
-# The capability lifecycle, written out apart from the machine (see test_needs_lifecycle.py).
+# The capability lifecycle, written out apart from the machine (see needs/test_lifecycle.py).
 LIFECYCLE = {
     "submit": ({"draft", "rejected"}, "submitted"),
     "approve": ({"submitted"}, "published"),

@@ -7,7 +7,7 @@ from service.models import Notification, Organization, User
 from service.models.enums import OrgKind, Role
 from service.notifications.service import notify, notify_admins
 from tests.factories import auth, create_need, create_org, create_user
-from tests.service.test_applications import proposal
+from tests.service.applications.test_api import proposal
 
 
 def _inbox(client, user: User, **params):

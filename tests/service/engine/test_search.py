@@ -1,7 +1,7 @@
 """Semantic + keyword search over published postings: exact filters, visibility, paging, 422s.
 
 A small deterministic embedder stands in for speed; the real model is exercised in
-test_engine_recommend.py and test_engine_processes.py.
+test_recommend.py and test_processes.py.
 """
 
 from dataclasses import dataclass

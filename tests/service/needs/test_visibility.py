@@ -36,7 +36,7 @@ VISIBLE = {
     ("terminated", "public"): {"owner", "colleague", "admin"},
     ("expired", "public"): {"owner", "colleague", "admin"},
 }
-# Applicants and winners: tests/service/test_need_parties.py.
+# Applicants and winners: tests/service/needs/test_parties.py.
 
 
 def _viewers(session: Session, owner: User) -> dict[str, User | None]:

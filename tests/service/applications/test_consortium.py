@@ -16,7 +16,7 @@ from service.models.enums import OrgKind, Role
 from service.postings.rules import today
 from service.tick import deadlines
 from tests.factories import auth, create_need, create_org, create_user
-from tests.service.test_applications import proposal
+from tests.service.applications.test_api import proposal
 
 
 @pytest.fixture
