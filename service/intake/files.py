@@ -196,6 +196,8 @@ def _table(sheet: Sheet, rows: Iterable[list[tuple[str, bool]]]) -> Table:
 
 def _header(sheet: Sheet, values: list[str]) -> tuple[Table, list[int | None]]:
     """The table and, per template column, where the file has it (None: absent)."""
+    while values and not values[-1]:
+        values = values[:-1]
     if len(values) > MAX_COLUMNS:
         raise BadFile(f"列数超过 {MAX_COLUMNS} 列", "Too many columns", code="too_many_columns")
     found = {_name(v): i for i, v in reversed(list(enumerate(values))) if v}

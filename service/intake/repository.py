@@ -46,11 +46,17 @@ def by_refs(
     return found
 
 
-def by_ref_for_update(session: Session, model: Posting, org_id: int, ref: str) -> Any:
-    statement = (
-        select(model)
-        .where(model.org_id == org_id, model.external_ref == ref)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalar(statement)
+def postings_by_refs(
+    session: Session, model: Posting, org_id: int, refs: list[str]
+) -> dict[str, Any]:
+    """The organisation's postings among `refs`, row-locked for an import step."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(refs), IN_CHUNK):
+        statement = (
+            select(model)
+            .where(model.org_id == org_id, model.external_ref.in_(refs[start : start + IN_CHUNK]))
+            .with_for_update()
+        )
+        postings: Any = session.scalars(statement)
+        found.update({posting.external_ref: posting for posting in postings})
+    return found
