@@ -10,6 +10,8 @@ from service.applications.schemas import (
     AwardIn,
     MembershipDecision,
 )
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -26,8 +28,7 @@ from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep, paginate
 from service.models import Application, User
 from service.models.enums import ApplicationStatus
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["揭榜申请 applications"])
 _ERRORS = responses(

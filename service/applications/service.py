@@ -7,19 +7,22 @@ from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.applications import auth, consortium, notices, repository
-from service.applications.lifecycle import APPLICATION_MACHINE, EDITABLE_STATES
-from service.applications.rules import open_for_applications
+from service.applications.lifecycle import (
+    APPLICATION_MACHINE,
+    EDITABLE_STATES,
+    open_for_applications,
+)
 from service.applications.schemas import ApplicationCreate, ApplicationUpdate
 from service.capabilities import service as capabilities
 from service.kit.db import unique_or, utcnow
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan
+from service.kit.versioning import check_version, flush_versioned, refuse_nulls
 from service.models import Application, ApplicationMember, Need, User
 from service.models.enums import ApplicationStatus, CooperationMode, MemberStatus, NeedStatus, Role
 from service.needs import repository as needs_repository
 from service.needs import service as needs
 from service.needs.lifecycle import NEED_MACHINE
-from service.postings.rules import check_version, flush_versioned, refuse_nulls
 
 APPLICANT_ROLES = (Role.researcher, Role.enterprise)
 

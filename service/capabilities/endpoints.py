@@ -2,6 +2,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser, OptionalUser, ResearcherUser
 from service.capabilities import auth, repository, service
 from service.capabilities.schemas import CapabilityCreate, CapabilityRead, CapabilityUpdate
@@ -18,8 +20,7 @@ from service.kit.errors import (
 from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import CapabilityStatus, Maturity
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
 

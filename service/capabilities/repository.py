@@ -4,7 +4,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.models import Capability
-from service.postings.rules import substring_filter
+from service.postings.repository import substring_filter
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "-published_at": (Capability.published_at.desc().nulls_last(), Capability.id.desc()),

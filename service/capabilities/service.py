@@ -7,15 +7,9 @@ from service.capabilities import auth, repository
 from service.capabilities.lifecycle import CAPABILITY_MACHINE, EDITABLE_STATES
 from service.capabilities.schemas import CapabilityCreate, CapabilityUpdate
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
+from service.kit.versioning import check_version, flush_versioned
 from service.models import Capability, User
-from service.postings.rules import (
-    check_version,
-    edited_columns,
-    flush_versioned,
-    new_posting,
-    review_columns,
-    save_columns,
-)
+from service.postings.service import edited_columns, new_posting, review_columns, save_columns
 
 MONEY = {"price_min_wan": "price_min", "price_max_wan": "price_max"}
 NULLABLE = {"price_min_wan", "price_max_wan", "trl"}

@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from service.intake.columns import EXAMPLE_PREFIX, RESULT_HEADER, Sheet
 from service.intake.files import MAX_CELL_CHARS, MAX_ROWS
-from service.postings.rules import today
+from service.kit.clock import today
 
 OPTIONS_SHEET = "选项"
 HELP_SHEET = "填写说明"

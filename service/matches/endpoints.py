@@ -3,6 +3,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query
 from sqlalchemy.orm import Session
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -28,8 +30,7 @@ from service.matches.schemas import (
 )
 from service.models import Match, User
 from service.models.enums import MatchOrigin, MatchStatus
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["匹配 matches"])
 

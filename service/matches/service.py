@@ -6,19 +6,19 @@ from sqlalchemy import true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.audit.schemas import AuditEventRead
 from service.audit.service import record_transition
 from service.capabilities import service as capabilities
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan
+from service.kit.versioning import check_version, flush_versioned
 from service.matches import auth, repository
 from service.matches.lifecycle import MATCH_MACHINE, SIDE_STATES
-from service.matches.notify import announce
+from service.matches.notices import announce
 from service.matches.schemas import MatchCreate, MatchNoteIn
 from service.models import Capability, Match, Need, User
 from service.models.enums import MatchOrigin
 from service.needs import service as needs
-from service.postings.rules import check_version, flush_versioned
-from service.postings.schemas import AuditEventRead
 
 
 def get_readable(session: Session, user: User | None, match_id: int) -> Match:

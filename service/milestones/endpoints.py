@@ -2,6 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -24,8 +26,7 @@ from service.milestones.schemas import (
 )
 from service.models import Milestone, Need, User
 from service.needs.schemas import NeedRead
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["里程碑与台账 milestones"])
 _ERRORS = responses(

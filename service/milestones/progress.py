@@ -4,16 +4,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
+from service.kit.versioning import flush_versioned
 from service.milestones import repository
 from service.milestones.lifecycle import DONE_STATES, LIVE_STATES, MILESTONE_MACHINE
-from service.milestones.parties import announce, need_for_party
+from service.milestones.notices import announce
+from service.milestones.service import need_for_party
 from service.models import Application, Need, User
 from service.models.enums import Role
 from service.needs import auth as needs_auth
 from service.needs import repository as needs_repository
 from service.needs.lifecycle import NEED_MACHINE
 from service.notifications.service import notify
-from service.postings.rules import flush_versioned
 
 _MESSAGES = {
     "start": ("need_started", "进入实施阶段"),

@@ -2,6 +2,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser, EnterpriseUser, OptionalUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -19,8 +21,7 @@ from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import CallType, NeedStatus
 from service.needs import auth, repository, service
 from service.needs.schemas import NeedCreate, NeedRead, NeedUpdate
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(prefix="/needs", tags=["技术需求 needs"])
 

@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.models import Need
-from service.postings.rules import substring_filter
+from service.postings.repository import substring_filter
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "-published_at": (Need.published_at.desc().nulls_last(), Need.id.desc()),

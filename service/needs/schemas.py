@@ -2,12 +2,12 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from service.kit.clock import today
 from service.kit.inputs import Day, Line, Version
 from service.kit.money import PositiveWan, yuan_to_wan
 from service.models import Need, User
 from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
 from service.needs import auth
-from service.postings.rules import today
 from service.postings.schemas import (
     LONG_TEXT,
     TITLE,

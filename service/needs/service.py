@@ -5,21 +5,15 @@ from sqlalchemy.orm import Session
 
 from service.applications import consortium
 from service.applications import repository as applications
+from service.kit.clock import today
 from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, User
 from service.models.enums import ORG_STAFF_ROLES, Role
 from service.needs import auth, notices, repository
 from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedUpdate
-from service.postings.rules import (
-    check_version,
-    edited_columns,
-    flush_versioned,
-    new_posting,
-    review_columns,
-    save_columns,
-    today,
-)
+from service.postings.service import edited_columns, new_posting, review_columns, save_columns
 
 
 def get_readable(session: Session, user: User | None, need_id: int) -> Need:

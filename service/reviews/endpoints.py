@@ -2,6 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import AdminUser, CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -17,9 +19,8 @@ from service.kit.errors import (
 from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep, paginate
 from service.models.enums import ReviewStatus
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
-from service.reviews import auth, criteria, repository, results, service, views
+from service.postings.schemas import TransitionIn
+from service.reviews import auth, criteria, presenters, repository, results, service
 from service.reviews.schemas import (
     AssignIn,
     AssignmentRead,
@@ -95,7 +96,7 @@ def update_criterion(
 def assign_expert(
     session: SessionDep, user: AdminUser, need_id: Id, data: AssignIn
 ) -> AssignmentRead:
-    return views.detail(session, user, service.assign(session, user, need_id, data))
+    return presenters.detail(session, user, service.assign(session, user, need_id, data))
 
 
 @router.get(
@@ -124,7 +125,7 @@ def list_assignments(
     service.require_reviewer_role(user)
     statement = repository.list_statement(auth.readable(user), need_id, status)
     rows, total = paginate(session, statement, page)
-    items = views.summaries(session, user, rows)
+    items = presenters.summaries(session, user, rows)
     return Page(items=items, total=total, page=page.page, page_size=page.page_size)
 
 
@@ -135,7 +136,7 @@ def list_assignments(
     summary="评审任务详情：需求全文与待评申请（仅被指派专家和管理员）",
 )
 def get_assignment(session: SessionDep, user: CurrentUser, assignment_id: Id) -> AssignmentRead:
-    return views.detail(session, user, service.get_readable(session, user, assignment_id))
+    return presenters.detail(session, user, service.get_readable(session, user, assignment_id))
 
 
 @router.post(
@@ -148,7 +149,7 @@ def extend_assignment(
     session: SessionDep, user: AdminUser, assignment_id: Id, data: ExtendIn
 ) -> AssignmentRead:
     assignment = service.extend(session, user, assignment_id, data.application_ids)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.put(
@@ -161,7 +162,7 @@ def save_review(
     session: SessionDep, user: CurrentUser, assignment_id: Id, application_id: Id, data: ReviewIn
 ) -> AssignmentRead:
     assignment = service.save_review(session, user, assignment_id, application_id, data)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.post(
@@ -178,7 +179,7 @@ def submit_review(
 ) -> AssignmentRead:
     body = data or SubmitIn()
     assignment = service.submit(session, user, assignment_id, body.comment, body.version)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.post(
@@ -195,7 +196,7 @@ def decline_review(
 ) -> AssignmentRead:
     body = data or TransitionIn()
     assignment = service.decline(session, user, assignment_id, body.reason, body.version)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.post(
@@ -212,7 +213,7 @@ def withdraw_assignment(
 ) -> AssignmentRead:
     body = data or TransitionIn()
     assignment = service.withdraw(session, user, assignment_id, body.reason, body.version)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.get(

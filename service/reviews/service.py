@@ -5,11 +5,11 @@ from sqlalchemy.orm import Session
 
 from service.kit.db import utcnow
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, Review, ReviewAssignment, ReviewScore, User
 from service.models.enums import ApplicationStatus, CallType, ReviewStatus, Role
 from service.needs import repository as needs_repository
 from service.notifications.service import notify, notify_admins
-from service.postings.rules import check_version, flush_versioned
 from service.reviews import auth, conflicts, repository
 from service.reviews.lifecycle import REVIEW_MACHINE, REVIEW_NEED_STATES
 from service.reviews.schemas import AssignIn, ReviewIn

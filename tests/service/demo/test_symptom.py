@@ -14,7 +14,7 @@ import pytest
 from matching.documents import Doc, DocKind
 from matching.embedders import load_embedder
 from matching.ranking import Match
-from service.demo.loader import DEMO_DIR
+from service.demo.seed import DEMO_DIR
 from service.engine.matcher import PoolMatcher
 from tests.service.engine_support import assert_readable
 

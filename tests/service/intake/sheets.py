@@ -10,7 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from service.intake.columns import CAPABILITIES, NEEDS, Sheet
-from service.postings.rules import today
+from service.kit.clock import today
 
 
 def need_row(ref: str = "XQ-001", **overrides: Any) -> dict[str, Any]:

@@ -1,84 +1,16 @@
-"""Rules shared by needs and capabilities: versions, today's date, history with names."""
+"""What needs and capabilities share: a new draft, an edit's columns, a review's columns."""
 
-from datetime import UTC, date, datetime
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
 
 from service.fields import service as fields
-from service.kit.errors import BadRequest, StaleVersion
 from service.kit.lifecycle import StateMachine
 from service.kit.money import wan_to_yuan
-from service.models import AuditEvent, User
-from service.postings.schemas import AuditEventRead
-
-CHINA = ZoneInfo("Asia/Shanghai")
-
-
-class Versioned(Protocol):
-    version: int
-
-
-def today() -> date:
-    """Deadlines are calendar days in China, whatever the server's clock zone."""
-    return datetime.now(CHINA).date()
-
-
-def check_version(obj: Versioned, expected: int | None) -> None:
-    if expected is not None and expected != obj.version:
-        raise StaleVersion(
-            f"内容已被他人修改（当前版本 {obj.version}，你提交的是 {expected}），请刷新后重试",
-            "Stale version: reload and retry",
-        )
-
-
-def substring_filter(q: str, *columns: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
-    """Plain case-insensitive substring search (the matching engine replaces it for ranking)."""
-    return or_(*(column.icontains(q, autoescape=True) for column in columns))
-
-
-def history(session: Session, object_type: str, object_id: int) -> list[AuditEventRead]:
-    rows = session.execute(
-        select(AuditEvent, User.display_name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-        .order_by(AuditEvent.id)
-    ).all()
-    return [
-        AuditEventRead(
-            id=event.id,
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            actor_id=event.actor_id,
-            actor_name=name,
-            reason=event.reason,
-            created_at=event.created_at,
-        )
-        for event, name in rows
-    ]
-
-
-def flush_versioned(session: Session) -> None:
-    """Flush, turning a concurrent writer's win (version moved under us) into a 409."""
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleVersion("内容已被他人修改，请刷新后重试", "Concurrent update") from exc
-
-
-def refuse_nulls(changes: dict[str, Any], nullable: set[str]) -> None:
-    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
-    if nulls:
-        raise BadRequest(
-            f"以下字段不能为空：{'、'.join(nulls)}",
-            "Fields may not be null",
-            code="null_not_allowed",
-        )
+from service.kit.versioning import flush_versioned, refuse_nulls
+from service.models import User
 
 
 def to_columns(data: dict[str, Any], money: dict[str, str]) -> dict[str, Any]:
