@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from service.models import Capability, IntakeBatch, Need, Organization
 
@@ -15,13 +15,21 @@ IN_CHUNK = 500  # keeps IN lists well under every database's parameter limit
 def add(session: Session, batch: IntakeBatch) -> IntakeBatch:
     session.add(batch)
     session.flush()
-    return batch
+    found = get(session, batch.id)
+    assert found is not None
+    return found
 
 
 def get(session: Session, batch_id: int, *, for_update: bool = False) -> IntakeBatch | None:
-    statement = select(IntakeBatch).where(IntakeBatch.id == batch_id)
+    statement = (
+        select(IntakeBatch)
+        .where(IntakeBatch.id == batch_id)
+        .options(joinedload(IntakeBatch.org, innerjoin=True))
+    )
     if for_update:  # one import step at a time per batch (PostgreSQL; SQLite serialises)
-        statement = statement.with_for_update().execution_options(populate_existing=True)
+        statement = statement.with_for_update(of=IntakeBatch).execution_options(
+            populate_existing=True
+        )
     return session.scalar(statement)
 
 

@@ -3,7 +3,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.models import IntakeBatch, Organization
 from service.postings.schemas import OrgBrief
 
 ISSUES_SHOWN = 1000  # the rest are in the marked xlsx
@@ -65,41 +64,3 @@ class IntakeBatchRead(BaseModel):
     skipped: int = Field(description="跳过的行：示例行，以及只导入有效行时有错误的行")
     failures: list[IntakeIssue] = Field(description="导入时才发现问题而未导入的行")
     created_at: datetime
-
-    @classmethod
-    def build(cls, batch: IntakeBatch, org: Organization, headers: list[str]) -> "IntakeBatchRead":
-        plans = [r["plan"] for r in batch.rows]
-
-        def issue(item: dict[str, object]) -> IntakeIssue:
-            col = item.get("col")
-            return IntakeIssue(
-                row=int(str(item["row"])),
-                column=headers[int(str(col))] if col is not None else None,
-                message=str(item["message"]),
-            )
-
-        status = BatchStatus(batch.status)
-        return cls(
-            id=batch.id,
-            kind=IntakeKind(batch.kind),
-            org=OrgBrief(id=org.id, name=org.name, kind=org.kind),
-            filename=batch.filename,
-            status=status,
-            status_label=status.label,
-            total_rows=len(plans),
-            valid_rows=plans.count("create") + plans.count("update"),
-            error_rows=plans.count("error"),
-            example_rows=plans.count("example"),
-            will_create=plans.count("create"),
-            will_update=plans.count("update"),
-            issues=[issue(i) for i in batch.issues[:ISSUES_SHOWN]],
-            issues_total=len(batch.issues),
-            notices=list(batch.notices),
-            only_valid=batch.only_valid,
-            processed=batch.cursor,
-            created=batch.created_count,
-            updated=batch.updated_count,
-            skipped=batch.skipped_count,
-            failures=[issue(i) for i in batch.failures],
-            created_at=batch.created_at,
-        )

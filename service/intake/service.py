@@ -7,7 +7,7 @@ rest are not), with progress the caller sees between steps. Each row goes throug
 service functions as the web form, so it is validated, audited and born a draft the same way.
 """
 
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from service.fields import service as fields
 from service.intake import files, repository, workbook
 from service.intake.cells import Parser, lookup
 from service.intake.columns import EXAMPLE_PREFIX, REF_MAX, column_of, to_payload
-from service.intake.kinds import Kind
+from service.intake.kinds import Kind, kind_of
 from service.intake.schemas import BatchStatus
 from service.kit.errors import (
     BadRequest,
@@ -70,17 +70,27 @@ def target_org(session: Session, user: User, kind: Kind, org_id: int | None) -> 
     return org
 
 
-def template(session: Session, user: User, kind: Kind) -> bytes:
+def template(session: Session, user: User, kind_name: str) -> tuple[bytes, str]:
+    """The blank xlsx to fill, and its file name."""
+    kind = kind_of(kind_name)
     may_import(user, kind)
-    return workbook.template(kind.sheet, _field_names(session))
+    content = workbook.template(kind.sheet, _field_names(session))
+    return content, f"{kind.sheet.title}导入模板.xlsx"
 
 
 def check(
-    session: Session, user: User, kind: Kind, org_id: int | None, filename: str, content: bytes
-) -> tuple[IntakeBatch, Organization]:
+    session: Session,
+    user: User,
+    kind_name: str,
+    org_id: int | None,
+    filename: str,
+    upload: IO[bytes],
+) -> IntakeBatch:
     """The dry run: every row read and validated as the import would, nothing stored but
     the batch itself."""
+    kind = kind_of(kind_name)
     org = target_org(session, user, kind, org_id)
+    content = upload.read(files.MAX_BYTES + 1)  # the cap holds before anything is parsed
     table = files.read(content, filename, kind.sheet)
     parsers = _parsers(session, kind)
     refs = [cells[0] for _, cells in table.rows if cells[0]]
@@ -109,7 +119,7 @@ def check(
         issues=issues,
         notices=table.notices,
     )
-    return repository.add(session, batch), org
+    return repository.add(session, batch)
 
 
 def get(session: Session, user: User, batch_id: int, *, for_update: bool = False) -> IntakeBatch:
@@ -120,14 +130,10 @@ def get(session: Session, user: User, batch_id: int, *, for_update: bool = False
     return batch
 
 
-def org_of(session: Session, batch: IntakeBatch) -> Organization:
-    org = repository.org(session, batch.org_id)
-    assert org is not None  # a foreign key
-    return org
-
-
-def report(session: Session, kind: Kind, batch: IntakeBatch) -> bytes:
+def report(session: Session, user: User, batch_id: int) -> tuple[bytes, str]:
     """The upload with its errors marked, as an xlsx to correct and upload again."""
+    batch = get(session, user, batch_id)
+    kind = kind_of(batch.kind)
     cell_errors: dict[tuple[int, int], list[str]] = {}
     row_errors: dict[int, list[str]] = {}
     for item in batch.issues:
@@ -154,14 +160,14 @@ def report(session: Session, kind: Kind, batch: IntakeBatch) -> bytes:
         else:
             marks[number] = ("passed", "通过：将新建草稿")
     rows = [(r["n"], r["cells"]) for r in batch.rows]
-    return workbook.report(kind.sheet, _field_names(session), rows, cell_errors, marks)
+    content = workbook.report(kind.sheet, _field_names(session), rows, cell_errors, marks)
+    return content, f"{kind.sheet.title}检查结果-{batch.id}.xlsx"
 
 
-def import_step(
-    session: Session, user: User, kind: Kind, batch_id: int, only_valid: bool
-) -> IntakeBatch:
+def import_step(session: Session, user: User, batch_id: int, only_valid: bool) -> IntakeBatch:
     """Import the next STEP rows of the caller's batch; call again until `imported`."""
     batch = get(session, user, batch_id, for_update=True)
+    kind = kind_of(batch.kind)
     may_import(user, kind)
     if batch.status == BatchStatus.imported:
         return batch

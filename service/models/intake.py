@@ -1,9 +1,10 @@
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.kit.db import Base, TimestampMixin
+from service.models.org import Organization
 
 
 class IntakeBatch(TimestampMixin, Base):
@@ -31,3 +32,5 @@ class IntakeBatch(TimestampMixin, Base):
     updated_count: Mapped[int] = mapped_column(Integer, default=0)
     skipped_count: Mapped[int] = mapped_column(Integer, default=0)
     failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    org: Mapped[Organization] = relationship(lazy="raise")
