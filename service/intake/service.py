@@ -296,6 +296,8 @@ def _form(
         bad = {col for col, _ in issues}
         for loc, message in zh_messages(exc):
             col = column_of(kind.sheet, loc)
+            if col is not None and message == "格式不正确":  # say which format
+                message = f"格式不正确（{kind.sheet.columns[col].note}）"
             if col is None or col not in bad:
                 issues.append((col, message))
         return None, issues

@@ -172,7 +172,7 @@ def test_errors_reported_per_row_and_column_and_marked_in_xlsx(client, session: 
     assert (report["valid_rows"], report["error_rows"]) == (1, 3)
     found = {(i["row"], i["column"]): i["message"] for i in report["issues"]}
     assert "未知的所属领域「量子玄学」" in found[(3, "所属领域")]
-    assert found[(3, "联系电话")] == "格式不正确"
+    assert found[(3, "联系电话")] == "格式不正确（5–30 位数字）"
     assert found[(3, "合作方式")] == "「合作方式」必须填写"
     assert found[(4, "外部编号")] == "与第 2 行的外部编号重复"
     assert "公式" in found[(4, "悬赏金额（万元）")]
