@@ -3,10 +3,16 @@
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.capabilities import auth, repository
+from service.capabilities import auth, presenters, repository
 from service.capabilities.lifecycle import CAPABILITY_MACHINE, EDITABLE_STATES
-from service.capabilities.schemas import CapabilityCreate, CapabilityUpdate
-from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
+from service.capabilities.schemas import (
+    CapabilityCreate,
+    CapabilityFilter,
+    CapabilityRead,
+    CapabilityUpdate,
+)
+from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotAuthenticated, NotFound
+from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
 from service.models import Capability, User
 from service.postings.service import edited_columns, new_posting, review_columns, save_columns
@@ -20,6 +26,18 @@ def get_readable(session: Session, user: User | None, cap_id: int) -> Capability
     if cap is None:
         raise NotFound("科技成果不存在或无权查看", "Capability not found")
     return cap
+
+
+def list_capabilities(
+    session: Session, user: User | None, filters: CapabilityFilter, page: PageParams
+) -> Page[CapabilityRead]:
+    """The catalogue, or the caller's organisation's own capabilities with `mine`."""
+    if filters.mine:
+        if user is None or user.org_id is None:
+            raise NotAuthenticated("请先登录", "Authentication required")
+        filters = filters.model_copy(update={"org_id": user.org_id})
+    rows, total = repository.list_page(session, auth.readable(user), filters, page)
+    return page_of([presenters.capability(c, user) for c in rows], total, page)
 
 
 def create(session: Session, user: User, data: CapabilityCreate) -> Capability:

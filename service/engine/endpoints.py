@@ -35,6 +35,7 @@ from service.needs import auth as need_auth
 from service.needs import service as needs
 
 router = APIRouter(tags=["匹配引擎 engine"])
+public = APIRouter(tags=["匹配引擎 engine"])
 
 StoreDep = Annotated[IndexStore, Depends(get_store)]
 Limit = Annotated[int, Query(ge=1, le=50, description="返回条数")]
@@ -115,7 +116,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     )
 
 
-@router.get(
+@public.get(
     "/search/needs",
     response_model=HitPage[NeedHit],
     summary="需求语义 + 关键词检索（公开，仅张榜中的需求；只返回相关度达到阈值的结果，"
@@ -173,7 +174,7 @@ def search_needs(
     )
 
 
-@router.get(
+@public.get(
     "/search/capabilities",
     response_model=HitPage[CapabilityHit],
     summary="科技成果语义 + 关键词检索（公开，仅已发布成果；只返回相关度达到阈值的结果，"

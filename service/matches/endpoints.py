@@ -1,6 +1,6 @@
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
@@ -17,62 +17,31 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
-from service.kit.inputs import Id, Line
-from service.kit.pagination import Page, PageDep, paginate
-from service.matches import auth, records, repository, service
+from service.kit.inputs import Id
+from service.kit.pagination import Page, PageDep
+from service.matches import records, service
 from service.matches.schemas import (
     BoardRead,
     BrokerRecord,
     DealIn,
     MatchCreate,
+    MatchFilter,
     MatchNoteIn,
     MatchRead,
+    MatchSort,
 )
 from service.models import Match, User
-from service.models.enums import MatchOrigin, MatchStatus
 from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["匹配 matches"])
 
-MatchSort = Literal["-score", "score", "-created_at", "created_at", "-updated_at"]
 _ERRORS = responses(
     NotAuthenticated, Forbidden, NotFound, InvalidTransition, StaleVersion, BadRequest, Conflict
 )
 
 
-def _require_lister(user: User) -> None:
-    if user.role not in auth.LISTING_ROLES:
-        raise Forbidden("你的角色不能查看匹配", "Your role may not see matches", code="wrong_role")
-
-
 def _read(session: Session, user: User, match: Match) -> MatchRead:
-    return MatchRead.build(match, user, repository.user_names(session, [match.broker_id]))
-
-
-def _filters(
-    status: MatchStatus | None = None,
-    field: Annotated[Line | None, Query(max_length=40, description="需求所属领域代码")] = None,
-    min_score: Annotated[
-        float | None,
-        Query(ge=0, le=100, description="最低匹配度（0–100）；手工匹配没有引擎评分，不参与"),
-    ] = None,
-    need_id: Id | None = None,
-    capability_id: Id | None = None,
-    broker_id: Annotated[Id | None, Query(description="业绩归属经纪人")] = None,
-    origin: MatchOrigin | None = None,
-) -> dict[str, Any]:
-    return {
-        "status": status,
-        "field": field,
-        "min_score": min_score,
-        "need_id": need_id,
-        "capability_id": capability_id,
-        "broker_id": broker_id,
-        "origin": origin,
-    }
-
-
-FiltersDep = Annotated[dict[str, Any], Depends(_filters)]
+    return service.present(session, user, match)
 
 
 @router.get(
@@ -85,15 +54,10 @@ def list_matches(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    filters: FiltersDep,
+    filters: Annotated[MatchFilter, Query()],
     sort: MatchSort = "-score",
 ) -> Page[MatchRead]:
-    _require_lister(user)
-    statement = repository.list_statement(auth.readable(user), sort=sort, **filters)
-    rows, total = paginate(session, statement, page)
-    names = repository.user_names(session, [m.broker_id for m in rows])
-    items = [MatchRead.build(m, user, names) for m in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return service.list_matches(session, user, filters, sort, page)
 
 
 @router.get(
@@ -102,9 +66,10 @@ def list_matches(
     responses=responses(NotAuthenticated, Forbidden),
     summary="匹配看板：各阶段数量（与列表相同的筛选，status 除外）",
 )
-def match_board(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> BoardRead:
-    _require_lister(user)
-    return records.board(session, user, **(filters | {"status": None}))
+def match_board(
+    session: SessionDep, user: CurrentUser, filters: Annotated[MatchFilter, Query()]
+) -> BoardRead:
+    return records.board(session, user, filters)
 
 
 @router.post(

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, distinct, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from service.kit.pagination import PageParams, paginate
+from service.matches.schemas import MatchFilter, MatchSort
 from service.models import AuditEvent, Capability, Match, Need, User
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -49,49 +51,50 @@ def by_pair(session: Session, need_id: int, capability_id: int) -> Match | None:
     )
 
 
-def _conditions(
-    *,
-    status: str | None = None,
-    field: str | None = None,
-    min_score: float | None = None,
-    need_id: int | None = None,
-    capability_id: int | None = None,
-    broker_id: int | None = None,
-    origin: str | None = None,
-) -> list[ColumnElement[bool]]:
+def _conditions(filters: MatchFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if status:
-        conditions.append(Match.status == status)
-    if field:
-        in_field = select(Need.id).where(Need.id == Match.need_id, Need.field_code == field)
+    if filters.status:
+        conditions.append(Match.status == filters.status)
+    if filters.field:
+        in_field = select(Need.id).where(Need.id == Match.need_id, Need.field_code == filters.field)
         conditions.append(in_field.exists())
-    if min_score is not None:
-        conditions.append(Match.score >= min_score)
-    if need_id is not None:
-        conditions.append(Match.need_id == need_id)
-    if capability_id is not None:
-        conditions.append(Match.capability_id == capability_id)
-    if broker_id is not None:
-        conditions.append(Match.broker_id == broker_id)
-    if origin:
-        conditions.append(Match.origin == origin)
+    if filters.min_score is not None:
+        conditions.append(Match.score >= filters.min_score)
+    if filters.need_id is not None:
+        conditions.append(Match.need_id == filters.need_id)
+    if filters.capability_id is not None:
+        conditions.append(Match.capability_id == filters.capability_id)
+    if filters.broker_id is not None:
+        conditions.append(Match.broker_id == filters.broker_id)
+    if filters.origin:
+        conditions.append(Match.origin == filters.origin)
     return conditions
 
 
-def list_statement(readable: ColumnElement[bool], *, sort: str, **filters: Any) -> Select[Any]:
-    statement = select(Match).where(readable, *_conditions(**filters))
-    return _with_relations(statement.order_by(*SORTS[sort]))
+def list_page(
+    session: Session,
+    readable: ColumnElement[bool],
+    filters: MatchFilter,
+    sort: MatchSort,
+    page: PageParams,
+) -> tuple[list[Match], int]:
+    statement = select(Match).where(readable, *_conditions(filters))
+    return paginate(session, _with_relations(statement.order_by(*SORTS[sort])), page)
 
 
 def count_by_status(
-    session: Session, readable: ColumnElement[bool], **filters: Any
+    session: Session, readable: ColumnElement[bool], filters: MatchFilter
 ) -> dict[str, int]:
     statement = (
         select(Match.status, func.count())
-        .where(readable, *_conditions(**filters))
+        .where(readable, *_conditions(filters))
         .group_by(Match.status)
     )
     return {status: int(n) for status, n in session.execute(statement)}
+
+
+def user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
 
 
 def user_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:

@@ -11,11 +11,12 @@ from service.audit.service import record_transition
 from service.capabilities import service as capabilities
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan
+from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
-from service.matches import auth, repository
+from service.matches import auth, presenters, repository
 from service.matches.lifecycle import MATCH_MACHINE, SIDE_STATES
 from service.matches.notices import announce
-from service.matches.schemas import MatchCreate, MatchNoteIn
+from service.matches.schemas import MatchCreate, MatchFilter, MatchNoteIn, MatchRead, MatchSort
 from service.models import Capability, Match, Need, User
 from service.models.enums import MatchOrigin
 from service.needs import service as needs
@@ -26,6 +27,19 @@ def get_readable(session: Session, user: User | None, match_id: int) -> Match:
     if match is None:
         raise NotFound("匹配不存在或无权查看", "Match not found")
     return match
+
+
+def list_matches(
+    session: Session, user: User, filters: MatchFilter, sort: MatchSort, page: PageParams
+) -> Page[MatchRead]:
+    auth.require_lister(user)
+    rows, total = repository.list_page(session, auth.readable(user), filters, sort, page)
+    names = repository.user_names(session, [m.broker_id for m in rows])
+    return page_of([presenters.match(m, user, names) for m in rows], total, page)
+
+
+def present(session: Session, user: User, match: Match) -> MatchRead:
+    return presenters.match(match, user, repository.user_names(session, [match.broker_id]))
 
 
 def add_manual(session: Session, user: User, data: MatchCreate) -> Match:

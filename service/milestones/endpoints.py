@@ -25,6 +25,7 @@ from service.milestones.schemas import (
     MilestoneUpdate,
 )
 from service.models import Milestone, Need, User
+from service.needs import presenters as need_presenters
 from service.needs.schemas import NeedRead
 from service.postings.schemas import TransitionIn
 
@@ -91,7 +92,7 @@ def _need_action(action: str, summary: str) -> None:
     ) -> NeedRead:
         body = data or TransitionIn()
         need = progress.transition(session, user, need_id, action, body.reason)
-        return NeedRead.build(service.need_of(session, need.id), user)
+        return need_presenters.need(service.need_of(session, need.id), user)
 
 
 _need_action("start", "开始实施（发榜企业或管理员；首个里程碑确认时自动进入）")
@@ -113,7 +114,7 @@ def request_termination(
 ) -> NeedRead:
     body = data or TransitionIn()
     need = progress.request_termination(session, user, need_id, body.reason)
-    return NeedRead.build(service.need_of(session, need.id), user)
+    return need_presenters.need(service.need_of(session, need.id), user)
 
 
 @router.get(

@@ -6,13 +6,14 @@ from sqlalchemy.orm import Session
 from service.applications import consortium
 from service.applications import repository as applications
 from service.kit.clock import today
-from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotAuthenticated, NotFound
+from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, User
 from service.models.enums import ORG_STAFF_ROLES, Role
-from service.needs import auth, notices, repository
+from service.needs import auth, notices, presenters, repository
 from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE
-from service.needs.schemas import NeedCreate, NeedUpdate
+from service.needs.schemas import NeedCreate, NeedFilter, NeedRead, NeedUpdate
 from service.postings.service import edited_columns, new_posting, review_columns, save_columns
 
 
@@ -21,6 +22,28 @@ def get_readable(session: Session, user: User | None, need_id: int) -> Need:
     if need is None:
         raise NotFound("需求不存在或无权查看", "Need not found")
     return need
+
+
+def list_needs(
+    session: Session, user: User | None, filters: NeedFilter, page: PageParams
+) -> Page[NeedRead]:
+    """The board, or the caller's organisation's own needs with `mine` (drafts included)."""
+    org = None
+    if filters.mine:
+        if user is None or user.org_id is None:
+            raise NotAuthenticated("请先登录", "Authentication required")
+        org = auth.org_filter(user, user.org_id)
+    elif filters.org_id is not None:
+        org = auth.org_filter(user, filters.org_id)
+    rows, total = repository.list_page(session, auth.readable(user), filters, page, org=org)
+    won = won_by_caller(session, user, rows)
+    items = [presenters.need(n, user, winner=n.id in won) for n in rows]
+    return page_of(items, total, page)
+
+
+def present(session: Session, user: User | None, need: Need) -> NeedRead:
+    """One need as the caller may see it (a winner's staff see the contact)."""
+    return presenters.need(need, user, winner=bool(won_by_caller(session, user, [need])))
 
 
 def won_by_caller(session: Session, user: User | None, needs: list[Need]) -> set[int]:

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
@@ -17,12 +17,12 @@ from service.kit.errors import (
     responses,
 )
 from service.kit.inputs import Id, Line
-from service.kit.pagination import Page, PageDep, paginate
-from service.models.enums import ReviewStatus
+from service.kit.pagination import Page, PageDep
 from service.postings.schemas import TransitionIn
-from service.reviews import auth, criteria, presenters, repository, results, service
+from service.reviews import criteria, presenters, results, service
 from service.reviews.schemas import (
     AssignIn,
+    AssignmentFilter,
     AssignmentRead,
     AssignmentSummary,
     CriterionAdminRead,
@@ -48,7 +48,7 @@ _ERRORS = responses(
     summary="专家论证评审项及权重",
 )
 def list_criteria(session: SessionDep, user: CurrentUser) -> list[CriterionRead]:
-    return [CriterionRead.model_validate(c) for c in repository.criteria(session)]
+    return [CriterionRead.model_validate(c) for c in criteria.listed(session)]
 
 
 @router.get(
@@ -58,7 +58,7 @@ def list_criteria(session: SessionDep, user: CurrentUser) -> list[CriterionRead]
     summary="全部评审项（含已停用，管理员）",
 )
 def list_all_criteria(session: SessionDep, user: AdminUser) -> list[CriterionAdminRead]:
-    return [CriterionAdminRead.model_validate(c) for c in repository.criteria(session, True)]
+    return [CriterionAdminRead.model_validate(c) for c in criteria.listed(session, True)]
 
 
 @router.post(
@@ -119,14 +119,9 @@ def list_assignments(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    need_id: Id | None = None,
-    status: ReviewStatus | None = None,
+    filters: Annotated[AssignmentFilter, Query()],
 ) -> Page[AssignmentSummary]:
-    service.require_reviewer_role(user)
-    statement = repository.list_statement(auth.readable(user), need_id, status)
-    rows, total = paginate(session, statement, page)
-    items = presenters.summaries(session, user, rows)
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return service.list_assignments(session, user, filters, page)
 
 
 @router.get(

@@ -71,6 +71,11 @@ class UserUpdate(BaseModel):
     is_active: bool
 
 
+class UserFilter(BaseModel):
+    role: Role | None = None
+    status: AccountStatus | None = None
+
+
 class UserRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
