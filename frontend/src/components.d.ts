@@ -86,6 +86,7 @@ declare module 'vue' {
     NeedHitCard: typeof import('./components/NeedHitCard.vue')['default']
     NeedHits: typeof import('./components/NeedHits.vue')['default']
     PostingActions: typeof import('./components/PostingActions.vue')['default']
+    PostingFacts: typeof import('./components/PostingFacts.vue')['default']
     PostingFormFooter: typeof import('./components/PostingFormFooter.vue')['default']
     PublicStats: typeof import('./components/PublicStats.vue')['default']
     RankModelPanel: typeof import('./components/RankModelPanel.vue')['default']

@@ -1,7 +1,7 @@
 """intake: uploaded batches (a resumable import job) and 外部编号 on needs and capabilities
 
 Revision ID: cfd4c9d20acf
-Revises: 6b88a513d517
+Revises: 750a416c0b64
 Create Date: 2026-12-02 09:02:26.814750
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "cfd4c9d20acf"
-down_revision: str | None = "6b88a513d517"
+down_revision: str | None = "750a416c0b64"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

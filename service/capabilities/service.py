@@ -3,7 +3,7 @@
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.capabilities import auth, presenters, repository
+from service.capabilities import auth, notices, presenters, repository
 from service.capabilities.lifecycle import CAPABILITY_MACHINE, EDITABLE_STATES
 from service.capabilities.schemas import (
     CapabilityCreate,
@@ -11,6 +11,7 @@ from service.capabilities.schemas import (
     CapabilityRead,
     CapabilityUpdate,
 )
+from service.engine.jobs import enqueue_embedding
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotAuthenticated, NotFound
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
@@ -55,7 +56,7 @@ def add_draft(
 ) -> int:
     """A new draft of `org_id`: from the web form (its own researchers) or an imported sheet
     row (service/intake, which decides who may import for whom)."""
-    return new_posting(
+    posting_id = new_posting(
         session,
         actor,
         Capability,
@@ -65,6 +66,7 @@ def add_draft(
         org_id=org_id,
         external_ref=external_ref,
     )
+    return enqueue_embedding(session, "capability", posting_id)
 
 
 def replace_draft(session: Session, cap: Capability, data: CapabilityCreate) -> None:
@@ -73,6 +75,7 @@ def replace_draft(session: Session, cap: Capability, data: CapabilityCreate) -> 
     if cap.status not in EDITABLE_STATES:
         raise InvalidTransition("只有草稿或被驳回的成果可以修改", "Only drafts or rejected")
     save_columns(session, cap, edited_columns(session, data, MONEY, NULLABLE))
+    enqueue_embedding(session, "capability", cap.id)
 
 
 def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) -> Capability:
@@ -88,6 +91,7 @@ def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) ->
     if low is not None and high is not None and low > high:
         raise BadRequest("价格下限不能高于上限", "price_min > price_max", code="bad_price_range")
     save_columns(session, cap, columns)
+    enqueue_embedding(session, "capability", cap.id)
     return _reload(session, cap.id)
 
 
@@ -105,6 +109,8 @@ def transition(
     check_version(cap, version)
     CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
+    enqueue_embedding(session, "capability", cap.id)
+    notices.reviewed(session, cap, action)
     return _reload(session, cap.id)
 
 

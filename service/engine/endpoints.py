@@ -12,7 +12,6 @@ from service.capabilities import service as capabilities
 from service.engine import repository
 from service.engine import service as engine
 from service.engine.model_info import RankModelRead, model_in_use
-from service.engine.runtime import get_store
 from service.engine.schemas import (
     CapabilityHit,
     CapabilitySummary,
@@ -23,7 +22,7 @@ from service.engine.schemas import (
     NeedSummary,
 )
 from service.engine.status import engine_status
-from service.engine.store import IndexStore
+from service.engine.store import IndexStore, get_store
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, NotFound, responses
 from service.kit.inputs import Day, Id, Line

@@ -1,13 +1,20 @@
-"""What the posting organisation hears about its need's review by the bureau."""
+"""Who hears about a need's review by the bureau: the admins when it is submitted, the posting
+organisation when it is approved or rejected."""
 
 from sqlalchemy.orm import Session
 
+from service.kit.money import yuan_to_wan
 from service.models import Need
-from service.notifications.service import notify_org
+from service.notifications.service import notify_admins, notify_org
+from service.orgs import repository as orgs
 
 
 def reviewed(session: Session, need: Need, action: str) -> None:
-    """After approve (张榜) or reject (with the reason); other actions say nothing here."""
+    """After submit (the admins), approve (张榜) or reject (with the reason); other actions say
+    nothing here."""
+    if action == "submit":
+        submitted(session, need)
+        return
     if action == "approve":
         kind = "need_approved"
         title = f"您的需求「{need.title}」已审核通过并张榜"
@@ -20,3 +27,17 @@ def reviewed(session: Session, need: Need, action: str) -> None:
         return
     link, obj = f"/needs/{need.id}", ("need", need.id)
     notify_org(session, need.org_id, kind, title, body, link=link, obj=obj)
+
+
+def submitted(session: Session, need: Need) -> None:
+    """The bureau's admins hear of a need waiting in the review queue."""
+    notify_admins(
+        session,
+        "need_submitted",
+        f"新需求「{need.title}」待审核",
+        f"{orgs.name_of(session, need.org_id)}提交了技术需求，"
+        f"悬赏 {yuan_to_wan(need.bounty) or '0'} 万元，揭榜截止 {need.deadline.isoformat()}。"
+        "请在审核队列中查看技术指标后通过或驳回。",
+        link="/admin/review",
+        obj=("need", need.id),
+    )

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from service.applications import consortium
 from service.applications import repository as applications
+from service.engine.jobs import enqueue_embedding
 from service.kit.clock import today
 from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotAuthenticated, NotFound
 from service.kit.pagination import Page, PageParams, page_of
@@ -69,9 +70,10 @@ def add_draft(
 ) -> int:
     """A new draft of `org_id`: from the web form (its own staff) or an imported sheet row
     (service/intake, which decides who may import for whom)."""
-    return new_posting(
+    posting_id = new_posting(
         session, actor, Need, NEED_MACHINE, data, MONEY, org_id=org_id, external_ref=external_ref
     )
+    return enqueue_embedding(session, "need", posting_id)
 
 
 def replace_draft(session: Session, need: Need, data: NeedCreate) -> None:
@@ -80,6 +82,7 @@ def replace_draft(session: Session, need: Need, data: NeedCreate) -> None:
     if need.status not in EDITABLE_STATES:
         raise InvalidTransition("只有草稿或被驳回的需求可以修改", "Only drafts or rejected needs")
     save_columns(session, need, edited_columns(session, data, MONEY, {"own_investment_wan"}))
+    enqueue_embedding(session, "need", need.id)
 
 
 def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need:
@@ -90,6 +93,7 @@ def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need
         raise InvalidTransition("只有草稿或被驳回的需求可以修改", "Only drafts or rejected needs")
     check_version(need, data.version)
     save_columns(session, need, edited_columns(session, data, MONEY, {"own_investment_wan"}))
+    enqueue_embedding(session, "need", need.id)
     return _reload(session, need.id)
 
 
@@ -126,6 +130,7 @@ def transition(
         consortium.dissolve_unformed(session, need, consortium.WITHDRAWN_REASON, user.id)
     flush_versioned(session)
     notices.reviewed(session, need, action)
+    enqueue_embedding(session, "need", need.id)
     return _reload(session, need.id)
 
 

@@ -17,7 +17,7 @@ from service.models import (
     Notification,
     User,
 )
-from service.models.enums import ORG_STAFF_ROLES, ApplicationStatus, NeedStatus, Role
+from service.models.enums import ORG_STAFF_ROLES, AccountStatus, ApplicationStatus, NeedStatus, Role
 from service.notifications.schemas import InboxFilter
 
 OPEN_APPLICATION = (ApplicationStatus.submitted.value, ApplicationStatus.shortlisted.value)
@@ -51,7 +51,11 @@ def org_staff_ids(session: Session, org_id: int) -> list[int]:
 
 
 def admin_ids(session: Session) -> list[int]:
-    statement = select(User.id).where(User.role == Role.admin, User.is_active.is_(True))
+    statement = select(User.id).where(
+        User.role == Role.admin,
+        User.is_active.is_(True),
+        User.status == AccountStatus.active,
+    )
     return list(session.scalars(statement))
 
 

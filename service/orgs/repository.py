@@ -7,6 +7,11 @@ from service.models import Organization
 from service.orgs.schemas import OrgFilter
 
 
+def name_of(session: Session, org_id: int) -> str:
+    org = session.get(Organization, org_id)
+    return org.name if org is not None else ""
+
+
 def by_name(session: Session, name: str) -> Organization | None:
     """The organisation whose name is `name` up to case, width and invisible characters."""
     return session.scalar(select(Organization).where(Organization.name_key == identity_key(name)))

@@ -10,13 +10,15 @@ the admins, but experts judge freely only when the enterprise cannot see who sai
 """
 
 from collections import Counter
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.orm import Session
 
+from service.config import get_settings
 from service.kit.errors import Forbidden
 from service.models import ReviewCriterion, User
-from service.models.enums import ApplicationStatus, ReviewStatus
+from service.models.enums import ApplicationStatus, NeedStatus, ReviewStatus
 from service.needs import service as needs
 from service.postings.schemas import OrgBrief
 from service.reviews import auth, conflicts, repository
@@ -111,6 +113,10 @@ def results(session: Session, user: User, need_id: int) -> ReviewResults:
         need_id=need.id,
         need_title=need.title,
         view=view,
+        need_status=need.status,
+        need_status_label=NeedStatus(need.status).label,
+        deadline=need.deadline,
+        results_due=need.deadline + timedelta(days=get_settings().review_period_days),
         criteria=[CriterionRead.model_validate(c) for c in criteria],
         assignments=dict(Counter(a.status for a in assignments)),
         applications=rank(rows),

@@ -236,6 +236,14 @@ class ReviewResults(BaseModel):
     need_id: int
     need_title: str
     view: str = Field(description="full（管理员）或 aggregate（发榜企业：只见汇总，不见专家）")
+    need_status: str
+    need_status_label: str
+    deadline: date = Field(description="揭榜截止日")
+    results_due: date = Field(
+        description="评审结果最迟产生日（揭榜截止日加评审期；逾期未确定揭榜方的需求过期）"
+    )
     criteria: list[CriterionRead]
-    assignments: dict[str, int] = Field(description="各状态的指派数")
+    assignments: dict[str, int] = Field(
+        description="各状态的指派数（发榜企业据此知道几位专家在评、几位已提交，不见姓名）"
+    )
     applications: list[ApplicationResult]

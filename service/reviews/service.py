@@ -153,6 +153,12 @@ def save_review(
         raise InvalidTransition(
             "该申请已被撤回，无需评审", "Application withdrawn", code="application_withdrawn"
         )
+    if not data.scores and not data.comment:
+        raise BadRequest(
+            "请至少为一个评审项打分或填写评审意见后再保存",
+            "Score at least one criterion or write a comment",
+            code="empty_review",
+        )
     codes = {c.code for c in repository.criteria(session)}
     unknown = sorted(set(data.scores) - codes)
     if unknown:

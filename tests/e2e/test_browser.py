@@ -76,14 +76,24 @@ def test_need_from_form_to_public_board(pages: Pages) -> None:
     public.goto(f"/needs?q={title}&mode=keyword")
     expect(public.get_by_text("没有符合条件的需求")).to_be_visible()
 
-    # The bureau approves it in the review queue.
+    # The bureau hears of it, and approves it in the review queue after a look at its 技术指标.
     admin = pages.login("admin")
+    expect(admin).to_have_url(re.compile(r"/admin/review$"))
+    admin.goto("/notifications")
+    admin.get_by_test_id("notifications").get_by_role(
+        "button", name=re.compile(f"新需求「{title}」待审核")
+    ).click()
     expect(admin).to_have_url(re.compile(r"/admin/review$"))
     card = admin.locator(".need-card", has_text=title)
     expect(card).to_be_visible()
     card.scroll_into_view_if_needed()
     shot(admin, "admin-review")
     card.get_by_role("button", name="审核通过").click()
+    confirm = admin.get_by_role("dialog", name="审核通过需求")
+    expect(confirm.get_by_test_id("review-indicators")).to_contain_text("反射率≤ 1 %")
+    expect(confirm).to_contain_text("车载屏在强光下可读性差")
+    shot(admin, "admin-approve-confirm")
+    confirm.get_by_test_id("approve-confirm").click()
     expect(admin.get_by_text("已审核通过并张榜")).to_be_visible()
     expect(card).to_have_count(0)
 
@@ -351,6 +361,8 @@ def test_admin_rejects_with_a_reason_the_enterprise_reads(pages: Pages) -> None:
     card = admin.locator(".need-card", has_text=title)
     card.get_by_role("button", name="驳回").click()
     dialog = admin.get_by_role("dialog")
+    expect(dialog.get_by_test_id("posting-facts")).to_contain_text(title)  # what is rejected
+    expect(dialog.get_by_test_id("posting-facts")).to_contain_text("技术指标")
     dialog.get_by_test_id("reason-confirm").click()  # an empty reason is refused on the spot
     expect(dialog.get_by_text("请填写驳回理由")).to_be_visible()
     dialog.get_by_test_id("reason-input").fill(reason)
@@ -463,7 +475,7 @@ def test_admin_dashboard_and_expert_scoring(pages: Pages) -> None:
         rate.locator(".el-rate__item").nth(3).click()  # 4 of 5
     sheet.get_by_role("button", name="保存评分").click()
     expect(expert.get_by_text("评分已保存")).to_be_visible()
-    expect(sheet.get_by_text("4 分").first).to_be_visible()
+    expect(sheet.get_by_text("4 / 5 分").first).to_be_visible()
     shot(expert, "expert-review")
     for page in (admin, public, expert):
         assert page.console.unexpected() == [], page.console.errors

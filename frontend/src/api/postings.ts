@@ -1,6 +1,6 @@
 /** Lifecycle actions on needs and capabilities (the buttons the API lists in `actions`). */
 import { api, call } from "./client";
-import type { AuditEvent, Capability, Need } from "./types";
+import type { AuditEvent, Capability, Need, Page } from "./types";
 
 export type NeedAction = "submit" | "approve" | "reject" | "withdraw";
 export type CapabilityAction = "submit" | "approve" | "reject" | "archive";
@@ -13,6 +13,15 @@ export const ACTION_LABEL: Record<string, string> = {
   withdraw: "撤回",
   archive: "归档",
 };
+
+/** The bureau's review queue: the oldest submitted needs, the latest submitted capabilities. */
+export async function reviewQueue(pageSize: number): Promise<{ needs: Page<Need>; capabilities: Page<Capability> }> {
+  const [needs, capabilities] = await Promise.all([
+    call(api.GET("/api/v1/needs", { params: { query: { status: "submitted", sort: "created_at", page_size: pageSize } } })),
+    call(api.GET("/api/v1/capabilities", { params: { query: { status: "submitted", sort: "-updated_at", page_size: pageSize } } })),
+  ]);
+  return { needs, capabilities };
+}
 
 export function needAction(need: Need, action: NeedAction, reason?: string): Promise<Need> {
   const body = { version: need.version, reason: reason ?? null };

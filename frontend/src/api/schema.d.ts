@@ -3965,11 +3965,27 @@ export interface components {
              * @description full（管理员）或 aggregate（发榜企业：只见汇总，不见专家）
              */
             view: string;
+            /** Need Status */
+            need_status: string;
+            /** Need Status Label */
+            need_status_label: string;
+            /**
+             * Deadline
+             * Format: date
+             * @description 揭榜截止日
+             */
+            deadline: string;
+            /**
+             * Results Due
+             * Format: date
+             * @description 评审结果最迟产生日（揭榜截止日加评审期；逾期未确定揭榜方的需求过期）
+             */
+            results_due: string;
             /** Criteria */
             criteria: components["schemas"]["CriterionRead"][];
             /**
              * Assignments
-             * @description 各状态的指派数
+             * @description 各状态的指派数（发榜企业据此知道几位专家在评、几位已提交，不见姓名）
              */
             assignments: {
                 [key: string]: number;

@@ -58,7 +58,26 @@ export function subtractWan(a: string, ...others: (string | null | undefined)[])
   return fromMicro(micro < 0n ? 0n : micro);
 }
 
+/** Compare two 万元 strings exactly: negative, 0 or positive like a − b. */
+export function compareWan(a: string, b: string): number {
+  const d = toMicro(a) - toMicro(b);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
 /** Σ of exact 万元 strings. */
 export function sumWan(values: (string | null | undefined)[]): string {
   return fromMicro(values.reduce<bigint>((s, v) => (v ? s + toMicro(v) : s), 0n));
+}
+
+/** A 1–5 review score or mean ("4.00") with its scale: "4.00 / 5 分"; "—" when none yet. */
+export function formatScore(value: string | number | null | undefined): string {
+  return value === null || value === undefined || value === "" ? "—" : `${value} / 5 分`;
+}
+
+/** Each criterion's share of the overall score, in %, from its weight ("30.00" of 100 → "30%"). */
+export function weightShares(criteria: { code: string; weight: string }[]): Record<string, string> {
+  const total = criteria.reduce((s, c) => s + Number(c.weight), 0);
+  return Object.fromEntries(
+    criteria.map((c) => [c.code, total > 0 ? `${Number(((Number(c.weight) / total) * 100).toFixed(1))}%` : "—"]),
+  );
 }

@@ -13,9 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from matching.embedders import HashEmbedder
-from service.engine.runtime import get_store
 from service.engine.service import LOW_TAIL, RELEVANT_FROM
-from service.engine.store import IndexStore
+from service.engine.store import IndexStore, get_store
 from service.kit.clock import today
 from service.models import Capability, Need, User
 from service.models.enums import OrgKind, Role

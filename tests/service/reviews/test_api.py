@@ -176,6 +176,10 @@ def test_scoring_submit_and_read_only(client, session: Session, panel: dict) -> 
     for bad in ({"feasibility": 0}, {"feasibility": 6}, {"feasibility": "好"}):
         r = score(client, expert, a["id"], app.id, scores=bad)
         assert r.status_code == 422, bad
+    for blank in ("", "  "):  # an empty card is refused, not "saved"
+        r = score(client, expert, a["id"], app2.id, scores={}, comment=blank)
+        assert r.status_code == 400 and r.json()["error"] == "empty_review", blank
+        assert "请至少为一个评审项打分或填写评审意见" in r.json()["detail"]
     r = score(client, expert, a["id"], app.id, scores={"beauty": 5})
     assert r.status_code == 400 and r.json()["error"] == "unknown_criterion"
     outside = create_application(session, create_need(session, panel["owner"]), panel["lab"])

@@ -1,10 +1,12 @@
 """Aggregated 专家论证 results: exact means, weighted overall, ranking, and who sees what."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session
 
+from service.config import get_settings
 from service.models import Organization, ReviewCriterion
 from service.models.enums import Role
 from service.reviews.results import weighted_overall
@@ -38,9 +40,16 @@ def test_means_overall_rank_and_views(client, session: Session, panel: dict) -> 
     a2 = assign(client, panel, e2).json()["id"]
     e3 = create_user(session, panel["expert"].role)
     a3 = assign(client, panel, e3, application_ids=[app.id]).json()["id"]
-    # before anything is submitted nothing is ranked
+    # before anything is submitted nothing is ranked, but the enterprise reads how many experts
+    # are at work (not who) and by when the results are due: the deadline plus the review period
     empty = _results(client, panel["admin"], need.id).json()
     assert all(r["review_count"] == 0 and r["rank"] is None for r in empty["applications"])
+    waiting = _results(client, panel["owner"], need.id).json()
+    assert waiting["assignments"] == {"assigned": 3}
+    assert waiting["deadline"] == need.deadline.isoformat()
+    due = need.deadline + timedelta(days=get_settings().review_period_days)
+    assert waiting["results_due"] == due.isoformat()
+    assert (waiting["need_status"], waiting["need_status_label"]) == ("published", "张榜中")
     _review(client, e1, a1, {app.id: A, app2.id: C})
     _review(client, e2, a2, {app.id: B, app2.id: C})
     score(client, e3, a3, app.id, scores={"feasibility": 1})  # saved, never submitted

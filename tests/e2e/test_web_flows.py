@@ -1,0 +1,129 @@
+"""Issue 12's flows in a real browser: work is never lost on the expert's scoring sheet, the award
+dialog proposes what the applicant asked for, the broker queue filters and groups, the admin
+review confirms with the 技术指标, and review figures carry their scale."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Pages, shot
+
+pytestmark = pytest.mark.e2e
+
+COOLING = "智算中心高密度机柜液冷散热系统"  # demo: expert2 has scored one of two cards
+
+
+def _open_assignment(page: Page, title: str) -> None:
+    page.goto("/reviews")
+    page.locator(".posting-card", has_text=title).get_by_role("button", name="去评分").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+
+
+def _rate(card, row: int, stars: int) -> None:  # noqa: ANN001 - playwright Locator
+    card.locator(".el-rate").nth(row).locator(".el-rate__item").nth(stars - 1).click()
+
+
+def test_scoring_sheet_keeps_unsaved_cards_and_refuses_empty_ones(pages: Pages) -> None:
+    expert = pages.login("expert2")
+    _open_assignment(expert, COOLING)
+    # The need's 技术指标 and the criteria's weights as shares, scores with their scale.
+    expect(expert.get_by_test_id("review-indicators")).to_be_visible()
+    criteria = expert.locator(".criteria")
+    expect(criteria).to_contain_text("满分 5 分")
+    expect(criteria.locator("li").first).to_contain_text("权重 30%")
+    expect(criteria).not_to_contain_text("30.00")
+    cards = expert.locator("section[data-application-id]")
+    expect(cards).to_have_count(2)
+    drafted, empty = cards.nth(0), cards.nth(1)
+    expect(drafted.locator(".el-rate__text").first).to_have_text("4 / 5 分")
+
+    # An empty card is refused with a clear message, and nothing claims it was saved.
+    empty.get_by_role("button", name="保存评分").click()
+    refusal = "请至少为一个评审项打分或填写评审意见后再保存"
+    expect(empty.get_by_text(refusal)).to_be_visible()
+    expect(expert.get_by_text("评分已保存")).to_have_count(0)
+
+    # Unsaved work on one card survives saving another.
+    _rate(drafted, 2, 3)
+    drafted.locator("textarea").fill("团队工程化经验充分，建议补充漏液事故应急预案")
+    expect(drafted.get_by_test_id("unsaved")).to_be_visible()
+    for row in range(4):
+        _rate(empty, row, 4)
+    empty.get_by_role("button", name="保存评分").click()
+    expect(expert.get_by_text("评分已保存")).to_be_visible()
+    expect(empty.get_by_test_id("unsaved")).to_have_count(0)
+    expect(empty.get_by_text("已评分")).to_be_visible()
+    expect(drafted.locator(".el-rate__text").nth(2)).to_have_text("3 / 5 分")
+    expect(drafted.locator("textarea")).to_have_value(
+        "团队工程化经验充分，建议补充漏液事故应急预案"
+    )
+    expect(drafted.get_by_test_id("unsaved")).to_be_visible()
+    shot(expert, "review-sheet-unsaved")
+
+    # Leaving with unsaved changes asks first; cancelling stays on the sheet.
+    expert.locator(".crumbs").get_by_text("评审任务").click()
+    box = expert.locator(".el-message-box")
+    expect(box).to_contain_text("尚未保存")
+    box.get_by_role("button", name="取消").click()
+    expect(expert.get_by_role("heading", name=COOLING)).to_be_visible()
+    # Saved, it leaves without asking; reopened, the saved card reads back.
+    drafted.get_by_role("button", name="保存评分").click()
+    expect(drafted.get_by_test_id("unsaved")).to_have_count(0)
+    expert.locator(".crumbs").get_by_text("评审任务").click()
+    expect(expert).to_have_url(re.compile(r"/reviews$"))
+    _open_assignment(expert, COOLING)
+    expect(cards.nth(0).locator(".el-rate__text").nth(2)).to_have_text("3 / 5 分")
+    expect(cards.nth(1).locator(".el-rate__text").first).to_have_text("4 / 5 分")
+    assert expert.console.unexpected() == [], expert.console.errors
+
+
+MURA = "柔性AMOLED模组Mura缺陷自动检测与分级系统"  # demo: bounty 480, 金陵工程大学 asked 420
+
+
+def test_award_dialog_proposes_the_requested_amount(pages: Pages) -> None:
+    ent = pages.login("enterprise")
+    ent.goto(f"/needs?q={MURA}&mode=keyword")
+    ent.locator(".need-card", has_text=MURA).get_by_role("link", name=MURA).click()
+    ent.wait_for_url(re.compile(r"/needs/\d+$"))
+    ent.goto(f"{ent.url}/applications")
+    table = ent.get_by_test_id("compare-table")
+    expect(table.locator("thead th", has_text="金陵工程大学")).to_be_visible()
+    heads = table.locator("thead th").all_inner_texts()
+    column = next(i for i, text in enumerate(heads) if "金陵工程大学" in text)
+    operations = table.locator("tbody tr").filter(has=ent.locator("th", has_text="操作"))
+    operations.locator("td").nth(column - 1).get_by_role("button", name="确定揭榜方").click()
+
+    dialog = ent.get_by_role("dialog")
+    amount = dialog.get_by_test_id("award-amount")
+    expect(amount).to_have_value("420")  # what the applicant asked for, not the 480 left
+    expect(dialog.get_by_test_id("award-difference")).to_have_text("与申请金额一致")
+    amount.fill("400")
+    expect(dialog.get_by_test_id("award-difference")).to_have_text(
+        "比申请金额少 20 万元（申请 420 万元，承诺 400 万元）"
+    )
+    amount.fill("435.5")
+    expect(dialog.get_by_test_id("award-difference")).to_contain_text("比申请金额多 15.5 万元")
+    shot(ent, "award-dialog-difference")
+    dialog.get_by_role("button", name="取消").click()  # the demo keeps its open call
+    assert ent.console.unexpected() == [], ent.console.errors
+
+
+def test_enterprise_reads_where_the_expert_review_stands(pages: Pages) -> None:
+    ent = pages.login("ent_suanli_data")
+    ent.goto(f"/needs?q={COOLING}&mode=keyword")
+    ent.locator(".need-card", has_text=COOLING).get_by_role("link", name=COOLING).click()
+    ent.get_by_test_id("view-reviews").click()
+    progress = ent.get_by_test_id("review-progress")
+    # Demo: one expert submitted, one still scoring; who they are stays with the bureau.
+    expect(progress).to_contain_text("科技局已指派 2 位评审专家，1 位已提交评审意见，1 位评审中")
+    expect(progress).to_contain_text(re.compile(r"评审结果预计 \d{4}-\d{2}-\d{2} 前产生"))
+    results = ent.get_by_test_id("review-results")
+    expect(results).to_contain_text("满分 5 分")
+    expect(results.locator("th", has_text="技术先进性（权重 30%）")).to_be_visible()
+    lead = results.locator("tr", has_text="苏南理工大学")
+    expect(lead).to_contain_text("4.00 / 5 分")
+    expect(lead).to_contain_text("4.50 / 5 分")  # (4×30 + 5×30 + 5×20 + 4×20) / 100
+    expect(ent.locator("body")).not_to_contain_text("钱文华")
+    shot(ent, "review-results-enterprise")
+    assert ent.console.unexpected() == [], ent.console.errors
