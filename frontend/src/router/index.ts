@@ -209,6 +209,12 @@ const routes: RouteRecordRaw[] = [
     meta: { title: "用户管理", roles: ["admin"] },
   },
   {
+    path: "/intake",
+    name: "intake",
+    component: () => import("@/views/intake/IntakePage.vue"),
+    meta: { title: "批量导入", roles: ["admin", "enterprise", "researcher"] },
+  },
+  {
     path: "/:pathMatch(.*)*",
     name: "not-found",
     component: () => import("@/views/NotFound.vue"),
