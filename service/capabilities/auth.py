@@ -30,3 +30,10 @@ def sees_reject_reason(user: User | None, cap: Capability) -> bool:
 
 def can_edit(user: User | None, cap: Capability) -> bool:
     return is_owner(user, cap) and cap.status in EDITABLE_STATES
+
+
+def offers(user: User | None, cap: Capability) -> list[str]:
+    """The caller's buttons beside the lifecycle steps: the needs recommended for a published
+    capability (its owner, brokers and admins)."""
+    published = cap.status == CapabilityStatus.published
+    return ["recommendations"] if published and is_privileged(user, cap) else []

@@ -48,5 +48,6 @@ def capability(cap: Capability, user: User | None) -> CapabilityRead:
         version=cap.version,
         is_owner=auth.is_owner(user, cap),
         actions=(["edit"] if auth.can_edit(user, cap) else [])
-        + CAPABILITY_MACHINE.actions(user, cap, cap.status),
+        + CAPABILITY_MACHINE.actions(user, cap, cap.status)
+        + auth.offers(user, cap),
     )

@@ -57,5 +57,6 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
         version=need.version,
         is_owner=auth.is_owner(user, need),
         actions=(["edit"] if auth.can_edit(user, need) else [])
-        + NEED_MACHINE.actions(user, need, need.status),
+        + NEED_MACHINE.actions(user, need, need.status)
+        + auth.offers(user, need),
     )

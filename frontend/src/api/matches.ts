@@ -1,27 +1,25 @@
-/** Broker match pipeline: the lifecycle actions a match lists in `actions`. */
+/** Broker match pipeline: the queue, the board, one match, its lifecycle steps and history. */
 import { api, call } from "./client";
-import type { AuditEvent, Match } from "./types";
+import type { AuditEvent, Match, Query } from "./types";
 
 export type MatchAction = "approve" | "reject" | "recommend" | "connect" | "negotiate" | "decline" | "interest";
 
+export const listMatches = (query: Query<"list_matches_api_v1_matches_get">) =>
+  call(api.GET("/api/v1/matches", { params: { query } }));
+
+/** How many matches stand at each stage (brokers, admins). */
+export const matchBoard = () => call(api.GET("/api/v1/matches/board"));
+
+export const getMatch = (id: number): Promise<Match> =>
+  call(api.GET("/api/v1/matches/{match_id}", { params: { path: { match_id: id } } }));
+
+/** A broker pairs a need and a capability by hand. */
+export const addMatch = (needId: number, capabilityId: number, note: string): Promise<Match> =>
+  call(api.POST("/api/v1/matches", { body: { need_id: needId, capability_id: capabilityId, note } }));
+
 export function matchAction(m: Match, action: MatchAction, reason?: string): Promise<Match> {
   const req = { params: { path: { match_id: m.id } }, body: { version: m.version, reason: reason ?? null } };
-  switch (action) {
-    case "approve":
-      return call(api.POST("/api/v1/matches/{match_id}/approve", req));
-    case "reject":
-      return call(api.POST("/api/v1/matches/{match_id}/reject", req));
-    case "recommend":
-      return call(api.POST("/api/v1/matches/{match_id}/recommend", req));
-    case "connect":
-      return call(api.POST("/api/v1/matches/{match_id}/connect", req));
-    case "negotiate":
-      return call(api.POST("/api/v1/matches/{match_id}/negotiate", req));
-    case "decline":
-      return call(api.POST("/api/v1/matches/{match_id}/decline", req));
-    case "interest":
-      return call(api.POST("/api/v1/matches/{match_id}/interest", req));
-  }
+  return call(api.POST(`/api/v1/matches/{match_id}/${action}`, req));
 }
 
 export function matchDeal(m: Match, contractValueWan: string): Promise<Match> {
@@ -33,6 +31,5 @@ export function matchDeal(m: Match, contractValueWan: string): Promise<Match> {
   );
 }
 
-export function matchHistory(id: number): Promise<AuditEvent[]> {
-  return call(api.GET("/api/v1/matches/{match_id}/history", { params: { path: { match_id: id } } }));
-}
+export const matchHistory = (id: number): Promise<AuditEvent[]> =>
+  call(api.GET("/api/v1/matches/{match_id}/history", { params: { path: { match_id: id } } }));
