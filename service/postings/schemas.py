@@ -1,4 +1,4 @@
-"""Pieces shared by needs and capabilities: indicators, contact, keywords, money, transitions."""
+"""Pieces shared by needs and capabilities: indicators, contact, keywords, money."""
 
 import re
 from typing import Annotated, Literal
