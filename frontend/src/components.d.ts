@@ -79,6 +79,7 @@ declare module 'vue' {
     MilestoneForm: typeof import('./components/MilestoneForm.vue')['default']
     MilestonePanel: typeof import('./components/MilestonePanel.vue')['default']
     MyPostingList: typeof import('./components/MyPostingList.vue')['default']
+    NeedCandidates: typeof import('./components/NeedCandidates.vue')['default']
     NeedCard: typeof import('./components/NeedCard.vue')['default']
     NeedHitCard: typeof import('./components/NeedHitCard.vue')['default']
     NeedHits: typeof import('./components/NeedHits.vue')['default']

@@ -132,6 +132,6 @@ def _tell_brokers(session: Session, need: Need, count: int) -> None:
         "engine_candidates",
         f"需求「{need.title}」有 {count} 个新的引擎推荐候选待审核",
         "匹配引擎根据语义、关键词和技术指标推荐了新的科技成果，请审核。",
-        link=f"/needs/{need.id}",
+        link=f"/matches?status=candidate&need_id={need.id}",  # the queue, filtered to it
         obj=("need", need.id),
     )

@@ -25,9 +25,10 @@ from service.matches.schemas import (
     MatchCreate,
     MatchNoteIn,
     MatchRead,
+    NeedGroup,
 )
 from service.models import Match, User
-from service.models.enums import MatchOrigin, MatchStatus
+from service.models.enums import MatchOrigin, MatchStatus, ScoreBand
 from service.postings.rules import history
 from service.postings.schemas import AuditEventRead, TransitionIn
 
@@ -59,11 +60,19 @@ def _filters(
     capability_id: Id | None = None,
     broker_id: Annotated[Id | None, Query(description="业绩归属经纪人")] = None,
     origin: MatchOrigin | None = None,
+    band: Annotated[
+        ScoreBand | None, Query(description="匹配度档：high ≥50，medium 20–50，low <20")
+    ] = None,
+    q: Annotated[
+        Line | None, Query(min_length=1, max_length=50, description="需求或成果标题包含的关键词")
+    ] = None,
 ) -> dict[str, Any]:
     return {
         "status": status,
         "field": field,
         "min_score": min_score,
+        "band": band,
+        "q": q,
         "need_id": need_id,
         "capability_id": capability_id,
         "broker_id": broker_id,
@@ -104,6 +113,23 @@ def list_matches(
 def match_board(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> BoardRead:
     _require_lister(user)
     return records.board(session, user, **(filters | {"status": None}))
+
+
+@router.get(
+    "/matches/needs",
+    response_model=Page[NeedGroup],
+    responses=responses(NotAuthenticated, Forbidden),
+    summary="按需求分组：各需求的匹配数与最高匹配度（与列表相同的筛选，need_id 除外）",
+)
+def match_needs(
+    session: SessionDep, user: CurrentUser, page: PageDep, filters: FiltersDep
+) -> Page[NeedGroup]:
+    _require_lister(user)
+    rows, total = repository.need_groups(
+        session, auth.readable(user), page.offset, page.page_size, **(filters | {"need_id": None})
+    )
+    items = [NeedGroup.build(need_id, title, n, best) for need_id, title, n, best in rows]
+    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
 
 
 @router.post(

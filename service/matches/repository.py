@@ -4,9 +4,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, distinct, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
+from matching.model import BAND_THRESHOLDS
 from service.models import AuditEvent, Capability, Match, Need, User
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -54,6 +55,8 @@ def _conditions(
     status: str | None = None,
     field: str | None = None,
     min_score: float | None = None,
+    band: str | None = None,
+    q: str | None = None,
     need_id: int | None = None,
     capability_id: int | None = None,
     broker_id: int | None = None,
@@ -67,6 +70,16 @@ def _conditions(
         conditions.append(in_field.exists())
     if min_score is not None:
         conditions.append(Match.score >= min_score)
+    if band:
+        conditions.append(_in_band(band))
+    if q:
+        need_title = select(Need.id).where(
+            Need.id == Match.need_id, Need.title.contains(q, autoescape=True)
+        )
+        cap_title = select(Capability.id).where(
+            Capability.id == Match.capability_id, Capability.title.contains(q, autoescape=True)
+        )
+        conditions.append(or_(need_title.exists(), cap_title.exists()))
     if need_id is not None:
         conditions.append(Match.need_id == need_id)
     if capability_id is not None:
@@ -76,6 +89,15 @@ def _conditions(
     if origin:
         conditions.append(Match.origin == origin)
     return conditions
+
+
+def _in_band(band: str) -> ColumnElement[bool]:
+    """匹配度 band by the model's thresholds; manual matches (no score) are in none."""
+    low_edge = BAND_THRESHOLDS[band]  # type: ignore[index]
+    higher = [t for t in BAND_THRESHOLDS.values() if t > low_edge]
+    if not higher:
+        return Match.score >= low_edge
+    return and_(Match.score >= low_edge, Match.score < min(higher))
 
 
 def list_statement(readable: ColumnElement[bool], *, sort: str, **filters: Any) -> Select[Any]:
@@ -92,6 +114,26 @@ def count_by_status(
         .group_by(Match.status)
     )
     return {status: int(n) for status, n in session.execute(statement)}
+
+
+def need_groups(
+    session: Session, readable: ColumnElement[bool], offset: int, limit: int, **filters: Any
+) -> tuple[list[tuple[int, str, int, float | None]], int]:
+    """Matches per need (need id, title, count, best score), best-scoring needs first, one
+    page of them, and how many needs in all."""
+    count = func.count(Match.id)
+    best = func.max(Match.score)
+    need = aliased(Need)  # the filters' subqueries correlate on Need itself
+    statement = (
+        select(Match.need_id, need.title, count, best)
+        .join(need, need.id == Match.need_id)
+        .where(readable, *_conditions(**filters))
+        .group_by(Match.need_id, need.title)
+    )
+    total = session.scalar(select(func.count()).select_from(statement.subquery()))
+    page = statement.order_by(best.desc().nulls_last(), Match.need_id).offset(offset).limit(limit)
+    rows = [(int(i), str(t), int(n), b) for i, t, n, b in session.execute(page)]
+    return rows, int(total or 0)
 
 
 def user_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:

@@ -3,13 +3,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from matching.model import band
 from service.capabilities import auth as capability_auth
 from service.engine.schemas import Scored
 from service.kit.inputs import Id, Text, Version
 from service.kit.money import PositiveWan, yuan_to_wan
 from service.matches import auth
 from service.models import Capability, Match, Need, User
-from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus
+from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus, ScoreBand
 from service.needs import auth as need_auth
 from service.postings.schemas import Contact, OrgBrief, TransitionIn
 
@@ -181,3 +182,26 @@ class BrokerRecord(BaseModel):
     connected: int = Field(description="其中已安排对接的")
     deals: int = Field(description="其中已签约的")
     contract_value_wan: str = Field(description="签约合同总额（万元，精确）")
+
+
+class NeedGroup(BaseModel):
+    """One need's share of the queue: how many matches and the best 匹配度 among them."""
+
+    need_id: int
+    need_title: str
+    count: int
+    best_score: float | None = Field(description="其中最高匹配度（0–100；仅人工匹配时为空）")
+    band: ScoreBand | None
+    band_label: str | None
+
+    @classmethod
+    def build(cls, need_id: int, title: str, count: int, best: float | None) -> "NeedGroup":
+        level = ScoreBand(band(best)) if best is not None else None
+        return cls(
+            need_id=need_id,
+            need_title=title,
+            count=count,
+            best_score=best,
+            band=level,
+            band_label=level.label if level else None,
+        )

@@ -1,6 +1,31 @@
 /** Broker match pipeline: the lifecycle actions a match lists in `actions`. */
 import { api, call } from "./client";
-import type { AuditEvent, Match } from "./types";
+import type { components, operations } from "./schema";
+import type { AuditEvent, Match, Page } from "./types";
+
+/** The queue's filters (the list, the board and the per-need groups take the same ones). */
+export type MatchQuery = NonNullable<operations["list_matches_api_v1_matches_get"]["parameters"]["query"]>;
+export type MatchFilters = Omit<MatchQuery, "sort" | "page" | "page_size">;
+export type NeedGroup = components["schemas"]["NeedGroup"];
+export type Board = components["schemas"]["BoardRead"];
+
+export function listMatches(query: MatchQuery): Promise<Page<Match>> {
+  return call(api.GET("/api/v1/matches", { params: { query } }));
+}
+
+/** Stage counts for the board (the stage filter itself is left out). */
+export function matchBoard(filters: MatchFilters): Promise<Board> {
+  return call(api.GET("/api/v1/matches/board", { params: { query: { ...filters, status: undefined } } }));
+}
+
+/** The queue grouped by need: each need's match count and best 匹配度 (need filter left out). */
+export function matchNeedGroups(filters: MatchFilters, page: number, pageSize: number): Promise<Page<NeedGroup>> {
+  return call(
+    api.GET("/api/v1/matches/needs", {
+      params: { query: { ...filters, need_id: undefined, page, page_size: pageSize } },
+    }),
+  );
+}
 
 export type MatchAction = "approve" | "reject" | "recommend" | "connect" | "negotiate" | "decline" | "interest";
 

@@ -70,7 +70,8 @@ def test_top_capabilities_become_candidates_once(
     assert refresh_candidates(session, pairs.need.id, k=3, store=store) == 0
     assert len(_matches(session, pairs.need)) == 3
     [note] = session.scalars(select(Notification).where(Notification.user_id == pairs.broker.id))
-    assert note.kind == "engine_candidates" and note.link == f"/needs/{pairs.need.id}"
+    assert note.kind == "engine_candidates"
+    assert note.link == f"/matches?status=candidate&need_id={pairs.need.id}"  # the filtered queue
 
 
 def test_broker_decisions_are_kept_and_rejected_pairs_return_only_on_new_text(
