@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +27,7 @@ from matching.index_meta import (
     meta_path,
     write_json,
 )
+from matching.rwlock import ReadWriteLock
 
 if TYPE_CHECKING:
     from matching.index import VectorIndex
@@ -37,39 +36,6 @@ if TYPE_CHECKING:
 faiss: Any = _faiss
 
 __all__ = ["FlatIndex", "IVFIndex", "default_nlist"]
-
-
-class _RWLock:
-    """Many concurrent searches, one exclusive mutation."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writer = False
-
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._writer)
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._writer and self._readers == 0)
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
 
 
 def _as_ids(ids: Iterable[int] | np.ndarray) -> np.ndarray:
@@ -94,7 +60,7 @@ class _FaissIndex:
         self.model_id = model_id
         self.watermark = watermark
         self._ids: set[int] = set()
-        self._lock = _RWLock()
+        self._lock = ReadWriteLock()
 
     @property
     def dim(self) -> int:
@@ -176,6 +142,14 @@ class _FaissIndex:
                     scores[:, :kk], found[:, :kk] = d, i
         scores[found < 0] = -np.inf
         return scores, found
+
+    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """The stored (normalised) vectors of ``ids``, one row each; every id must be present."""
+        id_arr = _as_ids(ids)
+        if not len(id_arr):
+            return np.zeros((0, self._dim), dtype=np.float32)
+        with self._lock.read():
+            return np.asarray(self._native().reconstruct_batch(id_arr), dtype=np.float32)
 
     def save(self, path: str | Path, watermark: Watermark = None) -> IndexMeta:
         """Write ``path`` and ``path.json`` via temp files and ``os.replace``."""

@@ -12,7 +12,7 @@ in a serving process.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -82,6 +82,10 @@ class VectorIndex(Protocol):
 
     def ids(self) -> np.ndarray:
         """All ids in the index, sorted."""
+        ...
+
+    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """The stored (normalised) vectors of ``ids``, one row each; every id must be present."""
         ...
 
     def __contains__(self, id_: object) -> bool: ...

@@ -211,10 +211,6 @@ class Analyzer:
         )
         return "".join(pieces)
 
-    def term_set(self, text: str) -> set[str]:
-        """Distinct canonical tokens, for explanations."""
-        return set(self.tokens(text))
-
 
 @lru_cache(maxsize=1)
 def default_analyzer() -> Analyzer:

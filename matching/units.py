@@ -24,19 +24,6 @@ class Unit:
     base: str
 
 
-_PREFIX = {
-    "n": 1e-9,
-    "μ": 1e-6,
-    "u": 1e-6,
-    "m": 1e-3,
-    "": 1.0,
-    "k": 1e3,
-    "K": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-}
-
 # dimension: (base label, {spelling: factor})
 _TABLE: dict[str, tuple[str, dict[str, float]]] = {
     "length": (

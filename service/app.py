@@ -11,26 +11,47 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from service.applications.endpoints import router as applications_router
-from service.audit.endpoints import router as audit_router
-from service.auth.endpoints import router as auth_router
-from service.capabilities.endpoints import router as capabilities_router
+from service.applications import endpoints as applications
+from service.audit import endpoints as audit
+from service.auth import endpoints as auth
+from service.auth.deps import SIGNED_IN
+from service.capabilities import endpoints as capabilities
 from service.config import get_settings
-from service.engine.endpoints import router as engine_router
+from service.engine import endpoints as engine
 from service.engine.runtime import lifespan as engine_lifespan
-from service.exports.endpoints import router as exports_router
-from service.fields.endpoints import router as fields_router
+from service.exports import endpoints as exports
+from service.fields import endpoints as fields
 from service.kit.errors import NotFound, install_handlers
 from service.kit.headers import SecurityHeaders
 from service.kit.openapi import install_openapi
-from service.matches.endpoints import router as matches_router
-from service.milestones.endpoints import router as milestones_router
-from service.needs.endpoints import router as needs_router
-from service.notifications.endpoints import router as notifications_router
-from service.orgs.endpoints import router as orgs_router
-from service.reviews.endpoints import router as reviews_router
-from service.stats.endpoints import router as stats_router
-from service.users.endpoints import router as users_router
+from service.matches import endpoints as matches
+from service.milestones import endpoints as milestones
+from service.needs import endpoints as needs
+from service.notifications import endpoints as notifications
+from service.orgs import endpoints as orgs
+from service.reviews import endpoints as reviews
+from service.stats import endpoints as stats
+from service.users import endpoints as users
+
+# Each domain's `router` requires a signed-in caller; a route answers the public only when it
+# is declared on the domain's `public` router (tests/service/auth/test_public_routes.py).
+DOMAINS = (
+    auth,
+    users,
+    orgs,
+    fields,
+    needs,
+    capabilities,
+    applications,
+    audit,
+    matches,
+    stats,
+    exports,
+    milestones,
+    notifications,
+    reviews,
+    engine,
+)
 
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
 
@@ -69,24 +90,11 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders)
     api = APIRouter(prefix="/api/v1")
-    for router in (
-        auth_router,
-        users_router,
-        orgs_router,
-        fields_router,
-        needs_router,
-        capabilities_router,
-        applications_router,
-        audit_router,
-        matches_router,
-        stats_router,
-        exports_router,
-        milestones_router,
-        notifications_router,
-        reviews_router,
-        engine_router,
-    ):
-        api.include_router(router)
+    for domain in DOMAINS:
+        public: APIRouter | None = getattr(domain, "public", None)
+        if public is not None:
+            api.include_router(public)
+        api.include_router(domain.router, dependencies=[SIGNED_IN])
     app.include_router(api)
 
     @app.get("/healthz", include_in_schema=False)

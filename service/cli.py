@@ -18,15 +18,15 @@ def _migrate(_: argparse.Namespace) -> int:
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
-    from service.demo import loader
+    from service.demo import seed
     from service.kit.db import get_sessionmaker
 
     with get_sessionmaker()() as session:
-        if not loader.is_empty(session):
+        if not seed.is_empty(session):
             print("数据库已有数据，跳过演示数据 / database not empty, demo data skipped")
             return 0
         print("正在载入演示数据 / loading demo data …", flush=True)
-        counts = loader.load(session, progress=True)
+        counts = seed.load(session, progress=True)
         session.commit()
     print("演示数据已载入 / demo data loaded:", counts)
     return 0
@@ -118,11 +118,11 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _hint_if_empty() -> None:
-    from service.demo import loader
+    from service.demo import seed
     from service.kit.db import get_sessionmaker
 
     with get_sessionmaker()() as session:
-        if loader.is_empty(session):
+        if seed.is_empty(session):
             print(
                 "数据库为空：用 `jiebang create-admin NAME` 创建首个管理员"
                 "（演示数据：`jiebang serve --demo`）/ empty database: create the first admin",

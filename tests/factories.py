@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.kit.clock import today
 from service.kit.security import create_access_token, hash_password
 from service.matches.lifecycle import MATCH_MACHINE
 from service.models import (
@@ -20,7 +21,6 @@ from service.models import (
     User,
 )
 from service.models.enums import OrgKind, Role
-from service.postings.rules import today
 
 _seq = count(1)
 PASSWORD = "Passw0rd!"

@@ -15,8 +15,11 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from service.applications import auth, notices, repository
-from service.applications.lifecycle import APPLICATION_MACHINE, MEMBER_MACHINE
-from service.applications.rules import open_for_applications
+from service.applications.lifecycle import (
+    APPLICATION_MACHINE,
+    MEMBER_MACHINE,
+    open_for_applications,
+)
 from service.applications.schemas import MemberIn
 from service.kit.db import utcnow
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition

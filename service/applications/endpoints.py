@@ -1,15 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 
-from service.applications import auth, repository, service
+from service.applications import service
 from service.applications.schemas import (
     ApplicationCreate,
+    ApplicationFilter,
     ApplicationRead,
     ApplicationUpdate,
     AwardIn,
     MembershipDecision,
 )
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -23,11 +26,9 @@ from service.kit.errors import (
     responses,
 )
 from service.kit.inputs import Id
-from service.kit.pagination import Page, PageDep, paginate
+from service.kit.pagination import Page, PageDep
 from service.models import Application, User
-from service.models.enums import ApplicationStatus
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["揭榜申请 applications"])
 _ERRORS = responses(
@@ -36,8 +37,7 @@ _ERRORS = responses(
 
 
 def _read(session: SessionDep, user: User, app: Application) -> ApplicationRead:
-    need = service.need_of(session, app.need_id)
-    return ApplicationRead.build(app, need.title, auth.actions(user, app, need))
+    return service.present(session, user, app)
 
 
 @router.post(
@@ -63,13 +63,9 @@ def list_applications(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    need_id: Id | None = None,
-    status: ApplicationStatus | None = None,
+    filters: Annotated[ApplicationFilter, Query()],
 ) -> Page[ApplicationRead]:
-    statement = repository.list_statement(auth.readable(user), need_id, status)
-    rows, total = paginate(session, statement, page)
-    items = [_read(session, user, a) for a in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return service.list_applications(session, user, filters, page)
 
 
 @router.get(

@@ -6,9 +6,13 @@ deadline passes before every member confirmed). Without members it is born submi
 Member: invited → confirmed | declined; the lead is born confirmed.
 """
 
+from service.kit.clock import today
+from service.kit.errors import InvalidTransition
 from service.kit.lifecycle import StateMachine, step
+from service.models import Need
 from service.models.enums import ApplicationStatus as S
 from service.models.enums import MemberStatus as M
+from service.models.enums import NeedStatus
 
 APPLICATION_MACHINE = StateMachine(
     "application",
@@ -38,3 +42,15 @@ OPEN_STATES = LIVE_STATES | {S.forming.value}
 # Never counted: the posting enterprise does not see them, experts never review them.
 UNCOUNTED_STATES = frozenset({S.forming.value, S.dissolved.value})
 EDITABLE_STATES = frozenset({S.forming.value, S.submitted.value})
+
+
+def open_for_applications(need: Need) -> None:
+    """An application is born only while its need is published and before the deadline."""
+    if need.status != NeedStatus.published:
+        raise InvalidTransition(
+            "该需求当前不接受揭榜申请", "Need is not open for applications", code="need_not_open"
+        )
+    if need.deadline < today():
+        raise InvalidTransition(
+            "揭榜截止日期已过", "The deadline has passed", code="deadline_passed"
+        )

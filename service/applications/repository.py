@@ -6,7 +6,9 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.applications.lifecycle import LIVE_STATES, OPEN_STATES
-from service.models import Application, ApplicationMember
+from service.applications.schemas import ApplicationFilter
+from service.kit.pagination import PageParams, paginate
+from service.models import Application, ApplicationMember, Need
 
 
 def _with_relations(statement: Select[Any]) -> Select[Any]:
@@ -73,12 +75,18 @@ def committed_total(session: Session, need_id: int) -> Decimal:
     return Decimal(total or 0)
 
 
-def list_statement(
-    readable: ColumnElement[bool], need_id: int | None, status: str | None
-) -> Select[Any]:
+def list_page(
+    session: Session, readable: ColumnElement[bool], filters: ApplicationFilter, page: PageParams
+) -> tuple[list[Application], int]:
     statement = select(Application).where(readable)
-    if need_id is not None:
-        statement = statement.where(Application.need_id == need_id)
-    if status:
-        statement = statement.where(Application.status == status)
-    return _with_relations(statement.order_by(Application.id.desc()))
+    if filters.need_id is not None:
+        statement = statement.where(Application.need_id == filters.need_id)
+    if filters.status:
+        statement = statement.where(Application.status == filters.status)
+    return paginate(session, _with_relations(statement.order_by(Application.id.desc())), page)
+
+
+def needs_of(session: Session, apps: Sequence[Application]) -> dict[int, Need]:
+    """The needs `apps` answer, by id, in one query (their own columns only)."""
+    ids = {a.need_id for a in apps}
+    return {n.id: n for n in session.scalars(select(Need).where(Need.id.in_(ids)))} if ids else {}

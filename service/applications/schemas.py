@@ -5,8 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.kit.inputs import Id, Text, Version
-from service.kit.money import Percent, PositiveWan, split_by_shares, yuan_to_wan
-from service.models import Application
+from service.kit.money import Percent, PositiveWan
 from service.models.enums import ApplicationStatus, MemberStatus
 from service.postings.schemas import LONG_TEXT, OrgBrief
 
@@ -85,6 +84,11 @@ class MembershipDecision(BaseModel):
     version: Version | None = None
 
 
+class ApplicationFilter(BaseModel):
+    need_id: Id | None = None
+    status: ApplicationStatus | None = None
+
+
 class ApplicationRead(BaseModel):
     id: int
     need_id: int
@@ -106,48 +110,3 @@ class ApplicationRead(BaseModel):
     updated_at: datetime
     version: int
     actions: list[str]
-
-    @classmethod
-    def build(cls, app: Application, need_title: str, actions: list[str]) -> "ApplicationRead":
-        committed = app.committed_amount
-        parts = (
-            split_by_shares(committed, [m.share for m in app.members])
-            if committed is not None
-            else [None] * len(app.members)
-        )
-        members = [
-            MemberRead(
-                org=OrgBrief(id=m.org.id, name=m.org.name, kind=m.org.kind),
-                share=format(m.share.normalize(), "f"),
-                is_lead=m.is_lead,
-                committed_wan=yuan_to_wan(part),
-                status=MemberStatus(m.status),
-                status_label=MemberStatus(m.status).label,
-                decided_at=m.decided_at,
-                decline_reason=m.decline_reason,
-            )
-            for m, part in zip(app.members, parts, strict=True)
-        ]
-        status = ApplicationStatus(app.status)
-        return cls(
-            id=app.id,
-            need_id=app.need_id,
-            need_title=need_title,
-            org=OrgBrief(id=app.org.id, name=app.org.name, kind=app.org.kind),
-            capability_id=app.capability_id,
-            technical_plan=app.technical_plan,
-            work_plan=app.work_plan,
-            assessable_goals=app.assessable_goals,
-            requested_amount_wan=yuan_to_wan(app.requested_amount) or "0",
-            timeline_months=app.timeline_months,
-            team=app.team,
-            members=members,
-            status=status,
-            status_label=status.label,
-            reject_reason=app.reject_reason,
-            committed_wan=yuan_to_wan(committed),
-            created_at=app.created_at,
-            updated_at=app.updated_at,
-            version=app.version,
-            actions=actions,
-        )

@@ -6,20 +6,29 @@ from decimal import Decimal
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.applications import auth, consortium, notices, repository
-from service.applications.lifecycle import APPLICATION_MACHINE, EDITABLE_STATES
-from service.applications.rules import open_for_applications
-from service.applications.schemas import ApplicationCreate, ApplicationUpdate
+from service.applications import auth, consortium, notices, presenters, repository
+from service.applications.lifecycle import (
+    APPLICATION_MACHINE,
+    EDITABLE_STATES,
+    open_for_applications,
+)
+from service.applications.schemas import (
+    ApplicationCreate,
+    ApplicationFilter,
+    ApplicationRead,
+    ApplicationUpdate,
+)
 from service.capabilities import service as capabilities
 from service.kit.db import unique_or, utcnow
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan
+from service.kit.pagination import Page, PageParams, page_of
+from service.kit.versioning import check_version, flush_versioned, refuse_nulls
 from service.models import Application, ApplicationMember, Need, User
 from service.models.enums import ApplicationStatus, CooperationMode, MemberStatus, NeedStatus, Role
 from service.needs import repository as needs_repository
 from service.needs import service as needs
 from service.needs.lifecycle import NEED_MACHINE
-from service.postings.rules import check_version, flush_versioned, refuse_nulls
 
 APPLICANT_ROLES = (Role.researcher, Role.enterprise)
 
@@ -29,6 +38,19 @@ def get_readable(session: Session, user: User, app_id: int) -> Application:
     if app is None:
         raise NotFound("揭榜申请不存在或无权查看", "Application not found")
     return app
+
+
+def list_applications(
+    session: Session, user: User, filters: ApplicationFilter, page: PageParams
+) -> Page[ApplicationRead]:
+    """The page of applications the caller may read; their needs in one query, not one each."""
+    rows, total = repository.list_page(session, auth.readable(user), filters, page)
+    needs = repository.needs_of(session, rows)
+    return page_of([presenters.application(a, needs[a.need_id], user) for a in rows], total, page)
+
+
+def present(session: Session, user: User, app: Application) -> ApplicationRead:
+    return presenters.application(app, repository.needs_of(session, [app])[app.need_id], user)
 
 
 def create(session: Session, user: User, need_id: int, data: ApplicationCreate) -> Application:

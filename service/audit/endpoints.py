@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from service.applications.lifecycle import APPLICATION_MACHINE, MEMBER_MACHINE
+from service.audit.schemas import AuditRow
 from service.auth.deps import AdminUser
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.kit.db import SessionDep
@@ -14,7 +15,6 @@ from service.matches.lifecycle import MATCH_MACHINE
 from service.milestones.lifecycle import MILESTONE_MACHINE
 from service.models import AuditEvent, User
 from service.needs.lifecycle import NEED_MACHINE
-from service.postings.schemas import AuditEventRead
 from service.reviews.lifecycle import REVIEW_MACHINE
 from service.users.lifecycle import ACCOUNT_MACHINE
 
@@ -52,11 +52,6 @@ ObjectType = Annotated[
 ]
 
 
-class AuditRow(AuditEventRead):
-    object_type: str
-    object_id: int
-
-
 @router.get(
     "",
     response_model=Page[AuditRow],
@@ -86,19 +81,5 @@ def list_audit(
             select(User.id, User.display_name).where(User.id.in_(actors))
         )
     }
-    items = [
-        AuditRow(
-            id=r.id,
-            object_type=r.object_type,
-            object_id=r.object_id,
-            action=r.action,
-            from_state=r.from_state,
-            to_state=r.to_state,
-            actor_id=r.actor_id,
-            actor_name=names.get(r.actor_id) if r.actor_id else None,
-            reason=r.reason,
-            created_at=r.created_at,
-        )
-        for r in rows
-    ]
+    items = [AuditRow.build(r, names.get(r.actor_id) if r.actor_id else None) for r in rows]
     return Page(items=items, total=total, page=page.page, page_size=page.page_size)

@@ -1,10 +1,9 @@
 """The append-only audit trail of lifecycle transitions."""
 
-from collections.abc import Sequence
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.audit import repository
+from service.audit.schemas import AuditEventRead
 from service.models import AuditEvent
 
 
@@ -32,10 +31,7 @@ def record_transition(
     return event
 
 
-def history(session: Session, object_type: str, object_id: int) -> Sequence[AuditEvent]:
-    statement = (
-        select(AuditEvent)
-        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-        .order_by(AuditEvent.id)
-    )
-    return session.scalars(statement).all()
+def history(session: Session, object_type: str, object_id: int) -> list[AuditEventRead]:
+    """One object's state changes with the actors' names (the caller checks who may read it)."""
+    rows = repository.history(session, object_type, object_id)
+    return [AuditEventRead.build(event, name) for event, name in rows]

@@ -52,6 +52,10 @@ def _current_user(user: Annotated[User, Depends(_account_user)]) -> User:
 
 
 AccountUser = Annotated[User, Depends(_account_user)]
+# Every router is mounted behind this (service/app.py): anonymous callers get 401 unless the
+# route is declared on its domain's `public` router. It shares `_account_user` with the
+# route's own user dependency, so the token is read once.
+SIGNED_IN = Depends(_account_user)
 OptionalUser = Annotated[User | None, Depends(_optional_user)]
 CurrentUser = Annotated[User, Depends(_current_user)]
 

@@ -23,6 +23,7 @@ from service.users import service as users
 from service.users.schemas import PasswordChangeIn, RefreshIn, RegisterIn, TokenOut, UserRead
 
 router = APIRouter(tags=["账号 auth"])
+public = APIRouter(tags=["账号 auth"])
 
 
 def client_address(request: Request) -> str:
@@ -30,7 +31,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post(
+@public.post(
     "/auth/register",
     response_model=TokenOut,
     status_code=201,
@@ -49,7 +50,7 @@ def register(session: SessionDep, request: Request, data: RegisterIn) -> TokenOu
     return sessions.issue(user)
 
 
-@router.post(
+@public.post(
     "/auth/token",
     response_model=TokenOut,
     responses=responses(NotAuthenticated, TooManyRequests),
@@ -69,7 +70,7 @@ def login(
     return sessions.issue(user)
 
 
-@router.post(
+@public.post(
     "/auth/refresh",
     response_model=TokenOut,
     responses=responses(NotAuthenticated),

@@ -1,10 +1,17 @@
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser, OptionalUser, ResearcherUser
-from service.capabilities import auth, repository, service
-from service.capabilities.schemas import CapabilityCreate, CapabilityRead, CapabilityUpdate
+from service.capabilities import presenters, service
+from service.capabilities.schemas import (
+    CapabilityCreate,
+    CapabilityFilter,
+    CapabilityRead,
+    CapabilityUpdate,
+)
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -15,56 +22,29 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
-from service.kit.inputs import Id, Line
-from service.kit.pagination import Page, PageDep, paginate
-from service.models.enums import CapabilityStatus, Maturity
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.kit.inputs import Id
+from service.kit.pagination import Page, PageDep
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
+public = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
 
-CapabilitySort = Literal["-published_at", "-created_at", "-updated_at", "-trl", "trl"]
 _WRITE_ERRORS = responses(
     NotAuthenticated, Forbidden, NotFound, InvalidTransition, StaleVersion, BadRequest
 )
 
 
-@router.get("", response_model=Page[CapabilityRead], summary="科技成果库（公开）")
+@public.get("", response_model=Page[CapabilityRead], summary="科技成果库（公开）")
 def list_capabilities(
     session: SessionDep,
     user: OptionalUser,
     page: PageDep,
-    field: Annotated[Line | None, Query(max_length=40)] = None,
-    status: CapabilityStatus | None = None,
-    maturity: Maturity | None = None,
-    org_id: Id | None = None,
-    mine: Annotated[bool, Query(description="只看本机构的成果（含草稿）")] = False,
-    q: Annotated[Line | None, Query(max_length=100)] = None,
-    sort: CapabilitySort = "-published_at",
+    filters: Annotated[CapabilityFilter, Query()],
 ) -> Page[CapabilityRead]:
-    if mine:
-        if user is None or user.org_id is None:
-            raise NotAuthenticated("请先登录", "Authentication required")
-        org_id = user.org_id
-    statement = repository.list_statement(
-        auth.readable(user),
-        sort=sort,
-        field=field,
-        status=status,
-        maturity=maturity,
-        org_id=org_id,
-        q=q,
-    )
-    rows, total = paginate(session, statement, page)
-    return Page(
-        items=[CapabilityRead.build(c, user) for c in rows],
-        total=total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return service.list_capabilities(session, user, filters, page)
 
 
-@router.get(
+@public.get(
     "/{cap_id}",
     response_model=CapabilityRead,
     responses=responses(NotFound),
@@ -75,7 +55,7 @@ def get_capability(
 ) -> CapabilityRead:
     cap = service.get_readable(session, user, cap_id)
     response.headers["ETag"] = f'W/"{cap.version}"'
-    return CapabilityRead.build(cap, user)
+    return presenters.capability(cap, user)
 
 
 @router.post(
@@ -88,7 +68,7 @@ def get_capability(
 def create_capability(
     session: SessionDep, user: ResearcherUser, data: CapabilityCreate
 ) -> CapabilityRead:
-    return CapabilityRead.build(service.create(session, user, data), user)
+    return presenters.capability(service.create(session, user, data), user)
 
 
 @router.patch(
@@ -100,7 +80,7 @@ def create_capability(
 def update_capability(
     session: SessionDep, user: CurrentUser, cap_id: Id, data: CapabilityUpdate
 ) -> CapabilityRead:
-    return CapabilityRead.build(service.update(session, user, cap_id, data), user)
+    return presenters.capability(service.update(session, user, cap_id, data), user)
 
 
 def _action(action: str, summary: str) -> None:
@@ -119,7 +99,7 @@ def _action(action: str, summary: str) -> None:
     ) -> CapabilityRead:
         body = data or TransitionIn()
         cap = service.transition(session, user, cap_id, action, body.reason, body.version)
-        return CapabilityRead.build(cap, user)
+        return presenters.capability(cap, user)
 
 
 _action("submit", "提交审核（成果方）")

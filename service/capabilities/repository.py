@@ -3,8 +3,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from service.capabilities.schemas import CapabilityFilter
+from service.kit.pagination import PageParams, paginate
 from service.models import Capability
-from service.postings.rules import substring_filter
+from service.postings.repository import substring_filter
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "-published_at": (Capability.published_at.desc().nulls_last(), Capability.id.desc()),
@@ -30,27 +32,20 @@ def get_for_update(session: Session, cap_id: int) -> Capability | None:
     return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
-def list_statement(
-    readable: ColumnElement[bool],
-    *,
-    sort: str,
-    field: str | None = None,
-    status: str | None = None,
-    maturity: str | None = None,
-    org_id: int | None = None,
-    q: str | None = None,
-) -> Select[Any]:
+def list_page(
+    session: Session, readable: ColumnElement[bool], filters: CapabilityFilter, page: PageParams
+) -> tuple[list[Capability], int]:
+    """One page of the readable capabilities matching `filters`, and the count of all."""
     statement = select(Capability).where(readable)
-    if field:
-        statement = statement.where(Capability.field_code == field)
-    if status:
-        statement = statement.where(Capability.status == status)
-    if maturity:
-        statement = statement.where(Capability.maturity == maturity)
-    if org_id is not None:
-        statement = statement.where(Capability.org_id == org_id)
-    if q:
-        statement = statement.where(
-            substring_filter(q, Capability.title, Capability.description, Capability.team)
-        )
-    return _with_relations(statement.order_by(*SORTS[sort]))
+    if filters.field:
+        statement = statement.where(Capability.field_code == filters.field)
+    if filters.status:
+        statement = statement.where(Capability.status == filters.status)
+    if filters.maturity:
+        statement = statement.where(Capability.maturity == filters.maturity)
+    if filters.org_id is not None:
+        statement = statement.where(Capability.org_id == filters.org_id)
+    if filters.q:
+        columns = (Capability.title, Capability.description, Capability.team)
+        statement = statement.where(substring_filter(filters.q, *columns))
+    return paginate(session, _with_relations(statement.order_by(*SORTS[filters.sort])), page)

@@ -1,12 +1,9 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.capabilities import auth
-from service.kit.inputs import Line, Text, Version
-from service.kit.money import yuan_to_wan
-from service.models import Capability, User
+from service.kit.inputs import Id, Line, Text, Version
 from service.models.enums import CapabilityStatus, IpType, Maturity, TechLevel, TransactionMode
 from service.postings.schemas import TITLE, Contact, Indicators, Keywords, OrgBrief, WanAmount
 
@@ -68,6 +65,21 @@ class CapabilityUpdate(_PriceRange):
     contact: Contact | None = None
 
 
+CapabilitySort = Literal["-published_at", "-created_at", "-updated_at", "-trl", "trl"]
+
+
+class CapabilityFilter(BaseModel):
+    """The catalogue's query: every condition optional, combined with AND."""
+
+    field: Line | None = Field(default=None, max_length=40)
+    status: CapabilityStatus | None = None
+    maturity: Maturity | None = None
+    org_id: Id | None = None
+    mine: bool = Field(default=False, description="只看本机构的成果（含草稿）")
+    q: Line | None = Field(default=None, max_length=100)
+    sort: CapabilitySort = "-published_at"
+
+
 class CapabilityRead(BaseModel):
     id: int
     title: str
@@ -100,46 +112,3 @@ class CapabilityRead(BaseModel):
     version: int
     is_owner: bool
     actions: list[str]
-
-    @classmethod
-    def build(cls, cap: Capability, user: User | None) -> "CapabilityRead":
-        """Present `cap` to `user` under the rules of capabilities/auth.py."""
-        contact = (
-            Contact(name=cap.contact_name, phone=cap.contact_phone, email=cap.contact_email)
-            if auth.is_privileged(user, cap)
-            else None
-        )
-        modes = [TransactionMode(m) for m in cap.transaction_modes]
-        return cls(
-            id=cap.id,
-            title=cap.title,
-            description=cap.description,
-            field=cap.field_code,
-            field_name=cap.field.name,
-            keywords=list(cap.keywords),
-            indicators=list(cap.indicators),
-            maturity=Maturity(cap.maturity),
-            maturity_label=Maturity(cap.maturity).label,
-            trl=cap.trl,
-            ip_type=IpType(cap.ip_type),
-            ip_type_label=IpType(cap.ip_type).label,
-            patent_numbers=list(cap.patent_numbers),
-            tech_level=TechLevel(cap.tech_level),
-            tech_level_label=TechLevel(cap.tech_level).label,
-            transaction_modes=modes,
-            transaction_mode_labels=[m.label for m in modes],
-            price_min_wan=yuan_to_wan(cap.price_min),
-            price_max_wan=yuan_to_wan(cap.price_max),
-            team=cap.team,
-            org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
-            contact=contact,
-            status=CapabilityStatus(cap.status),
-            status_label=CapabilityStatus(cap.status).label,
-            reject_reason=cap.reject_reason if auth.sees_reject_reason(user, cap) else None,
-            published_at=cap.published_at,
-            created_at=cap.created_at,
-            updated_at=cap.updated_at,
-            version=cap.version,
-            is_owner=auth.is_owner(user, cap),
-            actions=auth.actions(user, cap),
-        )

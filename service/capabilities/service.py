@@ -3,19 +3,20 @@
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.capabilities import auth, notices, repository
+from service.capabilities import auth, notices, presenters, repository
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
-from service.capabilities.schemas import CapabilityCreate, CapabilityUpdate
-from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
-from service.models import Capability, User
-from service.postings.rules import (
-    check_version,
-    edited_columns,
-    flush_versioned,
-    new_posting,
-    review_columns,
-    save_columns,
+from service.capabilities.schemas import (
+    CapabilityCreate,
+    CapabilityFilter,
+    CapabilityRead,
+    CapabilityUpdate,
 )
+from service.engine.jobs import enqueue_embedding
+from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotAuthenticated, NotFound
+from service.kit.pagination import Page, PageParams, page_of
+from service.kit.versioning import check_version, flush_versioned
+from service.models import Capability, User
+from service.postings.service import edited_columns, new_posting, review_columns, save_columns
 
 MONEY = {"price_min_wan": "price_min", "price_max_wan": "price_max"}
 NULLABLE = {"price_min_wan", "price_max_wan", "trl"}
@@ -28,10 +29,23 @@ def get_readable(session: Session, user: User | None, cap_id: int) -> Capability
     return cap
 
 
+def list_capabilities(
+    session: Session, user: User | None, filters: CapabilityFilter, page: PageParams
+) -> Page[CapabilityRead]:
+    """The catalogue, or the caller's organisation's own capabilities with `mine`."""
+    if filters.mine:
+        if user is None or user.org_id is None:
+            raise NotAuthenticated("请先登录", "Authentication required")
+        filters = filters.model_copy(update={"org_id": user.org_id})
+    rows, total = repository.list_page(session, auth.readable(user), filters, page)
+    return page_of([presenters.capability(c, user) for c in rows], total, page)
+
+
 def create(session: Session, user: User, data: CapabilityCreate) -> Capability:
     if user.org_id is None:
         raise Forbidden("账号未归属高校或院所，不能发布成果", "No organisation", code="no_org")
-    return _reload(session, new_posting(session, user, Capability, CAPABILITY_MACHINE, data, MONEY))
+    cap_id = new_posting(session, user, Capability, CAPABILITY_MACHINE, data, MONEY)
+    return _reload(session, enqueue_embedding(session, "capability", cap_id))
 
 
 def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) -> Capability:
@@ -47,6 +61,7 @@ def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) ->
     if low is not None and high is not None and low > high:
         raise BadRequest("价格下限不能高于上限", "price_min > price_max", code="bad_price_range")
     save_columns(session, cap, columns)
+    enqueue_embedding(session, "capability", cap.id)
     return _reload(session, cap.id)
 
 
@@ -64,6 +79,7 @@ def transition(
     check_version(cap, version)
     CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
+    enqueue_embedding(session, "capability", cap.id)
     notices.reviewed(session, cap, action)
     return _reload(session, cap.id)
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
-from service.engine.matcher import PoolMatcher
+from matching.ranking import Matcher
 from service.engine.service import Recommendation, recommendation
 from service.matches import repository
 from service.matches import service as matches
@@ -182,7 +182,7 @@ class _Scorer:
     whole corpus to weigh terms), without vectors: the semantic feature counts as 0."""
 
     def __init__(self, session: Session) -> None:
-        self.matcher = PoolMatcher(None)
+        self.matcher = Matcher(None)
         published = session.scalars(
             select(Capability).where(Capability.status == CapabilityStatus.published)
         )

@@ -125,8 +125,7 @@ _C2 = "浸没式能效指标领先，但冷却液成本与服务器保修兼容�
 
 def _read_approvals(session: Session, owner: User) -> None:
     """The enterprise has read its approval notices; everything else stays unread."""
-    statement = notification_inbox.inbox_statement(owner.id, unread=True)
-    for note in session.scalars(statement):
+    for note in notification_inbox.unread(session, owner.id):
         if note.kind == "need_approved":
             notifications.mark_read(session, owner, note.id)
 

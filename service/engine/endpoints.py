@@ -12,7 +12,6 @@ from service.capabilities import service as capabilities
 from service.engine import repository
 from service.engine import service as engine
 from service.engine.model_info import RankModelRead, model_in_use
-from service.engine.runtime import get_store
 from service.engine.schemas import (
     CapabilityHit,
     CapabilitySummary,
@@ -23,7 +22,7 @@ from service.engine.schemas import (
     NeedSummary,
 )
 from service.engine.status import engine_status
-from service.engine.store import IndexStore
+from service.engine.store import IndexStore, get_store
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, NotFound, responses
 from service.kit.inputs import Day, Id, Line
@@ -35,6 +34,7 @@ from service.needs import auth as need_auth
 from service.needs import service as needs
 
 router = APIRouter(tags=["匹配引擎 engine"])
+public = APIRouter(tags=["匹配引擎 engine"])
 
 StoreDep = Annotated[IndexStore, Depends(get_store)]
 Limit = Annotated[int, Query(ge=1, le=50, description="返回条数")]
@@ -115,7 +115,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
     )
 
 
-@router.get(
+@public.get(
     "/search/needs",
     response_model=HitPage[NeedHit],
     summary="需求语义 + 关键词检索（公开，仅张榜中的需求；只返回相关度达到阈值的结果，"
@@ -173,7 +173,7 @@ def search_needs(
     )
 
 
-@router.get(
+@public.get(
     "/search/capabilities",
     response_model=HitPage[CapabilityHit],
     summary="科技成果语义 + 关键词检索（公开，仅已发布成果；只返回相关度达到阈值的结果，"

@@ -16,8 +16,7 @@ from matching.model import BAND_THRESHOLDS
 from matching.ranking import Match
 from service.engine import repository
 from service.engine.documents import Kind, Posting, doc_hash, kind_of, to_doc
-from service.engine.runtime import get_store
-from service.engine.store import IndexStore
+from service.engine.store import IndexStore, get_store
 from service.engine.vectors import as_array, stored_vector
 from service.models import Capability, Need
 from service.models.enums import CapabilityStatus, NeedStatus
@@ -97,6 +96,7 @@ def _rank(
     k: int,
     query_vector: np.ndarray | None = None,
     selective: bool = False,
+    explain: int | None = None,
 ) -> list[Match]:
     """Rank `corpus` for `query` among the postings that satisfy `conditions` in the DB now.
 
@@ -107,18 +107,21 @@ def _rank(
     """
     model = repository.MODELS[corpus]
     if not selective:
-        pool = store.rank(corpus, query, allowed=None, k=POOL, query_vector=query_vector)
+        pool = store.rank(corpus, query, allowed=None, k=POOL, query_vector=query_vector, explain=0)
         if pool:
             ok = repository.ids_where(
                 session, corpus, model.id.in_([int(m.id) for m in pool]), *conditions
             )
             kept = [m for m in pool if m.id in ok]
             if len(kept) >= k or len(pool) >= store.count(corpus):
-                return kept[:k]
+                shown = kept[:k] if explain is None else kept[:explain]
+                return store.explain(corpus, query, shown) + kept[len(shown) : k]
         elif store.count(corpus) == 0:
             return []
     allowed = repository.ids_where(session, corpus, *conditions)
-    return store.rank(corpus, query, allowed=allowed, k=k, query_vector=query_vector)
+    return store.rank(
+        corpus, query, allowed=allowed, k=k, query_vector=query_vector, explain=explain
+    )
 
 
 def recommend_capabilities(
@@ -182,12 +185,16 @@ def search(
         if kind == "need"
         else Capability.status == CapabilityStatus.published
     )
-    # Read the allowed ids first: the filters decide what may be found at all.
-    matches = _rank(session, store, kind, q, [status, *conditions], k=SEARCH_LIMIT, selective=True)
+    # Read the allowed ids first: the filters decide what may be found at all. Every result
+    # is scored (the totals count them); only the returned page is explained.
+    matches = _rank(
+        session, store, kind, q, [status, *conditions], k=SEARCH_LIMIT, selective=True, explain=0
+    )
     relevant = sum(1 for m in matches if m.score >= RELEVANT_FROM)  # sorted: a prefix
     kept = matches[: relevant + LOW_TAIL]
+    shown = store.explain(kind, q, kept[offset : offset + limit])
     page = [
         replace(recommendation(m), low_relevance=n >= relevant)
-        for n, m in enumerate(kept[offset : offset + limit], start=offset)
+        for n, m in enumerate(shown, start=offset)
     ]
     return page, len(kept), relevant

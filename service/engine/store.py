@@ -8,6 +8,11 @@ stamped after the watermark — a cheap indexed query — and loads only the row
 has not seen, so API processes see each other's new postings. Every few seconds the window
 opens a lookback earlier, for commit-order gaps (a row stamped earlier but committed later
 than one already seen).
+
+Each vector is held once, in the side's FAISS index, which is also the matcher's vector
+store (`matching.retrieval.IndexVectors`). Rankings never wait for each other: the matcher
+reads under a shared lock, and only one thread catches up at a time while the others rank
+with what is loaded (a catch-up applies its rows in one short exclusive step).
 """
 
 import gc
@@ -18,7 +23,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -28,15 +32,14 @@ from matching.embedders import Embedder
 from matching.index import StaleIndexError, VectorIndex, build_index, load_index
 from matching.model import RankModel, default_model
 from matching.ranking import Match, Matcher
+from matching.retrieval import IndexVectors
+from service.config import get_settings
 from service.engine import learning, repository
 from service.engine.documents import KINDS, Kind, to_doc
-from service.engine.matcher import PoolMatcher
-from service.engine.vectors import as_array
+from service.engine.vectors import as_array, get_embedder
 from service.kit.db import utcnow
 
 log = logging.getLogger("jiebang.engine")
-
-FILTER_IN_INDEX = 0.5  # below this share of the corpus, FAISS searches only the allowed ids
 
 
 @dataclass
@@ -72,18 +75,16 @@ class IndexStore:
         self.rank_model_id: int | None = None
         self._sides = {kind: self._empty(kind) for kind in KINDS}
         self._catch_up_lock = threading.Lock()
-        self._local = threading.local()  # the allowed ids of the ranking on this thread
         self.loaded = threading.Event()
 
     def _empty(self, kind: Kind, size_hint: int = 0) -> _Side:
         index = build_index(self.embedder.dim, size_hint, self.model_id)
-        return _Side(kind, index, self._matcher(kind))
+        return _Side(kind, index, self._matcher(index))
 
-    def _matcher(self, kind: Kind) -> Matcher:
-        def dense(query: np.ndarray, k: int) -> list[tuple[int | str, float]]:
-            return self._dense(kind, query, k)
-
-        return PoolMatcher(self.embedder, dense_search=dense, pool=self.pool, model=self.rank_model)
+    def _matcher(self, index: VectorIndex) -> Matcher:
+        return Matcher(
+            self.embedder, vectors=IndexVectors(index), pool=self.pool, model=self.rank_model
+        )
 
     def path(self, kind: Kind) -> Path | None:
         return self.index_dir / f"{kind}.faiss" if self.index_dir else None
@@ -146,7 +147,7 @@ class IndexStore:
             side.watermark = heads[-1][2] if heads else None
             log.info("index %s rebuilt: %d vectors", kind, len(side.hashes))
             return side
-        side = _Side(kind, index, self._matcher(kind))
+        side = _Side(kind, index, self._matcher(index))
         saved = _parse_time(index.watermark)
         trust_before = saved - self.lookback if saved else None
         live = {h[0] for h in heads}
@@ -158,7 +159,7 @@ class IndexStore:
         if ids:
             docs = {p.id: to_doc(p) for p in repository.postings(session, kind, ids)}
             present = [i for i in ids if i in docs]
-            side.matcher.add([docs[i] for i in present], _reconstruct(index, present))
+            side.matcher.add_indexed([docs[i] for i in present])
             side.hashes.update((h[0], h[1]) for h in trusted if h[0] in docs)
         self._reload(session, side, stale)
         side.watermark = max([h[2] for h in heads], default=saved)
@@ -174,8 +175,9 @@ class IndexStore:
         gap) is one of those, as long as transactions last less than the lookback — so a
         quiet store does not keep re-reading a bulk re-embed's rows.
         """
-        _begin(session)
-        with self._catch_up_lock:
+        if not self._catch_up_lock.acquire(blocking=False):
+            return 0  # another thread is catching up: rank with what is loaded
+        try:
             total = 0
             rescan = time.monotonic() - self._last_rescan >= self.rescan_every.total_seconds()
             started = utcnow()
@@ -197,6 +199,8 @@ class IndexStore:
             if rescan:
                 self._last_rescan, self._scanned_at = time.monotonic(), started
             return total
+        finally:
+            self._catch_up_lock.release()
 
     def _reload(self, session: Session, side: _Side, heads: Sequence[tuple[int, str]]) -> int:
         """(Re)load the given rows' vectors and their postings' current text."""
@@ -209,8 +213,7 @@ class IndexStore:
             if not ids:
                 continue
             vectors = np.stack([as_array(rows[i]) for i in ids])
-            side.index.add(np.asarray(ids, dtype=np.int64), vectors)
-            side.matcher.add([docs[i] for i in ids], vectors)
+            side.matcher.add([docs[i] for i in ids], vectors)  # into the FAISS index too
             side.hashes.update((i, rows[i].text_hash) for i in ids)
             loaded += len(ids)
         return loaded
@@ -232,39 +235,43 @@ class IndexStore:
         allowed: Collection[int] | None,
         k: int,
         query_vector: np.ndarray | None = None,
+        explain: int | None = None,
     ) -> list[Match]:
         """Best `k` of `corpus` among `allowed` ids (an exact filter read from the DB), or
-        of the whole corpus when `allowed` is None (the caller then filters the result)."""
+        of the whole corpus when `allowed` is None (the caller then filters the result); the
+        first `explain` (default all) carry their explanation."""
         side = self._sides[corpus]
         allowed_set = None if allowed is None else {i for i in allowed if i in side.hashes}
         if allowed_set is not None and not allowed_set:
             return []
-        self._local.allowed = allowed_set
-        try:
-            return side.matcher.rank(query, k, allowed=allowed_set, query_vector=query_vector)
-        finally:
-            self._local.allowed = None
+        return side.matcher.rank(
+            query, k, allowed=allowed_set, query_vector=query_vector, explain=explain
+        )
 
-    def _dense(self, kind: Kind, query: np.ndarray, k: int) -> list[tuple[int | str, float]]:
-        side = self._sides[kind]
-        allowed: set[int] | None = getattr(self._local, "allowed", None)
-        subset = allowed is not None and len(allowed) < FILTER_IN_INDEX * max(1, side.index.count)
-        if subset:
-            scores, ids = side.index.search(query.reshape(1, -1), k, allowed_ids=allowed)
-        else:  # most ids are allowed: search everything, the matcher drops the others
-            scores, ids = side.index.search(query.reshape(1, -1), 2 * k)
-        return [(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
-
-    def vector_of(self, kind: Kind, posting_id: int) -> np.ndarray | None:
-        if posting_id not in self._sides[kind].hashes:
-            return None
-        return _reconstruct(self._sides[kind].index, [posting_id])[0]
+    def explain(self, corpus: Kind, query: Doc | str, matches: Sequence[Match]) -> list[Match]:
+        """Shared terms and reasons of `matches` (ranked for `query`): for the shown page only."""
+        return self._sides[corpus].matcher.explain(query, matches)
 
 
-def _reconstruct(index: VectorIndex, ids: Sequence[int]) -> np.ndarray:
-    """Vectors back out of a FAISS index (both backends keep an id → vector map)."""
-    native: Any = index._native()  # type: ignore[attr-defined]
-    return np.asarray(native.reconstruct_batch(np.asarray(ids, dtype=np.int64)), dtype=np.float32)
+_STORES: dict[str, IndexStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def get_store() -> IndexStore:
+    """The process's store of the configured model (FastAPI dependency; tests override it)."""
+    settings = get_settings()
+    embedder = get_embedder(settings.embedder)
+    with _STORES_LOCK:
+        store = _STORES.get(embedder.model_id)
+        if store is None:
+            store = IndexStore(
+                embedder,
+                settings.var_dir / "index",
+                timedelta(seconds=settings.engine_lookback_seconds),
+                pool=settings.engine_pool,
+            )
+            _STORES[embedder.model_id] = store
+        return store
 
 
 def _parse_time(value: object) -> datetime | None:
@@ -279,9 +286,10 @@ def _parse_time(value: object) -> datetime | None:
 def _begin(session: Session) -> None:
     """Begin the session's transaction before taking the store's lock, never after.
 
-    On SQLite a transaction begins by taking the database's write lock (BEGIN IMMEDIATE), and
-    a thread may call in already holding it (a request that read first, the worker refreshing
-    candidates). Taking the two locks in one order everywhere — database, then store — is what
-    keeps two threads from waiting on each other until the busy timeout.
+    On SQLite a writing transaction begins by taking the database's write lock (BEGIN
+    IMMEDIATE), and a thread may call in already holding it (the worker refreshing
+    candidates). Taking the two locks in one order — database, then store — is what keeps two
+    threads from waiting on each other until the busy timeout. (Catching up never waits for
+    the store's lock, so only the one-time load needs this.)
     """
     session.connection()

@@ -2,9 +2,9 @@ from fastapi import APIRouter, Response
 
 from service.auth.deps import AdminUser
 from service.exports.service import MEDIA_TYPES, Dataset, Format, export
+from service.kit.clock import today
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, responses
-from service.postings.rules import today
 
 router = APIRouter(prefix="/exports", tags=["数据导出 exports"])
 

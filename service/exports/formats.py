@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-CHINA = ZoneInfo("Asia/Shanghai")
+from service.kit.clock import CHINA
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "0.00####"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newline, CR stay

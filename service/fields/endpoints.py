@@ -8,9 +8,10 @@ from service.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, 
 from service.kit.inputs import Line
 
 router = APIRouter(prefix="/fields", tags=["领域 fields"])
+public = APIRouter(prefix="/fields", tags=["领域 fields"])
 
 
-@router.get("", response_model=list[FieldRead], summary="所属领域列表（公开）")
+@public.get("", response_model=list[FieldRead], summary="所属领域列表（公开）")
 def list_fields(session: SessionDep, include_inactive: bool = False) -> list[FieldRead]:
     return [FieldRead.model_validate(f) for f in service.list_fields(session, include_inactive)]
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -53,6 +53,10 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+READ_ONLY = "jiebang_read_only"  # execution option: the transaction only reads
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -70,10 +74,12 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # IMMEDIATE takes the write lock up front: concurrent writers queue (busy_timeout)
-            # instead of failing mid-transaction when a snapshot went stale. PostgreSQL is
-            # the production database; this keeps the embedded default correct, not fast.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writing transaction takes the write lock up front (IMMEDIATE): concurrent
+            # writers queue (busy_timeout) instead of failing mid-transaction when a snapshot
+            # went stale. A read-only one (READ_ONLY, e.g. a GET) begins DEFERRED: in WAL mode
+            # it reads a snapshot and neither waits for a writer nor blocks one.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -89,15 +95,26 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 
-def get_session() -> Iterator[Session]:
+@lru_cache
+def get_read_sessionmaker() -> sessionmaker[Session]:
+    """Sessions of read-only requests: on SQLite their transactions begin DEFERRED."""
+    engine = get_engine().execution_options(**{READ_ONLY: True})
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_session(request: Request) -> Iterator[Session]:
     """Request-scoped session: the request owns the transaction (commit on success).
+
+    GET (and HEAD, OPTIONS) requests only read: their session begins a deferred transaction on
+    SQLite, so reads never queue for the write lock behind a writer (or a long refresh).
 
     Used with `scope="function"` (SessionDep), so FastAPI runs the commit after the endpoint
     and before the response is sent: a success is only acknowledged once it is durable, and
     a commit that fails (a deferred constraint, a lost connection) becomes an error response.
     The after-commit hooks (engine queue, e-mail) fire inside that commit, as before.
     """
-    session = get_sessionmaker()()
+    read_only = request.method in READ_METHODS
+    session = (get_read_sessionmaker() if read_only else get_sessionmaker())()
     try:
         yield session
         session.commit()

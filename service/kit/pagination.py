@@ -36,8 +36,12 @@ class Page(BaseModel, Generic[T]):
     page_size: int
 
 
+def page_of(items: list[T], total: int, params: PageParams) -> Page[T]:
+    return Page(items=items, total=total, page=params.page, page_size=params.page_size)
+
+
 def paginate(session: Session, statement: Select[Any], params: PageParams) -> tuple[list[Any], int]:
-    """Run one page of `statement` and count the whole result."""
+    """Run one page of `statement` and count the whole result (for repositories)."""
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     rows = session.scalars(statement.offset(params.offset).limit(params.page_size)).unique().all()
     return list(rows), int(total or 0)

@@ -7,6 +7,7 @@ postings from the recommendation on, and may only mark interest. Nobody else see
 
 from sqlalchemy import ColumnElement, and_, exists, false, select, true
 
+from service.kit.errors import Forbidden
 from service.matches.lifecycle import INTEREST_ACTIONS, MATCH_MACHINE, REVIEW_ACTIONS, SIDE_STATES
 from service.models import Capability, Match, Need, User
 from service.models.enums import CapabilityStatus, NeedStatus, Role
@@ -35,6 +36,11 @@ def readable(user: User | None) -> ColumnElement[bool]:
         )
         return and_(shown, mine)
     return false()
+
+
+def require_lister(user: User) -> None:
+    if user.role not in LISTING_ROLES:
+        raise Forbidden("你的角色不能查看匹配", "Your role may not see matches", code="wrong_role")
 
 
 def is_reviewer(user: User | None) -> bool:

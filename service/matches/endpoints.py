@@ -1,8 +1,10 @@
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from sqlalchemy.orm import Session
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -15,72 +17,32 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
-from service.kit.inputs import Id, Line
-from service.kit.pagination import Page, PageDep, paginate
-from service.matches import auth, records, repository, service
+from service.kit.inputs import Id
+from service.kit.pagination import Page, PageDep
+from service.matches import records, service
 from service.matches.schemas import (
     BoardRead,
     BrokerRecord,
     DealIn,
     MatchCreate,
+    MatchFilter,
     MatchNoteIn,
     MatchRead,
+    MatchSort,
     NeedGroup,
 )
 from service.models import Match, User
-from service.models.enums import MatchOrigin, MatchStatus, ScoreBand
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["匹配 matches"])
 
-MatchSort = Literal["-score", "score", "-created_at", "created_at", "-updated_at"]
 _ERRORS = responses(
     NotAuthenticated, Forbidden, NotFound, InvalidTransition, StaleVersion, BadRequest, Conflict
 )
 
 
-def _require_lister(user: User) -> None:
-    if user.role not in auth.LISTING_ROLES:
-        raise Forbidden("你的角色不能查看匹配", "Your role may not see matches", code="wrong_role")
-
-
 def _read(session: Session, user: User, match: Match) -> MatchRead:
-    return MatchRead.build(match, user, repository.user_names(session, [match.broker_id]))
-
-
-def _filters(
-    status: MatchStatus | None = None,
-    field: Annotated[Line | None, Query(max_length=40, description="需求所属领域代码")] = None,
-    min_score: Annotated[
-        float | None,
-        Query(ge=0, le=100, description="最低匹配度（0–100）；手工匹配没有引擎评分，不参与"),
-    ] = None,
-    need_id: Id | None = None,
-    capability_id: Id | None = None,
-    broker_id: Annotated[Id | None, Query(description="业绩归属经纪人")] = None,
-    origin: MatchOrigin | None = None,
-    band: Annotated[
-        ScoreBand | None, Query(description="匹配度档：high ≥50，medium 20–50，low <20")
-    ] = None,
-    q: Annotated[
-        Line | None, Query(min_length=1, max_length=50, description="需求或成果标题包含的关键词")
-    ] = None,
-) -> dict[str, Any]:
-    return {
-        "status": status,
-        "field": field,
-        "min_score": min_score,
-        "band": band,
-        "q": q,
-        "need_id": need_id,
-        "capability_id": capability_id,
-        "broker_id": broker_id,
-        "origin": origin,
-    }
-
-
-FiltersDep = Annotated[dict[str, Any], Depends(_filters)]
+    return service.present(session, user, match)
 
 
 @router.get(
@@ -93,15 +55,10 @@ def list_matches(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    filters: FiltersDep,
+    filters: Annotated[MatchFilter, Query()],
     sort: MatchSort = "-score",
 ) -> Page[MatchRead]:
-    _require_lister(user)
-    statement = repository.list_statement(auth.readable(user), sort=sort, **filters)
-    rows, total = paginate(session, statement, page)
-    names = repository.user_names(session, [m.broker_id for m in rows])
-    items = [MatchRead.build(m, user, names) for m in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return service.list_matches(session, user, filters, sort, page)
 
 
 @router.get(
@@ -110,9 +67,10 @@ def list_matches(
     responses=responses(NotAuthenticated, Forbidden),
     summary="匹配看板：各阶段数量（与列表相同的筛选，status 除外）",
 )
-def match_board(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> BoardRead:
-    _require_lister(user)
-    return records.board(session, user, **(filters | {"status": None}))
+def match_board(
+    session: SessionDep, user: CurrentUser, filters: Annotated[MatchFilter, Query()]
+) -> BoardRead:
+    return records.board(session, user, filters)
 
 
 @router.get(
@@ -122,14 +80,12 @@ def match_board(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> 
     summary="按需求分组：各需求的匹配数与最高匹配度（与列表相同的筛选，need_id 除外）",
 )
 def match_needs(
-    session: SessionDep, user: CurrentUser, page: PageDep, filters: FiltersDep
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    filters: Annotated[MatchFilter, Query()],
 ) -> Page[NeedGroup]:
-    _require_lister(user)
-    rows, total = repository.need_groups(
-        session, auth.readable(user), page.offset, page.page_size, **(filters | {"need_id": None})
-    )
-    items = [NeedGroup.build(need_id, title, n, best) for need_id, title, n, best in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return service.need_groups(session, user, filters, page)
 
 
 @router.post(

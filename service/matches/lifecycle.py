@@ -1,4 +1,4 @@
-"""The match lifecycle (PRODUCT.md): engine candidate → broker review → recommendation → deal.
+"""The match lifecycle (docs/PRODUCT.md): engine candidate → broker review → recommendation → deal.
 
 `create` and `repropose` are the engine's steps (service/engine/); `add` is a broker's manual
 match, born approved. Interest is recorded as a step that keeps the state (from == to), so

@@ -1,19 +1,20 @@
 """Summaries over matches: the stage board and a broker's record (attribution)."""
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from service.kit.errors import Forbidden, NotFound
 from service.kit.money import yuan_to_wan
 from service.matches import auth, repository
-from service.matches.schemas import BoardRead, BrokerRecord, StageCount, UserBrief
+from service.matches.schemas import BoardRead, BrokerRecord, MatchFilter, StageCount, UserBrief
 from service.models import User
 from service.models.enums import MatchStatus, Role
 
 
-def board(session: Session, user: User, **filters: Any) -> BoardRead:
-    counts = repository.count_by_status(session, auth.readable(user), **filters)
+def board(session: Session, user: User, filters: MatchFilter) -> BoardRead:
+    """Matches per stage under `filters` (its status is ignored: every stage is shown)."""
+    auth.require_lister(user)
+    everything = filters.model_copy(update={"status": None})
+    counts = repository.count_by_status(session, auth.readable(user), everything)
     stages = [
         StageCount(status=s, status_label=s.label, count=counts.get(s, 0)) for s in MatchStatus
     ]
@@ -26,7 +27,7 @@ def broker_record(session: Session, user: User, broker_id: int) -> BrokerRecord:
         raise Forbidden(
             "只有管理员或经纪人本人可以查看业绩", "Admins or the broker only", code="not_allowed"
         )
-    broker = session.get(User, broker_id)
+    broker = repository.user(session, broker_id)
     if broker is None or broker.role not in auth.REVIEWER_ROLES:
         raise NotFound("经纪人不存在", "Broker not found", code="not_a_broker")
     reached = repository.reached(session, repository.attributed_ids(broker_id))

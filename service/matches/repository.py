@@ -8,6 +8,8 @@ from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from matching.model import BAND_THRESHOLDS
+from service.kit.pagination import PageParams, paginate
+from service.matches.schemas import MatchFilter, MatchSort
 from service.models import AuditEvent, Capability, Match, Need, User
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -50,44 +52,34 @@ def by_pair(session: Session, need_id: int, capability_id: int) -> Match | None:
     )
 
 
-def _conditions(
-    *,
-    status: str | None = None,
-    field: str | None = None,
-    min_score: float | None = None,
-    band: str | None = None,
-    q: str | None = None,
-    need_id: int | None = None,
-    capability_id: int | None = None,
-    broker_id: int | None = None,
-    origin: str | None = None,
-) -> list[ColumnElement[bool]]:
+def _conditions(filters: MatchFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if status:
-        conditions.append(Match.status == status)
-    if field:
-        in_field = select(Need.id).where(Need.id == Match.need_id, Need.field_code == field)
+    if filters.status:
+        conditions.append(Match.status == filters.status)
+    if filters.field:
+        in_field = select(Need.id).where(Need.id == Match.need_id, Need.field_code == filters.field)
         conditions.append(in_field.exists())
-    if min_score is not None:
-        conditions.append(Match.score >= min_score)
-    if band:
-        conditions.append(_in_band(band))
-    if q:
+    if filters.min_score is not None:
+        conditions.append(Match.score >= filters.min_score)
+    if filters.need_id is not None:
+        conditions.append(Match.need_id == filters.need_id)
+    if filters.capability_id is not None:
+        conditions.append(Match.capability_id == filters.capability_id)
+    if filters.broker_id is not None:
+        conditions.append(Match.broker_id == filters.broker_id)
+    if filters.origin:
+        conditions.append(Match.origin == filters.origin)
+    if filters.band:
+        conditions.append(_in_band(filters.band))
+    if filters.q:
         need_title = select(Need.id).where(
-            Need.id == Match.need_id, Need.title.contains(q, autoescape=True)
+            Need.id == Match.need_id, Need.title.contains(filters.q, autoescape=True)
         )
         cap_title = select(Capability.id).where(
-            Capability.id == Match.capability_id, Capability.title.contains(q, autoescape=True)
+            Capability.id == Match.capability_id,
+            Capability.title.contains(filters.q, autoescape=True),
         )
         conditions.append(or_(need_title.exists(), cap_title.exists()))
-    if need_id is not None:
-        conditions.append(Match.need_id == need_id)
-    if capability_id is not None:
-        conditions.append(Match.capability_id == capability_id)
-    if broker_id is not None:
-        conditions.append(Match.broker_id == broker_id)
-    if origin:
-        conditions.append(Match.origin == origin)
     return conditions
 
 
@@ -100,24 +92,8 @@ def _in_band(band: str) -> ColumnElement[bool]:
     return and_(Match.score >= low_edge, Match.score < min(higher))
 
 
-def list_statement(readable: ColumnElement[bool], *, sort: str, **filters: Any) -> Select[Any]:
-    statement = select(Match).where(readable, *_conditions(**filters))
-    return _with_relations(statement.order_by(*SORTS[sort]))
-
-
-def count_by_status(
-    session: Session, readable: ColumnElement[bool], **filters: Any
-) -> dict[str, int]:
-    statement = (
-        select(Match.status, func.count())
-        .where(readable, *_conditions(**filters))
-        .group_by(Match.status)
-    )
-    return {status: int(n) for status, n in session.execute(statement)}
-
-
 def need_groups(
-    session: Session, readable: ColumnElement[bool], offset: int, limit: int, **filters: Any
+    session: Session, readable: ColumnElement[bool], filters: MatchFilter, page: PageParams
 ) -> tuple[list[tuple[int, str, int, float | None]], int]:
     """Matches per need (need id, title, count, best score), best-scoring needs first, one
     page of them, and how many needs in all."""
@@ -127,13 +103,39 @@ def need_groups(
     statement = (
         select(Match.need_id, need.title, count, best)
         .join(need, need.id == Match.need_id)
-        .where(readable, *_conditions(**filters))
+        .where(readable, *_conditions(filters))
         .group_by(Match.need_id, need.title)
     )
     total = session.scalar(select(func.count()).select_from(statement.subquery()))
-    page = statement.order_by(best.desc().nulls_last(), Match.need_id).offset(offset).limit(limit)
-    rows = [(int(i), str(t), int(n), b) for i, t, n, b in session.execute(page)]
-    return rows, int(total or 0)
+    ordered = statement.order_by(best.desc().nulls_last(), Match.need_id)
+    rows = session.execute(ordered.offset(page.offset).limit(page.page_size))
+    return [(int(i), str(t), int(n), b) for i, t, n, b in rows], int(total or 0)
+
+
+def list_page(
+    session: Session,
+    readable: ColumnElement[bool],
+    filters: MatchFilter,
+    sort: MatchSort,
+    page: PageParams,
+) -> tuple[list[Match], int]:
+    statement = select(Match).where(readable, *_conditions(filters))
+    return paginate(session, _with_relations(statement.order_by(*SORTS[sort])), page)
+
+
+def count_by_status(
+    session: Session, readable: ColumnElement[bool], filters: MatchFilter
+) -> dict[str, int]:
+    statement = (
+        select(Match.status, func.count())
+        .where(readable, *_conditions(filters))
+        .group_by(Match.status)
+    )
+    return {status: int(n) for status, n in session.execute(statement)}
+
+
+def user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
 
 
 def user_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:

@@ -1,17 +1,12 @@
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matching.model import band
-from service.capabilities import auth as capability_auth
 from service.engine.schemas import Scored
-from service.kit.inputs import Id, Text, Version
-from service.kit.money import PositiveWan, yuan_to_wan
-from service.matches import auth
-from service.models import Capability, Match, Need, User
+from service.kit.inputs import Id, Line, Text, Version
+from service.kit.money import PositiveWan
 from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus, ScoreBand
-from service.needs import auth as need_auth
 from service.postings.schemas import Contact, OrgBrief, TransitionIn
 
 
@@ -40,6 +35,29 @@ class DealIn(TransitionIn):
     contract_value_wan: PositiveWan = Field(description="合同金额，单位万元（必填，大于 0）")
 
 
+class MatchFilter(BaseModel):
+    """The review queue's and the board's conditions, combined with AND."""
+
+    status: MatchStatus | None = None
+    field: Line | None = Field(default=None, max_length=40, description="需求所属领域代码")
+    min_score: float | None = Field(
+        default=None, ge=0, le=100, description="最低匹配度（0–100）；手工匹配没有引擎评分，不参与"
+    )
+    need_id: Id | None = None
+    capability_id: Id | None = None
+    broker_id: Id | None = Field(default=None, description="业绩归属经纪人")
+    origin: MatchOrigin | None = None
+    band: ScoreBand | None = Field(
+        default=None, description="匹配度档：high ≥50，medium 20–50，low <20（人工匹配不属任何档）"
+    )
+    q: Line | None = Field(
+        default=None, min_length=1, max_length=50, description="需求或成果标题包含的关键词"
+    )
+
+
+MatchSort = Literal["-score", "score", "-created_at", "created_at", "-updated_at"]
+
+
 class UserBrief(BaseModel):
     id: int
     name: str
@@ -56,27 +74,6 @@ class NeedBrief(BaseModel):
     org: OrgBrief | None = Field(description="匿名需求对成果方隐藏企业")
     contact: Contact | None = Field(description="按需求的可见规则：发布企业、经纪人、管理员")
 
-    @classmethod
-    def build(cls, need: Need, user: User | None) -> "NeedBrief":
-        org = need.org
-        return cls(
-            id=need.id,
-            title=need.title,
-            field=need.field_code,
-            field_name=need.field.name,
-            status=NeedStatus(need.status),
-            status_label=NeedStatus(need.status).label,
-            bounty_wan=yuan_to_wan(need.bounty) or "0",
-            org=OrgBrief(id=org.id, name=org.name, kind=org.kind)
-            if need_auth.sees_org(user, need)
-            else None,
-            contact=Contact(
-                name=need.contact_name, phone=need.contact_phone, email=need.contact_email
-            )
-            if need_auth.is_privileged(user, need)
-            else None,
-        )
-
 
 class CapabilityBrief(BaseModel):
     id: int
@@ -87,21 +84,6 @@ class CapabilityBrief(BaseModel):
     maturity_label: str
     org: OrgBrief
     contact: Contact | None = Field(description="按成果的可见规则：成果方、经纪人、管理员")
-
-    @classmethod
-    def build(cls, cap: Capability, user: User | None) -> "CapabilityBrief":
-        return cls(
-            id=cap.id,
-            title=cap.title,
-            field=cap.field_code,
-            field_name=cap.field.name,
-            maturity=Maturity(cap.maturity),
-            maturity_label=Maturity(cap.maturity).label,
-            org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
-            contact=Contact(name=cap.contact_name, phone=cap.contact_phone, email=cap.contact_email)
-            if capability_auth.is_privileged(user, cap)
-            else None,
-        )
 
 
 class MatchRead(Scored):
@@ -124,38 +106,6 @@ class MatchRead(Scored):
     created_at: datetime
     updated_at: datetime
     actions: list[str] = Field(description="当前用户可执行的操作")
-
-    @classmethod
-    def build(cls, match: Match, user: User | None, names: dict[int, str]) -> "MatchRead":
-        need, cap = match.need, match.capability
-        reviewer = auth.is_reviewer(user)
-        broker = (
-            UserBrief(id=match.broker_id, name=names.get(match.broker_id, ""))
-            if match.broker_id is not None
-            else None
-        )
-        return cls(
-            id=match.id,
-            need=NeedBrief.build(need, user),
-            capability=CapabilityBrief.build(cap, user),
-            origin=MatchOrigin(match.origin),
-            origin_label=MatchOrigin(match.origin).label,
-            status=MatchStatus(match.status),
-            status_label=MatchStatus(match.status).label,
-            **Scored.score_fields(match.score, match.parts),
-            reasons=list(match.reasons or []),
-            explanation=dict(match.explanation or {}),
-            broker=broker,
-            reject_reason=match.reject_reason if reviewer else None,
-            note=match.note if reviewer else None,
-            need_interest=match.need_interest,
-            capability_interest=match.capability_interest,
-            contract_value_wan=yuan_to_wan(match.contract_value),
-            version=match.version,
-            created_at=match.created_at,
-            updated_at=match.updated_at,
-            actions=auth.actions(user, match, need, cap),
-        )
 
 
 class BoardRead(BaseModel):
@@ -193,15 +143,3 @@ class NeedGroup(BaseModel):
     best_score: float | None = Field(description="其中最高匹配度（0–100；仅人工匹配时为空）")
     band: ScoreBand | None
     band_label: str | None
-
-    @classmethod
-    def build(cls, need_id: int, title: str, count: int, best: float | None) -> "NeedGroup":
-        level = ScoreBand(band(best)) if best is not None else None
-        return cls(
-            need_id=need_id,
-            need_title=title,
-            count=count,
-            best_score=best,
-            band=level,
-            band_label=level.label if level else None,
-        )

@@ -6,19 +6,27 @@ from sqlalchemy import true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.audit.schemas import AuditEventRead
 from service.audit.service import record_transition
 from service.capabilities import service as capabilities
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan
-from service.matches import auth, repository
+from service.kit.pagination import Page, PageParams, page_of
+from service.kit.versioning import check_version, flush_versioned
+from service.matches import auth, presenters, repository
 from service.matches.lifecycle import MATCH_MACHINE, SIDE_STATES
-from service.matches.notify import announce
-from service.matches.schemas import MatchCreate, MatchNoteIn
+from service.matches.notices import announce
+from service.matches.schemas import (
+    MatchCreate,
+    MatchFilter,
+    MatchNoteIn,
+    MatchRead,
+    MatchSort,
+    NeedGroup,
+)
 from service.models import Capability, Match, Need, User
 from service.models.enums import MatchOrigin
 from service.needs import service as needs
-from service.postings.rules import check_version, flush_versioned
-from service.postings.schemas import AuditEventRead
 
 
 def get_readable(session: Session, user: User | None, match_id: int) -> Match:
@@ -26,6 +34,29 @@ def get_readable(session: Session, user: User | None, match_id: int) -> Match:
     if match is None:
         raise NotFound("匹配不存在或无权查看", "Match not found")
     return match
+
+
+def list_matches(
+    session: Session, user: User, filters: MatchFilter, sort: MatchSort, page: PageParams
+) -> Page[MatchRead]:
+    auth.require_lister(user)
+    rows, total = repository.list_page(session, auth.readable(user), filters, sort, page)
+    names = repository.user_names(session, [m.broker_id for m in rows])
+    return page_of([presenters.match(m, user, names) for m in rows], total, page)
+
+
+def need_groups(
+    session: Session, user: User, filters: MatchFilter, page: PageParams
+) -> Page[NeedGroup]:
+    """The queue by need under `filters` (their need is ignored: the groups pick the need)."""
+    auth.require_lister(user)
+    everything = filters.model_copy(update={"need_id": None})
+    rows, total = repository.need_groups(session, auth.readable(user), everything, page)
+    return page_of([presenters.need_group(*row) for row in rows], total, page)
+
+
+def present(session: Session, user: User, match: Match) -> MatchRead:
+    return presenters.match(match, user, repository.user_names(session, [match.broker_id]))
 
 
 def add_manual(session: Session, user: User, data: MatchCreate) -> Match:

@@ -2,6 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -23,9 +25,9 @@ from service.milestones.schemas import (
     MilestoneUpdate,
 )
 from service.models import Milestone, Need, User
+from service.needs import presenters as need_presenters
 from service.needs.schemas import NeedRead
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
+from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["里程碑与台账 milestones"])
 _ERRORS = responses(
@@ -90,7 +92,7 @@ def _need_action(action: str, summary: str) -> None:
     ) -> NeedRead:
         body = data or TransitionIn()
         need = progress.transition(session, user, need_id, action, body.reason)
-        return NeedRead.build(service.need_of(session, need.id), user)
+        return need_presenters.need(service.need_of(session, need.id), user)
 
 
 _need_action("start", "开始实施（发榜企业或管理员；首个里程碑确认时自动进入）")
@@ -112,7 +114,7 @@ def request_termination(
 ) -> NeedRead:
     body = data or TransitionIn()
     need = progress.request_termination(session, user, need_id, body.reason)
-    return NeedRead.build(service.need_of(session, need.id), user)
+    return need_presenters.need(service.need_of(session, need.id), user)
 
 
 @router.get(

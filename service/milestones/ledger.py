@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from service.kit.money import split_by_shares
 from service.milestones import auth, repository
 from service.milestones.lifecycle import ACCEPTED_STATES, LIVE_STATES
-from service.milestones.parties import need_for_party
 from service.milestones.schemas import LedgerMember, LedgerRead, LedgerWinner, wan
+from service.milestones.service import need_for_party
 from service.models import Milestone, User
 from service.models.enums import MilestoneStatus, NeedStatus
 from service.postings.schemas import OrgBrief

@@ -1,19 +1,18 @@
 """The need after its award: start (实施), completion (验收) and termination."""
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
+from service.kit.versioning import flush_versioned
 from service.milestones import repository
 from service.milestones.lifecycle import DONE_STATES, LIVE_STATES, MILESTONE_MACHINE
-from service.milestones.parties import announce, need_for_party
+from service.milestones.notices import announce
+from service.milestones.service import need_for_party
 from service.models import Application, Need, User
-from service.models.enums import Role
 from service.needs import auth as needs_auth
 from service.needs import repository as needs_repository
 from service.needs.lifecycle import NEED_MACHINE
-from service.notifications.service import notify
-from service.postings.rules import flush_versioned
+from service.notifications.service import notify_admins
 
 _MESSAGES = {
     "start": ("need_started", "进入实施阶段"),
@@ -61,12 +60,8 @@ def request_termination(session: Session, user: User, need_id: int, reason: str 
     reason = (reason or "").strip()
     if not reason:
         raise BadRequest("申请终止必须填写理由", "A reason is required", code="reason_required")
-    admins = session.scalars(
-        select(User.id).where(User.role == Role.admin, User.is_active.is_(True))
-    )
-    notify(
+    notify_admins(
         session,
-        admins,
         "termination_requested",
         f"发榜企业申请终止「{need.title}」",
         f"理由：{reason}",

@@ -7,23 +7,22 @@ from decimal import Decimal
 from sqlalchemy import true
 from sqlalchemy.orm import Session
 
+from service.kit.clock import today
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan, yuan_to_wan
-from service.milestones import auth, repository
+from service.kit.versioning import check_version, flush_versioned
+from service.milestones import auth, notices, repository
 from service.milestones.lifecycle import (
     EDITABLE_STATES,
     MILESTONE_MACHINE,
     PAYABLE_NEED_STATES,
     WORKING_NEED_STATES,
 )
-from service.milestones.parties import announce, need_for_party
 from service.milestones.schemas import MilestoneCreate, MilestoneUpdate
 from service.models import Application, Milestone, Need, User
 from service.needs import auth as needs_auth
 from service.needs import repository as needs_repository
 from service.needs.lifecycle import NEED_MACHINE
-from service.notifications.service import notify_org
-from service.postings.rules import check_version, flush_versioned, today
 
 START_REASON = "首个里程碑已确认，进入实施"
 
@@ -33,6 +32,26 @@ def get_readable(session: Session, user: User, milestone_id: int) -> Milestone:
     if milestone is None:
         raise NotFound("里程碑不存在或无权查看", "Milestone not found")
     return milestone
+
+
+def need_for_party(session: Session, user: User, need_id: int) -> tuple[Need, list[Application]]:
+    """The need and its winners, if `user` is a party to it: else 404 (can't see) or 403."""
+    need = needs_repository.get(session, need_id, true())
+    if need is None:
+        raise NotFound("需求不存在或无权查看", "Need not found")
+    winners = list(repository.winners(session, need.id))
+    visible = needs_repository.get(session, need_id, needs_auth.readable(user)) is not None
+    if auth.is_admin(user) and not visible:  # admins never see other people's drafts
+        raise NotFound("需求不存在或无权查看", "Need not found")
+    if not auth.is_party(user, need, winners):
+        if not visible:
+            raise NotFound("需求不存在或无权查看", "Need not found")
+        raise Forbidden(
+            "只有发榜企业、揭榜方和管理员可以查看里程碑与台账",
+            "Only the posting enterprise, the winners and admins",
+            code="not_a_party",
+        )
+    return need, winners
 
 
 def list_for_need(session: Session, user: User, need_id: int) -> tuple[Need, list[Milestone]]:
@@ -66,15 +85,7 @@ def create(session: Session, user: User, need_id: int, data: MilestoneCreate) ->
     )
     session.add(milestone)
     MILESTONE_MACHINE.start(session, milestone, user.id)
-    notify_org(
-        session,
-        app.org_id,
-        "milestone_proposed",
-        f"「{need.title}」有新的里程碑待确认：{data.name}",
-        f"金额 {yuan_to_wan(amount)} 万元，计划完成 {data.due_date.isoformat()}。",
-        link=_link(need),
-        obj=("milestone", milestone.id),
-    )
+    notices.proposed(session, need, milestone, app.org_id, edited=False)
     return _reload(session, milestone.id)
 
 
@@ -102,14 +113,7 @@ def update(session: Session, user: User, milestone_id: int, data: MilestoneUpdat
     for key, value in changes.items():
         setattr(milestone, key, value)
     flush_versioned(session)
-    notify_org(
-        session,
-        milestone.application.org_id,
-        "milestone_proposed",
-        f"「{need.title}」的里程碑已修改，待确认：{milestone.name}",
-        link=_link(need),
-        obj=("milestone", milestone.id),
-    )
+    notices.proposed(session, need, milestone, milestone.application.org_id, edited=True)
     return _reload(session, milestone.id)
 
 
@@ -161,47 +165,11 @@ def transition(
     if starts:
         NEED_MACHINE.apply(session, need, "start", user.id, START_REASON)
     flush_versioned(session)
-    _announce(session, need, milestone, action)
+    notices.transitioned(session, need, milestone, action)
     if starts:
         winners = repository.winners(session, need.id)
-        announce(session, need, winners, "need_started", f"「{need.title}」进入实施阶段")
+        notices.announce(session, need, winners, "need_started", f"「{need.title}」进入实施阶段")
     return _reload(session, milestone.id)
-
-
-def _announce(session: Session, need: Need, m: Milestone, action: str) -> None:
-    """Tell the other side what just happened to a milestone."""
-    amount = yuan_to_wan(m.amount)
-    to_owner = {
-        "agree": ("milestone_agreed", f"揭榜方已确认里程碑：{m.name}", ""),
-        "decline": ("milestone_declined", f"揭榜方不同意里程碑：{m.name}", f"理由：{m.reason}"),
-        "submit": ("milestone_submitted", f"里程碑成果已提交，待验收：{m.name}", m.delivery_note),
-    }
-    to_winner = {
-        "cancel": ("milestone_cancelled", f"发榜企业已取消里程碑：{m.name}", ""),
-        "accept": ("milestone_accepted", f"里程碑已验收通过：{m.name}", f"金额 {amount} 万元"),
-        "return": ("milestone_returned", f"里程碑被退回修改：{m.name}", f"理由：{m.reason}"),
-        "pay": ("milestone_paid", f"里程碑款项已支付：{m.name}", f"金额 {amount} 万元"),
-    }
-    if action in to_owner:
-        kind, title, body = to_owner[action]
-        orgs = [need.org_id]
-    else:
-        kind, title, body = to_winner[action]
-        orgs = (
-            sorted(auth.winner_org_ids(m.application))
-            if action == "pay"
-            else [m.application.org_id]
-        )
-    for org_id in orgs:
-        notify_org(
-            session,
-            org_id,
-            kind,
-            f"「{need.title}」{title}",
-            body or "",
-            link=_link(need),
-            obj=("milestone", m.id),
-        )
 
 
 def _check_budget(
@@ -241,10 +209,6 @@ def _need_working(need: Need) -> None:
             "Need is not awarded or in progress",
             code="need_not_in_progress",
         )
-
-
-def _link(need: Need) -> str:
-    return f"/needs/{need.id}"
 
 
 def _lock_need(session: Session, need_id: int) -> Need:

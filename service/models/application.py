@@ -62,7 +62,7 @@ class ApplicationMember(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     share: Mapped[Decimal] = mapped_column(Numeric(5, 2))  # percent, members sum to 100
     is_lead: Mapped[bool] = mapped_column(default=False)
     # invited → confirmed | declined (the lead is confirmed from the start).

@@ -37,7 +37,7 @@ class Capability(TimestampMixin, Base):
     contact_email: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(32), index=True)
     reject_reason: Mapped[str | None] = mapped_column(Text)
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     org: Mapped[Organization] = relationship(lazy="raise")

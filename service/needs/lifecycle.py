@@ -1,4 +1,4 @@
-"""The need lifecycle (PRODUCT.md): every state and every allowed move, in one table."""
+"""The need lifecycle (docs/PRODUCT.md): every state and every allowed move, in one table."""
 
 from service.kit.lifecycle import StateMachine, step
 from service.models.enums import NeedStatus as S

@@ -1,12 +1,13 @@
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from service.kit.money import wan_to_yuan
+from service.kit.pagination import PageParams, paginate
 from service.models import Need
-from service.postings.rules import substring_filter
+from service.needs.schemas import NeedFilter
+from service.postings.repository import substring_filter
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "-published_at": (Need.published_at.desc().nulls_last(), Need.id.desc()),
@@ -43,38 +44,34 @@ def get_for_update(session: Session, need_id: int) -> Need | None:
     return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
-def list_statement(
+def list_page(
+    session: Session,
     readable: ColumnElement[bool],
+    filters: NeedFilter,
+    page: PageParams,
     *,
-    sort: str,
-    field: str | None = None,
-    status: str | None = None,
-    call_type: str | None = None,
     org: ColumnElement[bool] | None = None,
-    bounty_min: Decimal | None = None,
-    bounty_max: Decimal | None = None,
-    deadline_from: date | None = None,
-    deadline_to: date | None = None,
-    q: str | None = None,
-) -> Select[Any]:
+) -> tuple[list[Need], int]:
+    """One page of the readable needs matching `filters` (`org`: the organisation condition
+    the service derived from `mine` / `org_id`), and the count of all of them."""
     statement = select(Need).where(readable)
-    if field:
-        statement = statement.where(Need.field_code == field)
-    if status:
-        statement = statement.where(Need.status == status)
-    if call_type:
-        statement = statement.where(Need.call_type == call_type)
+    if filters.field:
+        statement = statement.where(Need.field_code == filters.field)
+    if filters.status:
+        statement = statement.where(Need.status == filters.status)
+    if filters.call_type:
+        statement = statement.where(Need.call_type == filters.call_type)
     if org is not None:
         statement = statement.where(org)
-    if bounty_min is not None:
-        statement = statement.where(Need.bounty >= bounty_min)
-    if bounty_max is not None:
-        statement = statement.where(Need.bounty <= bounty_max)
-    if deadline_from is not None:
-        statement = statement.where(Need.deadline >= deadline_from)
-    if deadline_to is not None:
-        statement = statement.where(Need.deadline <= deadline_to)
-    if q:
+    if filters.bounty_min_wan is not None:
+        statement = statement.where(Need.bounty >= wan_to_yuan(filters.bounty_min_wan))
+    if filters.bounty_max_wan is not None:
+        statement = statement.where(Need.bounty <= wan_to_yuan(filters.bounty_max_wan))
+    if filters.deadline_from is not None:
+        statement = statement.where(Need.deadline >= filters.deadline_from)
+    if filters.deadline_to is not None:
+        statement = statement.where(Need.deadline <= filters.deadline_to)
+    if filters.q:
         columns = (Need.title, Need.problem, Need.key_difficulty, Need.expected_goal, Need.industry)
-        statement = statement.where(substring_filter(q, *columns))
-    return _with_relations(statement.order_by(*SORTS[sort]))
+        statement = statement.where(substring_filter(filters.q, *columns))
+    return paginate(session, _with_relations(statement.order_by(*SORTS[filters.sort])), page)

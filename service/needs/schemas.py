@@ -1,13 +1,12 @@
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from service.kit.inputs import Day, Line, Version
-from service.kit.money import PositiveWan, yuan_to_wan
-from service.models import Need, User
+from service.kit.clock import today
+from service.kit.inputs import Day, Id, Line, Version
+from service.kit.money import PositiveWan, Wan
 from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
-from service.needs import auth
-from service.postings.rules import today
 from service.postings.schemas import (
     LONG_TEXT,
     TITLE,
@@ -80,6 +79,34 @@ class NeedUpdate(BaseModel):
     _deadline = field_validator("deadline")(_future_deadline)
 
 
+NeedSort = Literal[
+    "-published_at",
+    "-created_at",
+    "created_at",
+    "-updated_at",
+    "-bounty",
+    "bounty",
+    "deadline",
+    "-deadline",
+]
+
+
+class NeedFilter(BaseModel):
+    """The board's query: every condition optional, combined with AND."""
+
+    field: Line | None = Field(default=None, max_length=40, description="所属领域代码")
+    status: NeedStatus | None = None
+    call_type: CallType | None = None
+    org_id: Id | None = None
+    mine: bool = Field(default=False, description="只看本机构发布的需求（含草稿）")
+    bounty_min_wan: Wan | None = Field(default=None, description="万元")
+    bounty_max_wan: Wan | None = Field(default=None, description="万元")
+    deadline_from: Day | None = None
+    deadline_to: Day | None = None
+    q: Line | None = Field(default=None, max_length=100, description="关键词（子串匹配）")
+    sort: NeedSort = "-published_at"
+
+
 class NeedRead(BaseModel):
     """A need as the caller may see it: hidden parts are null, never silently wrong."""
 
@@ -115,52 +142,3 @@ class NeedRead(BaseModel):
     version: int
     is_owner: bool
     actions: list[str] = Field(description="当前用户可执行的操作")
-
-    @classmethod
-    def build(cls, need: Need, user: User | None, *, winner: bool = False) -> "NeedRead":
-        """Present `need` to `user` under the rules of needs/auth.py (`winner`: the caller's
-        organisation won it, see service.won_by_caller)."""
-        contact = (
-            Contact(name=need.contact_name, phone=need.contact_phone, email=need.contact_email)
-            if auth.is_privileged(user, need, winner=winner)
-            else None
-        )
-        org = (
-            OrgBrief(id=need.org.id, name=need.org.name, kind=need.org.kind)
-            if auth.sees_org(user, need, winner=winner)
-            else None
-        )
-        return cls(
-            id=need.id,
-            title=need.title,
-            problem=need.problem,
-            key_difficulty=need.key_difficulty,
-            expected_goal=need.expected_goal,
-            field=need.field_code,
-            field_name=need.field.name,
-            industry=need.industry,
-            keywords=list(need.keywords),
-            indicators=list(need.indicators),
-            call_type=CallType(need.call_type),
-            call_type_label=CallType(need.call_type).label,
-            cooperation_mode=CooperationMode(need.cooperation_mode),
-            cooperation_mode_label=CooperationMode(need.cooperation_mode).label,
-            bounty_wan=yuan_to_wan(need.bounty) or "0",
-            own_investment_wan=yuan_to_wan(need.own_investment),
-            deadline=need.deadline,
-            days_left=(need.deadline - today()).days,
-            implementation_months=need.implementation_months,
-            visibility=Visibility(need.visibility),
-            visibility_label=Visibility(need.visibility).label,
-            org=org,
-            contact=contact,
-            status=NeedStatus(need.status),
-            status_label=NeedStatus(need.status).label,
-            reject_reason=need.reject_reason if auth.sees_reject_reason(user, need) else None,
-            published_at=need.published_at,
-            created_at=need.created_at,
-            updated_at=need.updated_at,
-            version=need.version,
-            is_owner=auth.is_owner(user, need),
-            actions=auth.actions(user, need),
-        )

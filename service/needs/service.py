@@ -5,21 +5,17 @@ from sqlalchemy.orm import Session
 
 from service.applications import consortium
 from service.applications import repository as applications
-from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from service.engine.jobs import enqueue_embedding
+from service.kit.clock import today
+from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotAuthenticated, NotFound
+from service.kit.pagination import Page, PageParams, page_of
+from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, User
 from service.models.enums import ORG_STAFF_ROLES, Role
-from service.needs import auth, notices, repository
+from service.needs import auth, notices, presenters, repository
 from service.needs.lifecycle import NEED_MACHINE
-from service.needs.schemas import NeedCreate, NeedUpdate
-from service.postings.rules import (
-    check_version,
-    edited_columns,
-    flush_versioned,
-    new_posting,
-    review_columns,
-    save_columns,
-    today,
-)
+from service.needs.schemas import NeedCreate, NeedFilter, NeedRead, NeedUpdate
+from service.postings.service import edited_columns, new_posting, review_columns, save_columns
 
 
 def get_readable(session: Session, user: User | None, need_id: int) -> Need:
@@ -27,6 +23,28 @@ def get_readable(session: Session, user: User | None, need_id: int) -> Need:
     if need is None:
         raise NotFound("需求不存在或无权查看", "Need not found")
     return need
+
+
+def list_needs(
+    session: Session, user: User | None, filters: NeedFilter, page: PageParams
+) -> Page[NeedRead]:
+    """The board, or the caller's organisation's own needs with `mine` (drafts included)."""
+    org = None
+    if filters.mine:
+        if user is None or user.org_id is None:
+            raise NotAuthenticated("请先登录", "Authentication required")
+        org = auth.org_filter(user, user.org_id)
+    elif filters.org_id is not None:
+        org = auth.org_filter(user, filters.org_id)
+    rows, total = repository.list_page(session, auth.readable(user), filters, page, org=org)
+    won = won_by_caller(session, user, rows)
+    items = [presenters.need(n, user, winner=n.id in won) for n in rows]
+    return page_of(items, total, page)
+
+
+def present(session: Session, user: User | None, need: Need) -> NeedRead:
+    """One need as the caller may see it (a winner's staff see the contact)."""
+    return presenters.need(need, user, winner=bool(won_by_caller(session, user, [need])))
 
 
 def won_by_caller(session: Session, user: User | None, needs: list[Need]) -> set[int]:
@@ -44,7 +62,8 @@ MONEY = {"bounty_wan": "bounty", "own_investment_wan": "own_investment"}
 def create(session: Session, user: User, data: NeedCreate) -> Need:
     if user.org_id is None:
         raise Forbidden("账号未归属企业，不能发布需求", "No organisation", code="no_org")
-    return _reload(session, new_posting(session, user, Need, NEED_MACHINE, data, MONEY))
+    need_id = new_posting(session, user, Need, NEED_MACHINE, data, MONEY)
+    return _reload(session, enqueue_embedding(session, "need", need_id))
 
 
 def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need:
@@ -55,6 +74,7 @@ def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need
         raise InvalidTransition("只有草稿或被驳回的需求可以修改", "Only drafts or rejected needs")
     check_version(need, data.version)
     save_columns(session, need, edited_columns(session, data, MONEY, {"own_investment_wan"}))
+    enqueue_embedding(session, "need", need.id)
     return _reload(session, need.id)
 
 
@@ -91,6 +111,7 @@ def transition(
         consortium.dissolve_unformed(session, need, consortium.WITHDRAWN_REASON, user.id)
     flush_versioned(session)
     notices.reviewed(session, need, action)
+    enqueue_embedding(session, "need", need.id)
     return _reload(session, need.id)
 
 

@@ -6,9 +6,9 @@ from service.auth.deps import CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import NotAuthenticated, NotFound, responses
 from service.kit.inputs import Id
-from service.kit.pagination import Page, PageDep, paginate
-from service.notifications import repository, service
-from service.notifications.schemas import MarkedRead, NotificationRead, UnreadCount
+from service.kit.pagination import Page, PageDep
+from service.notifications import service
+from service.notifications.schemas import InboxFilter, MarkedRead, NotificationRead, UnreadCount
 
 router = APIRouter(prefix="/notifications", tags=["通知 notifications"])
 
@@ -23,13 +23,9 @@ def list_notifications(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    unread: Annotated[
-        bool | None, Query(description="true 只看未读，false 只看已读，缺省全部")
-    ] = None,
+    filters: Annotated[InboxFilter, Query()],
 ) -> Page[NotificationRead]:
-    rows, total = paginate(session, repository.inbox_statement(user.id, unread), page)
-    items = [NotificationRead.model_validate(n) for n in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return service.inbox(session, user, filters, page)
 
 
 @router.get(
@@ -39,7 +35,7 @@ def list_notifications(
     summary="未读通知数",
 )
 def unread_count(session: SessionDep, user: CurrentUser) -> UnreadCount:
-    return UnreadCount(unread=repository.unread_count(session, user.id))
+    return UnreadCount(unread=service.unread_count(session, user))
 
 
 @router.post(

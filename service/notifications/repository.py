@@ -7,19 +7,56 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from service.models import Application, ApplicationMember, Capability, Match, Need, Notification
-from service.models.enums import ApplicationStatus, NeedStatus
+from service.kit.pagination import PageParams, paginate
+from service.models import (
+    Application,
+    ApplicationMember,
+    Capability,
+    Match,
+    Need,
+    Notification,
+    User,
+)
+from service.models.enums import ORG_STAFF_ROLES, AccountStatus, ApplicationStatus, NeedStatus, Role
+from service.notifications.schemas import InboxFilter
 
 OPEN_APPLICATION = (ApplicationStatus.submitted.value, ApplicationStatus.shortlisted.value)
 
 
-def inbox_statement(user_id: int, unread: bool | None) -> Select[Any]:
+def _inbox(user_id: int, unread: bool | None) -> Select[Any]:
     statement = select(Notification).where(Notification.user_id == user_id)
     if unread is True:
         statement = statement.where(Notification.read_at.is_(None))
     elif unread is False:
         statement = statement.where(Notification.read_at.is_not(None))
     return statement.order_by(Notification.id.desc())
+
+
+def inbox_page(
+    session: Session, user_id: int, filters: InboxFilter, page: PageParams
+) -> tuple[list[Notification], int]:
+    return paginate(session, _inbox(user_id, filters.unread), page)
+
+
+def unread(session: Session, user_id: int) -> Sequence[Notification]:
+    return session.scalars(_inbox(user_id, unread=True)).all()
+
+
+def org_staff_ids(session: Session, org_id: int) -> list[int]:
+    """The active users of `org_id` in ORG_STAFF_ROLES (see service.org_user_ids)."""
+    statement = select(User.id).where(
+        User.org_id == org_id, User.is_active.is_(True), User.role.in_(ORG_STAFF_ROLES)
+    )
+    return list(session.scalars(statement.order_by(User.id)))
+
+
+def admin_ids(session: Session) -> list[int]:
+    statement = select(User.id).where(
+        User.role == Role.admin,
+        User.is_active.is_(True),
+        User.status == AccountStatus.active,
+    )
+    return list(session.scalars(statement))
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -3,6 +3,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class InboxFilter(BaseModel):
+    unread: bool | None = Field(default=None, description="true 只看未读，false 只看已读，缺省全部")
+
+
 class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

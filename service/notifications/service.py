@@ -3,14 +3,14 @@ so a notification exists exactly when the change that caused it was committed.""
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.kit.db import utcnow
 from service.kit.errors import NotFound
+from service.kit.pagination import Page, PageParams, page_of
 from service.models import Notification, User
-from service.models.enums import ORG_STAFF_ROLES, AccountStatus, Role
 from service.notifications import mail, repository
+from service.notifications.schemas import InboxFilter, NotificationRead
 
 
 def notify(
@@ -50,10 +50,7 @@ def org_user_ids(session: Session, org_id: int) -> list[int]:
     another capacity — an expert of an applicant university must not learn of its awards and
     rejections (a conflict-of-interest leak); brokers and admins hear through their own roles.
     """
-    statement = select(User.id).where(
-        User.org_id == org_id, User.is_active.is_(True), User.role.in_(ORG_STAFF_ROLES)
-    )
-    return list(session.scalars(statement.order_by(User.id)))
+    return repository.org_staff_ids(session, org_id)
 
 
 def notify_org(
@@ -71,12 +68,7 @@ def notify_org(
 
 def admin_ids(session: Session) -> list[int]:
     """The active admins (科技局), who hear about review results and other bureau events."""
-    statement = select(User.id).where(
-        User.role == Role.admin,
-        User.is_active.is_(True),
-        User.status == AccountStatus.active,
-    )
-    return list(session.scalars(statement))
+    return repository.admin_ids(session)
 
 
 def notify_admins(
@@ -89,6 +81,18 @@ def notify_admins(
     obj: tuple[str, int] | None = None,
 ) -> list[Notification]:
     return notify(session, admin_ids(session), kind, title, body, link=link, obj=obj)
+
+
+def inbox(
+    session: Session, user: User, filters: InboxFilter, page: PageParams
+) -> Page[NotificationRead]:
+    """The caller's notifications, newest first."""
+    rows, total = repository.inbox_page(session, user.id, filters, page)
+    return page_of([NotificationRead.model_validate(n) for n in rows], total, page)
+
+
+def unread_count(session: Session, user: User) -> int:
+    return repository.unread_count(session, user.id)
 
 
 def mark_read(session: Session, user: User, notification_id: int) -> Notification:

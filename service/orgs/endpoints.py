@@ -5,32 +5,25 @@ from fastapi import APIRouter, Query
 from service.auth.deps import AdminUser
 from service.kit.db import SessionDep
 from service.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
-from service.kit.inputs import Id, Line
-from service.kit.pagination import Page, PageDep, paginate
-from service.models.enums import OrgKind
-from service.orgs import repository, service
-from service.orgs.schemas import OrgCreate, OrgRead
+from service.kit.inputs import Id
+from service.kit.pagination import Page, PageDep
+from service.orgs import service
+from service.orgs.schemas import OrgCreate, OrgFilter, OrgRead
 
 router = APIRouter(prefix="/orgs", tags=["机构 organisations"])
+public = APIRouter(prefix="/orgs", tags=["机构 organisations"])
 
 
-@router.get("", response_model=Page[OrgRead], summary="机构名录（公开）")
+@public.get("", response_model=Page[OrgRead], summary="机构名录（公开）")
 def list_orgs(
     session: SessionDep,
     page: PageDep,
-    kind: OrgKind | None = None,
-    q: Annotated[Line | None, Query(max_length=50)] = None,
+    filters: Annotated[OrgFilter, Query()],
 ) -> Page[OrgRead]:
-    rows, total = paginate(session, repository.list_statement(kind, q), page)
-    return Page(
-        items=[OrgRead.model_validate(o) for o in rows],
-        total=total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return service.list_orgs(session, filters, page)
 
 
-@router.get(
+@public.get(
     "/{org_id}", response_model=OrgRead, responses=responses(NotFound), summary="机构详情（公开）"
 )
 def get_org(session: SessionDep, org_id: Id) -> OrgRead:

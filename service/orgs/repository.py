@@ -1,10 +1,10 @@
-from typing import Any
-
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.kit.identity import identity_key
+from service.kit.pagination import PageParams, paginate
 from service.models import Organization
+from service.orgs.schemas import OrgFilter
 
 
 def name_of(session: Session, org_id: int) -> str:
@@ -17,10 +17,16 @@ def by_name(session: Session, name: str) -> Organization | None:
     return session.scalar(select(Organization).where(Organization.name_key == identity_key(name)))
 
 
-def list_statement(kind: str | None, q: str | None) -> Select[Any]:
+def by_id(session: Session, org_id: int) -> Organization | None:
+    return session.get(Organization, org_id)
+
+
+def list_page(
+    session: Session, filters: OrgFilter, page: PageParams
+) -> tuple[list[Organization], int]:
     statement = select(Organization).order_by(Organization.id)
-    if kind:
-        statement = statement.where(Organization.kind == kind)
-    if q:
-        statement = statement.where(Organization.name.contains(q, autoescape=True))
-    return statement
+    if filters.kind:
+        statement = statement.where(Organization.kind == filters.kind)
+    if filters.q:
+        statement = statement.where(Organization.name.contains(filters.q, autoescape=True))
+    return paginate(session, statement, page)

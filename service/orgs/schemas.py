@@ -27,6 +27,11 @@ class OrgCreate(BaseModel):
         return clean_name(value) if isinstance(value, str) else value
 
 
+class OrgFilter(BaseModel):
+    kind: OrgKind | None = None
+    q: Line | None = Field(default=None, max_length=50)
+
+
 class OrgRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

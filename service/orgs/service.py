@@ -2,9 +2,10 @@ from sqlalchemy.orm import Session
 
 from service.kit.db import unique_or
 from service.kit.errors import Conflict, NotFound
+from service.kit.pagination import Page, PageParams, page_of
 from service.models import Organization
 from service.orgs import repository
-from service.orgs.schemas import OrgCreate
+from service.orgs.schemas import OrgCreate, OrgFilter, OrgRead
 
 
 def create(session: Session, data: OrgCreate) -> Organization:
@@ -22,8 +23,13 @@ def create(session: Session, data: OrgCreate) -> Organization:
     return org
 
 
+def list_orgs(session: Session, filters: OrgFilter, page: PageParams) -> Page[OrgRead]:
+    rows, total = repository.list_page(session, filters, page)
+    return page_of([OrgRead.model_validate(o) for o in rows], total, page)
+
+
 def get(session: Session, org_id: int) -> Organization:
-    org = session.get(Organization, org_id)
+    org = repository.by_id(session, org_id)
     if org is None:
         raise NotFound("机构不存在", "Organisation not found")
     return org

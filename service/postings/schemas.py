@@ -1,7 +1,6 @@
 """Pieces shared by needs and capabilities: indicators, contact, keywords, money, transitions."""
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -84,14 +83,3 @@ class OrgBrief(BaseModel):
     id: int
     name: str
     kind: str
-
-
-class AuditEventRead(BaseModel):
-    id: int
-    action: str
-    from_state: str | None
-    to_state: str
-    actor_id: int | None
-    actor_name: str | None
-    reason: str | None
-    created_at: datetime

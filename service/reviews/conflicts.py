@@ -7,8 +7,6 @@ admins and the expert are told at once (`flag_new_applicants`); a review already
 stays in the results, flagged, until an admin withdraws the assignment or lets it stand.
 """
 
-from collections.abc import Iterable
-
 from sqlalchemy.orm import Session
 
 from service.kit.errors import Conflict
@@ -16,15 +14,6 @@ from service.models import Need, User
 from service.models.enums import ReviewStatus
 from service.notifications.service import notify, notify_admins
 from service.reviews import repository
-
-
-def conflicted_needs(session: Session, expert: User, needs: Iterable[Need]) -> set[int]:
-    """The ids among `needs` the expert may not review."""
-    needs = list(needs)
-    if expert.org_id is None or not needs:
-        return set()
-    applicants = repository.applicant_org_ids(session, (n.id for n in needs))
-    return {n.id for n in needs if is_conflicted(expert, n, applicants.get(n.id, set()))}
 
 
 def is_conflicted(expert: User, need: Need, applicant_orgs: set[int]) -> bool:

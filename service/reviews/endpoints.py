@@ -1,7 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 
+from service.audit.schemas import AuditEventRead
+from service.audit.service import history
 from service.auth.deps import AdminUser, CurrentUser
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -15,13 +17,12 @@ from service.kit.errors import (
     responses,
 )
 from service.kit.inputs import Id, Line
-from service.kit.pagination import Page, PageDep, paginate
-from service.models.enums import ReviewStatus
-from service.postings.rules import history
-from service.postings.schemas import AuditEventRead, TransitionIn
-from service.reviews import auth, criteria, repository, results, service, views
+from service.kit.pagination import Page, PageDep
+from service.postings.schemas import TransitionIn
+from service.reviews import criteria, presenters, results, service
 from service.reviews.schemas import (
     AssignIn,
+    AssignmentFilter,
     AssignmentRead,
     AssignmentSummary,
     CriterionAdminRead,
@@ -47,7 +48,7 @@ _ERRORS = responses(
     summary="专家论证评审项及权重",
 )
 def list_criteria(session: SessionDep, user: CurrentUser) -> list[CriterionRead]:
-    return [CriterionRead.model_validate(c) for c in repository.criteria(session)]
+    return [CriterionRead.model_validate(c) for c in criteria.listed(session)]
 
 
 @router.get(
@@ -57,7 +58,7 @@ def list_criteria(session: SessionDep, user: CurrentUser) -> list[CriterionRead]
     summary="全部评审项（含已停用，管理员）",
 )
 def list_all_criteria(session: SessionDep, user: AdminUser) -> list[CriterionAdminRead]:
-    return [CriterionAdminRead.model_validate(c) for c in repository.criteria(session, True)]
+    return [CriterionAdminRead.model_validate(c) for c in criteria.listed(session, True)]
 
 
 @router.post(
@@ -95,7 +96,7 @@ def update_criterion(
 def assign_expert(
     session: SessionDep, user: AdminUser, need_id: Id, data: AssignIn
 ) -> AssignmentRead:
-    return views.detail(session, user, service.assign(session, user, need_id, data))
+    return presenters.detail(session, user, service.assign(session, user, need_id, data))
 
 
 @router.get(
@@ -118,14 +119,9 @@ def list_assignments(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
-    need_id: Id | None = None,
-    status: ReviewStatus | None = None,
+    filters: Annotated[AssignmentFilter, Query()],
 ) -> Page[AssignmentSummary]:
-    service.require_reviewer_role(user)
-    statement = repository.list_statement(auth.readable(user), need_id, status)
-    rows, total = paginate(session, statement, page)
-    items = views.summaries(session, user, rows)
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    return service.list_assignments(session, user, filters, page)
 
 
 @router.get(
@@ -135,7 +131,7 @@ def list_assignments(
     summary="评审任务详情：需求全文与待评申请（仅被指派专家和管理员）",
 )
 def get_assignment(session: SessionDep, user: CurrentUser, assignment_id: Id) -> AssignmentRead:
-    return views.detail(session, user, service.get_readable(session, user, assignment_id))
+    return presenters.detail(session, user, service.get_readable(session, user, assignment_id))
 
 
 @router.post(
@@ -148,7 +144,7 @@ def extend_assignment(
     session: SessionDep, user: AdminUser, assignment_id: Id, data: ExtendIn
 ) -> AssignmentRead:
     assignment = service.extend(session, user, assignment_id, data.application_ids)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.put(
@@ -161,7 +157,7 @@ def save_review(
     session: SessionDep, user: CurrentUser, assignment_id: Id, application_id: Id, data: ReviewIn
 ) -> AssignmentRead:
     assignment = service.save_review(session, user, assignment_id, application_id, data)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.post(
@@ -178,7 +174,7 @@ def submit_review(
 ) -> AssignmentRead:
     body = data or SubmitIn()
     assignment = service.submit(session, user, assignment_id, body.comment, body.version)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.post(
@@ -195,7 +191,7 @@ def decline_review(
 ) -> AssignmentRead:
     body = data or TransitionIn()
     assignment = service.decline(session, user, assignment_id, body.reason, body.version)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.post(
@@ -212,7 +208,7 @@ def withdraw_assignment(
 ) -> AssignmentRead:
     body = data or TransitionIn()
     assignment = service.withdraw(session, user, assignment_id, body.reason, body.version)
-    return views.detail(session, user, assignment)
+    return presenters.detail(session, user, assignment)
 
 
 @router.get(

@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from service.kit.pagination import PageParams, paginate
 from service.models import (
     Application,
     ApplicationMember,
@@ -17,6 +18,7 @@ from service.models import (
 )
 from service.models.enums import ApplicationStatus, MemberStatus, ReviewStatus
 from service.reviews.lifecycle import LIVE_STATES
+from service.reviews.schemas import AssignmentFilter
 
 # Applications an expert reviews, and whose organisations are interested parties.
 REVIEWABLE = (ApplicationStatus.submitted.value, ApplicationStatus.shortlisted.value)
@@ -60,15 +62,15 @@ def live_for(session: Session, need_id: int, expert_id: int) -> ReviewAssignment
     )
 
 
-def list_statement(
-    readable: ColumnElement[bool], need_id: int | None, status: str | None
-) -> Select[Any]:
+def list_page(
+    session: Session, readable: ColumnElement[bool], filters: AssignmentFilter, page: PageParams
+) -> tuple[list[ReviewAssignment], int]:
     statement = select(ReviewAssignment).where(readable)
-    if need_id is not None:
-        statement = statement.where(ReviewAssignment.need_id == need_id)
-    if status:
-        statement = statement.where(ReviewAssignment.status == status)
-    return _with_relations(statement.order_by(ReviewAssignment.id.desc()))
+    if filters.need_id is not None:
+        statement = statement.where(ReviewAssignment.need_id == filters.need_id)
+    if filters.status:
+        statement = statement.where(ReviewAssignment.status == filters.status)
+    return paginate(session, _with_relations(statement.order_by(ReviewAssignment.id.desc())), page)
 
 
 def for_need(session: Session, need_id: int) -> Sequence[ReviewAssignment]:
@@ -124,6 +126,10 @@ def applicant_lead_names(session: Session, need_id: int, org_id: int) -> list[st
     """The lead organisations of the counted applications to `need_id` that `org_id` is in."""
     statement = _applicant_rows([need_id]).where(ApplicationMember.org_id == org_id)
     return sorted({name for _, _, name in session.execute(statement)})
+
+
+def criterion(session: Session, code: str) -> ReviewCriterion | None:
+    return session.get(ReviewCriterion, code)
 
 
 def criteria(session: Session, include_inactive: bool = False) -> Sequence[ReviewCriterion]:

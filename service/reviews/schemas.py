@@ -13,6 +13,11 @@ from service.postings.schemas import OrgBrief
 Score = Annotated[int, Field(ge=1, le=5)]
 
 
+class AssignmentFilter(BaseModel):
+    need_id: Id | None = None
+    status: ReviewStatus | None = None
+
+
 class CriterionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -5,14 +5,15 @@ from sqlalchemy.orm import Session
 
 from service.kit.db import utcnow
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.pagination import Page, PageParams, page_of
+from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, Review, ReviewAssignment, ReviewScore, User
 from service.models.enums import ApplicationStatus, CallType, ReviewStatus, Role
 from service.needs import repository as needs_repository
 from service.notifications.service import notify, notify_admins
-from service.postings.rules import check_version, flush_versioned
-from service.reviews import auth, conflicts, repository
+from service.reviews import auth, conflicts, presenters, repository
 from service.reviews.lifecycle import REVIEW_MACHINE, REVIEW_NEED_STATES
-from service.reviews.schemas import AssignIn, ReviewIn
+from service.reviews.schemas import AssignIn, AssignmentFilter, AssignmentSummary, ReviewIn
 from service.users import repository as users
 
 
@@ -37,6 +38,15 @@ def require_reviewer_role(user: User) -> None:
             "Only admins and experts see review assignments",
             code="wrong_role",
         )
+
+
+def list_assignments(
+    session: Session, user: User, filters: AssignmentFilter, page: PageParams
+) -> Page[AssignmentSummary]:
+    """An expert's own review tasks; every task for an admin."""
+    require_reviewer_role(user)
+    rows, total = repository.list_page(session, auth.readable(user), filters, page)
+    return page_of(presenters.summaries(session, user, rows), total, page)
 
 
 def _require_open(need: Need) -> None:

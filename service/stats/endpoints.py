@@ -7,9 +7,10 @@ from service.stats import service
 from service.stats.schemas import AdminStats, PublicStats
 
 router = APIRouter(prefix="/stats", tags=["统计 stats"])
+public = APIRouter(prefix="/stats", tags=["统计 stats"])
 
 
-@router.get("/public", response_model=PublicStats, summary="榜单公开统计（任何人）")
+@public.get("/public", response_model=PublicStats, summary="榜单公开统计（任何人）")
 def public_stats(session: SessionDep) -> PublicStats:
     return service.public_stats(session)
 

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from service.applications import consortium
 from service.applications.lifecycle import APPLICATION_MACHINE
 from service.config import get_settings
+from service.kit.versioning import flush_versioned
 from service.models import Need
 from service.needs.lifecycle import NEED_MACHINE
 from service.notifications.service import notify_org
-from service.postings.rules import flush_versioned
 from service.tick import repository
 
 CLOSE_REASON = "揭榜截止，自动进入评审"

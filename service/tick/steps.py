@@ -10,8 +10,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.kit.clock import today as china_today
 from service.notifications import reminders
-from service.postings.rules import today as china_today
 from service.tick import deadlines
 
 log = logging.getLogger("jiebang.tick")

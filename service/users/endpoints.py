@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 
 from service.auth.deps import AdminUser
 from service.auth.endpoints import client_address
@@ -14,10 +16,16 @@ from service.kit.errors import (
     responses,
 )
 from service.kit.inputs import Id
-from service.kit.pagination import Page, PageDep, paginate
-from service.models.enums import AccountStatus, Role
-from service.users import passwords, repository, service
-from service.users.schemas import PasswordResetOut, RefuseIn, UserCreate, UserRead, UserUpdate
+from service.kit.pagination import Page, PageDep
+from service.users import passwords, service
+from service.users.schemas import (
+    PasswordResetOut,
+    RefuseIn,
+    UserCreate,
+    UserFilter,
+    UserRead,
+    UserUpdate,
+)
 
 router = APIRouter(prefix="/users", tags=["用户 users"])
 _ADMIN_ERRORS = responses(NotAuthenticated, Forbidden)
@@ -30,16 +38,9 @@ def list_users(
     session: SessionDep,
     _: AdminUser,
     page: PageDep,
-    role: Role | None = None,
-    status: AccountStatus | None = None,
+    filters: Annotated[UserFilter, Query()],
 ) -> Page[UserRead]:
-    rows, total = paginate(session, repository.list_statement(role, status), page)
-    return Page(
-        items=[UserRead.model_validate(u) for u in rows],
-        total=total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return service.list_users(session, filters, page)
 
 
 @router.post(

@@ -1,10 +1,10 @@
-from typing import Any
-
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from service.kit.identity import identity_key
+from service.kit.pagination import PageParams, paginate
 from service.models import User
+from service.users.schemas import UserFilter
 
 
 def by_username(session: Session, username: str) -> User | None:
@@ -19,10 +19,10 @@ def by_id(session: Session, user_id: int) -> User | None:
     return session.scalar(select(User).where(User.id == user_id).options(selectinload(User.org)))
 
 
-def list_statement(role: str | None, status: str | None = None) -> Select[Any]:
+def list_page(session: Session, filters: UserFilter, page: PageParams) -> tuple[list[User], int]:
     statement = select(User).options(selectinload(User.org)).order_by(User.id)
-    if role:
-        statement = statement.where(User.role == role)
-    if status:
-        statement = statement.where(User.status == status)
-    return statement
+    if filters.role:
+        statement = statement.where(User.role == filters.role)
+    if filters.status:
+        statement = statement.where(User.status == filters.status)
+    return paginate(session, statement, page)

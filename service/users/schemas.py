@@ -9,7 +9,6 @@ from service.orgs.schemas import OrgCreate, OrgRead
 from service.postings.schemas import EMAIL_PATTERN, PHONE_PATTERN
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,50}$"
-PASSWORD_RULE = "至少 8 位，含字母和数字"
 
 
 def strong_password(value: str) -> str:
@@ -70,6 +69,11 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     is_active: bool
+
+
+class UserFilter(BaseModel):
+    role: Role | None = None
+    status: AccountStatus | None = None
 
 
 class UserRead(BaseModel):

@@ -4,6 +4,7 @@ from sqlalchemy.orm import Session
 
 from service.kit.db import unique_or
 from service.kit.errors import BadRequest, Conflict, NotFound
+from service.kit.pagination import Page, PageParams, page_of
 from service.kit.security import hash_password
 from service.models import User
 from service.models.enums import OrgKind, Role
@@ -12,7 +13,7 @@ from service.orgs import service as orgs
 from service.orgs.schemas import SELF_SERVICE_KINDS
 from service.users import repository
 from service.users.lifecycle import ACCOUNT_MACHINE, APPROVAL_ROLES
-from service.users.schemas import RegisterIn, UserCreate
+from service.users.schemas import RegisterIn, UserCreate, UserFilter, UserRead
 
 ROLE_FOR_KIND = {
     OrgKind.enterprise: Role.enterprise,
@@ -144,6 +145,11 @@ def refuse(session: Session, admin: User, user_id: int, reason: str) -> User:
         obj=("user", user.id),
     )
     return user
+
+
+def list_users(session: Session, filters: UserFilter, page: PageParams) -> Page[UserRead]:
+    rows, total = repository.list_page(session, filters, page)
+    return page_of([UserRead.model_validate(u) for u in rows], total, page)
 
 
 def get(session: Session, user_id: int) -> User:

@@ -84,6 +84,15 @@ def test_remove(filled: tuple[VectorIndex, np.ndarray, np.ndarray]) -> None:
     assert index.ids().tolist() == sorted(ids[2:].tolist())
 
 
+def test_vectors_come_back_out_by_id(
+    filled: tuple[VectorIndex, np.ndarray, np.ndarray],
+) -> None:
+    """The matcher reads its pool's cosines from the index instead of keeping a copy."""
+    index, ids, x = filled
+    np.testing.assert_allclose(index.vectors([int(ids[3]), int(ids[0])]), x[[3, 0]], atol=1e-6)
+    assert index.vectors([]).shape == (0, DIM)
+
+
 def test_readd_replaces(filled: tuple[VectorIndex, np.ndarray, np.ndarray]) -> None:
     index, ids, x = filled
     index.add(ids[:1], x[1:2])  # id 7 now carries the vector of id 17

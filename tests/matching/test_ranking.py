@@ -1,12 +1,17 @@
 """Matcher logic with the hash embedder: fusion, reasons, filters, indicator awareness."""
 
+import dataclasses
+import threading
+
 import numpy as np
 import pytest
 
 from matching.documents import Doc, normalise_field
 from matching.embedders import HashEmbedder
-from matching.model import BAND_THRESHOLDS, RankModel, band
+from matching.index import FlatIndex
+from matching.model import BAND_THRESHOLDS, RankModel, band, default_model
 from matching.ranking import Matcher, encode_postings
+from matching.retrieval import IndexVectors
 
 
 def cap(doc_id: str, title: str, text: str, **kw: object) -> Doc:
@@ -190,18 +195,33 @@ def test_remove_and_replace(matcher: Matcher) -> None:
     assert matcher.docs["stage2"].title == "无关"
 
 
-def test_injected_dense_search_is_used(caps: list[Doc]) -> None:
-    calls: list[int] = []
+def test_faiss_index_as_the_vector_store_ranks_like_the_array(caps: list[Doc]) -> None:
+    """The service keeps each vector once, in FAISS: same ranking as the in-memory matrix."""
+    docs = [dataclasses.replace(c, id=n) for n, c in enumerate(caps, start=1)]
+    index = FlatIndex(HashEmbedder().dim)
+    in_faiss, in_array = (
+        Matcher(HashEmbedder(), vectors=IndexVectors(index)),
+        Matcher(HashEmbedder()),
+    )
+    in_faiss.add(docs)
+    in_array.add(docs)
+    assert index.count == len(docs)
+    for query in ("磷酸铁锂 储能", "完全不相关的文字", "激光 焊接"):
+        ours, theirs = in_faiss.rank(query, k=5), in_array.rank(query, k=5)
+        assert [m.id for m in ours] == [m.id for m in theirs]
+        assert [m.score for m in ours] == pytest.approx([m.score for m in theirs], abs=1e-6)
+    in_faiss.remove([1])
+    assert 1 not in index and 1 not in {m.id for m in in_faiss.rank("磷酸铁锂 储能", k=10)}
 
-    def search(vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        calls.append(k)
-        return [("bat", 0.9), ("ghost", 0.8)]
 
-    m = Matcher(HashEmbedder(), dense_search=search, model=dense_only())
+def test_explanation_only_for_the_shown_matches(caps: list[Doc]) -> None:
+    m = Matcher(HashEmbedder())
     m.add(caps)
-    ranked = m.rank("完全不相关的文字", k=3)
-    assert calls and ranked[0].id == "bat"
-    assert all(x.id != "ghost" for x in ranked)
+    ranked = m.rank("磷酸铁锂 储能", k=3, explain=1)
+    full = m.rank("磷酸铁锂 储能", k=3)
+    assert ranked[0] == full[0] and ranked[0].reasons
+    assert all(not x.reasons and not x.shared_terms for x in ranked[1:])
+    assert m.explain("磷酸铁锂 储能", ranked[1:]) == full[1:]
 
 
 def test_lexical_only_matcher_without_embedder(caps: list[Doc]) -> None:
@@ -238,7 +258,7 @@ def test_many_removals_compact_the_corpus() -> None:
     m = Matcher(HashEmbedder(dim=8))
     m.add([cap(str(i), f"文档{i}", "碳化硅 衬底") for i in range(1200)])
     m.remove([str(i) for i in range(1, 1200)])
-    assert len(m) == 1 and len(m._ids) == 1
+    assert len(m) == 1 and len(m._bm25.ids) == 1 and len(m.vectors._ids) == 1  # type: ignore[attr-defined]
     m.add([cap("new", "光刻胶", "KrF 光刻胶")])
     assert [x.id for x in m.rank("光刻胶", k=5)][0] == "new"
     assert m.rank("碳化硅", k=5)[0].id == "0"
@@ -272,3 +292,28 @@ def test_shared_terms_leave_out_pieces_of_longer_terms(matcher: Matcher) -> None
     top = matcher.rank(Doc(id="n", title="碳化硅器件", problem="碳化硅"), k=1)[0]
     assert "碳化硅" in top.shared_terms
     assert not any(t in ("碳化", "化硅") for t in top.shared_terms)
+
+
+def test_a_ranking_never_waits_for_another(caps: list[Doc]) -> None:
+    """Rankings share the matcher: one held inside its scoring step does not stop another."""
+    entered, release = threading.Event(), threading.Event()
+    shipped = default_model()
+
+    class HeldModel(RankModel):
+        def score(self, features: dict[str, float]) -> tuple[float, dict[str, float]]:
+            if threading.current_thread().name == "held":
+                entered.set()
+                release.wait(10)
+            return shipped.score(features)
+
+    m = Matcher(HashEmbedder(), model=HeldModel.from_json(shipped.to_json()))
+    m.add(caps)
+    held = threading.Thread(target=lambda: m.rank("磷酸铁锂 储能", k=3), name="held")
+    held.start()
+    try:
+        assert entered.wait(10)
+        assert m.rank("碳化硅 功率器件", k=3)  # answered while the first is still ranking
+        assert held.is_alive()
+    finally:
+        release.set()
+        held.join(10)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from service.demo.loader import DEMO_PASSWORD
+from service.demo.seed import DEMO_PASSWORD
 from tests.service.engine_support import committed_database_url
 from tests.service.live_server import running
 

@@ -1550,40 +1550,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/needs/{need_id}/recommendations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 为需求推荐的科技成果（发布企业、技术经纪人、管理员） */
-        get: operations["need_recommendations_api_v1_needs__need_id__recommendations_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/capabilities/{cap_id}/recommendations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 为科技成果匹配的需求（成果方科研人员、技术经纪人、管理员） */
-        get: operations["capability_recommendations_api_v1_capabilities__cap_id__recommendations_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/search/needs": {
         parameters: {
             query?: never;
@@ -1610,6 +1576,40 @@ export interface paths {
         };
         /** 科技成果语义 + 关键词检索（公开，仅已发布成果；只返回相关度达到阈值的结果，其后至多 5 条标为相关度较低） */
         get: operations["search_capabilities_api_v1_search_capabilities_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/needs/{need_id}/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 为需求推荐的科技成果（发布企业、技术经纪人、管理员） */
+        get: operations["need_recommendations_api_v1_needs__need_id__recommendations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/capabilities/{cap_id}/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 为科技成果匹配的需求（成果方科研人员、技术经纪人、管理员） */
+        get: operations["capability_recommendations_api_v1_capabilities__cap_id__recommendations_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -7308,11 +7308,6 @@ export interface operations {
     list_matches_api_v1_matches_get: {
         parameters: {
             query?: {
-                sort?: "-score" | "score" | "-created_at" | "created_at" | "-updated_at";
-                /** @description 页码，从 1 开始 */
-                page?: number;
-                /** @description 每页条数（≤100） */
-                page_size?: number;
                 status?: components["schemas"]["MatchStatus"] | null;
                 /** @description 需求所属领域代码 */
                 field?: string | null;
@@ -7323,10 +7318,15 @@ export interface operations {
                 /** @description 业绩归属经纪人 */
                 broker_id?: number | null;
                 origin?: components["schemas"]["MatchOrigin"] | null;
-                /** @description 匹配度档：high ≥50，medium 20–50，low <20 */
+                /** @description 匹配度档：high ≥50，medium 20–50，low <20（人工匹配不属任何档） */
                 band?: components["schemas"]["ScoreBand"] | null;
                 /** @description 需求或成果标题包含的关键词 */
                 q?: string | null;
+                sort?: "-score" | "score" | "-created_at" | "created_at" | "-updated_at";
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数（≤100） */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -7467,7 +7467,7 @@ export interface operations {
                 /** @description 业绩归属经纪人 */
                 broker_id?: number | null;
                 origin?: components["schemas"]["MatchOrigin"] | null;
-                /** @description 匹配度档：high ≥50，medium 20–50，low <20 */
+                /** @description 匹配度档：high ≥50，medium 20–50，low <20（人工匹配不属任何档） */
                 band?: components["schemas"]["ScoreBand"] | null;
                 /** @description 需求或成果标题包含的关键词 */
                 q?: string | null;
@@ -7521,10 +7521,6 @@ export interface operations {
     match_needs_api_v1_matches_needs_get: {
         parameters: {
             query?: {
-                /** @description 页码，从 1 开始 */
-                page?: number;
-                /** @description 每页条数（≤100） */
-                page_size?: number;
                 status?: components["schemas"]["MatchStatus"] | null;
                 /** @description 需求所属领域代码 */
                 field?: string | null;
@@ -7535,10 +7531,14 @@ export interface operations {
                 /** @description 业绩归属经纪人 */
                 broker_id?: number | null;
                 origin?: components["schemas"]["MatchOrigin"] | null;
-                /** @description 匹配度档：high ≥50，medium 20–50，low <20 */
+                /** @description 匹配度档：high ≥50，medium 20–50，low <20（人工匹配不属任何档） */
                 band?: components["schemas"]["ScoreBand"] | null;
                 /** @description 需求或成果标题包含的关键词 */
                 q?: string | null;
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数（≤100） */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -11058,6 +11058,103 @@ export interface operations {
             };
         };
     };
+    search_needs_api_v1_search_needs_get: {
+        parameters: {
+            query: {
+                /** @description 检索词（语义 + 关键词） */
+                q: string;
+                /** @description 所属领域代码 */
+                field?: string | null;
+                call_type?: components["schemas"]["CallType"] | null;
+                org_id?: number | null;
+                /** @description 万元 */
+                bounty_min_wan?: number | string | null;
+                /** @description 万元 */
+                bounty_max_wan?: number | string | null;
+                deadline_from?: string | null;
+                deadline_to?: string | null;
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数（≤100） */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HitPage_NeedHit_"];
+                };
+            };
+            /** @description not_authenticated / invalid_token */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_capabilities_api_v1_search_capabilities_get: {
+        parameters: {
+            query: {
+                /** @description 检索词（语义 + 关键词） */
+                q: string;
+                /** @description 所属领域代码 */
+                field?: string | null;
+                maturity?: components["schemas"]["Maturity"] | null;
+                org_id?: number | null;
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数（≤100） */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HitPage_CapabilityHit_"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     need_recommendations_api_v1_needs__need_id__recommendations_get: {
         parameters: {
             query?: {
@@ -11171,103 +11268,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description validation_error：请求参数不合法（fields 列出各字段） */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    search_needs_api_v1_search_needs_get: {
-        parameters: {
-            query: {
-                /** @description 检索词（语义 + 关键词） */
-                q: string;
-                /** @description 所属领域代码 */
-                field?: string | null;
-                call_type?: components["schemas"]["CallType"] | null;
-                org_id?: number | null;
-                /** @description 万元 */
-                bounty_min_wan?: number | string | null;
-                /** @description 万元 */
-                bounty_max_wan?: number | string | null;
-                deadline_from?: string | null;
-                deadline_to?: string | null;
-                /** @description 页码，从 1 开始 */
-                page?: number;
-                /** @description 每页条数（≤100） */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HitPage_NeedHit_"];
-                };
-            };
-            /** @description not_authenticated / invalid_token */
-            401: {
-                headers: {
-                    /** @description Bearer */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description validation_error：请求参数不合法（fields 列出各字段） */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    search_capabilities_api_v1_search_capabilities_get: {
-        parameters: {
-            query: {
-                /** @description 检索词（语义 + 关键词） */
-                q: string;
-                /** @description 所属领域代码 */
-                field?: string | null;
-                maturity?: components["schemas"]["Maturity"] | null;
-                org_id?: number | null;
-                /** @description 页码，从 1 开始 */
-                page?: number;
-                /** @description 每页条数（≤100） */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HitPage_CapabilityHit_"];
                 };
             };
             /** @description validation_error：请求参数不合法（fields 列出各字段） */

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.applications.lifecycle import APPLICATION_MACHINE
+from service.kit.clock import today
 from service.kit.errors import InvalidTransition
 from service.models import Application, Need, User
 from service.models.enums import ApplicationStatus, OrgKind, Role
-from service.postings.rules import today
 from tests.factories import auth, create_capability, create_need, create_org, create_user
 from tests.service.lifecycles import moves, moves_of
 
@@ -47,7 +47,7 @@ def _apply(client, user: User, need: Need, **overrides: object):
     )
 
 
-# The application lifecycle of PRODUCT.md, written out apart from the machine.
+# The application lifecycle of docs/PRODUCT.md, written out apart from the machine.
 LIFECYCLE = {
     "constitute": ({"forming"}, "submitted"),
     "dissolve": ({"forming"}, "dissolved"),

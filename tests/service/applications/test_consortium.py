@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.kit.clock import today
 from service.models import AuditEvent, Need, Notification, Organization, User
 from service.models.enums import OrgKind, Role
-from service.postings.rules import today
 from service.tick import deadlines
 from tests.factories import auth, create_need, create_org, create_user
 from tests.service.applications.test_api import proposal

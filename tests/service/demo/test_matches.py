@@ -5,14 +5,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.demo import loader
+from service.demo import seed
 from service.models import AuditEvent, Match, User
 from service.models.enums import MatchOrigin, MatchStatus
 from tests.service.engine_support import assert_readable
 
 
 def test_demo_matches(client, session: Session) -> None:
-    counts = loader.load(session)
+    counts = seed.load(session)
     rows = session.scalars(select(Match)).all()
     assert counts["matches"] == len(rows) >= 20
     assert {m.status for m in rows} == set(MatchStatus)
@@ -31,7 +31,7 @@ def test_demo_matches(client, session: Session) -> None:
     deals = [m for m in rows if m.status == MatchStatus.deal]
     total = sum((m.contract_value or Decimal(0) for m in deals), Decimal(0))
     login = client.post(
-        "/api/v1/auth/token", data={"username": "admin", "password": loader.DEMO_PASSWORD}
+        "/api/v1/auth/token", data={"username": "admin", "password": seed.DEMO_PASSWORD}
     ).json()
     admin = {"Authorization": f"Bearer {login['access_token']}"}
     stats = client.get("/api/v1/stats", headers=admin).json()
@@ -43,7 +43,7 @@ def test_demo_matches(client, session: Session) -> None:
     assert sum(Decimal(r["contract_value_wan"]) for r in records) * 10000 == total
     # the need's enterprise logs in and sees its recommendations, never candidates
     login = client.post(
-        "/api/v1/auth/token", data={"username": "enterprise", "password": loader.DEMO_PASSWORD}
+        "/api/v1/auth/token", data={"username": "enterprise", "password": seed.DEMO_PASSWORD}
     ).json()
     mine = client.get(
         "/api/v1/matches", headers={"Authorization": f"Bearer {login['access_token']}"}

@@ -2,18 +2,18 @@
 
 from sqlalchemy.orm import Session
 
-from service.demo import loader
+from service.demo import seed
 
 
 def _login(client, username: str) -> dict[str, str]:
     token = client.post(
-        "/api/v1/auth/token", data={"username": username, "password": loader.DEMO_PASSWORD}
+        "/api/v1/auth/token", data={"username": username, "password": seed.DEMO_PASSWORD}
     ).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
 
 
 def test_demo_reviews_and_notifications(client, session: Session) -> None:
-    counts = loader.load(session)
+    counts = seed.load(session)
     assert counts["review_assignments"] == 3
     expert = _login(client, "expert")
     mine = client.get("/api/v1/review-assignments", headers=expert).json()

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.demo import loader
+from service.demo import seed
 from service.models import (
     Application,
     ApplicationMember,
@@ -23,10 +23,10 @@ from service.needs.lifecycle import PUBLIC_STATES
 
 
 def test_demo_loads_and_lists_published_needs(client, session: Session) -> None:
-    assert loader.is_empty(session)
-    counts = loader.load(session)
+    assert seed.is_empty(session)
+    counts = seed.load(session)
     assert counts["needs"] >= 40 and counts["capabilities"] >= 120
-    assert not loader.is_empty(session)
+    assert not seed.is_empty(session)
     fields = set(session.scalars(select(Need.field_code).distinct()))
     assert len(fields) == 13
     assert set(session.scalars(select(Capability.field_code).distinct())) == fields
@@ -41,7 +41,7 @@ def test_demo_loads_and_lists_published_needs(client, session: Session) -> None:
     # every demo posting carries its true history (created, submitted, approved …)
     assert session.scalar(select(func.count()).select_from(AuditEvent)) > counts["needs"] * 2
     token = client.post(
-        "/api/v1/auth/token", data={"username": "admin", "password": loader.DEMO_PASSWORD}
+        "/api/v1/auth/token", data={"username": "admin", "password": seed.DEMO_PASSWORD}
     ).json()
     assert token["user"]["role"] == Role.admin
     _every_state(session)  # one load for both checks: the demo takes seconds to load

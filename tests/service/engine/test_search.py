@@ -13,12 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from matching.embedders import HashEmbedder
-from service.engine.runtime import get_store
 from service.engine.service import LOW_TAIL, RELEVANT_FROM
-from service.engine.store import IndexStore
+from service.engine.store import IndexStore, get_store
+from service.kit.clock import today
 from service.models import Capability, Need, User
 from service.models.enums import OrgKind, Role
-from service.postings.rules import today
 from tests.factories import auth, create_org, create_user
 from tests.service.engine_support import embed_all, eval_capability, eval_need
 

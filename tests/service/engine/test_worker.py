@@ -11,8 +11,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.app import create_app
-from service.engine.runtime import get_store, set_dispatch
-from service.engine.store import IndexStore
+from service.engine.jobs import enqueue_embedding, set_dispatch
+from service.engine.store import IndexStore, get_store
 from service.engine.worker import EmbeddingWorker
 from service.kit.db import get_session, make_engine
 from service.models import EmbeddingFailure, Match, PostingVector, User
@@ -120,7 +120,7 @@ def test_ids_are_queued_only_when_the_transaction_commits(rig: Rig) -> None:
     with rig.sm() as s:
         user = s.get(User, rig.enterprise.id)
         assert user is not None
-        need = create_need(s, user)  # flushed, not committed
+        enqueue_embedding(s, "need", create_need(s, user).id)  # flushed, not committed
         assert seen == []
         s.rollback()
     assert seen == []
@@ -128,6 +128,7 @@ def test_ids_are_queued_only_when_the_transaction_commits(rig: Rig) -> None:
         user = s.get(User, rig.enterprise.id)
         assert user is not None
         need = create_need(s, user)
+        enqueue_embedding(s, "need", need.id)
         assert seen == []
         s.commit()
     assert seen == [("need", need.id)]

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.applications import service as applications
+from service.kit.clock import today
 from service.models import Application, Capability, Match, Milestone, Need, ReviewAssignment
 from service.models.enums import OrgKind, Role
-from service.postings.rules import today
 from service.tick.deadlines import expire_unawarded
 from tests.factories import (
     auth,

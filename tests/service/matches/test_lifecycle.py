@@ -19,7 +19,7 @@ def market(session: Session) -> Market:
     return build_market(session)
 
 
-# The match lifecycle of PRODUCT.md, written out apart from the machine ("create" and "add"
+# The match lifecycle of docs/PRODUCT.md, written out apart from the machine ("create" and "add"
 # give birth to a match and have no source state).
 LIFECYCLE = {
     "create": (set(), "candidate"),

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.applications import service as applications
+from service.kit.clock import today
 from service.kit.errors import BadRequest, InvalidTransition
 from service.milestones.lifecycle import MILESTONE_MACHINE
 from service.models import AuditEvent, Milestone, Need, Notification, User
 from service.models.enums import MilestoneStatus, OrgKind, Role
-from service.postings.rules import today
 from tests.factories import (
     auth,
     create_application,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from service.kit.clock import today
 from service.kit.errors import JiebangError
 from service.milestones import service as milestones
 from service.milestones.schemas import MilestoneCreate
@@ -24,7 +25,6 @@ from service.models import (
     User,
 )
 from service.models.enums import Role
-from service.postings.rules import today
 from tests.factories import create_application, create_need, create_user
 
 

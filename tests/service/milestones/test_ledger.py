@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.applications import service as applications
+from service.kit.clock import today
 from service.models import Milestone
 from service.models.enums import OrgKind, Role
-from service.postings.rules import today
 from tests.factories import (
     auth,
     create_application,

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.kit.clock import today
 from service.models import Need
 from service.models.enums import Role
-from service.postings.rules import today
 from tests.factories import auth, create_need, create_user, need_payload
 
 

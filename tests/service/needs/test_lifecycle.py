@@ -6,15 +6,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.kit.clock import today
 from service.kit.errors import BadRequest, InvalidTransition
 from service.models import AuditEvent, Need
 from service.models.enums import NeedStatus, Role
 from service.needs.lifecycle import NEED_MACHINE
-from service.postings.rules import today
 from tests.factories import auth, create_need, create_user
 from tests.service.lifecycles import moves, moves_of
 
-# The need lifecycle of PRODUCT.md, written out apart from the machine: the table tests check
+# The need lifecycle of docs/PRODUCT.md, written out apart from the machine: the table tests check
 # that the machine is this lifecycle, not merely that it obeys itself.
 LIFECYCLE = {
     "submit": ({"draft", "rejected"}, "submitted"),

@@ -5,10 +5,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.kit.clock import today
 from service.models import Match, Notification, User
 from service.models.enums import OrgKind, Role
 from service.notifications.reminders import send_deadline_reminders
-from service.postings.rules import today
 from tests.factories import (
     create_application,
     create_capability,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import get_settings
+from service.kit.clock import today
 from service.models import (
     Application,
     ApplicationMember,
@@ -25,7 +26,6 @@ from service.models import (
     User,
 )
 from service.models.enums import Role
-from service.postings.rules import today
 from service.tick import deadlines
 from service.tick.scheduler import Scheduler
 from service.tick.steps import TICK_STEPS, run_tick

@@ -1,13 +1,15 @@
 """Demo needs in every state after 张榜: applications, awards, milestones, the tick, the end.
 
-Driven by service/demo/lifecycle.json through the real services, so every state has its true
-audit trail. Only the clock is simulated: a story with `past_deadline_days` has its deadline
-moved into the past (as if that many days had gone by) before the real deadline tick runs.
+A step of service/demo/seed.py, driven by service/demo/lifecycle.json through the real
+services, so every state has its true audit trail. Only the clock is simulated: a story with
+`past_deadline_days` has its deadline moved into the past (as if that many days had gone by)
+before the real deadline tick runs.
 """
 
 import json
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -17,15 +19,16 @@ from service.applications import service as applications
 from service.applications.schemas import ApplicationCreate, MemberIn
 from service.config import get_settings
 from service.demo.consortium import answer_invitations
-from service.demo.loader import DEMO_DIR
+from service.kit.clock import today
 from service.milestones import progress
 from service.milestones import service as milestones
 from service.milestones.schemas import MilestoneCreate
 from service.models import Need, User
 from service.models.enums import Role
 from service.needs import service as needs
-from service.postings.rules import today
 from service.tick import deadlines
+
+DEMO_FILE = Path(__file__).resolve().parent / "lifecycle.json"
 
 # Who performs each milestone action in a story.
 _ACTOR = {
@@ -39,9 +42,7 @@ _ACTOR = {
 
 
 def load(session: Session, org_ids: dict[str, int]) -> dict[str, int]:
-    stories: list[dict[str, Any]] = json.loads(
-        (DEMO_DIR / "lifecycle.json").read_text(encoding="utf-8")
-    )
+    stories: list[dict[str, Any]] = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
     users = {u.username: u for u in session.scalars(select(User))}
     admin = next(u for u in users.values() if u.role == Role.admin)
     cast = []

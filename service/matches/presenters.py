@@ -1,0 +1,92 @@
+"""A match as the caller may see it: each posting under its own visibility rules, the
+reviewers' notes for reviewers only."""
+
+from matching.model import band
+from service.capabilities import auth as capability_auth
+from service.engine.schemas import Scored
+from service.kit.money import yuan_to_wan
+from service.matches import auth
+from service.matches.schemas import CapabilityBrief, MatchRead, NeedBrief, NeedGroup, UserBrief
+from service.models import Capability, Match, Need, User
+from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus, ScoreBand
+from service.needs import auth as need_auth
+from service.postings.schemas import Contact, OrgBrief
+
+
+def need_brief(need: Need, user: User | None) -> NeedBrief:
+    org = need.org
+    return NeedBrief(
+        id=need.id,
+        title=need.title,
+        field=need.field_code,
+        field_name=need.field.name,
+        status=NeedStatus(need.status),
+        status_label=NeedStatus(need.status).label,
+        bounty_wan=yuan_to_wan(need.bounty) or "0",
+        org=OrgBrief(id=org.id, name=org.name, kind=org.kind)
+        if need_auth.sees_org(user, need)
+        else None,
+        contact=Contact(name=need.contact_name, phone=need.contact_phone, email=need.contact_email)
+        if need_auth.is_privileged(user, need)
+        else None,
+    )
+
+
+def capability_brief(cap: Capability, user: User | None) -> CapabilityBrief:
+    return CapabilityBrief(
+        id=cap.id,
+        title=cap.title,
+        field=cap.field_code,
+        field_name=cap.field.name,
+        maturity=Maturity(cap.maturity),
+        maturity_label=Maturity(cap.maturity).label,
+        org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
+        contact=Contact(name=cap.contact_name, phone=cap.contact_phone, email=cap.contact_email)
+        if capability_auth.is_privileged(user, cap)
+        else None,
+    )
+
+
+def match(match: Match, user: User | None, names: dict[int, str]) -> MatchRead:
+    """`names`: display names by user id, for the attributed broker."""
+    need, cap = match.need, match.capability
+    reviewer = auth.is_reviewer(user)
+    broker = (
+        UserBrief(id=match.broker_id, name=names.get(match.broker_id, ""))
+        if match.broker_id is not None
+        else None
+    )
+    return MatchRead(
+        id=match.id,
+        need=need_brief(need, user),
+        capability=capability_brief(cap, user),
+        origin=MatchOrigin(match.origin),
+        origin_label=MatchOrigin(match.origin).label,
+        status=MatchStatus(match.status),
+        status_label=MatchStatus(match.status).label,
+        **Scored.score_fields(match.score, match.parts),
+        reasons=list(match.reasons or []),
+        explanation=dict(match.explanation or {}),
+        broker=broker,
+        reject_reason=match.reject_reason if reviewer else None,
+        note=match.note if reviewer else None,
+        need_interest=match.need_interest,
+        capability_interest=match.capability_interest,
+        contract_value_wan=yuan_to_wan(match.contract_value),
+        version=match.version,
+        created_at=match.created_at,
+        updated_at=match.updated_at,
+        actions=auth.actions(user, match, need, cap),
+    )
+
+
+def need_group(need_id: int, title: str, count: int, best: float | None) -> NeedGroup:
+    level = ScoreBand(band(best)) if best is not None else None
+    return NeedGroup(
+        need_id=need_id,
+        need_title=title,
+        count=count,
+        best_score=best,
+        band=level,
+        band_label=level.label if level else None,
+    )

@@ -1,0 +1,59 @@
+"""A need as the caller may see it: the field-level rules of needs/auth.py applied once.
+Hidden parts are null, never silently wrong."""
+
+from service.kit.clock import today
+from service.kit.money import yuan_to_wan
+from service.models import Need, User
+from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
+from service.needs import auth
+from service.needs.schemas import NeedRead
+from service.postings.schemas import Contact, OrgBrief
+
+
+def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
+    """`winner`: the caller's organisation won `need` (see service.won_by_caller), so its
+    staff see the enterprise and the contact."""
+    contact = (
+        Contact(name=need.contact_name, phone=need.contact_phone, email=need.contact_email)
+        if auth.is_privileged(user, need, winner=winner)
+        else None
+    )
+    org = (
+        OrgBrief(id=need.org.id, name=need.org.name, kind=need.org.kind)
+        if auth.sees_org(user, need, winner=winner)
+        else None
+    )
+    return NeedRead(
+        id=need.id,
+        title=need.title,
+        problem=need.problem,
+        key_difficulty=need.key_difficulty,
+        expected_goal=need.expected_goal,
+        field=need.field_code,
+        field_name=need.field.name,
+        industry=need.industry,
+        keywords=list(need.keywords),
+        indicators=list(need.indicators),
+        call_type=CallType(need.call_type),
+        call_type_label=CallType(need.call_type).label,
+        cooperation_mode=CooperationMode(need.cooperation_mode),
+        cooperation_mode_label=CooperationMode(need.cooperation_mode).label,
+        bounty_wan=yuan_to_wan(need.bounty) or "0",
+        own_investment_wan=yuan_to_wan(need.own_investment),
+        deadline=need.deadline,
+        days_left=(need.deadline - today()).days,
+        implementation_months=need.implementation_months,
+        visibility=Visibility(need.visibility),
+        visibility_label=Visibility(need.visibility).label,
+        org=org,
+        contact=contact,
+        status=NeedStatus(need.status),
+        status_label=NeedStatus(need.status).label,
+        reject_reason=need.reject_reason if auth.sees_reject_reason(user, need) else None,
+        published_at=need.published_at,
+        created_at=need.created_at,
+        updated_at=need.updated_at,
+        version=need.version,
+        is_owner=auth.is_owner(user, need),
+        actions=auth.actions(user, need),
+    )
