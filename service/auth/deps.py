@@ -75,5 +75,4 @@ def _role_guard(*roles: Role) -> object:
 
 EnterpriseUser = Annotated[User, _role_guard(Role.enterprise)]
 ResearcherUser = Annotated[User, _role_guard(Role.researcher)]
-BrokerUser = Annotated[User, _role_guard(Role.broker)]
 AdminUser = Annotated[User, _role_guard(Role.admin)]

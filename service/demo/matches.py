@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.documents import Doc
 from matching.ranking import Matcher
+from service.engine.documents import to_doc
 from service.engine.service import Recommendation, recommendation
 from service.matches import repository
 from service.matches import service as matches
@@ -151,32 +151,6 @@ def _candidate(session: Session, need: Need, cap: Capability, scorer: "_Scorer")
     return match.id
 
 
-def _doc(posting: Need | Capability) -> Doc:
-    if isinstance(posting, Need):
-        return Doc(
-            id=posting.id,
-            title=posting.title,
-            problem=posting.problem,
-            key_difficulty=posting.key_difficulty,
-            expected_goal=posting.expected_goal,
-            field=posting.field_code,
-            keywords=list(posting.keywords),
-            indicators=list(posting.indicators),
-            org=str(posting.org_id),
-            kind="need",
-        )
-    return Doc(
-        id=posting.id,
-        title=posting.title,
-        description=posting.description,
-        field=posting.field_code,
-        keywords=list(posting.keywords),
-        indicators=list(posting.indicators),
-        org=str(posting.org_id),
-        kind="capability",
-    )
-
-
 class _Scorer:
     """Lexical + indicator + field scoring over every published capability (BM25 needs the
     whole corpus to weigh terms), without vectors: the semantic feature counts as 0."""
@@ -186,10 +160,10 @@ class _Scorer:
         published = session.scalars(
             select(Capability).where(Capability.status == CapabilityStatus.published)
         )
-        self.matcher.add([_doc(c) for c in published])
+        self.matcher.add([to_doc(c) for c in published])
 
     def score(self, need: Need, cap: Capability) -> Recommendation:
-        ranked = self.matcher.rank(_doc(need), k=len(self.matcher))
+        ranked = self.matcher.rank(to_doc(need), k=len(self.matcher))
         found = next((m for m in ranked if m.id == cap.id), None)
         if found is None:
             raise ValueError(f"demo match {need.title} × {cap.title}: no shared evidence")

@@ -4,12 +4,16 @@ The engine takes two steps of the match lifecycle (`service/matches/lifecycle.py
 (a new candidate) and `repropose` (a rejected pair proposed again because a text changed).
 Everything a broker does afterwards belongs to `service/matches/`; pairs beyond `candidate`
 are never touched here.
+
+The worker refreshes need by need, each in its own short transaction (`refresh_needs`), and
+then tells the brokers once: one digest per refresh, not one notification per need.
 """
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import get_settings
 from service.engine import repository
@@ -28,12 +32,17 @@ from service.models.enums import (
 )
 from service.notifications.service import notify
 
+KIND = "engine_candidates"
+DIGEST_TITLES = 3  # need titles named in a digest
+QUEUE = "/matches?status=candidate"  # the broker's candidate queue (grouped by need)
+
 
 def refresh_candidates(
     session: Session, need_id: int, *, k: int | None = None, store: IndexStore | None = None
 ) -> int:
     """Store the top `k` capabilities of a published need as candidates; returns how many
-    pairs became candidates (new, or a rejected pair re-proposed after a text change)."""
+    pairs became candidates (new, or a rejected pair re-proposed after a text change). The
+    caller tells the brokers (`tell_brokers`)."""
     need = session.get(Need, need_id)
     if need is None or need.status != NeedStatus.published:
         return 0
@@ -85,9 +94,26 @@ def refresh_candidates(
             )
             proposed += 1
     session.flush()
-    if proposed:
-        _tell_brokers(session, need, proposed)
     return proposed
+
+
+def refresh_needs(
+    session_factory: sessionmaker[Session], need_ids: Iterable[int], *, store: IndexStore
+) -> int:
+    """Refresh each need in its own short transaction, then send the brokers one digest."""
+    proposed: dict[int, int] = {}
+    for need_id in need_ids:
+        with session_factory() as session:
+            count = refresh_candidates(session, need_id, store=store)
+            session.commit()
+        if count:
+            proposed[need_id] = count
+    if proposed:
+        with session_factory() as session:
+            needs = repository.postings(session, "need", proposed)
+            tell_brokers(session, {n: proposed[n.id] for n in needs if isinstance(n, Need)})
+            session.commit()
+    return sum(proposed.values())
 
 
 def refresh_for_capability(
@@ -118,20 +144,28 @@ def _fill(match: Match, rec: Recommendation, texts: str) -> None:
         setattr(match, name, value)
 
 
-def _tell_brokers(session: Session, need: Need, count: int) -> None:
-    brokers = session.scalars(
-        select(User.id).where(
-            User.role == Role.broker,
-            User.is_active.is_(True),
-            User.status == AccountStatus.active,  # a pending broker hears nothing yet
+def tell_brokers(session: Session, proposed: Mapping[Need, int]) -> None:
+    """One notification per active broker for everything one refresh proposed."""
+    if not proposed:
+        return
+    brokers = list(
+        session.scalars(
+            select(User.id).where(
+                User.role == Role.broker,
+                User.is_active.is_(True),
+                User.status == AccountStatus.active,  # a pending broker hears nothing yet
+            )
         )
     )
-    notify(
-        session,
-        list(brokers),
-        "engine_candidates",
-        f"需求「{need.title}」有 {count} 个新的引擎推荐候选待审核",
-        "匹配引擎根据语义、关键词和技术指标推荐了新的科技成果，请审核。",
-        link=f"/matches?status=candidate&need_id={need.id}",  # the queue, filtered to it
-        obj=("need", need.id),
-    )
+    total = sum(proposed.values())
+    body = "匹配引擎根据语义、关键词和技术指标推荐了新的科技成果，请审核。"
+    if len(proposed) == 1:
+        [(need, count)] = proposed.items()
+        title = f"需求「{need.title}」有 {count} 个新的引擎推荐候选待审核"
+        queue = f"{QUEUE}&need_id={need.id}"  # the queue, filtered to that need
+        notify(session, brokers, KIND, title, body, link=queue, obj=("need", need.id))
+        return
+    named = "、".join(f"「{n.title}」" for n in list(proposed)[:DIGEST_TITLES])
+    more = f"等 {len(proposed)} 个需求" if len(proposed) > DIGEST_TITLES else ""
+    title = f"{len(proposed)} 个需求有 {total} 个新的引擎推荐候选待审核"
+    notify(session, brokers, KIND, title, f"{named}{more}。{body}", link=QUEUE)

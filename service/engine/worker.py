@@ -21,6 +21,7 @@ from service.engine import candidates, repository, vectors
 from service.engine.documents import KINDS, Kind
 from service.engine.service import recommend_needs
 from service.engine.store import IndexStore
+from service.kit.db import read_only
 from service.models import Capability, Need
 from service.models.enums import CapabilityStatus, NeedStatus
 
@@ -132,7 +133,8 @@ class EmbeddingWorker:
         for kind, ids in by_kind.items():
             if not ids:
                 continue
-            with self.session_factory() as session:  # read, then let go of the lock
+            with self.session_factory() as session:  # read only: no lock while the model runs
+                read_only(session)
                 todo, current = vectors.plan(session, kind, ids, embedder.model_id, embedder.dim)
             encoded, failed = vectors.encode(embedder, todo)
             with self.session_factory() as session:
@@ -149,11 +151,13 @@ class EmbeddingWorker:
         return counts
 
     def refresh_touched(self) -> int:
-        """Refresh candidates once for every published posting embedded since the last call."""
+        """Refresh candidates once for every published posting embedded since the last call:
+        the needs to refresh are read (and ranked, for capabilities) in a read-only
+        transaction, then each need is refreshed in its own short one."""
         touched, self._touched = self._touched, {}
         store = self.store_factory()
-        total = 0
         with self.session_factory() as session:
+            read_only(session)
             store.ensure_current(session)
             need_ids = set(
                 repository.ids_where(
@@ -169,10 +173,7 @@ class EmbeddingWorker:
                 if cap.status == CapabilityStatus.published and isinstance(cap, Capability):
                     recs = recommend_needs(session, cap, limit=limit, store=store)
                     need_ids.update(r.posting_id for r in recs)
-            for need_id in sorted(need_ids):
-                total += candidates.refresh_candidates(session, need_id, store=store)
-            session.commit()
-        return total
+        return candidates.refresh_needs(self.session_factory, sorted(need_ids), store=store)
 
     def pending(self) -> dict[Kind, list[int]]:
         """Postings the sweeper should (re-)embed: no vector, or a retryable failure."""

@@ -102,6 +102,13 @@ def get_read_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def read_only(session: Session) -> Session:
+    """Begin `session`'s transaction as a read-only one (DEFERRED on SQLite): for jobs that
+    read before they write elsewhere. Call before the session's first query."""
+    session.connection(execution_options={READ_ONLY: True})
+    return session
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """Request-scoped session: the request owns the transaction (commit on success).
 

@@ -7,6 +7,7 @@
 - `Version`: an optimistic-lock version, bounded like an id.
 - `Password`: the password rule (letters and digits) as a pattern.
 - `Day`: a calendar day written YYYY-MM-DD, never an epoch number.
+- `Email`: an optional e-mail address (empty, or one address).
 
 The rules are JSON-schema patterns and bounds, so the OpenAPI document states them too.
 """
@@ -16,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 MAX_ID = 2**31 - 1
 
@@ -41,6 +42,19 @@ Password = Annotated[
         description="8–128 位，须同时包含字母和数字",
     ),
 ]
+
+PHONE_PATTERN = r"^[0-9+\-() ]{5,30}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def _email(value: str) -> str:
+    if value and not re.match(EMAIL_PATTERN, value):
+        raise ValueError("邮箱格式不正确")
+    return value
+
+
+# An optional e-mail address: empty, or one address.
+Email = Annotated[Line, Field(max_length=200), AfterValidator(_email)]
 
 DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 

@@ -19,7 +19,7 @@ from service.kit.errors import (
 )
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
-from service.matches import records, service
+from service.matches import service
 from service.matches.schemas import (
     BoardRead,
     BrokerRecord,
@@ -70,7 +70,7 @@ def list_matches(
 def match_board(
     session: SessionDep, user: CurrentUser, filters: Annotated[MatchFilter, Query()]
 ) -> BoardRead:
-    return records.board(session, user, filters)
+    return service.board(session, user, filters)
 
 
 @router.get(
@@ -195,7 +195,7 @@ def match_history(session: SessionDep, user: CurrentUser, match_id: Id) -> list[
     summary="我的经纪业绩",
 )
 def my_record(session: SessionDep, user: CurrentUser) -> BrokerRecord:
-    return records.broker_record(session, user, user.id)
+    return service.broker_record(session, user, user.id)
 
 
 @router.get(
@@ -205,4 +205,4 @@ def my_record(session: SessionDep, user: CurrentUser) -> BrokerRecord:
     summary="经纪人业绩（管理员；经纪人本人）",
 )
 def broker_record(session: SessionDep, user: CurrentUser, broker_id: Id) -> BrokerRecord:
-    return records.broker_record(session, user, broker_id)
+    return service.broker_record(session, user, broker_id)

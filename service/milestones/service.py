@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from service.kit.clock import today
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan, yuan_to_wan
-from service.kit.versioning import check_version, flush_versioned
+from service.kit.versioning import check_version, flush_versioned, refuse_nulls
 from service.milestones import auth, notices, repository
 from service.milestones.lifecycle import (
     EDITABLE_STATES,
@@ -102,8 +102,7 @@ def update(session: Session, user: User, milestone_id: int, data: MilestoneUpdat
     _need_working(need)
     check_version(milestone, data.version)
     changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
-    if any(v is None for v in changes.values()):
-        raise BadRequest("字段不能为空", "Fields may not be null", code="null_not_allowed")
+    refuse_nulls(changes, set())
     if "due_date" in changes:
         _check_due(changes["due_date"])
     if "amount_wan" in changes:

@@ -5,11 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from service.kit.inputs import Line, Text, Version
+from service.kit.inputs import PHONE_PATTERN, Email, Line, Text, Version
 from service.kit.money import Wan
 
-PHONE_PATTERN = r"^[0-9+\-() ]{5,30}$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,12})?([eE][-+]?\d{1,3})?$")
 
 TITLE = Annotated[Line, Field(min_length=4, max_length=100, description="标题，4–100 字")]
@@ -60,14 +58,7 @@ class Contact(BaseModel):
 
     name: Line = Field(min_length=1, max_length=50)
     phone: str = Field(pattern=PHONE_PATTERN)
-    email: Line = Field(default="", max_length=200)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if value and not re.match(EMAIL_PATTERN, value):
-            raise ValueError("邮箱格式不正确")
-        return value
+    email: Email = ""
 
 
 class TransitionIn(BaseModel):

@@ -3,10 +3,9 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from service.kit.identity import clean_name
-from service.kit.inputs import Id, Line, Password, Text
+from service.kit.inputs import PHONE_PATTERN, Email, Id, Line, Password, Text
 from service.models.enums import AccountStatus, Role
 from service.orgs.schemas import OrgCreate, OrgRead
-from service.postings.schemas import EMAIL_PATTERN, PHONE_PATTERN
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,50}$"
 
@@ -31,18 +30,11 @@ class _UserFields(BaseModel):
     )
     password: Password
     display_name: Line = Field(min_length=1, max_length=50)
-    email: Line = Field(default="", max_length=200)
+    email: Email = ""
     phone: Line = Field(default="", max_length=30)
 
     _names = field_validator("username", "display_name", mode="before")(_clean)
     _password = field_validator("password")(strong_password)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if value and not re.match(EMAIL_PATTERN, value):
-            raise ValueError("邮箱格式不正确")
-        return value
 
     @field_validator("phone")
     @classmethod

@@ -152,8 +152,8 @@ def test_broker_queue_filters_groups_and_deep_links(pages: Pages, engine_ready: 
     expect(cards.first).to_be_visible()
     for card in cards.all():
         expect(card.locator(".side").first).to_contain_text("新型显示")
-    broker.get_by_test_id("filter-keyword").locator("input").fill("显示")
-    broker.get_by_test_id("filter-keyword").locator("input").press("Enter")
+    broker.get_by_test_id("filter-keyword").fill("显示")  # the testid is on the <input> itself
+    broker.get_by_test_id("filter-keyword").press("Enter")
     expect(broker).to_have_url(re.compile(r"q=%E6%98%BE%E7%A4%BA"))
     broker.wait_for_load_state("networkidle")
     expect(cards.first).to_be_visible()
@@ -175,19 +175,28 @@ def test_broker_queue_filters_groups_and_deep_links(pages: Pages, engine_ready: 
     for card in cards.all():
         expect(card.locator(".side-title").first).to_have_text(title)
 
-    # The 新候选 notification lands on the queue filtered to that need, and its stage.
+    # The 新候选 notification lands on the candidate queue: filtered to its need when it names
+    # one, grouped by need when it is a digest of several.
     broker.goto("/notifications")
     note = (
         broker.get_by_test_id("notifications")
         .get_by_role("button", name=re.compile("个新的引擎推荐候选待审核"))
         .first
     )
-    noted = re.search("需求「(.+?)」有", note.inner_text()).group(1)  # type: ignore[union-attr]
+    single = re.search("需求「(.+?)」有", note.inner_text())
     note.click()
-    expect(broker).to_have_url(re.compile(r"/matches\?status=candidate&need_id=\d+$"))
-    expect(broker.get_by_test_id("filter-need")).to_have_text(f"需求：{noted}")
+    expect(broker).to_have_url(re.compile(r"/matches\?status=candidate(&need_id=\d+)?$"))
     expect(broker.get_by_test_id("match-board").locator(".stage.active")).to_contain_text("待审核")
     broker.wait_for_load_state("networkidle")
+    if single:
+        noted = single.group(1)
+        expect(broker.get_by_test_id("filter-need")).to_have_text(f"需求：{noted}")
+    else:
+        first = broker.get_by_test_id("need-groups").locator("button.group").first
+        noted = first.locator(".group-title").inner_text()
+        first.click()
+        expect(broker).to_have_url(re.compile(r"status=candidate&need_id=\d+$"))
+        broker.wait_for_load_state("networkidle")
     expect(cards.first).to_be_visible()
     for card in cards.all():
         expect(card.locator(".side-title").first).to_have_text(noted)

@@ -1,24 +1,13 @@
 """No import circle in `service/`: each module imports only what sits below it.
 
 The graph is read from the source (`ast`), so an import inside a function counts too: a
-deferred import hides a circle, it does not remove it. The engine's own circles are allowed
-for now (ENGINE_CYCLES) until the engine's untangling removes them; a new one fails here.
+deferred import hides a circle, it does not remove it.
 """
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-
-# Strongly connected sets of modules inside service/engine/ (the scale issue removes them).
-ENGINE_CYCLES = [
-    {
-        "service.engine.candidates",
-        "service.engine.runtime",
-        "service.engine.service",
-        "service.engine.worker",
-    },
-]
 
 
 def _modules(package: str = "service") -> dict[str, Path]:
@@ -104,7 +93,6 @@ def test_the_graph_sees_module_imports() -> None:
     assert "service.needs.repository" in graph["service.needs.service"]  # from pkg import mod
 
 
-def test_no_import_circle_outside_the_engine() -> None:
-    found = cycles(import_graph())
-    unexpected = [sorted(c) for c in found if c not in ENGINE_CYCLES]
-    assert unexpected == [], f"import circles: {unexpected}"
+def test_no_import_circle() -> None:
+    found = [sorted(c) for c in cycles(import_graph())]
+    assert found == [], f"import circles: {found}"

@@ -137,12 +137,12 @@ def test_refused_account_is_told_and_locked_out(client, session: Session) -> Non
 
 
 def test_pending_broker_hears_no_engine_candidates(session: Session) -> None:
-    from service.engine.candidates import _tell_brokers
+    from service.engine.candidates import tell_brokers
 
     approved = create_user(session, Role.broker)
     pending = create_user(session, Role.broker, status="pending")
     need = create_need(session, create_user(session, Role.enterprise))
-    _tell_brokers(session, need, 3)
+    tell_brokers(session, {need: 3})
     told = set(
         session.scalars(
             select(Notification.user_id).where(Notification.kind == "engine_candidates")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.embedders import HashEmbedder
-from service.engine.candidates import refresh_candidates, refresh_for_capability
+from service.engine.candidates import refresh_candidates, refresh_for_capability, tell_brokers
 from service.engine.store import IndexStore
 from service.models import AuditEvent, Capability, Match, Need, Notification, User
 from service.models.enums import OrgKind, Role
@@ -69,9 +69,31 @@ def test_top_capabilities_become_candidates_once(
         assert _audit(session, m) == ["create"]
     assert refresh_candidates(session, pairs.need.id, k=3, store=store) == 0
     assert len(_matches(session, pairs.need)) == 3
-    [note] = session.scalars(select(Notification).where(Notification.user_id == pairs.broker.id))
-    assert note.kind == "engine_candidates"
-    assert note.link == f"/matches?status=candidate&need_id={pairs.need.id}"  # the filtered queue
+
+
+def test_brokers_get_one_digest_per_refresh(
+    session: Session, pairs: Pairs, store: IndexStore
+) -> None:
+    def notes() -> list[Notification]:
+        rows = session.scalars(
+            select(Notification)
+            .where(Notification.user_id == pairs.broker.id)
+            .order_by(Notification.id)
+        )
+        return list(rows)
+
+    tell_brokers(session, {pairs.need: 3})
+    [one] = notes()
+    assert one.kind == "engine_candidates"
+    assert one.link == f"/matches?status=candidate&need_id={pairs.need.id}"  # the filtered queue
+    assert f"「{pairs.need.title}」有 3 个" in one.title
+    enterprise = session.get(User, pairs.need.created_by_id)
+    assert enterprise is not None
+    others = [eval_need(session, enterprise, key) for key in ("N002", "N003", "N004")]
+    tell_brokers(session, {pairs.need: 2, **dict.fromkeys(others, 1)})
+    [_, digest] = notes()  # four needs, one notification
+    assert digest.title == "4 个需求有 5 个新的引擎推荐候选待审核"
+    assert digest.link == "/matches?status=candidate" and f"「{pairs.need.title}」" in digest.body
 
 
 def test_broker_decisions_are_kept_and_rejected_pairs_return_only_on_new_text(

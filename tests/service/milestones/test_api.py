@@ -275,6 +275,9 @@ def test_edit_only_while_proposed(client, session: Session, deal: dict) -> None:
     owner = auth(deal["owner"])
     r = client.patch(url, json={"version": m["version"], "amount_wan": "300.5"}, headers=owner)
     assert r.status_code == 400 and r.json()["error"] == "amount_exceeds_committed"
+    r = client.patch(url, json={"version": m["version"], "name": None}, headers=owner)
+    assert r.status_code == 400 and r.json()["error"] == "null_not_allowed"
+    assert "name" in r.json()["detail"]  # which field, not only that one was null
     r = client.patch(url, json={"version": m["version"], "amount_wan": "250"}, headers=owner)
     assert r.status_code == 200 and r.json()["amount_wan"] == "250"
     r = client.patch(url, json={"version": m["version"], "name": "新名称"}, headers=owner)
