@@ -21,6 +21,7 @@ from service.engine import endpoints as engine
 from service.engine.runtime import lifespan as engine_lifespan
 from service.exports import endpoints as exports
 from service.fields import endpoints as fields
+from service.intake import endpoints as intake
 from service.kit.errors import NotFound, install_handlers
 from service.kit.headers import SecurityHeaders
 from service.kit.openapi import install_openapi
@@ -51,6 +52,7 @@ DOMAINS = (
     notifications,
     reviews,
     engine,
+    intake,
 )
 
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"

@@ -29,6 +29,7 @@ export const NAV: NavItem[] = [
   { path: "/reviews", label: "专家评审", roles: ["admin"] },
   { path: "/reviews", label: "我的评审", roles: ["expert"] },
   { path: "/admin/users", label: "用户管理", roles: ["admin"] },
+  { path: "/intake", label: "批量导入", roles: ["admin", "enterprise", "researcher"] },
 ];
 
 export function navFor(role: Role | null): NavItem[] {

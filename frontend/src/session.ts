@@ -1,9 +1,10 @@
 /** Who is signed in: the token lives in localStorage, the user is loaded from /me. */
 import { computed, reactive } from "vue";
 
-import { api, call, tokenStore } from "@/api/client";
+import { tokenStore } from "@/api/client";
 import { ApiError } from "@/api/errors";
 import type { Role, TokenOut, User } from "@/api/types";
+import { login, logout, me } from "@/api/users";
 
 const state = reactive<{ user: User | null; loaded: boolean }>({ user: null, loaded: false });
 
@@ -22,7 +23,7 @@ export const session = {
     state.loaded = true;
     if (!tokenStore.get()) return;
     try {
-      state.user = await call(api.GET("/api/v1/me"));
+      state.user = await me();
     } catch (err) {
       // Only a refused token is forgotten; a request cut short (reload, network) keeps it.
       if (err instanceof ApiError && err.status === 401) tokenStore.clear();
@@ -32,14 +33,7 @@ export const session = {
   },
 
   async login(username: string, password: string): Promise<User> {
-    const out = await call(
-      api.POST("/api/v1/auth/token", {
-        body: { username, password, grant_type: "password", scope: "" },
-        bodySerializer: (body) => new URLSearchParams(body as Record<string, string>),
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      }),
-    );
-    return session.accept(out);
+    return session.accept(await login(username, password));
   },
 
   accept(out: TokenOut): User {
@@ -53,7 +47,7 @@ export const session = {
   async logout(revoke = false): Promise<void> {
     if (revoke && tokenStore.get()) {
       try {
-        await call(api.POST("/api/v1/auth/logout"));
+        await logout();
       } catch {
         // already signed out there (or offline): forgetting it here is what remains
       }

@@ -1,19 +1,18 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from service.applications.lifecycle import APPLICATION_MACHINE, MEMBER_MACHINE
-from service.audit.schemas import AuditRow
+from service.audit import service
+from service.audit.schemas import AuditFilter, AuditRow
 from service.auth.deps import AdminUser
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, responses
 from service.kit.inputs import Id
-from service.kit.pagination import Page, PageDep, paginate
+from service.kit.pagination import Page, PageDep
 from service.matches.lifecycle import MATCH_MACHINE
 from service.milestones.lifecycle import MILESTONE_MACHINE
-from service.models import AuditEvent, User
 from service.needs.lifecycle import NEED_MACHINE
 from service.reviews.lifecycle import REVIEW_MACHINE
 from service.users.lifecycle import ACCOUNT_MACHINE
@@ -66,20 +65,5 @@ def list_audit(
     object_id: Id | None = None,
     actor_id: Id | None = None,
 ) -> Page[AuditRow]:
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if object_type:
-        statement = statement.where(AuditEvent.object_type == object_type)
-    if object_id is not None:
-        statement = statement.where(AuditEvent.object_id == object_id)
-    if actor_id is not None:
-        statement = statement.where(AuditEvent.actor_id == actor_id)
-    rows, total = paginate(session, statement, page)
-    actors = {r.actor_id for r in rows if r.actor_id}
-    names = {
-        user_id: name
-        for user_id, name in session.execute(
-            select(User.id, User.display_name).where(User.id.in_(actors))
-        )
-    }
-    items = [AuditRow.build(r, names.get(r.actor_id) if r.actor_id else None) for r in rows]
-    return Page(items=items, total=total, page=page.page, page_size=page.page_size)
+    filters = AuditFilter(object_type=object_type, object_id=object_id, actor_id=actor_id)
+    return service.trail(session, filters, page)

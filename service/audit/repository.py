@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from service.audit.schemas import AuditFilter
+from service.kit.pagination import PageParams, paginate
 from service.models import AuditEvent, User
 
 
@@ -18,3 +20,17 @@ def history(
         .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
         .order_by(AuditEvent.id)
     ).all()
+
+
+def list_page(
+    session: Session, filters: AuditFilter, page: PageParams
+) -> tuple[list[AuditEvent], int]:
+    """The whole trail, newest first, under `filters`."""
+    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if filters.object_type:
+        statement = statement.where(AuditEvent.object_type == filters.object_type)
+    if filters.object_id is not None:
+        statement = statement.where(AuditEvent.object_id == filters.object_id)
+    if filters.actor_id is not None:
+        statement = statement.where(AuditEvent.actor_id == filters.actor_id)
+    return paginate(session, statement, page)

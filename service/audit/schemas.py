@@ -25,6 +25,14 @@ class AuditEventRead(BaseModel):
         return cls(actor_name=actor_name, **columns)
 
 
+class AuditFilter(BaseModel):
+    """Conditions on the whole trail (the endpoint checks `object_type` against the machines)."""
+
+    object_type: str | None = None
+    object_id: int | None = None
+    actor_id: int | None = None
+
+
 # A row of the whole trail: the event and the object it is about.
 class AuditRow(AuditEventRead):
     object_type: str

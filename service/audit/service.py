@@ -3,8 +3,10 @@
 from sqlalchemy.orm import Session
 
 from service.audit import repository
-from service.audit.schemas import AuditEventRead
+from service.audit.schemas import AuditEventRead, AuditFilter, AuditRow
+from service.kit.pagination import Page, PageParams, page_of
 from service.models import AuditEvent
+from service.users import repository as users
 
 
 def record_transition(
@@ -35,3 +37,11 @@ def history(session: Session, object_type: str, object_id: int) -> list[AuditEve
     """One object's state changes with the actors' names (the caller checks who may read it)."""
     rows = repository.history(session, object_type, object_id)
     return [AuditEventRead.build(event, name) for event, name in rows]
+
+
+def trail(session: Session, filters: AuditFilter, page: PageParams) -> Page[AuditRow]:
+    """A page of the whole trail with the actors' names (admins only: the endpoint checks)."""
+    rows, total = repository.list_page(session, filters, page)
+    names = users.display_names(session, [r.actor_id for r in rows])
+    items = [AuditRow.build(r, names.get(r.actor_id) if r.actor_id else None) for r in rows]
+    return page_of(items, total, page)

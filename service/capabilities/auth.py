@@ -51,3 +51,10 @@ def actions(user: User | None, cap: Capability) -> list[str]:
     if can_edit(user, cap):
         allowed.insert(0, "edit")
     return allowed
+
+
+def offers(user: User | None, cap: Capability) -> list[str]:
+    """The caller's buttons beside the lifecycle steps: the needs recommended for a published
+    capability (its owner, brokers and admins)."""
+    published = cap.status == CapabilityStatus.published
+    return ["recommendations"] if published and is_privileged(user, cap) else []

@@ -46,5 +46,5 @@ def capability(cap: Capability, user: User | None) -> CapabilityRead:
         updated_at=cap.updated_at,
         version=cap.version,
         is_owner=auth.is_owner(user, cap),
-        actions=auth.actions(user, cap),
+        actions=auth.actions(user, cap) + auth.offers(user, cap),
     )

@@ -3,7 +3,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from service.capabilities.schemas import CapabilityFilter
+from service.capabilities.schemas import CapabilityConditions, CapabilityFilter
 from service.kit.pagination import PageParams, paginate
 from service.models import Capability
 from service.postings.repository import substring_filter
@@ -32,19 +32,24 @@ def get_for_update(session: Session, cap_id: int) -> Capability | None:
     return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
+def conditions(filters: CapabilityConditions) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if filters.field:
+        where.append(Capability.field_code == filters.field)
+    if filters.maturity:
+        where.append(Capability.maturity == filters.maturity)
+    if filters.org_id is not None:
+        where.append(Capability.org_id == filters.org_id)
+    return where
+
+
 def list_page(
     session: Session, readable: ColumnElement[bool], filters: CapabilityFilter, page: PageParams
 ) -> tuple[list[Capability], int]:
     """One page of the readable capabilities matching `filters`, and the count of all."""
-    statement = select(Capability).where(readable)
-    if filters.field:
-        statement = statement.where(Capability.field_code == filters.field)
+    statement = select(Capability).where(readable, *conditions(filters))
     if filters.status:
         statement = statement.where(Capability.status == filters.status)
-    if filters.maturity:
-        statement = statement.where(Capability.maturity == filters.maturity)
-    if filters.org_id is not None:
-        statement = statement.where(Capability.org_id == filters.org_id)
     if filters.q:
         columns = (Capability.title, Capability.description, Capability.team)
         statement = statement.where(substring_filter(filters.q, *columns))

@@ -68,13 +68,18 @@ class CapabilityUpdate(_PriceRange):
 CapabilitySort = Literal["-published_at", "-created_at", "-updated_at", "-trl", "trl"]
 
 
-class CapabilityFilter(BaseModel):
-    """The catalogue's query: every condition optional, combined with AND."""
+class CapabilityConditions(BaseModel):
+    """What the catalogue and the search narrow capabilities by, with AND."""
 
-    field: Line | None = Field(default=None, max_length=40)
-    status: CapabilityStatus | None = None
+    field: Line | None = Field(default=None, max_length=40, description="所属领域代码")
     maturity: Maturity | None = None
     org_id: Id | None = None
+
+
+class CapabilityFilter(CapabilityConditions):
+    """The catalogue's query."""
+
+    status: CapabilityStatus | None = None
     mine: bool = Field(default=False, description="只看本机构的成果（含草稿）")
     q: Line | None = Field(default=None, max_length=100)
     sort: CapabilitySort = "-published_at"

@@ -4,7 +4,7 @@ from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.capabilities import auth, notices, presenters, repository
-from service.capabilities.lifecycle import CAPABILITY_MACHINE
+from service.capabilities.lifecycle import CAPABILITY_MACHINE, EDITABLE_STATES
 from service.capabilities.schemas import (
     CapabilityCreate,
     CapabilityFilter,
@@ -44,8 +44,38 @@ def list_capabilities(
 def create(session: Session, user: User, data: CapabilityCreate) -> Capability:
     if user.org_id is None:
         raise Forbidden("账号未归属高校或院所，不能发布成果", "No organisation", code="no_org")
-    cap_id = new_posting(session, user, Capability, CAPABILITY_MACHINE, data, MONEY)
-    return _reload(session, enqueue_embedding(session, "capability", cap_id))
+    return _reload(session, add_draft(session, user, user.org_id, data))
+
+
+def add_draft(
+    session: Session,
+    actor: User,
+    org_id: int,
+    data: CapabilityCreate,
+    external_ref: str | None = None,
+) -> int:
+    """A new draft of `org_id`: from the web form (its own researchers) or an imported sheet
+    row (service/intake, which decides who may import for whom)."""
+    posting_id = new_posting(
+        session,
+        actor,
+        Capability,
+        CAPABILITY_MACHINE,
+        data,
+        MONEY,
+        org_id=org_id,
+        external_ref=external_ref,
+    )
+    return enqueue_embedding(session, "capability", posting_id)
+
+
+def replace_draft(session: Session, cap: Capability, data: CapabilityCreate) -> None:
+    """Overwrite an editable capability with a whole form (a re-imported row): the rules of
+    `update` but the owner check, which service/intake makes for the organisation."""
+    if cap.status not in EDITABLE_STATES:
+        raise InvalidTransition("只有草稿或被驳回的成果可以修改", "Only drafts or rejected")
+    save_columns(session, cap, edited_columns(session, data, MONEY, NULLABLE))
+    enqueue_embedding(session, "capability", cap.id)
 
 
 def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) -> Capability:

@@ -7,10 +7,7 @@ from pydantic import BaseModel, Field
 
 from matching.model import band
 from service.engine.service import Recommendation
-from service.kit.money import yuan_to_wan
-from service.models import Capability, Need, User
 from service.models.enums import CallType, Maturity, ScoreBand
-from service.needs import auth as need_auth
 from service.postings.schemas import OrgBrief
 
 T = TypeVar("T")
@@ -77,26 +74,6 @@ class NeedSummary(BaseModel):
     published_at: datetime | None
     org: OrgBrief | None = Field(description="匿名需求对无权查看者隐藏企业")
 
-    @classmethod
-    def build(cls, need: Need, user: User | None) -> "NeedSummary":
-        org = (
-            OrgBrief(id=need.org.id, name=need.org.name, kind=need.org.kind)
-            if need_auth.sees_org(user, need)
-            else None
-        )
-        return cls(
-            id=need.id,
-            title=need.title,
-            field=need.field_code,
-            keywords=list(need.keywords),
-            call_type=CallType(need.call_type),
-            call_type_label=CallType(need.call_type).label,
-            bounty_wan=yuan_to_wan(need.bounty) or "0",
-            deadline=need.deadline,
-            published_at=need.published_at,
-            org=org,
-        )
-
 
 class CapabilitySummary(BaseModel):
     id: int
@@ -109,21 +86,6 @@ class CapabilitySummary(BaseModel):
     price_max_wan: str | None
     published_at: datetime | None
     org: OrgBrief
-
-    @classmethod
-    def build(cls, cap: Capability) -> "CapabilitySummary":
-        return cls(
-            id=cap.id,
-            title=cap.title,
-            field=cap.field_code,
-            keywords=list(cap.keywords),
-            maturity=Maturity(cap.maturity),
-            maturity_label=Maturity(cap.maturity).label,
-            price_min_wan=yuan_to_wan(cap.price_min),
-            price_max_wan=yuan_to_wan(cap.price_max),
-            published_at=cap.published_at,
-            org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
-        )
 
 
 class NeedHit(Explained):

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
-from service.models import Application, ApplicationMember, Capability, Match, Need, User
+from service.models import Application, ApplicationMember, Capability, Match, Need
 
 
 def needs(session: Session, readable: ColumnElement[bool]) -> Sequence[Need]:
@@ -55,8 +55,3 @@ def matches(session: Session) -> Sequence[Match]:
         .order_by(Match.id)
     )
     return session.scalars(statement).all()
-
-
-def user_names(session: Session, user_ids: set[int]) -> dict[int, str]:
-    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
-    return {user_id: name for user_id, name in rows}

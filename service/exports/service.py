@@ -28,6 +28,7 @@ from service.models.enums import (
     Visibility,
 )
 from service.needs import auth as need_auth
+from service.users import repository as users
 
 _COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
 
@@ -175,7 +176,7 @@ def _matches(session: Session, user: User) -> Table:
         "否决理由", "创建时间", "更新时间",
     ]  # fmt: skip
     matches = repository.matches(session)
-    names = repository.user_names(session, {m.broker_id for m in matches if m.broker_id})
+    names = users.display_names(session, [m.broker_id for m in matches])
     rows = [
         [
             m.id,

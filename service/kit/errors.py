@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -160,6 +160,11 @@ def _zh_message(err: dict[str, Any]) -> str:
     except (KeyError, IndexError):
         message = str(err.get("msg", "取值不合法"))
     return message.removeprefix("Value error, ")
+
+
+def zh_messages(exc: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    """(loc, zh-CN message) per error of a schema checked outside a request (a sheet row)."""
+    return [(tuple(e.get("loc", ())), _zh_message(dict(e))) for e in exc.errors()]
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

@@ -1,6 +1,5 @@
 """Every query about matches: lookups, the review queue, board counts and broker records."""
 
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -136,14 +135,6 @@ def count_by_status(
 
 def user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
-
-
-def user_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = {i for i in user_ids if i is not None}
-    if not ids:
-        return {}
-    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
-    return {user_id: name for user_id, name in rows}
 
 
 def reached(session: Session, match_ids: Select[Any] | None = None) -> dict[str, int]:

@@ -32,6 +32,7 @@ from service.matches.schemas import (
 from service.models import Capability, Match, Need, User
 from service.models.enums import MatchOrigin, MatchStatus, Role
 from service.needs import service as needs
+from service.users import repository as users
 
 
 def get_readable(session: Session, user: User | None, match_id: int) -> Match:
@@ -46,7 +47,7 @@ def list_matches(
 ) -> Page[MatchRead]:
     auth.require_lister(user)
     rows, total = repository.list_page(session, auth.readable(user), filters, sort, page)
-    names = repository.user_names(session, [m.broker_id for m in rows])
+    names = users.display_names(session, [m.broker_id for m in rows])
     return page_of([presenters.match(m, user, names) for m in rows], total, page)
 
 
@@ -61,7 +62,7 @@ def need_groups(
 
 
 def present(session: Session, user: User, match: Match) -> MatchRead:
-    return presenters.match(match, user, repository.user_names(session, [match.broker_id]))
+    return presenters.match(match, user, users.display_names(session, [match.broker_id]))
 
 
 def add_manual(session: Session, user: User, data: MatchCreate) -> Match:

@@ -16,7 +16,7 @@ from service.kit.errors import (
     responses,
 )
 from service.kit.inputs import Id
-from service.milestones import auth, ledger, progress, service
+from service.milestones import ledger, progress, service
 from service.milestones.schemas import (
     LedgerRead,
     MilestoneActionIn,
@@ -24,7 +24,7 @@ from service.milestones.schemas import (
     MilestoneRead,
     MilestoneUpdate,
 )
-from service.models import Milestone, Need, User
+from service.models import Milestone, User
 from service.needs import presenters as need_presenters
 from service.needs.schemas import NeedRead
 from service.postings.schemas import TransitionIn
@@ -36,10 +36,8 @@ _ERRORS = responses(
 _READ_ERRORS = responses(NotAuthenticated, Forbidden, NotFound)
 
 
-def _read(session: SessionDep, user: User, m: Milestone, need: Need | None = None) -> MilestoneRead:
-    if need is None:
-        need = service.need_of(session, m.need_id)
-    return MilestoneRead.build(m, auth.actions(user, m, need, m.application))
+def _read(session: SessionDep, user: User, m: Milestone) -> MilestoneRead:
+    return service.present(session, user, m)
 
 
 @router.get(
@@ -49,8 +47,7 @@ def _read(session: SessionDep, user: User, m: Milestone, need: Need | None = Non
     summary="需求的里程碑（发榜企业、揭榜方、管理员）",
 )
 def list_milestones(session: SessionDep, user: CurrentUser, need_id: Id) -> list[MilestoneRead]:
-    need, rows = service.list_for_need(session, user, need_id)
-    return [_read(session, user, m, need) for m in rows]
+    return service.list_for_need(session, user, need_id)
 
 
 @router.post(

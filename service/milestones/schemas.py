@@ -6,7 +6,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.kit.inputs import Day, Id, Line, Text, Version
 from service.kit.money import PositiveWan, yuan_to_wan
-from service.models import Milestone
 from service.models.enums import MilestoneStatus, NeedStatus
 from service.postings.schemas import OrgBrief
 
@@ -68,32 +67,6 @@ class MilestoneRead(BaseModel):
     updated_at: datetime
     version: int
     actions: list[str]
-
-    @classmethod
-    def build(cls, m: Milestone, actions: list[str]) -> "MilestoneRead":
-        org = m.application.org
-        status = MilestoneStatus(m.status)
-        return cls(
-            id=m.id,
-            need_id=m.need_id,
-            application_id=m.application_id,
-            org=OrgBrief(id=org.id, name=org.name, kind=org.kind),
-            name=m.name,
-            due_date=m.due_date,
-            amount_wan=yuan_to_wan(m.amount) or "0",
-            acceptance_criteria=m.acceptance_criteria,
-            status=status,
-            status_label=status.label,
-            delivery_note=m.delivery_note,
-            reason=m.reason,
-            submitted_at=m.submitted_at,
-            accepted_at=m.accepted_at,
-            paid_at=m.paid_at,
-            created_at=m.created_at,
-            updated_at=m.updated_at,
-            version=m.version,
-            actions=actions,
-        )
 
 
 class LedgerMember(BaseModel):

@@ -11,14 +11,14 @@ from service.kit.clock import today
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
 from service.kit.money import wan_to_yuan, yuan_to_wan
 from service.kit.versioning import check_version, flush_versioned, refuse_nulls
-from service.milestones import auth, notices, repository
+from service.milestones import auth, notices, presenters, repository
 from service.milestones.lifecycle import (
     EDITABLE_STATES,
     MILESTONE_MACHINE,
     PAYABLE_NEED_STATES,
     WORKING_NEED_STATES,
 )
-from service.milestones.schemas import MilestoneCreate, MilestoneUpdate
+from service.milestones.schemas import MilestoneCreate, MilestoneRead, MilestoneUpdate
 from service.models import Application, Milestone, Need, User
 from service.needs import auth as needs_auth
 from service.needs import repository as needs_repository
@@ -54,10 +54,19 @@ def need_for_party(session: Session, user: User, need_id: int) -> tuple[Need, li
     return need, winners
 
 
-def list_for_need(session: Session, user: User, need_id: int) -> tuple[Need, list[Milestone]]:
+def list_for_need(session: Session, user: User, need_id: int) -> list[MilestoneRead]:
+    """The milestones of a need the caller is a party to (each winner sees its own)."""
     need, _ = need_for_party(session, user, need_id)
     rows = repository.for_need(session, need.id)
-    return need, [m for m in rows if auth.sees_application(user, need, m.application)]
+    return [
+        presenters.milestone(m, need, user)
+        for m in rows
+        if auth.sees_application(user, need, m.application)
+    ]
+
+
+def present(session: Session, user: User, m: Milestone) -> MilestoneRead:
+    return presenters.milestone(m, need_of(session, m.need_id), user)
 
 
 def create(session: Session, user: User, need_id: int, data: MilestoneCreate) -> Milestone:

@@ -6,6 +6,7 @@ from service.models.audit import AuditEvent
 from service.models.capability import Capability
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
+from service.models.intake import IntakeBatch
 from service.models.match import Match
 from service.models.milestone import Milestone
 from service.models.need import Need
@@ -25,6 +26,7 @@ __all__ = [
     "Capability",
     "EmbeddingFailure",
     "Field",
+    "IntakeBatch",
     "Match",
     "Milestone",
     "Need",

@@ -2,7 +2,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.kit.db import Base, TimestampMixin, UTCDateTime
@@ -40,8 +40,11 @@ class Need(TimestampMixin, Base):
     reject_reason: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # 外部编号: the poster's own id from an imported sheet; a re-upload updates, never duplicates
+    external_ref: Mapped[str | None] = mapped_column(String(64))
 
     org: Mapped[Organization] = relationship(lazy="raise")
     field: Mapped[Field] = relationship(lazy="raise")
 
+    __table_args__ = (UniqueConstraint("org_id", "external_ref", name="uq_needs_org_external_ref"),)
     __mapper_args__ = {"version_id_col": version}

@@ -4,8 +4,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
+from service.kit.clock import today
 from service.models import Application, ApplicationMember, Need, User
-from service.models.enums import ORG_STAFF_ROLES, ApplicationStatus, NeedStatus, Role, Visibility
+from service.models.enums import (
+    ORG_STAFF_ROLES,
+    ApplicationStatus,
+    CallType,
+    NeedStatus,
+    Role,
+    Visibility,
+)
 from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE, PUBLIC_STATES
 
 
@@ -105,3 +113,35 @@ def actions(user: User | None, need: Need) -> list[str]:
     if can_edit(user, need):
         allowed.insert(0, "edit")
     return allowed
+
+
+# Before these states nobody has applied, and the engine recommends nothing for the need.
+_NOT_STARTED = frozenset({NeedStatus.draft, NeedStatus.submitted, NeedStatus.rejected})
+
+
+def offers(user: User | None, need: Need) -> list[str]:
+    """The caller's buttons beside the lifecycle steps (listed in `actions` after them):
+    apply (揭榜, open and not the caller's own organisation's), applications (the received ones)
+    and reviews (专家论证, 揭榜挂帅 only) for the owner and admins, recommendations for the owner,
+    brokers and admins, request-termination (asking an admin) for the owner."""
+    if user is None:
+        return []
+    owner, admin = is_owner(user, need), user.role == Role.admin
+    started = need.status not in _NOT_STARTED
+    out = []
+    if (
+        user.role in ORG_STAFF_ROLES
+        and user.org_id not in (None, need.org_id)
+        and need.status == NeedStatus.published
+        and need.deadline >= today()
+    ):
+        out.append("apply")
+    if (owner or admin) and started:
+        out.append("applications")
+        if need.call_type == CallType.jiebang_guashuai:
+            out.append("reviews")
+    if (owner or admin or user.role == Role.broker) and started:
+        out.append("recommendations")
+    if owner and "terminate" in NEED_MACHINE.allowed_actions(need.status):
+        out.append("request-termination")
+    return out

@@ -55,5 +55,5 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
         updated_at=need.updated_at,
         version=need.version,
         is_owner=auth.is_owner(user, need),
-        actions=auth.actions(user, need),
+        actions=auth.actions(user, need) + auth.offers(user, need),
     )

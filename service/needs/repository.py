@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session, selectinload
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import PageParams, paginate
 from service.models import Need
-from service.needs.schemas import NeedFilter
+from service.needs.schemas import NeedConditions, NeedFilter
 from service.postings.repository import substring_filter
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -44,6 +44,24 @@ def get_for_update(session: Session, need_id: int) -> Need | None:
     return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
+def conditions(filters: NeedConditions) -> list[ColumnElement[bool]]:
+    """The SQL of `filters` (the organisation is the caller's business: auth.org_filter)."""
+    where: list[ColumnElement[bool]] = []
+    if filters.field:
+        where.append(Need.field_code == filters.field)
+    if filters.call_type:
+        where.append(Need.call_type == filters.call_type)
+    if filters.bounty_min_wan is not None:
+        where.append(Need.bounty >= wan_to_yuan(filters.bounty_min_wan))
+    if filters.bounty_max_wan is not None:
+        where.append(Need.bounty <= wan_to_yuan(filters.bounty_max_wan))
+    if filters.deadline_from is not None:
+        where.append(Need.deadline >= filters.deadline_from)
+    if filters.deadline_to is not None:
+        where.append(Need.deadline <= filters.deadline_to)
+    return where
+
+
 def list_page(
     session: Session,
     readable: ColumnElement[bool],
@@ -54,23 +72,11 @@ def list_page(
 ) -> tuple[list[Need], int]:
     """One page of the readable needs matching `filters` (`org`: the organisation condition
     the service derived from `mine` / `org_id`), and the count of all of them."""
-    statement = select(Need).where(readable)
-    if filters.field:
-        statement = statement.where(Need.field_code == filters.field)
+    statement = select(Need).where(readable, *conditions(filters))
     if filters.status:
         statement = statement.where(Need.status == filters.status)
-    if filters.call_type:
-        statement = statement.where(Need.call_type == filters.call_type)
     if org is not None:
         statement = statement.where(org)
-    if filters.bounty_min_wan is not None:
-        statement = statement.where(Need.bounty >= wan_to_yuan(filters.bounty_min_wan))
-    if filters.bounty_max_wan is not None:
-        statement = statement.where(Need.bounty <= wan_to_yuan(filters.bounty_max_wan))
-    if filters.deadline_from is not None:
-        statement = statement.where(Need.deadline >= filters.deadline_from)
-    if filters.deadline_to is not None:
-        statement = statement.where(Need.deadline <= filters.deadline_to)
     if filters.q:
         columns = (Need.title, Need.problem, Need.key_difficulty, Need.expected_goal, Need.industry)
         statement = statement.where(substring_filter(filters.q, *columns))

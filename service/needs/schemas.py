@@ -1,7 +1,9 @@
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Literal
+from decimal import Decimal
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from service.kit.clock import today
 from service.kit.inputs import Day, Id, Line, Version
@@ -17,6 +19,7 @@ from service.postings.schemas import (
     WanAmount,
 )
 
+T = TypeVar("T", date, Decimal)
 MAX_DEADLINE_DAYS = 3 * 366
 
 
@@ -91,18 +94,42 @@ NeedSort = Literal[
 ]
 
 
-class NeedFilter(BaseModel):
-    """The board's query: every condition optional, combined with AND."""
+def _not_below(low: str, message: str) -> Callable[[T | None, ValidationInfo], T | None]:
+    """A range's upper end must not be below its lower end `low` (checked when both are given)."""
+
+    def check(value: T | None, info: ValidationInfo) -> T | None:
+        start = info.data.get(low)
+        if value is not None and start is not None and start > value:
+            raise ValueError(message)
+        return value
+
+    return check
+
+
+class NeedConditions(BaseModel):
+    """What the board and the search narrow needs by: every condition optional, with AND."""
 
     field: Line | None = Field(default=None, max_length=40, description="所属领域代码")
-    status: NeedStatus | None = None
     call_type: CallType | None = None
     org_id: Id | None = None
-    mine: bool = Field(default=False, description="只看本机构发布的需求（含草稿）")
     bounty_min_wan: Wan | None = Field(default=None, description="万元")
     bounty_max_wan: Wan | None = Field(default=None, description="万元")
     deadline_from: Day | None = None
     deadline_to: Day | None = None
+
+    _bounty_range = field_validator("bounty_max_wan")(
+        _not_below("bounty_min_wan", "悬赏上限不能低于下限")
+    )
+    _deadline_range = field_validator("deadline_to")(
+        _not_below("deadline_from", "截止日期区间的结束不能早于开始")
+    )
+
+
+class NeedFilter(NeedConditions):
+    """The board's query."""
+
+    status: NeedStatus | None = None
+    mine: bool = Field(default=False, description="只看本机构发布的需求（含草稿）")
     q: Line | None = Field(default=None, max_length=100, description="关键词（子串匹配）")
     sort: NeedSort = "-published_at"
 

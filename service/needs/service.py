@@ -13,7 +13,7 @@ from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, User
 from service.models.enums import ORG_STAFF_ROLES, Role
 from service.needs import auth, notices, presenters, repository
-from service.needs.lifecycle import NEED_MACHINE
+from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedFilter, NeedRead, NeedUpdate
 from service.postings.service import edited_columns, new_posting, review_columns, save_columns
 
@@ -62,8 +62,27 @@ MONEY = {"bounty_wan": "bounty", "own_investment_wan": "own_investment"}
 def create(session: Session, user: User, data: NeedCreate) -> Need:
     if user.org_id is None:
         raise Forbidden("账号未归属企业，不能发布需求", "No organisation", code="no_org")
-    need_id = new_posting(session, user, Need, NEED_MACHINE, data, MONEY)
-    return _reload(session, enqueue_embedding(session, "need", need_id))
+    return _reload(session, add_draft(session, user, user.org_id, data))
+
+
+def add_draft(
+    session: Session, actor: User, org_id: int, data: NeedCreate, external_ref: str | None = None
+) -> int:
+    """A new draft of `org_id`: from the web form (its own staff) or an imported sheet row
+    (service/intake, which decides who may import for whom)."""
+    posting_id = new_posting(
+        session, actor, Need, NEED_MACHINE, data, MONEY, org_id=org_id, external_ref=external_ref
+    )
+    return enqueue_embedding(session, "need", posting_id)
+
+
+def replace_draft(session: Session, need: Need, data: NeedCreate) -> None:
+    """Overwrite an editable need with a whole form (a re-imported row): the rules of `update`
+    but the owner check, which service/intake makes for the organisation."""
+    if need.status not in EDITABLE_STATES:
+        raise InvalidTransition("只有草稿或被驳回的需求可以修改", "Only drafts or rejected needs")
+    save_columns(session, need, edited_columns(session, data, MONEY, {"own_investment_wan"}))
+    enqueue_embedding(session, "need", need.id)
 
 
 def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need:

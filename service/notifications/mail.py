@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from service.config import Settings, get_settings
-from service.models import Notification, User
+from service.models import Notification
+from service.notifications import repository
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,7 @@ def stage(session: Session, notifications: Sequence[Notification]) -> None:
     settings = get_settings()
     if not settings.mail_enabled or not notifications or session.info.get(SUPPRESS):
         return
-    users = {
-        row.id: row
-        for row in session.execute(
-            select(User.id, User.email, User.display_name).where(
-                User.id.in_({n.user_id for n in notifications}), User.email != ""
-            )
-        )
-    }
+    users = repository.mail_addresses(session, {n.user_id for n in notifications})
     pending: list[Mail] = session.info.setdefault(PENDING, [])
     for n in notifications:
         user = users.get(n.user_id)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Row, Select, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from service.kit.pagination import PageParams, paginate
@@ -48,6 +48,14 @@ def org_staff_ids(session: Session, org_id: int) -> list[int]:
         User.org_id == org_id, User.is_active.is_(True), User.role.in_(ORG_STAFF_ROLES)
     )
     return list(session.scalars(statement.order_by(User.id)))
+
+
+def mail_addresses(session: Session, user_ids: set[int]) -> dict[int, Row[int, str, str]]:
+    """(id, email, display_name) of those of `user_ids` who gave an e-mail address."""
+    statement = select(User.id, User.email, User.display_name).where(
+        User.id.in_(user_ids), User.email != ""
+    )
+    return {row.id: row for row in session.execute(statement)}
 
 
 def admin_ids(session: Session) -> list[int]:

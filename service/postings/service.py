@@ -49,11 +49,20 @@ def new_posting(
     machine: StateMachine,
     data: BaseModel,
     money: dict[str, str],
+    *,
+    org_id: int | None = None,
+    external_ref: str | None = None,
 ) -> int:
-    """A new draft need or capability of the caller's organisation, born with its audit row."""
+    """A new draft need or capability, born with its audit row: of the caller's organisation,
+    or of `org_id` when an admin imports on its behalf (service/intake)."""
     values = data.model_dump(mode="python")
     fields.require_active(session, values["field"])
-    posting = model(org_id=user.org_id, created_by_id=user.id, **to_columns(values, money))
+    posting = model(
+        org_id=org_id or user.org_id,
+        created_by_id=user.id,
+        external_ref=external_ref,
+        **to_columns(values, money),
+    )
     session.add(posting)
     machine.start(session, posting, user.id)
     return int(posting.id)

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -17,6 +19,15 @@ def by_username(session: Session, username: str) -> User | None:
 
 def by_id(session: Session, user_id: int) -> User | None:
     return session.scalar(select(User).where(User.id == user_id).options(selectinload(User.org)))
+
+
+def display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names by id (None ids skipped), in one query."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
 
 
 def list_page(session: Session, filters: UserFilter, page: PageParams) -> tuple[list[User], int]:

@@ -1,22 +1,12 @@
-/** Broker match pipeline: the lifecycle actions a match lists in `actions`. */
+/** Broker match pipeline: the queue, the board, one match, its lifecycle steps and history. */
 import { api, call } from "./client";
-import type { components, operations } from "./schema";
-import type { AuditEvent, Match, Page } from "./types";
+import type { components } from "./schema";
+import type { AuditEvent, Match, Page, Query } from "./types";
 
 /** The queue's filters (the list, the board and the per-need groups take the same ones). */
-export type MatchQuery = NonNullable<operations["list_matches_api_v1_matches_get"]["parameters"]["query"]>;
-export type MatchFilters = Omit<MatchQuery, "sort" | "page" | "page_size">;
+export type MatchQuery = Query<"list_matches_api_v1_matches_get">;
+export type MatchFilters = Omit<NonNullable<MatchQuery>, "sort" | "page" | "page_size">;
 export type NeedGroup = components["schemas"]["NeedGroup"];
-export type Board = components["schemas"]["BoardRead"];
-
-export function listMatches(query: MatchQuery): Promise<Page<Match>> {
-  return call(api.GET("/api/v1/matches", { params: { query } }));
-}
-
-/** Stage counts for the board (the stage filter itself is left out). */
-export function matchBoard(filters: MatchFilters): Promise<Board> {
-  return call(api.GET("/api/v1/matches/board", { params: { query: { ...filters, status: undefined } } }));
-}
 
 /** The queue grouped by need: each need's match count and best 匹配度 (need filter left out). */
 export function matchNeedGroups(filters: MatchFilters, page: number, pageSize: number): Promise<Page<NeedGroup>> {
@@ -29,24 +19,24 @@ export function matchNeedGroups(filters: MatchFilters, page: number, pageSize: n
 
 export type MatchAction = "approve" | "reject" | "recommend" | "connect" | "negotiate" | "decline" | "interest";
 
+export const listMatches = (query: Query<"list_matches_api_v1_matches_get">) =>
+  call(api.GET("/api/v1/matches", { params: { query } }));
+
+/** How many matches stand at each stage (brokers, admins). */
+/** Stage counts for the board under the queue's filters (the stage itself left out). */
+export const matchBoard = (filters: MatchFilters = {}) =>
+  call(api.GET("/api/v1/matches/board", { params: { query: { ...filters, status: undefined } } }));
+
+export const getMatch = (id: number): Promise<Match> =>
+  call(api.GET("/api/v1/matches/{match_id}", { params: { path: { match_id: id } } }));
+
+/** A broker pairs a need and a capability by hand. */
+export const addMatch = (needId: number, capabilityId: number, note: string): Promise<Match> =>
+  call(api.POST("/api/v1/matches", { body: { need_id: needId, capability_id: capabilityId, note } }));
+
 export function matchAction(m: Match, action: MatchAction, reason?: string): Promise<Match> {
   const req = { params: { path: { match_id: m.id } }, body: { version: m.version, reason: reason ?? null } };
-  switch (action) {
-    case "approve":
-      return call(api.POST("/api/v1/matches/{match_id}/approve", req));
-    case "reject":
-      return call(api.POST("/api/v1/matches/{match_id}/reject", req));
-    case "recommend":
-      return call(api.POST("/api/v1/matches/{match_id}/recommend", req));
-    case "connect":
-      return call(api.POST("/api/v1/matches/{match_id}/connect", req));
-    case "negotiate":
-      return call(api.POST("/api/v1/matches/{match_id}/negotiate", req));
-    case "decline":
-      return call(api.POST("/api/v1/matches/{match_id}/decline", req));
-    case "interest":
-      return call(api.POST("/api/v1/matches/{match_id}/interest", req));
-  }
+  return call(api.POST(`/api/v1/matches/{match_id}/${action}`, req));
 }
 
 export function matchDeal(m: Match, contractValueWan: string): Promise<Match> {
@@ -58,6 +48,5 @@ export function matchDeal(m: Match, contractValueWan: string): Promise<Match> {
   );
 }
 
-export function matchHistory(id: number): Promise<AuditEvent[]> {
-  return call(api.GET("/api/v1/matches/{match_id}/history", { params: { path: { match_id: id } } }));
-}
+export const matchHistory = (id: number): Promise<AuditEvent[]> =>
+  call(api.GET("/api/v1/matches/{match_id}/history", { params: { path: { match_id: id } } }));

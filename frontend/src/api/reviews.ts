@@ -1,6 +1,6 @@
 /** 专家论证: an expert's assignment and score sheets, the admin's assignments, the results. */
 import { api, call } from "./client";
-import type { Application, Assignment, AssignmentSummary, ReviewResults, User } from "./types";
+import type { Application, Assignment, AssignmentSummary, Query, ReviewResults, User } from "./types";
 
 export function getAssignment(id: number): Promise<Assignment> {
   return call(api.GET("/api/v1/review-assignments/{assignment_id}", { params: { path: { assignment_id: id } } }));
@@ -77,4 +77,8 @@ export function assignExpert(needId: number, expertId: number, applicationIds: n
       body: { expert_id: expertId, application_ids: applicationIds.length ? applicationIds : null },
     }),
   );
+}
+
+export function listAssignments(query: Query<"list_assignments_api_v1_review_assignments_get">) {
+  return call(api.GET("/api/v1/review-assignments", { params: { query } }));
 }

@@ -1652,6 +1652,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/intake/{kind}/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载导入模板（管理员；企业用户：需求；科研人员：成果） */
+        get: operations["download_template_api_v1_intake__kind__template_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intake/{kind}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 上传 xlsx 或 CSV 并检查（不写入任何需求或成果，返回逐行逐列的检查结果） */
+        post: operations["check_upload_api_v1_intake__kind__check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intake/batches/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导入批次的检查结果与导入进度（上传者本人） */
+        get: operations["get_batch_api_v1_intake_batches__batch_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intake/batches/{batch_id}/report.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载标出错误的检查结果（xlsx，可改正后重新上传） */
+        get: operations["download_report_api_v1_intake_batches__batch_id__report_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intake/batches/{batch_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 导入（每次调用导入至多 250 行并提交；重复调用直到状态为 imported） */
+        post: operations["import_batch_api_v1_intake_batches__batch_id__import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2024,6 +2109,11 @@ export interface components {
             min_score: number;
         };
         /**
+         * BatchStatus
+         * @enum {string}
+         */
+        BatchStatus: "checked" | "importing" | "imported";
+        /**
          * BoardRead
          * @description 看板: matches per stage, every stage present (0 where none).
          */
@@ -2032,6 +2122,19 @@ export interface components {
             total: number;
             /** Stages */
             stages: components["schemas"]["StageCount"][];
+        };
+        /** Body_check_upload_api_v1_intake__kind__check_post */
+        Body_check_upload_api_v1_intake__kind__check_post: {
+            /**
+             * File
+             * @description xlsx 或 CSV，不超过 10 MB
+             */
+            file: string;
+            /**
+             * Org Id
+             * @description 代为导入的单位（管理员必填）
+             */
+            org_id?: number | null;
         };
         /** Body_login_api_v1_auth_token_post */
         Body_login_api_v1_auth_token_post: {
@@ -2645,6 +2748,15 @@ export interface components {
             /** Page Size */
             page_size: number;
         };
+        /** ImportIn */
+        ImportIn: {
+            /**
+             * Only Valid
+             * @description 只导入通过检查的行；为 false 时须全部通过检查
+             * @default false
+             */
+            only_valid: boolean;
+        };
         /**
          * Indicator
          * @description 技术指标: e.g. 定位精度 ≤ 1 μm.
@@ -2697,6 +2809,97 @@ export interface components {
              */
             text: string;
         };
+        /**
+         * IntakeBatchRead
+         * @description An upload: what the check found (a dry run), then how far the import has got.
+         */
+        IntakeBatchRead: {
+            /** Id */
+            id: number;
+            kind: components["schemas"]["IntakeKind"];
+            org: components["schemas"]["OrgBrief"];
+            /** Filename */
+            filename: string;
+            status: components["schemas"]["BatchStatus"];
+            /** Status Label */
+            status_label: string;
+            /**
+             * Total Rows
+             * @description 数据行数（不含表头、空行）
+             */
+            total_rows: number;
+            /**
+             * Valid Rows
+             * @description 通过检查、可导入的行
+             */
+            valid_rows: number;
+            /** Error Rows */
+            error_rows: number;
+            /**
+             * Example Rows
+             * @description 示例行（导入时跳过）
+             */
+            example_rows: number;
+            /** Will Create */
+            will_create: number;
+            /** Will Update */
+            will_update: number;
+            /**
+             * Issues
+             * @description 检查发现的问题（最多列出 1000 条）
+             */
+            issues: components["schemas"]["IntakeIssue"][];
+            /** Issues Total */
+            issues_total: number;
+            /** Notices */
+            notices: string[];
+            /** Only Valid */
+            only_valid: boolean | null;
+            /**
+             * Processed
+             * @description 已处理的行数（导入进度）
+             */
+            processed: number;
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
+            /**
+             * Skipped
+             * @description 跳过的行：示例行，以及只导入有效行时有错误的行
+             */
+            skipped: number;
+            /**
+             * Failures
+             * @description 导入时才发现问题而未导入的行
+             */
+            failures: components["schemas"]["IntakeIssue"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** IntakeIssue */
+        IntakeIssue: {
+            /**
+             * Row
+             * @description 文件中的行号（表头为第 1 行）
+             */
+            row: number;
+            /**
+             * Column
+             * @description 列名；整行的问题为 null
+             */
+            column: string | null;
+            /** Message */
+            message: string;
+        };
+        /**
+         * IntakeKind
+         * @enum {string}
+         */
+        IntakeKind: "needs" | "capabilities";
         /**
          * IpType
          * @enum {string}
@@ -5131,17 +5334,17 @@ export interface operations {
             query?: {
                 /** @description 所属领域代码 */
                 field?: string | null;
-                status?: components["schemas"]["NeedStatus"] | null;
                 call_type?: components["schemas"]["CallType"] | null;
                 org_id?: number | null;
-                /** @description 只看本机构发布的需求（含草稿） */
-                mine?: boolean;
                 /** @description 万元 */
                 bounty_min_wan?: number | string | null;
                 /** @description 万元 */
                 bounty_max_wan?: number | string | null;
                 deadline_from?: string | null;
                 deadline_to?: string | null;
+                status?: components["schemas"]["NeedStatus"] | null;
+                /** @description 只看本机构发布的需求（含草稿） */
+                mine?: boolean;
                 /** @description 关键词（子串匹配） */
                 q?: string | null;
                 sort?: "-published_at" | "-created_at" | "created_at" | "-updated_at" | "-bounty" | "bounty" | "deadline" | "-deadline";
@@ -5791,10 +5994,11 @@ export interface operations {
     list_capabilities_api_v1_capabilities_get: {
         parameters: {
             query?: {
+                /** @description 所属领域代码 */
                 field?: string | null;
-                status?: components["schemas"]["CapabilityStatus"] | null;
                 maturity?: components["schemas"]["Maturity"] | null;
                 org_id?: number | null;
+                status?: components["schemas"]["CapabilityStatus"] | null;
                 /** @description 只看本机构的成果（含草稿） */
                 mine?: boolean;
                 q?: string | null;
@@ -11352,6 +11556,332 @@ export interface operations {
             };
             /** @description forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_template_api_v1_intake__kind__template_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: components["schemas"]["IntakeKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description xlsx 文件 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_upload_api_v1_intake__kind__check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: components["schemas"]["IntakeKind"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_check_upload_api_v1_intake__kind__check_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntakeBatchRead"];
+                };
+            };
+            /** @description bad_file */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description file_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_batch_api_v1_intake_batches__batch_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntakeBatchRead"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_report_api_v1_intake_batches__batch_id__report_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description xlsx 文件 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_batch_api_v1_intake_batches__batch_id__import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ImportIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntakeBatchRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

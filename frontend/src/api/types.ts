@@ -1,5 +1,5 @@
 /** Short names for the generated OpenAPI schema types (src/api/schema.d.ts). */
-import type { components } from "./schema";
+import type { components, operations } from "./schema";
 
 type S = components["schemas"];
 
@@ -57,3 +57,10 @@ export type Assignment = S["AssignmentRead"];
 export type AssignmentSummary = S["AssignmentSummary"];
 export type ReviewResults = S["ReviewResults"];
 export type ReviewStatus = S["ReviewStatus"];
+
+/** How the engine explains a pairing (a search hit, a recommendation, a match). */
+export type Explained = Pick<CapabilityHit, "score" | "band" | "band_label" | "parts" | "reasons"> &
+  Partial<Pick<CapabilityHit, "shared_terms" | "indicators_met" | "indicators_missed">>;
+
+/** The query parameters of an API operation (by its generated operation name). */
+export type Query<Op extends keyof operations> = NonNullable<operations[Op]["parameters"]["query"]>;

@@ -1,6 +1,6 @@
 import { ref } from "vue";
 
-import { api, call } from "@/api/client";
+import { listFields } from "@/api/catalog";
 import type { Field } from "@/api/types";
 
 const fields = ref<Field[]>([]);
@@ -9,7 +9,7 @@ let loading: Promise<void> | null = null;
 /** The 所属领域 taxonomy, fetched once per page load. */
 export function useFields() {
   if (!loading) {
-    loading = call(api.GET("/api/v1/fields"))
+    loading = listFields()
       .then((rows) => {
         fields.value = rows;
       })

@@ -5,7 +5,6 @@ import { useRouter } from "vue-router";
 
 import { showError } from "@/api/errors";
 import { useServerErrors } from "@/composables/useServerErrors";
-import { session } from "@/session";
 
 interface Posting {
   id: number;
@@ -86,21 +85,3 @@ export function usePostingForm<T extends Posting, Body>(opts: {
   }
   return { saving, existing, loaded, errors, at, save, router };
 }
-
-/** A new posting's contact starts as the signed-in user. */
-export function defaultContact() {
-  const user = session.user.value;
-  return { name: user?.display_name ?? "", phone: user?.phone ?? "", email: user?.email ?? "" };
-}
-
-/** Element Plus rules shared by both forms. */
-export const CONTACT_RULES = {
-  "contact.name": [{ required: true, message: "请填写联系人", trigger: "blur" }],
-  "contact.phone": [
-    { required: true, message: "请填写联系电话", trigger: "blur" },
-    { pattern: /^[0-9+\-() ]{5,30}$/, message: "电话格式不正确", trigger: "blur" },
-  ],
-};
-export const KEYWORD_RULES = [
-  { type: "array" as const, required: true, min: 1, max: 5, message: "请填写 1–5 个关键词", trigger: "change" },
-];

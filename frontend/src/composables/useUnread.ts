@@ -1,6 +1,7 @@
 import { ref } from "vue";
 
-import { api, call, tokenStore } from "@/api/client";
+import { tokenStore } from "@/api/client";
+import { unreadCount } from "@/api/notifications";
 
 /** The unread-notification count in the header, refreshed on navigation and every minute. */
 const unread = ref(0);
@@ -12,7 +13,7 @@ export async function refreshUnread(): Promise<void> {
     return;
   }
   try {
-    unread.value = (await call(api.GET("/api/v1/notifications/unread-count"))).unread;
+    unread.value = await unreadCount();
   } catch {
     unread.value = 0; // signed out or offline: the badge simply disappears
   }

@@ -20,7 +20,8 @@ const routes: RouteRecordRaw[] = [
   {
     path: "/needs",
     name: "needs",
-    component: () => import("@/views/NeedList.vue"),
+    component: () => import("@/views/PostingList.vue"),
+    props: { kind: "need" },
     meta: { title: "需求榜单" },
   },
   {
@@ -33,7 +34,8 @@ const routes: RouteRecordRaw[] = [
   {
     path: "/capabilities",
     name: "capabilities",
-    component: () => import("@/views/CapabilityList.vue"),
+    component: () => import("@/views/PostingList.vue"),
+    props: { kind: "capability" },
     meta: { title: "成果库" },
   },
   {
@@ -64,39 +66,43 @@ const routes: RouteRecordRaw[] = [
   {
     path: "/my/needs",
     name: "my-needs",
-    component: () => import("@/views/my/MyNeeds.vue"),
+    component: () => import("@/views/my/MyPostings.vue"),
+    props: { kind: "need" },
     meta: { title: "我的需求", roles: ["enterprise"] },
   },
   {
     path: "/my/needs/new",
     name: "need-new",
-    component: () => import("@/views/my/NeedForm.vue"),
+    component: () => import("@/views/my/PostingForm.vue"),
+    props: { kind: "need" },
     meta: { title: "发布需求", roles: ["enterprise"] },
   },
   {
     path: "/my/needs/:id(\\d+)/edit",
     name: "need-edit",
-    component: () => import("@/views/my/NeedForm.vue"),
-    props: (r) => ({ id: Number(r.params.id) }),
+    component: () => import("@/views/my/PostingForm.vue"),
+    props: (r) => ({ kind: "need", id: Number(r.params.id) }),
     meta: { title: "修改需求", roles: ["enterprise"] },
   },
   {
     path: "/my/capabilities",
     name: "my-capabilities",
-    component: () => import("@/views/my/MyCapabilities.vue"),
+    component: () => import("@/views/my/MyPostings.vue"),
+    props: { kind: "capability" },
     meta: { title: "我的成果", roles: ["researcher"] },
   },
   {
     path: "/my/capabilities/new",
     name: "capability-new",
-    component: () => import("@/views/my/CapabilityForm.vue"),
+    component: () => import("@/views/my/PostingForm.vue"),
+    props: { kind: "capability" },
     meta: { title: "发布成果", roles: ["researcher"] },
   },
   {
     path: "/my/capabilities/:id(\\d+)/edit",
     name: "capability-edit",
-    component: () => import("@/views/my/CapabilityForm.vue"),
-    props: (r) => ({ id: Number(r.params.id) }),
+    component: () => import("@/views/my/PostingForm.vue"),
+    props: (r) => ({ kind: "capability", id: Number(r.params.id) }),
     meta: { title: "修改成果", roles: ["researcher"] },
   },
   {
@@ -201,6 +207,12 @@ const routes: RouteRecordRaw[] = [
     name: "admin-users",
     component: () => import("@/views/admin/UserList.vue"),
     meta: { title: "用户管理", roles: ["admin"] },
+  },
+  {
+    path: "/intake",
+    name: "intake",
+    component: () => import("@/views/intake/IntakePage.vue"),
+    meta: { title: "批量导入", roles: ["admin", "enterprise", "researcher"] },
   },
   {
     path: "/:pathMatch(.*)*",

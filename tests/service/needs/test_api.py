@@ -266,6 +266,9 @@ def test_list_filters_and_sorting(client, session: Session) -> None:
         ({"bounty_min_wan": "-1"}, "bounty_min_wan"),
         ({"deadline_from": "tomorrow"}, "deadline_from"),
         ({"status": "lost"}, "status"),
+        # the board shares the search's conditions, and their range checks
+        ({"bounty_min_wan": "500", "bounty_max_wan": "100"}, "bounty_max_wan"),
+        ({"deadline_from": "2027-03-01", "deadline_to": "2027-02-01"}, "deadline_to"),
     ],
 )
 def test_bad_list_parameters(client, params: dict, field: str) -> None:

@@ -1,0 +1,100 @@
+"""What a caller finds: free-text search over the published postings, and the recommendations
+for one posting (its owner, brokers and admins)."""
+
+from typing import cast
+
+from sqlalchemy.orm import Session
+
+from service.capabilities import auth as cap_auth
+from service.capabilities import repository as capabilities_repository
+from service.capabilities import service as capabilities
+from service.capabilities.schemas import CapabilityConditions
+from service.engine import presenters, repository
+from service.engine import service as engine
+from service.engine.schemas import CapabilityHit, HitPage, NeedHit
+from service.engine.store import IndexStore
+from service.kit.errors import Forbidden
+from service.kit.pagination import PageParams
+from service.models import Capability, Need, User
+from service.models.enums import Role
+from service.needs import auth as need_auth
+from service.needs import repository as needs_repository
+from service.needs import service as needs
+from service.needs.schemas import NeedConditions
+
+
+def _privileged(user: User) -> bool:
+    return user.role in (Role.broker, Role.admin)
+
+
+def _needs(session: Session, recs: list[engine.Recommendation]) -> list[Need]:
+    return cast(
+        list[Need], repository.with_relations(session, "need", [r.posting_id for r in recs])
+    )
+
+
+def _capabilities(session: Session, recs: list[engine.Recommendation]) -> list[Capability]:
+    ids = [r.posting_id for r in recs]
+    return cast(list[Capability], repository.with_relations(session, "capability", ids))
+
+
+def search_needs(
+    session: Session,
+    user: User | None,
+    q: str,
+    filters: NeedConditions,
+    page: PageParams,
+    store: IndexStore,
+) -> HitPage[NeedHit]:
+    """Published needs the caller may read, ranked for `q` (an anonymous need is found by its
+    organisation only where the caller may know it)."""
+    where = [need_auth.readable(user), *needs_repository.conditions(filters)]
+    if filters.org_id is not None:
+        where.append(need_auth.org_filter(user, filters.org_id))
+    recs, total, relevant = engine.search(
+        session, "need", q, where, offset=page.offset, limit=page.page_size, store=store
+    )
+    items = presenters.need_hits(recs, _needs(session, recs), user)
+    return HitPage(
+        items=items, total=total, relevant=relevant, page=page.page, page_size=page.page_size
+    )
+
+
+def search_capabilities(
+    session: Session, q: str, filters: CapabilityConditions, page: PageParams, store: IndexStore
+) -> HitPage[CapabilityHit]:
+    """Published capabilities (public to everyone) ranked for `q`."""
+    where = capabilities_repository.conditions(filters)
+    recs, total, relevant = engine.search(
+        session, "capability", q, where, offset=page.offset, limit=page.page_size, store=store
+    )
+    items = presenters.capability_hits(recs, _capabilities(session, recs))
+    return HitPage(
+        items=items, total=total, relevant=relevant, page=page.page, page_size=page.page_size
+    )
+
+
+def need_recommendations(
+    session: Session, user: User, need_id: int, limit: int, store: IndexStore
+) -> list[CapabilityHit]:
+    need = needs.get_readable(session, user, need_id)
+    if not (need_auth.is_owner(user, need) or _privileged(user)):
+        raise Forbidden(
+            "只有发布企业、技术经纪人和管理员可以查看推荐", "Owner, broker or admin only"
+        )
+    recs = engine.recommend_capabilities(session, need, limit=limit, store=store)
+    return presenters.capability_hits(recs, _capabilities(session, recs))
+
+
+def capability_recommendations(
+    session: Session, user: User, cap_id: int, limit: int, store: IndexStore
+) -> list[NeedHit]:
+    cap = capabilities.get_readable(session, user, cap_id)
+    if not (cap_auth.is_owner(user, cap) or _privileged(user)):
+        raise Forbidden(
+            "只有成果方、技术经纪人和管理员可以查看匹配需求", "Owner, broker or admin only"
+        )
+    recs = engine.recommend_needs(
+        session, cap, limit=limit, readable=need_auth.readable(user), store=store
+    )
+    return presenters.need_hits(recs, _needs(session, recs), user)
