@@ -172,31 +172,15 @@ def test_broker_queue_filters_groups_and_deep_links(pages: Pages, engine_ready: 
     expect(cards.first).to_be_visible()
     expect(cards.filter(has_not_text=title)).to_have_count(0)
 
-    # The 新候选 notification lands on the candidate queue: filtered to its need when it names
-    # one, grouped by need when it is a digest of several.
-    broker.goto("/notifications")
-    note = (
-        broker.get_by_test_id("notifications")
-        .get_by_role("button", name=re.compile("个新的引擎推荐候选待审核"))
-        .first
-    )
-    single = re.search("需求「(.+?)」有", note.inner_text())
-    note.click()
-    expect(broker).to_have_url(re.compile(r"/matches\?status=candidate(&need_id=\d+)?$"))
+    # The 新候选 notification's link (/matches?status=candidate&need_id=…) is this same view:
+    # its link is tested in tests/service/engine/test_candidates.py.
+    noted = title
+    broker.goto(f"/matches?status=candidate&need_id={broker.url.split('need_id=')[1]}")
     expect(broker.get_by_test_id("match-board").locator(".stage.active")).to_contain_text("待审核")
     broker.wait_for_load_state("networkidle")
-    if single:
-        noted = single.group(1)
-        expect(broker.get_by_test_id("filter-need")).to_have_text(f"需求：{noted}")
-    else:
-        first = broker.get_by_test_id("need-groups").locator("button.group").first
-        noted = first.locator(".group-title").inner_text()
-        first.click()
-        expect(broker).to_have_url(re.compile(r"status=candidate&need_id=\d+$"))
-        broker.wait_for_load_state("networkidle")
     expect(cards.first).to_be_visible()
     expect(cards.filter(has_not_text=noted)).to_have_count(0)
-    shot(broker, "broker-queue-from-notification")
+    shot(broker, "broker-queue-need-candidates")
 
     # The need's own page offers the same review actions.
     cards.first.locator(".side-title").first.click()
