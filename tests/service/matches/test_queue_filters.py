@@ -67,7 +67,8 @@ def test_matches_grouped_by_need(client, market: Market, queue: dict) -> None:
     body = r.json()
     robot = queue["robot"]
     assert body["total"] == 2
-    assert [(g["need_id"], g["count"], g["best_score"], g["band_label"]) for g in body["items"]] == [
+    groups = [(g["need_id"], g["count"], g["best_score"], g["band_label"]) for g in body["items"]]
+    assert groups == [
         (robot.id, 3, 72.0, "高"),
         (market.need.id, 3, 50.0, "高"),
     ]
