@@ -34,6 +34,7 @@ from service.notifications.service import notify
 
 KIND = "engine_candidates"
 DIGEST_TITLES = 3  # need titles named in a digest
+QUEUE = "/matches?status=candidate"  # the broker's candidate queue (grouped by need)
 
 
 def refresh_candidates(
@@ -161,9 +162,10 @@ def tell_brokers(session: Session, proposed: Mapping[Need, int]) -> None:
     if len(proposed) == 1:
         [(need, count)] = proposed.items()
         title = f"需求「{need.title}」有 {count} 个新的引擎推荐候选待审核"
-        notify(session, brokers, KIND, title, body, link=f"/needs/{need.id}", obj=("need", need.id))
+        queue = f"{QUEUE}&need_id={need.id}"  # the queue, filtered to that need
+        notify(session, brokers, KIND, title, body, link=queue, obj=("need", need.id))
         return
     named = "、".join(f"「{n.title}」" for n in list(proposed)[:DIGEST_TITLES])
     more = f"等 {len(proposed)} 个需求" if len(proposed) > DIGEST_TITLES else ""
     title = f"{len(proposed)} 个需求有 {total} 个新的引擎推荐候选待审核"
-    notify(session, brokers, KIND, title, f"{named}{more}。{body}", link="/matches")
+    notify(session, brokers, KIND, title, f"{named}{more}。{body}", link=QUEUE)

@@ -31,6 +31,7 @@ from service.matches.schemas import (
     MatchNoteIn,
     MatchRead,
     MatchSort,
+    NeedGroup,
 )
 from service.models import Match, User
 
@@ -71,6 +72,21 @@ def match_board(
     session: SessionDep, user: CurrentUser, filters: Annotated[MatchFilter, Query()]
 ) -> BoardRead:
     return service.board(session, user, filters)
+
+
+@router.get(
+    "/matches/needs",
+    response_model=Page[NeedGroup],
+    responses=responses(NotAuthenticated, Forbidden),
+    summary="按需求分组：各需求的匹配数与最高匹配度（与列表相同的筛选，need_id 除外）",
+)
+def match_needs(
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    filters: Annotated[MatchFilter, Query()],
+) -> Page[NeedGroup]:
+    return service.need_groups(session, user, filters, page)
 
 
 @router.post(

@@ -1,13 +1,14 @@
 """A match as the caller may see it: each posting under its own visibility rules, the
 reviewers' notes for reviewers only."""
 
+from matching.model import band
 from service.capabilities import auth as capability_auth
 from service.engine.schemas import Scored
 from service.kit.money import yuan_to_wan
 from service.matches import auth
-from service.matches.schemas import CapabilityBrief, MatchRead, NeedBrief, UserBrief
+from service.matches.schemas import CapabilityBrief, MatchRead, NeedBrief, NeedGroup, UserBrief
 from service.models import Capability, Match, Need, User
-from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus
+from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus, ScoreBand
 from service.needs import auth as need_auth
 from service.postings.schemas import Contact, OrgBrief
 
@@ -76,4 +77,16 @@ def match(match: Match, user: User | None, names: dict[int, str]) -> MatchRead:
         created_at=match.created_at,
         updated_at=match.updated_at,
         actions=auth.actions(user, match),
+    )
+
+
+def need_group(need_id: int, title: str, count: int, best: float | None) -> NeedGroup:
+    level = ScoreBand(band(best)) if best is not None else None
+    return NeedGroup(
+        need_id=need_id,
+        need_title=title,
+        count=count,
+        best_score=best,
+        band=level,
+        band_label=level.label if level else None,
     )

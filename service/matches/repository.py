@@ -3,9 +3,10 @@
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, distinct, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
+from matching.model import BAND_THRESHOLDS
 from service.kit.pagination import PageParams, paginate
 from service.kit.repository import get_by_id
 from service.matches.schemas import MatchFilter, MatchSort
@@ -75,7 +76,47 @@ def _conditions(filters: MatchFilter) -> list[ColumnElement[bool]]:
         conditions.append(Match.broker_id == filters.broker_id)
     if filters.origin:
         conditions.append(Match.origin == filters.origin)
+    if filters.band:
+        conditions.append(_in_band(filters.band))
+    if filters.q:
+        need_title = select(Need.id).where(
+            Need.id == Match.need_id, Need.title.contains(filters.q, autoescape=True)
+        )
+        cap_title = select(Capability.id).where(
+            Capability.id == Match.capability_id,
+            Capability.title.contains(filters.q, autoescape=True),
+        )
+        conditions.append(or_(need_title.exists(), cap_title.exists()))
     return conditions
+
+
+def _in_band(band: str) -> ColumnElement[bool]:
+    """匹配度 band by the model's thresholds; manual matches (no score) are in none."""
+    low_edge = BAND_THRESHOLDS[band]  # type: ignore[index]
+    higher = [t for t in BAND_THRESHOLDS.values() if t > low_edge]
+    if not higher:
+        return Match.score >= low_edge
+    return and_(Match.score >= low_edge, Match.score < min(higher))
+
+
+def need_groups(
+    session: Session, readable: ColumnElement[bool], filters: MatchFilter, page: PageParams
+) -> tuple[list[tuple[int, str, int, float | None]], int]:
+    """Matches per need (need id, title, count, best score), best-scoring needs first, one
+    page of them, and how many needs in all."""
+    count = func.count(Match.id)
+    best = func.max(Match.score)
+    need = aliased(Need)  # the filters' subqueries correlate on Need itself
+    statement = (
+        select(Match.need_id, need.title, count, best)
+        .join(need, need.id == Match.need_id)
+        .where(readable, *_conditions(filters))
+        .group_by(Match.need_id, need.title)
+    )
+    total = session.scalar(select(func.count()).select_from(statement.subquery()))
+    ordered = statement.order_by(best.desc().nulls_last(), Match.need_id)
+    rows = session.execute(ordered.offset(page.offset).limit(page.page_size))
+    return [(int(i), str(t), int(n), b) for i, t, n, b in rows], int(total or 0)
 
 
 def list_page(

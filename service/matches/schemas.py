@@ -7,7 +7,7 @@ from service.engine.schemas import Scored
 from service.kit.actions import TransitionIn
 from service.kit.inputs import Id, Line, Text, Version
 from service.kit.money import PositiveWan
-from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus
+from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus, ScoreBand
 from service.postings.schemas import Contact, OrgBrief
 
 
@@ -48,6 +48,12 @@ class MatchFilter(BaseModel):
     capability_id: Id | None = None
     broker_id: Id | None = Field(default=None, description="业绩归属经纪人")
     origin: MatchOrigin | None = None
+    band: ScoreBand | None = Field(
+        default=None, description="匹配度档：high ≥50，medium 20–50，low <20（人工匹配不属任何档）"
+    )
+    q: Line | None = Field(
+        default=None, min_length=1, max_length=50, description="需求或成果标题包含的关键词"
+    )
 
 
 MatchSort = Literal["-score", "score", "-created_at", "created_at", "-updated_at"]
@@ -127,3 +133,14 @@ class BrokerRecord(BaseModel):
     connected: int = Field(description="其中已安排对接的")
     deals: int = Field(description="其中已签约的")
     contract_value_wan: str = Field(description="签约合同总额（万元，精确）")
+
+
+class NeedGroup(BaseModel):
+    """One need's share of the queue: how many matches and the best 匹配度 among them."""
+
+    need_id: int
+    need_title: str
+    count: int
+    best_score: float | None = Field(description="其中最高匹配度（0–100；仅人工匹配时为空）")
+    band: ScoreBand | None
+    band_label: str | None

@@ -24,6 +24,7 @@ from service.matches.schemas import (
     MatchNoteIn,
     MatchRead,
     MatchSort,
+    NeedGroup,
     StageCount,
     UserBrief,
 )
@@ -47,6 +48,16 @@ def list_matches(
     rows, total = repository.list_page(session, auth.readable(user), filters, sort, page)
     names = users.display_names(session, [m.broker_id for m in rows])
     return page_of([presenters.match(m, user, names) for m in rows], total, page)
+
+
+def need_groups(
+    session: Session, user: User, filters: MatchFilter, page: PageParams
+) -> Page[NeedGroup]:
+    """The queue by need under `filters` (their need is ignored: the groups pick the need)."""
+    auth.require_lister(user)
+    everything = filters.model_copy(update={"need_id": None})
+    rows, total = repository.need_groups(session, auth.readable(user), everything, page)
+    return page_of([presenters.need_group(*row) for row in rows], total, page)
 
 
 def present(session: Session, user: User, match: Match) -> MatchRead:

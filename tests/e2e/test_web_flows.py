@@ -127,3 +127,66 @@ def test_enterprise_reads_where_the_expert_review_stands(pages: Pages) -> None:
     expect(ent.locator("body")).not_to_contain_text("钱文华")
     shot(ent, "review-results-enterprise")
     assert ent.console.unexpected() == [], ent.console.errors
+
+
+def test_broker_queue_filters_groups_and_deep_links(pages: Pages, engine_ready: str) -> None:
+    broker = pages.login("broker")
+    expect(broker).to_have_url(re.compile(r"/matches$"))
+    cards = broker.locator(".match-card")
+    expect(cards.first).to_be_visible()
+
+    # Score band: every card shown is 高.
+    broker.get_by_test_id("filter-band").click()
+    broker.locator(".el-select-dropdown__item:visible", has_text="高（≥50）").click()
+    expect(broker).to_have_url(re.compile(r"band=high"))
+    broker.wait_for_load_state("networkidle")  # the list reloads after the URL changes
+    expect(cards.first).to_be_visible()
+    # Auto-retrying checks: the list may re-render while the board refreshes.
+    expect(broker.locator('.match-card .score:not([data-band="high"])')).to_have_count(0)
+
+    # Field and keyword narrow it further; the URL keeps every filter.
+    broker.get_by_test_id("filter-field").click()
+    broker.locator(".el-select-dropdown__item:visible", has_text="新型显示").click()
+    expect(broker).to_have_url(re.compile(r"field=display"))
+    broker.wait_for_load_state("networkidle")
+    expect(cards.first).to_be_visible()
+    expect(cards.filter(has_not_text="新型显示")).to_have_count(0)
+    broker.get_by_test_id("filter-keyword").fill("显示")  # the testid is on the <input> itself
+    broker.get_by_test_id("filter-keyword").press("Enter")
+    expect(broker).to_have_url(re.compile(r"q=%E6%98%BE%E7%A4%BA"))
+    broker.wait_for_load_state("networkidle")
+    expect(cards.first).to_be_visible()
+    expect(cards.filter(has_not_text="显示")).to_have_count(0)  # need or capability title
+    shot(broker, "broker-queue-filtered")
+
+    # Grouped by need: a group narrows the queue to its need.
+    broker.get_by_role("button", name="清除筛选").click()
+    broker.wait_for_load_state("networkidle")
+    groups = broker.get_by_test_id("need-groups")
+    first = groups.locator("button.group").first
+    title = first.locator(".group-title").inner_text()
+    first.click()
+    expect(broker).to_have_url(re.compile(r"need_id=\d+"))
+    expect(broker.get_by_test_id("filter-need")).to_have_text(f"需求：{title}")
+    broker.wait_for_load_state("networkidle")
+    expect(cards.first).to_be_visible()
+    expect(cards.filter(has_not_text=title)).to_have_count(0)
+
+    # The 新候选 notification's link (/matches?status=candidate&need_id=…) is this same view:
+    # its link is tested in tests/service/engine/test_candidates.py.
+    noted = title
+    broker.goto(f"/matches?status=candidate&need_id={broker.url.split('need_id=')[1]}")
+    expect(broker.get_by_test_id("match-board").locator(".stage.active")).to_contain_text("待审核")
+    broker.wait_for_load_state("networkidle")
+    expect(cards.first).to_be_visible()
+    expect(cards.filter(has_not_text=noted)).to_have_count(0)
+    shot(broker, "broker-queue-need-candidates")
+
+    # The need's own page offers the same review actions.
+    cards.first.locator(".side-title").first.click()
+    expect(broker.get_by_test_id("need-title")).to_have_text(noted)
+    panel = broker.get_by_test_id("need-candidates")
+    expect(panel.locator(".match-card").first).to_be_visible()
+    expect(panel.locator(".match-card").first.get_by_test_id("match-reject")).to_be_visible()
+    expect(panel.get_by_test_id("need-queue-link")).to_be_visible()
+    assert broker.console.unexpected() == [], broker.console.errors

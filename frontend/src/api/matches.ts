@@ -1,6 +1,21 @@
 /** Broker match pipeline: the queue, the board, one match, its lifecycle steps and history. */
 import { api, call } from "./client";
-import type { AuditEvent, Match, Query } from "./types";
+import type { components } from "./schema";
+import type { AuditEvent, Match, Page, Query } from "./types";
+
+/** The queue's filters (the list, the board and the per-need groups take the same ones). */
+export type MatchQuery = Query<"list_matches_api_v1_matches_get">;
+export type MatchFilters = Omit<NonNullable<MatchQuery>, "sort" | "page" | "page_size">;
+export type NeedGroup = components["schemas"]["NeedGroup"];
+
+/** The queue grouped by need: each need's match count and best 匹配度 (need filter left out). */
+export function matchNeedGroups(filters: MatchFilters, page: number, pageSize: number): Promise<Page<NeedGroup>> {
+  return call(
+    api.GET("/api/v1/matches/needs", {
+      params: { query: { ...filters, need_id: undefined, page, page_size: pageSize } },
+    }),
+  );
+}
 
 export type MatchAction = "approve" | "reject" | "recommend" | "connect" | "negotiate" | "decline" | "interest";
 
@@ -8,7 +23,9 @@ export const listMatches = (query: Query<"list_matches_api_v1_matches_get">) =>
   call(api.GET("/api/v1/matches", { params: { query } }));
 
 /** How many matches stand at each stage (brokers, admins). */
-export const matchBoard = () => call(api.GET("/api/v1/matches/board"));
+/** Stage counts for the board under the queue's filters (the stage itself left out). */
+export const matchBoard = (filters: MatchFilters = {}) =>
+  call(api.GET("/api/v1/matches/board", { params: { query: { ...filters, status: undefined } } }));
 
 export const getMatch = (id: number): Promise<Match> =>
   call(api.GET("/api/v1/matches/{match_id}", { params: { path: { match_id: id } } }));

@@ -798,6 +798,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/matches/needs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 按需求分组：各需求的匹配数与最高匹配度（与列表相同的筛选，need_id 除外） */
+        get: operations["match_needs_api_v1_matches_needs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/matches/{match_id}": {
         parameters: {
             query?: never;
@@ -3399,6 +3416,26 @@ export interface components {
             /** Status */
             status: string;
         };
+        /**
+         * NeedGroup
+         * @description One need's share of the queue: how many matches and the best 匹配度 among them.
+         */
+        NeedGroup: {
+            /** Need Id */
+            need_id: number;
+            /** Need Title */
+            need_title: string;
+            /** Count */
+            count: number;
+            /**
+             * Best Score
+             * @description 其中最高匹配度（0–100；仅人工匹配时为空）
+             */
+            best_score: number | null;
+            band: components["schemas"]["ScoreBand"] | null;
+            /** Band Label */
+            band_label: string | null;
+        };
         /** NeedHit */
         NeedHit: {
             /**
@@ -3737,6 +3774,17 @@ export interface components {
         Page_MatchRead_: {
             /** Items */
             items: components["schemas"]["MatchRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+        };
+        /** Page[NeedGroup] */
+        Page_NeedGroup_: {
+            /** Items */
+            items: components["schemas"]["NeedGroup"][];
             /** Total */
             total: number;
             /** Page */
@@ -7802,6 +7850,10 @@ export interface operations {
                 /** @description 业绩归属经纪人 */
                 broker_id?: number | null;
                 origin?: components["schemas"]["MatchOrigin"] | null;
+                /** @description 匹配度档：high ≥50，medium 20–50，low <20（人工匹配不属任何档） */
+                band?: components["schemas"]["ScoreBand"] | null;
+                /** @description 需求或成果标题包含的关键词 */
+                q?: string | null;
                 sort?: "-score" | "score" | "-created_at" | "created_at" | "-updated_at";
                 /** @description 页码，从 1 开始 */
                 page?: number;
@@ -7947,6 +7999,10 @@ export interface operations {
                 /** @description 业绩归属经纪人 */
                 broker_id?: number | null;
                 origin?: components["schemas"]["MatchOrigin"] | null;
+                /** @description 匹配度档：high ≥50，medium 20–50，low <20（人工匹配不属任何档） */
+                band?: components["schemas"]["ScoreBand"] | null;
+                /** @description 需求或成果标题包含的关键词 */
+                q?: string | null;
             };
             header?: never;
             path?: never;
@@ -7961,6 +8017,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BoardRead"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    match_needs_api_v1_matches_needs_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["MatchStatus"] | null;
+                /** @description 需求所属领域代码 */
+                field?: string | null;
+                /** @description 最低匹配度（0–100）；手工匹配没有引擎评分，不参与 */
+                min_score?: number | null;
+                need_id?: number | null;
+                capability_id?: number | null;
+                /** @description 业绩归属经纪人 */
+                broker_id?: number | null;
+                origin?: components["schemas"]["MatchOrigin"] | null;
+                /** @description 匹配度档：high ≥50，medium 20–50，low <20（人工匹配不属任何档） */
+                band?: components["schemas"]["ScoreBand"] | null;
+                /** @description 需求或成果标题包含的关键词 */
+                q?: string | null;
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数（≤100） */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_NeedGroup_"];
                 };
             };
             /** @description not_authenticated */

@@ -84,7 +84,8 @@ def test_brokers_get_one_digest_per_refresh(
 
     tell_brokers(session, {pairs.need: 3})
     [one] = notes()
-    assert one.kind == "engine_candidates" and one.link == f"/needs/{pairs.need.id}"
+    assert one.kind == "engine_candidates"
+    assert one.link == f"/matches?status=candidate&need_id={pairs.need.id}"  # the filtered queue
     assert f"「{pairs.need.title}」有 3 个" in one.title
     enterprise = session.get(User, pairs.need.created_by_id)
     assert enterprise is not None
@@ -92,7 +93,7 @@ def test_brokers_get_one_digest_per_refresh(
     tell_brokers(session, {pairs.need: 2, **dict.fromkeys(others, 1)})
     [_, digest] = notes()  # four needs, one notification
     assert digest.title == "4 个需求有 5 个新的引擎推荐候选待审核"
-    assert digest.link == "/matches" and f"「{pairs.need.title}」" in digest.body
+    assert digest.link == "/matches?status=candidate" and f"「{pairs.need.title}」" in digest.body
 
 
 def test_broker_decisions_are_kept_and_rejected_pairs_return_only_on_new_text(
