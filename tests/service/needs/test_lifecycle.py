@@ -39,7 +39,11 @@ def test_machine_allows_exactly_its_table(session: Session, action: str, state: 
     if state in sources:
         NEED_MACHINE.apply(session, need, action, owner.id, reason="测试理由")
         assert need.status == target
-        event = session.scalars(select(AuditEvent).where(AuditEvent.object_id == need.id)).one()
+        event = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "need", AuditEvent.object_id == need.id
+            )
+        ).one()
         assert (event.from_state, event.to_state, event.action) == (
             state,
             target,
@@ -51,7 +55,11 @@ def test_machine_allows_exactly_its_table(session: Session, action: str, state: 
         with pytest.raises(InvalidTransition):
             NEED_MACHINE.apply(session, need, action, owner.id, reason="测试理由")
         assert need.status == state
-        assert not session.scalars(select(AuditEvent).where(AuditEvent.object_id == need.id)).all()
+        assert not session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "need", AuditEvent.object_id == need.id
+            )
+        ).all()
 
 
 @pytest.mark.parametrize(

@@ -147,7 +147,11 @@ def test_termination_needs_an_admin_and_a_reason(client, session: Session, award
     r = client.post(f"/api/v1/milestones/{accepted.id}/pay", headers=auth(owner))
     assert r.status_code == 200 and r.json()["status"] == "paid"
     event = session.scalars(
-        select(AuditEvent).where(AuditEvent.object_id == need.id, AuditEvent.action == "terminate")
+        select(AuditEvent).where(
+            AuditEvent.object_type == "need",
+            AuditEvent.object_id == need.id,
+            AuditEvent.action == "terminate",
+        )
     ).one()
     assert event.reason == "企业申请，经审核同意终止"
     told = session.scalars(
