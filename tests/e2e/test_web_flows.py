@@ -163,11 +163,14 @@ def test_broker_queue_filters_groups_and_deep_links(pages: Pages, engine_ready: 
     broker.get_by_role("button", name="清除筛选").click()
     broker.wait_for_load_state("networkidle")
     groups = broker.get_by_test_id("need-groups")
-    first = groups.locator("button.group").first
-    title = first.locator(".group-title").inner_text()
-    first.click()
+    expect(groups.locator("button.group").first).to_be_visible()
+    # The groups may re-order while the board refreshes: read the title from the chip the
+    # click produced, not from the button before it.
+    groups.locator("button.group").first.click()
     expect(broker).to_have_url(re.compile(r"need_id=\d+"))
-    expect(broker.get_by_test_id("filter-need")).to_have_text(f"需求：{title}")
+    chip = broker.get_by_test_id("filter-need")
+    expect(chip).to_have_text(re.compile(r"^\s*需求：[^#]"))  # the title, not the bare #id
+    title = chip.inner_text().strip().removeprefix("需求：")
     broker.wait_for_load_state("networkidle")
     expect(cards.first).to_be_visible()
     expect(cards.filter(has_not_text=title)).to_have_count(0)
