@@ -11,13 +11,12 @@ from service.applications.lifecycle import (
     EDITABLE_STATES,
     MEMBER_MACHINE,
     UNCOUNTED_STATES,
+    Case,
+    is_applicant,
+    is_org_staff,
 )
 from service.models import Application, ApplicationMember, Need, User
-from service.models.enums import ORG_STAFF_ROLES, ApplicationStatus, Role
-
-
-def is_org_staff(user: User | None) -> bool:
-    return user is not None and user.org_id is not None and user.role in ORG_STAFF_ROLES
+from service.models.enums import ApplicationStatus, Role
 
 
 def readable(user: User | None) -> ColumnElement[bool]:
@@ -40,39 +39,15 @@ def readable(user: User | None) -> ColumnElement[bool]:
         ),
     )
     if user.role == Role.enterprise:
-        to_my_needs = exists(
-            select(Need.id).where(Need.id == Application.need_id, Need.org_id == user.org_id)
-        )
+        mine = select(Need.id).where(Need.id == Application.need_id, Need.org_id == user.org_id)
+        to_my_needs = exists(mine.correlate_except(Need))  # also where a need row is joined
         return or_(own, to_my_needs & Application.status.not_in(UNCOUNTED_STATES))
     return own
 
 
-def is_applicant(user: User | None, app: Application) -> bool:
-    """A user of the lead organisation (who applied for it)."""
-    return is_org_staff(user) and user is not None and user.org_id == app.org_id
-
-
-def is_need_owner(user: User | None, need: Need) -> bool:
-    return user is not None and user.role == Role.enterprise and user.org_id == need.org_id
-
-
-def decides(user: User | None, need: Need) -> bool:
-    """The posting enterprise or an admin shortlists, rejects and awards."""
-    return is_need_owner(user, need) or (user is not None and user.role == Role.admin)
-
-
-def may(user: User | None, app: Application, need: Need, action: str) -> bool:
-    if action == "withdraw":
-        return is_applicant(user, app)
-    if action in ("shortlist", "reject", "award"):
-        return decides(user, need)
-    return False
-
-
 def actions(user: User | None, app: Application, need: Need) -> list[str]:
-    allowed = [
-        a for a in APPLICATION_MACHINE.allowed_actions(app.status) if may(user, app, need, a)
-    ]
+    """The buttons: edit, the machine's steps for the caller, a member's confirm / decline."""
+    allowed = APPLICATION_MACHINE.actions(user, Case(app, need), app.status)
     if is_applicant(user, app) and app.status in EDITABLE_STATES:
         allowed.insert(0, "edit")
     if app.status == ApplicationStatus.forming:

@@ -1,8 +1,10 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
-from service.applications import service
+from service.applications import presenters, service
+from service.applications.lifecycle import APPLICATION_MACHINE, MEMBER_MACHINE
 from service.applications.schemas import (
     ApplicationCreate,
     ApplicationFilter,
@@ -14,6 +16,7 @@ from service.applications.schemas import (
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
 from service.auth.deps import CurrentUser
+from service.kit.actions import action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -28,7 +31,6 @@ from service.kit.errors import (
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
 from service.models import Application, User
-from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["揭榜申请 applications"])
 _ERRORS = responses(
@@ -90,67 +92,33 @@ def update_application(
     return _read(session, user, service.update(session, user, app_id, data))
 
 
-def _action(action: str, summary: str) -> None:
-    @router.post(
-        f"/applications/{{app_id}}/{action}",
-        response_model=ApplicationRead,
-        responses=_ERRORS,
-        summary=summary,
-        name=f"{action}_application",
-    )
-    def endpoint(
-        session: SessionDep,
-        user: CurrentUser,
-        app_id: Id,
-        data: Annotated[TransitionIn | None, Body()] = None,
-    ) -> ApplicationRead:
-        body = data or TransitionIn()
+def _act(session: Session, user: User, app_id: int, action: str, body: Any) -> ApplicationRead:
+    if action == "award":
+        app = service.award(session, user, app_id, body.amount_wan, body.version)
+    elif action.endswith("_membership"):
+        decision = action.removesuffix("_membership")
+        app = service.decide_membership(session, user, app_id, decision, body.reason, body.version)
+    else:
         app = service.transition(session, user, app_id, action, body.reason, body.version)
-        return _read(session, user, app)
+    return presenters.application(app, app.need, user)
 
 
-_action("shortlist", "入围（发榜企业或管理员）")
-_action("reject", "不予入选（须填写理由，申请方可见）")
-_action("withdraw", "撤回申请（申请方）")
-
-
-def _membership(action: str, summary: str) -> None:
-    @router.post(
-        f"/applications/{{app_id}}/membership/{action}",
-        response_model=ApplicationRead,
-        responses=_ERRORS,
-        summary=summary,
-        name=f"{action}_membership",
-    )
-    def endpoint(
-        session: SessionDep,
-        user: CurrentUser,
-        app_id: Id,
-        data: Annotated[MembershipDecision | None, Body()] = None,
-    ) -> ApplicationRead:
-        body = data or MembershipDecision()
-        app = service.decide_membership(session, user, app_id, action, body.reason, body.version)
-        return _read(session, user, app)
-
-
-_membership("confirm", "确认加入联合体（受邀成员单位人员；全部确认后申请才提交给发榜企业）")
-_membership("decline", "谢绝加入联合体（须填写理由；申请随之不成立，牵头单位可另组联合体）")
-
-
-@router.post(
-    "/applications/{app_id}/award",
-    response_model=ApplicationRead,
-    responses=_ERRORS,
-    summary="确定揭榜成功并承诺悬赏金额（发榜企业或管理员）",
-)
-def award_application(
-    session: SessionDep,
-    user: CurrentUser,
-    app_id: Id,
-    data: Annotated[AwardIn | None, Body()] = None,
-) -> ApplicationRead:
-    body = data or AwardIn()
-    return _read(session, user, service.award(session, user, app_id, body.amount_wan, body.version))
+_PREFIX = "/applications/{app_id}"
+action_routes(
+    router, APPLICATION_MACHINE, _PREFIX, "application", ApplicationRead, _act,
+    actions=("shortlist", "reject", "withdraw"), errors=_ERRORS,
+)  # fmt: skip
+action_routes(
+    router, MEMBER_MACHINE, _PREFIX + "/membership", "membership", ApplicationRead,
+    lambda session, user, app_id, action, body: _act(
+        session, user, app_id, f"{action}_membership", body
+    ),
+    body=MembershipDecision, errors=_ERRORS,
+)  # fmt: skip
+action_routes(
+    router, APPLICATION_MACHINE, _PREFIX, "application", ApplicationRead, _act,
+    actions=("award",), body=AwardIn, errors=_ERRORS,
+)  # fmt: skip
 
 
 @router.get(

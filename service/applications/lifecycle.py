@@ -6,13 +6,47 @@ deadline passes before every member confirmed). Without members it is born submi
 Member: invited → confirmed | declined; the lead is born confirmed.
 """
 
+from typing import Any, NamedTuple
+
+from service.audit.service import record_transition
 from service.kit.clock import today
 from service.kit.errors import InvalidTransition
 from service.kit.lifecycle import StateMachine, step
 from service.models import Need
+from service.models.enums import ORG_STAFF_ROLES, NeedStatus, Role
 from service.models.enums import ApplicationStatus as S
 from service.models.enums import MemberStatus as M
-from service.models.enums import NeedStatus
+from service.needs.lifecycle import is_owner as is_need_owner
+
+
+class Case(NamedTuple):
+    """What a step of an application is judged on: the application and its need."""
+
+    app: Any
+    need: Any
+
+
+def is_org_staff(user: Any) -> bool:
+    return user is not None and user.org_id is not None and user.role in ORG_STAFF_ROLES
+
+
+def is_applicant(user: Any, app: Any) -> bool:
+    """A user of the lead organisation (who applied for it)."""
+    return is_org_staff(user) and user.org_id == app.org_id
+
+
+def decides(user: Any, need: Any) -> bool:
+    """The posting enterprise or an admin shortlists, rejects and awards."""
+    return is_need_owner(user, need) or (user is not None and user.role == Role.admin)
+
+
+def _applicant(user: Any, case: Case) -> bool:
+    return is_applicant(user, case.app)
+
+
+def _decides(user: Any, case: Case) -> bool:
+    return decides(user, case.need)
+
 
 APPLICATION_MACHINE = StateMachine(
     "application",
@@ -21,18 +55,65 @@ APPLICATION_MACHINE = StateMachine(
     step("form", "发起联合体揭榜（待成员确认）", (), S.forming),
     step("constitute", "联合体成员全部确认，申请生效", {S.forming}, S.submitted),
     step("dissolve", "联合体未成立", {S.forming}, S.dissolved, reason=True),
-    step("shortlist", "入围", {S.submitted}, S.shortlisted),
-    step("reject", "不予入选", {S.submitted, S.shortlisted}, S.rejected, reason=True),
-    step("award", "确定揭榜成功", {S.submitted, S.shortlisted}, S.awarded),
-    step("withdraw", "撤回申请", {S.forming, S.submitted, S.shortlisted}, S.withdrawn),
+    step(
+        "shortlist",
+        "入围",
+        {S.submitted},
+        S.shortlisted,
+        by=_decides,
+        summary="入围（发榜企业或管理员）",
+    ),
+    step(
+        "reject",
+        "不予入选",
+        {S.submitted, S.shortlisted},
+        S.rejected,
+        reason=True,
+        by=_decides,
+        summary="不予入选（须填写理由，申请方可见）",
+    ),
+    step(
+        "award",
+        "确定揭榜成功",
+        {S.submitted, S.shortlisted},
+        S.awarded,
+        by=_decides,
+        summary="确定揭榜成功并承诺悬赏金额（发榜企业或管理员）",
+        refusal=("只有发榜企业或管理员可以确定揭榜方", "Only the owner or an admin", "not_allowed"),
+    ),
+    step(
+        "withdraw",
+        "撤回申请",
+        {S.forming, S.submitted, S.shortlisted},
+        S.withdrawn,
+        by=_applicant,
+        summary="撤回申请（申请方）",
+    ),
+    record=record_transition,
+    refusal=("你无权对该申请执行此操作", "Not allowed", "not_allowed"),
 )
 
 MEMBER_MACHINE = StateMachine(
     "application_member",
     {s.value: s.label for s in M},
     step("invite", "邀请加入联合体", (), M.invited),
-    step("confirm", "确认加入联合体", {M.invited}, M.confirmed),
-    step("decline", "谢绝加入联合体", {M.invited}, M.declined, reason=True),
+    # Taken by the staff of the invited organisation (consortium.decide checks who).
+    step(
+        "confirm",
+        "确认加入联合体",
+        {M.invited},
+        M.confirmed,
+        summary="确认加入联合体（受邀成员单位人员；全部确认后申请才提交给发榜企业）",
+    ),
+    step(
+        "decline",
+        "谢绝加入联合体",
+        {M.invited},
+        M.declined,
+        reason=True,
+        summary="谢绝加入联合体（须填写理由；申请随之不成立，牵头单位可另组联合体）",
+    ),
+    record=record_transition,
 )
 
 # Applications that count: the enterprise sees them, they are shortlisted, reviewed, awarded.

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from service.kit.money import yuan_to_wan
 from service.models import Application, ApplicationMember, Need
-from service.notifications.service import notify, notify_org, org_user_ids
+from service.notifications.service import notify_org, notify_orgs
 
 
 def received(session: Session, app: Application, need: Need) -> None:
@@ -64,9 +64,9 @@ def awarded(session: Session, app: Application, need: Need) -> None:
 
 def _to_applicants(session: Session, app: Application, kind: str, title: str, body: str) -> None:
     """Every user of the lead and of each consortium member organisation."""
-    user_ids = [u for m in app.members for u in org_user_ids(session, m.org_id)]
+    orgs = [m.org_id for m in app.members]
     link, obj = "/my/applications", ("application", app.id)  # the web app's 我的揭榜
-    notify(session, user_ids, kind, title, body, link=link, obj=obj)
+    notify_orgs(session, orgs, kind, title, body, link=link, obj=obj)
 
 
 # Consortium consent: invitations to the member organisations, answers to the lead.

@@ -3,12 +3,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.applications.lifecycle import LIVE_STATES, OPEN_STATES
 from service.applications.schemas import ApplicationFilter
 from service.kit.pagination import PageParams, paginate
+from service.kit.repository import get_by_id
 from service.models import Application, ApplicationMember, Need
+from service.needs import repository as needs_repository
 
 
 def _with_relations(statement: Select[Any]) -> Select[Any]:
@@ -18,15 +20,37 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     )
 
 
-def get(session: Session, app_id: int, readable: ColumnElement[bool]) -> Application | None:
-    return session.scalar(
-        _with_relations(select(Application).where(Application.id == app_id, readable))
+# An application's answer and its steps need its lead, members and need: joined (the
+# members in a second query), so one read serves the change and the answer.
+_OWN = (
+    joinedload(Application.org, innerjoin=True),
+    selectinload(Application.members).joinedload(ApplicationMember.org, innerjoin=True),
+)
+RELATIONS = (
+    *_OWN,
+    joinedload(Application.need, innerjoin=True).options(*needs_repository.RELATIONS),
+)
+
+
+def get(
+    session: Session,
+    app_id: int,
+    readable: ColumnElement[bool] | None = None,
+    *,
+    for_update: bool = False,
+    lock_need: bool = False,
+) -> Application | None:
+    """The application (with its need) if `readable`; locked for a change with `for_update`,
+    its need too with `lock_need`."""
+    return get_by_id(
+        session,
+        Application,
+        app_id,
+        where=readable,
+        options=_OWN if lock_need else RELATIONS,
+        for_update=for_update,
+        lock_also={Application.need: needs_repository.RELATIONS} if lock_need else None,
     )
-
-
-def get_for_update(session: Session, app_id: int) -> Application | None:
-    statement = select(Application).where(Application.id == app_id).with_for_update()
-    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
 def live_for_org(session: Session, need_id: int, org_id: int) -> Application | None:

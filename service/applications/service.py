@@ -1,15 +1,14 @@
 """揭榜 rules: who may apply, edit, withdraw, and how the enterprise shortlists and awards."""
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.applications import auth, consortium, notices, presenters, repository
 from service.applications.lifecycle import (
     APPLICATION_MACHINE,
     EDITABLE_STATES,
+    Case,
     open_for_applications,
 )
 from service.applications.schemas import (
@@ -24,11 +23,10 @@ from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransitio
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned, refuse_nulls
-from service.models import Application, ApplicationMember, Need, User
+from service.models import Application, ApplicationMember, User
 from service.models.enums import ApplicationStatus, CooperationMode, MemberStatus, NeedStatus, Role
-from service.needs import repository as needs_repository
+from service.needs import flows
 from service.needs import service as needs
-from service.needs.lifecycle import NEED_MACHINE
 
 APPLICANT_ROLES = (Role.researcher, Role.enterprise)
 
@@ -50,7 +48,8 @@ def list_applications(
 
 
 def present(session: Session, user: User, app: Application) -> ApplicationRead:
-    return presenters.application(app, repository.needs_of(session, [app])[app.need_id], user)
+    """One application as the caller sees it (its need came with it: repository.get)."""
+    return presenters.application(app, app.need, user)
 
 
 def create(session: Session, user: User, need_id: int, data: ApplicationCreate) -> Application:
@@ -109,7 +108,7 @@ def create(session: Session, user: User, need_id: int, data: ApplicationCreate) 
     with unique_or(session, duplicate):  # uq_applications_live decides a race
         session.add(app)
         consortium.start(session, user, app)
-    app = _reload(session, app.id)
+    app = get_readable(session, user, app.id)  # with its lead, members and need loaded
     consortium.announce(session, app, need)
     return app
 
@@ -120,7 +119,7 @@ def update(session: Session, user: User, app_id: int, data: ApplicationUpdate) -
         raise Forbidden("只有申请单位可以修改申请", "Only the applicant may edit", code="not_owner")
     if app.status not in EDITABLE_STATES:
         raise InvalidTransition("申请已进入评审，不能再修改", "Application no longer editable")
-    open_for_applications(need_of(session, app.need_id))
+    open_for_applications(app.need)
     check_version(app, data.version)
     changes = data.model_dump(mode="python", exclude_unset=True, exclude={"version"})
     refuse_nulls(changes, set())
@@ -129,7 +128,7 @@ def update(session: Session, user: User, app_id: int, data: ApplicationUpdate) -
     for key, value in changes.items():
         setattr(app, key, value)
     flush_versioned(session)
-    return _reload(session, app.id)
+    return app
 
 
 def transition(
@@ -140,17 +139,16 @@ def transition(
     reason: str | None = None,
     version: int | None = None,
 ) -> Application:
-    """shortlist / reject / withdraw (award has its own rules below)."""
+    """shortlist / reject / withdraw (award has its own rules below): the application and its
+    need are read once, the application locked."""
     app = _for_change(session, user, app_id)
-    need = need_of(session, app.need_id)
-    if not auth.may(user, app, need, action):
-        raise Forbidden("你无权对该申请执行此操作", "Not allowed", code="not_allowed")
+    need = app.need
+    APPLICATION_MACHINE.require(action, user, Case(app, need))
     check_version(app, version)
     forming = app.status == ApplicationStatus.forming
     rejected = {"reject_reason": (reason or "").strip()} if action == "reject" else None
     APPLICATION_MACHINE.apply(session, app, action, user.id, reason, rejected)
     flush_versioned(session)
-    app = _reload(session, app.id)
     if forming:  # the enterprise never saw it; the invited members stop waiting
         notices.withdrawn_while_forming(session, app, need)
     else:
@@ -169,9 +167,9 @@ def decide_membership(
     """A member organisation confirms (`confirm`) or declines (`decline`) the consortium."""
     app = _for_change(session, user, app_id)
     check_version(app, version)
-    consortium.decide(session, user, app, need_of(session, app.need_id), action, reason)
+    consortium.decide(session, user, app, app.need, action, reason)
     flush_versioned(session)
-    return _reload(session, app.id)
+    return app
 
 
 def award(
@@ -187,14 +185,9 @@ def award(
     single-winner need cannot both succeed; 联合攻关 needs may award several applications
     while the committed total stays within the bounty.
     """
-    app = _for_change(session, user, app_id)
-    need = needs_repository.get_for_update(session, app.need_id)
-    if need is None:
-        raise NotFound("需求不存在", "Need not found")
-    if not auth.decides(user, need):
-        raise Forbidden(
-            "只有发榜企业或管理员可以确定揭榜方", "Only the owner or an admin", code="not_allowed"
-        )
+    app = _for_change(session, user, app_id, lock_need=True)
+    need = app.need
+    APPLICATION_MACHINE.require("award", user, Case(app, need))
     check_version(app, version)
     joint = need.cooperation_mode == CooperationMode.joint_research
     if need.status == NeedStatus.awarded and not joint:
@@ -210,34 +203,18 @@ def award(
             code="amount_exceeds_bounty",
         )
     APPLICATION_MACHINE.apply(session, app, "award", user.id, changes={"committed_amount": amount})
-    if need.status != NeedStatus.awarded:
-        NEED_MACHINE.apply(session, need, "award", user.id)
-    else:
-        need.updated_at = datetime.now(UTC)  # bump the version: concurrent awards collide
+    flows.award(session, need, user.id)
     flush_versioned(session)
-    app = _reload(session, app.id)
     notices.awarded(session, app, need)
     return app
 
 
-def need_of(session: Session, need_id: int) -> Need:
-    need = needs_repository.get(session, need_id, true())
-    if need is None:
-        raise NotFound("需求不存在", "Need not found")
-    return need
-
-
-def _for_change(session: Session, user: User, app_id: int) -> Application:
-    get_readable(session, user, app_id)
-    app = repository.get_for_update(session, app_id)
+def _for_change(
+    session: Session, user: User, app_id: int, *, lock_need: bool = False
+) -> Application:
+    """The application to change with its need, read once and locked (the need too with
+    `lock_need`), if the caller can see it at all (else 404, not a hint)."""
+    app = repository.get(session, app_id, auth.readable(user), for_update=True, lock_need=lock_need)
     if app is None:
-        raise NotFound("揭榜申请不存在", "Application not found")
-    return app
-
-
-def _reload(session: Session, app_id: int) -> Application:
-    session.expire_all()
-    app = repository.get(session, app_id, true())
-    if app is None:
-        raise NotFound("揭榜申请不存在", "Application not found")
+        raise NotFound("揭榜申请不存在或无权查看", "Application not found")
     return app

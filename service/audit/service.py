@@ -28,8 +28,7 @@ def record_transition(
         actor_id=actor_id,
         reason=reason,
     )
-    session.add(event)
-    session.flush()
+    session.add(event)  # written with the change it records, at the caller's flush
     return event
 
 

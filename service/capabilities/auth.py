@@ -1,8 +1,8 @@
-"""Who may see and do what with a capability."""
+"""Who may see a capability and its parts. Who may move it: lifecycle.py."""
 
 from sqlalchemy import ColumnElement, or_
 
-from service.capabilities.lifecycle import CAPABILITY_MACHINE, EDITABLE_STATES, PUBLIC_STATES
+from service.capabilities.lifecycle import EDITABLE_STATES, PUBLIC_STATES, is_owner
 from service.models import Capability, User
 from service.models.enums import CapabilityStatus, Role
 
@@ -20,10 +20,6 @@ def readable(user: User | None) -> ColumnElement[bool]:
     return public
 
 
-def is_owner(user: User | None, cap: Capability) -> bool:
-    return user is not None and user.role == Role.researcher and user.org_id == cap.org_id
-
-
 def is_privileged(user: User | None, cap: Capability) -> bool:
     return user is not None and (user.role in (Role.broker, Role.admin) or is_owner(user, cap))
 
@@ -34,23 +30,6 @@ def sees_reject_reason(user: User | None, cap: Capability) -> bool:
 
 def can_edit(user: User | None, cap: Capability) -> bool:
     return is_owner(user, cap) and cap.status in EDITABLE_STATES
-
-
-def may(user: User | None, cap: Capability, action: str) -> bool:
-    if action in ("submit",):
-        return is_owner(user, cap)
-    if action == "archive":
-        return is_owner(user, cap) or (user is not None and user.role == Role.admin)
-    if action in ("approve", "reject"):
-        return user is not None and user.role == Role.admin
-    return False
-
-
-def actions(user: User | None, cap: Capability) -> list[str]:
-    allowed = [a for a in CAPABILITY_MACHINE.allowed_actions(cap.status) if may(user, cap, a)]
-    if can_edit(user, cap):
-        allowed.insert(0, "edit")
-    return allowed
 
 
 def offers(user: User | None, cap: Capability) -> list[str]:

@@ -1,17 +1,20 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
 from service.auth.deps import CurrentUser, OptionalUser, ResearcherUser
 from service.capabilities import presenters, service
+from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.capabilities.schemas import (
     CapabilityCreate,
     CapabilityFilter,
     CapabilityRead,
     CapabilityUpdate,
 )
+from service.kit.actions import TransitionIn, action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -24,7 +27,7 @@ from service.kit.errors import (
 )
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
-from service.postings.schemas import TransitionIn
+from service.models import User
 
 router = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
 public = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
@@ -83,29 +86,14 @@ def update_capability(
     return presenters.capability(service.update(session, user, cap_id, data), user)
 
 
-def _action(action: str, summary: str) -> None:
-    @router.post(
-        f"/{{cap_id}}/{action}",
-        response_model=CapabilityRead,
-        responses=_WRITE_ERRORS,
-        summary=summary,
-        name=f"{action}_capability",
-    )
-    def endpoint(
-        session: SessionDep,
-        user: CurrentUser,
-        cap_id: Id,
-        data: Annotated[TransitionIn | None, Body()] = None,
-    ) -> CapabilityRead:
-        body = data or TransitionIn()
-        cap = service.transition(session, user, cap_id, action, body.reason, body.version)
-        return presenters.capability(cap, user)
+def _act(
+    session: Session, user: User, cap_id: int, action: str, body: TransitionIn
+) -> CapabilityRead:
+    cap = service.transition(session, user, cap_id, action, body.reason, body.version)
+    return presenters.capability(cap, user)
 
 
-_action("submit", "提交审核（成果方）")
-_action("approve", "审核通过并发布（管理员）")
-_action("reject", "驳回（管理员，须填写理由）")
-_action("archive", "归档（成果方或管理员）")
+action_routes(router, CAPABILITY_MACHINE, "/{cap_id}", "capability", CapabilityRead, _act)
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """A capability as the caller may see it: the field-level rules of capabilities/auth.py."""
 
 from service.capabilities import auth
+from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.capabilities.schemas import CapabilityRead
 from service.kit.money import yuan_to_wan
 from service.models import Capability, User
@@ -46,5 +47,7 @@ def capability(cap: Capability, user: User | None) -> CapabilityRead:
         updated_at=cap.updated_at,
         version=cap.version,
         is_owner=auth.is_owner(user, cap),
-        actions=auth.actions(user, cap) + auth.offers(user, cap),
+        actions=(["edit"] if auth.can_edit(user, cap) else [])
+        + CAPABILITY_MACHINE.actions(user, cap, cap.status)
+        + auth.offers(user, cap),
     )

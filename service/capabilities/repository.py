@@ -1,10 +1,11 @@
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.capabilities.schemas import CapabilityConditions, CapabilityFilter
 from service.kit.pagination import PageParams, paginate
+from service.kit.repository import get_by_id
 from service.models import Capability
 from service.postings.repository import substring_filter
 
@@ -21,15 +22,24 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     return statement.options(selectinload(Capability.org), selectinload(Capability.field))
 
 
-def get(session: Session, cap_id: int, readable: ColumnElement[bool]) -> Capability | None:
-    return session.scalar(
-        _with_relations(select(Capability).where(Capability.id == cap_id, readable))
+# Shown beside a capability (many-to-one, never null): joined into its one read.
+RELATIONS = (
+    joinedload(Capability.org, innerjoin=True),
+    joinedload(Capability.field, innerjoin=True),
+)
+
+
+def get(
+    session: Session,
+    cap_id: int,
+    readable: ColumnElement[bool] | None = None,
+    *,
+    for_update: bool = False,
+) -> Capability | None:
+    """The capability if `readable`, locked for a state change with `for_update`."""
+    return get_by_id(
+        session, Capability, cap_id, where=readable, options=RELATIONS, for_update=for_update
     )
-
-
-def get_for_update(session: Session, cap_id: int) -> Capability | None:
-    statement = select(Capability).where(Capability.id == cap_id).with_for_update()
-    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
 def conditions(filters: CapabilityConditions) -> list[ColumnElement[bool]]:

@@ -1,6 +1,5 @@
 """Capability rules: researchers post and edit, admins review, owners or admins archive."""
 
-from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.capabilities import auth, notices, presenters, repository
@@ -44,7 +43,10 @@ def list_capabilities(
 def create(session: Session, user: User, data: CapabilityCreate) -> Capability:
     if user.org_id is None:
         raise Forbidden("账号未归属高校或院所，不能发布成果", "No organisation", code="no_org")
-    return _reload(session, add_draft(session, user, user.org_id, data))
+    cap = repository.get(session, add_draft(session, user, user.org_id, data))
+    if cap is None:
+        raise NotFound("科技成果不存在", "Capability not found")
+    return cap
 
 
 def add_draft(
@@ -92,7 +94,10 @@ def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) ->
         raise BadRequest("价格下限不能高于上限", "price_min > price_max", code="bad_price_range")
     save_columns(session, cap, columns)
     enqueue_embedding(session, "capability", cap.id)
-    return _reload(session, cap.id)
+    if "field_code" in columns:  # the field it shows is the new one
+        session.expire(cap, ["field"])
+        repository.get(session, cap.id)
+    return cap
 
 
 def transition(
@@ -103,15 +108,15 @@ def transition(
     reason: str | None = None,
     version: int | None = None,
 ) -> Capability:
+    """A user's step (lifecycle.py says who may take which): the row is read once, locked."""
     cap = _for_change(session, user, cap_id)
-    if not auth.may(user, cap, action):
-        raise Forbidden("你无权对该成果执行此操作", "Not allowed for your role", code="not_allowed")
+    CAPABILITY_MACHINE.require(action, user, cap)
     check_version(cap, version)
     CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason, review_columns(action, reason))
     flush_versioned(session)
     enqueue_embedding(session, "capability", cap.id)
     notices.reviewed(session, cap, action)
-    return _reload(session, cap.id)
+    return cap
 
 
 def history_allowed(user: User, cap: Capability) -> bool:
@@ -119,16 +124,8 @@ def history_allowed(user: User, cap: Capability) -> bool:
 
 
 def _for_change(session: Session, user: User, cap_id: int) -> Capability:
-    get_readable(session, user, cap_id)
-    cap = repository.get_for_update(session, cap_id)
+    """The capability to change, read once and locked, if the caller can see it (else 404)."""
+    cap = repository.get(session, cap_id, auth.readable(user), for_update=True)
     if cap is None:
-        raise NotFound("科技成果不存在", "Capability not found")
-    return cap
-
-
-def _reload(session: Session, cap_id: int) -> Capability:
-    session.expire_all()
-    cap = repository.get(session, cap_id, true())
-    if cap is None:
-        raise NotFound("科技成果不存在", "Capability not found")
+        raise NotFound("科技成果不存在或无权查看", "Capability not found")
     return cap

@@ -20,7 +20,6 @@ from service.applications.schemas import ApplicationCreate, MemberIn
 from service.config import get_settings
 from service.demo.consortium import answer_invitations
 from service.kit.clock import today
-from service.milestones import progress
 from service.milestones import service as milestones
 from service.milestones.schemas import MilestoneCreate
 from service.models import Need, User
@@ -79,10 +78,10 @@ def load(session: Session, org_ids: dict[str, int]) -> dict[str, int]:
             winner = users[row["by"]]
             counts["milestones"] += _milestones(session, owner, winner, need, app_id, row)
         if story.get("outcome") == "complete":
-            progress.transition(session, owner, need.id, "complete")
+            needs.transition(session, owner, need.id, "complete")
         elif story.get("outcome") == "terminate":
-            progress.request_termination(session, owner, need.id, story["termination_request"])
-            progress.transition(session, admin, need.id, "terminate", story["termination_reason"])
+            needs.request_termination(session, owner, need.id, story["termination_request"])
+            needs.transition(session, admin, need.id, "terminate", story["termination_reason"])
     return counts
 
 

@@ -8,11 +8,15 @@ postings from the recommendation on, and may only mark interest. Nobody else see
 from sqlalchemy import ColumnElement, and_, exists, false, select, true
 
 from service.kit.errors import Forbidden
-from service.matches.lifecycle import INTEREST_ACTIONS, MATCH_MACHINE, REVIEW_ACTIONS, SIDE_STATES
+from service.matches.lifecycle import (
+    INTEREST_ACTIONS,
+    MATCH_MACHINE,
+    REVIEWER_ROLES,
+    SIDE_STATES,
+)
 from service.models import Capability, Match, Need, User
 from service.models.enums import CapabilityStatus, NeedStatus, Role
 
-REVIEWER_ROLES = (Role.broker, Role.admin)
 OPEN_POSTING_ACTIONS = frozenset({"approve", "recommend"})  # need both postings still open
 LISTING_ROLES = (Role.broker, Role.admin, Role.enterprise, Role.researcher)
 
@@ -47,47 +51,27 @@ def is_reviewer(user: User | None) -> bool:
     return user is not None and user.role in REVIEWER_ROLES
 
 
-def is_need_side(user: User | None, need: Need) -> bool:
-    """An enterprise user of the need's organisation (the same rule as needs/auth.is_owner)."""
-    return user is not None and user.role == Role.enterprise and user.org_id == need.org_id
-
-
-def is_capability_side(user: User | None, cap: Capability) -> bool:
-    return user is not None and user.role == Role.researcher and user.org_id == cap.org_id
-
-
 def has_conflict(user: User, need: Need, cap: Capability) -> bool:
     """A reviewer from either party's organisation may not judge the match."""
     return user.org_id is not None and user.org_id in (need.org_id, cap.org_id)
-
-
-def may(user: User | None, need: Need, cap: Capability, action: str) -> bool:
-    """Whether `user` holds the role for `action` (state and conflicts are checked apart)."""
-    if action in REVIEW_ACTIONS:
-        return is_reviewer(user)
-    if action == "need_interest":
-        return is_need_side(user, need)
-    if action == "capability_interest":
-        return is_capability_side(user, cap)
-    return False
 
 
 def postings_open(need: Need, cap: Capability) -> bool:
     return need.status == NeedStatus.published and cap.status == CapabilityStatus.published
 
 
-def actions(user: User | None, match: Match, need: Need, cap: Capability) -> list[str]:
+def actions(user: User | None, match: Match) -> list[str]:
     """What the caller could do now, named as the endpoint (`POST /matches/{id}/<action>`):
-    drives the buttons the web app shows. Either side's interest is the one `interest`."""
+    the machine's steps for the caller, less those a conflict of interest or a closed posting
+    forbids; either side's interest is the one `interest`."""
+    need, cap = match.need, match.capability
     allowed = []
-    for action in MATCH_MACHINE.allowed_actions(match.status):
-        if not may(user, need, cap, action):
-            continue
+    for action in MATCH_MACHINE.actions(user, match, match.status):
         if action in INTEREST_ACTIONS:
             if not getattr(match, action):
                 allowed.append("interest")
             continue
-        if user is not None and is_reviewer(user) and has_conflict(user, need, cap):
+        if user is not None and has_conflict(user, need, cap):
             continue
         if action in OPEN_POSTING_ACTIONS and not postings_open(need, cap):
             continue

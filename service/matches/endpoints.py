@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from sqlalchemy.orm import Session
@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
 from service.auth.deps import CurrentUser
+from service.kit.actions import TransitionIn, action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -19,7 +20,8 @@ from service.kit.errors import (
 )
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
-from service.matches import service
+from service.matches import presenters, service
+from service.matches.lifecycle import MATCH_MACHINE
 from service.matches.schemas import (
     BoardRead,
     BrokerRecord,
@@ -32,7 +34,6 @@ from service.matches.schemas import (
     NeedGroup,
 )
 from service.models import Match, User
-from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["匹配 matches"])
 
@@ -121,44 +122,28 @@ def update_match(
     return _read(session, user, service.update_note(session, user, match_id, data))
 
 
-def _action(action: str, summary: str) -> None:
-    @router.post(
-        f"/matches/{{match_id}}/{action}",
-        response_model=MatchRead,
-        responses=_ERRORS,
-        summary=summary,
-        name=f"{action}_match",
-    )
-    def endpoint(
-        session: SessionDep,
-        user: CurrentUser,
-        match_id: Id,
-        data: Annotated[TransitionIn | None, Body()] = None,
-    ) -> MatchRead:
-        body = data or TransitionIn()
-        match = service.transition(session, user, match_id, action, body.reason, body.version)
-        return _read(session, user, match)
+def _act(session: Session, user: User, match_id: int, action: str, body: Any) -> MatchRead:
+    value = body.contract_value_wan if action == "deal" else None
+    match = service.transition(session, user, match_id, action, body.reason, body.version, value)
+    return _acted(user, match)
 
 
-_action("approve", "审核通过候选匹配（经纪人、管理员；业绩归属审核人）")
-_action("reject", "否决候选匹配（须填写理由）")
-_action("recommend", "推荐给需求方和成果方")
-_action("connect", "安排对接（双方均有意向后）")
-_action("negotiate", "进入洽谈")
-_action("decline", "未成交（须填写理由）")
+def _acted(user: User, match: Match) -> MatchRead:
+    """The answer to a step: the broker was read with the match (or is the caller, who has
+    just approved it)."""
+    names = {b.id: b.display_name for b in (match.broker, user) if b is not None}
+    return presenters.match(match, user, names)
 
 
-@router.post(
-    "/matches/{match_id}/deal",
-    response_model=MatchRead,
-    responses=_ERRORS,
-    summary="签约（须填写合同金额，万元）",
-)
-def deal_match(session: SessionDep, user: CurrentUser, match_id: Id, data: DealIn) -> MatchRead:
-    match = service.transition(
-        session, user, match_id, "deal", data.reason, data.version, data.contract_value_wan
-    )
-    return _read(session, user, match)
+_REVIEW = ("approve", "reject", "recommend", "connect", "negotiate", "decline")
+action_routes(
+    router, MATCH_MACHINE, "/matches/{match_id}", "match", MatchRead, _act,
+    actions=_REVIEW, errors=_ERRORS,
+)  # fmt: skip
+action_routes(
+    router, MATCH_MACHINE, "/matches/{match_id}", "match", MatchRead, _act,
+    actions=("deal",), body=DealIn, errors=_ERRORS,
+)  # fmt: skip
 
 
 @router.post(
@@ -174,7 +159,7 @@ def mark_interest(
     data: Annotated[TransitionIn | None, Body()] = None,
 ) -> MatchRead:
     body = data or TransitionIn()
-    return _read(session, user, service.mark_interest(session, user, match_id, body.version))
+    return _acted(user, service.mark_interest(session, user, match_id, body.version))
 
 
 @router.get(

@@ -76,7 +76,7 @@ def match(match: Match, user: User | None, names: dict[int, str]) -> MatchRead:
         version=match.version,
         created_at=match.created_at,
         updated_at=match.updated_at,
-        actions=auth.actions(user, match, need, cap),
+        actions=auth.actions(user, match),
     )
 
 

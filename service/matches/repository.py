@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from matching.model import BAND_THRESHOLDS
 from service.kit.pagination import PageParams, paginate
+from service.kit.repository import get_by_id
 from service.matches.schemas import MatchFilter, MatchSort
 from service.models import AuditEvent, Capability, Match, Need, User
 
@@ -20,29 +21,36 @@ SORTS: dict[str, tuple[Any, ...]] = {
 }
 
 
+# Both postings with their organisation and field, in the same query (all many-to-one,
+# never null: inner joins).
+_NEED = joinedload(Match.need, innerjoin=True)
+_CAP = joinedload(Match.capability, innerjoin=True)
+RELATIONS = (
+    _NEED.joinedload(Need.org, innerjoin=True),
+    _NEED.joinedload(Need.field, innerjoin=True),
+    _CAP.joinedload(Capability.org, innerjoin=True),
+    _CAP.joinedload(Capability.field, innerjoin=True),
+)
+_BROKER = joinedload(Match.broker)  # named in the answer: read with the change
+
+
 def _with_relations(statement: Select[Any]) -> Select[Any]:
-    """Both postings with their organisation and field, in the same query (all many-to-one,
-    never null: inner joins)."""
-    need = joinedload(Match.need, innerjoin=True)
-    cap = joinedload(Match.capability, innerjoin=True)
-    return statement.options(
-        need.joinedload(Need.org, innerjoin=True),
-        need.joinedload(Need.field, innerjoin=True),
-        cap.joinedload(Capability.org, innerjoin=True),
-        cap.joinedload(Capability.field, innerjoin=True),
+    return statement.options(*RELATIONS)
+
+
+def get(
+    session: Session,
+    match_id: int,
+    readable: ColumnElement[bool] | None = None,
+    *,
+    for_update: bool = False,
+) -> Match | None:
+    """The match with both postings if `readable`; with `for_update`, the match row (not the
+    postings) locked for a state change."""
+    options = (*RELATIONS, _BROKER) if for_update else RELATIONS
+    return get_by_id(
+        session, Match, match_id, where=readable, options=options, for_update=for_update
     )
-
-
-def get(session: Session, match_id: int, readable: ColumnElement[bool]) -> Match | None:
-    statement = select(Match).where(Match.id == match_id, readable)
-    return session.scalar(_with_relations(statement))
-
-
-def get_for_update(session: Session, match_id: int, readable: ColumnElement[bool]) -> Match | None:
-    """Row-locked read (PostgreSQL) of a match the caller may see, for a state change;
-    SQLite serialises writers anyway. Only the match row is locked, not the postings."""
-    statement = select(Match).where(Match.id == match_id, readable).with_for_update(of=Match)
-    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
 def by_pair(session: Session, need_id: int, capability_id: int) -> Match | None:

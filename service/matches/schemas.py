@@ -4,10 +4,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.engine.schemas import Scored
+from service.kit.actions import TransitionIn
 from service.kit.inputs import Id, Line, Text, Version
 from service.kit.money import PositiveWan
 from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus, ScoreBand
-from service.postings.schemas import Contact, OrgBrief, TransitionIn
+from service.postings.schemas import Contact, OrgBrief
 
 
 class MatchCreate(BaseModel):

@@ -3,7 +3,6 @@ stage board and a broker's record (attribution)."""
 
 from decimal import Decimal
 
-from sqlalchemy import true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,7 +14,7 @@ from service.kit.money import wan_to_yuan, yuan_to_wan
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
 from service.matches import auth, presenters, repository
-from service.matches.lifecycle import MATCH_MACHINE, SIDE_STATES
+from service.matches.lifecycle import INTEREST_ACTIONS, MATCH_MACHINE, SIDE_STATES
 from service.matches.notices import announce
 from service.matches.schemas import (
     BoardRead,
@@ -101,7 +100,7 @@ def add_manual(session: Session, user: User, data: MatchCreate) -> Match:
         existing = repository.by_pair(session, need.id, cap.id)
         raise _duplicate(existing.id if existing else None) from exc
     record_transition(session, "match", match.id, "add", None, match.status, user.id)
-    made = repository.get(session, match.id, true())
+    made = repository.get(session, match.id)
     if made is None:
         raise NotFound("匹配不存在", "Match not found")
     return made
@@ -119,12 +118,7 @@ def transition(
     """A reviewer's move (approve, reject, recommend, connect, negotiate, deal, decline)."""
     match = _for_change(session, user, match_id)
     need, cap = match.need, match.capability
-    if not auth.may(user, need, cap, action):
-        raise Forbidden(
-            "只有技术经纪人或管理员可以审核和推进匹配",
-            "Brokers and admins only",
-            code="not_allowed",
-        )
+    MATCH_MACHINE.require(action, user, match)
     _refuse_conflict(user, need, cap)
     check_version(match, version)
     MATCH_MACHINE.check(action, match.status)
@@ -159,17 +153,8 @@ def mark_interest(session: Session, user: User, match_id: int, version: int | No
     """有意向: the need's enterprise or the capability's organisation says yes to a
     recommendation. Recorded as `need_interest` / `capability_interest` (state unchanged)."""
     match = _for_change(session, user, match_id)
-    need, cap = match.need, match.capability
-    if auth.is_need_side(user, need):
-        action = "need_interest"
-    elif auth.is_capability_side(user, cap):
-        action = "capability_interest"
-    else:
-        raise Forbidden(
-            "只有被推荐的需求方或成果方可以表示意向",
-            "Only the two sides mark interest",
-            code="not_allowed",
-        )
+    sides = [a for a in INTEREST_ACTIONS if MATCH_MACHINE.may(a, user, match)]
+    action = MATCH_MACHINE.require(sides[0] if sides else "need_interest", user, match).action
     check_version(match, version)
     MATCH_MACHINE.check(action, match.status)
     if getattr(match, action):
@@ -267,7 +252,7 @@ def _duplicate(existing_id: int | None) -> Conflict:
 
 def _for_change(session: Session, user: User, match_id: int) -> Match:
     """The match to change, locked, if the caller can see it at all (else 404, not a hint)."""
-    match = repository.get_for_update(session, match_id, auth.readable(user))
+    match = repository.get(session, match_id, auth.readable(user), for_update=True)
     if match is None:
         raise NotFound("匹配不存在或无权查看", "Match not found")
     return match

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, exists, select
 
 from service.applications import auth as applications_auth
-from service.milestones.lifecycle import EDITABLE_STATES, MILESTONE_MACHINE
+from service.milestones.lifecycle import EDITABLE_STATES, MILESTONE_MACHINE, Work
 from service.models import Application, Milestone, Need, User
 from service.models.enums import Role
 from service.needs import auth as needs_auth
@@ -25,11 +25,6 @@ def readable(user: User | None) -> ColumnElement[bool]:
 
 def is_admin(user: User | None) -> bool:
     return user is not None and user.role == Role.admin
-
-
-def is_winner(user: User | None, app: Application) -> bool:
-    """A user of the lead organisation of an awarded application: the one who delivers."""
-    return app.status == "awarded" and applications_auth.is_applicant(user, app)
 
 
 def winner_org_ids(app: Application) -> set[int]:
@@ -59,27 +54,9 @@ def _staff_of_winner(user: User | None, app: Application) -> bool:
     )
 
 
-_WINNER_ACTIONS = {"agree", "decline", "submit"}
-_OWNER_ACTIONS = {"accept", "return"}
-_OWNER_OR_ADMIN_ACTIONS = {"cancel", "pay"}
-
-
-def may(user: User | None, need: Need, app: Application, action: str) -> bool:
-    """Whether `user` holds the role for `action` (the states are checked separately)."""
-    if action in _WINNER_ACTIONS:
-        return is_winner(user, app)
-    if action in _OWNER_ACTIONS:
-        return needs_auth.is_owner(user, need)
-    if action in _OWNER_OR_ADMIN_ACTIONS:
-        return needs_auth.is_owner(user, need) or is_admin(user)
-    return False
-
-
 def actions(user: User | None, milestone: Milestone, need: Need, app: Application) -> list[str]:
-    """What the caller could do now (drives the web app's buttons)."""
-    allowed = [
-        a for a in MILESTONE_MACHINE.allowed_actions(milestone.status) if may(user, need, app, a)
-    ]
+    """What the caller could do now (drives the web app's buttons): edit, then the steps."""
+    allowed = MILESTONE_MACHINE.actions(user, Work(need, app), milestone.status)
     if needs_auth.is_owner(user, need) and milestone.status in EDITABLE_STATES:
         allowed.insert(0, "edit")
     return allowed

@@ -1,10 +1,10 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
 from service.auth.deps import CurrentUser
+from service.kit.actions import action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -16,7 +16,8 @@ from service.kit.errors import (
     responses,
 )
 from service.kit.inputs import Id
-from service.milestones import ledger, progress, service
+from service.milestones import ledger, presenters, service
+from service.milestones.lifecycle import MILESTONE_MACHINE
 from service.milestones.schemas import (
     LedgerRead,
     MilestoneActionIn,
@@ -25,9 +26,6 @@ from service.milestones.schemas import (
     MilestoneUpdate,
 )
 from service.models import Milestone, User
-from service.needs import presenters as need_presenters
-from service.needs.schemas import NeedRead
-from service.postings.schemas import TransitionIn
 
 router = APIRouter(tags=["里程碑与台账 milestones"])
 _ERRORS = responses(
@@ -73,47 +71,6 @@ def need_ledger(session: SessionDep, user: CurrentUser, need_id: Id) -> LedgerRe
     return ledger.ledger(session, user, need_id)
 
 
-def _need_action(action: str, summary: str) -> None:
-    @router.post(
-        f"/needs/{{need_id}}/{action}",
-        response_model=NeedRead,
-        responses=_ERRORS,
-        summary=summary,
-        name=f"{action}_need",
-    )
-    def endpoint(
-        session: SessionDep,
-        user: CurrentUser,
-        need_id: Id,
-        data: Annotated[TransitionIn | None, Body()] = None,
-    ) -> NeedRead:
-        body = data or TransitionIn()
-        need = progress.transition(session, user, need_id, action, body.reason)
-        return need_presenters.need(service.need_of(session, need.id), user)
-
-
-_need_action("start", "开始实施（发榜企业或管理员；首个里程碑确认时自动进入）")
-_need_action("complete", "验收完成（全部里程碑已验收；发榜企业或管理员）")
-_need_action("terminate", "终止（管理员，须填写理由）")
-
-
-@router.post(
-    "/needs/{need_id}/request-termination",
-    response_model=NeedRead,
-    responses=_ERRORS,
-    summary="申请终止（发榜企业，须填写理由，通知管理员）",
-)
-def request_termination(
-    session: SessionDep,
-    user: CurrentUser,
-    need_id: Id,
-    data: Annotated[TransitionIn | None, Body()] = None,
-) -> NeedRead:
-    body = data or TransitionIn()
-    need = progress.request_termination(session, user, need_id, body.reason)
-    return need_presenters.need(service.need_of(session, need.id), user)
-
-
 @router.get(
     "/milestones/{milestone_id}",
     response_model=MilestoneRead,
@@ -136,34 +93,19 @@ def update_milestone(
     return _read(session, user, service.update(session, user, milestone_id, data))
 
 
-def _action(action: str, summary: str) -> None:
-    @router.post(
-        f"/milestones/{{milestone_id}}/{action}",
-        response_model=MilestoneRead,
-        responses=_ERRORS,
-        summary=summary,
-        name=f"{action}_milestone",
+def _act(
+    session: Session, user: User, milestone_id: int, action: str, body: MilestoneActionIn
+) -> MilestoneRead:
+    m = service.transition(
+        session, user, milestone_id, action, body.reason, body.note, body.version
     )
-    def endpoint(
-        session: SessionDep,
-        user: CurrentUser,
-        milestone_id: Id,
-        data: Annotated[MilestoneActionIn | None, Body()] = None,
-    ) -> MilestoneRead:
-        body = data or MilestoneActionIn()
-        m = service.transition(
-            session, user, milestone_id, action, body.reason, body.note, body.version
-        )
-        return _read(session, user, m)
+    return presenters.milestone(m, m.need, user)
 
 
-_action("agree", "确认里程碑（揭榜方）")
-_action("decline", "不同意里程碑（揭榜方，须填写理由）")
-_action("cancel", "取消待确认的里程碑（发榜企业或管理员）")
-_action("submit", "提交成果（揭榜方，须填写交付说明 note）")
-_action("accept", "验收通过（发榜企业）")
-_action("return", "退回修改（发榜企业，须填写理由）")
-_action("pay", "标记已支付（发榜企业或管理员）")
+action_routes(
+    router, MILESTONE_MACHINE, "/milestones/{milestone_id}", "milestone", MilestoneRead, _act,
+    body=MilestoneActionIn, errors=_ERRORS,
+)  # fmt: skip
 
 
 @router.get(

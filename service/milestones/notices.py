@@ -1,14 +1,15 @@
 """What the parties to an awarded need hear: milestones proposed and moved, the need's own
 steps (the posting enterprise and every winning organisation)."""
 
-from collections.abc import Iterable
+from typing import Any
 
+from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session
 
 from service.kit.money import yuan_to_wan
-from service.milestones import auth
-from service.models import Application, Milestone, Need
-from service.notifications.service import notify_org
+from service.milestones import repository
+from service.models import Milestone, Need
+from service.notifications.service import notify_org, notify_orgs
 
 
 def proposed(session: Session, need: Need, m: Milestone, org_id: int, edited: bool) -> None:
@@ -36,41 +37,20 @@ def transitioned(session: Session, need: Need, m: Milestone, action: str) -> Non
         "return": ("milestone_returned", f"里程碑被退回修改：{m.name}", f"理由：{m.reason}"),
         "pay": ("milestone_paid", f"里程碑款项已支付：{m.name}", f"金额 {amount} 万元"),
     }
+    orgs: list[int] | Select[Any]
     if action in to_owner:
         kind, title, body = to_owner[action]
         orgs = [need.org_id]
     else:
         kind, title, body = to_winner[action]
-        orgs = (
-            sorted(auth.winner_org_ids(m.application))
-            if action == "pay"
-            else [m.application.org_id]
-        )
-    for org_id in orgs:
-        notify_org(
-            session,
-            org_id,
-            kind,
-            f"「{need.title}」{title}",
-            body or "",
-            link=f"/needs/{need.id}",
-            obj=("milestone", m.id),
-        )
+        winners = repository.member_org_ids(m.application_id)
+        orgs = winners if action == "pay" else [m.application.org_id]
+    title = f"「{need.title}」{title}"
+    link, obj = f"/needs/{need.id}", ("milestone", m.id)
+    notify_orgs(session, orgs, kind, title, body or "", link=link, obj=obj)
 
 
-def announce(
-    session: Session,
-    need: Need,
-    winners: Iterable[Application],
-    kind: str,
-    title: str,
-    body: str = "",
-) -> None:
+def announce(session: Session, need: Need, kind: str, title: str, body: str = "") -> None:
     """Tell the posting enterprise and every winning organisation (lead and members)."""
-    orgs = {need.org_id}
-    for app in winners:
-        orgs |= auth.winner_org_ids(app)
-    for org_id in sorted(orgs):
-        notify_org(
-            session, org_id, kind, title, body, link=f"/needs/{need.id}", obj=("need", need.id)
-        )
+    orgs = repository.winner_org_ids(need.id).union(select(literal(need.org_id)))
+    notify_orgs(session, orgs, kind, title, body, link=f"/needs/{need.id}", obj=("need", need.id))

@@ -17,12 +17,15 @@ from service.milestones.lifecycle import (
     MILESTONE_MACHINE,
     PAYABLE_NEED_STATES,
     WORKING_NEED_STATES,
+    Work,
 )
 from service.milestones.schemas import MilestoneCreate, MilestoneRead, MilestoneUpdate
 from service.models import Application, Milestone, Need, User
+from service.models.enums import NeedStatus
 from service.needs import auth as needs_auth
+from service.needs import flows
 from service.needs import repository as needs_repository
-from service.needs.lifecycle import NEED_MACHINE
+from service.needs import service as needs
 
 START_REASON = "首个里程碑已确认，进入实施"
 
@@ -66,7 +69,7 @@ def list_for_need(session: Session, user: User, need_id: int) -> list[MilestoneR
 
 
 def present(session: Session, user: User, m: Milestone) -> MilestoneRead:
-    return presenters.milestone(m, need_of(session, m.need_id), user)
+    return presenters.milestone(m, needs.need_of(session, m.need_id), user)
 
 
 def create(session: Session, user: User, need_id: int, data: MilestoneCreate) -> Milestone:
@@ -99,9 +102,8 @@ def create(session: Session, user: User, need_id: int, data: MilestoneCreate) ->
 
 
 def update(session: Session, user: User, milestone_id: int, data: MilestoneUpdate) -> Milestone:
-    milestone = get_readable(session, user, milestone_id)
-    need = _lock_need(session, milestone.need_id)
-    milestone = _lock(session, milestone.id)
+    milestone = _for_change(session, user, milestone_id)
+    need = milestone.need
     if not needs_auth.is_owner(user, need):
         raise Forbidden("只有发榜企业可以修改里程碑", "Only the owner edits", code="not_owner")
     if milestone.status not in EDITABLE_STATES:
@@ -134,15 +136,11 @@ def transition(
     note: str | None = None,
     version: int | None = None,
 ) -> Milestone:
-    """agree / decline / cancel / submit / accept / return / pay."""
-    milestone = get_readable(session, user, milestone_id)
-    need = _lock_need(session, milestone.need_id)
-    milestone = _lock(session, milestone.id)
-    app = milestone.application
-    if not auth.may(user, need, app, action):
-        raise Forbidden(
-            "你无权对该里程碑执行此操作", "Not allowed for your role", code="not_allowed"
-        )
+    """agree / decline / cancel / submit / accept / return / pay: the milestone, its winner
+    and its need are read once, the milestone and the need locked."""
+    milestone = _for_change(session, user, milestone_id)
+    need = milestone.need
+    MILESTONE_MACHINE.require(action, user, Work(need, milestone.application))
     check_version(milestone, version)
     MILESTONE_MACHINE.check(action, milestone.status)
     if action == "pay":
@@ -169,15 +167,11 @@ def transition(
     elif action == "pay":
         changes = {"paid_at": now}
     MILESTONE_MACHINE.apply(session, milestone, action, user.id, reason, changes)
-    starts = action == "agree" and need.status == "awarded"
-    if starts:
-        NEED_MACHINE.apply(session, need, "start", user.id, START_REASON)
-    flush_versioned(session)
     notices.transitioned(session, need, milestone, action)
-    if starts:
-        winners = repository.winners(session, need.id)
-        notices.announce(session, need, winners, "need_started", f"「{need.title}」进入实施阶段")
-    return _reload(session, milestone.id)
+    if action == "agree" and need.status == NeedStatus.awarded:
+        flows.take(session, need, "start", user.id, START_REASON)
+    flush_versioned(session)
+    return milestone
 
 
 def _check_budget(
@@ -221,16 +215,15 @@ def _need_working(need: Need) -> None:
 
 def _lock_need(session: Session, need_id: int) -> Need:
     """Lock the need row: milestone writes of one need are serialised (budget checks hold)."""
-    need = needs_repository.get_for_update(session, need_id)
-    if need is None:
-        raise NotFound("需求不存在", "Need not found")
-    return need
+    return needs.need_of(session, need_id, for_update=True)
 
 
-def _lock(session: Session, milestone_id: int) -> Milestone:
-    milestone = repository.get_for_update(session, milestone_id)
+def _for_change(session: Session, user: User, milestone_id: int) -> Milestone:
+    """The milestone to change with its winner and need, read once, the milestone and the
+    need locked, if the caller can see it at all (else 404, not a hint)."""
+    milestone = repository.for_change(session, milestone_id, auth.readable(user))
     if milestone is None:
-        raise NotFound("里程碑不存在", "Milestone not found")
+        raise NotFound("里程碑不存在或无权查看", "Milestone not found")
     return milestone
 
 
@@ -240,10 +233,3 @@ def _reload(session: Session, milestone_id: int) -> Milestone:
     if milestone is None:
         raise NotFound("里程碑不存在", "Milestone not found")
     return milestone
-
-
-def need_of(session: Session, need_id: int) -> Need:
-    need = needs_repository.get(session, need_id, true())
-    if need is None:
-        raise NotFound("需求不存在", "Need not found")
-    return need

@@ -5,6 +5,7 @@ from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.kit.db import Base, TimestampMixin, UTCDateTime
+from service.models.need import Need
 from service.models.org import Organization
 
 # A forming consortium holds the organisation's one live application too.
@@ -45,6 +46,7 @@ class Application(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     org: Mapped[Organization] = relationship(lazy="raise")
+    need: Mapped[Need] = relationship(lazy="raise")
     members: Mapped[list["ApplicationMember"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ApplicationMember.id"
     )

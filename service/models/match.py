@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.kit.db import Base, TimestampMixin
 from service.models.capability import Capability
 from service.models.need import Need
+from service.models.user import User
 
 
 class Match(TimestampMixin, Base):
@@ -53,6 +54,7 @@ class Match(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     need: Mapped[Need] = relationship(lazy="raise")
+    broker: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[broker_id])
     capability: Mapped[Capability] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.kit.db import Base, TimestampMixin, UTCDateTime
 from service.models.application import Application
+from service.models.need import Need
 
 
 class Milestone(TimestampMixin, Base):
@@ -30,5 +31,6 @@ class Milestone(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     application: Mapped[Application] = relationship(lazy="raise")
+    need: Mapped[Need] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}

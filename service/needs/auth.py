@@ -1,4 +1,4 @@
-"""Who may see and do what with a need. One readable rule; the field-level rules beside it."""
+"""Who may see a need and its parts. Who may move it: its lifecycle table (lifecycle.py)."""
 
 from typing import Any
 
@@ -14,7 +14,7 @@ from service.models.enums import (
     Role,
     Visibility,
 )
-from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE, PUBLIC_STATES
+from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE, PUBLIC_STATES, is_owner
 
 
 def readable(user: User | None) -> ColumnElement[bool]:
@@ -54,10 +54,6 @@ def applied_need_ids(org_id: int, *, won: bool = False) -> Select[Any]:
     return statement
 
 
-def is_owner(user: User | None, need: Need) -> bool:
-    return user is not None and user.role == Role.enterprise and user.org_id == need.org_id
-
-
 def is_privileged(user: User | None, need: Need, *, winner: bool = False) -> bool:
     """Owner, brokers, admins and the winners (`winner`: the caller's organisation holds an
     awarded application to `need`) see the enterprise and the contact. Other applicants
@@ -86,33 +82,6 @@ def sees_reject_reason(user: User | None, need: Need) -> bool:
 
 def can_edit(user: User | None, need: Need) -> bool:
     return is_owner(user, need) and need.status in EDITABLE_STATES
-
-
-_OWNER_ACTIONS = {"submit"}
-_ADMIN_ACTIONS = {"approve", "reject"}
-
-
-def may(user: User | None, need: Need, action: str) -> bool:
-    """Whether `user` holds the role for `action` on `need` (the state is checked separately)."""
-    if action in _OWNER_ACTIONS:
-        return is_owner(user, need)
-    if action in _ADMIN_ACTIONS:
-        return user is not None and user.role == Role.admin
-    if action == "withdraw":  # an admin withdraws on the enterprise's request
-        return is_owner(user, need) or (user is not None and user.role == Role.admin)
-    if action in ("start", "complete"):  # after the award (service/milestones/progress.py)
-        return is_owner(user, need) or (user is not None and user.role == Role.admin)
-    if action == "terminate":  # the enterprise requests it, an admin terminates
-        return user is not None and user.role == Role.admin
-    return False
-
-
-def actions(user: User | None, need: Need) -> list[str]:
-    """What the caller could do now: drives the buttons the web app shows."""
-    allowed = [a for a in NEED_MACHINE.allowed_actions(need.status) if may(user, need, a)]
-    if can_edit(user, need):
-        allowed.insert(0, "edit")
-    return allowed
 
 
 # Before these states nobody has applied, and the engine recommends nothing for the need.

@@ -1,10 +1,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
+from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
 from service.auth.deps import CurrentUser, EnterpriseUser, OptionalUser
+from service.kit.actions import TransitionIn, action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -17,9 +19,10 @@ from service.kit.errors import (
 )
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
+from service.models import User
 from service.needs import presenters, service
+from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedFilter, NeedRead, NeedUpdate
-from service.postings.schemas import TransitionIn
 
 router = APIRouter(prefix="/needs", tags=["技术需求 needs"])
 public = APIRouter(prefix="/needs", tags=["技术需求 needs"])
@@ -69,29 +72,28 @@ def update_need(session: SessionDep, user: CurrentUser, need_id: Id, data: NeedU
     return presenters.need(service.update(session, user, need_id, data), user)
 
 
-def _action(action: str, summary: str) -> None:
-    @router.post(
-        f"/{{need_id}}/{action}",
-        response_model=NeedRead,
-        responses=_WRITE_ERRORS,
-        summary=summary,
-        name=f"{action}_need",
-    )
-    def endpoint(
-        session: SessionDep,
-        user: CurrentUser,
-        need_id: Id,
-        data: Annotated[TransitionIn | None, Body()] = None,
-    ) -> NeedRead:
-        body = data or TransitionIn()
-        need = service.transition(session, user, need_id, action, body.reason, body.version)
-        return presenters.need(need, user)
+def _act(session: Session, user: User, need_id: int, action: str, body: TransitionIn) -> NeedRead:
+    need = service.transition(session, user, need_id, action, body.reason, body.version)
+    return presenters.need(need, user)
 
 
-_action("submit", "提交审核（发布企业）")
-_action("approve", "审核通过并张榜（管理员）")
-_action("reject", "驳回（管理员，须填写理由）")
-_action("withdraw", "撤回需求（发布企业）")
+action_routes(router, NEED_MACHINE, "/{need_id}", "need", NeedRead, _act)
+
+
+@router.post(
+    "/{need_id}/request-termination",
+    response_model=NeedRead,
+    responses=_WRITE_ERRORS,
+    summary="申请终止（发榜企业，须填写理由，通知管理员）",
+)
+def request_termination(
+    session: SessionDep,
+    user: CurrentUser,
+    need_id: Id,
+    data: Annotated[TransitionIn | None, Body()] = None,
+) -> NeedRead:
+    reason = (data or TransitionIn()).reason
+    return presenters.need(service.request_termination(session, user, need_id, reason), user)
 
 
 @router.get(

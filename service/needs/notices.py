@@ -41,3 +41,10 @@ def submitted(session: Session, need: Need) -> None:
         link="/admin/review",
         obj=("need", need.id),
     )
+
+
+def termination_requested(session: Session, need: Need, reason: str) -> None:
+    """The enterprise asks the bureau (every admin) to terminate its need."""
+    title = f"发榜企业申请终止「{need.title}」"
+    link, obj = f"/needs/{need.id}", ("need", need.id)
+    notify_admins(session, "termination_requested", title, f"理由：{reason}", link=link, obj=obj)

@@ -6,6 +6,7 @@ from service.kit.money import yuan_to_wan
 from service.models import Need, User
 from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
 from service.needs import auth
+from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import NeedRead
 from service.postings.schemas import Contact, OrgBrief
 
@@ -55,5 +56,7 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
         updated_at=need.updated_at,
         version=need.version,
         is_owner=auth.is_owner(user, need),
-        actions=auth.actions(user, need) + auth.offers(user, need),
+        actions=(["edit"] if auth.can_edit(user, need) else [])
+        + NEED_MACHINE.actions(user, need, need.status)
+        + auth.offers(user, need),
     )

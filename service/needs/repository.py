@@ -1,10 +1,11 @@
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import PageParams, paginate
+from service.kit.repository import get_by_id
 from service.models import Need
 from service.needs.schemas import NeedConditions, NeedFilter
 from service.postings.repository import substring_filter
@@ -25,9 +26,21 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     return statement.options(selectinload(Need.org), selectinload(Need.field))
 
 
-def get(session: Session, need_id: int, readable: ColumnElement[bool]) -> Need | None:
-    statement = select(Need).where(Need.id == need_id, readable)
-    return session.scalar(_with_relations(statement))
+# What a need's answer shows beside it (many-to-one, never null): joined into its one read.
+RELATIONS = (joinedload(Need.org, innerjoin=True), joinedload(Need.field, innerjoin=True))
+
+
+def get(
+    session: Session,
+    need_id: int,
+    readable: ColumnElement[bool] | None = None,
+    *,
+    for_update: bool = False,
+) -> Need | None:
+    """The need if `readable` (default: any), locked for a state change with `for_update`."""
+    return get_by_id(
+        session, Need, need_id, where=readable, options=RELATIONS, for_update=for_update
+    )
 
 
 def won_among(session: Session, won: Select[Any], need_ids: list[int]) -> set[int]:
@@ -36,12 +49,6 @@ def won_among(session: Session, won: Select[Any], need_ids: list[int]) -> set[in
         return set()
     statement = select(Need.id).where(Need.id.in_(need_ids), Need.id.in_(won))
     return set(session.scalars(statement))
-
-
-def get_for_update(session: Session, need_id: int) -> Need | None:
-    """Row-locked read (PostgreSQL) for a state change; SQLite serialises writers anyway."""
-    statement = select(Need).where(Need.id == need_id).with_for_update()
-    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
 def conditions(filters: NeedConditions) -> list[ColumnElement[bool]]:

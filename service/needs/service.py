@@ -1,21 +1,26 @@
 """Need rules: who may create, edit and move a need along its lifecycle."""
 
-from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from service.applications import consortium
 from service.applications import repository as applications
 from service.engine.jobs import enqueue_embedding
 from service.kit.clock import today
-from service.kit.errors import Conflict, Forbidden, InvalidTransition, NotAuthenticated, NotFound
+from service.kit.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotAuthenticated,
+    NotFound,
+)
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, User
 from service.models.enums import ORG_STAFF_ROLES, Role
-from service.needs import auth, notices, presenters, repository
+from service.needs import auth, flows, notices, presenters, repository
 from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedFilter, NeedRead, NeedUpdate
-from service.postings.service import edited_columns, new_posting, review_columns, save_columns
+from service.postings.service import edited_columns, new_posting, save_columns
 
 
 def get_readable(session: Session, user: User | None, need_id: int) -> Need:
@@ -62,7 +67,7 @@ MONEY = {"bounty_wan": "bounty", "own_investment_wan": "own_investment"}
 def create(session: Session, user: User, data: NeedCreate) -> Need:
     if user.org_id is None:
         raise Forbidden("账号未归属企业，不能发布需求", "No organisation", code="no_org")
-    return _reload(session, add_draft(session, user, user.org_id, data))
+    return need_of(session, add_draft(session, user, user.org_id, data))
 
 
 def add_draft(
@@ -92,9 +97,13 @@ def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need
     if not auth.can_edit(user, need):
         raise InvalidTransition("只有草稿或被驳回的需求可以修改", "Only drafts or rejected needs")
     check_version(need, data.version)
-    save_columns(session, need, edited_columns(session, data, MONEY, {"own_investment_wan"}))
+    columns = edited_columns(session, data, MONEY, {"own_investment_wan"})
+    save_columns(session, need, columns)
     enqueue_embedding(session, "need", need.id)
-    return _reload(session, need.id)
+    if "field_code" in columns:  # the field it shows is the new one
+        session.expire(need, ["field"])
+        return need_of(session, need.id)
+    return need
 
 
 def transition(
@@ -105,10 +114,15 @@ def transition(
     reason: str | None = None,
     version: int | None = None,
 ) -> Need:
-    """Apply a lifecycle action after checking the caller's role and the need's state."""
+    """A user's step (lifecycle.py says who may take which): the need is read once, locked."""
     need = _for_change(session, user, need_id)
-    if not auth.may(user, need, action):
-        raise Forbidden("你无权对该需求执行此操作", "Not allowed for your role", code="not_allowed")
+    if action == "terminate" and auth.is_owner(user, need):
+        raise Forbidden(
+            "终止须由管理员同意并操作，请先提交终止申请",
+            "An admin terminates; request termination first",
+            code="admin_required",
+        )
+    NEED_MACHINE.require(action, user, need)
     check_version(need, version)
     NEED_MACHINE.check(action, need.status)
     if action in ("submit", "approve") and need.deadline <= today():
@@ -125,31 +139,41 @@ def transition(
             "Live applications exist: an admin must withdraw",
             code="has_applications",
         )
-    NEED_MACHINE.apply(session, need, action, user.id, reason, review_columns(action, reason))
-    if action == "withdraw":  # a consortium still forming can never count now
-        consortium.dissolve_unformed(session, need, consortium.WITHDRAWN_REASON, user.id)
+    flows.take(session, need, action, user.id, reason)
     flush_versioned(session)
-    notices.reviewed(session, need, action)
     enqueue_embedding(session, "need", need.id)
-    return _reload(session, need.id)
+    return need
+
+
+def request_termination(session: Session, user: User, need_id: int, reason: str | None) -> Need:
+    """The enterprise asks the bureau to terminate: every admin hears about it with the reason."""
+    need = _for_change(session, user, need_id)
+    if not auth.is_owner(user, need):
+        raise Forbidden("只有发榜企业可以申请终止", "Only the owner requests", code="not_owner")
+    NEED_MACHINE.check("terminate", need.status)
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadRequest("申请终止必须填写理由", "A reason is required", code="reason_required")
+    notices.termination_requested(session, need, reason)
+    return need
 
 
 def history_allowed(user: User, need: Need) -> bool:
     return user.role == "admin" or auth.is_owner(user, need)
 
 
-def _for_change(session: Session, user: User, need_id: int) -> Need:
-    """The need to change, if the caller can see it at all (else 404, not a hint)."""
-    get_readable(session, user, need_id)
-    need = repository.get_for_update(session, need_id)
+def need_of(session: Session, need_id: int, *, for_update: bool = False) -> Need:
+    """Any need by id (the caller checked who may see it), locked with `for_update`."""
+    need = repository.get(session, need_id, for_update=for_update)
     if need is None:
         raise NotFound("需求不存在", "Need not found")
     return need
 
 
-def _reload(session: Session, need_id: int) -> Need:
-    session.expire_all()
-    need = repository.get(session, need_id, true())
+def _for_change(session: Session, user: User, need_id: int) -> Need:
+    """The need to change, read once and locked, if the caller can see it at all (else 404,
+    not a hint)."""
+    need = repository.get(session, need_id, auth.readable(user), for_update=True)
     if need is None:
-        raise NotFound("需求不存在", "Need not found")
+        raise NotFound("需求不存在或无权查看", "Need not found")
     return need

@@ -4,9 +4,25 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Row,
+    Select,
+    String,
+    Text,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from service.kit.db import UTCDateTime, utcnow
 from service.kit.pagination import PageParams, paginate
 from service.models import (
     Application,
@@ -50,21 +66,69 @@ def org_staff_ids(session: Session, org_id: int) -> list[int]:
     return list(session.scalars(statement.order_by(User.id)))
 
 
+def org_staff(orgs: list[int] | Select[Any] | CompoundSelect) -> ColumnElement[bool]:
+    """The users in ORG_STAFF_ROLES of `orgs` (ids or a subquery of ids)."""
+    return and_(User.org_id.in_(orgs), User.role.in_(ORG_STAFF_ROLES))
+
+
+# The bureau's admins whose account is active (insert_for adds is_active).
+ACTIVE_ADMINS = and_(User.role == Role.admin, User.status == AccountStatus.active)
+
+
+def insert_many(session: Session, values: list[dict[str, Any]]) -> list[Notification]:
+    """The notifications `values` in one INSERT, in id order."""
+    if not values:
+        return []
+    rows = list(session.scalars(insert(Notification).returning(Notification), values))
+    return sorted(rows, key=lambda n: n.id)
+
+
+def insert_for(
+    session: Session,
+    who: ColumnElement[bool],
+    kind: str,
+    title: str,
+    body: str,
+    link: str | None,
+    obj: tuple[str, int] | None,
+) -> list[Notification]:
+    """One notification per active user matching `who`, in one statement (INSERT … SELECT)."""
+    object_type, object_id = obj if obj else (None, None)
+    now = utcnow()
+    users = select(
+        User.id,
+        literal(kind, String()),
+        literal(title, String()),
+        literal(body, Text()),
+        literal(link, String()),
+        literal(object_type, String()),
+        literal(object_id, Integer()),
+        literal(now, UTCDateTime()),
+        literal(now, UTCDateTime()),
+    ).where(who, User.is_active.is_(True))
+    statement = insert(Notification).from_select(_COLUMNS, users.order_by(User.id))
+    return sorted(session.scalars(statement.returning(Notification)), key=lambda n: n.id)
+
+
+_COLUMNS = [
+    "user_id",
+    "kind",
+    "title",
+    "body",
+    "link",
+    "object_type",
+    "object_id",
+    "created_at",
+    "updated_at",
+]
+
+
 def mail_addresses(session: Session, user_ids: set[int]) -> dict[int, Row[int, str, str]]:
     """(id, email, display_name) of those of `user_ids` who gave an e-mail address."""
     statement = select(User.id, User.email, User.display_name).where(
         User.id.in_(user_ids), User.email != ""
     )
     return {row.id: row for row in session.execute(statement)}
-
-
-def admin_ids(session: Session) -> list[int]:
-    statement = select(User.id).where(
-        User.role == Role.admin,
-        User.is_active.is_(True),
-        User.status == AccountStatus.active,
-    )
-    return list(session.scalars(statement))
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -2,7 +2,9 @@
 so a notification exists exactly when the change that caused it was committed."""
 
 from collections.abc import Iterable
+from typing import Any
 
+from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.orm import Session
 
 from service.kit.db import utcnow
@@ -25,20 +27,21 @@ def notify(
 ) -> list[Notification]:
     """One notification per distinct user (duplicates and None ids are dropped)."""
     object_type, object_id = obj if obj else (None, None)
-    rows = [
-        Notification(
-            user_id=user_id,
-            kind=kind,
-            title=title,
-            body=body,
-            link=link,
-            object_type=object_type,
-            object_id=object_id,
-        )
+    values = [
+        {
+            "user_id": user_id,
+            "kind": kind,
+            "title": title,
+            "body": body,
+            "link": link,
+            "object_type": object_type,
+            "object_id": object_id,
+        }
         for user_id in dict.fromkeys(u for u in user_ids if u is not None)
     ]
-    session.add_all(rows)
-    session.flush()
+    if not values:
+        return []
+    rows = repository.insert_many(session, values)  # one INSERT for all of them
     mail.stage(session, rows)  # e-mail copies, sent only once this transaction commits
     return rows
 
@@ -53,6 +56,24 @@ def org_user_ids(session: Session, org_id: int) -> list[int]:
     return repository.org_staff_ids(session, org_id)
 
 
+def notify_orgs(
+    session: Session,
+    org_ids: Iterable[int] | Select[Any] | CompoundSelect,
+    kind: str,
+    title: str,
+    body: str = "",
+    *,
+    link: str | None = None,
+    obj: tuple[str, int] | None = None,
+) -> list[Notification]:
+    """One notification per active staff member (see org_user_ids) of each organisation;
+    `org_ids` may be a subquery: one statement however many organisations and users."""
+    orgs = org_ids if isinstance(org_ids, Select | CompoundSelect) else sorted(set(org_ids))
+    rows = repository.insert_for(session, repository.org_staff(orgs), kind, title, body, link, obj)
+    mail.stage(session, rows)  # e-mail copies, sent only once this transaction commits
+    return rows
+
+
 def notify_org(
     session: Session,
     org_id: int,
@@ -63,12 +84,7 @@ def notify_org(
     link: str | None = None,
     obj: tuple[str, int] | None = None,
 ) -> list[Notification]:
-    return notify(session, org_user_ids(session, org_id), kind, title, body, link=link, obj=obj)
-
-
-def admin_ids(session: Session) -> list[int]:
-    """The active admins (科技局), who hear about review results and other bureau events."""
-    return repository.admin_ids(session)
+    return notify_orgs(session, [org_id], kind, title, body, link=link, obj=obj)
 
 
 def notify_admins(
@@ -80,7 +96,10 @@ def notify_admins(
     link: str | None = None,
     obj: tuple[str, int] | None = None,
 ) -> list[Notification]:
-    return notify(session, admin_ids(session), kind, title, body, link=link, obj=obj)
+    """The active admins (科技局), who hear about review results and other bureau events."""
+    rows = repository.insert_for(session, repository.ACTIVE_ADMINS, kind, title, body, link, obj)
+    mail.stage(session, rows)
+    return rows
 
 
 def inbox(

@@ -1,11 +1,11 @@
-"""Pieces shared by needs and capabilities: indicators, contact, keywords, money, transitions."""
+"""Pieces shared by needs and capabilities: indicators, contact, keywords, money."""
 
 import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from service.kit.inputs import PHONE_PATTERN, Email, Line, Text, Version
+from service.kit.inputs import PHONE_PATTERN, Email, Line, Text
 from service.kit.money import Wan
 
 NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,12})?([eE][-+]?\d{1,3})?$")
@@ -59,15 +59,6 @@ class Contact(BaseModel):
     name: Line = Field(min_length=1, max_length=50)
     phone: str = Field(pattern=PHONE_PATTERN)
     email: Email = ""
-
-
-class TransitionIn(BaseModel):
-    """Body of a lifecycle action; `reason` is required where the action says so."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    reason: Text | None = Field(default=None, max_length=1000)
-    version: Version | None = Field(default=None, description="乐观锁版本号（可选）")
 
 
 class OrgBrief(BaseModel):

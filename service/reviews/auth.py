@@ -4,7 +4,7 @@ from sqlalchemy import ColumnElement, false, true
 
 from service.models import Need, ReviewAssignment, User
 from service.models.enums import ReviewStatus, Role
-from service.reviews.lifecycle import REVIEW_MACHINE
+from service.reviews.lifecycle import REVIEW_MACHINE, is_assignee
 
 
 def readable(user: User | None) -> ColumnElement[bool]:
@@ -22,24 +22,10 @@ def is_admin(user: User | None) -> bool:
     return user is not None and user.role == Role.admin
 
 
-def is_assignee(user: User | None, assignment: ReviewAssignment) -> bool:
-    return user is not None and user.role == Role.expert and user.id == assignment.expert_id
-
-
-def may(user: User | None, assignment: ReviewAssignment, action: str) -> bool:
-    if action in ("submit", "decline", "score"):
-        return is_assignee(user, assignment)
-    if action == "withdraw":
-        return is_admin(user)
-    return False
-
-
 def actions(user: User | None, assignment: ReviewAssignment, conflicted: bool = False) -> list[str]:
     """What the caller could do now; a conflicted expert may only decline."""
-    allowed = [
-        a for a in REVIEW_MACHINE.allowed_actions(assignment.status) if may(user, assignment, a)
-    ]
-    if assignment.status == ReviewStatus.assigned and may(user, assignment, "score"):
+    allowed = REVIEW_MACHINE.actions(user, assignment, assignment.status)
+    if assignment.status == ReviewStatus.assigned and is_assignee(user, assignment):
         allowed.insert(0, "score")
     if conflicted:
         allowed = [a for a in allowed if a not in ("score", "submit")]

@@ -1,10 +1,12 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
 from service.auth.deps import AdminUser, CurrentUser
+from service.kit.actions import action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -18,8 +20,9 @@ from service.kit.errors import (
 )
 from service.kit.inputs import Id, Line
 from service.kit.pagination import Page, PageDep
-from service.postings.schemas import TransitionIn
+from service.models import User
 from service.reviews import criteria, presenters, results, service
+from service.reviews.lifecycle import REVIEW_MACHINE
 from service.reviews.schemas import (
     AssignIn,
     AssignmentFilter,
@@ -160,55 +163,31 @@ def save_review(
     return presenters.detail(session, user, assignment)
 
 
-@router.post(
-    "/review-assignments/{assignment_id}/submit",
-    response_model=AssignmentRead,
-    responses=_ERRORS,
-    summary="提交评审意见（提交后只读）",
-)
-def submit_review(
-    session: SessionDep,
-    user: CurrentUser,
-    assignment_id: Id,
-    data: Annotated[SubmitIn | None, Body()] = None,
+def _act(
+    session: Session, user: User, assignment_id: int, action: str, body: Any
 ) -> AssignmentRead:
-    body = data or SubmitIn()
-    assignment = service.submit(session, user, assignment_id, body.comment, body.version)
+    if action == "submit":
+        assignment = service.submit(session, user, assignment_id, body.comment, body.version)
+    elif action == "decline":
+        assignment = service.decline(session, user, assignment_id, body.reason, body.version)
+    else:
+        assignment = service.withdraw(session, user, assignment_id, body.reason, body.version)
     return presenters.detail(session, user, assignment)
 
 
-@router.post(
-    "/review-assignments/{assignment_id}/decline",
-    response_model=AssignmentRead,
-    responses=_ERRORS,
-    summary="谢绝评审（被指派专家，须填写理由，如利益回避）",
-)
-def decline_review(
-    session: SessionDep,
-    user: CurrentUser,
-    assignment_id: Id,
-    data: Annotated[TransitionIn | None, Body()] = None,
-) -> AssignmentRead:
-    body = data or TransitionIn()
-    assignment = service.decline(session, user, assignment_id, body.reason, body.version)
-    return presenters.detail(session, user, assignment)
-
-
-@router.post(
-    "/review-assignments/{assignment_id}/withdraw",
-    response_model=AssignmentRead,
-    responses=_ERRORS,
-    summary="撤销指派（管理员，须填写理由；已提交的评分不再计入）",
-)
-def withdraw_assignment(
-    session: SessionDep,
-    user: CurrentUser,
-    assignment_id: Id,
-    data: Annotated[TransitionIn | None, Body()] = None,
-) -> AssignmentRead:
-    body = data or TransitionIn()
-    assignment = service.withdraw(session, user, assignment_id, body.reason, body.version)
-    return presenters.detail(session, user, assignment)
+_PREFIX = "/review-assignments/{assignment_id}"
+action_routes(
+    router, REVIEW_MACHINE, _PREFIX, "review", AssignmentRead, _act,
+    actions=("submit",), body=SubmitIn, errors=_ERRORS,
+)  # fmt: skip
+action_routes(
+    router, REVIEW_MACHINE, _PREFIX, "review", AssignmentRead, _act,
+    actions=("decline",), errors=_ERRORS,
+)  # fmt: skip
+action_routes(
+    router, REVIEW_MACHINE, _PREFIX, "assignment", AssignmentRead, _act,
+    actions=("withdraw",), errors=_ERRORS,
+)  # fmt: skip
 
 
 @router.get(

@@ -2,9 +2,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.pagination import PageParams, paginate
+from service.kit.repository import get_by_id
 from service.models import (
     Application,
     ApplicationMember,
@@ -38,18 +39,29 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     )
 
 
+# The expert (with organisation) joined; the sheets and their scores in two more queries.
+RELATIONS = (
+    joinedload(ReviewAssignment.expert, innerjoin=True).joinedload(User.org),
+    selectinload(ReviewAssignment.reviews).selectinload(Review.scores),
+)
+
+
 def get(
-    session: Session, assignment_id: int, readable: ColumnElement[bool]
+    session: Session,
+    assignment_id: int,
+    readable: ColumnElement[bool] | None = None,
+    *,
+    for_update: bool = False,
 ) -> ReviewAssignment | None:
-    statement = select(ReviewAssignment).where(ReviewAssignment.id == assignment_id, readable)
-    return session.scalar(_with_relations(statement))
-
-
-def get_for_update(session: Session, assignment_id: int) -> ReviewAssignment | None:
-    statement = (
-        select(ReviewAssignment).where(ReviewAssignment.id == assignment_id).with_for_update()
+    """The assignment if `readable`, locked for a change with `for_update`."""
+    return get_by_id(
+        session,
+        ReviewAssignment,
+        assignment_id,
+        where=readable,
+        options=RELATIONS,
+        for_update=for_update,
     )
-    return session.scalar(_with_relations(statement).execution_options(populate_existing=True))
 
 
 def live_for(session: Session, need_id: int, expert_id: int) -> ReviewAssignment | None:

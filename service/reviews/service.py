@@ -10,18 +10,12 @@ from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, Review, ReviewAssignment, ReviewScore, User
 from service.models.enums import ApplicationStatus, CallType, ReviewStatus, Role
 from service.needs import repository as needs_repository
+from service.needs import service as needs
 from service.notifications.service import notify, notify_admins
 from service.reviews import auth, conflicts, presenters, repository
-from service.reviews.lifecycle import REVIEW_MACHINE, REVIEW_NEED_STATES
+from service.reviews.lifecycle import NOT_ASSIGNEE, REVIEW_MACHINE, REVIEW_NEED_STATES
 from service.reviews.schemas import AssignIn, AssignmentFilter, AssignmentSummary, ReviewIn
 from service.users import repository as users
-
-
-def need_of(session: Session, need_id: int) -> Need:
-    need = needs_repository.get(session, need_id, true())
-    if need is None:
-        raise NotFound("需求不存在", "Need not found")
-    return need
 
 
 def get_readable(session: Session, user: User, assignment_id: int) -> ReviewAssignment:
@@ -63,7 +57,7 @@ def assign(session: Session, admin: User, need_id: int, data: AssignIn) -> Revie
     if admin.role != Role.admin:
         raise Forbidden("仅管理员可以指派评审专家", "Admins only", code="wrong_role")
     # The need row lock serialises concurrent assignments of the same need (no duplicate).
-    need = needs_repository.get_for_update(session, need_id)
+    need = needs_repository.get(session, need_id, for_update=True)
     if need is None or need.status == "draft":
         raise NotFound("需求不存在", "Need not found")
     if need.call_type != CallType.jiebang_guashuai:
@@ -118,7 +112,7 @@ def extend(
         raise InvalidTransition(
             "只有待评审的任务可以增加申请", "Only assigned tasks grow", code="review_read_only"
         )
-    need = need_of(session, assignment.need_id)
+    need = needs.need_of(session, assignment.need_id)
     _require_open(need)
     conflicts.check(session, assignment.expert, need)
     in_scope = {r.application_id for r in assignment.reviews}
@@ -232,14 +226,13 @@ def decline(
     Allowed even when conflicted: declining is exactly what a conflicted expert must do.
     """
     assignment = _locked(session, user, assignment_id)
-    if not auth.may(user, assignment, "decline"):
-        raise Forbidden("只有被指派的专家可以谢绝评审", "Assignee only", code="not_assignee")
+    REVIEW_MACHINE.require("decline", user, assignment)
     check_version(assignment, version)
     REVIEW_MACHINE.apply(
         session, assignment, "decline", user.id, reason, {"reason": (reason or "").strip()}
     )
     flush_versioned(session)
-    need = need_of(session, assignment.need_id)
+    need = needs.need_of(session, assignment.need_id)
     notify_admins(
         session,
         "review_declined",
@@ -256,14 +249,13 @@ def withdraw(
 ) -> ReviewAssignment:
     """An admin withdraws an assignment (also a submitted one, whose scores then stop counting)."""
     assignment = _locked(session, user, assignment_id)
-    if not auth.may(user, assignment, "withdraw"):
-        raise Forbidden("只有管理员可以撤销指派", "Admins only", code="not_allowed")
+    REVIEW_MACHINE.require("withdraw", user, assignment)
     check_version(assignment, version)
     REVIEW_MACHINE.apply(
         session, assignment, "withdraw", user.id, reason, {"reason": (reason or "").strip()}
     )
     flush_versioned(session)
-    need = need_of(session, assignment.need_id)
+    need = needs.need_of(session, assignment.need_id)
     notify(
         session,
         [assignment.expert_id],
@@ -292,10 +284,10 @@ def _scope(session: Session, need: Need, application_ids: list[int] | None) -> l
 
 
 def _locked(session: Session, user: User, assignment_id: int) -> ReviewAssignment:
-    get_readable(session, user, assignment_id)
-    assignment = repository.get_for_update(session, assignment_id)
+    """The assignment to change, read once and locked, if the caller can see it (else 404)."""
+    assignment = repository.get(session, assignment_id, auth.readable(user), for_update=True)
     if assignment is None:
-        raise NotFound("评审任务不存在", "Review assignment not found")
+        raise NotFound("评审任务不存在或无权查看", "Review assignment not found")
     return assignment
 
 
@@ -304,15 +296,16 @@ def _for_expert_change(
 ) -> tuple[ReviewAssignment, Need]:
     """The assignee's own assignment, still assigned, need still open, no conflict arisen."""
     assignment = _locked(session, user, assignment_id)
-    if not auth.may(user, assignment, action):
-        raise Forbidden("只有被指派的专家可以评审打分", "Assignee only", code="not_assignee")
+    if not auth.is_assignee(user, assignment):  # scoring, or the step `submit`
+        zh, en, code = NOT_ASSIGNEE
+        raise Forbidden(zh, en, code=code)
     if assignment.status != ReviewStatus.assigned:
         raise InvalidTransition(
             "评审意见已提交或任务已结束，不能再修改",
             "Assignment is read-only now",
             code="review_read_only",
         )
-    need = need_of(session, assignment.need_id)
+    need = needs.need_of(session, assignment.need_id)
     _require_open(need)
     conflicts.check(session, assignment.expert, need, advice=True)
     return assignment, need

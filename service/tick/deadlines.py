@@ -5,12 +5,11 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from service.applications import consortium
 from service.applications.lifecycle import APPLICATION_MACHINE
 from service.config import get_settings
 from service.kit.versioning import flush_versioned
 from service.models import Need
-from service.needs.lifecycle import NEED_MACHINE
+from service.needs import flows
 from service.notifications.service import notify_org
 from service.tick import repository
 
@@ -24,8 +23,7 @@ def close_applications(session: Session, today: date) -> int:
     consortium application still waiting for its members never formed (dissolved)."""
     needs = repository.published_past_deadline(session, today)
     for need in needs:
-        NEED_MACHINE.apply(session, need, "close_applications", None, CLOSE_REASON)
-        consortium.dissolve_unformed(session, need)
+        flows.take(session, need, "close_applications", None, CLOSE_REASON)
         _tell(session, need, "need_under_review", "揭榜已截止，进入评审", "请及时评审揭榜申请。")
     flush_versioned(session)
     return len(needs)
@@ -39,7 +37,7 @@ def expire_unawarded(session: Session, today: date) -> int:
     days = get_settings().review_period_days
     needs = repository.under_review_since(session, today - timedelta(days=days))
     for need in needs:
-        NEED_MACHINE.apply(session, need, "expire", None, EXPIRE_REASON)
+        flows.take(session, need, "expire", None, EXPIRE_REASON)
         _tell(session, need, "need_expired", "评审期满未确定揭榜方，需求已过期")
         for app in repository.live_applications(session, need.id):
             APPLICATION_MACHINE.apply(

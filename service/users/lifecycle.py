@@ -1,6 +1,7 @@
 """The account lifecycle: created active by an admin, or registered pending an admin's approval
 when the role sees contacts or curates (broker, expert, admin)."""
 
+from service.audit.service import record_transition
 from service.kit.lifecycle import StateMachine, step
 from service.models.enums import AccountStatus as S
 from service.models.enums import Role
@@ -13,6 +14,7 @@ ACCOUNT_MACHINE = StateMachine(
     step("register_active", "注册", (), S.active),
     step("approve", "审核通过", {S.pending}, S.active),
     step("refuse", "审核不通过", {S.pending}, S.refused, reason=True),
+    record=record_transition,
 )
 
 # Roles that see contacts or curate: only an admin grants them (creates or approves).

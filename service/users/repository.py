@@ -1,7 +1,7 @@
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.identity import identity_key
 from service.kit.pagination import PageParams, paginate
@@ -18,7 +18,7 @@ def by_username(session: Session, username: str) -> User | None:
 
 
 def by_id(session: Session, user_id: int) -> User | None:
-    return session.scalar(select(User).where(User.id == user_id).options(selectinload(User.org)))
+    return session.scalar(select(User).where(User.id == user_id).options(joinedload(User.org)))
 
 
 def display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:

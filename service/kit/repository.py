@@ -1,0 +1,41 @@
+"""The one read every repository shares: a row by id, with what the caller needs loaded."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.interfaces import ORMOption
+
+T = TypeVar("T")
+
+
+def get_by_id(
+    session: Session,
+    model: type[T],
+    object_id: int,
+    *,
+    where: ColumnElement[bool] | None = None,
+    options: Sequence[ORMOption] = (),
+    for_update: bool = False,
+    lock_also: Mapping[Any, Sequence[Any]] | None = None,
+) -> T | None:
+    """`model` row `object_id` if it also meets `where` (the caller's visibility), loaded with
+    `options`.
+
+    `for_update` locks the row (PostgreSQL; SQLite serialises writers anyway) and refreshes
+    what the session held, so a state change reads its row once, locked, and works on it
+    without a reload. Only `model`'s row is locked (`FOR UPDATE OF`), not what `options`
+    join; `lock_also` maps many-to-one relationships whose row is locked too, in the same
+    statement, to the options that load the related row's own relations."""
+    statement: Any = select(model).where(model.id == object_id)  # type: ignore[attr-defined]
+    if where is not None:
+        statement = statement.where(where)
+    locked: list[Any] = [model]
+    for relation, related in (lock_also or {}).items():
+        statement = statement.join(relation).options(contains_eager(relation).options(*related))
+        locked.append(relation.property.mapper.class_)
+    statement = statement.options(*options)
+    if for_update:
+        statement = statement.with_for_update(of=locked).execution_options(populate_existing=True)
+    return session.scalar(statement)
