@@ -7,6 +7,7 @@ from service.models.capability import Capability
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
 from service.models.intake import IntakeBatch
+from service.models.invitation import Invitation
 from service.models.match import Match
 from service.models.milestone import Milestone
 from service.models.need import Need
@@ -27,6 +28,7 @@ __all__ = [
     "EmbeddingFailure",
     "Field",
     "IntakeBatch",
+    "Invitation",
     "Match",
     "Milestone",
     "Need",

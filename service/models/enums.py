@@ -89,6 +89,7 @@ class MatchStatus(LabelledEnum):
 class MatchOrigin(LabelledEnum):
     engine = "engine"
     broker = "broker"
+    request = "request"  # a side asked a broker to connect it (请经纪人对接)
 
 
 class ScoreBand(LabelledEnum):
@@ -226,7 +227,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "deal": "已签约",
         "declined": "未成交",
     },
-    "MatchOrigin": {"engine": "引擎推荐", "broker": "经纪人添加"},
+    "MatchOrigin": {"engine": "引擎推荐", "broker": "经纪人添加", "request": "对接申请"},
     "ScoreBand": {"high": "高", "medium": "中", "low": "低"},
     "ModelSource": {"shipped": "出厂默认模型", "learned": "由经纪人标注学习"},
     "CallType": {

@@ -10,6 +10,7 @@ from service.kit.actions import TransitionIn, action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
+    Conflict,
     Forbidden,
     InvalidTransition,
     NotAuthenticated,
@@ -20,9 +21,16 @@ from service.kit.errors import (
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
 from service.models import User
-from service.needs import presenters, service
+from service.needs import invitations, presenters, service
 from service.needs.lifecycle import NEED_MACHINE
-from service.needs.schemas import NeedCreate, NeedFilter, NeedRead, NeedUpdate
+from service.needs.schemas import (
+    InvitationIn,
+    InvitationRead,
+    NeedCreate,
+    NeedFilter,
+    NeedRead,
+    NeedUpdate,
+)
 
 router = APIRouter(prefix="/needs", tags=["技术需求 needs"])
 public = APIRouter(prefix="/needs", tags=["技术需求 needs"])
@@ -94,6 +102,19 @@ def request_termination(
 ) -> NeedRead:
     reason = (data or TransitionIn()).reason
     return presenters.need(service.request_termination(session, user, need_id, reason), user)
+
+
+@router.post(
+    "/{need_id}/invitations",
+    response_model=InvitationRead,
+    status_code=201,
+    responses=responses(NotAuthenticated, Forbidden, NotFound, BadRequest, Conflict),
+    summary="邀请揭榜：通知推荐成果所属机构前来揭榜（发布企业；需求须张榜中；每个成果只邀请一次）",
+)
+def invite(
+    session: SessionDep, user: CurrentUser, need_id: Id, data: InvitationIn
+) -> InvitationRead:
+    return invitations.invite(session, user, need_id, data.capability_id)
 
 
 @router.get(

@@ -169,3 +169,19 @@ class NeedRead(BaseModel):
     version: int
     is_owner: bool
     actions: list[str] = Field(description="当前用户可执行的操作")
+
+
+class InvitationIn(BaseModel):
+    """邀请揭榜: the recommended capability whose organisation is invited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    capability_id: Id
+
+
+class InvitationRead(BaseModel):
+    id: int
+    need_id: int
+    capability_id: int
+    org_name: str = Field(description="被邀请的成果方机构")
+    created_at: datetime
