@@ -308,6 +308,16 @@ _LABELS["ReviewStatus"] = {
 }
 
 
+class ApiKeyStatus(LabelledEnum):
+    """An open-data API key (service/opendata): active → revoked."""
+
+    active = "active"
+    revoked = "revoked"
+
+
+_LABELS["ApiKeyStatus"] = {"active": "有效", "revoked": "已吊销"}
+
+
 # An organisation's own staff: who post for it, apply for it and hear about its postings and
 # applications. Experts, brokers and admins who belong to it act in their own capacity.
 ORG_STAFF_ROLES = frozenset({Role.enterprise.value, Role.researcher.value})
@@ -315,3 +325,12 @@ ORG_STAFF_ROLES = frozenset({Role.enterprise.value, Role.researcher.value})
 CONSORTIUM_KINDS = frozenset(
     {OrgKind.enterprise.value, OrgKind.university.value, OrgKind.institute.value}
 )
+
+
+class InvitationStatus(LabelledEnum):
+    """邀请揭榜 (service/needs/invitations.py): sent is its one state so far."""
+
+    sent = "sent"
+
+
+_LABELS["InvitationStatus"] = {"sent": "已邀请"}

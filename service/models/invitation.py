@@ -18,7 +18,7 @@ class Invitation(TimestampMixin, Base):
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), index=True)
     capability_id: Mapped[int] = mapped_column(ForeignKey("capabilities.id"), index=True)
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16))  # "sent" (the one state so far)
+    status: Mapped[str] = mapped_column(String(16))  # InvitationStatus
 
     need: Mapped[Need] = relationship(lazy="raise")
     capability: Mapped[Capability] = relationship(lazy="raise")

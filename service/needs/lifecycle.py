@@ -4,8 +4,8 @@ from typing import Any
 
 from service.audit.service import record_transition
 from service.kit.lifecycle import StateMachine, either, role, step
+from service.models.enums import InvitationStatus, Role
 from service.models.enums import NeedStatus as S
-from service.models.enums import Role
 
 _LABELS = {s.value: s.label for s in S}
 
@@ -101,8 +101,8 @@ PROGRESS_ACTIONS = frozenset({"start", "complete", "terminate"})
 # One invitation per need × capability; its birth is the audit row (who, when).
 INVITATION_MACHINE = StateMachine(
     "invitation",
-    {"sent": "已邀请"},
-    step("invite", "邀请揭榜", (), "sent", by=is_owner),
+    {s.value: s.label for s in InvitationStatus},
+    step("invite", "邀请揭榜", (), InvitationStatus.sent, by=is_owner),
     record=record_transition,
     refusal=(
         "只有需求的发布企业可以邀请揭榜",

@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -6,7 +7,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import PageParams, paginate
 from service.kit.repository import get_by_id
-from service.models import Invitation, Need
+from service.models import Application, ApplicationMember, AuditEvent, Invitation, Need
+from service.models.enums import ApplicationStatus, MemberStatus
 from service.needs.schemas import NeedConditions, NeedFilter
 from service.postings.repository import substring_filter
 
@@ -105,3 +107,50 @@ def invited(session: Session, need_id: int, capability_ids: list[int]) -> set[in
         Invitation.need_id == need_id, Invitation.capability_id.in_(capability_ids)
     )
     return set(session.scalars(statement))
+
+
+def _award_time() -> Any:
+    """When an application was awarded: its `award` audit row."""
+    return (
+        select(AuditEvent.created_at)
+        .where(
+            AuditEvent.object_type == "application",
+            AuditEvent.object_id == Application.id,
+            AuditEvent.action == "award",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def award_results(
+    session: Session, shown: ColumnElement[bool], page: PageParams
+) -> tuple[list[tuple[Application, datetime | None]], int]:
+    """One page of the awarded applications of the needs `shown` (the newest award first),
+    each with its award time, the need, its field, the winner and its confirmed members."""
+    awarded_at = _award_time().label("awarded_at")
+    statement = (
+        select(Application)
+        .join(Need, Need.id == Application.need_id)
+        .where(Application.status == ApplicationStatus.awarded, shown)
+        .order_by(awarded_at.desc(), Application.id.desc())
+        .options(
+            joinedload(Application.need, innerjoin=True).joinedload(Need.field, innerjoin=True),
+            selectinload(Application.org),
+            selectinload(
+                Application.members.and_(ApplicationMember.status == MemberStatus.confirmed)
+            ).selectinload(ApplicationMember.org),
+        )
+    )
+    apps, total = paginate(session, statement, page)
+    times = dict(
+        session.execute(
+            select(AuditEvent.object_id, AuditEvent.created_at).where(
+                AuditEvent.object_type == "application",
+                AuditEvent.action == "award",
+                AuditEvent.object_id.in_([a.id for a in apps]),
+            )
+        ).all()
+    )
+    return [(a, times.get(a.id)) for a in apps], total

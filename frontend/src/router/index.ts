@@ -25,6 +25,12 @@ const routes: RouteRecordRaw[] = [
     meta: { title: "需求榜单" },
   },
   {
+    path: "/results",
+    name: "results",
+    component: () => import("@/views/AwardResults.vue"),
+    meta: { title: "揭榜结果公示" },
+  },
+  {
     path: "/needs/:id(\\d+)",
     name: "need",
     component: () => import("@/views/NeedDetail.vue"),
@@ -213,6 +219,12 @@ const routes: RouteRecordRaw[] = [
     name: "intake",
     component: () => import("@/views/intake/IntakePage.vue"),
     meta: { title: "批量导入", roles: ["admin", "enterprise", "researcher"] },
+  },
+  {
+    path: "/open-api",
+    name: "open-api",
+    component: () => import("@/views/developer/OpenApiPage.vue"),
+    meta: { title: "开放接口", roles: ["enterprise", "researcher", "admin"] },
   },
   {
     path: "/:pathMatch(.*)*",

@@ -60,6 +60,7 @@ export function statusTabs<T extends string>(labels: Labels<T>, only?: readonly 
 export type LifecycleKind = keyof typeof STEP_LABELS;
 export const LIFECYCLES: Record<LifecycleKind, { states: Labels<string>; steps: Labels<string> }> = {
   need: { states: NEED_STATUS, steps: STEP_LABELS.need },
+  invitation: { states: ENUM_LABELS.InvitationStatus, steps: STEP_LABELS.invitation },
   capability: { states: CAPABILITY_STATUS, steps: STEP_LABELS.capability },
   application: { states: APPLICATION_STATUS, steps: STEP_LABELS.application },
   application_member: { states: ENUM_LABELS.MemberStatus, steps: STEP_LABELS.application_member },
@@ -67,6 +68,7 @@ export const LIFECYCLES: Record<LifecycleKind, { states: Labels<string>; steps: 
   milestone: { states: ENUM_LABELS.MilestoneStatus, steps: STEP_LABELS.milestone },
   review_assignment: { states: REVIEW_STATUS, steps: STEP_LABELS.review_assignment },
   user: { states: ACCOUNT_STATUS, steps: STEP_LABELS.user },
+  api_key: { states: ENUM_LABELS.ApiKeyStatus, steps: STEP_LABELS.api_key },
 };
 
 /** Organisation kinds a person may register with (government bodies are set up by admins). */
