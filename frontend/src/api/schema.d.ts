@@ -2753,17 +2753,15 @@ export interface components {
              * Actions
              * @description 推荐给需求方时可执行的操作：invite 邀请揭榜、request_broker 请经纪人对接
              */
-            actions?: string[];
+            actions: string[];
             /**
              * Invited
              * @description 已邀请该成果所属机构揭榜
-             * @default false
              */
             invited: boolean;
             /**
              * Broker Requested
              * @description 该需求与成果已请经纪人对接或已由经纪人跟进
-             * @default false
              */
             broker_requested: boolean;
         };
@@ -4049,11 +4047,10 @@ export interface components {
              * Actions
              * @description 推荐给成果方时可执行的操作：apply 我要揭榜、request_broker 请经纪人对接
              */
-            actions?: string[];
+            actions: string[];
             /**
              * Broker Requested
              * @description 该需求与成果已请经纪人对接或已由经纪人跟进
-             * @default false
              */
             broker_requested: boolean;
         };
