@@ -4,6 +4,7 @@ from service.kit.db import Base
 from service.models.application import Application, ApplicationMember
 from service.models.audit import AuditEvent
 from service.models.capability import Capability
+from service.models.duplicate import DuplicateLink
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
 from service.models.intake import IntakeBatch
@@ -24,6 +25,7 @@ __all__ = [
     "AuthThrottle",
     "Base",
     "Capability",
+    "DuplicateLink",
     "EmbeddingFailure",
     "Field",
     "IntakeBatch",
