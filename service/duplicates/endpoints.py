@@ -4,7 +4,7 @@ from sqlalchemy.orm import Session
 from service.auth.deps import CurrentUser
 from service.duplicates import service
 from service.duplicates.lifecycle import DUPLICATE_MACHINE
-from service.duplicates.schemas import DuplicateCheck, DuplicateLinkRead, DuplicateMark, Kind
+from service.duplicates.schemas import DuplicateCheck, DuplicateLinkRead, DuplicateMark
 from service.kit.actions import TransitionIn, action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -21,14 +21,27 @@ from service.models import User
 router = APIRouter(prefix="/duplicates", tags=["重复发布 duplicates"])
 
 
+_CHECK_ERRORS = responses(NotAuthenticated, Forbidden, NotFound)
+
+
 @router.get(
-    "/{kind}/{posting_id}",
+    "/needs/{need_id}",
     response_model=DuplicateCheck,
-    responses=responses(NotAuthenticated, Forbidden, NotFound),
-    summary="疑似重复的需求或成果（发布方保存、提交后提示；经纪人与管理员审核时查看）",
+    responses=_CHECK_ERRORS,
+    summary="疑似重复的需求（发布企业保存、提交后提示；经纪人与管理员审核时查看）",
 )
-def check(session: SessionDep, user: CurrentUser, kind: Kind, posting_id: Id) -> DuplicateCheck:
-    return service.check(session, user, kind, posting_id)
+def check_need(session: SessionDep, user: CurrentUser, need_id: Id) -> DuplicateCheck:
+    return service.check(session, user, "need", need_id)
+
+
+@router.get(
+    "/capabilities/{capability_id}",
+    response_model=DuplicateCheck,
+    responses=_CHECK_ERRORS,
+    summary="疑似重复的成果（成果方保存、提交后提示；经纪人与管理员审核时查看）",
+)
+def check_capability(session: SessionDep, user: CurrentUser, capability_id: Id) -> DuplicateCheck:
+    return service.check(session, user, "capability", capability_id)
 
 
 @router.post(

@@ -1737,15 +1737,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/duplicates/{kind}/{posting_id}": {
+    "/api/v1/duplicates/needs/{need_id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** 疑似重复的需求或成果（发布方保存、提交后提示；经纪人与管理员审核时查看） */
-        get: operations["check_api_v1_duplicates__kind___posting_id__get"];
+        /** 疑似重复的需求（发布企业保存、提交后提示；经纪人与管理员审核时查看） */
+        get: operations["check_need_api_v1_duplicates_needs__need_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duplicates/capabilities/{capability_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 疑似重复的成果（成果方保存、提交后提示；经纪人与管理员审核时查看） */
+        get: operations["check_capability_api_v1_duplicates_capabilities__capability_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -12066,13 +12083,72 @@ export interface operations {
             };
         };
     };
-    check_api_v1_duplicates__kind___posting_id__get: {
+    check_need_api_v1_duplicates_needs__need_id__get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                kind: "need" | "capability";
-                posting_id: number;
+                need_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateCheck"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_capability_api_v1_duplicates_capabilities__capability_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                capability_id: number;
             };
             cookie?: never;
         };

@@ -17,8 +17,10 @@ COATING = {
     "title": "锂电池极片涂布面密度波动大",
     "problem": "我司动力电池正极极片挤压涂布后面密度横向波动在±3%左右，造成电芯容量一致性差，"
     "分容后一致性不合格比例偏高。",
-    "key_difficulty": "涂布头模唇间隙靠人工调整，浆料粘度随放置时间变化，现有在线测厚设备只能事后报警。",
-    "expected_goal": "希望实现面密度闭环控制，横向波动控制在±1%以内，幅宽1200mm，涂布速度不低于60m/min。",
+    "key_difficulty": "涂布头模唇间隙靠人工调整，浆料粘度随放置时间变化，"
+    "现有在线测厚设备只能事后报警。",
+    "expected_goal": "希望实现面密度闭环控制，横向波动控制在±1%以内，幅宽1200mm，"
+    "涂布速度不低于60m/min。",
     "field_code": "battery_storage",
 }
 COATING_REWORDED = {
@@ -82,7 +84,7 @@ def _ids(answer: dict[str, Any]) -> set[int]:
 def test_the_poster_is_warned_of_visible_duplicates_only(
     client: TestClient, board: dict[str, Any]
 ) -> None:
-    r = client.get(f"/api/v1/duplicates/need/{board['draft'].id}", headers=auth(board["owner"]))
+    r = client.get(f"/api/v1/duplicates/needs/{board['draft'].id}", headers=auth(board["owner"]))
     assert r.status_code == 200, r.text
     answer = r.json()
     assert answer["threshold"] == THRESHOLD
@@ -105,7 +107,7 @@ def test_after_submit_the_same_warning_is_given(
     owner, draft = board["owner"], board["draft"]
     r = client.post(f"/api/v1/needs/{draft.id}/submit", json={}, headers=auth(owner))
     assert r.status_code == 200, r.text
-    r = client.get(f"/api/v1/duplicates/need/{draft.id}", headers=auth(owner))
+    r = client.get(f"/api/v1/duplicates/needs/{draft.id}", headers=auth(owner))
     assert _ids(r.json()) == {board["own"].id, board["public"].id}
 
 
@@ -117,7 +119,7 @@ def test_brokers_and_admins_see_what_they_may_read(
     public = board["public"]
     expected = {board["own"].id, board["hidden"].id}
     for user in (broker, admin):
-        r = client.get(f"/api/v1/duplicates/need/{public.id}", headers=auth(user))
+        r = client.get(f"/api/v1/duplicates/needs/{public.id}", headers=auth(user))
         assert r.status_code == 200, r.text
         ids = _ids(r.json())
         assert expected <= ids  # the brokers-only one too
@@ -130,7 +132,7 @@ def test_others_may_not_ask_for_a_needs_duplicates(
     client: TestClient, session: Session, board: dict[str, Any], role: Role
 ) -> None:
     user = create_user(session, role)  # an enterprise of another organisation
-    r = client.get(f"/api/v1/duplicates/need/{board['public'].id}", headers=auth(user))
+    r = client.get(f"/api/v1/duplicates/needs/{board['public'].id}", headers=auth(user))
     assert r.status_code == 403
     assert r.json()["error"] == "forbidden"
 
@@ -138,13 +140,13 @@ def test_others_may_not_ask_for_a_needs_duplicates(
 def test_check_refuses_strangers_unknown_and_unreadable_postings(
     client: TestClient, session: Session, board: dict[str, Any]
 ) -> None:
-    assert client.get(f"/api/v1/duplicates/need/{board['public'].id}").status_code == 401
+    assert client.get(f"/api/v1/duplicates/needs/{board['public'].id}").status_code == 401
     owner = board["owner"]
-    r = client.get(f"/api/v1/duplicates/need/{board['other_draft'].id}", headers=auth(owner))
+    r = client.get(f"/api/v1/duplicates/needs/{board['other_draft'].id}", headers=auth(owner))
     assert r.status_code == 404  # another organisation's draft: not even its existence
-    assert client.get("/api/v1/duplicates/need/999999", headers=auth(owner)).status_code == 404
-    assert client.get("/api/v1/duplicates/offer/1", headers=auth(owner)).status_code == 422
-    assert client.get("/api/v1/duplicates/need/0", headers=auth(owner)).status_code == 404
+    assert client.get("/api/v1/duplicates/needs/999999", headers=auth(owner)).status_code == 404
+    assert client.get("/api/v1/duplicates/needs/0", headers=auth(owner)).status_code == 404
+    assert client.get("/api/v1/duplicates/needs/abc", headers=auth(owner)).status_code == 422
 
 
 def _audit(session: Session, link_id: int) -> list[AuditEvent]:
@@ -179,7 +181,7 @@ def test_an_admin_marks_links_and_unlinks_a_pair_with_audit(
     session.refresh(public)
     assert public.status == "published"
 
-    r = client.get(f"/api/v1/duplicates/need/{own.id}", headers=auth(admin))
+    r = client.get(f"/api/v1/duplicates/needs/{own.id}", headers=auth(admin))
     answer = r.json()
     assert [x["id"] for x in answer["links"]] == [link["id"]]
     assert {c["id"]: c["linked"] for c in answer["candidates"]}[public.id] is True
@@ -253,10 +255,10 @@ def test_a_researcher_is_warned_of_another_labs_capability(
         session, lab_b, "draft", title="高效晶硅-钙钛矿两端叠层电池技术", description=reworded
     )
     _embed(session, "capability", theirs.id, hidden.id)
-    r = client.get(f"/api/v1/duplicates/capability/{mine.id}", headers=auth(lab_a))
+    r = client.get(f"/api/v1/duplicates/capabilities/{mine.id}", headers=auth(lab_a))
     assert r.status_code == 200, r.text
     assert _ids(r.json()) == {theirs.id}
     assert r.json()["candidates"][0]["path"] == f"/capabilities/{theirs.id}"
     enterprise = create_user(session, Role.enterprise)
-    r = client.get(f"/api/v1/duplicates/capability/{theirs.id}", headers=auth(enterprise))
+    r = client.get(f"/api/v1/duplicates/capabilities/{theirs.id}", headers=auth(enterprise))
     assert r.status_code == 403
