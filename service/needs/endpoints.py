@@ -20,9 +20,9 @@ from service.kit.errors import (
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
 from service.models import User
-from service.needs import presenters, service
+from service.needs import presenters, results, service
 from service.needs.lifecycle import NEED_MACHINE
-from service.needs.schemas import NeedCreate, NeedFilter, NeedRead, NeedUpdate
+from service.needs.schemas import AwardResult, NeedCreate, NeedFilter, NeedRead, NeedUpdate
 
 router = APIRouter(prefix="/needs", tags=["技术需求 needs"])
 public = APIRouter(prefix="/needs", tags=["技术需求 needs"])
@@ -40,6 +40,15 @@ def list_needs(
     filters: Annotated[NeedFilter, Query()],
 ) -> Page[NeedRead]:
     return service.list_needs(session, user, filters, page)
+
+
+@public.get(
+    "/results",
+    response_model=Page[AwardResult],
+    summary="揭榜结果公示（公开需求的揭榜单位、授予金额与日期；公开）",
+)
+def list_award_results(session: SessionDep, page: PageDep) -> Page[AwardResult]:
+    return results.award_results(session, page)
 
 
 @public.get(

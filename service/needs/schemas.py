@@ -169,3 +169,20 @@ class NeedRead(BaseModel):
     version: int
     is_owner: bool
     actions: list[str] = Field(description="当前用户可执行的操作")
+
+
+class AwardResult(BaseModel):
+    """One line of the 揭榜结果公示: who won a public need, for how much, and when."""
+
+    need_id: int
+    need_title: str
+    field_name: str
+    call_type: CallType
+    call_type_label: str
+    status: NeedStatus = Field(description="需求当前状态：揭榜成功、实施中或已验收")
+    status_label: str
+    bounty_wan: str = Field(description="悬赏金额（万元）")
+    winner: OrgBrief = Field(description="揭榜单位（联合体为牵头单位）")
+    members: list[OrgBrief] = Field(description="联合体其他成员单位（已确认）")
+    amount_wan: str = Field(description="授予金额（万元）")
+    awarded_on: date = Field(description="确定揭榜方的日期（北京时间）")
