@@ -182,6 +182,11 @@ class Matcher:
             self._bm25.add(doc_id, self._tokens[doc_id])
             self._chars.add(doc_id, self._char_tokens[doc_id])
 
+    def term_holders(self, term: str) -> set[DocId]:
+        """Ids of the postings whose word tokens include ``term`` (a canonical token)."""
+        with self._lock.read():
+            return set(self._bm25.holders(term))
+
     # --- ranking -------------------------------------------------------------------
     def rank(
         self,

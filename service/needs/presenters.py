@@ -4,8 +4,9 @@ Hidden parts are null, never silently wrong."""
 from service.kit.clock import today
 from service.kit.money import yuan_to_wan
 from service.models import Need, User
-from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
+from service.models.enums import CallType, CooperationMode, NeedStatus, Role, Visibility
 from service.needs import auth
+from service.needs.clarity import stored
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import NeedRead
 from service.postings.schemas import Contact, OrgBrief
@@ -59,4 +60,9 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
         actions=(["edit"] if auth.can_edit(user, need) else [])
         + NEED_MACHINE.actions(user, need, need.status)
         + auth.offers(user, need),
+        clarity=stored(need) if auth.is_owner(user, need) or _is_admin(user) else None,
     )
+
+
+def _is_admin(user: User | None) -> bool:
+    return user is not None and user.role == Role.admin
