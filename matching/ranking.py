@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 
@@ -185,7 +186,7 @@ class Matcher:
     def term_holders(self, term: str) -> set[DocId]:
         """Ids of the postings whose word tokens include ``term`` (a canonical token)."""
         with self._lock.read():
-            return set(self._bm25.holders(term))
+            return {cast(DocId, i) for i in self._bm25.holders(term)}
 
     # --- ranking -------------------------------------------------------------------
     def rank(

@@ -5,8 +5,8 @@ from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
-from service.engine.store import IndexStore, get_store
 from service.auth.deps import CurrentUser, EnterpriseUser, OptionalUser
+from service.engine.store import IndexStore, get_store
 from service.kit.actions import TransitionIn, action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (

@@ -92,7 +92,8 @@ LACKING: dict[str, tuple[Draft, str]] = {
     "vague_goal": (
         replace(
             GOOD,
-            expected_goal="焊缝氦检漏率不大于1×10⁻⁶ Pa·m³/s；同时优化焊接工艺，提高生产效率和产品一致性。",
+            expected_goal="焊缝氦检漏率不大于1×10⁻⁶ Pa·m³/s；"
+            "同时优化焊接工艺，提高生产效率和产品一致性。",
         ),
         "expected_goal",
     ),
@@ -166,7 +167,9 @@ def test_hints_are_concrete() -> None:
 
 
 def test_a_number_makes_a_goal_concrete() -> None:
-    concrete = replace(GOOD, expected_goal="生产效率提高一倍，节拍由180秒缩短到90秒以内，良率提升到99%。")
+    concrete = replace(
+        GOOD, expected_goal="生产效率提高一倍，节拍由180秒缩短到90秒以内，良率提升到99%。"
+    )
     assert "vague_goal" not in _rules_fired(concrete)
 
 
@@ -205,30 +208,21 @@ def test_half_typed_indicators_do_not_break_the_check() -> None:
     assert "no_indicators" in _rules_fired(draft)
 
 
+def _file(**rule: object) -> dict:
+    base = {"id": "x1", "kind": "indicators", "weight": 5, "part": "title", "hint": "缺指标"}
+    return {"rules": [{**base, **rule}]}
+
+
 BAD_FILES = [
     ({}, "non-empty"),
-    ({"rules": [{"id": "A", "kind": "indicators", "weight": 5, "part": "title", "hint": "中"}]}, "id"),
-    ({"rules": [{"id": "x1", "kind": "magic", "weight": 5, "part": "title", "hint": "中"}]}, "kind"),
-    ({"rules": [{"id": "x1", "kind": "indicators", "weight": 0, "part": "title", "hint": "中"}]}, "weight"),
-    ({"rules": [{"id": "x1", "kind": "indicators", "weight": 5, "part": "body", "hint": "中"}]}, "part"),
-    ({"rules": [{"id": "x1", "kind": "indicators", "weight": 5, "part": "title", "hint": "no"}]}, "Chinese"),
-    (
-        {"rules": [{"id": "x1", "kind": "indicators", "weight": 5, "part": "title", "hint": "缺{x}"}]},
-        "placeholders",
-    ),
-    (
-        {"rules": [{"id": "x1", "kind": "total_length", "weight": 5, "part": "title", "hint": "短"}]},
-        "min_chars",
-    ),
-    (
-        {
-            "rules": [
-                {"id": "x1", "kind": "indicators", "weight": 5, "part": "title", "hint": "缺"},
-                {"id": "x1", "kind": "indicators", "weight": 5, "part": "title", "hint": "缺"},
-            ]
-        },
-        "duplicate",
-    ),
+    (_file(id="A"), "id"),
+    (_file(kind="magic"), "kind"),
+    (_file(weight=0), "weight"),
+    (_file(part="body"), "part"),
+    (_file(hint="no"), "Chinese"),
+    (_file(hint="缺{x}"), "placeholders"),
+    (_file(kind="total_length"), "min_chars"),
+    ({"rules": _file()["rules"] * 2}, "duplicate"),
 ]
 
 
