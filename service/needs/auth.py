@@ -63,6 +63,22 @@ def is_privileged(user: User | None, need: Need, *, winner: bool = False) -> boo
     return user.role in (Role.broker, Role.admin) or is_owner(user, need) or winner
 
 
+# A need that has (or had) winners: its milestones and bounty ledger exist.
+_AWARDED = frozenset(
+    {NeedStatus.awarded, NeedStatus.in_progress, NeedStatus.completed, NeedStatus.terminated}
+)
+
+
+def sees_milestones(user: User | None, need: Need, *, winner: bool = False) -> bool:
+    """The parties to an awarded need read its milestones and ledger: the owner, admins and
+    the winners' staff (`winner`, as in `is_privileged`). The same rule as
+    service/milestones/auth.is_party, told to the web app as the `milestones` action so that
+    it never asks for what it would be refused (brokers, experts, other enterprises, visitors)."""
+    if user is None or need.status not in _AWARDED:
+        return False
+    return user.role == Role.admin or is_owner(user, need) or winner
+
+
 def sees_org(user: User | None, need: Need, *, winner: bool = False) -> bool:
     return need.visibility != Visibility.anonymous or is_privileged(user, need, winner=winner)
 

@@ -59,7 +59,8 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
         is_owner=auth.is_owner(user, need),
         actions=(["edit"] if auth.can_edit(user, need) else [])
         + NEED_MACHINE.actions(user, need, need.status)
-        + auth.offers(user, need),
+        + auth.offers(user, need)
+        + (["milestones"] if auth.sees_milestones(user, need, winner=winner) else []),
         clarity=stored(need) if auth.is_owner(user, need) or _is_admin(user) else None,
     )
 

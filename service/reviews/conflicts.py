@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from service.kit.errors import Conflict
 from service.models import Need, User
 from service.models.enums import ReviewStatus
-from service.notifications.service import notify, notify_admins
-from service.reviews import repository
+from service.reviews import notices, repository
 
 
 def is_conflicted(expert: User, need: Need, applicant_orgs: set[int]) -> bool:
@@ -63,26 +62,4 @@ def flag_new_applicants(session: Session, need: Need, lead_name: str, org_ids: s
         if not live or expert.org_id is None or expert.org_id not in org_ids:
             continue
         submitted = assignment.status == ReviewStatus.submitted
-        notify_admins(
-            session,
-            "review_conflict",
-            f"利益冲突：专家{expert.display_name}所在单位已成为「{need.title}」的揭榜申请方",
-            f"牵头单位：{lead_name}。"
-            + (
-                "该专家已提交的评审意见仍在评审结果中（已标注利益冲突），请决定保留或撤销该指派。"
-                if submitted
-                else "该专家不能再打分，请撤销该指派或另行指派专家。"
-            ),
-            link=f"/needs/{need.id}/reviews",
-            obj=("need", need.id),
-        )
-        notify(
-            session,
-            [expert.id],
-            "review_conflict",
-            f"您对「{need.title}」的评审出现利益冲突",
-            f"您所在单位已加入牵头单位「{lead_name}」的揭榜申请。"
-            + ("您已提交的意见由管理员决定是否保留。" if submitted else "请谢绝本次评审。"),
-            link=f"/reviews/{assignment.id}",
-            obj=("review_assignment", assignment.id),
-        )
+        notices.conflict(session, assignment, need, lead_name, submitted)

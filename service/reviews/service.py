@@ -11,8 +11,7 @@ from service.models import Need, Review, ReviewAssignment, ReviewScore, User
 from service.models.enums import ApplicationStatus, CallType, ReviewStatus, Role
 from service.needs import repository as needs_repository
 from service.needs import service as needs
-from service.notifications.service import notify, notify_admins
-from service.reviews import auth, conflicts, presenters, repository
+from service.reviews import auth, conflicts, notices, presenters, repository
 from service.reviews.lifecycle import NOT_ASSIGNEE, REVIEW_MACHINE, REVIEW_NEED_STATES
 from service.reviews.schemas import AssignIn, AssignmentFilter, AssignmentSummary, ReviewIn
 from service.users import repository as users
@@ -88,16 +87,7 @@ def assign(session: Session, admin: User, need_id: int, data: AssignIn) -> Revie
     )
     session.add(assignment)
     REVIEW_MACHINE.start(session, assignment, admin.id)
-    notify(
-        session,
-        [expert.id],
-        "review_assigned",
-        f"您被邀请评审揭榜挂帅需求「{need.title}」",
-        f"共 {len(scope)} 份揭榜申请待您评审打分。如您与发榜方或申请方存在利益关系，"
-        "请谢绝并说明理由。",
-        link=f"/reviews/{assignment.id}",
-        obj=("review_assignment", assignment.id),
-    )
+    notices.assigned(session, assignment, need, len(scope))
     return _reload(session, assignment.id)
 
 
@@ -122,15 +112,7 @@ def extend(
     if added:
         assignment.updated_at = utcnow()
         flush_versioned(session)
-        notify(
-            session,
-            [assignment.expert_id],
-            "review_extended",
-            f"「{need.title}」新增 {len(added)} 份揭榜申请待您评审",
-            "请在提交评审意见前完成新增申请的打分。",
-            link=f"/reviews/{assignment.id}",
-            obj=("review_assignment", assignment.id),
-        )
+        notices.extended(session, assignment, need, len(added))
     return _reload(session, assignment.id)
 
 
@@ -170,7 +152,7 @@ def save_review(
     review.comment = data.comment
     assignment.updated_at = utcnow()  # a new version: a stale submit elsewhere is refused
     flush_versioned(session)
-    return _reload(session, assignment.id)
+    return assignment
 
 
 def submit(
@@ -207,15 +189,8 @@ def submit(
         changes={"comment": comment, "submitted_at": utcnow()},
     )
     flush_versioned(session)
-    notify_admins(
-        session,
-        "review_submitted",
-        f"专家{user.display_name}已提交「{need.title}」的评审意见",
-        f"共评审 {len(due)} 份揭榜申请，可在评审结果中查看汇总与排名。",
-        link=f"/needs/{need.id}/reviews",
-        obj=("need", need.id),
-    )
-    return _reload(session, assignment.id)
+    notices.submitted(session, user, need, len(due))
+    return assignment
 
 
 def decline(
@@ -233,15 +208,8 @@ def decline(
     )
     flush_versioned(session)
     need = needs.need_of(session, assignment.need_id)
-    notify_admins(
-        session,
-        "review_declined",
-        f"专家{user.display_name}谢绝评审「{need.title}」",
-        f"理由：{assignment.reason}。如需要，请另行指派专家。",
-        link=f"/needs/{need.id}/reviews",
-        obj=("need", need.id),
-    )
-    return _reload(session, assignment.id)
+    notices.declined(session, user, assignment, need)
+    return assignment
 
 
 def withdraw(
@@ -256,16 +224,8 @@ def withdraw(
     )
     flush_versioned(session)
     need = needs.need_of(session, assignment.need_id)
-    notify(
-        session,
-        [assignment.expert_id],
-        "review_withdrawn",
-        f"您对「{need.title}」的评审任务已被撤销",
-        f"理由：{assignment.reason}",
-        link=f"/reviews/{assignment.id}",
-        obj=("review_assignment", assignment.id),
-    )
-    return _reload(session, assignment.id)
+    notices.withdrawn(session, assignment, need)
+    return assignment
 
 
 def _scope(session: Session, need: Need, application_ids: list[int] | None) -> list[int]:
@@ -312,6 +272,7 @@ def _for_expert_change(
 
 
 def _reload(session: Session, assignment_id: int) -> ReviewAssignment:
+    """A new assignment, or new sheets on one, read back with the relations the answer shows."""
     session.expire_all()
     assignment = repository.get(session, assignment_id, true())
     if assignment is None:

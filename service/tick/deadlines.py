@@ -8,10 +8,8 @@ from sqlalchemy.orm import Session
 from service.applications.lifecycle import APPLICATION_MACHINE
 from service.config import get_settings
 from service.kit.versioning import flush_versioned
-from service.models import Need
 from service.needs import flows
-from service.notifications.service import notify_org
-from service.tick import repository
+from service.tick import notices, repository
 
 CLOSE_REASON = "揭榜截止，自动进入评审"
 EXPIRE_REASON = "评审期满未确定揭榜方，自动过期"
@@ -24,7 +22,7 @@ def close_applications(session: Session, today: date) -> int:
     needs = repository.published_past_deadline(session, today)
     for need in needs:
         flows.take(session, need, "close_applications", None, CLOSE_REASON)
-        _tell(session, need, "need_under_review", "揭榜已截止，进入评审", "请及时评审揭榜申请。")
+        notices.closed(session, need)
     flush_versioned(session)
     return len(needs)
 
@@ -38,7 +36,7 @@ def expire_unawarded(session: Session, today: date) -> int:
     needs = repository.under_review_since(session, today - timedelta(days=days))
     for need in needs:
         flows.take(session, need, "expire", None, EXPIRE_REASON)
-        _tell(session, need, "need_expired", "评审期满未确定揭榜方，需求已过期")
+        notices.expired(session, need)
         for app in repository.live_applications(session, need.id):
             APPLICATION_MACHINE.apply(
                 session,
@@ -48,26 +46,6 @@ def expire_unawarded(session: Session, today: date) -> int:
                 APPLICATION_REASON,
                 {"reject_reason": APPLICATION_REASON},
             )
-            notify_org(
-                session,
-                app.org_id,
-                "application_rejected",
-                f"「{need.title}」已过期，揭榜申请未入选",
-                APPLICATION_REASON,
-                link=f"/needs/{need.id}",
-                obj=("application", app.id),
-            )
+            notices.application_expired(session, app, need, APPLICATION_REASON)
     flush_versioned(session)
     return len(needs)
-
-
-def _tell(session: Session, need: Need, kind: str, what: str, body: str = "") -> None:
-    notify_org(
-        session,
-        need.org_id,
-        kind,
-        f"「{need.title}」{what}",
-        body,
-        link=f"/needs/{need.id}",
-        obj=("need", need.id),
-    )

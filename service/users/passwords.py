@@ -12,7 +12,7 @@ from service.auth.throttle import PASSWORD_ACCOUNT, PASSWORD_ADDRESS, Counted, S
 from service.kit.errors import BadRequest
 from service.kit.security import hash_password, verify_password
 from service.models import User
-from service.notifications.service import notify
+from service.users import notices
 from service.users import service as users
 from service.users.schemas import PasswordChangeIn
 
@@ -69,12 +69,5 @@ def reset(session: Session, admin: User, user_id: int, address: str) -> tuple[Us
     record_transition(
         session, "user", user.id, "reset_password", user.status, user.status, admin.id
     )
-    notify(
-        session,
-        [user.id],
-        "password_reset",
-        "管理员已重置您的密码",
-        "请用管理员告知的临时密码登录，登录后须立即设置新密码。",
-        obj=("user", user.id),
-    )
+    notices.password_reset(session, user)
     return user, password

@@ -8,10 +8,9 @@ from service.kit.pagination import Page, PageParams, page_of
 from service.kit.security import hash_password
 from service.models import User
 from service.models.enums import OrgKind, Role
-from service.notifications.service import notify, notify_admins
 from service.orgs import service as orgs
 from service.orgs.schemas import SELF_SERVICE_KINDS
-from service.users import repository
+from service.users import notices, repository
 from service.users.lifecycle import ACCOUNT_MACHINE, APPROVAL_ROLES
 from service.users.schemas import RegisterIn, UserCreate, UserFilter, UserRead
 
@@ -81,14 +80,7 @@ def register(session: Session, data: RegisterIn) -> User:
     if role not in APPROVAL_ROLES:
         return _insert(session, data, role, org.id, actor_id=None, action="register_active")
     user = _insert(session, data, role, org.id, actor_id=None, action="register")
-    notify_admins(
-        session,
-        "account_pending",
-        f"{role.label}账号「{user.display_name}」（{org.name}）待审核",
-        "自助注册的账号在审核通过前只能浏览公开信息。请在用户管理中审核。",
-        link="/admin/users?status=pending",
-        obj=("user", user.id),
-    )
+    notices.pending(session, user, org.name)
     return user
 
 
@@ -118,15 +110,7 @@ def approve(session: Session, admin: User, user_id: int) -> User:
     user = _reload(session, user_id)
     ACCOUNT_MACHINE.apply(session, user, "approve", admin.id)
     session.flush()
-    notify(
-        session,
-        [user.id],
-        "account_approved",
-        f"您的{Role(user.role).label}账号已通过审核",
-        "现在可以使用全部功能。",
-        link="/",
-        obj=("user", user.id),
-    )
+    notices.approved(session, user)
     return user
 
 
@@ -136,14 +120,7 @@ def refuse(session: Session, admin: User, user_id: int, reason: str) -> User:
         session, user, "refuse", admin.id, reason, changes={"token_version": user.token_version + 1}
     )
     session.flush()
-    notify(
-        session,
-        [user.id],
-        "account_refused",
-        f"您的{Role(user.role).label}账号未通过审核",
-        f"理由：{reason}",
-        obj=("user", user.id),
-    )
+    notices.refused(session, user, reason)
     return user
 
 

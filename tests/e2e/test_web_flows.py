@@ -4,6 +4,7 @@ review confirms with the 技术指标, and review figures carry their scale."""
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -193,3 +194,35 @@ def test_broker_queue_filters_groups_and_deep_links(pages: Pages, engine_ready: 
     expect(panel.locator(".match-card").first.get_by_test_id("match-reject")).to_be_visible()
     expect(panel.get_by_test_id("need-queue-link")).to_be_visible()
     assert broker.console.unexpected() == [], broker.console.errors
+
+
+# Demo needs past their award: won by 苏南理工大学 and 纳微研究院 jointly, and by 东方能源研究院.
+AWARDED = ("柔性OLED薄膜封装水汽阻隔性能提升", "阵列工艺剥离液废液回收再利用")
+
+
+def _need_id(app_url: str, title: str) -> tuple[int, str]:
+    page = httpx.get(f"{app_url}/api/v1/needs", params={"q": title, "page_size": 5}).json()
+    need = next(n for n in page["items"] if n["title"] == title)
+    return need["id"], need["status"]
+
+
+def test_only_the_parties_ask_for_milestones_and_the_ledger(pages: Pages, app_url: str) -> None:
+    """Issue 12 item 12: a non-party's page of an awarded or in-progress need asks for no
+    milestones or ledger, so logs no 401/403; the owner still sees them."""
+    needs = [_need_id(app_url, title) for title in AWARDED]
+    assert {status for _, status in needs} <= {"awarded", "in_progress"}, needs
+    owner = pages.login("enterprise")
+    for need_id, _ in needs:
+        owner.goto(f"/needs/{need_id}")
+        expect(owner.get_by_test_id("ledger")).to_be_visible()
+    assert owner.console.unexpected() == [], owner.console.errors
+
+    viewers = {name: pages.login(name) for name in ("broker", "enterprise2", "expert")}
+    viewers["visitor"] = pages.new()
+    for name, page in viewers.items():
+        for need_id, _ in needs:
+            page.goto(f"/needs/{need_id}")
+            expect(page.get_by_test_id("need-title")).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            expect(page.get_by_test_id("milestones")).to_have_count(0)
+        assert page.console.unexpected() == [], (name, page.console.errors)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.applications import service as applications
-from service.models import AuditEvent, Need, Notification
+from service.models import ApplicationMember, AuditEvent, Need, Notification, Organization
 from service.models.enums import NeedStatus, Role
 from tests.factories import auth, create_application, create_milestone, create_need, create_user
 
@@ -169,4 +169,53 @@ def test_owner_sees_the_buttons(client, session: Session, awarded: dict) -> None
     assert "start" in client.get(url, headers=auth(awarded["owner"])).json()["actions"]
     assert "terminate" not in client.get(url, headers=auth(awarded["owner"])).json()["actions"]
     assert "terminate" in client.get(url, headers=auth(awarded["admin"])).json()["actions"]
-    assert client.get(url, headers=auth(awarded["winner"])).json()["actions"] == []
+    assert client.get(url, headers=auth(awarded["winner"])).json()["actions"] == ["milestones"]
+
+
+PARTY_CASES = [
+    (status, role)
+    for status in ("awarded", "in_progress", "completed", "terminated")
+    for role in (*ROLES, "member", "expert", "winner_broker", "visitor")
+]
+
+
+@pytest.mark.parametrize(("status", "role"), PARTY_CASES, ids=[f"{s}-{r}" for s, r in PARTY_CASES])
+def test_milestones_action_tells_exactly_the_parties(
+    client, session: Session, awarded: dict, status: str, role: str
+) -> None:
+    """`milestones` in the need's actions iff the milestone and ledger reads answer the caller:
+    the web app asks only then, so a non-party's page logs no 401/403 (issue 12 item 12)."""
+    need, app = awarded["need"], awarded["app"]
+    member = create_user(session, Role.researcher)
+    session.add(ApplicationMember(application_id=app.id, org_id=member.org_id, share=Decimal("0")))
+    need.status = status
+    session.flush()
+    session.expire_all()  # the application's members, as a fresh request reads them
+    winner_org = session.get(Organization, awarded["winner"].org_id)
+    users = {
+        **awarded,
+        "member": member,
+        "expert": create_user(session, Role.expert),
+        # A broker who belongs to the winning organisation is still no party.
+        "winner_broker": create_user(session, Role.broker, org=winner_org),
+    }
+    headers = auth(users[role]) if role != "visitor" else {}
+    base = f"/api/v1/needs/{need.id}"
+    read = client.get(base, headers=headers)  # a terminated need leaves the public board: 404
+    told = read.status_code == 200 and "milestones" in read.json()["actions"]
+    got = {part: client.get(f"{base}/{part}", headers=headers) for part in ("milestones", "ledger")}
+    answers = {r.status_code for r in got.values()}
+    assert told == (role in {"owner", "winner", "admin", "member"})
+    assert answers == ({200} if told else answers - {200}), answers
+    assert answers <= ({200, 401, 403} if read.status_code == 200 else {401, 404})
+
+
+@pytest.mark.parametrize("status", ["published", "under_review"])
+def test_no_milestones_action_before_the_award(
+    client, session: Session, awarded: dict, status: str
+) -> None:
+    awarded["need"].status = status
+    session.flush()
+    for role in ("owner", "admin"):
+        url = f"/api/v1/needs/{awarded['need'].id}"
+        assert "milestones" not in client.get(url, headers=auth(awarded[role])).json()["actions"]

@@ -1,0 +1,96 @@
+"""Who hears about expert review: the expert when assigned, given more applications or withdrawn;
+the bureau's admins when an expert submits or declines; both when a conflict of interest
+arises after assignment."""
+
+from sqlalchemy.orm import Session
+
+from service.models import Need, ReviewAssignment, User
+from service.notifications.service import notify, notify_admins
+
+
+def assigned(session: Session, assignment: ReviewAssignment, need: Need, count: int) -> None:
+    notify(
+        session,
+        [assignment.expert_id],
+        "review_assigned",
+        f"您被邀请评审揭榜挂帅需求「{need.title}」",
+        f"共 {count} 份揭榜申请待您评审打分。如您与发榜方或申请方存在利益关系，请谢绝并说明理由。",
+        link=f"/reviews/{assignment.id}",
+        obj=("review_assignment", assignment.id),
+    )
+
+
+def extended(session: Session, assignment: ReviewAssignment, need: Need, added: int) -> None:
+    notify(
+        session,
+        [assignment.expert_id],
+        "review_extended",
+        f"「{need.title}」新增 {added} 份揭榜申请待您评审",
+        "请在提交评审意见前完成新增申请的打分。",
+        link=f"/reviews/{assignment.id}",
+        obj=("review_assignment", assignment.id),
+    )
+
+
+def submitted(session: Session, expert: User, need: Need, count: int) -> None:
+    notify_admins(
+        session,
+        "review_submitted",
+        f"专家{expert.display_name}已提交「{need.title}」的评审意见",
+        f"共评审 {count} 份揭榜申请，可在评审结果中查看汇总与排名。",
+        link=f"/needs/{need.id}/reviews",
+        obj=("need", need.id),
+    )
+
+
+def declined(session: Session, expert: User, assignment: ReviewAssignment, need: Need) -> None:
+    notify_admins(
+        session,
+        "review_declined",
+        f"专家{expert.display_name}谢绝评审「{need.title}」",
+        f"理由：{assignment.reason}。如需要，请另行指派专家。",
+        link=f"/needs/{need.id}/reviews",
+        obj=("need", need.id),
+    )
+
+
+def withdrawn(session: Session, assignment: ReviewAssignment, need: Need) -> None:
+    notify(
+        session,
+        [assignment.expert_id],
+        "review_withdrawn",
+        f"您对「{need.title}」的评审任务已被撤销",
+        f"理由：{assignment.reason}",
+        link=f"/reviews/{assignment.id}",
+        obj=("review_assignment", assignment.id),
+    )
+
+
+def conflict(
+    session: Session, assignment: ReviewAssignment, need: Need, lead_name: str, submitted: bool
+) -> None:
+    """The expert's organisation joined an application to `need` (led by `lead_name`)."""
+    expert = assignment.expert
+    notify_admins(
+        session,
+        "review_conflict",
+        f"利益冲突：专家{expert.display_name}所在单位已成为「{need.title}」的揭榜申请方",
+        f"牵头单位：{lead_name}。"
+        + (
+            "该专家已提交的评审意见仍在评审结果中（已标注利益冲突），请决定保留或撤销该指派。"
+            if submitted
+            else "该专家不能再打分，请撤销该指派或另行指派专家。"
+        ),
+        link=f"/needs/{need.id}/reviews",
+        obj=("need", need.id),
+    )
+    notify(
+        session,
+        [expert.id],
+        "review_conflict",
+        f"您对「{need.title}」的评审出现利益冲突",
+        f"您所在单位已加入牵头单位「{lead_name}」的揭榜申请。"
+        + ("您已提交的意见由管理员决定是否保留。" if submitted else "请谢绝本次评审。"),
+        link=f"/reviews/{assignment.id}",
+        obj=("review_assignment", assignment.id),
+    )
