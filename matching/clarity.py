@@ -380,30 +380,21 @@ def _field_signals(rule: Rule, ctx: _Context) -> Outcome:
         return None  # a field the dictionary does not cover: nothing to compare with
     hits = ctx.signals.hits(ctx.draft.text([*TEXT_PARTS]) + " " + " ".join(ctx.draft.keywords))
     own = len(hits.get(chosen, []))
-    others = [
-        (len(ts), code, ts)
-        for code, ts in hits.items()
-        if code != chosen and code in ctx.field_names
-    ]
-    if not others:
+    least = max(rule.params["min_terms"], rule.params["ratio"] * max(own, 1))
+    strong = sorted(
+        ((len(ts), code, ts) for code, ts in hits.items() if code != chosen and len(ts) >= least),
+        key=lambda o: (-o[0], o[1]),
+    )
+    # The names are read only now (a service may look them up): active fields only.
+    names = ctx.field_names
+    found = next(((code, ts) for _, code, ts in strong if code in names), None)
+    if found is None:
         return []
-    count, code, terms = max(others, key=lambda o: (o[0], o[1]))
-    if count < rule.params["min_terms"] or count < rule.params["ratio"] * max(own, 1):
-        return []
+    code, terms = found
     own_terms = set(hits.get(chosen, []))
     shown = "".join(f"「{t}」" for t in [t for t in terms if t not in own_terms][:3])
-    names = ctx.field_names
-    return [
-        (
-            1.0,
-            _hint(
-                rule,
-                chosen=names.get(chosen, FIELDS.get(chosen, chosen)),
-                suggested=names[code],
-                terms=shown,
-            ),
-        )
-    ]
+    chosen_name = names.get(chosen) or FIELDS.get(chosen, chosen)
+    return [(1.0, _hint(rule, chosen=chosen_name, suggested=names[code], terms=shown))]
 
 
 # Candidates: Latin words and abbreviations, or Chinese words of three characters or more
@@ -413,23 +404,40 @@ _JARGON_SHAPE = re.compile(r"^(?:[\u4e00-\u9fff]{3,}|[a-z][a-z0-9\-]{2,})$")
 
 def _capability_rarity(rule: Rule, ctx: _Context) -> Outcome:
     corpus, analyzer = ctx.corpus, ctx.analyzer or default_analyzer()
-    if corpus is None or len(corpus) < rule.params["min_docs"]:
-        return None  # too few published capabilities to say what they never use
-    dictionary = {t.lower() for t in analyzer.lexicon.terms}
-    dictionary |= {m.lower().replace(" ", "") for g in analyzer.lexicon.groups for m in g}
+    if corpus is None:
+        return None  # no capability side to compare with
+    dictionary = _dictionary(analyzer)
     terms = [
         t
         for t in dict.fromkeys(analyzer.tokens(ctx.draft.text()))
         if is_domain_term(t) and _JARGON_SHAPE.match(t)
     ]
-    if not terms:
+    # Pure text first: the corpus (maybe a query) is read only when jargon is possible.
+    unknown = [t for t in terms if t not in dictionary and not _ordinary(t)]
+    if len(unknown) < rule.params["min_terms"]:
         return []
-    rare = [t for t in terms if corpus.df(t) == 0 and t not in dictionary and not _ordinary(t)]
+    if len(corpus) < rule.params["min_docs"]:
+        return None  # too few published capabilities to say what they never use
+    rare = [t for t in unknown if corpus.df(t) == 0]
     if len(rare) < rule.params["min_terms"] or len(rare) < rule.params["min_share"] * len(terms):
         return []
     shown = "".join(f"「{analyzer.display(t)}」" for t in rare[: rule.params["show"]])
     part = next((p for p in TEXT_PARTS if rare[0] in ctx.draft.part(p).lower()), rule.part)
     return [(1.0, _hint(rule, part, terms=shown))]
+
+
+_DICTIONARIES: dict[int, frozenset[str]] = {}
+
+
+def _dictionary(analyzer: Analyzer) -> frozenset[str]:
+    """The analyzer's technical terms and synonyms (standard words, never jargon)."""
+    key = id(analyzer)
+    if key not in _DICTIONARIES:
+        lex = analyzer.lexicon
+        words = {t.lower().replace(" ", "") for t in lex.terms}
+        words |= {m.lower().replace(" ", "") for g in lex.groups for m in g}
+        _DICTIONARIES[key] = frozenset(words)
+    return _DICTIONARIES[key]
 
 
 @lru_cache(maxsize=1)
@@ -485,7 +493,7 @@ def assess(
         keywords=tuple(draft.keywords),
         indicators=tuple(draft.indicators),
     )
-    ctx = _Context(draft, signals, corpus, analyzer, field_names or FIELDS)
+    ctx = _Context(draft, signals, corpus, analyzer, FIELDS if field_names is None else field_names)
     kept = total = 0.0
     hints: list[Hint] = []
     skipped: list[str] = []

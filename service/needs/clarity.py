@@ -9,6 +9,7 @@ preview 「目前平台上有 N 项成果与之高度匹配」 ranked by the mat
 
 import logging
 import tomllib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -56,11 +57,22 @@ RULES = load_rules()  # at import, i.e. at start: a bad rules file stops the ser
 
 
 class _PublishedVocabulary:
-    """Document counts over the published capabilities the engine has loaded."""
+    """Document counts over the published capabilities the engine has loaded (their ids are
+    read on first use: most drafts never need them)."""
 
-    def __init__(self, store: IndexStore, ids: set[int]) -> None:
+    def __init__(self, session: Session, store: IndexStore) -> None:
+        self.session = session
         self.store = store
-        self.ids = ids
+        self._ids: set[int] | None = None
+
+    @property
+    def ids(self) -> set[int]:
+        if self._ids is None:
+            published = engine_repository.ids_where(
+                self.session, "capability", Capability.status == CapabilityStatus.published
+            )
+            self._ids = {i for i in published if ("capability", i) in self.store}
+        return self._ids
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -69,13 +81,32 @@ class _PublishedVocabulary:
         return len(self.store.term_holders("capability", term) & self.ids)
 
 
+class _ActiveFieldNames(Mapping[str, str]):
+    """Active 所属领域 code → name, read on first use (only a field suggestion needs them)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._names: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._names is None:
+            self._names = {f.code: f.name for f in fields.listed(self.session)}
+        return self._names
+
+    def __getitem__(self, code: str) -> str:
+        return self._load()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
 def _vocabulary(session: Session, store: IndexStore | None) -> _PublishedVocabulary | None:
     if store is None or not store.loaded.is_set():
         return None  # the jargon rule is then not applicable (left out of the score)
-    published = engine_repository.ids_where(
-        session, "capability", Capability.status == CapabilityStatus.published
-    )
-    return _PublishedVocabulary(store, {i for i in published if ("capability", i) in store})
+    return _PublishedVocabulary(session, store)
 
 
 def _complete(indicator: object) -> bool:
@@ -106,13 +137,12 @@ def _draft(data: NeedDraft | Need) -> Draft:
 
 
 def _assess(session: Session, draft: Draft, store: IndexStore | None) -> Clarity:
-    names = {f.code: f.name for f in fields.listed(session)}
     return assess(
         draft,
         RULES,
         signals=default_signals(),
         corpus=_vocabulary(session, store),
-        field_names=names,
+        field_names=_ActiveFieldNames(session),
     )
 
 
