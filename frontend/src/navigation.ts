@@ -14,6 +14,7 @@ export interface NavItem {
 export const NAV: NavItem[] = [
   { path: "/needs", label: "需求榜单" },
   { path: "/capabilities", label: "成果库" },
+  { path: "/results", label: "揭榜公示" },
   { path: "/my/needs", label: "我的需求", roles: ["enterprise"] },
   { path: "/my/needs/new", label: "发布需求", roles: ["enterprise"] },
   { path: "/my/capabilities", label: "我的成果", roles: ["researcher"] },

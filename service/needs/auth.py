@@ -79,6 +79,16 @@ def sees_milestones(user: User | None, need: Need, *, winner: bool = False) -> b
     return user.role == Role.admin or is_owner(user, need) or winner
 
 
+# The needs whose awards the 揭榜结果公示 lists: awarded and on, while the result stands.
+RESULT_STATES = frozenset({NeedStatus.awarded, NeedStatus.in_progress, NeedStatus.completed})
+
+
+def in_results() -> ColumnElement[bool]:
+    """The needs of the public 揭榜结果公示: public visibility only (an anonymous need hides its
+    enterprise, a brokers-only one its existence), whoever asks."""
+    return and_(Need.visibility == Visibility.public, Need.status.in_(RESULT_STATES))
+
+
 def sees_org(user: User | None, need: Need, *, winner: bool = False) -> bool:
     return need.visibility != Visibility.anonymous or is_privileged(user, need, winner=winner)
 

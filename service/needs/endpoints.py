@@ -21,9 +21,10 @@ from service.kit.errors import (
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
 from service.models import User
-from service.needs import clarity, presenters, service
+from service.needs import clarity, presenters, results, service
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import (
+    AwardResult,
     ClarityCheck,
     NeedCreate,
     NeedDraft,
@@ -49,6 +50,15 @@ def list_needs(
     filters: Annotated[NeedFilter, Query()],
 ) -> Page[NeedRead]:
     return service.list_needs(session, user, filters, page)
+
+
+@public.get(
+    "/results",
+    response_model=Page[AwardResult],
+    summary="揭榜结果公示（公开需求的揭榜单位、授予金额与日期；公开）",
+)
+def list_award_results(session: SessionDep, page: PageDep) -> Page[AwardResult]:
+    return results.award_results(session, page)
 
 
 @public.get(

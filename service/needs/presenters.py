@@ -1,14 +1,16 @@
 """A need as the caller may see it: the field-level rules of needs/auth.py applied once.
 Hidden parts are null, never silently wrong."""
 
-from service.kit.clock import today
+from datetime import datetime
+
+from service.kit.clock import CHINA, today
 from service.kit.money import yuan_to_wan
-from service.models import Need, User
+from service.models import Application, Need, User
 from service.models.enums import CallType, CooperationMode, NeedStatus, Role, Visibility
 from service.needs import auth
 from service.needs.clarity import stored
 from service.needs.lifecycle import NEED_MACHINE
-from service.needs.schemas import NeedRead
+from service.needs.schemas import AwardResult, NeedRead
 from service.postings.schemas import Contact, OrgBrief
 
 
@@ -67,3 +69,26 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
 
 def _is_admin(user: User | None) -> bool:
     return user is not None and user.role == Role.admin
+
+
+def award_result(app: Application, awarded_at: datetime | None) -> AwardResult:
+    """A line of the 揭榜结果公示 (`app.members`: its confirmed members, the lead among them)."""
+    need = app.need
+    return AwardResult(
+        need_id=need.id,
+        need_title=need.title,
+        field_name=need.field.name,
+        call_type=CallType(need.call_type),
+        call_type_label=CallType(need.call_type).label,
+        status=NeedStatus(need.status),
+        status_label=NeedStatus(need.status).label,
+        bounty_wan=yuan_to_wan(need.bounty) or "0",
+        winner=OrgBrief(id=app.org.id, name=app.org.name, kind=app.org.kind),
+        members=[
+            OrgBrief(id=m.org.id, name=m.org.name, kind=m.org.kind)
+            for m in app.members
+            if m.org_id != app.org_id
+        ],
+        amount_wan=yuan_to_wan(app.committed_amount) or "0",
+        awarded_on=(awarded_at or app.updated_at).astimezone(CHINA).date(),
+    )

@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -6,7 +7,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import PageParams, paginate
 from service.kit.repository import get_by_id
-from service.models import Need
+from service.models import Application, ApplicationMember, AuditEvent, Need
+from service.models.enums import ApplicationStatus, MemberStatus
 from service.needs.schemas import NeedConditions, NeedFilter
 from service.postings.repository import substring_filter
 
@@ -88,3 +90,50 @@ def list_page(
         columns = (Need.title, Need.problem, Need.key_difficulty, Need.expected_goal, Need.industry)
         statement = statement.where(substring_filter(filters.q, *columns))
     return paginate(session, _with_relations(statement.order_by(*SORTS[filters.sort])), page)
+
+
+def _award_time() -> Any:
+    """When an application was awarded: its `award` audit row."""
+    return (
+        select(AuditEvent.created_at)
+        .where(
+            AuditEvent.object_type == "application",
+            AuditEvent.object_id == Application.id,
+            AuditEvent.action == "award",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def award_results(
+    session: Session, shown: ColumnElement[bool], page: PageParams
+) -> tuple[list[tuple[Application, datetime | None]], int]:
+    """One page of the awarded applications of the needs `shown` (the newest award first),
+    each with its award time, the need, its field, the winner and its confirmed members."""
+    awarded_at = _award_time().label("awarded_at")
+    statement = (
+        select(Application)
+        .join(Need, Need.id == Application.need_id)
+        .where(Application.status == ApplicationStatus.awarded, shown)
+        .order_by(awarded_at.desc(), Application.id.desc())
+        .options(
+            joinedload(Application.need, innerjoin=True).joinedload(Need.field, innerjoin=True),
+            selectinload(Application.org),
+            selectinload(
+                Application.members.and_(ApplicationMember.status == MemberStatus.confirmed)
+            ).selectinload(ApplicationMember.org),
+        )
+    )
+    apps, total = paginate(session, statement, page)
+    times = dict(
+        session.execute(
+            select(AuditEvent.object_id, AuditEvent.created_at).where(
+                AuditEvent.object_type == "application",
+                AuditEvent.action == "award",
+                AuditEvent.object_id.in_([a.id for a in apps]),
+            )
+        ).all()
+    )
+    return [(a, times.get(a.id)) for a in apps], total

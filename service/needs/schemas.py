@@ -224,3 +224,20 @@ class MatchPreview(BaseModel):
 
 class ClarityCheck(ClarityRead):
     preview: MatchPreview
+
+
+class AwardResult(BaseModel):
+    """One line of the 揭榜结果公示: who won a public need, for how much, and when."""
+
+    need_id: int
+    need_title: str
+    field_name: str
+    call_type: CallType
+    call_type_label: str
+    status: NeedStatus = Field(description="需求当前状态：揭榜成功、实施中或已验收")
+    status_label: str
+    bounty_wan: str = Field(description="悬赏金额（万元）")
+    winner: OrgBrief = Field(description="揭榜单位（联合体为牵头单位）")
+    members: list[OrgBrief] = Field(description="联合体其他成员单位（已确认）")
+    amount_wan: str = Field(description="授予金额（万元）")
+    awarded_on: date = Field(description="确定揭榜方的日期（北京时间）")

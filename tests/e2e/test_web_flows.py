@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Pages, shot
+from tests.e2e.conftest import PHONE, Pages, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -226,3 +226,49 @@ def test_only_the_parties_ask_for_milestones_and_the_ledger(pages: Pages, app_ur
             page.wait_for_load_state("networkidle")
             expect(page.get_by_test_id("milestones")).to_have_count(0)
         assert page.console.unexpected() == [], (name, page.console.errors)
+
+
+def test_public_board_shows_status_opens_on_open_needs_and_publishes_results(
+    pages: Pages,
+) -> None:
+    """Issue 12 item 8: every card carries its status, the board opens on 张榜中, and the
+    揭榜结果公示 lists the awards of public needs (winner, amount in 万元, date)."""
+    public = pages.new()
+    public.goto("/needs")
+    cards, badges = public.locator(".need-card"), public.get_by_test_id("need-status")
+    expect(public.get_by_test_id("filter-status")).to_contain_text("张榜中")
+    expect(cards.first).to_be_visible()
+    expect(cards.filter(has_not=public.get_by_test_id("need-status"))).to_have_count(0)
+    expect(badges.filter(has_not_text="张榜中")).to_have_count(0)
+    shot(public, "board-open-needs")
+
+    # Closed needs are one choice away, and say what they are.
+    public.get_by_test_id("filter-status").click()
+    public.locator(".el-select-dropdown__item:visible", has_text="揭榜成功").click()
+    expect(public).to_have_url(re.compile(r"status=awarded"))
+    expect(cards.filter(has_text=AWARDED[1])).to_be_visible()
+    expect(badges.filter(has_not_text="揭榜成功")).to_have_count(0)
+    public.get_by_test_id("filter-status").click()
+    public.locator(".el-select-dropdown__item:visible", has_text="全部状态").click()
+    expect(public).to_have_url(re.compile(r"status=all"))
+    expect(public.get_by_test_id("filter-status")).to_contain_text("全部状态")
+
+    # 揭榜结果公示, from the board: both winners of the OLED need, with amounts and dates.
+    public.get_by_test_id("results-link").click()
+    expect(public).to_have_url(re.compile(r"/results$"))
+    oled = public.get_by_test_id("award-result").filter(has_text=AWARDED[0])
+    expect(oled).to_have_count(2)
+    lead = oled.filter(has_text="苏南理工大学")
+    expect(lead.get_by_test_id("award-amount")).to_have_text("400 万元")
+    expect(lead.get_by_test_id("award-date")).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
+    expect(public.get_by_test_id("award-result").filter(has_text="已验收")).not_to_have_count(0)
+    shot(public, "award-results")
+    assert public.console.unexpected() == [], public.console.errors
+
+    phone = pages.login("researcher", PHONE)
+    phone.goto("/results")
+    expect(phone.get_by_test_id("award-result").first).to_be_visible()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"揭榜结果公示 scrolls sideways at 375px ({width}px wide)"
+    shot(phone, "award-results-phone")
+    assert phone.console.unexpected() == [], phone.console.errors

@@ -1,6 +1,6 @@
 /** Needs: the 榜单, one need, its form, its lifecycle steps and history. */
 import { api, call } from "./client";
-import type { AuditEvent, Need, NeedCreate, NeedUpdate, Page, Query } from "./types";
+import type { AuditEvent, AwardResult, Need, NeedCreate, NeedUpdate, Page, Query } from "./types";
 
 export type NeedQuery = Query<"list_needs_api_v1_needs_get">;
 export type NeedSearch = Query<"search_needs_api_v1_search_needs_get">;
@@ -10,6 +10,10 @@ export const listNeeds = (query: NeedQuery): Promise<Page<Need>> => call(api.GET
 
 /** 智能检索: semantic + keyword, ranked by match, with the relevant count. */
 export const searchNeeds = (query: NeedSearch) => call(api.GET("/api/v1/search/needs", { params: { query } }));
+
+/** 揭榜结果公示: the awards of public needs, newest first (public). */
+export const listAwardResults = (page: number, pageSize: number): Promise<Page<AwardResult>> =>
+  call(api.GET("/api/v1/needs/results", { params: { query: { page, page_size: pageSize } } }));
 
 export const getNeed = (id: number): Promise<Need> =>
   call(api.GET("/api/v1/needs/{need_id}", { params: { path: { need_id: id } } }));

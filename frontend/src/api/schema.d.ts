@@ -283,6 +283,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/needs/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 揭榜结果公示（公开需求的揭榜单位、授予金额与日期；公开） */
+        get: operations["list_award_results_api_v1_needs_results_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/needs/{need_id}": {
         parameters: {
             query?: never;
@@ -2114,6 +2131,48 @@ export interface components {
             /** Version */
             version?: number | null;
         };
+        /**
+         * AwardResult
+         * @description One line of the 揭榜结果公示: who won a public need, for how much, and when.
+         */
+        AwardResult: {
+            /** Need Id */
+            need_id: number;
+            /** Need Title */
+            need_title: string;
+            /** Field Name */
+            field_name: string;
+            call_type: components["schemas"]["CallType"];
+            /** Call Type Label */
+            call_type_label: string;
+            /** @description 需求当前状态：揭榜成功、实施中或已验收 */
+            status: components["schemas"]["NeedStatus"];
+            /** Status Label */
+            status_label: string;
+            /**
+             * Bounty Wan
+             * @description 悬赏金额（万元）
+             */
+            bounty_wan: string;
+            /** @description 揭榜单位（联合体为牵头单位） */
+            winner: components["schemas"]["OrgBrief"];
+            /**
+             * Members
+             * @description 联合体其他成员单位（已确认）
+             */
+            members: components["schemas"]["OrgBrief"][];
+            /**
+             * Amount Wan
+             * @description 授予金额（万元）
+             */
+            amount_wan: string;
+            /**
+             * Awarded On
+             * Format: date
+             * @description 确定揭榜方的日期（北京时间）
+             */
+            awarded_on: string;
+        };
         /** BandThreshold */
         BandThreshold: {
             band: components["schemas"]["ScoreBand"];
@@ -3886,6 +3945,17 @@ export interface components {
             /** Page Size */
             page_size: number;
         };
+        /** Page[AwardResult] */
+        Page_AwardResult_: {
+            /** Items */
+            items: components["schemas"]["AwardResult"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+        };
         /** Page[CapabilityRead] */
         Page_CapabilityRead_: {
             /** Items */
@@ -5584,6 +5654,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_award_results_api_v1_needs_results_get: {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数（≤100） */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AwardResult_"];
                 };
             };
             /** @description validation_error：请求参数不合法（fields 列出各字段） */

@@ -4,6 +4,7 @@ import type { components, operations } from "./schema";
 type S = components["schemas"];
 
 export type Need = S["NeedRead"];
+export type AwardResult = S["AwardResult"];
 export type NeedCreate = S["NeedCreate"];
 export type NeedUpdate = S["NeedUpdate"];
 export type Capability = S["CapabilityRead"];

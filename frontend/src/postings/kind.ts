@@ -10,13 +10,26 @@ import type { ActionSpec, Actionable, Step } from "@/utils/actions";
 import type { Model, SectionSpec } from "@/utils/formSpec";
 import type { LifecycleKind, Option } from "@/utils/labels";
 
+/** The URL value of 全部 for a select filter with a `default`. */
+export const ALL = "all";
+
 /** Reads one URL query value (useQueryState's `get`). */
 export type QueryGet = (key: string) => string | undefined;
 
 /** A filter of a list whose state lives in the URL query (components/QueryFilters.vue). */
 export type FilterSpec = (
   | { kind: "field" }
-  | { kind: "select"; key: string; label: string; all: string; options: Option<string>[]; width?: number }
+  | {
+      kind: "select";
+      key: string;
+      label: string;
+      all: string;
+      /** The options, or a function of the moment (e.g. of the caller's role). */
+      options: Option<string>[] | (() => Option<string>[]);
+      width?: number;
+      /** The value applied while the URL names none (then 全部 is written as `ALL`). */
+      default?: string;
+    }
   | { kind: "range"; keys: [string, string]; label: string; noun: string }
   | { kind: "dates"; keys: [string, string]; label: string }
 ) & {
@@ -75,6 +88,8 @@ export interface PostingKind<T extends Posting, H> {
     placeholder: string;
     searchTestId?: string;
     listTestId?: string;
+    /** A link beside the title (the need board: 揭榜结果公示). */
+    link?: { to: string; label: string; testId?: string };
     /** The public figures above the first page. */
     stats?: boolean;
     statusOnCards?: () => boolean;
@@ -93,6 +108,12 @@ export interface PostingKind<T extends Posting, H> {
     list: (status: string | undefined, page: number, pageSize: number) => Promise<Page<T>>;
     showUpdated?: boolean;
   };
+}
+
+/** A select filter's value: the URL's, else its default; undefined for 全部. */
+export function selected(get: QueryGet, key: string, fallback?: string): string | undefined {
+  const value = get(key) ?? fallback;
+  return value === ALL ? undefined : value;
 }
 
 /** The URL query values of `keys` that are set. */

@@ -11,7 +11,7 @@ import {
   searchNeeds,
   updateNeed,
 } from "@/api/needs";
-import type { CapabilityHit, Need, NeedHit } from "@/api/types";
+import type { CapabilityHit, Need, NeedHit, NeedStatus } from "@/api/types";
 import CapabilityHitCard from "@/components/CapabilityHitCard.vue";
 import NeedCard from "@/components/NeedCard.vue";
 import NeedHitCard from "@/components/NeedHitCard.vue";
@@ -19,7 +19,7 @@ import { session } from "@/session";
 import type { ActionSpec } from "@/utils/actions";
 import { defaultContact, type SectionSpec } from "@/utils/formSpec";
 import { CALL_TYPE, COOPERATION_MODE, NEED_STATUS, options, VISIBILITY } from "@/utils/labels";
-import { type PostingKind, queryOf } from "@/postings/kind";
+import { type PostingKind, queryOf, selected } from "@/postings/kind";
 
 const privileged = () => ["broker", "admin"].includes(session.role.value ?? "");
 
@@ -113,6 +113,15 @@ const NEED_FORM: SectionSpec[] = [
   },
 ];
 
+/** The board's states: what the public 榜单 shows; an admin's board holds the rest too. */
+const BOARD_STATES: NeedStatus[] = ["published", "under_review", "awarded", "in_progress", "completed"];
+const boardStates = () =>
+  session.role.value === "admin"
+    ? options(NEED_STATUS, [...BOARD_STATES, ...(Object.keys(NEED_STATUS) as NeedStatus[]).filter((s) => s !== "draft" && !BOARD_STATES.includes(s))])
+    : options(NEED_STATUS, BOARD_STATES);
+/** The board opens on the needs one can still apply to (张榜中). */
+const BOARD_DEFAULT_STATUS: NeedStatus = "published";
+
 const SEARCH_KEYS = ["field", "call_type", "bounty_min_wan", "bounty_max_wan", "deadline_from", "deadline_to"];
 
 export const NEED_KIND: PostingKind<Need, NeedHit> = {
@@ -160,7 +169,8 @@ export const NEED_KIND: PostingKind<Need, NeedHit> = {
     searchTestId: "need-search",
     listTestId: "need-list",
     stats: true,
-    statusOnCards: privileged,
+    link: { to: "/results", label: "揭榜结果公示 →", testId: "results-link" },
+    statusOnCards: () => true,
     filters: [
       { kind: "field" },
       { kind: "select", key: "call_type", label: "揭榜类型", all: "全部类型", options: options(CALL_TYPE), width: 130 },
@@ -171,9 +181,10 @@ export const NEED_KIND: PostingKind<Need, NeedHit> = {
         key: "status",
         label: "状态",
         all: "全部状态",
-        options: options(NEED_STATUS),
+        options: boardStates,
+        default: BOARD_DEFAULT_STATUS,
         width: 120,
-        show: (semantic) => privileged() && !semantic,
+        show: (semantic) => !semantic,
       },
     ],
     sorts: [
@@ -185,7 +196,8 @@ export const NEED_KIND: PostingKind<Need, NeedHit> = {
     ],
     list: (get, page, pageSize) =>
       listNeeds({
-        ...queryOf(get, [...SEARCH_KEYS, "q", "status"]),
+        ...queryOf(get, [...SEARCH_KEYS, "q"]),
+        status: selected(get, "status", BOARD_DEFAULT_STATUS),
         sort: get("sort") ?? "-published_at",
         page,
         page_size: pageSize,

@@ -25,6 +25,12 @@ const routes: RouteRecordRaw[] = [
     meta: { title: "需求榜单" },
   },
   {
+    path: "/results",
+    name: "results",
+    component: () => import("@/views/AwardResults.vue"),
+    meta: { title: "揭榜结果公示" },
+  },
+  {
     path: "/needs/:id(\\d+)",
     name: "need",
     component: () => import("@/views/NeedDetail.vue"),

@@ -19,6 +19,7 @@ PUBLIC = {
     # the board and the catalogue the anonymous pages show (needs, capabilities, search)
     "list_needs",
     "get_need",
+    "list_award_results",
     "list_capabilities",
     "get_capability",
     "search_needs",
