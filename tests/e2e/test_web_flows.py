@@ -272,3 +272,35 @@ def test_public_board_shows_status_opens_on_open_needs_and_publishes_results(
     assert width <= PHONE["width"], f"揭榜结果公示 scrolls sideways at 375px ({width}px wide)"
     shot(phone, "award-results-phone")
     assert phone.console.unexpected() == [], phone.console.errors
+
+
+RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # need_interest, capability_interest, …
+
+
+def test_match_records_and_figures_read_as_chinese(pages: Pages) -> None:
+    """Issue 12 item 9: 撮合记录 names every step in Chinese, no demo text stands as a match
+    reason, and a figure such as 1e-6 is written for people (≤ 1×10⁻⁶)."""
+    broker = pages.login("broker")
+    broker.goto("/matches?status=recommended&q=800V")
+    card = broker.locator(".match-card", has_text="800V SiC高功率密度电机控制器集成设计")
+    card.get_by_role("link", name="详情与记录").click()
+    expect(broker).to_have_url(re.compile(r"/matches/\d+$"))
+    record = broker.locator(".match-detail section.history")
+    expect(record).to_contain_text("需求方表示有意向")
+    expect(record).to_contain_text("成果方表示有意向")
+    text = broker.locator(".match-detail").inner_text()
+    assert not RAW_CODE.search(text), RAW_CODE.findall(text)
+    assert "演示" not in text
+    shot(broker, "match-record")
+
+    for stage in ("candidate", "recommended", "deal"):  # the reasons on the cards
+        broker.goto(f"/matches?status={stage}")
+        expect(broker.locator(".match-card").first).to_be_visible()
+        expect(broker.locator(".match-card", has_text="演示")).to_have_count(0)
+
+    need_id, _ = _need_id(pages.base_url, AWARDED[0])
+    broker.goto(f"/needs/{need_id}")
+    figures = broker.locator(".indicators")
+    expect(figures).to_contain_text("≤ 1×10⁻⁶ g/(m²·day)")
+    expect(figures).not_to_contain_text("1e-6")
+    assert broker.console.unexpected() == [], broker.console.errors

@@ -81,3 +81,17 @@ export function weightShares(criteria: { code: string; weight: string }[]): Reco
     criteria.map((c) => [c.code, total > 0 ? `${Number(((Number(c.weight) / total) * 100).toFixed(1))}%` : "—"]),
   );
 }
+
+const SUPERSCRIPT: Record<string, string> = {
+  "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹",
+};
+
+/** A figure as people write it: "1e-6" → 1×10⁻⁶, "2.5E+8" → 2.5×10⁸; anything else as typed
+ * (the string is rewritten, never turned into a float). */
+export function formatFigure(value: unknown): string {
+  const text = value === null || value === undefined ? "" : String(value);
+  const m = /^\s*([+-]?\d+(?:\.\d+)?)[eE]([+-]?)0*(\d+)\s*$/.exec(text);
+  if (!m) return text;
+  const exponent = `${m[2] === "-" ? "-" : ""}${m[3]}`;
+  return `${m[1]}×10${[...exponent].map((c) => SUPERSCRIPT[c]).join("")}`;
+}
