@@ -1,7 +1,7 @@
 """needs: 需求明确度 (score and hints) stored on submit
 
 Revision ID: 5c1a7e2d9b34
-Revises: cfd4c9d20acf
+Revises: 37a8c548f9b7
 Create Date: 2026-12-02 16:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c1a7e2d9b34"
-down_revision: str | None = "cfd4c9d20acf"
+down_revision: str | None = "37a8c548f9b7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
