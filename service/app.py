@@ -29,6 +29,7 @@ from service.matches import endpoints as matches
 from service.milestones import endpoints as milestones
 from service.needs import endpoints as needs
 from service.notifications import endpoints as notifications
+from service.opendata import endpoints as opendata
 from service.orgs import endpoints as orgs
 from service.reviews import endpoints as reviews
 from service.stats import endpoints as stats
@@ -53,6 +54,7 @@ DOMAINS = (
     reviews,
     engine,
     intake,
+    opendata,
 )
 
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
@@ -98,6 +100,9 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
             api.include_router(public)
         api.include_router(domain.router, dependencies=[SIGNED_IN])
     app.include_router(api)
+    # The open data API answers API keys, not sessions: apart from /api/v1 and its
+    # signed-in check (service/opendata/endpoints.py).
+    app.include_router(opendata.open_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

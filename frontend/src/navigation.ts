@@ -31,6 +31,7 @@ export const NAV: NavItem[] = [
   { path: "/reviews", label: "我的评审", roles: ["expert"] },
   { path: "/admin/users", label: "用户管理", roles: ["admin"] },
   { path: "/intake", label: "批量导入", roles: ["admin", "enterprise", "researcher"] },
+  { path: "/open-api", label: "开放接口", roles: ["admin", "enterprise", "researcher"] },
 ];
 
 export function navFor(role: Role | null): NavItem[] {

@@ -1,6 +1,7 @@
 """Every ORM model, importable in one line (Alembic reads `Base.metadata` from here)."""
 
 from service.kit.db import Base
+from service.models.api_key import ApiKey, ApiKeyUsage, ApiKeyWindow
 from service.models.application import Application, ApplicationMember
 from service.models.audit import AuditEvent
 from service.models.capability import Capability
@@ -18,6 +19,9 @@ from service.models.throttle import AuthThrottle
 from service.models.user import User
 
 __all__ = [
+    "ApiKey",
+    "ApiKeyUsage",
+    "ApiKeyWindow",
     "Application",
     "ApplicationMember",
     "AuditEvent",

@@ -307,6 +307,16 @@ _LABELS["ReviewStatus"] = {
 }
 
 
+class ApiKeyStatus(LabelledEnum):
+    """An open-data API key (service/opendata): active → revoked."""
+
+    active = "active"
+    revoked = "revoked"
+
+
+_LABELS["ApiKeyStatus"] = {"active": "有效", "revoked": "已吊销"}
+
+
 # An organisation's own staff: who post for it, apply for it and hear about its postings and
 # applications. Experts, brokers and admins who belong to it act in their own capacity.
 ORG_STAFF_ROLES = frozenset({Role.enterprise.value, Role.researcher.value})

@@ -1754,6 +1754,197 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 开放接口密钥列表（本单位的；管理员看全部）及用量 */
+        get: operations["list_api_keys_api_v1_api_keys_get"];
+        put?: never;
+        /** 创建开放接口密钥（企业用户、科研人员；完整密钥只返回这一次） */
+        post: operations["create_api_key_api_v1_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 开放接口密钥详情 */
+        get: operations["get_api_key_api_v1_api_keys__key_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{key_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 密钥近 30 天每日用量（本单位人员和管理员） */
+        get: operations["api_key_usage_api_v1_api_keys__key_id__usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{key_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 吊销开放接口密钥（本单位人员或管理员；吊销后立即失效） */
+        post: operations["revoke_api_key_api_v1_api_keys__key_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/open/v1/needs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 公开需求（游标分页，按更新时间增量同步）
+         * @description 揭榜中及以后、可见范围为「公开」的需求，按 (updated_at, id) 升序。把返回的 next_cursor 原样作为 cursor 传回即得下一页；分页之间新增或修改的需求排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的时刻，下次以 updated_since 传入。
+         */
+        get: operations["open_needs_api_open_v1_needs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/open/v1/needs/{need_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 公开需求详情 */
+        get: operations["open_need_api_open_v1_needs__need_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/open/v1/capabilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 已发布成果（游标分页，按更新时间增量同步） */
+        get: operations["open_capabilities_api_open_v1_capabilities_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/open/v1/capabilities/{capability_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 已发布成果详情 */
+        get: operations["open_capability_api_open_v1_capabilities__capability_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/open/v1/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 揭榜结果：已授榜的公开需求（游标分页） */
+        get: operations["open_results_api_open_v1_results_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/open/v1/fields/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 各领域统计：公开需求、悬赏、成果、授榜 */
+        get: operations["open_field_stats_api_open_v1_fields_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/open/v1/export.jsonl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 公开数据批量导出（JSON Lines，流式） */
+        get: operations["open_export_api_open_v1_export_jsonl_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1800,6 +1991,138 @@ export interface components {
              * @description 金额合计（万元，精确）
              */
             amount_wan: string;
+        };
+        /** ApiKeyCreate */
+        ApiKeyCreate: {
+            /**
+             * Name
+             * @description 用途说明，如 省科技厅数据同步
+             */
+            name: string;
+            /**
+             * Rate Limit Per Minute
+             * @description 每分钟最多请求次数
+             * @default 60
+             */
+            rate_limit_per_minute: number;
+        };
+        /** ApiKeyCreated */
+        ApiKeyCreated: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description 密钥开头几位，用于辨认；完整密钥只在创建时显示一次
+             */
+            prefix: string;
+            org: components["schemas"]["OrgBrief"];
+            /** Created By Name */
+            created_by_name: string;
+            /** Rate Limit Per Minute */
+            rate_limit_per_minute: number;
+            status: components["schemas"]["ApiKeyStatus"];
+            /** Status Label */
+            status_label: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
+            /**
+             * Requests Today
+             * @description 今日（北京时间）已应答的请求数
+             */
+            requests_today: number;
+            /**
+             * Throttled Today
+             * @description 今日因超出频率限制被拒绝的请求数
+             */
+            throttled_today: number;
+            /**
+             * Requests 30 Days
+             * @description 近 30 天已应答的请求数
+             */
+            requests_30_days: number;
+            /**
+             * Actions
+             * @description 当前用户可执行的操作
+             */
+            actions: string[];
+            /**
+             * Secret
+             * @description 完整密钥：只显示这一次，平台只保存其摘要
+             */
+            secret: string;
+        };
+        /** ApiKeyRead */
+        ApiKeyRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Prefix
+             * @description 密钥开头几位，用于辨认；完整密钥只在创建时显示一次
+             */
+            prefix: string;
+            org: components["schemas"]["OrgBrief"];
+            /** Created By Name */
+            created_by_name: string;
+            /** Rate Limit Per Minute */
+            rate_limit_per_minute: number;
+            status: components["schemas"]["ApiKeyStatus"];
+            /** Status Label */
+            status_label: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
+            /**
+             * Requests Today
+             * @description 今日（北京时间）已应答的请求数
+             */
+            requests_today: number;
+            /**
+             * Throttled Today
+             * @description 今日因超出频率限制被拒绝的请求数
+             */
+            throttled_today: number;
+            /**
+             * Requests 30 Days
+             * @description 近 30 天已应答的请求数
+             */
+            requests_30_days: number;
+            /**
+             * Actions
+             * @description 当前用户可执行的操作
+             */
+            actions: string[];
+        };
+        /**
+         * ApiKeyStatus
+         * @description An open-data API key (service/opendata): active → revoked.
+         * @enum {string}
+         */
+        ApiKeyStatus: "active" | "revoked";
+        /** ApiKeyUsageRead */
+        ApiKeyUsageRead: {
+            key: components["schemas"]["ApiKeyRead"];
+            /**
+             * Days
+             * @description 近 30 天每日用量（北京时间），旧日期在前
+             */
+            days: components["schemas"]["UsageDay"][];
         };
         /** ApplicationCreate */
         ApplicationCreate: {
@@ -2600,6 +2923,42 @@ export interface components {
             /** Is Active */
             is_active?: boolean | null;
         };
+        /** CursorPage[OpenCapability] */
+        CursorPage_OpenCapability_: {
+            /** Items */
+            items: components["schemas"]["OpenCapability"][];
+            /**
+             * Next Cursor
+             * @description 下一页的游标（原样传回 cursor 参数）；没有更多时为 null
+             */
+            next_cursor: string | null;
+            /** Has More */
+            has_more: boolean;
+        };
+        /** CursorPage[OpenNeed] */
+        CursorPage_OpenNeed_: {
+            /** Items */
+            items: components["schemas"]["OpenNeed"][];
+            /**
+             * Next Cursor
+             * @description 下一页的游标（原样传回 cursor 参数）；没有更多时为 null
+             */
+            next_cursor: string | null;
+            /** Has More */
+            has_more: boolean;
+        };
+        /** CursorPage[OpenResult] */
+        CursorPage_OpenResult_: {
+            /** Items */
+            items: components["schemas"]["OpenResult"][];
+            /**
+             * Next Cursor
+             * @description 下一页的游标（原样传回 cursor 参数）；没有更多时为 null
+             */
+            next_cursor: string | null;
+            /** Has More */
+            has_more: boolean;
+        };
         /**
          * Dataset
          * @enum {string}
@@ -2685,6 +3044,11 @@ export interface components {
              */
             conflict_of_interest: boolean;
         };
+        /**
+         * ExportKind
+         * @enum {string}
+         */
+        ExportKind: "needs" | "capabilities" | "results";
         /** ExtendIn */
         ExtendIn: {
             /** Application Ids */
@@ -3738,6 +4102,319 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * OpenCapability
+         * @description A published capability: the fields the anonymous web view shows, without contacts.
+         * @example {
+         *       "description": "多测点温度场重构与在线补偿，已在三家机床厂中试。",
+         *       "field": "intelligent_manufacturing",
+         *       "field_name": "智能制造",
+         *       "id": 17,
+         *       "indicators": [
+         *         {
+         *           "comparator": "<=",
+         *           "name": "补偿后误差",
+         *           "unit": "μm",
+         *           "value": "5"
+         *         }
+         *       ],
+         *       "ip_type": "patent",
+         *       "ip_type_label": "专利",
+         *       "keywords": [
+         *         "数字孪生",
+         *         "热误差补偿"
+         *       ],
+         *       "maturity": "pilot_small",
+         *       "maturity_label": "通过小试",
+         *       "org": {
+         *         "id": 5,
+         *         "kind": "university",
+         *         "name": "浙江大学"
+         *       },
+         *       "patent_numbers": [
+         *         "ZL202110123456.7"
+         *       ],
+         *       "price_max_wan": "80",
+         *       "price_min_wan": "50",
+         *       "published_at": "2026-10-08T06:00:00Z",
+         *       "status": "published",
+         *       "status_label": "已发布",
+         *       "team": "浙江大学机械工程学院精密制造团队",
+         *       "tech_level": "domestic_leading",
+         *       "tech_level_label": "国内领先",
+         *       "title": "基于数字孪生的机床热误差实时补偿技术",
+         *       "transaction_mode_labels": [
+         *         "普通许可"
+         *       ],
+         *       "transaction_modes": [
+         *         "ordinary_license"
+         *       ],
+         *       "trl": 6,
+         *       "updated_at": "2026-10-08T06:00:00Z"
+         *     }
+         */
+        OpenCapability: {
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /** Field */
+            field: string;
+            /** Field Name */
+            field_name: string;
+            /** Keywords */
+            keywords: string[];
+            /** Indicators */
+            indicators: {
+                [key: string]: string;
+            }[];
+            maturity: components["schemas"]["Maturity"];
+            /** Maturity Label */
+            maturity_label: string;
+            /** Trl */
+            trl: number | null;
+            ip_type: components["schemas"]["IpType"];
+            /** Ip Type Label */
+            ip_type_label: string;
+            /** Patent Numbers */
+            patent_numbers: string[];
+            tech_level: components["schemas"]["TechLevel"];
+            /** Tech Level Label */
+            tech_level_label: string;
+            /** Transaction Modes */
+            transaction_modes: components["schemas"]["TransactionMode"][];
+            /** Transaction Mode Labels */
+            transaction_mode_labels: string[];
+            /** Price Min Wan */
+            price_min_wan: string | null;
+            /** Price Max Wan */
+            price_max_wan: string | null;
+            /** Team */
+            team: string;
+            org: components["schemas"]["OrgBrief"];
+            status: components["schemas"]["CapabilityStatus"];
+            /** Status Label */
+            status_label: string;
+            /** Published At */
+            published_at: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** OpenFieldStat */
+        OpenFieldStat: {
+            /** Field */
+            field: string;
+            /** Field Name */
+            field_name: string;
+            /**
+             * Needs
+             * @description 公开需求数（揭榜中及以后）
+             */
+            needs: number;
+            /**
+             * Needs Bounty Wan
+             * @description 公开需求悬赏合计（万元）
+             */
+            needs_bounty_wan: string;
+            /**
+             * Capabilities
+             * @description 已发布成果数
+             */
+            capabilities: number;
+            /**
+             * Awarded
+             * @description 已授榜的公开需求数
+             */
+            awarded: number;
+        };
+        /**
+         * OpenFieldStats
+         * @example {
+         *       "generated_at": "2026-12-02T08:00:00Z",
+         *       "items": [
+         *         {
+         *           "awarded": 3,
+         *           "capabilities": 9,
+         *           "field": "battery_storage",
+         *           "field_name": "动力电池与储能",
+         *           "needs": 12,
+         *           "needs_bounty_wan": "1860"
+         *         }
+         *       ]
+         *     }
+         */
+        OpenFieldStats: {
+            /** Items */
+            items: components["schemas"]["OpenFieldStat"][];
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+        };
+        /**
+         * OpenNeed
+         * @description A public need: the fields the anonymous web view shows, without its per-viewer parts.
+         * @example {
+         *       "bounty_wan": "120",
+         *       "call_type": "jiebang_guashuai",
+         *       "call_type_label": "揭榜挂帅",
+         *       "cooperation_mode": "tech_development",
+         *       "cooperation_mode_label": "技术开发",
+         *       "deadline": "2027-03-31",
+         *       "expected_goal": "连续运转 8 小时热误差控制在 8 μm 以内。",
+         *       "field": "intelligent_manufacturing",
+         *       "field_name": "智能制造",
+         *       "id": 42,
+         *       "implementation_months": 12,
+         *       "indicators": [
+         *         {
+         *           "comparator": "<=",
+         *           "name": "热误差",
+         *           "unit": "μm",
+         *           "value": "8"
+         *         }
+         *       ],
+         *       "industry": "高端装备",
+         *       "key_difficulty": "温度场测点少，热误差模型随工况漂移。",
+         *       "keywords": [
+         *         "热误差补偿",
+         *         "数控机床"
+         *       ],
+         *       "org": {
+         *         "id": 3,
+         *         "kind": "enterprise",
+         *         "name": "宁波海天精工股份有限公司"
+         *       },
+         *       "own_investment_wan": "60",
+         *       "problem": "主轴连续运转 4 小时后轴向热伸长达 35 μm，精加工件尺寸超差。",
+         *       "published_at": "2026-11-20T02:15:00Z",
+         *       "status": "published",
+         *       "status_label": "张榜中",
+         *       "title": "五轴联动数控机床主轴热变形补偿",
+         *       "updated_at": "2026-11-20T02:15:00Z"
+         *     }
+         */
+        OpenNeed: {
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+            /** Problem */
+            problem: string;
+            /** Key Difficulty */
+            key_difficulty: string;
+            /** Expected Goal */
+            expected_goal: string;
+            /** Field */
+            field: string;
+            /** Field Name */
+            field_name: string;
+            /** Industry */
+            industry: string;
+            /** Keywords */
+            keywords: string[];
+            /** Indicators */
+            indicators: {
+                [key: string]: string;
+            }[];
+            call_type: components["schemas"]["CallType"];
+            /** Call Type Label */
+            call_type_label: string;
+            cooperation_mode: components["schemas"]["CooperationMode"];
+            /** Cooperation Mode Label */
+            cooperation_mode_label: string;
+            /**
+             * Bounty Wan
+             * @description 悬赏金额（万元，十进制字符串）
+             */
+            bounty_wan: string;
+            /** Own Investment Wan */
+            own_investment_wan: string | null;
+            /**
+             * Deadline
+             * Format: date
+             */
+            deadline: string;
+            /** Implementation Months */
+            implementation_months: number;
+            org: components["schemas"]["OrgBrief"];
+            status: components["schemas"]["NeedStatus"];
+            /** Status Label */
+            status_label: string;
+            /** Published At */
+            published_at: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * OpenResult
+         * @description 揭榜结果: a public need that was awarded, with how many applications won and the amount
+         *     committed to them. Who won is not published (the public web view does not show it).
+         * @example {
+         *       "awarded_at": "2027-04-15T08:30:00Z",
+         *       "bounty_wan": "120",
+         *       "committed_wan": "110",
+         *       "field": "intelligent_manufacturing",
+         *       "field_name": "智能制造",
+         *       "need_id": 42,
+         *       "org": {
+         *         "id": 3,
+         *         "kind": "enterprise",
+         *         "name": "宁波海天精工股份有限公司"
+         *       },
+         *       "status": "in_progress",
+         *       "status_label": "实施中",
+         *       "title": "五轴联动数控机床主轴热变形补偿",
+         *       "updated_at": "2027-04-20T01:00:00Z",
+         *       "winners": 1
+         *     }
+         */
+        OpenResult: {
+            /** Need Id */
+            need_id: number;
+            /** Title */
+            title: string;
+            /** Field */
+            field: string;
+            /** Field Name */
+            field_name: string;
+            /** @description 发榜单位 */
+            org: components["schemas"]["OrgBrief"];
+            /** Bounty Wan */
+            bounty_wan: string;
+            status: components["schemas"]["NeedStatus"];
+            /** Status Label */
+            status_label: string;
+            /**
+             * Awarded At
+             * @description 授榜时间（首次授榜）
+             */
+            awarded_at: string | null;
+            /**
+             * Winners
+             * @description 获授的揭榜申请数（联合攻关可有多个）
+             */
+            winners: number;
+            /**
+             * Committed Wan
+             * @description 授予金额合计（万元）
+             */
+            committed_wan: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** OrgBrief */
         OrgBrief: {
             /** Id */
@@ -3784,6 +4461,17 @@ export interface components {
             description: string;
             /** Kind Label */
             readonly kind_label: string;
+        };
+        /** Page[ApiKeyRead] */
+        Page_ApiKeyRead_: {
+            /** Items */
+            items: components["schemas"]["ApiKeyRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
         };
         /** Page[ApplicationRead] */
         Page_ApplicationRead_: {
@@ -4252,6 +4940,18 @@ export interface components {
         UnreadCount: {
             /** Unread */
             unread: number;
+        };
+        /** UsageDay */
+        UsageDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Requests */
+            requests: number;
+            /** Throttled */
+            throttled: number;
         };
         /** UserBrief */
         UserBrief: {
@@ -11987,6 +12687,784 @@ export interface operations {
             /** @description validation_error：请求参数不合法（fields 列出各字段） */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_api_keys_api_v1_api_keys_get: {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数（≤100） */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ApiKeyRead_"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_api_key_api_v1_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description malformed_json：请求体不是合法的 JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_api_key_api_v1_api_keys__key_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyRead"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    api_key_usage_api_v1_api_keys__key_id__usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyUsageRead"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_api_key_api_v1_api_keys__key_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TransitionIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description stale_version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_needs_api_open_v1_needs_get: {
+        parameters: {
+            query?: {
+                /** @description 上一页返回的 next_cursor；首次请求不传 */
+                cursor?: string | null;
+                /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
+                updated_since?: string | null;
+                /** @description 领域代码，如 battery_storage */
+                field?: string | null;
+                /** @description 每页条数（≤200） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorPage_OpenNeed_"];
+                };
+            };
+            /** @description invalid_cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description api_key_required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_need_api_open_v1_needs__need_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                need_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenNeed"];
+                };
+            };
+            /** @description api_key_required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_capabilities_api_open_v1_capabilities_get: {
+        parameters: {
+            query?: {
+                /** @description 上一页返回的 next_cursor；首次请求不传 */
+                cursor?: string | null;
+                /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
+                updated_since?: string | null;
+                /** @description 领域代码，如 battery_storage */
+                field?: string | null;
+                /** @description 每页条数（≤200） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorPage_OpenCapability_"];
+                };
+            };
+            /** @description invalid_cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description api_key_required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_capability_api_open_v1_capabilities__capability_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                capability_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenCapability"];
+                };
+            };
+            /** @description api_key_required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_results_api_open_v1_results_get: {
+        parameters: {
+            query?: {
+                /** @description 上一页返回的 next_cursor；首次请求不传 */
+                cursor?: string | null;
+                /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
+                updated_since?: string | null;
+                /** @description 领域代码，如 battery_storage */
+                field?: string | null;
+                /** @description 每页条数（≤200） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorPage_OpenResult_"];
+                };
+            };
+            /** @description invalid_cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description api_key_required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_field_stats_api_open_v1_fields_stats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenFieldStats"];
+                };
+            };
+            /** @description api_key_required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_export_api_open_v1_export_jsonl_get: {
+        parameters: {
+            query?: {
+                /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
+                updated_since?: string | null;
+                /** @description 导出哪些：needs、capabilities、results（可多选，默认全部） */
+                kind?: components["schemas"]["ExportKind"][] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON Lines：首行 meta，其后每行一条 need / capability / result */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {"type": "meta", "data": {"generated_at": "2026-12-02T08:00:00+00:00", "updated_since": null, "kinds": ["needs"]}}
+                     *     {"type": "need", "data": {"id": 42, "title": "五轴联动数控机床主轴热变形补偿", "…": "…"}}
+                     */
+                    "application/x-ndjson": unknown;
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description api_key_required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

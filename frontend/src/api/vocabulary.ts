@@ -4,6 +4,7 @@
 /** zh-CN label of every value of each closed vocabulary, by enum name. */
 export const ENUM_LABELS = {
   AccountStatus: {"active": "正常", "pending": "待审核", "refused": "未通过审核"},
+  ApiKeyStatus: {"active": "有效", "revoked": "已吊销"},
   ApplicationStatus: {"forming": "待成员确认", "submitted": "已提交", "shortlisted": "入围", "awarded": "揭榜成功", "rejected": "未入选", "withdrawn": "已撤回", "dissolved": "联合体未成立"},
   CallType: {"jiebang_guashuai": "揭榜挂帅", "problem_tender": "难题招标", "directed": "定向择优", "regular": "常规需求"},
   CapabilityStatus: {"draft": "草稿", "submitted": "待审核", "published": "已发布", "rejected": "已驳回", "archived": "已归档"},
@@ -27,6 +28,7 @@ export const ENUM_LABELS = {
 
 /** zh-CN label of every lifecycle step (the history's actions), by object type. */
 export const STEP_LABELS = {
+  api_key: {"create": "创建", "revoke": "吊销"},
   application: {"create": "提交揭榜申请", "form": "发起联合体揭榜（待成员确认）", "constitute": "联合体成员全部确认，申请生效", "dissolve": "联合体未成立", "shortlist": "入围", "reject": "不予入选", "award": "确定揭榜成功", "withdraw": "撤回申请"},
   application_member: {"invite": "邀请加入联合体", "confirm": "确认加入联合体", "decline": "谢绝加入联合体"},
   capability: {"create": "创建", "submit": "提交审核", "approve": "审核通过（发布）", "reject": "驳回", "archive": "归档"},

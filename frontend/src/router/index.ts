@@ -221,6 +221,12 @@ const routes: RouteRecordRaw[] = [
     meta: { title: "批量导入", roles: ["admin", "enterprise", "researcher"] },
   },
   {
+    path: "/open-api",
+    name: "open-api",
+    component: () => import("@/views/developer/OpenApiPage.vue"),
+    meta: { title: "开放接口", roles: ["enterprise", "researcher", "admin"] },
+  },
+  {
     path: "/:pathMatch(.*)*",
     name: "not-found",
     component: () => import("@/views/NotFound.vue"),

@@ -67,6 +67,7 @@ export const LIFECYCLES: Record<LifecycleKind, { states: Labels<string>; steps: 
   milestone: { states: ENUM_LABELS.MilestoneStatus, steps: STEP_LABELS.milestone },
   review_assignment: { states: REVIEW_STATUS, steps: STEP_LABELS.review_assignment },
   user: { states: ACCOUNT_STATUS, steps: STEP_LABELS.user },
+  api_key: { states: ENUM_LABELS.ApiKeyStatus, steps: STEP_LABELS.api_key },
 };
 
 /** Organisation kinds a person may register with (government bodies are set up by admins). */

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from service.kit.inputs import MAX_ID
 from service.models.enums import Role
+from service.opendata.schemas import ApiKeyCreate
+from service.opendata.service import create_key
 from tests.factories import auth, create_user
 from tests.service.openapi_walk import body_schema, leaves, operations, place
 
@@ -21,7 +23,10 @@ TOO_BIG = (2**31, 2**63, 2**64 + 1)
 
 @pytest.fixture
 def tokens(session: Session) -> list[dict[str, str]]:
-    return [auth(create_user(session, role)) for role in Role]
+    """A session of every role, and a key to the open data API (service/opendata)."""
+    users = {role: create_user(session, role) for role in Role}
+    key = create_key(session, users[Role.enterprise], ApiKeyCreate(name="编号测试"))
+    return [auth(user) for user in users.values()] + [{"X-Api-Key": key.secret}]
 
 
 def _is_id(name: str | int) -> bool:

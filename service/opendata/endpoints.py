@@ -1,0 +1,279 @@
+"""Two routers. `router` (/api/v1/api-keys, signed in): organisations make, list and revoke
+their keys and read their usage; admins see every key. `open_router` (/api/open/v1): the open
+data API, authenticated by an API key in the X-Api-Key header instead of a session, and
+mounted apart from /api/v1 (service/app.py), so the signed-in check never applies to it and
+no route of it answers without a key (tests/service/opendata/test_open_routes.py)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from fastapi.security import APIKeyHeader
+from sqlalchemy.orm import Session
+
+from service.auth.deps import CurrentUser
+from service.kit.actions import TransitionIn, action_routes
+from service.kit.db import SessionDep, get_session
+from service.kit.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    responses,
+)
+from service.kit.inputs import Id
+from service.kit.pagination import Page, PageDep
+from service.models import User
+from service.opendata import service, throttle
+from service.opendata.cursors import InvalidCursor
+from service.opendata.lifecycle import API_KEY_MACHINE
+from service.opendata.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    ApiKeyUsageRead,
+    CursorPage,
+    OpenCapability,
+    OpenFieldStats,
+    OpenNeed,
+    OpenResult,
+)
+
+# ---- key management (signed in) ---------------------------------------------------------
+
+router = APIRouter(prefix="/api-keys", tags=["开放接口密钥 api-keys"])
+_KEY_ERRORS = responses(NotAuthenticated, Forbidden, NotFound)
+
+
+@router.get(
+    "",
+    response_model=Page[ApiKeyRead],
+    responses=_KEY_ERRORS,
+    summary="开放接口密钥列表（本单位的；管理员看全部）及用量",
+)
+def list_api_keys(session: SessionDep, user: CurrentUser, page: PageDep) -> Page[ApiKeyRead]:
+    return service.list_keys(session, user, page)
+
+
+@router.post(
+    "",
+    response_model=ApiKeyCreated,
+    status_code=201,
+    responses=responses(NotAuthenticated, Forbidden, Conflict),
+    summary="创建开放接口密钥（企业用户、科研人员；完整密钥只返回这一次）",
+)
+def create_api_key(session: SessionDep, user: CurrentUser, data: ApiKeyCreate) -> ApiKeyCreated:
+    return service.create_key(session, user, data)
+
+
+@router.get(
+    "/{key_id}", response_model=ApiKeyRead, responses=_KEY_ERRORS, summary="开放接口密钥详情"
+)
+def get_api_key(session: SessionDep, user: CurrentUser, key_id: Id) -> ApiKeyRead:
+    return service.get_key(session, user, key_id)
+
+
+@router.get(
+    "/{key_id}/usage",
+    response_model=ApiKeyUsageRead,
+    responses=_KEY_ERRORS,
+    summary="密钥近 30 天每日用量（本单位人员和管理员）",
+)
+def api_key_usage(session: SessionDep, user: CurrentUser, key_id: Id) -> ApiKeyUsageRead:
+    return service.usage(session, user, key_id)
+
+
+def _act(session: Session, user: User, key_id: int, action: str, body: TransitionIn) -> ApiKeyRead:
+    return service.transition(session, user, key_id, action, body.reason)
+
+
+action_routes(router, API_KEY_MACHINE, "/{key_id}", "api_key", ApiKeyRead, _act)
+
+
+# ---- the open data API (an API key per request) -----------------------------------------
+
+_key_header = APIKeyHeader(
+    name=throttle.HEADER,
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="开放接口密钥：登录平台后在「开放接口」页面创建",
+)
+
+
+def open_key(session: SessionDep, secret: Annotated[str | None, Depends(_key_header)]) -> None:
+    """Authenticate the key and count the request. The count is committed here, before the
+    answer, so a 429 keeps it (a raised error rolls the request's transaction back) and the
+    read that follows does not hold the write lock."""
+    if not secret:
+        raise throttle.missing()
+    refusal = throttle.admit(session, secret.strip())
+    session.commit()
+    if refusal is not None:
+        raise refusal
+
+
+open_router = APIRouter(
+    prefix="/api/open/v1",
+    tags=["开放数据 open data"],
+    dependencies=[Depends(open_key)],
+    responses=responses(throttle.ApiKeyRefused, throttle.RateLimited),
+)
+
+Cursor = Annotated[
+    str | None,
+    Query(max_length=200, description="上一页返回的 next_cursor；首次请求不传"),
+]
+UpdatedSince = Annotated[
+    datetime | None,
+    Query(
+        description="只返回此时刻及以后更新的条目（ISO 8601，须带时区，"
+        "如 2026-12-01T00:00:00+08:00）",
+        examples=["2026-12-01T00:00:00+08:00"],
+    ),
+]
+FieldCode = Annotated[str | None, Query(max_length=40, description="领域代码，如 battery_storage")]
+Limit = Annotated[int, Query(ge=1, le=200, description="每页条数（≤200）")]
+_LIST_ERRORS = responses(InvalidCursor)
+_EXPORT_LINES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "application/x-ndjson": {
+                "example": (
+                    '{"type": "meta", "data": {"generated_at": "2026-12-02T08:00:00+00:00", '
+                    '"updated_since": null, "kinds": ["needs"]}}\n'
+                    '{"type": "need", "data": {"id": 42, '
+                    '"title": "五轴联动数控机床主轴热变形补偿", "…": "…"}}\n'
+                )
+            }
+        },
+        "description": "JSON Lines：首行 meta，其后每行一条 need / capability / result",
+    }
+}
+
+
+def _since(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise BadRequest(
+            "updated_since 须带时区，如 2026-12-01T00:00:00+08:00 或 2026-11-30T16:00:00Z",
+            "updated_since needs a time zone",
+            code="naive_datetime",
+        )
+    return value
+
+
+@open_router.get(
+    "/needs",
+    response_model=CursorPage[OpenNeed],
+    responses=_LIST_ERRORS,
+    summary="公开需求（游标分页，按更新时间增量同步）",
+    description=(
+        "揭榜中及以后、可见范围为「公开」的需求，按 (updated_at, id) 升序。"
+        "把返回的 next_cursor 原样作为 cursor 传回即得下一页；分页之间新增或修改的需求"
+        "排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的时刻，"
+        "下次以 updated_since 传入。"
+    ),
+)
+def open_needs(
+    session: SessionDep,
+    cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
+    field: FieldCode = None,
+    limit: Limit = 50,
+) -> CursorPage[OpenNeed]:
+    return service.needs_page(session, cursor, _since(updated_since), field, limit)
+
+
+@open_router.get(
+    "/needs/{need_id}",
+    response_model=OpenNeed,
+    responses=responses(NotFound),
+    summary="公开需求详情",
+)
+def open_need(session: SessionDep, need_id: Id) -> OpenNeed:
+    return service.need(session, need_id)
+
+
+@open_router.get(
+    "/capabilities",
+    response_model=CursorPage[OpenCapability],
+    responses=_LIST_ERRORS,
+    summary="已发布成果（游标分页，按更新时间增量同步）",
+)
+def open_capabilities(
+    session: SessionDep,
+    cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
+    field: FieldCode = None,
+    limit: Limit = 50,
+) -> CursorPage[OpenCapability]:
+    return service.capabilities_page(session, cursor, _since(updated_since), field, limit)
+
+
+@open_router.get(
+    "/capabilities/{capability_id}",
+    response_model=OpenCapability,
+    responses=responses(NotFound),
+    summary="已发布成果详情",
+)
+def open_capability(session: SessionDep, capability_id: Id) -> OpenCapability:
+    return service.capability(session, capability_id)
+
+
+@open_router.get(
+    "/results",
+    response_model=CursorPage[OpenResult],
+    responses=_LIST_ERRORS,
+    summary="揭榜结果：已授榜的公开需求（游标分页）",
+)
+def open_results(
+    session: SessionDep,
+    cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
+    field: FieldCode = None,
+    limit: Limit = 50,
+) -> CursorPage[OpenResult]:
+    return service.results_page(session, cursor, _since(updated_since), field, limit)
+
+
+@open_router.get(
+    "/fields/stats", response_model=OpenFieldStats, summary="各领域统计：公开需求、悬赏、成果、授榜"
+)
+def open_field_stats(session: SessionDep) -> OpenFieldStats:
+    return service.field_stats(session)
+
+
+class ExportKind(StrEnum):
+    needs = "needs"
+    capabilities = "capabilities"
+    results = "results"
+
+
+# The export streams after the endpoint returns: its session (request scope) stays open
+# until the last line is sent; the key check's session (SessionDep) has committed by then.
+StreamSession = Annotated[Session, Depends(get_session)]
+
+
+@open_router.get(
+    "/export.jsonl",
+    response_class=StreamingResponse,
+    responses=_EXPORT_LINES | responses(BadRequest),
+    summary="公开数据批量导出（JSON Lines，流式）",
+)
+def open_export(
+    session: StreamSession,
+    updated_since: UpdatedSince = None,
+    kind: Annotated[
+        list[ExportKind] | None,
+        Query(description="导出哪些：needs、capabilities、results（可多选，默认全部）"),
+    ] = None,
+) -> StreamingResponse:
+    kinds = [k.value for k in (kind or list(ExportKind))]
+    lines = service.export_lines(session, _since(updated_since), kinds)
+    return StreamingResponse(
+        lines,
+        media_type="application/x-ndjson; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="jiebang-open-data.jsonl"'},
+    )

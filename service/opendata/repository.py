@@ -1,0 +1,319 @@
+"""Every query of the open data API: keys, their counters, and the public postings."""
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
+
+from service.kit.pagination import PageParams, paginate
+from service.kit.repository import get_by_id
+from service.models import (
+    ApiKey,
+    ApiKeyUsage,
+    ApiKeyWindow,
+    Application,
+    AuditEvent,
+    Capability,
+    Field,
+    Need,
+)
+from service.models.enums import ApiKeyStatus, ApplicationStatus
+from service.opendata import cursors
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+# ---- keys ----------------------------------------------------------------------------------
+
+KEY_RELATIONS = (
+    joinedload(ApiKey.org, innerjoin=True),
+    joinedload(ApiKey.created_by, innerjoin=True),
+)
+
+
+def get_key(
+    session: Session, key_id: int, where: ColumnElement[bool], *, for_update: bool = False
+) -> ApiKey | None:
+    return get_by_id(
+        session, ApiKey, key_id, where=where, options=KEY_RELATIONS, for_update=for_update
+    )
+
+
+def key_by_digest(session: Session, digest: str) -> ApiKey | None:
+    return session.scalar(select(ApiKey).where(ApiKey.secret_hash == digest))
+
+
+def active_keys(session: Session, org_id: int) -> int:
+    statement = select(func.count(ApiKey.id)).where(
+        ApiKey.org_id == org_id, ApiKey.status == ApiKeyStatus.active
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def list_keys(
+    session: Session, where: ColumnElement[bool], page: PageParams
+) -> tuple[list[ApiKey], int]:
+    statement = (
+        select(ApiKey)
+        .where(where)
+        .options(*KEY_RELATIONS)
+        .order_by(ApiKey.status, ApiKey.created_at.desc(), ApiKey.id.desc())
+    )
+    return paginate(session, statement, page)
+
+
+def usage_summary(
+    session: Session, key_ids: list[int], today: date, since: date
+) -> dict[int, tuple[int, int, int, datetime | None]]:
+    """key id → (requests today, throttled today, requests since `since`, last use)."""
+    if not key_ids:
+        return {}
+    today_requests = func.sum(ApiKeyUsage.requests).filter(ApiKeyUsage.day == today)
+    today_throttled = func.sum(ApiKeyUsage.throttled).filter(ApiKeyUsage.day == today)
+    statement = (
+        select(
+            ApiKeyUsage.key_id,
+            func.coalesce(today_requests, 0),
+            func.coalesce(today_throttled, 0),
+            func.coalesce(func.sum(ApiKeyUsage.requests).filter(ApiKeyUsage.day >= since), 0),
+            func.max(ApiKeyUsage.last_used_at),
+        )
+        .where(ApiKeyUsage.key_id.in_(key_ids))
+        .group_by(ApiKeyUsage.key_id)
+    )
+    return {
+        row[0]: (int(row[1]), int(row[2]), int(row[3]), row[4])
+        for row in session.execute(statement)
+    }
+
+
+def usage_days(session: Session, key_id: int, since: date) -> list[ApiKeyUsage]:
+    statement = (
+        select(ApiKeyUsage)
+        .where(ApiKeyUsage.key_id == key_id, ApiKeyUsage.day >= since)
+        .order_by(ApiKeyUsage.day)
+    )
+    return list(session.scalars(statement))
+
+
+# ---- counters: one upsert each, shared by every worker process ------------------------------
+
+
+def bump_window(session: Session, digest: str, minute: int) -> tuple[int, int] | None:
+    """Count one request of the active key whose secret has `digest` in `minute`, and return
+    (key id, requests in the minute); None when no active key has that secret.
+
+    One INSERT … SELECT … ON CONFLICT DO UPDATE: the request's first statement writes, so on
+    SQLite it takes the write lock before reading anything (no stale snapshot to upgrade)."""
+    source = select(ApiKey.id, literal(minute), literal(1)).where(
+        ApiKey.secret_hash == digest, ApiKey.status == ApiKeyStatus.active
+    )
+    statement = (
+        _insert(session)(ApiKeyWindow)
+        .from_select(["key_id", "minute", "requests"], source)
+        .on_conflict_do_update(
+            index_elements=[ApiKeyWindow.key_id, ApiKeyWindow.minute],
+            set_={"requests": ApiKeyWindow.requests + 1},
+        )
+        .returning(ApiKeyWindow.key_id, ApiKeyWindow.requests)
+    )
+    row = session.execute(statement).first()
+    return (int(row[0]), int(row[1])) if row is not None else None
+
+
+def forget_windows(session: Session, key_id: int, before: int) -> None:
+    session.execute(
+        delete(ApiKeyWindow).where(ApiKeyWindow.key_id == key_id, ApiKeyWindow.minute < before)
+    )
+
+
+def bump_usage(session: Session, key_id: int, day: date, now: datetime, *, throttled: bool) -> None:
+    answered, refused = (0, 1) if throttled else (1, 0)
+    statement = (
+        _insert(session)(ApiKeyUsage)
+        .values(key_id=key_id, day=day, requests=answered, throttled=refused, last_used_at=now)
+        .on_conflict_do_update(
+            index_elements=[ApiKeyUsage.key_id, ApiKeyUsage.day],
+            set_={
+                "requests": ApiKeyUsage.requests + answered,
+                "throttled": ApiKeyUsage.throttled + refused,
+                "last_used_at": now,
+            },
+        )
+    )
+    session.execute(statement)
+
+
+def rate_limit(session: Session, key_id: int) -> int:
+    return int(session.scalar(select(ApiKey.rate_limit).where(ApiKey.id == key_id)) or 0)
+
+
+# ---- public postings --------------------------------------------------------------------
+
+NEED_RELATIONS = (joinedload(Need.org, innerjoin=True), joinedload(Need.field, innerjoin=True))
+CAPABILITY_RELATIONS = (
+    joinedload(Capability.org, innerjoin=True),
+    joinedload(Capability.field, innerjoin=True),
+)
+
+
+def _incremental(
+    statement: Select[Any],
+    updated_at: InstrumentedAttribute[datetime],
+    object_id: InstrumentedAttribute[int],
+    cursor: tuple[datetime, int] | None,
+    since: datetime | None,
+) -> Select[Any]:
+    if cursor is not None:
+        statement = statement.where(cursors.after(cursor, updated_at, object_id))
+    if since is not None:
+        statement = statement.where(updated_at >= since)
+    return statement.order_by(updated_at, object_id)
+
+
+def needs_after(
+    session: Session,
+    where: ColumnElement[bool],
+    cursor: tuple[datetime, int] | None,
+    since: datetime | None,
+    field: str | None,
+    limit: int,
+) -> list[Need]:
+    statement = select(Need).where(where).options(*NEED_RELATIONS)
+    if field:
+        statement = statement.where(Need.field_code == field)
+    statement = _incremental(statement, Need.updated_at, Need.id, cursor, since)
+    return list(session.scalars(statement.limit(limit)))
+
+
+def capabilities_after(
+    session: Session,
+    where: ColumnElement[bool],
+    cursor: tuple[datetime, int] | None,
+    since: datetime | None,
+    field: str | None,
+    limit: int,
+) -> list[Capability]:
+    statement = select(Capability).where(where).options(*CAPABILITY_RELATIONS)
+    if field:
+        statement = statement.where(Capability.field_code == field)
+    statement = _incremental(statement, Capability.updated_at, Capability.id, cursor, since)
+    return list(session.scalars(statement.limit(limit)))
+
+
+def need(session: Session, need_id: int, where: ColumnElement[bool]) -> Need | None:
+    return get_by_id(session, Need, need_id, where=where, options=NEED_RELATIONS)
+
+
+def capability(session: Session, cap_id: int, where: ColumnElement[bool]) -> Capability | None:
+    return get_by_id(session, Capability, cap_id, where=where, options=CAPABILITY_RELATIONS)
+
+
+def stream_needs(
+    session: Session, where: ColumnElement[bool], since: datetime | None, batch: int
+) -> Iterator[list[Need]]:
+    """The needs in (updated_at, id) order, `batch` at a time (a server-side cursor on
+    PostgreSQL): the export never holds the whole table."""
+    statement = _incremental(
+        select(Need).where(where).options(*NEED_RELATIONS), Need.updated_at, Need.id, None, since
+    )
+    for part in session.scalars(statement.execution_options(yield_per=batch)).partitions():
+        yield list(part)
+
+
+def stream_capabilities(
+    session: Session, where: ColumnElement[bool], since: datetime | None, batch: int
+) -> Iterator[list[Capability]]:
+    statement = _incremental(
+        select(Capability).where(where).options(*CAPABILITY_RELATIONS),
+        Capability.updated_at,
+        Capability.id,
+        None,
+        since,
+    )
+    for part in session.scalars(statement.execution_options(yield_per=batch)).partitions():
+        yield list(part)
+
+
+def awards(session: Session, need_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
+    """need id → (awarded applications, committed amount in 元)."""
+    if not need_ids:
+        return {}
+    statement = (
+        select(
+            Application.need_id,
+            func.count(Application.id),
+            func.coalesce(func.sum(Application.committed_amount), 0),
+        )
+        .where(Application.need_id.in_(need_ids), Application.status == ApplicationStatus.awarded)
+        .group_by(Application.need_id)
+    )
+    return {row[0]: (int(row[1]), Decimal(str(row[2]))) for row in session.execute(statement)}
+
+
+def awarded_at(session: Session, need_ids: list[int]) -> dict[int, datetime]:
+    """need id → when it was first awarded (its audit row)."""
+    if not need_ids:
+        return {}
+    statement = (
+        select(AuditEvent.object_id, func.min(AuditEvent.created_at))
+        .where(
+            AuditEvent.object_type == "need",
+            AuditEvent.to_state == "awarded",
+            AuditEvent.object_id.in_(need_ids),
+        )
+        .group_by(AuditEvent.object_id)
+    )
+    return {row[0]: row[1] for row in session.execute(statement)}
+
+
+def field_stats(
+    session: Session,
+    needs: ColumnElement[bool],
+    capabilities: ColumnElement[bool],
+    results: ColumnElement[bool],
+) -> list[tuple[str, str, int, Decimal, int, int]]:
+    """Per active field of the taxonomy: (code, name, open needs, their bounty in 元, open
+    capabilities, awarded open needs)."""
+    need_counts = (
+        select(
+            Need.field_code.label("code"),
+            func.count(Need.id).label("n"),
+            func.sum(Need.bounty).label("bounty"),
+            func.count(Need.id).filter(results).label("awarded"),
+        )
+        .where(needs)
+        .group_by(Need.field_code)
+        .subquery()
+    )
+    cap_counts = (
+        select(Capability.field_code.label("code"), func.count(Capability.id).label("n"))
+        .where(capabilities)
+        .group_by(Capability.field_code)
+        .subquery()
+    )
+    statement = (
+        select(
+            Field.code,
+            Field.name,
+            func.coalesce(need_counts.c.n, 0),
+            func.coalesce(need_counts.c.bounty, 0),
+            func.coalesce(cap_counts.c.n, 0),
+            func.coalesce(need_counts.c.awarded, 0),
+        )
+        .outerjoin(need_counts, need_counts.c.code == Field.code)
+        .outerjoin(cap_counts, cap_counts.c.code == Field.code)
+        .where(Field.active)
+        .order_by(Field.sort_order, Field.code)
+    )
+    return [
+        (r[0], r[1], int(r[2]), Decimal(str(r[3])), int(r[4]), int(r[5]))
+        for r in session.execute(statement)
+    ]

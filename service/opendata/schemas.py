@@ -1,0 +1,285 @@
+"""API keys (managed in the web app) and what the open data API answers."""
+
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from service.kit.inputs import Line
+from service.models.enums import (
+    ApiKeyStatus,
+    CallType,
+    CapabilityStatus,
+    CooperationMode,
+    IpType,
+    Maturity,
+    NeedStatus,
+    TechLevel,
+    TransactionMode,
+)
+from service.postings.schemas import OrgBrief
+
+T = TypeVar("T")
+
+DEFAULT_RATE_LIMIT = 60
+MAX_RATE_LIMIT = 600
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Line = Field(min_length=1, max_length=50, description="用途说明，如 省科技厅数据同步")
+    rate_limit_per_minute: int = Field(
+        default=DEFAULT_RATE_LIMIT, ge=1, le=MAX_RATE_LIMIT, description="每分钟最多请求次数"
+    )
+
+
+class ApiKeyRead(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="密钥开头几位，用于辨认；完整密钥只在创建时显示一次")
+    org: OrgBrief
+    created_by_name: str
+    rate_limit_per_minute: int
+    status: ApiKeyStatus
+    status_label: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    requests_today: int = Field(description="今日（北京时间）已应答的请求数")
+    throttled_today: int = Field(description="今日因超出频率限制被拒绝的请求数")
+    requests_30_days: int = Field(description="近 30 天已应答的请求数")
+    actions: list[str] = Field(description="当前用户可执行的操作")
+
+
+class ApiKeyCreated(ApiKeyRead):
+    secret: str = Field(description="完整密钥：只显示这一次，平台只保存其摘要")
+
+
+class UsageDay(BaseModel):
+    day: date
+    requests: int
+    throttled: int
+
+
+class ApiKeyUsageRead(BaseModel):
+    key: ApiKeyRead
+    days: list[UsageDay] = Field(description="近 30 天每日用量（北京时间），旧日期在前")
+
+
+class CursorPage(BaseModel, Generic[T]):
+    """One page of an incremental read, in (updated_at, id) order."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="下一页的游标（原样传回 cursor 参数）；没有更多时为 null"
+    )
+    has_more: bool
+
+
+_ORG_EXAMPLE: dict[str, JsonValue] = {
+    "id": 3,
+    "name": "宁波海天精工股份有限公司",
+    "kind": "enterprise",
+}
+
+
+class OpenNeed(BaseModel):
+    """A public need: the fields the anonymous web view shows, without its per-viewer parts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "title": "五轴联动数控机床主轴热变形补偿",
+                    "problem": "主轴连续运转 4 小时后轴向热伸长达 35 μm，精加工件尺寸超差。",
+                    "key_difficulty": "温度场测点少，热误差模型随工况漂移。",
+                    "expected_goal": "连续运转 8 小时热误差控制在 8 μm 以内。",
+                    "field": "intelligent_manufacturing",
+                    "field_name": "智能制造",
+                    "industry": "高端装备",
+                    "keywords": ["热误差补偿", "数控机床"],
+                    "indicators": [
+                        {"name": "热误差", "comparator": "<=", "value": "8", "unit": "μm"}
+                    ],
+                    "call_type": "jiebang_guashuai",
+                    "call_type_label": "揭榜挂帅",
+                    "cooperation_mode": "tech_development",
+                    "cooperation_mode_label": "技术开发",
+                    "bounty_wan": "120",
+                    "own_investment_wan": "60",
+                    "deadline": "2027-03-31",
+                    "implementation_months": 12,
+                    "org": _ORG_EXAMPLE,
+                    "status": "published",
+                    "status_label": "张榜中",
+                    "published_at": "2026-11-20T02:15:00Z",
+                    "updated_at": "2026-11-20T02:15:00Z",
+                }
+            ]
+        }
+    )
+
+    id: int
+    title: str
+    problem: str
+    key_difficulty: str
+    expected_goal: str
+    field: str
+    field_name: str
+    industry: str
+    keywords: list[str]
+    indicators: list[dict[str, str]]
+    call_type: CallType
+    call_type_label: str
+    cooperation_mode: CooperationMode
+    cooperation_mode_label: str
+    bounty_wan: str = Field(description="悬赏金额（万元，十进制字符串）")
+    own_investment_wan: str | None
+    deadline: date
+    implementation_months: int
+    org: OrgBrief
+    status: NeedStatus
+    status_label: str
+    published_at: datetime | None
+    updated_at: datetime
+
+
+class OpenCapability(BaseModel):
+    """A published capability: the fields the anonymous web view shows, without contacts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 17,
+                    "title": "基于数字孪生的机床热误差实时补偿技术",
+                    "description": "多测点温度场重构与在线补偿，已在三家机床厂中试。",
+                    "field": "intelligent_manufacturing",
+                    "field_name": "智能制造",
+                    "keywords": ["数字孪生", "热误差补偿"],
+                    "indicators": [
+                        {"name": "补偿后误差", "comparator": "<=", "value": "5", "unit": "μm"}
+                    ],
+                    "maturity": "pilot_small",
+                    "maturity_label": "通过小试",
+                    "trl": 6,
+                    "ip_type": "patent",
+                    "ip_type_label": "专利",
+                    "patent_numbers": ["ZL202110123456.7"],
+                    "tech_level": "domestic_leading",
+                    "tech_level_label": "国内领先",
+                    "transaction_modes": ["ordinary_license"],
+                    "transaction_mode_labels": ["普通许可"],
+                    "price_min_wan": "50",
+                    "price_max_wan": "80",
+                    "team": "浙江大学机械工程学院精密制造团队",
+                    "org": {"id": 5, "name": "浙江大学", "kind": "university"},
+                    "status": "published",
+                    "status_label": "已发布",
+                    "published_at": "2026-10-08T06:00:00Z",
+                    "updated_at": "2026-10-08T06:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: int
+    title: str
+    description: str
+    field: str
+    field_name: str
+    keywords: list[str]
+    indicators: list[dict[str, str]]
+    maturity: Maturity
+    maturity_label: str
+    trl: int | None
+    ip_type: IpType
+    ip_type_label: str
+    patent_numbers: list[str]
+    tech_level: TechLevel
+    tech_level_label: str
+    transaction_modes: list[TransactionMode]
+    transaction_mode_labels: list[str]
+    price_min_wan: str | None
+    price_max_wan: str | None
+    team: str
+    org: OrgBrief
+    status: CapabilityStatus
+    status_label: str
+    published_at: datetime | None
+    updated_at: datetime
+
+
+class OpenResult(BaseModel):
+    """揭榜结果: a public need that was awarded, with how many applications won and the amount
+    committed to them. Who won is not published (the public web view does not show it)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "need_id": 42,
+                    "title": "五轴联动数控机床主轴热变形补偿",
+                    "field": "intelligent_manufacturing",
+                    "field_name": "智能制造",
+                    "org": _ORG_EXAMPLE,
+                    "bounty_wan": "120",
+                    "status": "in_progress",
+                    "status_label": "实施中",
+                    "awarded_at": "2027-04-15T08:30:00Z",
+                    "winners": 1,
+                    "committed_wan": "110",
+                    "updated_at": "2027-04-20T01:00:00Z",
+                }
+            ]
+        }
+    )
+
+    need_id: int
+    title: str
+    field: str
+    field_name: str
+    org: OrgBrief = Field(description="发榜单位")
+    bounty_wan: str
+    status: NeedStatus
+    status_label: str
+    awarded_at: datetime | None = Field(description="授榜时间（首次授榜）")
+    winners: int = Field(description="获授的揭榜申请数（联合攻关可有多个）")
+    committed_wan: str = Field(description="授予金额合计（万元）")
+    updated_at: datetime
+
+
+class OpenFieldStat(BaseModel):
+    field: str
+    field_name: str
+    needs: int = Field(description="公开需求数（揭榜中及以后）")
+    needs_bounty_wan: str = Field(description="公开需求悬赏合计（万元）")
+    capabilities: int = Field(description="已发布成果数")
+    awarded: int = Field(description="已授榜的公开需求数")
+
+
+class OpenFieldStats(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "field": "battery_storage",
+                            "field_name": "动力电池与储能",
+                            "needs": 12,
+                            "needs_bounty_wan": "1860",
+                            "capabilities": 9,
+                            "awarded": 3,
+                        }
+                    ],
+                    "generated_at": "2026-12-02T08:00:00Z",
+                }
+            ]
+        }
+    )
+
+    items: list[OpenFieldStat]
+    generated_at: datetime
