@@ -1,7 +1,7 @@
 """duplicate_links: an admin's 重复 mark between two needs or two capabilities
 
 Revision ID: 8838e189eee5
-Revises: 37a8c548f9b7
+Revises: 5c1a7e2d9b34
 Create Date: 2026-12-02 15:40:56.538815
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8838e189eee5"
-down_revision: str | None = "37a8c548f9b7"
+down_revision: str | None = "5c1a7e2d9b34"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
