@@ -1,13 +1,19 @@
 """Queries over the audit trail."""
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditFilter
 from service.kit.pagination import PageParams, paginate
 from service.models import AuditEvent, User
+
+
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append audit rows (no ids read back: one statement for any number of rows)."""
+    session.execute(insert(AuditEvent), rows)
 
 
 def history(

@@ -1,12 +1,14 @@
 """The append-only audit trail of lifecycle transitions."""
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from service.audit import repository
 from service.audit.schemas import AuditEventRead, AuditFilter, AuditRow
 from service.kit.pagination import Page, PageParams, page_of
-from service.models import AuditEvent
 from service.users import repository as users
+
+_PENDING = "audit_pending"  # session.info key: rows recorded and not yet written
 
 
 def record_transition(
@@ -18,28 +20,48 @@ def record_transition(
     to_state: str,
     actor_id: int | None,
     reason: str | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        object_type=object_type,
-        object_id=object_id,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        actor_id=actor_id,
-        reason=reason,
-    )
-    session.add(event)  # written with the change it records, at the caller's flush
-    return event
+) -> None:
+    """Record a transition; it is written with the change it records, at the session's next
+    flush or commit, together with the others of that step (one INSERT for all of them)."""
+    row = {
+        "object_type": object_type,
+        "object_id": object_id,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor_id": actor_id,
+        "reason": reason,
+    }
+    session.info.setdefault(_PENDING, []).append(row)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+def write_pending(session: Session) -> None:
+    """Write the recorded transitions (a step with several moves is one executemany)."""
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        repository.insert_events(session, rows)
 
 
 def history(session: Session, object_type: str, object_id: int) -> list[AuditEventRead]:
     """One object's state changes with the actors' names (the caller checks who may read it)."""
+    write_pending(session)
     rows = repository.history(session, object_type, object_id)
     return [AuditEventRead.build(event, name) for event, name in rows]
 
 
 def trail(session: Session, filters: AuditFilter, page: PageParams) -> Page[AuditRow]:
     """A page of the whole trail with the actors' names (admins only: the endpoint checks)."""
+    write_pending(session)
     rows, total = repository.list_page(session, filters, page)
     names = users.display_names(session, [r.actor_id for r in rows])
     items = [AuditRow.build(r, names.get(r.actor_id) if r.actor_id else None) for r in rows]
