@@ -14,6 +14,7 @@ from service.kit.pagination import Page, PageDep
 from service.matches.lifecycle import MATCH_MACHINE
 from service.milestones.lifecycle import MILESTONE_MACHINE
 from service.needs.lifecycle import NEED_MACHINE
+from service.opendata.lifecycle import API_KEY_MACHINE
 from service.reviews.lifecycle import REVIEW_MACHINE
 from service.users.lifecycle import ACCOUNT_MACHINE
 
@@ -30,6 +31,7 @@ AUDITED_MACHINES = (
     MATCH_MACHINE,
     REVIEW_MACHINE,
     ACCOUNT_MACHINE,
+    API_KEY_MACHINE,
 )
 OBJECT_TYPES = sorted({m.object_type for m in AUDITED_MACHINES})
 

@@ -318,6 +318,23 @@ export interface paths {
         patch: operations["update_need_api_v1_needs__need_id__patch"];
         trace?: never;
     };
+    "/api/v1/needs/clarity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 需求明确度：为正在填写的需求评分、给出提示并预估高度匹配的成果数（企业、管理员） */
+        post: operations["check_clarity_api_v1_needs_clarity_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/needs/{need_id}/submit": {
         parameters: {
             query?: never;
@@ -2824,6 +2841,61 @@ export interface components {
             team?: string | null;
             contact?: components["schemas"]["Contact"] | null;
         };
+        /** ClarityCheck */
+        ClarityCheck: {
+            /** Score */
+            score: number;
+            /**
+             * Band
+             * @description clear 明确 / fair 基本明确 / vague 待完善
+             */
+            band: string;
+            /** Band Label */
+            band_label: string;
+            /** Hints */
+            hints: components["schemas"]["ClarityHint"][];
+            preview: components["schemas"]["MatchPreview"];
+        };
+        /** ClarityHint */
+        ClarityHint: {
+            /**
+             * Rule
+             * @description 规则编号（clarity_rules.toml 中的 id）
+             */
+            rule: string;
+            /**
+             * Message
+             * @description 中文提示
+             */
+            message: string;
+            /**
+             * Part
+             * @description 提示针对的表单部分：title、problem、key_difficulty 等
+             */
+            part: string;
+            /**
+             * Part Label
+             * @description 该部分的中文名
+             */
+            part_label: string;
+        };
+        /**
+         * ClarityRead
+         * @description 需求明确度: 0–100 with its band and the hints that took points away.
+         */
+        ClarityRead: {
+            /** Score */
+            score: number;
+            /**
+             * Band
+             * @description clear 明确 / fair 基本明确 / vague 待完善
+             */
+            band: string;
+            /** Band Label */
+            band_label: string;
+            /** Hints */
+            hints: components["schemas"]["ClarityHint"][];
+        };
         /** Contact */
         Contact: {
             /** Name */
@@ -2981,6 +3053,20 @@ export interface components {
              * @description 合同金额，单位万元（必填，大于 0）
              */
             contract_value_wan: number | string;
+        };
+        /**
+         * DraftIndicator
+         * @description A 技术指标 row as typed so far (parts may still be empty).
+         */
+        DraftIndicator: {
+            /** Name */
+            name?: string | null;
+            /** Comparator */
+            comparator?: string | null;
+            /** Value */
+            value?: string | null;
+            /** Unit */
+            unit?: string | null;
         };
         /** EngineStatus */
         EngineStatus: {
@@ -3460,6 +3546,21 @@ export interface components {
          * @enum {string}
          */
         MatchOrigin: "engine" | "broker";
+        /** MatchPreview */
+        MatchPreview: {
+            /**
+             * Ready
+             * @description 匹配引擎是否可用；不可用时 count 为空
+             */
+            ready: boolean;
+            /**
+             * Count
+             * @description 高度匹配（高档）的已发布成果数量
+             */
+            count: number | null;
+            /** Message */
+            message: string;
+        };
         /** MatchRead */
         MatchRead: {
             /**
@@ -3803,6 +3904,30 @@ export interface components {
             contact: components["schemas"]["Contact"];
         };
         /**
+         * NeedDraft
+         * @description The need form as typed so far, for 需求明确度: every part may be empty, the form's other
+         *     fields (bounty, deadline, contact …) are accepted and ignored.
+         */
+        NeedDraft: {
+            /** Title */
+            title?: string | null;
+            /** Problem */
+            problem?: string | null;
+            /** Key Difficulty */
+            key_difficulty?: string | null;
+            /** Expected Goal */
+            expected_goal?: string | null;
+            /**
+             * Field
+             * @description 所属领域代码
+             */
+            field?: string | null;
+            /** Keywords */
+            keywords?: string[] | null;
+            /** Indicators */
+            indicators?: components["schemas"]["DraftIndicator"][] | null;
+        };
+        /**
          * NeedForReview
          * @description The full need text an expert needs to judge the proposals (never the contact).
          */
@@ -3980,6 +4105,8 @@ export interface components {
              * @description 当前用户可执行的操作
              */
             actions: string[];
+            /** @description 提交审核时的需求明确度（发布企业和管理员可见） */
+            clarity?: components["schemas"]["ClarityRead"] | null;
         };
         /** NeedStats */
         NeedStats: {
@@ -6422,6 +6549,68 @@ export interface operations {
             };
         };
     };
+    check_clarity_api_v1_needs_clarity_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NeedDraft"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClarityCheck"];
+                };
+            };
+            /** @description malformed_json：请求体不是合法的 JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     submit_need_api_v1_needs__need_id__submit_post: {
         parameters: {
             query?: never;
@@ -8601,8 +8790,8 @@ export interface operations {
     list_audit_api_v1_audit_get: {
         parameters: {
             query?: {
-                /** @description 对象类型：application、application_member、capability、match、milestone、need、review_assignment、user */
-                object_type?: ("application" | "application_member" | "capability" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
+                /** @description 对象类型：api_key、application、application_member、capability、match、milestone、need、review_assignment、user */
+                object_type?: ("api_key" | "application" | "application_member" | "capability" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
                 object_id?: number | null;
                 actor_id?: number | null;
                 /** @description 页码，从 1 开始 */

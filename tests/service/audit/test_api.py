@@ -28,6 +28,7 @@ def test_every_state_machine_is_listed() -> None:
         "match",
         "review_assignment",
         "user",
+        "api_key",
     } == set(OBJECT_TYPES)
 
 
