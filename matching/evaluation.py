@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -149,6 +149,7 @@ class EvalRun:
     rows: list[LabelledRow]
     doc_ids: list[str]  # the candidate of each row
     qrels: Qrels
+    per_query: dict[str, float] = field(default_factory=dict)  # hybrid nDCG@k of each query
 
 
 def load_set(
@@ -206,7 +207,9 @@ def run_eval(
         (m.score, label)
         for (_, _, label), m in zip(rows, (m for ms in ranked.values() for m in ms), strict=True)
     ]
+    hybrid = {q: _ordered(ms, METHODS["hybrid"]) for q, ms in ranked.items()}
     return EvalRun(
+        per_query={q: ndcg_at_k(order, qrels[q], k) for q, order in hybrid.items()},
         methods=methods,
         calibration_top=reliability([s for s, _ in top], [y for _, y in top]),
         calibration_all=reliability([s for s, _ in every], [y for _, y in every]),

@@ -288,6 +288,11 @@ class BM25Index:
         df = self._df.get(term, 0)
         return math.log(1.0 + (self._n_alive - df + 0.5) / (df + 0.5))
 
+    def holders(self, term: str) -> list[Hashable]:
+        """Ids of the indexed documents that contain ``term``."""
+        rows, _ = self._postings.get(term, ([], []))
+        return [self.ids[r] for r in rows if self._alive[r]]
+
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every row (``self.ids`` order; removed rows score 0).
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 
@@ -181,6 +182,11 @@ class Matcher:
         for doc_id in self.docs:
             self._bm25.add(doc_id, self._tokens[doc_id])
             self._chars.add(doc_id, self._char_tokens[doc_id])
+
+    def term_holders(self, term: str) -> set[DocId]:
+        """Ids of the postings whose word tokens include ``term`` (a canonical token)."""
+        with self._lock.read():
+            return {cast(DocId, i) for i in self._bm25.holders(term)}
 
     # --- ranking -------------------------------------------------------------------
     def rank(

@@ -1,7 +1,7 @@
 """invitations (邀请揭榜) and match requests (请经纪人对接: who asked, which side)
 
 Revision ID: 06fd4b64c5b8
-Revises: 37a8c548f9b7
+Revises: 8838e189eee5
 Create Date: 2026-12-02 15:29:51.051719
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "06fd4b64c5b8"
-down_revision: str | None = "37a8c548f9b7"
+down_revision: str | None = "8838e189eee5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -141,6 +141,18 @@ def recommend_capabilities(
     return [recommendation(m) for m in matches]
 
 
+def rank_draft(
+    session: Session,
+    store: IndexStore,
+    draft: Doc,
+    conditions: list[ColumnElement[bool]],
+    *,
+    k: int,
+) -> list[Match]:
+    """Capabilities for a need not saved yet (the 明确度 preview): ranked, not explained."""
+    return _rank(session, store, "capability", draft, conditions, k=k, explain=0)
+
+
 def recommend_needs(
     session: Session,
     capability: Capability,

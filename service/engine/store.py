@@ -248,6 +248,10 @@ class IndexStore:
             query, k, allowed=allowed_set, query_vector=query_vector, explain=explain
         )
 
+    def term_holders(self, corpus: Kind, term: str) -> set[int]:
+        """Ids of the loaded postings of `corpus` whose word tokens include `term`."""
+        return {int(i) for i in self._sides[corpus].matcher.term_holders(term)}
+
     def explain(self, corpus: Kind, query: Doc | str, matches: Sequence[Match]) -> list[Match]:
         """Shared terms and reasons of `matches` (ranked for `query`): for the shown page only."""
         return self._sides[corpus].matcher.explain(query, matches)
@@ -272,6 +276,12 @@ def get_store() -> IndexStore:
             )
             _STORES[embedder.model_id] = store
         return store
+
+
+def loaded_store() -> IndexStore | None:
+    """A store this process has already loaded, if any (never builds or loads one)."""
+    with _STORES_LOCK:
+        return next((s for s in _STORES.values() if s.loaded.is_set()), None)
 
 
 def _parse_time(value: object) -> datetime | None:

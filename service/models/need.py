@@ -42,6 +42,9 @@ class Need(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # 外部编号: the poster's own id from an imported sheet; a re-upload updates, never duplicates
     external_ref: Mapped[str | None] = mapped_column(String(64))
+    # 需求明确度 as assessed when last submitted (service/needs/clarity.py): 0–100 and the hints
+    clarity_score: Mapped[int | None] = mapped_column(Integer)
+    clarity_hints: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
     org: Mapped[Organization] = relationship(lazy="raise")
     field: Mapped[Field] = relationship(lazy="raise")

@@ -1,11 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
 from service.auth.deps import CurrentUser, EnterpriseUser, OptionalUser
+from service.engine.store import IndexStore, get_store
 from service.kit.actions import TransitionIn, action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
@@ -21,13 +22,15 @@ from service.kit.errors import (
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
 from service.models import User
-from service.needs import invitations, presenters, results, service
+from service.needs import clarity, invitations, presenters, results, service
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import (
     AwardResult,
+    ClarityCheck,
     InvitationIn,
     InvitationRead,
     NeedCreate,
+    NeedDraft,
     NeedFilter,
     NeedRead,
     NeedUpdate,
@@ -36,6 +39,7 @@ from service.needs.schemas import (
 router = APIRouter(prefix="/needs", tags=["技术需求 needs"])
 public = APIRouter(prefix="/needs", tags=["技术需求 needs"])
 
+StoreDep = Annotated[IndexStore, Depends(get_store)]
 _WRITE_ERRORS = responses(
     NotAuthenticated, Forbidden, NotFound, InvalidTransition, StaleVersion, BadRequest
 )
@@ -78,6 +82,18 @@ def get_need(session: SessionDep, user: OptionalUser, need_id: Id, response: Res
 )
 def create_need(session: SessionDep, user: EnterpriseUser, data: NeedCreate) -> NeedRead:
     return presenters.need(service.create(session, user, data), user)
+
+
+@router.post(
+    "/clarity",
+    response_model=ClarityCheck,
+    responses=responses(NotAuthenticated, Forbidden),
+    summary="需求明确度：为正在填写的需求评分、给出提示并预估高度匹配的成果数（企业、管理员）",
+)
+def check_clarity(
+    session: SessionDep, user: CurrentUser, data: NeedDraft, store: StoreDep
+) -> ClarityCheck:
+    return clarity.check(session, user, data, store)
 
 
 @router.patch(

@@ -18,7 +18,7 @@ from service.milestones.lifecycle import DONE_STATES, MILESTONE_MACHINE
 from service.milestones.notices import announce
 from service.models import Need
 from service.models.enums import NeedStatus
-from service.needs import notices
+from service.needs import clarity, notices
 from service.needs.lifecycle import NEED_MACHINE
 from service.postings.service import review_columns
 
@@ -72,6 +72,12 @@ def _reviewed(action: str) -> Effect:
     return lambda session, need, actor_id, reason: notices.reviewed(session, need, action)
 
 
+def _submitted(session: Session, need: Need, actor_id: int | None, reason: str | None) -> None:
+    """The 明确度 of the need as submitted is kept for the review; the admins hear of it."""
+    clarity.stamp(session, need)
+    notices.reviewed(session, need, "submit")
+
+
 def _withdrawn(session: Session, need: Need, actor_id: int | None, reason: str | None) -> None:
     """A consortium still forming can never count now."""
     consortium.dissolve_unformed(session, need, consortium.WITHDRAWN_REASON, actor_id)
@@ -103,7 +109,7 @@ def _told(kind: str, what: str) -> Effect:
 _terminated_told = _told("need_terminated", "已终止")
 _CHECKS: dict[str, Callable[[Session, Need], None]] = {"complete": _all_accepted}
 _EFFECTS: dict[str, Effect] = {
-    "submit": _reviewed("submit"),
+    "submit": _submitted,
     "approve": _reviewed("approve"),
     "reject": _reviewed("reject"),
     "withdraw": _withdrawn,

@@ -6,8 +6,9 @@ from datetime import datetime
 from service.kit.clock import CHINA, today
 from service.kit.money import yuan_to_wan
 from service.models import Application, Need, User
-from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
+from service.models.enums import CallType, CooperationMode, NeedStatus, Role, Visibility
 from service.needs import auth
+from service.needs.clarity import stored
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import AwardResult, NeedRead
 from service.postings.schemas import Contact, OrgBrief
@@ -62,7 +63,12 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
         + NEED_MACHINE.actions(user, need, need.status)
         + auth.offers(user, need)
         + (["milestones"] if auth.sees_milestones(user, need, winner=winner) else []),
+        clarity=stored(need) if auth.is_owner(user, need) or _is_admin(user) else None,
     )
+
+
+def _is_admin(user: User | None) -> bool:
+    return user is not None and user.role == Role.admin
 
 
 def award_result(app: Application, awarded_at: datetime | None) -> AwardResult:

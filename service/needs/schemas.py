@@ -1,7 +1,7 @@
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -134,6 +134,22 @@ class NeedFilter(NeedConditions):
     sort: NeedSort = "-published_at"
 
 
+class ClarityHint(BaseModel):
+    rule: str = Field(description="规则编号（clarity_rules.toml 中的 id）")
+    message: str = Field(description="中文提示")
+    part: str = Field(description="提示针对的表单部分：title、problem、key_difficulty 等")
+    part_label: str = Field(description="该部分的中文名")
+
+
+class ClarityRead(BaseModel):
+    """需求明确度: 0–100 with its band and the hints that took points away."""
+
+    score: int = Field(ge=0, le=100)
+    band: str = Field(description="clear 明确 / fair 基本明确 / vague 待完善")
+    band_label: str
+    hints: list[ClarityHint]
+
+
 class NeedRead(BaseModel):
     """A need as the caller may see it: hidden parts are null, never silently wrong."""
 
@@ -169,6 +185,45 @@ class NeedRead(BaseModel):
     version: int
     is_owner: bool
     actions: list[str] = Field(description="当前用户可执行的操作")
+    clarity: ClarityRead | None = Field(
+        default=None, description="提交审核时的需求明确度（发布企业和管理员可见）"
+    )
+
+
+class DraftIndicator(BaseModel):
+    """A 技术指标 row as typed so far (parts may still be empty)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, max_length=30)
+    comparator: str | None = Field(default=None, max_length=2)
+    value: str | None = Field(default=None, max_length=30)
+    unit: str | None = Field(default=None, max_length=20)
+
+
+class NeedDraft(BaseModel):
+    """The need form as typed so far, for 需求明确度: every part may be empty, the form's other
+    fields (bounty, deadline, contact …) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, max_length=100)
+    problem: str | None = Field(default=None, max_length=2000)
+    key_difficulty: str | None = Field(default=None, max_length=2000)
+    expected_goal: str | None = Field(default=None, max_length=2000)
+    field: str | None = Field(default=None, max_length=40, description="所属领域代码")
+    keywords: list[Annotated[str, Field(max_length=20)]] | None = Field(default=None, max_length=5)
+    indicators: list[DraftIndicator] | None = Field(default=None, max_length=10)
+
+
+class MatchPreview(BaseModel):
+    ready: bool = Field(description="匹配引擎是否可用；不可用时 count 为空")
+    count: int | None = Field(description="高度匹配（高档）的已发布成果数量")
+    message: str
+
+
+class ClarityCheck(ClarityRead):
+    preview: MatchPreview
 
 
 class InvitationIn(BaseModel):

@@ -318,6 +318,23 @@ export interface paths {
         patch: operations["update_need_api_v1_needs__need_id__patch"];
         trace?: never;
     };
+    "/api/v1/needs/clarity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 需求明确度：为正在填写的需求评分、给出提示并预估高度匹配的成果数（企业、管理员） */
+        post: operations["check_clarity_api_v1_needs_clarity_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/needs/{need_id}/submit": {
         parameters: {
             query?: never;
@@ -1805,6 +1822,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/duplicates/needs/{need_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 疑似重复的需求（发布企业保存、提交后提示；经纪人与管理员审核时查看） */
+        get: operations["check_need_api_v1_duplicates_needs__need_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duplicates/capabilities/{capability_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 疑似重复的成果（成果方保存、提交后提示；经纪人与管理员审核时查看） */
+        get: operations["check_capability_api_v1_duplicates_capabilities__capability_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 标记为重复（管理员，须填写理由；两条都保留并互相链接） */
+        post: operations["mark_api_v1_duplicates_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duplicates/links/{link_id}/unlink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 取消重复标记（管理员，须填写理由） */
+        post: operations["unlink_duplicate_link_api_v1_duplicates_links__link_id__unlink_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -2890,6 +2975,61 @@ export interface components {
             team?: string | null;
             contact?: components["schemas"]["Contact"] | null;
         };
+        /** ClarityCheck */
+        ClarityCheck: {
+            /** Score */
+            score: number;
+            /**
+             * Band
+             * @description clear 明确 / fair 基本明确 / vague 待完善
+             */
+            band: string;
+            /** Band Label */
+            band_label: string;
+            /** Hints */
+            hints: components["schemas"]["ClarityHint"][];
+            preview: components["schemas"]["MatchPreview"];
+        };
+        /** ClarityHint */
+        ClarityHint: {
+            /**
+             * Rule
+             * @description 规则编号（clarity_rules.toml 中的 id）
+             */
+            rule: string;
+            /**
+             * Message
+             * @description 中文提示
+             */
+            message: string;
+            /**
+             * Part
+             * @description 提示针对的表单部分：title、problem、key_difficulty 等
+             */
+            part: string;
+            /**
+             * Part Label
+             * @description 该部分的中文名
+             */
+            part_label: string;
+        };
+        /**
+         * ClarityRead
+         * @description 需求明确度: 0–100 with its band and the hints that took points away.
+         */
+        ClarityRead: {
+            /** Score */
+            score: number;
+            /**
+             * Band
+             * @description clear 明确 / fair 基本明确 / vague 待完善
+             */
+            band: string;
+            /** Band Label */
+            band_label: string;
+            /** Hints */
+            hints: components["schemas"]["ClarityHint"][];
+        };
         /** Contact */
         Contact: {
             /** Name */
@@ -3064,6 +3204,144 @@ export interface components {
             contract_value_wan: string;
             /** Signed At */
             signed_at: string | null;
+        };
+        /**
+         * DraftIndicator
+         * @description A 技术指标 row as typed so far (parts may still be empty).
+         */
+        DraftIndicator: {
+            /** Name */
+            name?: string | null;
+            /** Comparator */
+            comparator?: string | null;
+            /** Value */
+            value?: string | null;
+            /** Unit */
+            unit?: string | null;
+        };
+        /**
+         * DuplicateCandidate
+         * @description A visible posting of the same kind that may repeat the one checked.
+         */
+        DuplicateCandidate: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "need" | "capability";
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Similarity
+             * @description 重复相似度 0–1（≥ threshold 即提示）
+             */
+            similarity: number;
+            /**
+             * Same Org
+             * @description 是否为本单位发布（仅对发布方本人有意义）
+             */
+            same_org: boolean;
+            /**
+             * Linked
+             * @description 管理员已将这两条标记为重复
+             */
+            linked: boolean;
+            /**
+             * Differing
+             * @description 两条数值不同之处，如「废品率 4% / 8%」
+             */
+            differing: string[];
+            /**
+             * Path
+             * @description 网页链接，如 /needs/12
+             */
+            path: string;
+        };
+        /**
+         * DuplicateCheck
+         * @description What a poster is warned of after save or submit, and what the admin review shows.
+         */
+        DuplicateCheck: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "need" | "capability";
+            /** Posting Id */
+            posting_id: number;
+            /** Threshold */
+            threshold: number;
+            /** Candidates */
+            candidates: components["schemas"]["DuplicateCandidate"][];
+            /** Links */
+            links: components["schemas"]["DuplicateLinkRead"][];
+        };
+        /** DuplicateLinkRead */
+        DuplicateLinkRead: {
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "need" | "capability";
+            /** Posting Id */
+            posting_id: number;
+            /** Posting Title */
+            posting_title: string | null;
+            /** Duplicate Of Id */
+            duplicate_of_id: number;
+            /** Duplicate Of Title */
+            duplicate_of_title: string | null;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /** Similarity */
+            similarity: number | null;
+            /** Reason */
+            reason: string;
+            /** Marked By Id */
+            marked_by_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Actions */
+            actions: string[];
+        };
+        /**
+         * DuplicateMark
+         * @description 标记为重复: `posting_id` repeats `duplicate_of_id` (the one kept).
+         */
+        DuplicateMark: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "need" | "capability";
+            /**
+             * Posting Id
+             * @description 重复的一条
+             */
+            posting_id: number;
+            /**
+             * Duplicate Of Id
+             * @description 保留的一条（被重复的原始发布）
+             */
+            duplicate_of_id: number;
+            /**
+             * Reason
+             * @description 理由，必填
+             */
+            reason: string;
         };
         /** EngineStatus */
         EngineStatus: {
@@ -3570,6 +3848,21 @@ export interface components {
          * @enum {string}
          */
         MatchOrigin: "engine" | "broker" | "request";
+        /** MatchPreview */
+        MatchPreview: {
+            /**
+             * Ready
+             * @description 匹配引擎是否可用；不可用时 count 为空
+             */
+            ready: boolean;
+            /**
+             * Count
+             * @description 高度匹配（高档）的已发布成果数量
+             */
+            count: number | null;
+            /** Message */
+            message: string;
+        };
         /** MatchRead */
         MatchRead: {
             /**
@@ -3946,6 +4239,30 @@ export interface components {
             contact: components["schemas"]["Contact"];
         };
         /**
+         * NeedDraft
+         * @description The need form as typed so far, for 需求明确度: every part may be empty, the form's other
+         *     fields (bounty, deadline, contact …) are accepted and ignored.
+         */
+        NeedDraft: {
+            /** Title */
+            title?: string | null;
+            /** Problem */
+            problem?: string | null;
+            /** Key Difficulty */
+            key_difficulty?: string | null;
+            /** Expected Goal */
+            expected_goal?: string | null;
+            /**
+             * Field
+             * @description 所属领域代码
+             */
+            field?: string | null;
+            /** Keywords */
+            keywords?: string[] | null;
+            /** Indicators */
+            indicators?: components["schemas"]["DraftIndicator"][] | null;
+        };
+        /**
          * NeedForReview
          * @description The full need text an expert needs to judge the proposals (never the contact).
          */
@@ -4133,6 +4450,8 @@ export interface components {
              * @description 当前用户可执行的操作
              */
             actions: string[];
+            /** @description 提交审核时的需求明确度（发布企业和管理员可见） */
+            clarity?: components["schemas"]["ClarityRead"] | null;
         };
         /** NeedStats */
         NeedStats: {
@@ -4510,61 +4829,76 @@ export interface components {
         };
         /**
          * OpenResult
-         * @description 揭榜结果: a public need that was awarded, with how many applications won and the amount
-         *     committed to them. Who won is not published (the public web view does not show it).
+         * @description 揭榜结果: one awarded application of a public need, exactly as the public 揭榜结果公示
+         *     shows it (needs/presenters.award_result), and when it last changed. (need_id, winner.id)
+         *     identifies it: an organisation holds at most one live application to a need.
          * @example {
-         *       "awarded_at": "2027-04-15T08:30:00Z",
+         *       "amount_wan": "110",
+         *       "awarded_on": "2027-04-15",
          *       "bounty_wan": "120",
-         *       "committed_wan": "110",
-         *       "field": "intelligent_manufacturing",
+         *       "call_type": "jiebang_guashuai",
+         *       "call_type_label": "揭榜挂帅",
          *       "field_name": "智能制造",
+         *       "members": [
+         *         {
+         *           "id": 9,
+         *           "kind": "enterprise",
+         *           "name": "杭州精工传感技术有限公司"
+         *         }
+         *       ],
          *       "need_id": 42,
-         *       "org": {
-         *         "id": 3,
-         *         "kind": "enterprise",
-         *         "name": "宁波海天精工股份有限公司"
-         *       },
+         *       "need_title": "五轴联动数控机床主轴热变形补偿",
          *       "status": "in_progress",
          *       "status_label": "实施中",
-         *       "title": "五轴联动数控机床主轴热变形补偿",
          *       "updated_at": "2027-04-20T01:00:00Z",
-         *       "winners": 1
+         *       "winner": {
+         *         "id": 5,
+         *         "kind": "university",
+         *         "name": "浙江大学"
+         *       }
          *     }
          */
         OpenResult: {
             /** Need Id */
             need_id: number;
-            /** Title */
-            title: string;
-            /** Field */
-            field: string;
+            /** Need Title */
+            need_title: string;
             /** Field Name */
             field_name: string;
-            /** @description 发榜单位 */
-            org: components["schemas"]["OrgBrief"];
-            /** Bounty Wan */
-            bounty_wan: string;
+            call_type: components["schemas"]["CallType"];
+            /** Call Type Label */
+            call_type_label: string;
+            /** @description 需求当前状态：揭榜成功、实施中或已验收 */
             status: components["schemas"]["NeedStatus"];
             /** Status Label */
             status_label: string;
             /**
-             * Awarded At
-             * @description 授榜时间（首次授榜）
+             * Bounty Wan
+             * @description 悬赏金额（万元）
              */
-            awarded_at: string | null;
+            bounty_wan: string;
+            /** @description 揭榜单位（联合体为牵头单位） */
+            winner: components["schemas"]["OrgBrief"];
             /**
-             * Winners
-             * @description 获授的揭榜申请数（联合攻关可有多个）
+             * Members
+             * @description 联合体其他成员单位（已确认）
              */
-            winners: number;
+            members: components["schemas"]["OrgBrief"][];
             /**
-             * Committed Wan
-             * @description 授予金额合计（万元）
+             * Amount Wan
+             * @description 授予金额（万元）
              */
-            committed_wan: string;
+            amount_wan: string;
+            /**
+             * Awarded On
+             * Format: date
+             * @description 确定揭榜方的日期（北京时间）
+             */
+            awarded_on: string;
             /**
              * Updated At
              * Format: date-time
+             * @description 该结果最近一次变化的时间（授榜或需求状态变化）
              */
             updated_at: string;
         };
@@ -6564,6 +6898,68 @@ export interface operations {
             };
             /** @description stale_version */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_clarity_api_v1_needs_clarity_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NeedDraft"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClarityCheck"];
+                };
+            };
+            /** @description malformed_json：请求体不是合法的 JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8843,8 +9239,8 @@ export interface operations {
     list_audit_api_v1_audit_get: {
         parameters: {
             query?: {
-                /** @description 对象类型：application、application_member、capability、invitation、match、milestone、need、review_assignment、user */
-                object_type?: ("application" | "application_member" | "capability" | "invitation" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
+                /** @description 对象类型：api_key、application、application_member、capability、duplicate、invitation、match、milestone、need、review_assignment、user */
+                object_type?: ("api_key" | "application" | "application_member" | "capability" | "duplicate" | "invitation" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
                 object_id?: number | null;
                 actor_id?: number | null;
                 /** @description 页码，从 1 开始 */
@@ -13070,6 +13466,288 @@ export interface operations {
                 };
             };
             /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_need_api_v1_duplicates_needs__need_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                need_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateCheck"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_capability_api_v1_duplicates_capabilities__capability_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                capability_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateCheck"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_api_v1_duplicates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DuplicateMark"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateLinkRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unlink_duplicate_link_api_v1_duplicates_links__link_id__unlink_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TransitionIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateLinkRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description stale_version */
             409: {
                 headers: {
                     [name: string]: unknown;
