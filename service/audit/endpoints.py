@@ -7,6 +7,7 @@ from service.audit import service
 from service.audit.schemas import AuditFilter, AuditRow
 from service.auth.deps import AdminUser
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
+from service.duplicates.lifecycle import DUPLICATE_MACHINE
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, responses
 from service.kit.inputs import Id
@@ -32,6 +33,7 @@ AUDITED_MACHINES = (
     REVIEW_MACHINE,
     ACCOUNT_MACHINE,
     API_KEY_MACHINE,
+    DUPLICATE_MACHINE,
 )
 OBJECT_TYPES = sorted({m.object_type for m in AUDITED_MACHINES})
 

@@ -5,6 +5,7 @@ from service.models.api_key import ApiKey, ApiKeyUsage, ApiKeyWindow
 from service.models.application import Application, ApplicationMember
 from service.models.audit import AuditEvent
 from service.models.capability import Capability
+from service.models.duplicate import DuplicateLink
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
 from service.models.intake import IntakeBatch
@@ -28,6 +29,7 @@ __all__ = [
     "AuthThrottle",
     "Base",
     "Capability",
+    "DuplicateLink",
     "EmbeddingFailure",
     "Field",
     "IntakeBatch",

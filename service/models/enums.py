@@ -57,6 +57,11 @@ class CapabilityStatus(LabelledEnum):
     archived = "archived"
 
 
+class DuplicateLinkStatus(LabelledEnum):
+    linked = "linked"
+    unlinked = "unlinked"
+
+
 class ApplicationStatus(LabelledEnum):
     forming = "forming"
     submitted = "submitted"
@@ -205,6 +210,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "published": "已发布",
         "rejected": "已驳回",
         "archived": "已归档",
+    },
+    "DuplicateLinkStatus": {
+        "linked": "已标记重复",
+        "unlinked": "已取消标记",
     },
     "ApplicationStatus": {
         "forming": "待成员确认",

@@ -29,6 +29,7 @@ def test_every_state_machine_is_listed() -> None:
         "review_assignment",
         "user",
         "api_key",
+        "duplicate",
     } == set(OBJECT_TYPES)
 
 
