@@ -14,7 +14,7 @@ from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
 from service.matches.lifecycle import MATCH_MACHINE
 from service.milestones.lifecycle import MILESTONE_MACHINE
-from service.needs.lifecycle import NEED_MACHINE
+from service.needs.lifecycle import INVITATION_MACHINE, NEED_MACHINE
 from service.opendata.lifecycle import API_KEY_MACHINE
 from service.reviews.lifecycle import REVIEW_MACHINE
 from service.users.lifecycle import ACCOUNT_MACHINE
@@ -25,6 +25,7 @@ router = APIRouter(prefix="/audit", tags=["审计 audit"])
 # every machine the app builds is here).
 AUDITED_MACHINES = (
     NEED_MACHINE,
+    INVITATION_MACHINE,
     CAPABILITY_MACHINE,
     APPLICATION_MACHINE,
     MEMBER_MACHINE,

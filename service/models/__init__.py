@@ -9,6 +9,7 @@ from service.models.duplicate import DuplicateLink
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
 from service.models.intake import IntakeBatch
+from service.models.invitation import Invitation
 from service.models.match import Match
 from service.models.milestone import Milestone
 from service.models.need import Need
@@ -33,6 +34,7 @@ __all__ = [
     "EmbeddingFailure",
     "Field",
     "IntakeBatch",
+    "Invitation",
     "Match",
     "Milestone",
     "Need",

@@ -471,6 +471,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/needs/{need_id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 邀请揭榜：通知推荐成果所属机构前来揭榜（发布企业；需求须张榜中；每个成果只邀请一次） */
+        post: operations["invite_api_v1_needs__need_id__invitations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/needs/{need_id}/history": {
         parameters: {
             query?: never;
@@ -841,6 +858,40 @@ export interface paths {
         };
         /** 按需求分组：各需求的匹配数与最高匹配度（与列表相同的筛选，need_id 除外） */
         get: operations["match_needs_api_v1_matches_needs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/matches/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 请经纪人对接（需求的发布企业或成果方科研人员；同一需求与成果只申请一次） */
+        post: operations["request_broker_api_v1_matches_requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/needs/{need_id}/deals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 需求的经纪人撮合签约（发布企业、签约成果方、技术经纪人、管理员可见） */
+        get: operations["need_deals_api_v1_needs__need_id__deals_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2803,6 +2854,21 @@ export interface components {
              */
             low_relevance: boolean;
             capability: components["schemas"]["CapabilitySummary"];
+            /**
+             * Actions
+             * @description 推荐给需求方时可执行的操作：invite 邀请揭榜、request_broker 请经纪人对接
+             */
+            actions: string[];
+            /**
+             * Invited
+             * @description 已邀请该成果所属机构揭榜
+             */
+            invited: boolean;
+            /**
+             * Broker Requested
+             * @description 该需求与成果已请经纪人对接或已由经纪人跟进
+             */
+            broker_requested: boolean;
         };
         /** CapabilityRead */
         CapabilityRead: {
@@ -3153,6 +3219,23 @@ export interface components {
              * @description 合同金额，单位万元（必填，大于 0）
              */
             contract_value_wan: number | string;
+        };
+        /**
+         * DealRead
+         * @description A broker deal on a need (经纪人撮合签约), as the need's page shows it.
+         */
+        DealRead: {
+            /** Match Id */
+            match_id: number;
+            /** Capability Id */
+            capability_id: number;
+            /** Capability Title */
+            capability_title: string;
+            org: components["schemas"]["OrgBrief"];
+            /** Contract Value Wan */
+            contract_value_wan: string;
+            /** Signed At */
+            signed_at: string | null;
         };
         /**
          * DraftIndicator
@@ -3634,6 +3717,33 @@ export interface components {
          */
         IntakeKind: "needs" | "capabilities";
         /**
+         * InvitationIn
+         * @description 邀请揭榜: the recommended capability whose organisation is invited.
+         */
+        InvitationIn: {
+            /** Capability Id */
+            capability_id: number;
+        };
+        /** InvitationRead */
+        InvitationRead: {
+            /** Id */
+            id: number;
+            /** Need Id */
+            need_id: number;
+            /** Capability Id */
+            capability_id: number;
+            /**
+             * Org Name
+             * @description 被邀请的成果方机构
+             */
+            org_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
          * IpType
          * @enum {string}
          */
@@ -3769,7 +3879,7 @@ export interface components {
          * MatchOrigin
          * @enum {string}
          */
-        MatchOrigin: "engine" | "broker";
+        MatchOrigin: "engine" | "broker" | "request";
         /** MatchPreview */
         MatchPreview: {
             /**
@@ -3840,6 +3950,13 @@ export interface components {
             capability_interest: boolean;
             /** Contract Value Wan */
             contract_value_wan: string | null;
+            /** @description 请经纪人对接的请求人（仅经纪人和管理员可见） */
+            requested_by: components["schemas"]["Requester"] | null;
+            /**
+             * Deal Waits
+             * @description 需求仍在揭榜中（张榜中或评审中）：签约须待揭榜结束（确定揭榜方、撤回或到期）
+             */
+            deal_waits: boolean;
             /** Version */
             version: number;
             /**
@@ -3857,6 +3974,32 @@ export interface components {
              * @description 当前用户可执行的操作
              */
             actions: string[];
+        };
+        /**
+         * MatchRequestIn
+         * @description 请经纪人对接: a side asks a broker to take up a recommended pair.
+         */
+        MatchRequestIn: {
+            /** Need Id */
+            need_id: number;
+            /** Capability Id */
+            capability_id: number;
+        };
+        /**
+         * MatchRequestRead
+         * @description The request as the asking side sees it (the queue itself is the brokers').
+         */
+        MatchRequestRead: {
+            /** Match Id */
+            match_id: number;
+            status: components["schemas"]["MatchStatus"];
+            /** Status Label */
+            status_label: string;
+            /**
+             * Message
+             * @description 给请求方的说明
+             */
+            message: string;
         };
         /**
          * MatchStatus
@@ -4249,6 +4392,16 @@ export interface components {
              */
             low_relevance: boolean;
             need: components["schemas"]["NeedSummary"];
+            /**
+             * Actions
+             * @description 推荐给成果方时可执行的操作：apply 我要揭榜、request_broker 请经纪人对接
+             */
+            actions: string[];
+            /**
+             * Broker Requested
+             * @description 该需求与成果已请经纪人对接或已由经纪人跟进
+             */
+            broker_requested: boolean;
         };
         /**
          * NeedRead
@@ -5128,6 +5281,28 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * Requester
+         * @description Who asked a broker to take the pair up (请经纪人对接).
+         */
+        Requester: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "need" | "capability";
+            /**
+             * Side Label
+             * @description 需求方 | 成果方
+             */
+            side_label: string;
+            /** Org Name */
+            org_name: string;
         };
         /**
          * ReviewIn
@@ -7510,6 +7685,88 @@ export interface operations {
             };
         };
     };
+    invite_api_v1_needs__need_id__invitations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                need_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     need_history_api_v1_needs__need_id__history_get: {
         parameters: {
             query?: never;
@@ -9033,8 +9290,8 @@ export interface operations {
     list_audit_api_v1_audit_get: {
         parameters: {
             query?: {
-                /** @description 对象类型：api_key、application、application_member、capability、duplicate、match、milestone、need、review_assignment、user */
-                object_type?: ("api_key" | "application" | "application_member" | "capability" | "duplicate" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
+                /** @description 对象类型：api_key、application、application_member、capability、duplicate、invitation、match、milestone、need、review_assignment、user */
+                object_type?: ("api_key" | "application" | "application_member" | "capability" | "duplicate" | "invitation" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
                 object_id?: number | null;
                 actor_id?: number | null;
                 /** @description 页码，从 1 开始 */
@@ -9105,6 +9362,8 @@ export interface operations {
                 band?: components["schemas"]["ScoreBand"] | null;
                 /** @description 需求或成果标题包含的关键词 */
                 q?: string | null;
+                /** @description true：只看需求方或成果方请经纪人对接的匹配 */
+                requested?: boolean | null;
                 sort?: "-score" | "score" | "-created_at" | "created_at" | "-updated_at";
                 /** @description 页码，从 1 开始 */
                 page?: number;
@@ -9254,6 +9513,8 @@ export interface operations {
                 band?: components["schemas"]["ScoreBand"] | null;
                 /** @description 需求或成果标题包含的关键词 */
                 q?: string | null;
+                /** @description true：只看需求方或成果方请经纪人对接的匹配 */
+                requested?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -9318,6 +9579,8 @@ export interface operations {
                 band?: components["schemas"]["ScoreBand"] | null;
                 /** @description 需求或成果标题包含的关键词 */
                 q?: string | null;
+                /** @description true：只看需求方或成果方请经纪人对接的匹配 */
+                requested?: boolean | null;
                 /** @description 页码，从 1 开始 */
                 page?: number;
                 /** @description 每页条数（≤100） */
@@ -9351,6 +9614,137 @@ export interface operations {
             };
             /** @description forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_broker_api_v1_matches_requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchRequestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchRequestRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    need_deals_api_v1_needs__need_id__deals_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                need_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealRead"][];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -60,6 +60,7 @@ export function statusTabs<T extends string>(labels: Labels<T>, only?: readonly 
 export type LifecycleKind = keyof typeof STEP_LABELS;
 export const LIFECYCLES: Record<LifecycleKind, { states: Labels<string>; steps: Labels<string> }> = {
   need: { states: NEED_STATUS, steps: STEP_LABELS.need },
+  invitation: { states: ENUM_LABELS.InvitationStatus, steps: STEP_LABELS.invitation },
   capability: { states: CAPABILITY_STATUS, steps: STEP_LABELS.capability },
   application: { states: APPLICATION_STATUS, steps: STEP_LABELS.application },
   application_member: { states: ENUM_LABELS.MemberStatus, steps: STEP_LABELS.application_member },
