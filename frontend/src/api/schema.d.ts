@@ -2064,6 +2064,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/open/v1/removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 已下架的需求或成果（曾公开、现已撤回、终止、过期或归档；同步方据此删除）
+         * @description 增量同步时与列表一起调用：返回 updated_since 之后离开开放数据的需求（kind=needs）或成果（kind=capabilities）的编号，游标分页同列表。
+         */
+        get: operations["open_removed_api_open_v1_removed_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/open/v1/export.jsonl": {
         parameters: {
             query?: never;
@@ -3157,6 +3177,18 @@ export interface components {
         CursorPage_OpenResult_: {
             /** Items */
             items: components["schemas"]["OpenResult"][];
+            /**
+             * Next Cursor
+             * @description 下一页的游标（原样传回 cursor 参数）；没有更多时为 null
+             */
+            next_cursor: string | null;
+            /** Has More */
+            has_more: boolean;
+        };
+        /** CursorPage[RemovedPosting] */
+        CursorPage_RemovedPosting_: {
+            /** Items */
+            items: components["schemas"]["RemovedPosting"][];
             /**
              * Next Cursor
              * @description 下一页的游标（原样传回 cursor 参数）；没有更多时为 null
@@ -5230,6 +5262,25 @@ export interface components {
              */
             phone: string;
             org: components["schemas"]["OrgCreate"];
+        };
+        /**
+         * RemovedKind
+         * @enum {string}
+         */
+        RemovedKind: "needs" | "capabilities";
+        /**
+         * RemovedPosting
+         * @description A posting that was in the open data and is no longer (withdrawn, terminated, expired,
+         *     archived): a synchronising client deletes its copy.
+         */
+        RemovedPosting: {
+            /** Id */
+            id: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /**
          * Requester
@@ -14457,6 +14508,75 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_removed_api_open_v1_removed_get: {
+        parameters: {
+            query: {
+                /** @description needs 或 capabilities */
+                kind: components["schemas"]["RemovedKind"];
+                /** @description 上一页返回的 next_cursor；首次请求不传 */
+                cursor?: string | null;
+                /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
+                updated_since?: string | null;
+                /** @description 每页条数（≤200） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorPage_RemovedPosting_"];
+                };
+            };
+            /** @description invalid_cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description api_key_required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
