@@ -11,13 +11,9 @@ from sqlalchemy import ColumnElement, and_, true
 from service.capabilities.lifecycle import PUBLIC_STATES as CAPABILITY_PUBLIC_STATES
 from service.kit.errors import Forbidden
 from service.models import ApiKey, Capability, Need, User
-from service.models.enums import ORG_STAFF_ROLES, NeedStatus, Role, Visibility
+from service.models.enums import ORG_STAFF_ROLES, Role, Visibility
+from service.needs import auth as need_auth
 from service.needs.lifecycle import PUBLIC_STATES as NEED_PUBLIC_STATES
-
-# A need has a result (揭榜结果) from its award on.
-RESULT_STATES = frozenset(
-    s.value for s in (NeedStatus.awarded, NeedStatus.in_progress, NeedStatus.completed)
-)
 
 
 def open_needs() -> ColumnElement[bool]:
@@ -29,7 +25,8 @@ def open_capabilities() -> ColumnElement[bool]:
 
 
 def open_results() -> ColumnElement[bool]:
-    return and_(open_needs(), Need.status.in_(RESULT_STATES))
+    """The needs of the public 揭榜结果公示 (public visibility, awarded and later)."""
+    return need_auth.in_results()
 
 
 def may_keep_keys(user: User) -> bool:

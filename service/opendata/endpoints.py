@@ -131,7 +131,6 @@ UpdatedSince = Annotated[
     Query(
         description="只返回此时刻及以后更新的条目（ISO 8601，须带时区，"
         "如 2026-12-01T00:00:00+08:00）",
-        examples=["2026-12-01T00:00:00+08:00"],
     ),
 ]
 FieldCode = Annotated[str | None, Query(max_length=40, description="领域代码，如 battery_storage")]

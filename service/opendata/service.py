@@ -3,7 +3,6 @@
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -152,18 +151,16 @@ def capabilities_page(
 def results_page(
     session: Session, cursor: str | None, since: datetime | None, field: str | None, limit: int
 ) -> CursorPage[OpenResult]:
-    rows = repository.needs_after(
+    rows = repository.results_after(
         session, auth.open_results(), _cursor(cursor), since, field, limit + 1
     )
-    return _page(_results(session, rows[:limit]), rows, limit)
-
-
-def _results(session: Session, rows: list[Need]) -> list[OpenResult]:
-    ids = [r.id for r in rows]
-    awards, awarded_at = repository.awards(session, ids), repository.awarded_at(session, ids)
-    return [
-        presenters.result(r, awards.get(r.id, (0, Decimal(0))), awarded_at.get(r.id)) for r in rows
-    ]
+    items = [presenters.result(app, changed, at) for app, changed, at in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return CursorPage[OpenResult](
+        items=items,
+        next_cursor=cursors.encode(last[1], last[0].id) if last is not None else None,
+        has_more=last is not None,
+    )
 
 
 def _page(items: list[T], rows: Sequence[Need | Capability], limit: int) -> CursorPage[T]:
@@ -235,5 +232,14 @@ def export_lines(session: Session, since: datetime | None, kinds: list[str]) -> 
         ):
             yield "".join(_line("capability", presenters.capability(r)) for r in caps)
     if "results" in kinds:
-        for batch in repository.stream_needs(session, auth.open_results(), since, EXPORT_BATCH):
-            yield "".join(_line("result", r) for r in _results(session, batch))
+        cursor: tuple[datetime, int] | None = None
+        while True:
+            rows = repository.results_after(
+                session, auth.open_results(), cursor, since, None, EXPORT_BATCH
+            )
+            if not rows:
+                break
+            yield "".join(
+                _line("result", presenters.result(app, changed, at)) for app, changed, at in rows
+            )
+            cursor = (rows[-1][1], rows[-1][0].id)

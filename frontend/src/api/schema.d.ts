@@ -4484,61 +4484,76 @@ export interface components {
         };
         /**
          * OpenResult
-         * @description 揭榜结果: a public need that was awarded, with how many applications won and the amount
-         *     committed to them. Who won is not published (the public web view does not show it).
+         * @description 揭榜结果: one awarded application of a public need, exactly as the public 揭榜结果公示
+         *     shows it (needs/presenters.award_result), and when it last changed. (need_id, winner.id)
+         *     identifies it: an organisation holds at most one live application to a need.
          * @example {
-         *       "awarded_at": "2027-04-15T08:30:00Z",
+         *       "amount_wan": "110",
+         *       "awarded_on": "2027-04-15",
          *       "bounty_wan": "120",
-         *       "committed_wan": "110",
-         *       "field": "intelligent_manufacturing",
+         *       "call_type": "jiebang_guashuai",
+         *       "call_type_label": "揭榜挂帅",
          *       "field_name": "智能制造",
+         *       "members": [
+         *         {
+         *           "id": 9,
+         *           "kind": "enterprise",
+         *           "name": "杭州精工传感技术有限公司"
+         *         }
+         *       ],
          *       "need_id": 42,
-         *       "org": {
-         *         "id": 3,
-         *         "kind": "enterprise",
-         *         "name": "宁波海天精工股份有限公司"
-         *       },
+         *       "need_title": "五轴联动数控机床主轴热变形补偿",
          *       "status": "in_progress",
          *       "status_label": "实施中",
-         *       "title": "五轴联动数控机床主轴热变形补偿",
          *       "updated_at": "2027-04-20T01:00:00Z",
-         *       "winners": 1
+         *       "winner": {
+         *         "id": 5,
+         *         "kind": "university",
+         *         "name": "浙江大学"
+         *       }
          *     }
          */
         OpenResult: {
             /** Need Id */
             need_id: number;
-            /** Title */
-            title: string;
-            /** Field */
-            field: string;
+            /** Need Title */
+            need_title: string;
             /** Field Name */
             field_name: string;
-            /** @description 发榜单位 */
-            org: components["schemas"]["OrgBrief"];
-            /** Bounty Wan */
-            bounty_wan: string;
+            call_type: components["schemas"]["CallType"];
+            /** Call Type Label */
+            call_type_label: string;
+            /** @description 需求当前状态：揭榜成功、实施中或已验收 */
             status: components["schemas"]["NeedStatus"];
             /** Status Label */
             status_label: string;
             /**
-             * Awarded At
-             * @description 授榜时间（首次授榜）
+             * Bounty Wan
+             * @description 悬赏金额（万元）
              */
-            awarded_at: string | null;
+            bounty_wan: string;
+            /** @description 揭榜单位（联合体为牵头单位） */
+            winner: components["schemas"]["OrgBrief"];
             /**
-             * Winners
-             * @description 获授的揭榜申请数（联合攻关可有多个）
+             * Members
+             * @description 联合体其他成员单位（已确认）
              */
-            winners: number;
+            members: components["schemas"]["OrgBrief"][];
             /**
-             * Committed Wan
-             * @description 授予金额合计（万元）
+             * Amount Wan
+             * @description 授予金额（万元）
              */
-            committed_wan: string;
+            amount_wan: string;
+            /**
+             * Awarded On
+             * Format: date
+             * @description 确定揭榜方的日期（北京时间）
+             */
+            awarded_on: string;
             /**
              * Updated At
              * Format: date-time
+             * @description 该结果最近一次变化的时间（授榜或需求状态变化）
              */
             updated_at: string;
         };
