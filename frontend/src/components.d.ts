@@ -21,6 +21,8 @@ declare module 'vue' {
     ContactCard: typeof import('./components/ContactCard.vue')['default']
     ContactFields: typeof import('./components/ContactFields.vue')['default']
     DeadlineTag: typeof import('./components/DeadlineTag.vue')['default']
+    DuplicatePanel: typeof import('./components/DuplicatePanel.vue')['default']
+    DuplicateWarning: typeof import('./components/DuplicateWarning.vue')['default']
     EChart: typeof import('./components/EChart.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
     ElBadge: typeof import('element-plus/es')['ElBadge']

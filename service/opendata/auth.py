@@ -24,6 +24,25 @@ def open_capabilities() -> ColumnElement[bool]:
     return Capability.status.in_(CAPABILITY_PUBLIC_STATES)
 
 
+def removed_needs() -> ColumnElement[bool]:
+    """Needs that were in the open data and are no longer (withdrawn, terminated, expired).
+    A need's visibility is fixed once it is published (edits are for drafts and rejected
+    ones), so a public need once published is exactly one that was open."""
+    return and_(
+        Need.published_at.is_not(None),
+        Need.visibility == Visibility.public,
+        Need.status.not_in(NEED_PUBLIC_STATES),
+    )
+
+
+def removed_capabilities() -> ColumnElement[bool]:
+    """Capabilities once published and no longer (archived)."""
+    return and_(
+        Capability.published_at.is_not(None),
+        Capability.status.not_in(CAPABILITY_PUBLIC_STATES),
+    )
+
+
 def open_results() -> ColumnElement[bool]:
     """The needs of the public 揭榜结果公示 (public visibility, awarded and later)."""
     return need_auth.in_results()

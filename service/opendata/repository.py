@@ -221,6 +221,20 @@ def capabilities_after(
     return list(session.scalars(statement.limit(limit)))
 
 
+def removed_after(
+    session: Session,
+    model: type[Need] | type[Capability],
+    where: ColumnElement[bool],
+    cursor: tuple[datetime, int] | None,
+    since: datetime | None,
+    limit: int,
+) -> list[tuple[int, datetime]]:
+    """(id, updated_at) of the rows `where` (postings gone from the open data), in order."""
+    columns: Any = select(model.id, model.updated_at).where(where)
+    statement = _incremental(columns, model.updated_at, model.id, cursor, since)
+    return [(int(row[0]), row[1]) for row in session.execute(statement.limit(limit))]
+
+
 def need(session: Session, need_id: int, where: ColumnElement[bool]) -> Need | None:
     return get_by_id(session, Need, need_id, where=where, options=NEED_RELATIONS)
 

@@ -245,6 +245,14 @@ class OpenResult(AwardResult):
     updated_at: datetime = Field(description="该结果最近一次变化的时间（授榜或需求状态变化）")
 
 
+class RemovedPosting(BaseModel):
+    """A posting that was in the open data and is no longer (withdrawn, terminated, expired,
+    archived): a synchronising client deletes its copy."""
+
+    id: int
+    updated_at: datetime
+
+
 class OpenFieldStat(BaseModel):
     field: str
     field_name: str

@@ -5,6 +5,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from service.kit.clock import today
@@ -27,6 +28,7 @@ from service.opendata.schemas import (
     OpenFieldStats,
     OpenNeed,
     OpenResult,
+    RemovedPosting,
     UsageDay,
 )
 
@@ -173,6 +175,23 @@ def _page(items: list[T], rows: Sequence[Need | Capability], limit: int) -> Curs
     )
 
 
+def removed_page(
+    session: Session, kind: str, cursor: str | None, since: datetime | None, limit: int
+) -> CursorPage[RemovedPosting]:
+    model, where = (
+        (Need, auth.removed_needs())
+        if kind == "needs"
+        else (Capability, auth.removed_capabilities())
+    )
+    rows = repository.removed_after(session, model, where, _cursor(cursor), since, limit + 1)
+    last = rows[limit - 1] if len(rows) > limit else None
+    return CursorPage[RemovedPosting](
+        items=[RemovedPosting(id=i, updated_at=at) for i, at in rows[:limit]],
+        next_cursor=cursors.encode(last[1], last[0]) if last is not None else None,
+        has_more=last is not None,
+    )
+
+
 def need(session: Session, need_id: int) -> OpenNeed:
     row = repository.need(session, need_id, auth.open_needs())
     if row is None:
@@ -207,6 +226,22 @@ def field_stats(session: Session) -> OpenFieldStats:
     )
 
 
+def _removed_lines(
+    session: Session,
+    line_type: str,
+    model: type[Need] | type[Capability],
+    where: ColumnElement[bool],
+    since: datetime,
+) -> Iterator[str]:
+    cursor: tuple[datetime, int] | None = None
+    while rows := repository.removed_after(session, model, where, cursor, since, EXPORT_BATCH):
+        yield "".join(
+            json.dumps({"type": line_type, "data": {"id": i, "updated_at": at.isoformat()}}) + "\n"
+            for i, at in rows
+        )
+        cursor = (rows[-1][1], rows[-1][0])
+
+
 def _line(kind: str, item: OpenNeed | OpenCapability | OpenResult) -> str:
     return (
         json.dumps({"type": kind, "data": item.model_dump(mode="json")}, ensure_ascii=False) + "\n"
@@ -216,7 +251,8 @@ def _line(kind: str, item: OpenNeed | OpenCapability | OpenResult) -> str:
 def export_lines(session: Session, since: datetime | None, kinds: list[str]) -> Iterator[str]:
     """The public data as JSON Lines, read and written a batch at a time: first a `meta`
     line (its `generated_at` is the next sync's `updated_since`), then the needs, the
-    capabilities and the results, each in (updated_at, id) order."""
+    capabilities, (with `since`) the postings that left the open data since, and the
+    results, each in (updated_at, id) order."""
     meta = {
         "generated_at": utcnow().isoformat(),
         "updated_since": since.isoformat() if since else None,
@@ -231,6 +267,14 @@ def export_lines(session: Session, since: datetime | None, kinds: list[str]) -> 
             session, auth.open_capabilities(), since, EXPORT_BATCH
         ):
             yield "".join(_line("capability", presenters.capability(r)) for r in caps)
+    if since is not None:  # an incremental export also names what left the open data
+        gone = (
+            ("needs", "removed_need", Need, auth.removed_needs()),
+            ("capabilities", "removed_capability", Capability, auth.removed_capabilities()),
+        )
+        for kind, line_type, model, where in gone:
+            if kind in kinds:
+                yield from _removed_lines(session, line_type, model, where, since)
     if "results" in kinds:
         cursor: tuple[datetime, int] | None = None
         while True:

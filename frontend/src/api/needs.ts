@@ -35,3 +35,7 @@ export const needHistory = (id: number): Promise<AuditEvent[]> =>
 /** Capabilities recommended for a need (its enterprise, brokers, admins). */
 export const needRecommendations = (id: number, limit = 10) =>
   call(api.GET("/api/v1/needs/{need_id}/recommendations", { params: { path: { need_id: id }, query: { limit } } }));
+
+/** 邀请揭榜: notify the organisation of a capability recommended for the need (the need's enterprise). */
+export const inviteToApply = (needId: number, capabilityId: number) =>
+  call(api.POST("/api/v1/needs/{need_id}/invitations", { params: { path: { need_id: needId } }, body: { capability_id: capabilityId } }));

@@ -291,3 +291,33 @@ def test_field_statistics_count_only_public_postings(
     assert new["awarded"] - old["awarded"] == 1
     assert new["capabilities"] - old["capabilities"] == 1
     assert Decimal(new["needs_bounty_wan"]) - Decimal(old["needs_bounty_wan"]) == Decimal(250)
+
+
+def test_postings_that_leave_the_open_data_are_listed_as_removed(
+    client: TestClient, session: Session, key: dict[str, str]
+) -> None:
+    company, lab = create_user(session, Role.enterprise), create_user(session, Role.researcher)
+    published = {"published_at": T0}
+    withdrawn = create_need(session, company, "withdrawn", title="已撤回", **published)
+    expired = create_need(session, company, "expired", title="已过期", **published)
+    hidden = create_need(
+        session, company, "withdrawn", visibility="anonymous", title="匿名撤回", **published
+    )
+    never = create_need(session, company, "withdrawn", title="从未张榜")  # no published_at
+    still = create_need(session, company, title="仍在张榜", **published)
+    archived = create_capability(session, lab, "archived", title="已归档", published_at=T0)
+    live = create_capability(session, lab, title="仍发布", published_at=T0)
+    mark = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    gone = _all(client, "removed", key, kind="needs", limit=1, updated_since=mark)
+    ids = {g["id"] for g in gone}
+    assert {withdrawn.id, expired.id} <= ids
+    assert not ids & {hidden.id, never.id, still.id}
+    assert set(gone[0]) == {"id", "updated_at"}
+    caps = {g["id"] for g in _all(client, "removed", key, kind="capabilities")}
+    assert archived.id in caps and live.id not in caps
+    assert client.get(f"{OPEN}/removed", headers=key).status_code == 422  # kind is required
+    # An incremental export names them too; a full one does not need to.
+    lines = _export(client, key, updated_since=mark)
+    removed = {(line["type"], line["data"]["id"]) for line in lines if "removed" in line["type"]}
+    assert {("removed_need", withdrawn.id), ("removed_capability", archived.id)} <= removed
+    assert not any("removed" in line["type"] for line in _export(client, key))
