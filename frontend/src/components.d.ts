@@ -88,6 +88,7 @@ declare module 'vue' {
     MemberShares: typeof import('./components/MemberShares.vue')['default']
     MilestoneForm: typeof import('./components/MilestoneForm.vue')['default']
     MilestonePanel: typeof import('./components/MilestonePanel.vue')['default']
+    MilestoneStepDialog: typeof import('./components/MilestoneStepDialog.vue')['default']
     NeedCandidates: typeof import('./components/NeedCandidates.vue')['default']
     NeedCard: typeof import('./components/NeedCard.vue')['default']
     NeedDeals: typeof import('./components/NeedDeals.vue')['default']
