@@ -36,6 +36,7 @@ export const needHistory = (id: number): Promise<AuditEvent[]> =>
 export const needRecommendations = (id: number, limit = 10) =>
   call(api.GET("/api/v1/needs/{need_id}/recommendations", { params: { path: { need_id: id }, query: { limit } } }));
 
-/** 需求明确度 of a need being written: score, hints and the 高-band match preview. */
-export const checkClarity = (body: NeedDraft, signal?: AbortSignal): Promise<ClarityCheck> =>
-  call(api.POST("/api/v1/needs/clarity", { body, signal }));
+/** 需求明确度 of a need being written: score and hints, and with `preview` the 高-band match
+ * preview (which waits for the matching engine). */
+export const checkClarity = (body: NeedDraft, preview: boolean, signal?: AbortSignal): Promise<ClarityCheck> =>
+  call(api.POST("/api/v1/needs/clarity", { params: { query: { preview } }, body, signal }));
