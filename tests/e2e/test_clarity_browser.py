@@ -11,7 +11,17 @@ from tests.e2e.conftest import Pages, shot
 pytestmark = pytest.mark.e2e
 
 
-def test_live_clarity_panel_coaches_while_writing(pages: Pages) -> None:
+def test_review_queue_shows_the_submitted_clarity(pages: Pages) -> None:
+    admin = pages.login("admin")
+    admin.goto("/admin/review")
+    queue = admin.get_by_test_id("review-needs")
+    note = queue.get_by_test_id("review-clarity").first
+    expect(note).to_contain_text(re.compile(r"需求明确度 \d+ · (明确|基本明确|待完善)"))
+    shot(admin, "review-queue-clarity")
+    assert admin.console.unexpected() == [], admin.console.errors
+
+
+def test_live_clarity_panel_coaches_while_writing(pages: Pages, engine_ready: str) -> None:
     ent = pages.login("enterprise")
     ent.goto("/my/needs/new")
     panel = ent.get_by_test_id("clarity-panel")
@@ -26,7 +36,7 @@ def test_live_clarity_panel_coaches_while_writing(pages: Pages) -> None:
     expect(panel.locator("[data-rule='no_indicators']")).to_be_visible()
     expect(panel.get_by_test_id("clarity-score")).to_have_text(re.compile(r"^\d{1,2}$"))
     expect(panel.get_by_test_id("clarity-preview")).to_have_text(
-        re.compile(r"目前平台上有 \d+ 项成果与之高度匹配|匹配引擎|正在预估")
+        re.compile(r"目前平台上有 \d+ 项成果与之高度匹配"), timeout=60_000
     )
     low = int(panel.get_by_test_id("clarity-score").inner_text())
 
@@ -45,13 +55,3 @@ def test_live_clarity_panel_coaches_while_writing(pages: Pages) -> None:
     assert int(panel.get_by_test_id("clarity-score").inner_text()) > low
     shot(ent, "need-form-clarity")
     assert ent.console.unexpected() == [], ent.console.errors
-
-
-def test_review_queue_shows_the_submitted_clarity(pages: Pages) -> None:
-    admin = pages.login("admin")
-    admin.goto("/admin/review")
-    queue = admin.get_by_test_id("review-needs")
-    note = queue.get_by_test_id("review-clarity").first
-    expect(note).to_contain_text(re.compile(r"需求明确度 \d+ · (明确|基本明确|待完善)"))
-    shot(admin, "review-queue-clarity")
-    assert admin.console.unexpected() == [], admin.console.errors
