@@ -17,6 +17,7 @@ from service.auth import endpoints as auth
 from service.auth.deps import SIGNED_IN
 from service.capabilities import endpoints as capabilities
 from service.config import get_settings
+from service.duplicates import endpoints as duplicates
 from service.engine import endpoints as engine
 from service.engine.runtime import lifespan as engine_lifespan
 from service.exports import endpoints as exports
@@ -54,6 +55,7 @@ DOMAINS = (
     reviews,
     engine,
     intake,
+    duplicates,
     opendata,
 )
 

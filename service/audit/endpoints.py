@@ -7,13 +7,14 @@ from service.audit import service
 from service.audit.schemas import AuditFilter, AuditRow
 from service.auth.deps import AdminUser
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
+from service.duplicates.lifecycle import DUPLICATE_MACHINE
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, responses
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
 from service.matches.lifecycle import MATCH_MACHINE
 from service.milestones.lifecycle import MILESTONE_MACHINE
-from service.needs.lifecycle import NEED_MACHINE
+from service.needs.lifecycle import INVITATION_MACHINE, NEED_MACHINE
 from service.opendata.lifecycle import API_KEY_MACHINE
 from service.reviews.lifecycle import REVIEW_MACHINE
 from service.users.lifecycle import ACCOUNT_MACHINE
@@ -24,6 +25,7 @@ router = APIRouter(prefix="/audit", tags=["审计 audit"])
 # every machine the app builds is here).
 AUDITED_MACHINES = (
     NEED_MACHINE,
+    INVITATION_MACHINE,
     CAPABILITY_MACHINE,
     APPLICATION_MACHINE,
     MEMBER_MACHINE,
@@ -32,6 +34,7 @@ AUDITED_MACHINES = (
     REVIEW_MACHINE,
     ACCOUNT_MACHINE,
     API_KEY_MACHINE,
+    DUPLICATE_MACHINE,
 )
 OBJECT_TYPES = sorted({m.object_type for m in AUDITED_MACHINES})
 

@@ -26,7 +26,8 @@ from service.matches import service as matches
 from service.matches.lifecycle import MATCH_MACHINE
 from service.matches.schemas import MatchCreate, MatchNoteIn
 from service.models import Capability, Match, Need, User
-from service.models.enums import CapabilityStatus, MatchOrigin, MatchStatus, Role
+from service.models.enums import CapabilityStatus, MatchOrigin, MatchStatus, NeedStatus, Role
+from service.needs import service as needs
 from service.users import service as users
 from service.users.schemas import UserCreate
 
@@ -41,10 +42,29 @@ def load(session: Session, password: str) -> int:
     needs = {n.title: n for n in session.scalars(select(Need))}
     caps = {c.title: c for c in session.scalars(select(Capability))}
     scorer = _Scorer(session)
+    deals = []
     for row in rows:
         need, cap = needs[row["need"]], caps[row["capability"]]
-        _walk(session, row, need, cap, brokers.get(row.get("broker", "broker")), scorer)
+        broker = brokers.get(row.get("broker", "broker"))
+        match_id = _walk(session, row, need, cap, broker, scorer)
+        if match_id is not None and broker is not None:
+            deals.append((row, need, match_id, broker))
+    for row, need, match_id, broker in deals:  # once every other row has used the needs
+        _sign(session, row, need, match_id, broker)
     return len(rows)
+
+
+# The enterprise withdraws a need it found its partner for through a broker: a deal is
+# signed only once the need's 揭榜 round is over (service/matches: jiebang_round_active).
+WITHDRAW_REASON = "已通过技术经纪人对接到合作单位并进入签约，撤回榜单"
+
+
+def _sign(session: Session, row: dict[str, Any], need: Need, match_id: int, broker: User) -> None:
+    if need.status == NeedStatus.published:
+        owner = _side_user(session, need.org_id, Role.enterprise)
+        needs.transition(session, owner, need.id, "withdraw", WITHDRAW_REASON)
+    value = Decimal(row["contract_value_wan"])
+    matches.transition(session, broker, match_id, "deal", contract_value_wan=value)
 
 
 def _brokers(session: Session, password: str) -> dict[str, User]:
@@ -82,11 +102,13 @@ def _walk(
     cap: Capability,
     broker: User | None,
     scorer: "_Scorer",
-) -> None:
+) -> int | None:
+    """Walk the row's match to its state; a deal stops at 洽谈 and its id is returned (the
+    caller signs it once every row has been walked)."""
     target = MatchStatus(row["status"])
     if target == MatchStatus.candidate and not row.get("manual"):
         _candidate(session, need, cap, scorer)
-        return
+        return None
     if broker is None:
         raise ValueError(f"demo match {need.title} × {cap.title} needs a broker")
     if row.get("manual"):
@@ -97,13 +119,13 @@ def _walk(
         match_id = _candidate(session, need, cap, scorer)
         if target == MatchStatus.rejected:
             matches.transition(session, broker, match_id, "reject", row["reason"])
-            return
+            return None
         match = matches.transition(session, broker, match_id, "approve")
         if row.get("note"):
             note_in = MatchNoteIn(version=match.version, note=row["note"])
             matches.update_note(session, broker, match_id, note_in)
     if target == MatchStatus.approved:
-        return
+        return None
     matches.transition(session, broker, match_id, "recommend")
     interest = row.get("interest", ["need", "capability"])
     if "need" in interest:
@@ -121,11 +143,9 @@ def _walk(
     }[target]
     for action in steps:
         matches.transition(session, broker, match_id, action)
-    if target == MatchStatus.deal:
-        value = Decimal(row["contract_value_wan"])
-        matches.transition(session, broker, match_id, "deal", contract_value_wan=value)
     if target == MatchStatus.declined:
         matches.transition(session, broker, match_id, "decline", row["reason"])
+    return match_id if target == MatchStatus.deal else None
 
 
 def _candidate(session: Session, need: Need, cap: Capability, scorer: "_Scorer") -> int:

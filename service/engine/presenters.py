@@ -59,7 +59,12 @@ def need_hits(
     """`recs` in their order, each with its need from `needs` (one gone meanwhile is left out)."""
     by_id = {n.id: n for n in needs}
     return [
-        NeedHit(need=need_summary(by_id[r.posting_id], user), **Explained.fields_of(r))  # type: ignore[arg-type]
+        NeedHit(
+            need=need_summary(by_id[r.posting_id], user),
+            actions=[],
+            broker_requested=False,
+            **Explained.fields_of(r),  # type: ignore[arg-type]
+        )
         for r in recs
         if r.posting_id in by_id
     ]
@@ -70,7 +75,13 @@ def capability_hits(
 ) -> list[CapabilityHit]:
     by_id = {c.id: c for c in caps}
     return [
-        CapabilityHit(capability=capability_summary(by_id[r.posting_id]), **Explained.fields_of(r))  # type: ignore[arg-type]
+        CapabilityHit(
+            capability=capability_summary(by_id[r.posting_id]),
+            actions=[],
+            invited=False,
+            broker_requested=False,
+            **Explained.fields_of(r),  # type: ignore[arg-type]
+        )
         for r in recs
         if r.posting_id in by_id
     ]

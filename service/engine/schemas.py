@@ -90,10 +90,19 @@ class CapabilitySummary(BaseModel):
 
 class NeedHit(Explained):
     need: NeedSummary
+    actions: list[str] = Field(
+        description="推荐给成果方时可执行的操作：apply 我要揭榜、request_broker 请经纪人对接",
+    )
+    broker_requested: bool = Field(description="该需求与成果已请经纪人对接或已由经纪人跟进")
 
 
 class CapabilityHit(Explained):
     capability: CapabilitySummary
+    actions: list[str] = Field(
+        description="推荐给需求方时可执行的操作：invite 邀请揭榜、request_broker 请经纪人对接",
+    )
+    invited: bool = Field(description="已邀请该成果所属机构揭榜")
+    broker_requested: bool = Field(description="该需求与成果已请经纪人对接或已由经纪人跟进")
 
 
 class HitPage(BaseModel, Generic[T]):

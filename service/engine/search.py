@@ -15,8 +15,10 @@ from service.engine.schemas import CapabilityHit, HitPage, NeedHit
 from service.engine.store import IndexStore
 from service.kit.errors import Forbidden
 from service.kit.pagination import PageParams
+from service.matches import auth as match_auth
+from service.matches import repository as match_repository
 from service.models import Capability, Need, User
-from service.models.enums import Role
+from service.models.enums import CapabilityStatus, NeedStatus, Role
 from service.needs import auth as need_auth
 from service.needs import repository as needs_repository
 from service.needs import service as needs
@@ -83,7 +85,10 @@ def need_recommendations(
             "只有发布企业、技术经纪人和管理员可以查看推荐", "Owner, broker or admin only"
         )
     recs = engine.recommend_capabilities(session, need, limit=limit, store=store)
-    return presenters.capability_hits(recs, _capabilities(session, recs))
+    hits = presenters.capability_hits(recs, _capabilities(session, recs))
+    if need_auth.is_owner(user, need):
+        _offer_to_need_side(session, need, hits)
+    return hits
 
 
 def capability_recommendations(
@@ -97,4 +102,42 @@ def capability_recommendations(
     recs = engine.recommend_needs(
         session, cap, limit=limit, readable=need_auth.readable(user), store=store
     )
-    return presenters.need_hits(recs, _needs(session, recs), user)
+    found = _needs(session, recs)
+    hits = presenters.need_hits(recs, found, user)
+    if cap_auth.is_owner(user, cap):
+        _offer_to_capability_side(session, user, cap, found, hits)
+    return hits
+
+
+def _offer_to_need_side(session: Session, need: Need, hits: list[CapabilityHit]) -> None:
+    """The enterprise's buttons on its need's recommended capabilities: 邀请揭榜 (once per
+    capability, while the need takes applications) and 请经纪人对接 (once per pair)."""
+    cap_ids = [h.capability.id for h in hits]
+    invited = needs_repository.invited(session, need.id, cap_ids)
+    pairs = match_repository.pairs(session, [need.id], cap_ids)
+    invitable = need_auth.open_for_applications(need) and need.visibility != "brokers_only"
+    for hit in hits:
+        pair = pairs.get((need.id, hit.capability.id))
+        hit.invited = hit.capability.id in invited
+        hit.broker_requested = not match_auth.requestable(pair)
+        if invitable and not hit.invited:
+            hit.actions.append("invite")
+        if need.status == NeedStatus.published and not hit.broker_requested:
+            hit.actions.append("request_broker")
+
+
+def _offer_to_capability_side(
+    session: Session, user: User, cap: Capability, found: list[Need], hits: list[NeedHit]
+) -> None:
+    """The researcher's buttons on the needs recommended for its capability: 我要揭榜 (where
+    the need takes its application) and 请经纪人对接 (once per pair)."""
+    by_id = {n.id: n for n in found}
+    pairs = match_repository.pairs(session, list(by_id), [cap.id])
+    published = cap.status == CapabilityStatus.published
+    for hit in hits:
+        need = by_id[hit.need.id]
+        hit.broker_requested = not match_auth.requestable(pairs.get((need.id, cap.id)))
+        if need_auth.may_apply(user, need):
+            hit.actions.append("apply")
+        if published and need.status == NeedStatus.published and not hit.broker_requested:
+            hit.actions.append("request_broker")

@@ -162,11 +162,18 @@ class StateMachine:
         return transition
 
     def start(
-        self, session: Session, obj: Stateful, actor_id: int | None, action: str = "create"
+        self,
+        session: Session,
+        obj: Stateful,
+        actor_id: int | None,
+        action: str = "create",
+        reason: str | None = None,
     ) -> None:
-        """Record the birth of a new object (its `create` row, or another source-less step's)
-        once it has an id."""
+        """Record the birth of a new object (its `create` row, or another source-less step's,
+        with why when the creator gave a reason) once it has an id."""
         transition = self.transitions[action]
         obj.status = transition.target
         session.flush()
-        self.record(session, self.object_type, obj.id, action, None, transition.target, actor_id)
+        self.record(
+            session, self.object_type, obj.id, action, None, transition.target, actor_id, reason
+        )

@@ -11,6 +11,7 @@ from service.kit.errors import Forbidden
 from service.matches.lifecycle import (
     INTEREST_ACTIONS,
     MATCH_MACHINE,
+    REQUESTABLE_STATES,
     REVIEWER_ROLES,
     SIDE_STATES,
 )
@@ -18,6 +19,9 @@ from service.models import Capability, Match, Need, User
 from service.models.enums import CapabilityStatus, NeedStatus, Role
 
 OPEN_POSTING_ACTIONS = frozenset({"approve", "recommend"})  # need both postings still open
+# 签约 waits while the need's 揭榜 round runs: the enterprise never holds a signed broker deal
+# and an open call (or a call being decided) for the same need at once.
+ROUND_STATES = frozenset({NeedStatus.published.value, NeedStatus.under_review.value})
 LISTING_ROLES = (Role.broker, Role.admin, Role.enterprise, Role.researcher)
 
 
@@ -60,6 +64,10 @@ def postings_open(need: Need, cap: Capability) -> bool:
     return need.status == NeedStatus.published and cap.status == CapabilityStatus.published
 
 
+def deal_waits(match: Match) -> bool:
+    return match.status == "negotiating" and match.need.status in ROUND_STATES
+
+
 def actions(user: User | None, match: Match) -> list[str]:
     """What the caller could do now, named as the endpoint (`POST /matches/{id}/<action>`):
     the machine's steps for the caller, less those a conflict of interest or a closed posting
@@ -67,6 +75,8 @@ def actions(user: User | None, match: Match) -> list[str]:
     need, cap = match.need, match.capability
     allowed = []
     for action in MATCH_MACHINE.actions(user, match, match.status):
+        if action == "request":  # the sides ask over POST /matches/requests, not here
+            continue
         if action in INTEREST_ACTIONS:
             if not getattr(match, action):
                 allowed.append("interest")
@@ -75,5 +85,13 @@ def actions(user: User | None, match: Match) -> list[str]:
             continue
         if action in OPEN_POSTING_ACTIONS and not postings_open(need, cap):
             continue
+        if action == "deal" and need.status in ROUND_STATES:
+            continue
         allowed.append(action)
     return allowed
+
+
+def requestable(pair: tuple[str, bool] | None) -> bool:
+    """Whether a side may still ask a broker for a pair whose match is `pair` (status,
+    requested) or that has none: a new pair, or a queued/rejected one nobody asked for."""
+    return pair is None or (pair[0] in REQUESTABLE_STATES and not pair[1])

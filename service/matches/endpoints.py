@@ -26,10 +26,13 @@ from service.matches.schemas import (
     BoardRead,
     BrokerRecord,
     DealIn,
+    DealRead,
     MatchCreate,
     MatchFilter,
     MatchNoteIn,
     MatchRead,
+    MatchRequestIn,
+    MatchRequestRead,
     MatchSort,
     NeedGroup,
 )
@@ -100,6 +103,29 @@ def add_match(session: SessionDep, user: CurrentUser, data: MatchCreate) -> Matc
     return _read(session, user, service.add_manual(session, user, data))
 
 
+@router.post(
+    "/matches/requests",
+    response_model=MatchRequestRead,
+    status_code=201,
+    responses=_ERRORS,
+    summary="请经纪人对接（需求的发布企业或成果方科研人员；同一需求与成果只申请一次）",
+)
+def request_broker(
+    session: SessionDep, user: CurrentUser, data: MatchRequestIn
+) -> MatchRequestRead:
+    return service.request_broker(session, user, data)
+
+
+@router.get(
+    "/needs/{need_id}/deals",
+    response_model=list[DealRead],
+    responses=responses(NotAuthenticated, NotFound),
+    summary="需求的经纪人撮合签约（发布企业、签约成果方、技术经纪人、管理员可见）",
+)
+def need_deals(session: SessionDep, user: CurrentUser, need_id: Id) -> list[DealRead]:
+    return service.need_deals(session, user, need_id)
+
+
 @router.get(
     "/matches/{match_id}",
     response_model=MatchRead,
@@ -131,7 +157,8 @@ def _act(session: Session, user: User, match_id: int, action: str, body: Any) ->
 def _acted(user: User, match: Match) -> MatchRead:
     """The answer to a step: the broker was read with the match (or is the caller, who has
     just approved it)."""
-    names = {b.id: b.display_name for b in (match.broker, user) if b is not None}
+    people = (match.broker, match.requester, user)
+    names = {b.id: b.display_name for b in people if b is not None}
     return presenters.match(match, user, names)
 
 

@@ -29,6 +29,11 @@ def capability_side(user: Any, match: Any) -> bool:
     return is_capability_owner(user, match.capability)
 
 
+def either_side(user: Any, match: Any) -> bool:
+    """请经纪人对接: the need's enterprise or the capability's researchers."""
+    return need_side(user, match) or capability_side(user, match)
+
+
 _SIDES_ONLY = (
     "只有被推荐的需求方或成果方可以表示意向",
     "Only the two sides mark interest",
@@ -40,6 +45,20 @@ MATCH_MACHINE = StateMachine(
     _LABELS,
     step("create", "引擎推荐", (), S.candidate),
     step("add", "经纪人添加匹配", (), S.approved),
+    # 请经纪人对接: a side asks for a broker; a new pair is born a candidate with the request,
+    # a candidate or a rejected pair nobody asked for yet joins the queue as a request.
+    step(
+        "request",
+        "请经纪人对接",
+        {S.candidate, S.rejected},
+        S.candidate,
+        by=either_side,
+        refusal=(
+            "只有需求的发布企业或成果所属机构的科研人员可以请经纪人对接",
+            "Only the need's enterprise or the capability's researchers may ask",
+            "not_allowed",
+        ),
+    ),
     step(
         "approve",
         "审核通过",
@@ -106,6 +125,10 @@ MATCH_MACHINE = StateMachine(
     record=record_transition,
     refusal=("只有技术经纪人或管理员可以审核和推进匹配", "Brokers and admins only", "not_allowed"),
 )
+
+# 请经纪人对接 on a pair already past the queue: refused, the pair is with a broker already.
+REQUESTABLE_STATES = frozenset({S.candidate.value, S.rejected.value})
+# 签约 while the need's 揭榜 round is being decided is refused (service.transition).
 
 # What the two sides see of their own postings' matches: from the recommendation on.
 SIDE_STATES = frozenset(

@@ -3,8 +3,8 @@ broker when a side shows interest. Candidates and their review stay among review
 
 from sqlalchemy.orm import Session
 
-from service.models import Match, User
-from service.notifications.service import notify, notify_org
+from service.models import Capability, Match, Need, User
+from service.notifications.service import notify, notify_brokers, notify_org
 
 # action → (kind, title for the need side, title for the capability side)
 _BOTH_SIDES = {
@@ -44,3 +44,22 @@ def announce(session: Session, match: Match, action: str, actor: User, reason: s
         title = "双方均已表示有意向，可以安排对接" if both else f"{side}对你推荐的匹配表示有意向"
         body = f"「{need.title}」×「{cap.title}」"
         notify(session, [match.broker_id], "match_interest", title, body, link=link, obj=obj)
+
+
+def tell_brokers(
+    session: Session, match: Match, need: Need, cap: Capability, asker: User, side: str
+) -> None:
+    """请经纪人对接: every active broker without a conflict hears once, linked to the match."""
+    org = need.org if side == "need" else cap.org
+    who = "需求方" if side == "need" else "成果方"
+    title = f"{who}「{org.name}」请经纪人对接：「{need.title}」"
+    body = f"{asker.display_name}（{org.name}）希望对接需求「{need.title}」与成果「{cap.title}」。"
+    notify_brokers(
+        session,
+        "match_requested",
+        title,
+        body,
+        link=f"/matches/{match.id}",
+        obj=("match", match.id),
+        exclude_orgs=[need.org_id, cap.org_id],
+    )

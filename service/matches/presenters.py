@@ -6,7 +6,15 @@ from service.capabilities import auth as capability_auth
 from service.engine.schemas import Scored
 from service.kit.money import yuan_to_wan
 from service.matches import auth
-from service.matches.schemas import CapabilityBrief, MatchRead, NeedBrief, NeedGroup, UserBrief
+from service.matches.schemas import (
+    CapabilityBrief,
+    DealRead,
+    MatchRead,
+    NeedBrief,
+    NeedGroup,
+    Requester,
+    UserBrief,
+)
 from service.models import Capability, Match, Need, User
 from service.models.enums import MatchOrigin, MatchStatus, Maturity, NeedStatus, ScoreBand
 from service.needs import auth as need_auth
@@ -47,8 +55,37 @@ def capability_brief(cap: Capability, user: User | None) -> CapabilityBrief:
     )
 
 
+_SIDE_LABELS = {"need": "需求方", "capability": "成果方"}
+
+
+def requester(match: Match, names: dict[int, str]) -> Requester | None:
+    if match.requested_by_id is None or match.requested_side not in _SIDE_LABELS:
+        return None
+    side = match.requested_side
+    org = match.need.org if side == "need" else match.capability.org
+    return Requester(
+        id=match.requested_by_id,
+        name=names.get(match.requested_by_id, ""),
+        side=side,  # type: ignore[arg-type]
+        side_label=_SIDE_LABELS[side],
+        org_name=org.name,
+    )
+
+
+def deal(match: Match, signed_at: object) -> DealRead:
+    cap = match.capability
+    return DealRead(
+        match_id=match.id,
+        capability_id=cap.id,
+        capability_title=cap.title,
+        org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
+        contract_value_wan=yuan_to_wan(match.contract_value) or "0",
+        signed_at=signed_at,  # type: ignore[arg-type]
+    )
+
+
 def match(match: Match, user: User | None, names: dict[int, str]) -> MatchRead:
-    """`names`: display names by user id, for the attributed broker."""
+    """`names`: display names by user id, for the attributed broker and the requester."""
     need, cap = match.need, match.capability
     reviewer = auth.is_reviewer(user)
     broker = (
@@ -73,6 +110,8 @@ def match(match: Match, user: User | None, names: dict[int, str]) -> MatchRead:
         need_interest=match.need_interest,
         capability_interest=match.capability_interest,
         contract_value_wan=yuan_to_wan(match.contract_value),
+        requested_by=requester(match, names) if reviewer else None,
+        deal_waits=auth.deal_waits(match),
         version=match.version,
         created_at=match.created_at,
         updated_at=match.updated_at,

@@ -1,5 +1,6 @@
 """Every query about matches: lookups, the review queue, board counts and broker records."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,7 @@ RELATIONS = (
     _CAP.joinedload(Capability.field, innerjoin=True),
 )
 _BROKER = joinedload(Match.broker)  # named in the answer: read with the change
+_REQUESTER = joinedload(Match.requester)
 
 
 def _with_relations(statement: Select[Any]) -> Select[Any]:
@@ -47,7 +49,7 @@ def get(
 ) -> Match | None:
     """The match with both postings if `readable`; with `for_update`, the match row (not the
     postings) locked for a state change."""
-    options = (*RELATIONS, _BROKER) if for_update else RELATIONS
+    options = (*RELATIONS, _BROKER, _REQUESTER) if for_update else RELATIONS
     return get_by_id(
         session, Match, match_id, where=readable, options=options, for_update=for_update
     )
@@ -78,6 +80,9 @@ def _conditions(filters: MatchFilter) -> list[ColumnElement[bool]]:
         conditions.append(Match.origin == filters.origin)
     if filters.band:
         conditions.append(_in_band(filters.band))
+    if filters.requested is not None:
+        asked = Match.requested_by_id.is_not(None)
+        conditions.append(asked if filters.requested else Match.requested_by_id.is_(None))
     if filters.q:
         need_title = select(Need.id).where(
             Need.id == Match.need_id, Need.title.contains(filters.q, autoescape=True)
@@ -184,3 +189,45 @@ def deals_of(session: Session, broker_id: int) -> tuple[int, Decimal]:
 def count_attributed(session: Session, broker_id: int) -> int:
     statement = select(func.count()).select_from(Match).where(Match.broker_id == broker_id)
     return int(session.scalar(statement) or 0)
+
+
+def by_pair_for_update(session: Session, need_id: int, capability_id: int) -> Match | None:
+    """The pair's match, locked (a side's 请经纪人对接 joins it to the queue)."""
+    statement = select(Match).where(Match.need_id == need_id, Match.capability_id == capability_id)
+    return session.scalar(statement.with_for_update().execution_options(populate_existing=True))
+
+
+def pairs(
+    session: Session, need_ids: list[int], capability_ids: list[int]
+) -> dict[tuple[int, int], tuple[str, bool]]:
+    """(need, capability) → (status, requested) of the matches among those postings, in one
+    query (the actions of a list of recommendations)."""
+    if not need_ids or not capability_ids:
+        return {}
+    statement = select(
+        Match.need_id, Match.capability_id, Match.status, Match.requested_by_id
+    ).where(Match.need_id.in_(need_ids), Match.capability_id.in_(capability_ids))
+    return {(n, c): (s, r is not None) for n, c, s, r in session.execute(statement)}
+
+
+def deals_for_need(
+    session: Session, need_id: int, readable: ColumnElement[bool]
+) -> list[tuple[Match, datetime | None]]:
+    """The need's signed deals the caller may see, with the date of signing (the audit row),
+    oldest first."""
+    signed = (
+        select(func.max(AuditEvent.created_at))
+        .where(
+            AuditEvent.object_type == "match",
+            AuditEvent.object_id == Match.id,
+            AuditEvent.action == "deal",
+        )
+        .scalar_subquery()
+    )
+    statement = (
+        select(Match, signed)
+        .where(Match.need_id == need_id, Match.status == "deal", readable)
+        .options(_CAP.joinedload(Capability.org, innerjoin=True))
+        .order_by(Match.id)
+    )
+    return [(m, at) for m, at in session.execute(statement)]

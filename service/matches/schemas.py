@@ -23,6 +23,24 @@ class MatchCreate(BaseModel):
     )
 
 
+class MatchRequestIn(BaseModel):
+    """请经纪人对接: a side asks a broker to take up a recommended pair."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    need_id: Id
+    capability_id: Id
+
+
+class MatchRequestRead(BaseModel):
+    """The request as the asking side sees it (the queue itself is the brokers')."""
+
+    match_id: int
+    status: MatchStatus
+    status_label: str
+    message: str = Field(description="给请求方的说明")
+
+
 class MatchNoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -53,6 +71,9 @@ class MatchFilter(BaseModel):
     )
     q: Line | None = Field(
         default=None, min_length=1, max_length=50, description="需求或成果标题包含的关键词"
+    )
+    requested: bool | None = Field(
+        default=None, description="true：只看需求方或成果方请经纪人对接的匹配"
     )
 
 
@@ -87,6 +108,16 @@ class CapabilityBrief(BaseModel):
     contact: Contact | None = Field(description="按成果的可见规则：成果方、经纪人、管理员")
 
 
+class Requester(BaseModel):
+    """Who asked a broker to take the pair up (请经纪人对接)."""
+
+    id: int
+    name: str
+    side: Literal["need", "capability"]
+    side_label: str = Field(description="需求方 | 成果方")
+    org_name: str
+
+
 class MatchRead(Scored):
     id: int
     need: NeedBrief
@@ -103,10 +134,27 @@ class MatchRead(Scored):
     need_interest: bool
     capability_interest: bool
     contract_value_wan: str | None
+    requested_by: Requester | None = Field(
+        description="请经纪人对接的请求人（仅经纪人和管理员可见）"
+    )
+    deal_waits: bool = Field(
+        description="需求仍在揭榜中（张榜中或评审中）：签约须待揭榜结束（确定揭榜方、撤回或到期）"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
     actions: list[str] = Field(description="当前用户可执行的操作")
+
+
+class DealRead(BaseModel):
+    """A broker deal on a need (经纪人撮合签约), as the need's page shows it."""
+
+    match_id: int
+    capability_id: int
+    capability_title: str
+    org: OrgBrief
+    contract_value_wan: str
+    signed_at: datetime | None
 
 
 class BoardRead(BaseModel):

@@ -13,23 +13,31 @@ from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransitio
 from service.kit.money import wan_to_yuan, yuan_to_wan
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
-from service.matches import auth, presenters, repository
-from service.matches.lifecycle import INTEREST_ACTIONS, MATCH_MACHINE, SIDE_STATES
-from service.matches.notices import announce
+from service.matches import auth, lifecycle, presenters, repository
+from service.matches.lifecycle import (
+    INTEREST_ACTIONS,
+    MATCH_MACHINE,
+    REQUESTABLE_STATES,
+    SIDE_STATES,
+)
+from service.matches.notices import announce, tell_brokers
 from service.matches.schemas import (
     BoardRead,
     BrokerRecord,
+    DealRead,
     MatchCreate,
     MatchFilter,
     MatchNoteIn,
     MatchRead,
+    MatchRequestIn,
+    MatchRequestRead,
     MatchSort,
     NeedGroup,
     StageCount,
     UserBrief,
 )
 from service.models import Capability, Match, Need, User
-from service.models.enums import MatchOrigin, MatchStatus, Role
+from service.models.enums import MatchOrigin, MatchStatus, NeedStatus, Role
 from service.needs import service as needs
 from service.users import repository as users
 
@@ -46,7 +54,9 @@ def list_matches(
 ) -> Page[MatchRead]:
     auth.require_lister(user)
     rows, total = repository.list_page(session, auth.readable(user), filters, sort, page)
-    names = users.display_names(session, [m.broker_id for m in rows])
+    names = users.display_names(
+        session, [i for m in rows for i in (m.broker_id, m.requested_by_id)]
+    )
     return page_of([presenters.match(m, user, names) for m in rows], total, page)
 
 
@@ -61,7 +71,8 @@ def need_groups(
 
 
 def present(session: Session, user: User, match: Match) -> MatchRead:
-    return presenters.match(match, user, users.display_names(session, [match.broker_id]))
+    names = users.display_names(session, [match.broker_id, match.requested_by_id])
+    return presenters.match(match, user, names)
 
 
 def add_manual(session: Session, user: User, data: MatchCreate) -> Match:
@@ -130,6 +141,13 @@ def transition(
             "Both sides must be interested before connecting",
             code="interest_missing",
         )
+    if action == "deal" and need.status in auth.ROUND_STATES:
+        raise InvalidTransition(
+            f"需求「{need.title}」仍在揭榜中（{NeedStatus(need.status).label}），"
+            "签约须待揭榜结束：企业确定揭榜方、撤回需求或揭榜到期之后",
+            "The need's 揭榜 round is still running: sign once it has ended",
+            code="jiebang_round_active",
+        )
     changes: dict[str, object] = {}
     if action == "deal":
         if contract_value_wan is None or contract_value_wan <= 0:
@@ -147,6 +165,88 @@ def transition(
     flush_versioned(session)
     announce(session, match, action, user, reason)
     return match
+
+
+def request_broker(session: Session, user: User, data: MatchRequestIn) -> MatchRequestRead:
+    """请经纪人对接: the need's enterprise (on a recommended capability) or the capability's
+    researchers (on a recommended need) ask a broker to take the pair up.
+
+    A new pair is born a candidate in the brokers' queue with who asked; a candidate or a
+    rejected pair nobody has asked for yet joins the queue as a request (audited, the asking
+    side's interest recorded). A pair already asked for, or already with a broker (approved
+    and on), is a 409: nothing is duplicated. The active brokers hear once per request."""
+    if user.role not in (Role.enterprise, Role.researcher):
+        raise Forbidden(
+            "只有需求的发布企业或成果所属机构的科研人员可以请经纪人对接",
+            "Only the need's enterprise or the capability's researchers may ask",
+            code="wrong_role",
+        )
+    need = needs.get_readable(session, user, data.need_id)
+    cap = capabilities.get_readable(session, user, data.capability_id)
+    pair = _Pair(need, cap)
+    MATCH_MACHINE.require("request", user, pair)
+    side = "need" if lifecycle.need_side(user, pair) else "capability"
+    if need.org_id == cap.org_id:
+        raise BadRequest(
+            "需求与成果属于同一机构，无需经纪人对接",
+            "Both postings belong to one organisation",
+            code="same_org",
+        )
+    if not auth.postings_open(need, cap):
+        raise InvalidTransition(
+            "需求须处于张榜中、成果须已发布，才能请经纪人对接",
+            "Both postings must be published",
+            code="posting_not_open",
+        )
+    interest = {"need_interest" if side == "need" else "capability_interest": True}
+    asked = {"requested_by_id": user.id, "requested_side": side, **interest}
+    match = repository.by_pair_for_update(session, need.id, cap.id)
+    if match is None:
+        match = Match(
+            need_id=need.id,
+            capability_id=cap.id,
+            origin=MatchOrigin.request,
+            score=None,  # no engine score stored for a pair a side chose
+            features=None,
+            parts={},
+            reasons=[],
+            explanation={},
+            texts_hash="",
+            created_by_id=user.id,
+            note="",
+            **{"need_interest": False, "capability_interest": False, **asked},
+        )
+        try:
+            with session.begin_nested():  # the engine or a broker adding the pair at once
+                session.add(match)
+                MATCH_MACHINE.start(session, match, user.id, action="request")
+        except IntegrityError as exc:
+            raise Conflict(
+                "该需求与成果已在经纪人对接队列中，请勿重复申请",
+                "This pair is already in the brokers' queue",
+                code="already_requested",
+            ) from exc
+    else:
+        _refuse_requested(match)
+        if match.status == MatchStatus.rejected:
+            asked["reject_reason"] = None  # kept in the audit row of the rejection
+        MATCH_MACHINE.apply(session, match, "request", user.id, changes=asked)
+    flush_versioned(session)
+    tell_brokers(session, match, need, cap, user, side)
+    return MatchRequestRead(
+        match_id=match.id,
+        status=MatchStatus(match.status),
+        status_label=MatchStatus(match.status).label,
+        message="已提交给技术经纪人，经纪人审核后会把对接安排通知你",
+    )
+
+
+def need_deals(session: Session, user: User, need_id: int) -> list[DealRead]:
+    """The need's signed broker deals the caller may see (the need's enterprise, the deal's
+    capability side, brokers and admins)."""
+    need = needs.get_readable(session, user, need_id)
+    rows = repository.deals_for_need(session, need.id, auth.readable(user))
+    return [presenters.deal(m, at) for m, at in rows]
 
 
 def mark_interest(session: Session, user: User, match_id: int, version: int | None) -> Match:
@@ -238,6 +338,28 @@ def _require_open(need: Need, cap: Capability) -> None:
             "需求须处于张榜中、成果须已发布，才能通过或推荐匹配",
             "Both postings must be published",
             code="posting_not_open",
+        )
+
+
+class _Pair:
+    """A need × capability before (or without reading) its match: what the side rules see."""
+
+    def __init__(self, need: Need, capability: Capability) -> None:
+        self.need, self.capability = need, capability
+
+
+def _refuse_requested(match: Match) -> None:
+    if match.requested_by_id is not None:
+        raise Conflict(
+            "该需求与成果已请经纪人对接，请等待经纪人处理",
+            "A broker was already asked to connect this pair",
+            code="already_requested",
+        )
+    if match.status not in REQUESTABLE_STATES:
+        raise Conflict(
+            "该需求与成果已由经纪人跟进，请在「匹配」中查看进展",
+            "A broker is already working on this pair",
+            code="already_with_broker",
         )
 
 

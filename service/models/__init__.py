@@ -5,9 +5,11 @@ from service.models.api_key import ApiKey, ApiKeyUsage, ApiKeyWindow
 from service.models.application import Application, ApplicationMember
 from service.models.audit import AuditEvent
 from service.models.capability import Capability
+from service.models.duplicate import DuplicateLink
 from service.models.engine import EmbeddingFailure, PostingVector
 from service.models.field import Field
 from service.models.intake import IntakeBatch
+from service.models.invitation import Invitation
 from service.models.match import Match
 from service.models.milestone import Milestone
 from service.models.need import Need
@@ -28,9 +30,11 @@ __all__ = [
     "AuthThrottle",
     "Base",
     "Capability",
+    "DuplicateLink",
     "EmbeddingFailure",
     "Field",
     "IntakeBatch",
+    "Invitation",
     "Match",
     "Milestone",
     "Need",

@@ -57,6 +57,11 @@ class CapabilityStatus(LabelledEnum):
     archived = "archived"
 
 
+class DuplicateLinkStatus(LabelledEnum):
+    linked = "linked"
+    unlinked = "unlinked"
+
+
 class ApplicationStatus(LabelledEnum):
     forming = "forming"
     submitted = "submitted"
@@ -89,6 +94,7 @@ class MatchStatus(LabelledEnum):
 class MatchOrigin(LabelledEnum):
     engine = "engine"
     broker = "broker"
+    request = "request"  # a side asked a broker to connect it (请经纪人对接)
 
 
 class ScoreBand(LabelledEnum):
@@ -206,6 +212,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "rejected": "已驳回",
         "archived": "已归档",
     },
+    "DuplicateLinkStatus": {
+        "linked": "已标记重复",
+        "unlinked": "已取消标记",
+    },
     "ApplicationStatus": {
         "forming": "待成员确认",
         "submitted": "已提交",
@@ -226,7 +236,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "deal": "已签约",
         "declined": "未成交",
     },
-    "MatchOrigin": {"engine": "引擎推荐", "broker": "经纪人添加"},
+    "MatchOrigin": {"engine": "引擎推荐", "broker": "经纪人添加", "request": "对接申请"},
     "ScoreBand": {"high": "高", "medium": "中", "low": "低"},
     "ModelSource": {"shipped": "出厂默认模型", "learned": "由经纪人标注学习"},
     "CallType": {
@@ -324,3 +334,12 @@ ORG_STAFF_ROLES = frozenset({Role.enterprise.value, Role.researcher.value})
 CONSORTIUM_KINDS = frozenset(
     {OrgKind.enterprise.value, OrgKind.university.value, OrgKind.institute.value}
 )
+
+
+class InvitationStatus(LabelledEnum):
+    """邀请揭榜 (service/needs/invitations.py): sent is its one state so far."""
+
+    sent = "sent"
+
+
+_LABELS["InvitationStatus"] = {"sent": "已邀请"}

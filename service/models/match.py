@@ -46,6 +46,9 @@ class Match(TimestampMixin, Base):
     texts_hash: Mapped[str] = mapped_column(String(64), default="")
     broker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # 请经纪人对接: who of either side asked a broker to take the pair up, and which side
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_side: Mapped[str | None] = mapped_column(String(16))  # "need" | "capability"
     reject_reason: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
     need_interest: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -55,6 +58,7 @@ class Match(TimestampMixin, Base):
 
     need: Mapped[Need] = relationship(lazy="raise")
     broker: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[broker_id])
+    requester: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[requested_by_id])
     capability: Mapped[Capability] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}

@@ -114,6 +114,21 @@ def can_edit(user: User | None, need: Need) -> bool:
 _NOT_STARTED = frozenset({NeedStatus.draft, NeedStatus.submitted, NeedStatus.rejected})
 
 
+def open_for_applications(need: Need) -> bool:
+    """张榜中 and before its deadline: 揭榜 applications are taken."""
+    return need.status == NeedStatus.published and need.deadline >= today()
+
+
+def may_apply(user: User | None, need: Need) -> bool:
+    """Org staff of another organisation, while the need is open for 揭榜."""
+    return (
+        user is not None
+        and user.role in ORG_STAFF_ROLES
+        and user.org_id not in (None, need.org_id)
+        and open_for_applications(need)
+    )
+
+
 def offers(user: User | None, need: Need) -> list[str]:
     """The caller's buttons beside the lifecycle steps (listed in `actions` after them):
     apply (揭榜, open and not the caller's own organisation's), applications (the received ones)
@@ -124,12 +139,7 @@ def offers(user: User | None, need: Need) -> list[str]:
     owner, admin = is_owner(user, need), user.role == Role.admin
     started = need.status not in _NOT_STARTED
     out = []
-    if (
-        user.role in ORG_STAFF_ROLES
-        and user.org_id not in (None, need.org_id)
-        and need.status == NeedStatus.published
-        and need.deadline >= today()
-    ):
+    if may_apply(user, need):
         out.append("apply")
     if (owner or admin) and started:
         out.append("applications")

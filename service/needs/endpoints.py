@@ -11,6 +11,7 @@ from service.kit.actions import TransitionIn, action_routes
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
+    Conflict,
     Forbidden,
     InvalidTransition,
     NotAuthenticated,
@@ -21,11 +22,13 @@ from service.kit.errors import (
 from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
 from service.models import User
-from service.needs import clarity, presenters, results, service
+from service.needs import clarity, invitations, presenters, results, service
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import (
     AwardResult,
     ClarityCheck,
+    InvitationIn,
+    InvitationRead,
     NeedCreate,
     NeedDraft,
     NeedFilter,
@@ -131,6 +134,19 @@ def request_termination(
 ) -> NeedRead:
     reason = (data or TransitionIn()).reason
     return presenters.need(service.request_termination(session, user, need_id, reason), user)
+
+
+@router.post(
+    "/{need_id}/invitations",
+    response_model=InvitationRead,
+    status_code=201,
+    responses=responses(NotAuthenticated, Forbidden, NotFound, BadRequest, Conflict),
+    summary="邀请揭榜：通知推荐成果所属机构前来揭榜（发布企业；需求须张榜中；每个成果只邀请一次）",
+)
+def invite(
+    session: SessionDep, user: CurrentUser, need_id: Id, data: InvitationIn
+) -> InvitationRead:
+    return invitations.invite(session, user, need_id, data.capability_id)
 
 
 @router.get(

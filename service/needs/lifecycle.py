@@ -4,8 +4,8 @@ from typing import Any
 
 from service.audit.service import record_transition
 from service.kit.lifecycle import StateMachine, either, role, step
+from service.models.enums import InvitationStatus, Role
 from service.models.enums import NeedStatus as S
-from service.models.enums import Role
 
 _LABELS = {s.value: s.label for s in S}
 
@@ -96,3 +96,17 @@ PUBLIC_STATES = frozenset(
 EDITABLE_STATES = frozenset({S.draft.value, S.rejected.value})
 # Steps users take over POST /needs/{id}/<action> (the others come from other domains' flows).
 PROGRESS_ACTIONS = frozenset({"start", "complete", "terminate"})
+
+# 邀请揭榜: the need's enterprise invites a recommended capability's organisation to apply.
+# One invitation per need × capability; its birth is the audit row (who, when).
+INVITATION_MACHINE = StateMachine(
+    "invitation",
+    {s.value: s.label for s in InvitationStatus},
+    step("invite", "邀请揭榜", (), InvitationStatus.sent, by=is_owner),
+    record=record_transition,
+    refusal=(
+        "只有需求的发布企业可以邀请揭榜",
+        "Only the need's enterprise may invite",
+        "not_allowed",
+    ),
+)

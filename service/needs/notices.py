@@ -4,7 +4,7 @@ organisation when it is approved or rejected."""
 from sqlalchemy.orm import Session
 
 from service.kit.money import yuan_to_wan
-from service.models import Need
+from service.models import Capability, Need
 from service.notifications.service import notify_admins, notify_org
 from service.orgs import repository as orgs
 
@@ -48,3 +48,17 @@ def termination_requested(session: Session, need: Need, reason: str) -> None:
     title = f"发榜企业申请终止「{need.title}」"
     link, obj = f"/needs/{need.id}", ("need", need.id)
     notify_admins(session, "termination_requested", title, f"理由：{reason}", link=link, obj=obj)
+
+
+def invited(session: Session, need: Need, cap: Capability, org_name: str) -> None:
+    """邀请揭榜: the capability's organisation hears, linked to the apply form."""
+    notify_org(
+        session,
+        cap.org_id,
+        "need_invitation",
+        f"{org_name}邀请你方揭榜「{need.title}」",
+        f"企业看到你方成果「{cap.title}」与需求匹配，邀请你方揭榜。"
+        f"悬赏 {yuan_to_wan(need.bounty) or '0'} 万元，揭榜截止 {need.deadline.isoformat()}。",
+        link=f"/needs/{need.id}/apply",
+        obj=("need", need.id),
+    )

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import PageParams, paginate
 from service.kit.repository import get_by_id
-from service.models import Application, ApplicationMember, AuditEvent, Need
+from service.models import Application, ApplicationMember, AuditEvent, Invitation, Need
 from service.models.enums import ApplicationStatus, MemberStatus
 from service.needs.schemas import NeedConditions, NeedFilter
 from service.postings.repository import substring_filter
@@ -90,6 +90,23 @@ def list_page(
         columns = (Need.title, Need.problem, Need.key_difficulty, Need.expected_goal, Need.industry)
         statement = statement.where(substring_filter(filters.q, *columns))
     return paginate(session, _with_relations(statement.order_by(*SORTS[filters.sort])), page)
+
+
+def invitation(session: Session, need_id: int, capability_id: int) -> Invitation | None:
+    statement = select(Invitation).where(
+        Invitation.need_id == need_id, Invitation.capability_id == capability_id
+    )
+    return session.scalar(statement)
+
+
+def invited(session: Session, need_id: int, capability_ids: list[int]) -> set[int]:
+    """Which of `capability_ids` the need's enterprise has invited (one query)."""
+    if not capability_ids:
+        return set()
+    statement = select(Invitation.capability_id).where(
+        Invitation.need_id == need_id, Invitation.capability_id.in_(capability_ids)
+    )
+    return set(session.scalars(statement))
 
 
 def _award_time() -> Any:

@@ -226,6 +226,22 @@ class ClarityCheck(ClarityRead):
     preview: MatchPreview | None = Field(description="高度匹配成果数的预估；preview=false 时为空")
 
 
+class InvitationIn(BaseModel):
+    """邀请揭榜: the recommended capability whose organisation is invited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    capability_id: Id
+
+
+class InvitationRead(BaseModel):
+    id: int
+    need_id: int
+    capability_id: int
+    org_name: str = Field(description="被邀请的成果方机构")
+    created_at: datetime
+
+
 class AwardResult(BaseModel):
     """One line of the 揭榜结果公示: who won a public need, for how much, and when."""
 

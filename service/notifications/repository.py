@@ -17,6 +17,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -73,6 +74,13 @@ def org_staff(orgs: list[int] | Select[Any] | CompoundSelect) -> ColumnElement[b
 
 # The bureau's admins whose account is active (insert_for adds is_active).
 ACTIVE_ADMINS = and_(User.role == Role.admin, User.status == AccountStatus.active)
+
+
+def active_brokers(exclude_orgs: list[int]) -> ColumnElement[bool]:
+    """The active brokers, less those of `exclude_orgs` (a party's own broker has a conflict
+    of interest and may not take the match up)."""
+    outside = or_(User.org_id.is_(None), User.org_id.not_in(exclude_orgs))
+    return and_(User.role == Role.broker, User.status == AccountStatus.active, outside)
 
 
 def insert_many(session: Session, values: list[dict[str, Any]]) -> list[Notification]:

@@ -102,6 +102,23 @@ def notify_admins(
     return rows
 
 
+def notify_brokers(
+    session: Session,
+    kind: str,
+    title: str,
+    body: str = "",
+    *,
+    link: str | None = None,
+    obj: tuple[str, int] | None = None,
+    exclude_orgs: Iterable[int] = (),
+) -> list[Notification]:
+    """The active brokers (less those of `exclude_orgs`), in one statement."""
+    who = repository.active_brokers(sorted(set(exclude_orgs)))
+    rows = repository.insert_for(session, who, kind, title, body, link, obj)
+    mail.stage(session, rows)
+    return rows
+
+
 def inbox(
     session: Session, user: User, filters: InboxFilter, page: PageParams
 ) -> Page[NotificationRead]:

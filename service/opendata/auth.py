@@ -11,13 +11,9 @@ from sqlalchemy import ColumnElement, and_, true
 from service.capabilities.lifecycle import PUBLIC_STATES as CAPABILITY_PUBLIC_STATES
 from service.kit.errors import Forbidden
 from service.models import ApiKey, Capability, Need, User
-from service.models.enums import ORG_STAFF_ROLES, NeedStatus, Role, Visibility
+from service.models.enums import ORG_STAFF_ROLES, Role, Visibility
+from service.needs import auth as need_auth
 from service.needs.lifecycle import PUBLIC_STATES as NEED_PUBLIC_STATES
-
-# A need has a result (揭榜结果) from its award on.
-RESULT_STATES = frozenset(
-    s.value for s in (NeedStatus.awarded, NeedStatus.in_progress, NeedStatus.completed)
-)
 
 
 def open_needs() -> ColumnElement[bool]:
@@ -28,8 +24,28 @@ def open_capabilities() -> ColumnElement[bool]:
     return Capability.status.in_(CAPABILITY_PUBLIC_STATES)
 
 
+def removed_needs() -> ColumnElement[bool]:
+    """Needs that were in the open data and are no longer (withdrawn, terminated, expired).
+    A need's visibility is fixed once it is published (edits are for drafts and rejected
+    ones), so a public need once published is exactly one that was open."""
+    return and_(
+        Need.published_at.is_not(None),
+        Need.visibility == Visibility.public,
+        Need.status.not_in(NEED_PUBLIC_STATES),
+    )
+
+
+def removed_capabilities() -> ColumnElement[bool]:
+    """Capabilities once published and no longer (archived)."""
+    return and_(
+        Capability.published_at.is_not(None),
+        Capability.status.not_in(CAPABILITY_PUBLIC_STATES),
+    )
+
+
 def open_results() -> ColumnElement[bool]:
-    return and_(open_needs(), Need.status.in_(RESULT_STATES))
+    """The needs of the public 揭榜结果公示 (public visibility, awarded and later)."""
+    return need_auth.in_results()
 
 
 def may_keep_keys(user: User) -> bool:

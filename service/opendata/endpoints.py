@@ -40,6 +40,7 @@ from service.opendata.schemas import (
     OpenFieldStats,
     OpenNeed,
     OpenResult,
+    RemovedPosting,
 )
 
 # ---- key management (signed in) ---------------------------------------------------------
@@ -131,7 +132,6 @@ UpdatedSince = Annotated[
     Query(
         description="只返回此时刻及以后更新的条目（ISO 8601，须带时区，"
         "如 2026-12-01T00:00:00+08:00）",
-        examples=["2026-12-01T00:00:00+08:00"],
     ),
 ]
 FieldCode = Annotated[str | None, Query(max_length=40, description="领域代码，如 battery_storage")]
@@ -243,6 +243,31 @@ def open_results(
 )
 def open_field_stats(session: SessionDep) -> OpenFieldStats:
     return service.field_stats(session)
+
+
+class RemovedKind(StrEnum):
+    needs = "needs"
+    capabilities = "capabilities"
+
+
+@open_router.get(
+    "/removed",
+    response_model=CursorPage[RemovedPosting],
+    responses=_LIST_ERRORS,
+    summary="已下架的需求或成果（曾公开、现已撤回、终止、过期或归档；同步方据此删除）",
+    description=(
+        "增量同步时与列表一起调用：返回 updated_since 之后离开开放数据的需求（kind=needs）"
+        "或成果（kind=capabilities）的编号，游标分页同列表。"
+    ),
+)
+def open_removed(
+    session: SessionDep,
+    kind: Annotated[RemovedKind, Query(description="needs 或 capabilities")],
+    cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
+    limit: Limit = 50,
+) -> CursorPage[RemovedPosting]:
+    return service.removed_page(session, kind.value, cursor, _since(updated_since), limit)
 
 
 class ExportKind(StrEnum):

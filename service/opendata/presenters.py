@@ -3,11 +3,9 @@ caller), so the open API can never show more than the public board: contacts, re
 and anonymous organisations are already gone there. API keys: their usage and buttons."""
 
 from datetime import datetime
-from decimal import Decimal
 
 from service.capabilities import presenters as capability_presenters
-from service.kit.money import yuan_to_wan
-from service.models import ApiKey, Capability, Need, User
+from service.models import ApiKey, Application, Capability, Need, User
 from service.models.enums import ApiKeyStatus
 from service.needs import presenters as need_presenters
 from service.opendata.lifecycle import API_KEY_MACHINE
@@ -33,22 +31,9 @@ def capability(row: Capability) -> OpenCapability:
     return OpenCapability.model_validate(public.model_dump(include=set(CAPABILITY_FIELDS)))
 
 
-def result(row: Need, award: tuple[int, Decimal], awarded_at: datetime | None) -> OpenResult:
-    public = need(row)
-    return OpenResult(
-        need_id=public.id,
-        title=public.title,
-        field=public.field,
-        field_name=public.field_name,
-        org=public.org,
-        bounty_wan=public.bounty_wan,
-        status=public.status,
-        status_label=public.status_label,
-        awarded_at=awarded_at,
-        winners=award[0],
-        committed_wan=yuan_to_wan(award[1]) or "0",
-        updated_at=public.updated_at,
-    )
+def result(app: Application, changed: datetime, awarded_at: datetime | None) -> OpenResult:
+    public = need_presenters.award_result(app, awarded_at)
+    return OpenResult(**public.model_dump(), updated_at=changed)
 
 
 Usage = tuple[int, int, int, datetime | None]

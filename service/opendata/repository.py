@@ -5,11 +5,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
 
+from service.kit.db import UTCDateTime
 from service.kit.pagination import PageParams, paginate
 from service.kit.repository import get_by_id
 from service.models import (
@@ -17,12 +29,13 @@ from service.models import (
     ApiKeyUsage,
     ApiKeyWindow,
     Application,
+    ApplicationMember,
     AuditEvent,
     Capability,
     Field,
     Need,
 )
-from service.models.enums import ApiKeyStatus, ApplicationStatus
+from service.models.enums import ApiKeyStatus, ApplicationStatus, MemberStatus
 from service.opendata import cursors
 
 
@@ -208,6 +221,20 @@ def capabilities_after(
     return list(session.scalars(statement.limit(limit)))
 
 
+def removed_after(
+    session: Session,
+    model: type[Need] | type[Capability],
+    where: ColumnElement[bool],
+    cursor: tuple[datetime, int] | None,
+    since: datetime | None,
+    limit: int,
+) -> list[tuple[int, datetime]]:
+    """(id, updated_at) of the rows `where` (postings gone from the open data), in order."""
+    columns: Any = select(model.id, model.updated_at).where(where)
+    statement = _incremental(columns, model.updated_at, model.id, cursor, since)
+    return [(int(row[0]), row[1]) for row in session.execute(statement.limit(limit))]
+
+
 def need(session: Session, need_id: int, where: ColumnElement[bool]) -> Need | None:
     return get_by_id(session, Need, need_id, where=where, options=NEED_RELATIONS)
 
@@ -242,32 +269,63 @@ def stream_capabilities(
         yield list(part)
 
 
-def awards(session: Session, need_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
-    """need id → (awarded applications, committed amount in 元)."""
-    if not need_ids:
-        return {}
-    statement = (
-        select(
-            Application.need_id,
-            func.count(Application.id),
-            func.coalesce(func.sum(Application.committed_amount), 0),
-        )
-        .where(Application.need_id.in_(need_ids), Application.status == ApplicationStatus.awarded)
-        .group_by(Application.need_id)
+def result_changed() -> ColumnElement[datetime]:
+    """When a result last changed: the later of its need's and its application's updates (the
+    need moves on to 实施中 and 已验收 after the award)."""
+    later = case(
+        (Need.updated_at > Application.updated_at, Need.updated_at), else_=Application.updated_at
     )
-    return {row[0]: (int(row[1]), Decimal(str(row[2]))) for row in session.execute(statement)}
+    return type_coerce(later, UTCDateTime())
 
 
-def awarded_at(session: Session, need_ids: list[int]) -> dict[int, datetime]:
-    """need id → when it was first awarded (its audit row)."""
-    if not need_ids:
+def results_after(
+    session: Session,
+    where: ColumnElement[bool],
+    cursor: tuple[datetime, int] | None,
+    since: datetime | None,
+    field: str | None,
+    limit: int,
+) -> list[tuple[Application, datetime, datetime | None]]:
+    """The awarded applications of the needs `where`, in (changed, application id) order, each
+    with when it changed and when it was awarded; loaded with the need, its field, the winner
+    and the confirmed consortium members (what needs.presenters.award_result shows)."""
+    changed = result_changed()
+    statement = (
+        select(Application, changed)
+        .join(Need, Need.id == Application.need_id)
+        .where(Application.status == ApplicationStatus.awarded, where)
+        .options(
+            joinedload(Application.need, innerjoin=True).joinedload(Need.field, innerjoin=True),
+            selectinload(Application.org),
+            selectinload(
+                Application.members.and_(ApplicationMember.status == MemberStatus.confirmed)
+            ).selectinload(ApplicationMember.org),
+        )
+    )
+    if field:
+        statement = statement.where(Need.field_code == field)
+    if cursor is not None:
+        at, last_id = cursor
+        statement = statement.where(
+            or_(changed > at, and_(changed == at, Application.id > last_id))
+        )
+    if since is not None:
+        statement = statement.where(changed >= since)
+    rows = session.execute(statement.order_by(changed, Application.id).limit(limit)).all()
+    times = awarded_at(session, [row[0].id for row in rows])
+    return [(app, at, times.get(app.id)) for app, at in rows]
+
+
+def awarded_at(session: Session, application_ids: list[int]) -> dict[int, datetime]:
+    """application id → when it was awarded (its `award` audit row)."""
+    if not application_ids:
         return {}
     statement = (
-        select(AuditEvent.object_id, func.min(AuditEvent.created_at))
+        select(AuditEvent.object_id, func.max(AuditEvent.created_at))
         .where(
-            AuditEvent.object_type == "need",
-            AuditEvent.to_state == "awarded",
-            AuditEvent.object_id.in_(need_ids),
+            AuditEvent.object_type == "application",
+            AuditEvent.action == "award",
+            AuditEvent.object_id.in_(application_ids),
         )
         .group_by(AuditEvent.object_id)
     )

@@ -17,6 +17,7 @@ from service.models.enums import (
     TechLevel,
     TransactionMode,
 )
+from service.needs.schemas import AwardResult
 from service.postings.schemas import OrgBrief
 
 T = TypeVar("T")
@@ -212,42 +213,43 @@ class OpenCapability(BaseModel):
     updated_at: datetime
 
 
-class OpenResult(BaseModel):
-    """揭榜结果: a public need that was awarded, with how many applications won and the amount
-    committed to them. Who won is not published (the public web view does not show it)."""
+class OpenResult(AwardResult):
+    """揭榜结果: one awarded application of a public need, exactly as the public 揭榜结果公示
+    shows it (needs/presenters.award_result), and when it last changed. (need_id, winner.id)
+    identifies it: an organisation holds at most one live application to a need."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "need_id": 42,
-                    "title": "五轴联动数控机床主轴热变形补偿",
-                    "field": "intelligent_manufacturing",
+                    "need_title": "五轴联动数控机床主轴热变形补偿",
                     "field_name": "智能制造",
-                    "org": _ORG_EXAMPLE,
-                    "bounty_wan": "120",
+                    "call_type": "jiebang_guashuai",
+                    "call_type_label": "揭榜挂帅",
                     "status": "in_progress",
                     "status_label": "实施中",
-                    "awarded_at": "2027-04-15T08:30:00Z",
-                    "winners": 1,
-                    "committed_wan": "110",
+                    "bounty_wan": "120",
+                    "winner": {"id": 5, "name": "浙江大学", "kind": "university"},
+                    "members": [
+                        {"id": 9, "name": "杭州精工传感技术有限公司", "kind": "enterprise"}
+                    ],
+                    "amount_wan": "110",
+                    "awarded_on": "2027-04-15",
                     "updated_at": "2027-04-20T01:00:00Z",
                 }
             ]
         }
     )
 
-    need_id: int
-    title: str
-    field: str
-    field_name: str
-    org: OrgBrief = Field(description="发榜单位")
-    bounty_wan: str
-    status: NeedStatus
-    status_label: str
-    awarded_at: datetime | None = Field(description="授榜时间（首次授榜）")
-    winners: int = Field(description="获授的揭榜申请数（联合攻关可有多个）")
-    committed_wan: str = Field(description="授予金额合计（万元）")
+    updated_at: datetime = Field(description="该结果最近一次变化的时间（授榜或需求状态变化）")
+
+
+class RemovedPosting(BaseModel):
+    """A posting that was in the open data and is no longer (withdrawn, terminated, expired,
+    archived): a synchronising client deletes its copy."""
+
+    id: int
     updated_at: datetime
 
 

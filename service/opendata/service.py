@@ -3,9 +3,9 @@
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import TypeVar
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from service.kit.clock import today
@@ -28,6 +28,7 @@ from service.opendata.schemas import (
     OpenFieldStats,
     OpenNeed,
     OpenResult,
+    RemovedPosting,
     UsageDay,
 )
 
@@ -152,18 +153,16 @@ def capabilities_page(
 def results_page(
     session: Session, cursor: str | None, since: datetime | None, field: str | None, limit: int
 ) -> CursorPage[OpenResult]:
-    rows = repository.needs_after(
+    rows = repository.results_after(
         session, auth.open_results(), _cursor(cursor), since, field, limit + 1
     )
-    return _page(_results(session, rows[:limit]), rows, limit)
-
-
-def _results(session: Session, rows: list[Need]) -> list[OpenResult]:
-    ids = [r.id for r in rows]
-    awards, awarded_at = repository.awards(session, ids), repository.awarded_at(session, ids)
-    return [
-        presenters.result(r, awards.get(r.id, (0, Decimal(0))), awarded_at.get(r.id)) for r in rows
-    ]
+    items = [presenters.result(app, changed, at) for app, changed, at in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return CursorPage[OpenResult](
+        items=items,
+        next_cursor=cursors.encode(last[1], last[0].id) if last is not None else None,
+        has_more=last is not None,
+    )
 
 
 def _page(items: list[T], rows: Sequence[Need | Capability], limit: int) -> CursorPage[T]:
@@ -173,6 +172,23 @@ def _page(items: list[T], rows: Sequence[Need | Capability], limit: int) -> Curs
         items=items,
         next_cursor=cursors.encode(last.updated_at, last.id) if last is not None else None,
         has_more=has_more,
+    )
+
+
+def removed_page(
+    session: Session, kind: str, cursor: str | None, since: datetime | None, limit: int
+) -> CursorPage[RemovedPosting]:
+    model, where = (
+        (Need, auth.removed_needs())
+        if kind == "needs"
+        else (Capability, auth.removed_capabilities())
+    )
+    rows = repository.removed_after(session, model, where, _cursor(cursor), since, limit + 1)
+    last = rows[limit - 1] if len(rows) > limit else None
+    return CursorPage[RemovedPosting](
+        items=[RemovedPosting(id=i, updated_at=at) for i, at in rows[:limit]],
+        next_cursor=cursors.encode(last[1], last[0]) if last is not None else None,
+        has_more=last is not None,
     )
 
 
@@ -210,6 +226,22 @@ def field_stats(session: Session) -> OpenFieldStats:
     )
 
 
+def _removed_lines(
+    session: Session,
+    line_type: str,
+    model: type[Need] | type[Capability],
+    where: ColumnElement[bool],
+    since: datetime,
+) -> Iterator[str]:
+    cursor: tuple[datetime, int] | None = None
+    while rows := repository.removed_after(session, model, where, cursor, since, EXPORT_BATCH):
+        yield "".join(
+            json.dumps({"type": line_type, "data": {"id": i, "updated_at": at.isoformat()}}) + "\n"
+            for i, at in rows
+        )
+        cursor = (rows[-1][1], rows[-1][0])
+
+
 def _line(kind: str, item: OpenNeed | OpenCapability | OpenResult) -> str:
     return (
         json.dumps({"type": kind, "data": item.model_dump(mode="json")}, ensure_ascii=False) + "\n"
@@ -219,7 +251,8 @@ def _line(kind: str, item: OpenNeed | OpenCapability | OpenResult) -> str:
 def export_lines(session: Session, since: datetime | None, kinds: list[str]) -> Iterator[str]:
     """The public data as JSON Lines, read and written a batch at a time: first a `meta`
     line (its `generated_at` is the next sync's `updated_since`), then the needs, the
-    capabilities and the results, each in (updated_at, id) order."""
+    capabilities, (with `since`) the postings that left the open data since, and the
+    results, each in (updated_at, id) order."""
     meta = {
         "generated_at": utcnow().isoformat(),
         "updated_since": since.isoformat() if since else None,
@@ -234,6 +267,23 @@ def export_lines(session: Session, since: datetime | None, kinds: list[str]) -> 
             session, auth.open_capabilities(), since, EXPORT_BATCH
         ):
             yield "".join(_line("capability", presenters.capability(r)) for r in caps)
+    if since is not None:  # an incremental export also names what left the open data
+        gone = (
+            ("needs", "removed_need", Need, auth.removed_needs()),
+            ("capabilities", "removed_capability", Capability, auth.removed_capabilities()),
+        )
+        for kind, line_type, model, where in gone:
+            if kind in kinds:
+                yield from _removed_lines(session, line_type, model, where, since)
     if "results" in kinds:
-        for batch in repository.stream_needs(session, auth.open_results(), since, EXPORT_BATCH):
-            yield "".join(_line("result", r) for r in _results(session, batch))
+        cursor: tuple[datetime, int] | None = None
+        while True:
+            rows = repository.results_after(
+                session, auth.open_results(), cursor, since, None, EXPORT_BATCH
+            )
+            if not rows:
+                break
+            yield "".join(
+                _line("result", presenters.result(app, changed, at)) for app, changed, at in rows
+            )
+            cursor = (rows[-1][1], rows[-1][0].id)

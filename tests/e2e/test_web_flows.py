@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PHONE, Pages, shot
+from tests.e2e.conftest import PASSWORD, PHONE, Pages, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -304,3 +304,42 @@ def test_match_records_and_figures_read_as_chinese(pages: Pages) -> None:
     expect(figures).to_contain_text("≤ 1×10⁻⁶ g/(m²·day)")
     expect(figures).not_to_contain_text("1e-6")
     assert broker.console.unexpected() == [], broker.console.errors
+
+
+OPEN_NEED = "协作机器人高灵敏碰撞检测与安全停机"  # demo: published, nobody has applied yet
+
+
+def test_visitors_learn_the_flow_and_are_asked_to_apply(pages: Pages, app_url: str) -> None:
+    """Issue 12 item 6: the home page says who posts, who applies and what follows, and an
+    open need asks a visitor to sign in (or up) to apply; after signing in they can."""
+    public = pages.new()
+    public.goto("/")
+    strip = public.get_by_test_id("flow-strip")
+    expect(strip.locator("li")).to_have_count(3)
+    for step in ("企业发榜", "团队揭榜", "评审实施"):
+        expect(strip).to_contain_text(step)
+    shot(public, "home-visitor")
+
+    closed_id, _ = _need_id(app_url, AWARDED[1])
+    public.goto(f"/needs/{closed_id}")
+    expect(public.get_by_test_id("need-title")).to_be_visible()
+    expect(public.get_by_test_id("visitor-cta")).to_have_count(0)  # no call on a closed need
+
+    open_id, status = _need_id(app_url, OPEN_NEED)
+    assert status == "published"
+    public.goto(f"/needs/{open_id}")
+    cta = public.get_by_test_id("visitor-cta")
+    expect(cta.get_by_test_id("register-to-apply")).to_be_visible()
+    shot(public, "need-visitor-cta")
+    cta.get_by_test_id("login-to-apply").click()
+    expect(public).to_have_url(re.compile(r"/login\?redirect="))
+    public.get_by_test_id("login-username").fill("researcher")
+    public.get_by_test_id("login-password").fill(PASSWORD)
+    public.get_by_test_id("login-submit").click()
+    expect(public).to_have_url(re.compile(rf"/needs/{open_id}$"))
+    expect(public.get_by_test_id("apply")).to_be_visible()
+    expect(public.get_by_test_id("visitor-cta")).to_have_count(0)
+    public.goto("/")
+    expect(public.locator(".need-card").first).to_be_visible()
+    expect(public.get_by_test_id("flow-strip")).to_have_count(0)  # signed in: no visitor intro
+    assert public.console.unexpected() == [], public.console.errors

@@ -50,3 +50,11 @@ export function matchDeal(m: Match, contractValueWan: string): Promise<Match> {
 
 export const matchHistory = (id: number): Promise<AuditEvent[]> =>
   call(api.GET("/api/v1/matches/{match_id}/history", { params: { path: { match_id: id } } }));
+
+/** 请经纪人对接: the need's enterprise or the capability's researchers ask a broker to take the pair up. */
+export const requestBroker = (needId: number, capabilityId: number) =>
+  call(api.POST("/api/v1/matches/requests", { body: { need_id: needId, capability_id: capabilityId } }));
+
+/** A need's signed broker deals the caller may see (its enterprise, the deal's side, brokers, admins). */
+export const needDeals = (needId: number) =>
+  call(api.GET("/api/v1/needs/{need_id}/deals", { params: { path: { need_id: needId } } }));

@@ -40,3 +40,7 @@ export const needRecommendations = (id: number, limit = 10) =>
  * preview (which waits for the matching engine). */
 export const checkClarity = (body: NeedDraft, preview: boolean, signal?: AbortSignal): Promise<ClarityCheck> =>
   call(api.POST("/api/v1/needs/clarity", { params: { query: { preview } }, body, signal }));
+
+/** 邀请揭榜: notify the organisation of a capability recommended for the need (the need's enterprise). */
+export const inviteToApply = (needId: number, capabilityId: number) =>
+  call(api.POST("/api/v1/needs/{need_id}/invitations", { params: { path: { need_id: needId } }, body: { capability_id: capabilityId } }));

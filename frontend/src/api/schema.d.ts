@@ -471,6 +471,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/needs/{need_id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 邀请揭榜：通知推荐成果所属机构前来揭榜（发布企业；需求须张榜中；每个成果只邀请一次） */
+        post: operations["invite_api_v1_needs__need_id__invitations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/needs/{need_id}/history": {
         parameters: {
             query?: never;
@@ -841,6 +858,40 @@ export interface paths {
         };
         /** 按需求分组：各需求的匹配数与最高匹配度（与列表相同的筛选，need_id 除外） */
         get: operations["match_needs_api_v1_matches_needs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/matches/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 请经纪人对接（需求的发布企业或成果方科研人员；同一需求与成果只申请一次） */
+        post: operations["request_broker_api_v1_matches_requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/needs/{need_id}/deals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 需求的经纪人撮合签约（发布企业、签约成果方、技术经纪人、管理员可见） */
+        get: operations["need_deals_api_v1_needs__need_id__deals_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1771,6 +1822,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/duplicates/needs/{need_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 疑似重复的需求（发布企业保存、提交后提示；经纪人与管理员审核时查看） */
+        get: operations["check_need_api_v1_duplicates_needs__need_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duplicates/capabilities/{capability_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 疑似重复的成果（成果方保存、提交后提示；经纪人与管理员审核时查看） */
+        get: operations["check_capability_api_v1_duplicates_capabilities__capability_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 标记为重复（管理员，须填写理由；两条都保留并互相链接） */
+        post: operations["mark_api_v1_duplicates_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duplicates/links/{link_id}/unlink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 取消重复标记（管理员，须填写理由） */
+        post: operations["unlink_duplicate_link_api_v1_duplicates_links__link_id__unlink_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -1937,6 +2056,26 @@ export interface paths {
         };
         /** 各领域统计：公开需求、悬赏、成果、授榜 */
         get: operations["open_field_stats_api_open_v1_fields_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/open/v1/removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 已下架的需求或成果（曾公开、现已撤回、终止、过期或归档；同步方据此删除）
+         * @description 增量同步时与列表一起调用：返回 updated_since 之后离开开放数据的需求（kind=needs）或成果（kind=capabilities）的编号，游标分页同列表。
+         */
+        get: operations["open_removed_api_open_v1_removed_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2715,6 +2854,21 @@ export interface components {
              */
             low_relevance: boolean;
             capability: components["schemas"]["CapabilitySummary"];
+            /**
+             * Actions
+             * @description 推荐给需求方时可执行的操作：invite 邀请揭榜、request_broker 请经纪人对接
+             */
+            actions: string[];
+            /**
+             * Invited
+             * @description 已邀请该成果所属机构揭榜
+             */
+            invited: boolean;
+            /**
+             * Broker Requested
+             * @description 该需求与成果已请经纪人对接或已由经纪人跟进
+             */
+            broker_requested: boolean;
         };
         /** CapabilityRead */
         CapabilityRead: {
@@ -3032,6 +3186,18 @@ export interface components {
             /** Has More */
             has_more: boolean;
         };
+        /** CursorPage[RemovedPosting] */
+        CursorPage_RemovedPosting_: {
+            /** Items */
+            items: components["schemas"]["RemovedPosting"][];
+            /**
+             * Next Cursor
+             * @description 下一页的游标（原样传回 cursor 参数）；没有更多时为 null
+             */
+            next_cursor: string | null;
+            /** Has More */
+            has_more: boolean;
+        };
         /**
          * Dataset
          * @enum {string}
@@ -3056,6 +3222,23 @@ export interface components {
             contract_value_wan: number | string;
         };
         /**
+         * DealRead
+         * @description A broker deal on a need (经纪人撮合签约), as the need's page shows it.
+         */
+        DealRead: {
+            /** Match Id */
+            match_id: number;
+            /** Capability Id */
+            capability_id: number;
+            /** Capability Title */
+            capability_title: string;
+            org: components["schemas"]["OrgBrief"];
+            /** Contract Value Wan */
+            contract_value_wan: string;
+            /** Signed At */
+            signed_at: string | null;
+        };
+        /**
          * DraftIndicator
          * @description A 技术指标 row as typed so far (parts may still be empty).
          */
@@ -3068,6 +3251,130 @@ export interface components {
             value?: string | null;
             /** Unit */
             unit?: string | null;
+        };
+        /**
+         * DuplicateCandidate
+         * @description A visible posting of the same kind that may repeat the one checked.
+         */
+        DuplicateCandidate: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "need" | "capability";
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Similarity
+             * @description 重复相似度 0–1（≥ threshold 即提示）
+             */
+            similarity: number;
+            /**
+             * Same Org
+             * @description 是否为本单位发布（仅对发布方本人有意义）
+             */
+            same_org: boolean;
+            /**
+             * Linked
+             * @description 管理员已将这两条标记为重复
+             */
+            linked: boolean;
+            /**
+             * Differing
+             * @description 两条数值不同之处，如「废品率 4% / 8%」
+             */
+            differing: string[];
+            /**
+             * Path
+             * @description 网页链接，如 /needs/12
+             */
+            path: string;
+        };
+        /**
+         * DuplicateCheck
+         * @description What a poster is warned of after save or submit, and what the admin review shows.
+         */
+        DuplicateCheck: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "need" | "capability";
+            /** Posting Id */
+            posting_id: number;
+            /** Threshold */
+            threshold: number;
+            /** Candidates */
+            candidates: components["schemas"]["DuplicateCandidate"][];
+            /** Links */
+            links: components["schemas"]["DuplicateLinkRead"][];
+        };
+        /** DuplicateLinkRead */
+        DuplicateLinkRead: {
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "need" | "capability";
+            /** Posting Id */
+            posting_id: number;
+            /** Posting Title */
+            posting_title: string | null;
+            /** Duplicate Of Id */
+            duplicate_of_id: number;
+            /** Duplicate Of Title */
+            duplicate_of_title: string | null;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /** Similarity */
+            similarity: number | null;
+            /** Reason */
+            reason: string;
+            /** Marked By Id */
+            marked_by_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Actions */
+            actions: string[];
+        };
+        /**
+         * DuplicateMark
+         * @description 标记为重复: `posting_id` repeats `duplicate_of_id` (the one kept).
+         */
+        DuplicateMark: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "need" | "capability";
+            /**
+             * Posting Id
+             * @description 重复的一条
+             */
+            posting_id: number;
+            /**
+             * Duplicate Of Id
+             * @description 保留的一条（被重复的原始发布）
+             */
+            duplicate_of_id: number;
+            /**
+             * Reason
+             * @description 理由，必填
+             */
+            reason: string;
         };
         /** EngineStatus */
         EngineStatus: {
@@ -3411,6 +3718,33 @@ export interface components {
          */
         IntakeKind: "needs" | "capabilities";
         /**
+         * InvitationIn
+         * @description 邀请揭榜: the recommended capability whose organisation is invited.
+         */
+        InvitationIn: {
+            /** Capability Id */
+            capability_id: number;
+        };
+        /** InvitationRead */
+        InvitationRead: {
+            /** Id */
+            id: number;
+            /** Need Id */
+            need_id: number;
+            /** Capability Id */
+            capability_id: number;
+            /**
+             * Org Name
+             * @description 被邀请的成果方机构
+             */
+            org_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
          * IpType
          * @enum {string}
          */
@@ -3546,7 +3880,7 @@ export interface components {
          * MatchOrigin
          * @enum {string}
          */
-        MatchOrigin: "engine" | "broker";
+        MatchOrigin: "engine" | "broker" | "request";
         /** MatchPreview */
         MatchPreview: {
             /**
@@ -3617,6 +3951,13 @@ export interface components {
             capability_interest: boolean;
             /** Contract Value Wan */
             contract_value_wan: string | null;
+            /** @description 请经纪人对接的请求人（仅经纪人和管理员可见） */
+            requested_by: components["schemas"]["Requester"] | null;
+            /**
+             * Deal Waits
+             * @description 需求仍在揭榜中（张榜中或评审中）：签约须待揭榜结束（确定揭榜方、撤回或到期）
+             */
+            deal_waits: boolean;
             /** Version */
             version: number;
             /**
@@ -3634,6 +3975,32 @@ export interface components {
              * @description 当前用户可执行的操作
              */
             actions: string[];
+        };
+        /**
+         * MatchRequestIn
+         * @description 请经纪人对接: a side asks a broker to take up a recommended pair.
+         */
+        MatchRequestIn: {
+            /** Need Id */
+            need_id: number;
+            /** Capability Id */
+            capability_id: number;
+        };
+        /**
+         * MatchRequestRead
+         * @description The request as the asking side sees it (the queue itself is the brokers').
+         */
+        MatchRequestRead: {
+            /** Match Id */
+            match_id: number;
+            status: components["schemas"]["MatchStatus"];
+            /** Status Label */
+            status_label: string;
+            /**
+             * Message
+             * @description 给请求方的说明
+             */
+            message: string;
         };
         /**
          * MatchStatus
@@ -4026,6 +4393,16 @@ export interface components {
              */
             low_relevance: boolean;
             need: components["schemas"]["NeedSummary"];
+            /**
+             * Actions
+             * @description 推荐给成果方时可执行的操作：apply 我要揭榜、request_broker 请经纪人对接
+             */
+            actions: string[];
+            /**
+             * Broker Requested
+             * @description 该需求与成果已请经纪人对接或已由经纪人跟进
+             */
+            broker_requested: boolean;
         };
         /**
          * NeedRead
@@ -4485,61 +4862,76 @@ export interface components {
         };
         /**
          * OpenResult
-         * @description 揭榜结果: a public need that was awarded, with how many applications won and the amount
-         *     committed to them. Who won is not published (the public web view does not show it).
+         * @description 揭榜结果: one awarded application of a public need, exactly as the public 揭榜结果公示
+         *     shows it (needs/presenters.award_result), and when it last changed. (need_id, winner.id)
+         *     identifies it: an organisation holds at most one live application to a need.
          * @example {
-         *       "awarded_at": "2027-04-15T08:30:00Z",
+         *       "amount_wan": "110",
+         *       "awarded_on": "2027-04-15",
          *       "bounty_wan": "120",
-         *       "committed_wan": "110",
-         *       "field": "intelligent_manufacturing",
+         *       "call_type": "jiebang_guashuai",
+         *       "call_type_label": "揭榜挂帅",
          *       "field_name": "智能制造",
+         *       "members": [
+         *         {
+         *           "id": 9,
+         *           "kind": "enterprise",
+         *           "name": "杭州精工传感技术有限公司"
+         *         }
+         *       ],
          *       "need_id": 42,
-         *       "org": {
-         *         "id": 3,
-         *         "kind": "enterprise",
-         *         "name": "宁波海天精工股份有限公司"
-         *       },
+         *       "need_title": "五轴联动数控机床主轴热变形补偿",
          *       "status": "in_progress",
          *       "status_label": "实施中",
-         *       "title": "五轴联动数控机床主轴热变形补偿",
          *       "updated_at": "2027-04-20T01:00:00Z",
-         *       "winners": 1
+         *       "winner": {
+         *         "id": 5,
+         *         "kind": "university",
+         *         "name": "浙江大学"
+         *       }
          *     }
          */
         OpenResult: {
             /** Need Id */
             need_id: number;
-            /** Title */
-            title: string;
-            /** Field */
-            field: string;
+            /** Need Title */
+            need_title: string;
             /** Field Name */
             field_name: string;
-            /** @description 发榜单位 */
-            org: components["schemas"]["OrgBrief"];
-            /** Bounty Wan */
-            bounty_wan: string;
+            call_type: components["schemas"]["CallType"];
+            /** Call Type Label */
+            call_type_label: string;
+            /** @description 需求当前状态：揭榜成功、实施中或已验收 */
             status: components["schemas"]["NeedStatus"];
             /** Status Label */
             status_label: string;
             /**
-             * Awarded At
-             * @description 授榜时间（首次授榜）
+             * Bounty Wan
+             * @description 悬赏金额（万元）
              */
-            awarded_at: string | null;
+            bounty_wan: string;
+            /** @description 揭榜单位（联合体为牵头单位） */
+            winner: components["schemas"]["OrgBrief"];
             /**
-             * Winners
-             * @description 获授的揭榜申请数（联合攻关可有多个）
+             * Members
+             * @description 联合体其他成员单位（已确认）
              */
-            winners: number;
+            members: components["schemas"]["OrgBrief"][];
             /**
-             * Committed Wan
-             * @description 授予金额合计（万元）
+             * Amount Wan
+             * @description 授予金额（万元）
              */
-            committed_wan: string;
+            amount_wan: string;
+            /**
+             * Awarded On
+             * Format: date
+             * @description 确定揭榜方的日期（北京时间）
+             */
+            awarded_on: string;
             /**
              * Updated At
              * Format: date-time
+             * @description 该结果最近一次变化的时间（授榜或需求状态变化）
              */
             updated_at: string;
         };
@@ -4871,6 +5263,47 @@ export interface components {
              */
             phone: string;
             org: components["schemas"]["OrgCreate"];
+        };
+        /**
+         * RemovedKind
+         * @enum {string}
+         */
+        RemovedKind: "needs" | "capabilities";
+        /**
+         * RemovedPosting
+         * @description A posting that was in the open data and is no longer (withdrawn, terminated, expired,
+         *     archived): a synchronising client deletes its copy.
+         */
+        RemovedPosting: {
+            /** Id */
+            id: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * Requester
+         * @description Who asked a broker to take the pair up (请经纪人对接).
+         */
+        Requester: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "need" | "capability";
+            /**
+             * Side Label
+             * @description 需求方 | 成果方
+             */
+            side_label: string;
+            /** Org Name */
+            org_name: string;
         };
         /**
          * ReviewIn
@@ -7256,6 +7689,88 @@ export interface operations {
             };
         };
     };
+    invite_api_v1_needs__need_id__invitations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                need_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     need_history_api_v1_needs__need_id__history_get: {
         parameters: {
             query?: never;
@@ -8779,8 +9294,8 @@ export interface operations {
     list_audit_api_v1_audit_get: {
         parameters: {
             query?: {
-                /** @description 对象类型：api_key、application、application_member、capability、match、milestone、need、review_assignment、user */
-                object_type?: ("api_key" | "application" | "application_member" | "capability" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
+                /** @description 对象类型：api_key、application、application_member、capability、duplicate、invitation、match、milestone、need、review_assignment、user */
+                object_type?: ("api_key" | "application" | "application_member" | "capability" | "duplicate" | "invitation" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
                 object_id?: number | null;
                 actor_id?: number | null;
                 /** @description 页码，从 1 开始 */
@@ -8851,6 +9366,8 @@ export interface operations {
                 band?: components["schemas"]["ScoreBand"] | null;
                 /** @description 需求或成果标题包含的关键词 */
                 q?: string | null;
+                /** @description true：只看需求方或成果方请经纪人对接的匹配 */
+                requested?: boolean | null;
                 sort?: "-score" | "score" | "-created_at" | "created_at" | "-updated_at";
                 /** @description 页码，从 1 开始 */
                 page?: number;
@@ -9000,6 +9517,8 @@ export interface operations {
                 band?: components["schemas"]["ScoreBand"] | null;
                 /** @description 需求或成果标题包含的关键词 */
                 q?: string | null;
+                /** @description true：只看需求方或成果方请经纪人对接的匹配 */
+                requested?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -9064,6 +9583,8 @@ export interface operations {
                 band?: components["schemas"]["ScoreBand"] | null;
                 /** @description 需求或成果标题包含的关键词 */
                 q?: string | null;
+                /** @description true：只看需求方或成果方请经纪人对接的匹配 */
+                requested?: boolean | null;
                 /** @description 页码，从 1 开始 */
                 page?: number;
                 /** @description 每页条数（≤100） */
@@ -9097,6 +9618,137 @@ export interface operations {
             };
             /** @description forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_broker_api_v1_matches_requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchRequestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchRequestRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    need_deals_api_v1_needs__need_id__deals_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                need_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealRead"][];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12888,6 +13540,288 @@ export interface operations {
             };
         };
     };
+    check_need_api_v1_duplicates_needs__need_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                need_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateCheck"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_capability_api_v1_duplicates_capabilities__capability_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                capability_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateCheck"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_api_v1_duplicates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DuplicateMark"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateLinkRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unlink_duplicate_link_api_v1_duplicates_links__link_id__unlink_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TransitionIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateLinkRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description stale_version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_api_keys_api_v1_api_keys_get: {
         parameters: {
             query?: {
@@ -13578,6 +14512,75 @@ export interface operations {
                 headers: {
                     /** @description Bearer */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    /** @description 再试前须等待的秒数 */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_removed_api_open_v1_removed_get: {
+        parameters: {
+            query: {
+                /** @description needs 或 capabilities */
+                kind: components["schemas"]["RemovedKind"];
+                /** @description 上一页返回的 next_cursor；首次请求不传 */
+                cursor?: string | null;
+                /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
+                updated_since?: string | null;
+                /** @description 每页条数（≤200） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorPage_RemovedPosting_"];
+                };
+            };
+            /** @description invalid_cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description api_key_required */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -31,6 +31,9 @@ export function usePostingForm<T extends Posting, Body>(opts: {
   detailPath: (id: number) => string;
   notEditable: string;
   submitted: string;
+  /** After a save or a submit answered: true keeps the user on the form (e.g. to read a
+   * warning about near-duplicates) instead of going back to the list. */
+  afterSave?: (item: T, submitted: boolean) => Promise<boolean>;
 }) {
   const router = useRouter();
   const { errors, at, clear } = useServerErrors();
@@ -76,6 +79,7 @@ export function usePostingForm<T extends Posting, Body>(opts: {
       } else {
         ElMessage.success("草稿已保存");
       }
+      if (opts.afterSave && (await opts.afterSave(item, submit))) return;
       await router.push(opts.listPath);
     } catch (err) {
       showError(err, errors);

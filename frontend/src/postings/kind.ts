@@ -90,6 +90,8 @@ export interface PostingKind<T extends Posting, H> {
     listTestId?: string;
     /** A link beside the title (the need board: 揭榜结果公示). */
     link?: { to: string; label: string; testId?: string };
+    /** What explains the board above its first page (the need board: the 揭榜 flow for visitors). */
+    intro?: Component;
     /** The public figures above the first page. */
     stats?: boolean;
     statusOnCards?: () => boolean;

@@ -13,6 +13,7 @@ import {
 } from "@/api/needs";
 import type { CapabilityHit, Need, NeedHit, NeedStatus } from "@/api/types";
 import CapabilityHitCard from "@/components/CapabilityHitCard.vue";
+import FlowStrip from "@/components/FlowStrip.vue";
 import NeedCard from "@/components/NeedCard.vue";
 import NeedHitCard from "@/components/NeedHitCard.vue";
 import { session } from "@/session";
@@ -169,6 +170,7 @@ export const NEED_KIND: PostingKind<Need, NeedHit> = {
     searchTestId: "need-search",
     listTestId: "need-list",
     stats: true,
+    intro: FlowStrip,
     link: { to: "/results", label: "揭榜结果公示 →", testId: "results-link" },
     statusOnCards: () => true,
     filters: [

@@ -60,10 +60,12 @@ export function statusTabs<T extends string>(labels: Labels<T>, only?: readonly 
 export type LifecycleKind = keyof typeof STEP_LABELS;
 export const LIFECYCLES: Record<LifecycleKind, { states: Labels<string>; steps: Labels<string> }> = {
   need: { states: NEED_STATUS, steps: STEP_LABELS.need },
+  invitation: { states: ENUM_LABELS.InvitationStatus, steps: STEP_LABELS.invitation },
   capability: { states: CAPABILITY_STATUS, steps: STEP_LABELS.capability },
   application: { states: APPLICATION_STATUS, steps: STEP_LABELS.application },
   application_member: { states: ENUM_LABELS.MemberStatus, steps: STEP_LABELS.application_member },
   match: { states: MATCH_STATUS, steps: STEP_LABELS.match },
+  duplicate: { states: ENUM_LABELS.DuplicateLinkStatus, steps: STEP_LABELS.duplicate },
   milestone: { states: ENUM_LABELS.MilestoneStatus, steps: STEP_LABELS.milestone },
   review_assignment: { states: REVIEW_STATUS, steps: STEP_LABELS.review_assignment },
   user: { states: ACCOUNT_STATUS, steps: STEP_LABELS.user },

@@ -21,6 +21,7 @@ def test_every_state_machine_is_listed() -> None:
     assert {m.object_type for m in MACHINES} == set(OBJECT_TYPES)
     assert {
         "need",
+        "invitation",
         "capability",
         "application",
         "application_member",
@@ -29,6 +30,7 @@ def test_every_state_machine_is_listed() -> None:
         "review_assignment",
         "user",
         "api_key",
+        "duplicate",
     } == set(OBJECT_TYPES)
 
 

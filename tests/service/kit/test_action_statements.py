@@ -107,7 +107,8 @@ def membership_case(action: str, **body: Any) -> Case:
 
 def match_case(action: str, status: str, by: str = "broker", **body: Any) -> Case:
     def make(session: Session) -> tuple[User, str, dict[str, Any]]:
-        owner, need = _need(session, "published")
+        # a deal waits for the end of the need's 揭榜 round
+        owner, need = _need(session, "awarded" if action == "deal" else "published")
         cap = create_capability(session, create_user(session, Role.researcher))
         broker = create_user(session, Role.broker)
         interest = action == "connect"

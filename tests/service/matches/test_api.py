@@ -47,6 +47,15 @@ def test_candidate_to_deal(client, session: Session, market: Market) -> None:
     assert r.json()["actions"] == []  # the capability side has said yes; nothing left to do
     assert _post(client, market, "broker", mid, "connect").json()["status"] == "connected"
     assert _post(client, market, "admin", mid, "negotiate").json()["status"] == "negotiating"
+    # 签约 waits for the end of the need's 揭榜 round: here the enterprise withdraws its call
+    seen = client.get(f"/api/v1/matches/{mid}", headers=market.headers("broker")).json()
+    assert "deal" not in seen["actions"] and seen["deal_waits"]
+    r = _post(client, market, "broker", mid, "deal", contract_value_wan="1234.567891")
+    assert r.status_code == 409 and r.json()["error"] == "jiebang_round_active", r.text
+    w = client.post(
+        f"/api/v1/needs/{market.need.id}/withdraw", headers=market.headers("need_owner")
+    )
+    assert w.status_code == 200, w.text
     r = _post(client, market, "broker", mid, "deal", contract_value_wan="1234.567891")
     assert r.status_code == 200, r.text
     assert r.json()["contract_value_wan"] == "1234.567891"
@@ -121,6 +130,7 @@ def test_reject_and_decline_need_reasons(client, session: Session, market: Marke
 def test_deal_contract_value_refusals(
     client, session: Session, market: Market, value: str | None, status: int, code: str
 ) -> None:
+    market.need.status = "awarded"  # the 揭榜 round is over: only the value is at stake
     match = market.match(session, status="negotiating")
     body = {} if value is None else {"contract_value_wan": value}
     r = _post(client, market, "broker", match.id, "deal", **body)
@@ -395,6 +405,8 @@ def test_notifications(client, session: Session, market: Market) -> None:
     assert "双方" in broker_notes[-1].title
     _post(client, market, "broker", match.id, "connect")
     _post(client, market, "broker", match.id, "negotiate")
+    market.need.status = "awarded"  # a deal waits for the end of the 揭榜 round
+    session.flush()
     _post(client, market, "broker", match.id, "deal", contract_value_wan="50")
     assert [k for k, _ in kinds(market.users["cap_owner"].id)] == [
         "match_recommended",

@@ -24,6 +24,7 @@ def market(session: Session) -> Market:
 LIFECYCLE = {
     "create": (set(), "candidate"),
     "add": (set(), "approved"),
+    "request": ({"candidate", "rejected"}, "candidate"),
     "approve": ({"candidate"}, "approved"),
     "reject": ({"candidate"}, "rejected"),
     "repropose": ({"rejected"}, "candidate"),
@@ -104,6 +105,8 @@ def test_review_action_by_role(
     client, session: Session, market: Market, action: str, role: str
 ) -> None:
     state, columns, body = SETUPS[action]
+    if action == "deal":
+        market.need.status = "awarded"  # a deal waits for the end of the 揭榜 round
     match = market.match(session, status=state, **columns)
     r = client.post(f"/api/v1/matches/{match.id}/{action}", json=body, headers=market.headers(role))
     expected = _expected(role, state)

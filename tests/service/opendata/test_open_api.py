@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from service.audit.service import record_transition
-from service.models import Need
+from service.models import Need, Organization
 from service.models.enums import Role
 from tests.factories import create_application, create_capability, create_need, create_user
 from tests.service.opendata.conftest import KeyMaker
@@ -111,30 +111,61 @@ def test_every_open_field_is_shown_by_the_public_web_view_with_the_same_value(
         assert secret not in text
 
 
-def test_results_are_the_awarded_public_needs_with_their_award(
+def _award(session: Session, need: Need, amount: str, member_org: Any = None) -> Any:
+    """An awarded application to `need` (with a confirmed consortium member), as the award
+    leaves it: its status, amount and `award` audit row."""
+    winner = create_user(session, Role.researcher)
+    members = [(member_org, "40")] if member_org is not None else None
+    app = create_application(
+        session,
+        need,
+        winner,
+        "awarded",
+        members=members,
+        lead_share="60" if members else "100",
+        committed_amount=Decimal(amount),
+    )
+    for member in app.members:
+        member.status = "confirmed"
+    record_transition(session, "application", app.id, "award", "shortlisted", "awarded", None)
+    session.flush()
+    return app
+
+
+def test_results_are_the_public_award_results_with_a_change_time(
     client: TestClient, session: Session, key: dict[str, str]
 ) -> None:
     company = create_user(session, Role.enterprise)
     awarded = create_need(session, company, "awarded", title="授榜需求：钠离子电池正极")
     anonymous = create_need(session, company, "awarded", visibility="anonymous", title="匿名授榜")
     create_need(session, company, "published", title="未授榜需求")
-    for need in (awarded, anonymous):
-        winner = create_user(session, Role.researcher)
-        create_application(session, need, winner, "awarded", committed_amount=Decimal("800000.00"))
-        record_transition(session, "need", need.id, "award", "under_review", "awarded", None)
+    partner = create_user(session, Role.enterprise)
+    won = _award(
+        session, awarded, "800000.00", member_org=session.get(Organization, partner.org_id)
+    )
+    _award(session, anonymous, "500000.00")
+    results = _all(client, "results", key, limit=1)
+    assert anonymous.id not in {r["need_id"] for r in results}
+    ours = [r for r in results if r["need_id"] == awarded.id]
+    assert len(ours) == 1
+    result = ours[0]
+    assert result["need_title"] == "授榜需求：钠离子电池正极"
+    assert result["winner"]["id"] == won.org_id and result["amount_wan"] == "80"
+    assert [m["id"] for m in result["members"]] == [partner.org_id]
+    # Field by field what the public 揭榜结果公示 shows, plus when it last changed.
+    public = client.get("/api/v1/needs/results", params={"page_size": 100}).json()["items"]
+    shown = {(p["need_id"], p["winner"]["id"]): p for p in public}
+    for item in results:
+        line = shown[(item["need_id"], item["winner"]["id"])]
+        assert {k: v for k, v in item.items() if k != "updated_at"} == line
+    # The need moves on (实施中): its result changes, and an incremental sync sees it.
+    mark = datetime.now(UTC) - timedelta(seconds=1)
+    awarded.status = "in_progress"
     session.flush()
-    results = _all(client, "results", key)
-    by_id = {r["need_id"]: r for r in results}
-    assert awarded.id in by_id and anonymous.id not in by_id
-    assert all(r["status"] in ("awarded", "in_progress", "completed") for r in results)
-    result = by_id[awarded.id]
-    assert result["title"] == "授榜需求：钠离子电池正极"
-    assert result["winners"] == 1 and result["committed_wan"] == "80"
-    assert result["awarded_at"] is not None and result["org"]["id"] == company.org_id
-    assert set(result) == {
-        "need_id", "title", "field", "field_name", "org", "bounty_wan", "status",
-        "status_label", "awarded_at", "winners", "committed_wan", "updated_at",
-    }  # fmt: skip
+    changed = _all(client, "results", key, updated_since=mark.isoformat())
+    assert [(r["need_id"], r["status"]) for r in changed if r["need_id"] == awarded.id] == [
+        (awarded.id, "in_progress")
+    ]
 
 
 def _need_at(session: Session, owner: Any, title: str, at: datetime) -> Need:
@@ -260,3 +291,33 @@ def test_field_statistics_count_only_public_postings(
     assert new["awarded"] - old["awarded"] == 1
     assert new["capabilities"] - old["capabilities"] == 1
     assert Decimal(new["needs_bounty_wan"]) - Decimal(old["needs_bounty_wan"]) == Decimal(250)
+
+
+def test_postings_that_leave_the_open_data_are_listed_as_removed(
+    client: TestClient, session: Session, key: dict[str, str]
+) -> None:
+    company, lab = create_user(session, Role.enterprise), create_user(session, Role.researcher)
+    published = {"published_at": T0}
+    withdrawn = create_need(session, company, "withdrawn", title="已撤回", **published)
+    expired = create_need(session, company, "expired", title="已过期", **published)
+    hidden = create_need(
+        session, company, "withdrawn", visibility="anonymous", title="匿名撤回", **published
+    )
+    never = create_need(session, company, "withdrawn", title="从未张榜")  # no published_at
+    still = create_need(session, company, title="仍在张榜", **published)
+    archived = create_capability(session, lab, "archived", title="已归档", published_at=T0)
+    live = create_capability(session, lab, title="仍发布", published_at=T0)
+    mark = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    gone = _all(client, "removed", key, kind="needs", limit=1, updated_since=mark)
+    ids = {g["id"] for g in gone}
+    assert {withdrawn.id, expired.id} <= ids
+    assert not ids & {hidden.id, never.id, still.id}
+    assert set(gone[0]) == {"id", "updated_at"}
+    caps = {g["id"] for g in _all(client, "removed", key, kind="capabilities")}
+    assert archived.id in caps and live.id not in caps
+    assert client.get(f"{OPEN}/removed", headers=key).status_code == 422  # kind is required
+    # An incremental export names them too; a full one does not need to.
+    lines = _export(client, key, updated_since=mark)
+    removed = {(line["type"], line["data"]["id"]) for line in lines if "removed" in line["type"]}
+    assert {("removed_need", withdrawn.id), ("removed_capability", archived.id)} <= removed
+    assert not any("removed" in line["type"] for line in _export(client, key))

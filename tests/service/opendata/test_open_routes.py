@@ -29,6 +29,7 @@ def test_the_open_api_holds_the_documented_routes(client: TestClient) -> None:
         f"{OPEN}/results",
         f"{OPEN}/fields/stats",
         f"{OPEN}/export.jsonl",
+        f"{OPEN}/removed",
     }
     assert {method for method, _ in _open_routes(client)} == {"get"}
 

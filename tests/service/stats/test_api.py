@@ -6,7 +6,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
+from service.kit.money import wan_to_yuan
 from service.matches import service as matches
+from service.matches.lifecycle import MATCH_MACHINE
 from service.matches.schemas import MatchCreate
 from service.models import Application, Match, Need, User
 from service.models.enums import Role
@@ -47,7 +49,11 @@ def _to_deal(session: Session, data: Dataset, match: Match, broker: User, wan: s
     matches.mark_interest(session, data.lab, match.id, None)
     for action in ("connect", "negotiate"):
         matches.transition(session, broker, match.id, action)
-    matches.transition(session, broker, match.id, "deal", contract_value_wan=Decimal(wan))
+    # Signed by the machine itself: the dataset's needs keep their listed states for the
+    # figures, though a broker may sign only after the need's 揭榜 round (tests/service/matches).
+    value = {"contract_value": wan_to_yuan(Decimal(wan))}
+    MATCH_MACHINE.apply(session, match, "deal", broker.id, changes=value)
+    session.flush()
 
 
 @pytest.fixture
