@@ -17,6 +17,8 @@ declare module 'vue' {
     CapabilityCard: typeof import('./components/CapabilityCard.vue')['default']
     CapabilityHitCard: typeof import('./components/CapabilityHitCard.vue')['default']
     CardShell: typeof import('./components/CardShell.vue')['default']
+    ClarityHints: typeof import('./components/ClarityHints.vue')['default']
+    ClarityPanel: typeof import('./components/ClarityPanel.vue')['default']
     ConsortiumEditor: typeof import('./components/ConsortiumEditor.vue')['default']
     ContactCard: typeof import('./components/ContactCard.vue')['default']
     ContactFields: typeof import('./components/ContactFields.vue')['default']
