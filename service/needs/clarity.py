@@ -179,7 +179,9 @@ def stored(need: Need) -> ClarityRead | None:
     )
 
 
-def preview(session: Session, store: IndexStore, draft: Draft, org_id: int | None) -> MatchPreview:
+def match_preview(
+    session: Session, store: IndexStore, draft: Draft, org_id: int | None
+) -> MatchPreview:
     """How many published capabilities (not the caller's organisation's) the engine puts in
     the 高 band for the draft; says so plainly when the engine cannot tell yet."""
     if not store.loaded.is_set():
@@ -224,13 +226,18 @@ def require_writer(user: User) -> None:
         )
 
 
-def check(session: Session, user: User, data: NeedDraft, store: IndexStore) -> ClarityCheck:
-    """The live panel: score, hints and the match preview of a need being written."""
+def check(
+    session: Session, user: User, data: NeedDraft, store: IndexStore, *, preview: bool = True
+) -> ClarityCheck:
+    """The live panel: score, hints and (unless `preview` is off: the panel asks for the
+    score first, so typing never waits for the engine) the match preview."""
     require_writer(user)
     draft = _draft(data)
     result = present(_assess(session, draft, store))
+    if not preview:
+        return ClarityCheck(**result.model_dump(), preview=None)
     org_id = user.org_id if user.role == Role.enterprise else None
-    return ClarityCheck(**result.model_dump(), preview=preview(session, store, draft, org_id))
+    return ClarityCheck(**result.model_dump(), preview=match_preview(session, store, draft, org_id))
 
 
 def stamp(session: Session, need: Need) -> None:

@@ -91,9 +91,15 @@ def create_need(session: SessionDep, user: EnterpriseUser, data: NeedCreate) -> 
     summary="需求明确度：为正在填写的需求评分、给出提示并预估高度匹配的成果数（企业、管理员）",
 )
 def check_clarity(
-    session: SessionDep, user: CurrentUser, data: NeedDraft, store: StoreDep
+    session: SessionDep,
+    user: CurrentUser,
+    data: NeedDraft,
+    store: StoreDep,
+    preview: Annotated[
+        bool, Query(description="是否预估高度匹配的成果数（需匹配引擎；false 时只评分，立即返回）")
+    ] = True,
 ) -> ClarityCheck:
-    return clarity.check(session, user, data, store)
+    return clarity.check(session, user, data, store, preview=preview)
 
 
 @router.patch(

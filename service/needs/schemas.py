@@ -223,7 +223,7 @@ class MatchPreview(BaseModel):
 
 
 class ClarityCheck(ClarityRead):
-    preview: MatchPreview
+    preview: MatchPreview | None = Field(description="高度匹配成果数的预估；preview=false 时为空")
 
 
 class InvitationIn(BaseModel):

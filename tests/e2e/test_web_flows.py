@@ -220,11 +220,15 @@ def test_only_the_parties_ask_for_milestones_and_the_ledger(pages: Pages, app_ur
     viewers = {name: pages.login(name) for name in ("broker", "enterprise2", "expert")}
     viewers["visitor"] = pages.new()
     for name, page in viewers.items():
+        asked: list[str] = []
+        page.on("request", lambda r, asked=asked: asked.append(r.url))
         for need_id, _ in needs:
             page.goto(f"/needs/{need_id}")
             expect(page.get_by_test_id("need-title")).to_be_visible()
-            page.wait_for_load_state("networkidle")
+            # The panel would ask as it mounts, with the title: no wait for a network lull.
             expect(page.get_by_test_id("milestones")).to_have_count(0)
+        parts = [u for u in asked if re.search(r"/needs/\d+/(ledger|milestones)", u)]
+        assert parts == [], (name, parts)
         assert page.console.unexpected() == [], (name, page.console.errors)
 
 
@@ -343,3 +347,44 @@ def test_visitors_learn_the_flow_and_are_asked_to_apply(pages: Pages, app_url: s
     expect(public.locator(".need-card").first).to_be_visible()
     expect(public.get_by_test_id("flow-strip")).to_have_count(0)  # signed in: no visitor intro
     assert public.console.unexpected() == [], public.console.errors
+
+
+def test_milestones_name_their_awardee_fit_a_phone_and_step_through_a_form(
+    pages: Pages, app_url: str
+) -> None:
+    """Issue 12 item 11: with two awardees each milestone sits under its awardee's name; at
+    375 px the status and the buttons stay on screen; a step asks for its reason in a form."""
+    need_id, _ = _need_id(app_url, AWARDED[0])
+    owner = pages.login("enterprise", PHONE)
+    owner.goto(f"/needs/{need_id}")
+    groups = owner.get_by_test_id("milestone-group")
+    expect(groups).to_have_count(2)
+    expect(groups.filter(has_text="揭榜方：苏南理工大学")).to_have_count(1)
+    lab = groups.filter(has_text="揭榜方：苏州纳微材料与器件研究所")
+    expect(lab.get_by_test_id("milestone-row").first).to_be_visible()
+    width = owner.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the need page scrolls sideways at 375px ({width}px wide)"
+    for row in owner.get_by_test_id("milestone-row").all():
+        box = row.get_by_test_id("milestone-status").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
+    shot(owner, "milestones-phone")
+
+    row = owner.get_by_test_id("milestone-row").filter(has_text="85℃/85%RH 1000小时可靠性验证")
+    button = row.get_by_test_id("milestone-return")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
+    button.click()
+    dialog = owner.get_by_test_id("milestone-step-dialog")
+    expect(dialog).to_contain_text("苏南理工大学")  # what the step is about
+    expect(owner.locator(".el-message-box")).to_have_count(0)  # a form, not a prompt box
+    dialog.get_by_test_id("milestone-step-confirm").click()
+    expect(dialog).to_contain_text("请填写退回理由")
+    dialog.get_by_test_id("milestone-step-text").fill(
+        "请补充第三方检测机构出具的可靠性试验原始记录。"
+    )
+    shot(owner, "milestone-return-form")
+    dialog.get_by_test_id("milestone-step-confirm").click()
+    expect(row.get_by_test_id("milestone-status")).to_have_text("已退回")
+    expect(row).to_contain_text("理由：请补充第三方检测机构出具的可靠性试验原始记录。")
+    assert owner.console.unexpected() == [], owner.console.errors

@@ -1,6 +1,6 @@
 /** Needs: the 榜单, one need, its form, its lifecycle steps and history. */
 import { api, call } from "./client";
-import type { AuditEvent, AwardResult, Need, NeedCreate, NeedUpdate, Page, Query } from "./types";
+import type { AuditEvent, AwardResult, ClarityCheck, Need, NeedCreate, NeedDraft, NeedUpdate, Page, Query } from "./types";
 
 export type NeedQuery = Query<"list_needs_api_v1_needs_get">;
 export type NeedSearch = Query<"search_needs_api_v1_search_needs_get">;
@@ -35,6 +35,11 @@ export const needHistory = (id: number): Promise<AuditEvent[]> =>
 /** Capabilities recommended for a need (its enterprise, brokers, admins). */
 export const needRecommendations = (id: number, limit = 10) =>
   call(api.GET("/api/v1/needs/{need_id}/recommendations", { params: { path: { need_id: id }, query: { limit } } }));
+
+/** 需求明确度 of a need being written: score and hints, and with `preview` the 高-band match
+ * preview (which waits for the matching engine). */
+export const checkClarity = (body: NeedDraft, preview: boolean, signal?: AbortSignal): Promise<ClarityCheck> =>
+  call(api.POST("/api/v1/needs/clarity", { params: { query: { preview } }, body, signal }));
 
 /** 邀请揭榜: notify the organisation of a capability recommended for the need (the need's enterprise). */
 export const inviteToApply = (needId: number, capabilityId: number) =>

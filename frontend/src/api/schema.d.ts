@@ -3008,7 +3008,8 @@ export interface components {
             band_label: string;
             /** Hints */
             hints: components["schemas"]["ClarityHint"][];
-            preview: components["schemas"]["MatchPreview"];
+            /** @description 高度匹配成果数的预估；preview=false 时为空 */
+            preview: components["schemas"]["MatchPreview"] | null;
         };
         /** ClarityHint */
         ClarityHint: {
@@ -6969,7 +6970,10 @@ export interface operations {
     };
     check_clarity_api_v1_needs_clarity_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 是否预估高度匹配的成果数（需匹配引擎；false 时只评分，立即返回） */
+                preview?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -122,6 +122,10 @@ def test_admin_may_check_and_an_engine_not_ready_is_said_plainly(
     }
     assert r.json()["hints"]
     assert not cold_store.loaded.is_set()  # the check never blocks on a load
+    quick = client.post(URL, params={"preview": "false"}, json=VAGUE, headers=auth(admin))
+    assert quick.status_code == 200
+    assert quick.json()["preview"] is None
+    assert quick.json()["score"] == r.json()["score"] and quick.json()["hints"] == r.json()["hints"]
 
 
 def test_an_empty_form_is_scored_not_refused(
