@@ -1,7 +1,7 @@
 """The append-only audit trail of lifecycle transitions."""
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from service.audit import repository
 from service.audit.schemas import AuditEventRead, AuditFilter, AuditRow
@@ -22,7 +22,7 @@ def record_transition(
     reason: str | None = None,
 ) -> None:
     """Record a transition; it is written with the change it records, at the session's next
-    flush or commit, together with the others of that step (one INSERT for all of them)."""
+    flush, query or commit, together with the others of that step (one INSERT for all)."""
     row = {
         "object_type": object_type,
         "object_id": object_id,
@@ -45,6 +45,13 @@ def _before_commit(session: Session) -> None:
     write_pending(session)
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _before_query(state: ORMExecuteState) -> None:
+    """A query in the same transaction sees the recorded rows, like any autoflushed change."""
+    if state.session.info.get(_PENDING):
+        write_pending(state.session)
+
+
 def write_pending(session: Session) -> None:
     """Write the recorded transitions (a step with several moves is one executemany)."""
     rows = session.info.pop(_PENDING, None)
@@ -54,14 +61,12 @@ def write_pending(session: Session) -> None:
 
 def history(session: Session, object_type: str, object_id: int) -> list[AuditEventRead]:
     """One object's state changes with the actors' names (the caller checks who may read it)."""
-    write_pending(session)
     rows = repository.history(session, object_type, object_id)
     return [AuditEventRead.build(event, name) for event, name in rows]
 
 
 def trail(session: Session, filters: AuditFilter, page: PageParams) -> Page[AuditRow]:
     """A page of the whole trail with the actors' names (admins only: the endpoint checks)."""
-    write_pending(session)
     rows, total = repository.list_page(session, filters, page)
     names = users.display_names(session, [r.actor_id for r in rows])
     items = [AuditRow.build(r, names.get(r.actor_id) if r.actor_id else None) for r in rows]

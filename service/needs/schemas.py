@@ -6,7 +6,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from service.kit.clock import today
-from service.kit.inputs import Day, Id, Line, Version
+from service.kit.inputs import Day, Id, Line, Text, Version
 from service.kit.money import PositiveWan, Wan
 from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
 from service.postings.schemas import (
@@ -195,10 +195,10 @@ class DraftIndicator(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, max_length=30)
-    comparator: str | None = Field(default=None, max_length=2)
-    value: str | None = Field(default=None, max_length=30)
-    unit: str | None = Field(default=None, max_length=20)
+    name: Line | None = Field(default=None, max_length=30)
+    comparator: Line | None = Field(default=None, max_length=2)
+    value: Line | None = Field(default=None, max_length=30)
+    unit: Line | None = Field(default=None, max_length=20)
 
 
 class NeedDraft(BaseModel):
@@ -207,12 +207,12 @@ class NeedDraft(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    title: str | None = Field(default=None, max_length=100)
-    problem: str | None = Field(default=None, max_length=2000)
-    key_difficulty: str | None = Field(default=None, max_length=2000)
-    expected_goal: str | None = Field(default=None, max_length=2000)
-    field: str | None = Field(default=None, max_length=40, description="所属领域代码")
-    keywords: list[Annotated[str, Field(max_length=20)]] | None = Field(default=None, max_length=5)
+    title: Line | None = Field(default=None, max_length=100)
+    problem: Text | None = Field(default=None, max_length=2000)
+    key_difficulty: Text | None = Field(default=None, max_length=2000)
+    expected_goal: Text | None = Field(default=None, max_length=2000)
+    field: Line | None = Field(default=None, max_length=40, description="所属领域代码")
+    keywords: list[Annotated[Line, Field(max_length=20)]] | None = Field(default=None, max_length=5)
     indicators: list[DraftIndicator] | None = Field(default=None, max_length=10)
 
 

@@ -24,7 +24,7 @@ from service.kit.errors import (
     NotFound,
     responses,
 )
-from service.kit.inputs import Id
+from service.kit.inputs import LINE_PATTERN, Id
 from service.kit.pagination import Page, PageDep
 from service.models import User
 from service.opendata import service, throttle
@@ -125,7 +125,11 @@ open_router = APIRouter(
 
 Cursor = Annotated[
     str | None,
-    Query(max_length=200, description="上一页返回的 next_cursor；首次请求不传"),
+    Query(
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="上一页返回的 next_cursor；首次请求不传",
+    ),
 ]
 UpdatedSince = Annotated[
     datetime | None,
@@ -134,7 +138,10 @@ UpdatedSince = Annotated[
         "如 2026-12-01T00:00:00+08:00）",
     ),
 ]
-FieldCode = Annotated[str | None, Query(max_length=40, description="领域代码，如 battery_storage")]
+FieldCode = Annotated[
+    str | None,
+    Query(max_length=40, pattern=LINE_PATTERN, description="领域代码，如 battery_storage"),
+]
 Limit = Annotated[int, Query(ge=1, le=200, description="每页条数（≤200）")]
 _LIST_ERRORS = responses(InvalidCursor)
 _EXPORT_LINES: dict[int | str, dict[str, Any]] = {
