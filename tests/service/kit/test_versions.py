@@ -102,6 +102,8 @@ def _match(status: str, action: str, actor: str, body: dict[str, Any] | None = N
     def make(client: Any, session: Session) -> tuple[str, Any, dict[str, Any], type, int]:
         market = build_market(session)
         interested = {"need_interest": True, "capability_interest": True}
+        if action == "deal":
+            market.need.status = "awarded"  # a deal waits for the end of the need's 揭榜 round
         match = market.match(session, status=status, **(interested if action == "connect" else {}))
         path = f"/api/v1/matches/{match.id}/{action}"
         return path, market.users[actor], body or {}, Match, match.id
