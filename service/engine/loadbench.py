@@ -920,6 +920,7 @@ def run(
     max_rss_mb: float = 16000,
     start_timeout: float = 900,
     seed: int = 0,
+    build_only: bool = False,
 ) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     if threading.current_thread() is threading.main_thread():  # `kill` stops the workers too
@@ -939,6 +940,8 @@ def run(
         t0 = time.perf_counter()
         corpus = build(url, capabilities, needs, embedder, echo, folder / "cache", seed=seed)
         echo(f"数据准备用时 / build: {time.perf_counter() - t0:.1f}s")
+        if build_only:
+            return 0
         var_dir = folder / f"var-{slug}-{'pg' if pg_dir else 'db'}"
         env = worker_env(url, var_dir, embedder)
         query = corpus.queries[0]
