@@ -147,6 +147,29 @@ def test_gets_read_the_replica_posts_the_primary_and_a_writer_reads_its_writes(
             assert other.get(f"/api/v1/needs/{need_id}", headers=headers).status_code == 200
 
 
+def test_the_open_api_counts_each_request_on_the_primary(routed: Routed) -> None:
+    """Its GETs write (the key's usage count): they read and write the primary, never the
+    read-only replica (which would refuse the count)."""
+    with Session(routed.primary, expire_on_commit=False) as s:
+        owner = create_user(s, Role.enterprise, org=create_org(s, OrgKind.enterprise))
+        s.commit()
+    routed.replayed()
+    with TestClient(create_app()) as api:
+        made = api.post(
+            "/api/v1/api-keys",
+            json={"name": "省科技厅数据同步", "rate_limit_per_minute": 60},
+            headers=auth(owner),
+        )
+        assert made.status_code == 201, made.text
+        secret = made.json()["secret"]
+    with TestClient(create_app()) as other:  # no recent-writer cookie
+        for _ in range(2):
+            r = other.get("/api/open/v1/needs", headers={"X-Api-Key": secret})
+            assert r.status_code == 200, r.text
+    with routed.primary.connect() as conn:
+        assert conn.execute(text("SELECT sum(requests) FROM api_key_usage")).scalar_one() == 2
+
+
 def test_a_search_catches_the_index_up_from_the_replica(routed: Routed) -> None:
     store = IndexStore(HashEmbedder(dim=64))
     with Session(routed.primary, expire_on_commit=False) as s:
