@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.deps import CurrentUser
 from service.kit.actions import TransitionIn, action_routes
-from service.kit.db import SessionDep, get_session
+from service.kit.db import SessionDep, get_session, primary_reads
 from service.kit.errors import (
     BadRequest,
     Conflict,
@@ -123,7 +123,8 @@ def open_key(session: SessionDep, secret: Annotated[str | None, Depends(_key_hea
 open_router = APIRouter(
     prefix="/api/open/v1",
     tags=["开放数据 open data"],
-    dependencies=[Depends(open_key)],
+    # the key check counts the request (a write): these reads use the primary, not a replica
+    dependencies=[Depends(primary_reads), Depends(open_key)],
     responses=responses(throttle.ApiKeyRefused, throttle.RateLimited),
 )
 
