@@ -50,9 +50,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recommendations")),
         sa.UniqueConstraint("subject_kind", "subject_id", "rank", name="uq_recommendations_rank"),
     )
-    op.create_index(
-        "ix_recommendations_holders", "recommendations", ["subject_kind", "posting_id"]
-    )
+    op.create_index("ix_recommendations_holders", "recommendations", ["subject_kind", "posting_id"])
 
 
 def downgrade() -> None:
