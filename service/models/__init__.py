@@ -17,6 +17,7 @@ from service.models.notification import Notification
 from service.models.org import Organization
 from service.models.rank_model import RankModelRecord
 from service.models.review import Review, ReviewAssignment, ReviewCriterion, ReviewScore
+from service.models.subscription import Subscription, SubscriptionDigest, SubscriptionHit
 from service.models.throttle import AuthThrottle
 from service.models.user import User
 
@@ -46,5 +47,8 @@ __all__ = [
     "ReviewAssignment",
     "ReviewCriterion",
     "ReviewScore",
+    "Subscription",
+    "SubscriptionDigest",
+    "SubscriptionHit",
     "User",
 ]
