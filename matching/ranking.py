@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import cast
 
 import numpy as np
 
@@ -29,10 +28,11 @@ from matching.documents import Doc, normalise_field
 from matching.embedders import Embedder
 from matching.features import agreement, zscores
 from matching.indicators import Indicator, IndicatorFit, fit, parse_text
-from matching.lexical import Analyzer, BM25Index, char_ngrams, default_analyzer
+from matching.keywords import Hits, KeywordIndex, MemoryKeywords, Rarity, keyword_tokens
+from matching.lexical import Analyzer, char_ngrams, default_analyzer
 from matching.model import Band, RankModel, band, default_model
 from matching.reasons import reasons
-from matching.retrieval import ArrayVectors, DenseVectors, Keep, best_rows
+from matching.retrieval import ArrayVectors, DenseVectors, Keep
 from matching.rwlock import ReadWriteLock
 from matching.terms import domain_terms
 
@@ -92,8 +92,8 @@ class Candidates:
     qvec: np.ndarray | None
     pool: tuple[DocId, ...]
     cosines: dict[DocId, float]  # dense hits; every pooled id once the query has a vector
-    word: np.ndarray  # word BM25 of every row of the word index
-    chars: np.ndarray  # character-bigram BM25 of every row of the character index
+    word: Hits  # word BM25: the pool's scores and the corpus reference
+    chars: Hits  # character-bigram BM25, the same
 
 
 class Matcher:
@@ -107,6 +107,7 @@ class Matcher:
         model: RankModel | None = None,
         vectors: DenseVectors | None = None,
         pool: int = 200,
+        keywords: KeywordIndex | None = None,
     ) -> None:
         self.embedder = embedder
         self.analyzer = analyzer or default_analyzer()
@@ -114,10 +115,8 @@ class Matcher:
         self.vectors: DenseVectors = vectors if vectors is not None else ArrayVectors()
         self.pool = pool
         self.docs: dict[DocId, Doc] = {}
-        self._tokens: dict[DocId, list[str]] = {}
-        self._bm25 = BM25Index()
-        self._char_tokens: dict[DocId, list[str]] = {}
-        self._chars = BM25Index()  # character bigrams: no segmentation, no dictionary
+        # word and character-bigram BM25 (no segmentation, no dictionary)
+        self.keywords: KeywordIndex = keywords if keywords is not None else MemoryKeywords()
         self._names: dict[str, str] = {}  # indicator name → canonical form
         self._lock = ReadWriteLock()
 
@@ -147,18 +146,21 @@ class Matcher:
 
     def _add(self, docs: Sequence[Doc], vectors: np.ndarray | None) -> None:
         # Tokenise before taking the lock: rankings wait only for the bookkeeping below.
-        words = [self.analyzer.tokens(doc.lexical_text()) for doc in docs]
-        chars = [char_ngrams(doc.char_text()) for doc in docs]
+        ids = [doc.id for doc in docs]
+        words: list[list[str]] = []
+        chars: list[list[str]] = []
+        if self.keywords.writes_here:
+            for doc in docs:
+                tokens, grams = keyword_tokens(self.analyzer, doc)
+                words.append(tokens)
+                chars.append(grams)
         with self._lock.write():
             if vectors is not None:
-                self.vectors.add([doc.id for doc in docs], vectors)
-            for doc, tokens, grams in zip(docs, words, chars, strict=True):
+                self.vectors.add(ids, vectors)
+            for doc in docs:
                 self.docs[doc.id] = doc
-                self._tokens[doc.id] = tokens
-                self._bm25.add(doc.id, tokens)
-                self._char_tokens[doc.id] = grams
-                self._chars.add(doc.id, grams)
-            self._compact_if_sparse()
+            if self.keywords.writes_here:
+                self.keywords.add(ids, words, chars)
 
     def remove(self, ids: Iterable[DocId]) -> None:
         """Drop postings (unknown ids are ignored)."""
@@ -167,26 +169,13 @@ class Matcher:
             self.vectors.remove(gone)
             for doc_id in gone:
                 del self.docs[doc_id]
-                del self._tokens[doc_id]
-                del self._char_tokens[doc_id]
-                self._bm25.remove(doc_id)
-                self._chars.remove(doc_id)
-            self._compact_if_sparse()
-
-    def _compact_if_sparse(self) -> None:
-        """Rebuild the BM25 indexes once removed rows outnumber live ones (re-adds leave one)."""
-        if len(self._bm25.ids) <= 2 * len(self.docs) + 1024:
-            return
-        self._bm25 = BM25Index(self._bm25.k1, self._bm25.b)
-        self._chars = BM25Index(self._chars.k1, self._chars.b)
-        for doc_id in self.docs:
-            self._bm25.add(doc_id, self._tokens[doc_id])
-            self._chars.add(doc_id, self._char_tokens[doc_id])
+            if self.keywords.writes_here:
+                self.keywords.remove(gone)
 
     def term_holders(self, term: str) -> set[DocId]:
         """Ids of the postings whose word tokens include ``term`` (a canonical token)."""
         with self._lock.read():
-            return {cast(DocId, i) for i in self._bm25.holders(term)}
+            return self.keywords.holders(term)
 
     # --- ranking -------------------------------------------------------------------
     def rank(
@@ -211,7 +200,7 @@ class Matcher:
             ranked = self.score(found)[:k]
             shown = len(ranked) if explain is None else explain
             qset = set(found.qtokens)
-            return [self._explain(qset, m) for m in ranked[:shown]] + ranked[shown:]
+            return self._explain_all(qset, ranked[:shown]) + ranked[shown:]
 
     def retrieve(
         self,
@@ -231,17 +220,8 @@ class Matcher:
         if qvec is not None and self.docs:
             ids = None if allowed is None or callable(allowed) else allowed
             cosines = self.vectors.search(qvec, self.pool, keep, ids)
-        word = self._bm25.scores(qtokens)
-        chars = self._chars.scores(_char_query(query))
-        pool = list(
-            dict.fromkeys(
-                [
-                    *cosines,
-                    *best_rows(word, self._bm25.ids, keep, self.pool),
-                    *best_rows(chars, self._chars.ids, keep, self.pool),
-                ]
-            )
-        )
+        word, chars = self.keywords.search(qtokens, _char_query(query), keep, self.pool)
+        pool = list(dict.fromkeys([*cosines, *word.top, *chars.top]))
         if qvec is not None and pool:
             # rounded later: the same pair scores the same whatever else is in the pool
             for i, c in zip(pool, self.vectors.vectors(pool) @ qvec, strict=True):
@@ -254,11 +234,11 @@ class Matcher:
         if not pool:
             return []
         cos = np.array([found.cosines.get(i, 0.0) for i in pool], dtype=np.float64)
-        word_raw = found.word[self._bm25.rows(pool)]
-        char_raw = found.chars[self._chars.rows(pool)]
+        word_raw = found.word.scores(pool)
+        char_raw = found.chars.scores(pool)
         dense = self._dense_z(cos, found.qvec) if found.cosines else np.zeros_like(cos)
-        word = zscores(word_raw, found.word[self._bm25.alive()])
-        char = zscores(char_raw, found.chars[self._chars.alive()])
+        word = zscores(word_raw, found.word.reference)
+        char = zscores(char_raw, found.chars.reference)
         free_reqs = parse_text(str(found.query), require_comparator=True) if qdoc is None else []
         out: list[Match] = []
         for n, doc_id in enumerate(pool):
@@ -300,15 +280,23 @@ class Matcher:
         text = query.lexical_text() if isinstance(query, Doc) else str(query)
         qset = set(self.analyzer.tokens(text))
         with self._lock.read():
-            return [self._explain(qset, m) for m in matches]
+            return self._explain_all(qset, matches)
 
-    def _explain(self, qset: set[str], match: Match) -> Match:
-        if match.id not in self.docs:  # removed since it was ranked
-            return match
-        shared = self._shared_terms(qset, match.id)
-        field_code = self.docs[match.id].field_code if match.same_field else None
-        lines = reasons(shared, match.indicators, field_code, match.parts)
-        return replace(match, shared_terms=shared, reasons=lines)
+    def _explain_all(self, qset: set[str], matches: Sequence[Match]) -> list[Match]:
+        if not matches:
+            return []
+        held = self.keywords.terms([m.id for m in matches if m.id in self.docs])
+        rarity = self.keywords.rarity(qset)
+        out: list[Match] = []
+        for match in matches:
+            if match.id not in self.docs:  # removed since it was ranked
+                out.append(match)
+                continue
+            shared = self._shared_terms(qset, held.get(match.id, frozenset()), rarity)
+            field_code = self.docs[match.id].field_code if match.same_field else None
+            lines = reasons(shared, match.indicators, field_code, match.parts)
+            out.append(replace(match, shared_terms=shared, reasons=lines))
+        return out
 
     def _filter(self, allowed: Allowed, exclude_org: str | None, query: Doc | None) -> Keep:
         def keep(doc_id: DocId) -> bool:
@@ -366,14 +354,16 @@ class Matcher:
             canonical = self._names[name] = self.analyzer.canonical_text(name)
         return canonical
 
-    def _shared_terms(self, qset: set[str], doc_id: DocId, limit: int = 8) -> tuple[str, ...]:
+    def _shared_terms(
+        self, qset: set[str], held: frozenset[str], rarity: Rarity, limit: int = 8
+    ) -> tuple[str, ...]:
         """Shared tokens, rarest first (rarity = BM25 idf over this corpus).
 
         Pieces of a longer shared term (碳化 inside 碳化硅) are left out.
         """
-        common = domain_terms(qset.intersection(self._tokens[doc_id]), self._bm25)
+        common = domain_terms(qset.intersection(held), rarity)
         common = {t for t in common if not any(t != o and t in o for o in common)}
-        ranked = sorted(common, key=lambda t: (-self._bm25.idf(t), t))
+        ranked = sorted(common, key=lambda t: (-rarity.idf(t), t))
         return tuple(self.analyzer.display(t) for t in ranked[:limit])
 
 

@@ -23,6 +23,7 @@ from service.engine.runtime import lifespan as engine_lifespan
 from service.exports import endpoints as exports
 from service.fields import endpoints as fields
 from service.intake import endpoints as intake
+from service.kit.db import RecentWriter
 from service.kit.errors import NotFound, install_handlers
 from service.kit.headers import SecurityHeaders
 from service.kit.openapi import install_openapi
@@ -97,6 +98,7 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
     install_openapi(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RecentWriter)  # read-your-writes with a read replica (kit/db.py)
     api = APIRouter(prefix="/api/v1")
     for domain in DOMAINS:
         public: APIRouter | None = getattr(domain, "public", None)

@@ -258,7 +258,7 @@ def test_many_removals_compact_the_corpus() -> None:
     m = Matcher(HashEmbedder(dim=8))
     m.add([cap(str(i), f"文档{i}", "碳化硅 衬底") for i in range(1200)])
     m.remove([str(i) for i in range(1, 1200)])
-    assert len(m) == 1 and len(m._bm25.ids) == 1 and len(m.vectors._ids) == 1  # type: ignore[attr-defined]
+    assert len(m) == 1 and m.keywords.rows() == 1 and len(m.vectors._ids) == 1  # type: ignore[attr-defined]
     m.add([cap("new", "光刻胶", "KrF 光刻胶")])
     assert [x.id for x in m.rank("光刻胶", k=5)][0] == "new"
     assert m.rank("碳化硅", k=5)[0].id == "0"

@@ -2056,7 +2056,7 @@ export interface paths {
         };
         /**
          * 公开需求（游标分页，按更新时间增量同步）
-         * @description 揭榜中及以后、可见范围为「公开」的需求，按 (updated_at, id) 升序。把返回的 next_cursor 原样作为 cursor 传回即得下一页；分页之间新增或修改的需求排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的时刻，下次以 updated_since 传入。
+         * @description 揭榜中及以后、可见范围为「公开」的需求，按 (updated_at, id) 升序。把返回的 next_cursor 原样作为 cursor 传回即得下一页；分页之间新增或修改的条目排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的时刻，下次以 updated_since 传入。
          */
         get: operations["open_needs_api_open_v1_needs_get"];
         put?: never;
@@ -2091,7 +2091,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 已发布成果（游标分页，按更新时间增量同步） */
+        /**
+         * 已发布成果（游标分页，按更新时间增量同步）
+         * @description 已发布的成果，按 (updated_at, id) 升序。把返回的 next_cursor 原样作为 cursor 传回即得下一页；分页之间新增或修改的条目排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的时刻，下次以 updated_since 传入。
+         */
         get: operations["open_capabilities_api_open_v1_capabilities_get"];
         put?: never;
         post?: never;
@@ -3000,25 +3003,25 @@ export interface components {
             /** Team */
             team: string;
             org: components["schemas"]["OrgBrief"];
-            /** @description 仅成果方、技术经纪人和管理员可见 */
-            contact: components["schemas"]["Contact"] | null;
             status: components["schemas"]["CapabilityStatus"];
             /** Status Label */
             status_label: string;
-            /** Reject Reason */
-            reject_reason: string | null;
             /** Published At */
             published_at: string | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
             /**
              * Updated At
              * Format: date-time
              */
             updated_at: string;
+            /** @description 仅成果方、技术经纪人和管理员可见 */
+            contact: components["schemas"]["Contact"] | null;
+            /** Reject Reason */
+            reject_reason: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
             /** Version */
             version: number;
             /** Is Owner */
@@ -4531,7 +4534,10 @@ export interface components {
             cooperation_mode: components["schemas"]["CooperationMode"];
             /** Cooperation Mode Label */
             cooperation_mode_label: string;
-            /** Bounty Wan */
+            /**
+             * Bounty Wan
+             * @description 悬赏金额（万元，十进制字符串）
+             */
             bounty_wan: string;
             /** Own Investment Wan */
             own_investment_wan: string | null;
@@ -4540,10 +4546,20 @@ export interface components {
              * Format: date
              */
             deadline: string;
-            /** Days Left */
-            days_left: number;
             /** Implementation Months */
             implementation_months: number;
+            status: components["schemas"]["NeedStatus"];
+            /** Status Label */
+            status_label: string;
+            /** Published At */
+            published_at: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Days Left */
+            days_left: number;
             visibility: components["schemas"]["Visibility"];
             /** Visibility Label */
             visibility_label: string;
@@ -4551,23 +4567,13 @@ export interface components {
             org: components["schemas"]["OrgBrief"] | null;
             /** @description 仅发布企业、技术经纪人和管理员可见 */
             contact: components["schemas"]["Contact"] | null;
-            status: components["schemas"]["NeedStatus"];
-            /** Status Label */
-            status_label: string;
             /** Reject Reason */
             reject_reason: string | null;
-            /** Published At */
-            published_at: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
             /** Version */
             version: number;
             /** Is Owner */
@@ -4942,7 +4948,6 @@ export interface components {
             deadline: string;
             /** Implementation Months */
             implementation_months: number;
-            org: components["schemas"]["OrgBrief"];
             status: components["schemas"]["NeedStatus"];
             /** Status Label */
             status_label: string;
@@ -4953,6 +4958,7 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            org: components["schemas"]["OrgBrief"];
         };
         /**
          * OpenResult
@@ -14909,10 +14915,10 @@ export interface operations {
                 cursor?: string | null;
                 /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
                 updated_since?: string | null;
-                /** @description 领域代码，如 battery_storage */
-                field?: string | null;
                 /** @description 每页条数（≤200） */
                 limit?: number;
+                /** @description 领域代码，如 battery_storage */
+                field?: string | null;
             };
             header?: never;
             path?: never;
@@ -15040,10 +15046,10 @@ export interface operations {
                 cursor?: string | null;
                 /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
                 updated_since?: string | null;
-                /** @description 领域代码，如 battery_storage */
-                field?: string | null;
                 /** @description 每页条数（≤200） */
                 limit?: number;
+                /** @description 领域代码，如 battery_storage */
+                field?: string | null;
             };
             header?: never;
             path?: never;
@@ -15171,10 +15177,10 @@ export interface operations {
                 cursor?: string | null;
                 /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
                 updated_since?: string | null;
-                /** @description 领域代码，如 battery_storage */
-                field?: string | null;
                 /** @description 每页条数（≤200） */
                 limit?: number;
+                /** @description 领域代码，如 battery_storage */
+                field?: string | null;
             };
             header?: never;
             path?: never;
@@ -15278,14 +15284,14 @@ export interface operations {
     open_removed_api_open_v1_removed_get: {
         parameters: {
             query: {
-                /** @description needs 或 capabilities */
-                kind: components["schemas"]["RemovedKind"];
                 /** @description 上一页返回的 next_cursor；首次请求不传 */
                 cursor?: string | null;
                 /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
                 updated_since?: string | null;
                 /** @description 每页条数（≤200） */
                 limit?: number;
+                /** @description needs 或 capabilities */
+                kind: components["schemas"]["RemovedKind"];
             };
             header?: never;
             path?: never;
