@@ -67,13 +67,13 @@ def test_a_published_need_reaches_matching_subscribers(client, session: Session,
 
     expected = [
         (
-            f"您订阅的「新能源汽车 + 热管理」有新技术需求：电驱总成热管理系统优化",
+            "您订阅的「新能源汽车 + 热管理」有新技术需求：电驱总成热管理系统优化",
             f"/needs/{need_id}",
         )
     ]
     assert _notices(session, fan) == expected
     assert _notices(session, wide) == [
-        (f"您订阅的「bms + 油冷」有新技术需求：电驱总成热管理系统优化", f"/needs/{need_id}")
+        ("您订阅的「bms + 油冷」有新技术需求：电驱总成热管理系统优化", f"/needs/{need_id}")
     ]
     assert len(_notices(session, broker)) == 1
     for user in (other_field, missing_word, colleague, owner):
