@@ -1,7 +1,7 @@
 """subscriptions: followed fields, keywords and 为我推荐; their hits and sent e-mail digests
 
 Revision ID: 9864ea20ccd4
-Revises: 06fd4b64c5b8
+Revises: 2e3033223926
 Create Date: 2026-12-02 19:14:10.281611
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9864ea20ccd4"
-down_revision: str | None = "06fd4b64c5b8"
+down_revision: str | None = "2e3033223926"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,6 +16,7 @@ from service.models.need import Need
 from service.models.notification import Notification
 from service.models.org import Organization
 from service.models.rank_model import RankModelRecord
+from service.models.recommendation import RecommendationList, StoredRecommendation
 from service.models.review import Review, ReviewAssignment, ReviewCriterion, ReviewScore
 from service.models.subscription import Subscription, SubscriptionDigest, SubscriptionHit
 from service.models.throttle import AuthThrottle
@@ -43,10 +44,12 @@ __all__ = [
     "Organization",
     "PostingVector",
     "RankModelRecord",
+    "RecommendationList",
     "Review",
     "ReviewAssignment",
     "ReviewCriterion",
     "ReviewScore",
+    "StoredRecommendation",
     "Subscription",
     "SubscriptionDigest",
     "SubscriptionHit",
