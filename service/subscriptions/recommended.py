@@ -33,9 +33,11 @@ def _since(sub: Subscription) -> datetime:
     return max(sub.created_at, sub.checked_at - LOOKBACK) if sub.checked_at else sub.created_at
 
 
-def match_recommended(session: Session, today: date, *, store: IndexStore | None = None) -> int:
-    """Record and announce new 高-band needs for every active 为我推荐 subscription; returns
-    how many subscription hits were new."""
+def match_recommended(
+    session: Session, today: date, *, store: IndexStore | None = None, threshold: float = HIGH
+) -> int:
+    """Record and announce new needs scoring `threshold` (the 高 band) or more for every
+    active 为我推荐 subscription; returns how many subscription hits were new."""
     now = utcnow()
     by_org: dict[int, list[tuple[Subscription, User]]] = defaultdict(list)
     for sub, user in repository.active_recommended(session):
@@ -45,7 +47,7 @@ def match_recommended(session: Session, today: date, *, store: IndexStore | None
     for org_id, rows in by_org.items():
         oldest = min((_since(s) for s, _ in rows), default=None)
         if repository.needs_published_since(session, oldest):
-            new += _org(session, org_id, rows, store)
+            new += _org(session, org_id, rows, store, threshold)
         for sub, _ in rows:
             sub.checked_at = now
     session.flush()
@@ -57,6 +59,7 @@ def _org(
     org_id: int,
     rows: list[tuple[Subscription, User]],
     store: IndexStore | None,
+    threshold: float,
 ) -> int:
     readable = need_auth.readable(rows[0][1])  # researchers of one organisation see alike
     high: set[int] = set()
@@ -64,7 +67,7 @@ def _org(
         recs = recommend_needs(
             session, cap, limit=NEEDS_PER_CAPABILITY, readable=readable, store=store
         )
-        high.update(r.posting_id for r in recs if r.score >= HIGH)
+        high.update(r.posting_id for r in recs if r.score >= threshold)
     if not high:
         return 0
     needs = {n.id: n for n in repository.needs_by_id(session, high)}

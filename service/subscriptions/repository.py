@@ -66,7 +66,11 @@ def get(
 def of_user(session: Session, user_id: int, ids: Iterable[int]) -> Sequence[Subscription]:
     statement = (
         select(Subscription)
-        .where(Subscription.user_id == user_id, Subscription.id.in_(sorted(set(ids))))
+        .where(
+            Subscription.user_id == user_id,
+            Subscription.id.in_(sorted(set(ids))),
+            Subscription.status.in_(LIVE_STATES),
+        )
         .order_by(Subscription.id)
         .with_for_update()
     )
