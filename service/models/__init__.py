@@ -18,6 +18,7 @@ from service.models.org import Organization
 from service.models.rank_model import RankModelRecord
 from service.models.recommendation import RecommendationList, StoredRecommendation
 from service.models.review import Review, ReviewAssignment, ReviewCriterion, ReviewScore
+from service.models.subscription import Subscription, SubscriptionDigest, SubscriptionHit
 from service.models.throttle import AuthThrottle
 from service.models.user import User
 
@@ -49,5 +50,8 @@ __all__ = [
     "ReviewCriterion",
     "ReviewScore",
     "StoredRecommendation",
+    "Subscription",
+    "SubscriptionDigest",
+    "SubscriptionHit",
     "User",
 ]
