@@ -419,7 +419,11 @@ def generations(args: argparse.Namespace) -> int:
                     next(mixture_chunks(base, delta, rng, args.noise)),
                 )
             for k in (10, 400):
-                lat = _time_each(lambda q, i=index, k=k: i.search(q, k), queries)
+
+                def one(q: np.ndarray, index: LayeredIndex = index, k: int = k) -> object:
+                    return index.search(q, k)
+
+                lat = _time_each(one, queries)
                 p50, p99 = _percentiles(lat)
                 _say(f"delta={delta} k={k}: p50_ms={p50:.3f} p99_ms={p99:.3f}")
                 summary.append(f"d{delta}_k{k}_p99_ms={p99:.2f}")
