@@ -81,13 +81,14 @@ class EmbeddingWorker:
             store = self.store_factory()
             with self.session_factory() as session:
                 store.ensure_current(session)
-            store.save()
+            store.compact()  # the first generation, when none exists yet
         except Exception:  # a broken DB or model must not kill the API process
             log.exception("engine warm-up failed; the sweeper will retry")
         next_sweep = 0.0
         while not self._stop.is_set():
             if time.monotonic() >= next_sweep:
                 self._guard(self.sweep)
+                self._guard(self.store_factory().compact)  # the next generation, when due
                 next_sweep = time.monotonic() + self.sweep_seconds
             self._drain(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
 
@@ -201,7 +202,6 @@ class EmbeddingWorker:
         store = self.store_factory()
         with self.session_factory() as session:
             store.ensure_current(session)
-        store.save()
         if self.refresh:
             log.info("engine sweep: %d new candidates", self.refresh_touched())
             self.backfill()
