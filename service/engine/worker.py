@@ -22,6 +22,7 @@ from service.engine.documents import KINDS, Kind
 from service.engine.service import recommend_needs
 from service.engine.store import IndexStore
 from service.kit.db import read_only
+from service.kit.jobs import JOBS
 from service.models import Capability, Need
 from service.models.enums import CapabilityStatus, NeedStatus
 
@@ -58,8 +59,11 @@ class EmbeddingWorker:
             self._queue.put(item)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Block until everything queued so far is processed (tests, the CLI)."""
+        """Block until everything queued so far is processed (tests, the CLI), including
+        ids committed but still on the job queue, on their way to this worker."""
         deadline = time.monotonic() + timeout
+        if not JOBS.wait(timeout):
+            return False
         while self._queue.unfinished_tasks:
             if time.monotonic() > deadline:
                 return False
