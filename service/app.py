@@ -36,6 +36,7 @@ from service.opendata import endpoints as opendata
 from service.orgs import endpoints as orgs
 from service.reviews import endpoints as reviews
 from service.stats import endpoints as stats
+from service.subscriptions import endpoints as subscriptions
 from service.users import endpoints as users
 
 # Each domain's `router` requires a signed-in caller; a route answers the public only when it
@@ -59,6 +60,7 @@ DOMAINS = (
     intake,
     duplicates,
     opendata,
+    subscriptions,
 )
 
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
