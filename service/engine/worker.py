@@ -24,6 +24,7 @@ from service.engine import repository, vectors
 from service.engine.documents import KINDS, Kind
 from service.engine.store import IndexStore
 from service.kit.db import read_only
+from service.kit.jobs import JOBS
 
 log = logging.getLogger("jiebang.engine")
 
@@ -58,8 +59,11 @@ class EmbeddingWorker:
             self._queue.put(item)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Block until everything queued so far is processed (tests, the CLI)."""
+        """Block until everything queued so far is processed (tests, the CLI), including
+        ids committed but still on the job queue, on their way to this worker."""
         deadline = time.monotonic() + timeout
+        if not JOBS.wait(timeout):
+            return False
         while self._queue.unfinished_tasks:
             if time.monotonic() > deadline:
                 return False
