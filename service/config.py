@@ -13,6 +13,14 @@ class Settings(BaseSettings):
 
     var_dir: Path = Path("var")
     database_url: str = ""
+    # A PostgreSQL hot standby of database_url: read-only requests (GET, HEAD, OPTIONS) read
+    # it; writes and every request that writes use the primary. A client that wrote (a
+    # successful POST/PUT/PATCH/DELETE) reads the primary for `replica_sticky_seconds` after,
+    # so it sees its own writes despite replication lag (a cookie, see kit/db.py). A replica
+    # that cannot be reached is skipped for `replica_retry_seconds` (reads use the primary).
+    database_replica_url: str = ""
+    replica_sticky_seconds: float = 10.0
+    replica_retry_seconds: float = 15.0
     secret_key: str = ""
     # Access tokens are short (a stolen one is good for minutes); the refresh token renews
     # them and is itself renewed on use, so an idle browser is signed out after 12 hours.
@@ -47,6 +55,8 @@ class Settings(BaseSettings):
     engine_lookback_seconds: float = 120.0  # catch-up re-reads this far behind the watermark
     engine_candidates: int = 10  # engine matches stored per published need
     engine_pool: int = 200  # dense and keyword candidates scored per query (library default)
+    engine_generation_rows: int = 5000  # delta rows that make the worker write a generation
+    engine_generation_seconds: float = 600.0  # ... or a delta this old (var/index/<kind>/)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
