@@ -698,6 +698,7 @@ class Tally:
             return True
         if status is not None and status in EXPECTED.get(op, set()):
             self.conflicts[op] += 1
+            self.samples.setdefault(f"{op} (expected)", f"{status} {detail[:200]}")
             return False
         self.errors[op] += 1
         self.samples.setdefault(op, f"{status} {detail[:200]}")
@@ -954,7 +955,7 @@ def run(
         )
         echo(f"workers PSS after start-up: {pss_mb([w.proc.pid for w in running]):.0f} MB")
         tokens = _log_in(running[0].base, corpus)
-        traffic = Traffic(corpus, tokens, seed)
+        traffic = Traffic(corpus, tokens, seed + time.time_ns())  # a rerun applies anew
         peak = [0.0]
 
         def sample() -> None:
@@ -997,7 +998,7 @@ def _report(tally: Tally, requests: int, elapsed: float, echo: Echo) -> str:
             f"errors={tally.errors[op]} conflicts={tally.conflicts[op]}"
         )
     for op, sample_text in tally.samples.items():
-        echo(f"  first error in {op}: {sample_text}")
+        echo(f"  first {op} answer that was not 2xx: {sample_text}")
     search = tally.latencies["search_capabilities"] + tally.latencies["search_needs"]
     recs = tally.latencies["rec_need"] + tally.latencies["rec_capability"]
     return (
