@@ -84,11 +84,11 @@ class EmbeddingWorker:
 
     # --- the loop ------------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Load the index (the whole table at a first start) and save it."""
+        """Load the index (map its generation, or read the whole table at a first start)."""
         store = self.store_factory()
         with self.warm_up_sessions() as session:
             store.ensure_current(session)
-        store.save()
+        store.compact()  # the first generation, when none exists yet
 
     def _run(self) -> None:
         try:
@@ -99,6 +99,7 @@ class EmbeddingWorker:
         while not self._stop.is_set():
             if time.monotonic() >= next_sweep:
                 self._guard(self.sweep)
+                self._guard(self.store_factory().compact)  # the next generation, when due
                 next_sweep = time.monotonic() + self.sweep_seconds
             self._drain(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
 
@@ -212,7 +213,6 @@ class EmbeddingWorker:
         store = self.store_factory()
         with self.session_factory() as session:
             store.ensure_current(session)
-        store.save()
         if self.refresh:
             log.info("engine sweep: %d new candidates", self.refresh_touched())
             self.backfill()
