@@ -256,7 +256,11 @@ def holders(session: Session, kind: Kind, posting_id: int, limit: int) -> list[i
 
 
 def unlisted_ids(
-    session: Session, kind: Kind, model_id: str, *conditions: ColumnElement[bool], limit: int
+    session: Session,
+    kind: Kind,
+    model_id: str,
+    *conditions: ColumnElement[bool],
+    limit: int | None,
 ) -> list[int]:
     """Postings (satisfying `conditions`) with a current vector but no stored list, or a list
     ranked for another text than the one embedded now (a worker stopped between the two)."""
