@@ -1,5 +1,6 @@
-"""The engine's place in the app's lifespan: the embedding worker, fed after each commit
-(`service.engine.jobs`), started with the app and stopped with it."""
+"""The engine's place in the app's lifespan: the embedding worker, started with the app and
+stopped with it, consumes the job queue's `engine.embed` topic (posting ids handed over after
+each commit, `service.engine.jobs`)."""
 
 import logging
 from collections.abc import AsyncIterator

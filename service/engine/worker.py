@@ -24,6 +24,7 @@ from service.engine import repository, vectors
 from service.engine.documents import KINDS, Kind
 from service.engine.store import IndexStore
 from service.kit.db import read_only
+from service.kit.jobs import JOBS
 
 log = logging.getLogger("jiebang.engine")
 
@@ -58,8 +59,11 @@ class EmbeddingWorker:
             self._queue.put(item)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Block until everything queued so far is processed (tests, the CLI)."""
+        """Block until everything queued so far is processed (tests, the CLI), including
+        ids committed but still on the job queue, on their way to this worker."""
         deadline = time.monotonic() + timeout
+        if not JOBS.wait(timeout):
+            return False
         while self._queue.unfinished_tasks:
             if time.monotonic() > deadline:
                 return False
@@ -81,13 +85,14 @@ class EmbeddingWorker:
             store = self.store_factory()
             with self.session_factory() as session:
                 store.ensure_current(session)
-            store.save()
+            store.compact()  # the first generation, when none exists yet
         except Exception:  # a broken DB or model must not kill the API process
             log.exception("engine warm-up failed; the sweeper will retry")
         next_sweep = 0.0
         while not self._stop.is_set():
             if time.monotonic() >= next_sweep:
                 self._guard(self.sweep)
+                self._guard(self.store_factory().compact)  # the next generation, when due
                 next_sweep = time.monotonic() + self.sweep_seconds
             self._drain(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
 
@@ -208,7 +213,6 @@ class EmbeddingWorker:
         store = self.store_factory()
         with self.session_factory() as session:
             store.ensure_current(session)
-        store.save()
         if self.refresh:
             log.info("engine sweep: %d new candidates", self.refresh_touched())
             self.backfill()
