@@ -270,6 +270,9 @@ def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentP
     load.add_argument(
         "--max-rss-mb", type=float, default=16000, help="stop a worker that grows past this"
     )
+    load.add_argument(
+        "--build-only", action="store_true", help="build or finish the database, then stop"
+    )
     load.set_defaults(func=_bench_load)
 
 
@@ -295,6 +298,7 @@ def _bench_load(args: argparse.Namespace) -> int:
         embedder=args.embedder,
         keep_server=args.keep_server,
         max_rss_mb=args.max_rss_mb,
+        build_only=args.build_only,
     )
 
 
