@@ -172,7 +172,15 @@ class EmbeddingWorker:
 
     def backfill(self) -> int:
         """Store the missing or stale lists of published postings (a bounded batch)."""
-        return list_refresh.backfill(self.session_factory, store=self.store_factory()).lists
+        done = list_refresh.backfill(
+            self.session_factory, store=self.store_factory(), between=self._serve_queue
+        )
+        return done.lists
+
+    def _serve_queue(self) -> None:
+        """Users' fresh postings go before a long sweep's next step."""
+        while not self._queue.empty() and not self._stop.is_set():
+            self._drain(timeout=0)
 
     def pending(self) -> dict[Kind, list[int]]:
         """Postings the sweeper should (re-)embed: no vector, or a retryable failure."""
@@ -205,8 +213,7 @@ class EmbeddingWorker:
             for start in range(0, len(ids), BATCH):
                 if self._stop.is_set():
                     return done
-                while not self._queue.empty():  # users' fresh postings go first
-                    self._drain(timeout=0)
+                self._serve_queue()  # users' fresh postings go first
                 self.process([(kind, i) for i in ids[start : start + BATCH]], refresh=False)
                 done += len(ids[start : start + BATCH])
                 log.info("engine sweep: %d/%d embedded", done, total)
