@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     engine_candidates: int = 10  # engine matches stored per published need
     engine_pool: int = 200  # dense and keyword candidates scored per query (library default)
     engine_generation_rows: int = 5000  # delta rows that make the worker write a generation
+    # (or 2 % of the side, up to 20k, when that is more: each generation rewrites every row)
     engine_generation_seconds: float = 600.0  # ... or a delta this old (var/index/<kind>/)
 
     def resolved_database_url(self) -> str:

@@ -123,9 +123,14 @@ def after_change(
 
 
 def backfill(
-    session_factory: sessionmaker[Session], *, store: IndexStore, limit: int = BACKFILL
+    session_factory: sessionmaker[Session],
+    *,
+    store: IndexStore,
+    limit: int = BACKFILL,
+    between: Callable[[], object] | None = None,
 ) -> Refreshed:
-    """Store the lists of published postings that have none or one ranked for an older text."""
+    """Store the lists of published postings that have none or one ranked for an older text
+    (`between` runs after each list: the worker serves users' fresh postings first)."""
     with session_factory() as session:
         read_only(session)
         todo = {
@@ -142,6 +147,8 @@ def backfill(
     for kind, ids in todo.items():
         for posting_id in ids:
             refresh_one(session_factory, kind, posting_id, store, done)
+            if between is not None:
+                between()
             if done.lists % 50 == 0:
                 log.info("engine lists: %d/%d stored", done.lists, total)
     _tell(session_factory, done)

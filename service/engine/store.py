@@ -331,9 +331,11 @@ class IndexStore:
                 continue
             index = side.index
             pending = index.delta_count + index.masked_count
+            # a generation rewrites every row: past 250k rows, wait for up to 2 % of them
+            rows = max(self.compact_rows, min(index.count // 50, 20_000))
             due = (
                 index.base is None
-                or pending >= self.compact_rows
+                or pending >= rows
                 or (pending > 0 and time.monotonic() - side.written >= self.compact_seconds)
             )
             if not (force or due):

@@ -42,9 +42,12 @@ class EmbeddingWorker:
         sweep_seconds: float | None = None,
         max_attempts: int | None = None,
         refresh_candidates: bool = True,
+        warm_up_sessions: Callable[[], Session] | None = None,
     ) -> None:
         settings = get_settings()
         self.session_factory = session_factory
+        # the start-up load only reads: the read replica's sessions when there is one
+        self.warm_up_sessions = warm_up_sessions or session_factory
         self.store_factory = store_factory
         self.sweep_seconds = sweep_seconds or settings.engine_sweep_seconds
         self.max_attempts = max_attempts or settings.engine_max_attempts
@@ -80,12 +83,16 @@ class EmbeddingWorker:
             self._thread.join(timeout)
 
     # --- the loop ------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load the index (map its generation, or read the whole table at a first start)."""
+        store = self.store_factory()
+        with self.warm_up_sessions() as session:
+            store.ensure_current(session)
+        store.compact()  # the first generation, when none exists yet
+
     def _run(self) -> None:
         try:
-            store = self.store_factory()
-            with self.session_factory() as session:
-                store.ensure_current(session)
-            store.compact()  # the first generation, when none exists yet
+            self.warm_up()
         except Exception:  # a broken DB or model must not kill the API process
             log.exception("engine warm-up failed; the sweeper will retry")
         next_sweep = 0.0
@@ -165,7 +172,15 @@ class EmbeddingWorker:
 
     def backfill(self) -> int:
         """Store the missing or stale lists of published postings (a bounded batch)."""
-        return list_refresh.backfill(self.session_factory, store=self.store_factory()).lists
+        done = list_refresh.backfill(
+            self.session_factory, store=self.store_factory(), between=self._serve_queue
+        )
+        return done.lists
+
+    def _serve_queue(self) -> None:
+        """Users' fresh postings go before a long sweep's next step."""
+        while not self._queue.empty() and not self._stop.is_set():
+            self._drain(timeout=0)
 
     def pending(self) -> dict[Kind, list[int]]:
         """Postings the sweeper should (re-)embed: no vector, or a retryable failure."""
@@ -198,8 +213,7 @@ class EmbeddingWorker:
             for start in range(0, len(ids), BATCH):
                 if self._stop.is_set():
                     return done
-                while not self._queue.empty():  # users' fresh postings go first
-                    self._drain(timeout=0)
+                self._serve_queue()  # users' fresh postings go first
                 self.process([(kind, i) for i in ids[start : start + BATCH]], refresh=False)
                 done += len(ids[start : start + BATCH])
                 log.info("engine sweep: %d/%d embedded", done, total)
