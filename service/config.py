@@ -4,6 +4,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     engine_lookback_seconds: float = 120.0  # catch-up re-reads this far behind the watermark
     engine_candidates: int = 10  # engine matches stored per published need
     engine_pool: int = 200  # dense and keyword candidates scored per query (library default)
+    # "database": the keyword index in shared tables (every process sees a write at once,
+    # nothing rebuilt at start); "memory": each process tokenises and holds its own
+    engine_keywords: Literal["database", "memory"] = "database"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,4 +1,9 @@
-"""The per-process index store: one FAISS index and one lexical `Matcher` per side.
+"""The per-process index store: one FAISS index and one `Matcher` per side.
+
+The keyword index is not held here: it lives in the database (`service.engine.keywords`),
+written beside each vector and read per ranking in the caller's session (`session=`), so
+every process sees a posting at once and start-up tokenises nothing. The matcher keeps the
+postings' `Doc`s (filters, indicators, explanations).
 
 The database is the source of truth. At start-up a side loads `var/index/<kind>.faiss` when
 its metadata names the current model and dimension, and reconciles it with `posting_vectors`
@@ -30,12 +35,14 @@ from sqlalchemy.orm import Session
 from matching.documents import Doc
 from matching.embedders import Embedder
 from matching.index import StaleIndexError, VectorIndex, build_index, load_index
+from matching.keywords import KeywordIndex
 from matching.model import RankModel, default_model
 from matching.ranking import Match, Matcher
 from matching.retrieval import IndexVectors
 from service.config import get_settings
 from service.engine import learning, repository
 from service.engine.documents import KINDS, Kind, to_doc
+from service.engine.keywords import DatabaseKeywords
 from service.engine.vectors import as_array, get_embedder
 from service.kit.db import utcnow
 
@@ -61,8 +68,10 @@ class IndexStore:
         lookback: timedelta = timedelta(seconds=120),
         rescan_every: timedelta = timedelta(seconds=5),
         pool: int = 200,
+        keywords: str = "database",
     ) -> None:
         self.embedder = embedder
+        self.keywords = keywords  # "database": the shared tables; "memory": per process
         self.model_id = embedder.model_id
         self.dim = embedder.dim
         self.index_dir = index_dir
@@ -79,12 +88,24 @@ class IndexStore:
 
     def _empty(self, kind: Kind, size_hint: int = 0) -> _Side:
         index = build_index(self.embedder.dim, size_hint, self.model_id)
-        return _Side(kind, index, self._matcher(index))
+        return _Side(kind, index, self._matcher(kind, index))
 
-    def _matcher(self, index: VectorIndex) -> Matcher:
+    def _matcher(self, kind: Kind, index: VectorIndex) -> Matcher:
         return Matcher(
-            self.embedder, vectors=IndexVectors(index), pool=self.pool, model=self.rank_model
+            self.embedder,
+            vectors=IndexVectors(index),
+            pool=self.pool,
+            model=self.rank_model,
+            keywords=DatabaseKeywords(kind) if self.keywords == "database" else None,
         )
+
+    def _keywords(self, kind: Kind, session: Session | None) -> KeywordIndex | None:
+        """The keyword source of one call: the shared tables read in `session`."""
+        if self.keywords != "database":
+            return None
+        if session is None:
+            raise ValueError("a store over the database keyword index ranks within a session")
+        return DatabaseKeywords(kind, session)
 
     def path(self, kind: Kind) -> Path | None:
         return self.index_dir / f"{kind}.faiss" if self.index_dir else None
@@ -147,7 +168,7 @@ class IndexStore:
             side.watermark = heads[-1][2] if heads else None
             log.info("index %s rebuilt: %d vectors", kind, len(side.hashes))
             return side
-        side = _Side(kind, index, self._matcher(index))
+        side = _Side(kind, index, self._matcher(kind, index))
         saved = _parse_time(index.watermark)
         trust_before = saved - self.lookback if saved else None
         live = {h[0] for h in heads}
@@ -236,25 +257,40 @@ class IndexStore:
         k: int,
         query_vector: np.ndarray | None = None,
         explain: int | None = None,
+        session: Session | None = None,
     ) -> list[Match]:
         """Best `k` of `corpus` among `allowed` ids (an exact filter read from the DB), or
         of the whole corpus when `allowed` is None (the caller then filters the result); the
-        first `explain` (default all) carry their explanation."""
+        first `explain` (default all) carry their explanation. `session` reads the keyword
+        index (required unless the store keeps it in memory)."""
         side = self._sides[corpus]
         allowed_set = None if allowed is None else {i for i in allowed if i in side.hashes}
         if allowed_set is not None and not allowed_set:
             return []
         return side.matcher.rank(
-            query, k, allowed=allowed_set, query_vector=query_vector, explain=explain
+            query,
+            k,
+            allowed=allowed_set,
+            query_vector=query_vector,
+            explain=explain,
+            keywords=self._keywords(corpus, session),
         )
 
-    def term_holders(self, corpus: Kind, term: str) -> set[int]:
-        """Ids of the loaded postings of `corpus` whose word tokens include `term`."""
-        return {int(i) for i in self._sides[corpus].matcher.term_holders(term)}
+    def term_holders(self, corpus: Kind, term: str, session: Session | None = None) -> set[int]:
+        """Ids of the postings of `corpus` whose word tokens include `term`."""
+        source = self._keywords(corpus, session)
+        return {int(i) for i in self._sides[corpus].matcher.term_holders(term, keywords=source)}
 
-    def explain(self, corpus: Kind, query: Doc | str, matches: Sequence[Match]) -> list[Match]:
+    def explain(
+        self,
+        corpus: Kind,
+        query: Doc | str,
+        matches: Sequence[Match],
+        session: Session | None = None,
+    ) -> list[Match]:
         """Shared terms and reasons of `matches` (ranked for `query`): for the shown page only."""
-        return self._sides[corpus].matcher.explain(query, matches)
+        source = self._keywords(corpus, session)
+        return self._sides[corpus].matcher.explain(query, matches, keywords=source)
 
 
 _STORES: dict[str, IndexStore] = {}
@@ -273,6 +309,7 @@ def get_store() -> IndexStore:
                 settings.var_dir / "index",
                 timedelta(seconds=settings.engine_lookback_seconds),
                 pool=settings.engine_pool,
+                keywords=settings.engine_keywords,
             )
             _STORES[embedder.model_id] = store
         return store
