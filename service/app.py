@@ -23,6 +23,7 @@ from service.engine.runtime import lifespan as engine_lifespan
 from service.exports import endpoints as exports
 from service.fields import endpoints as fields
 from service.intake import endpoints as intake
+from service.kit.db import RecentWriter
 from service.kit.errors import NotFound, install_handlers
 from service.kit.headers import SecurityHeaders
 from service.kit.openapi import install_openapi
@@ -34,6 +35,7 @@ from service.opendata import endpoints as opendata
 from service.orgs import endpoints as orgs
 from service.reviews import endpoints as reviews
 from service.stats import endpoints as stats
+from service.subscriptions import endpoints as subscriptions
 from service.users import endpoints as users
 
 # Each domain's `router` requires a signed-in caller; a route answers the public only when it
@@ -57,6 +59,7 @@ DOMAINS = (
     intake,
     duplicates,
     opendata,
+    subscriptions,
 )
 
 FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
@@ -95,6 +98,7 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
     install_openapi(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RecentWriter)  # read-your-writes with a read replica (kit/db.py)
     api = APIRouter(prefix="/api/v1")
     for domain in DOMAINS:
         public: APIRouter | None = getattr(domain, "public", None)

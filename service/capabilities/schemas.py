@@ -85,7 +85,9 @@ class CapabilityFilter(CapabilityConditions):
     sort: CapabilitySort = "-published_at"
 
 
-class CapabilityRead(BaseModel):
+class PublicCapability(BaseModel):
+    """What anyone may see of a published capability (the open data API shows exactly this)."""
+
     id: int
     title: str
     description: str
@@ -107,13 +109,16 @@ class CapabilityRead(BaseModel):
     price_max_wan: str | None
     team: str
     org: OrgBrief
-    contact: Contact | None = Field(description="仅成果方、技术经纪人和管理员可见")
     status: CapabilityStatus
     status_label: str
-    reject_reason: str | None
     published_at: datetime | None
-    created_at: datetime
     updated_at: datetime
+
+
+class CapabilityRead(PublicCapability):
+    contact: Contact | None = Field(description="仅成果方、技术经纪人和管理员可见")
+    reject_reason: str | None
+    created_at: datetime
     version: int
     is_owner: bool
     actions: list[str]

@@ -16,6 +16,7 @@ from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
 from service.models import Capability, User
 from service.postings.service import edited_columns, new_posting, review_columns, save_columns
+from service.subscriptions import service as subscriptions
 
 MONEY = {"price_min_wan": "price_min", "price_max_wan": "price_max"}
 NULLABLE = {"price_min_wan", "price_max_wan", "trl"}
@@ -116,6 +117,8 @@ def transition(
     flush_versioned(session)
     enqueue_embedding(session, "capability", cap.id)
     notices.reviewed(session, cap, action)
+    if action == "approve":
+        subscriptions.posting_published(session, cap)
     return cap
 
 

@@ -5,21 +5,23 @@ The engine takes two steps of the match lifecycle (`service/matches/lifecycle.py
 Everything a broker does afterwards belongs to `service/matches/`; pairs beyond `candidate`
 are never touched here.
 
-The worker refreshes need by need, each in its own short transaction (`refresh_needs`), and
-then tells the brokers once: one digest per refresh, not one notification per need.
+Candidates are the head of the need's stored recommendation list (`recommendations.py`),
+never a second ranking. The worker refreshes list by list, each in its own short
+transaction (`service/engine/refresh.py`), and then tells the brokers once: one digest per
+refresh, not one notification per need.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from service.config import get_settings
-from service.engine import repository
+from service.engine import recommendations, repository
 from service.engine.documents import pair_hash, to_doc
-from service.engine.service import Recommendation, recommend_capabilities, recommend_needs
-from service.engine.store import IndexStore
+from service.engine.service import Recommendation
+from service.engine.store import IndexStore, get_store
 from service.matches.lifecycle import MATCH_MACHINE
 from service.models import Capability, Match, Need, User
 from service.models.enums import (
@@ -40,15 +42,24 @@ QUEUE = "/matches?status=candidate"  # the broker's candidate queue (grouped by 
 def refresh_candidates(
     session: Session, need_id: int, *, k: int | None = None, store: IndexStore | None = None
 ) -> int:
-    """Store the top `k` capabilities of a published need as candidates; returns how many
-    pairs became candidates (new, or a rejected pair re-proposed after a text change). The
-    caller tells the brokers (`tell_brokers`)."""
+    """Rank and store a published need's list, and propose its top `k` as candidates, in this
+    session (the worker does the same in two short transactions, `service/engine/refresh.py`);
+    returns how many pairs became candidates. The caller tells the brokers (`tell_brokers`)."""
     need = session.get(Need, need_id)
     if need is None or need.status != NeedStatus.published:
         return 0
-    recs = recommend_capabilities(
-        session, need, limit=k or get_settings().engine_candidates, store=store
-    )
+    recs = recommendations.refresh(session, need, store or get_store())
+    return propose(session, need, recs, k)
+
+
+def propose(
+    session: Session, need: Need, recs: Sequence[Recommendation], k: int | None = None
+) -> int:
+    """Store the first `k` of a published need's stored list as candidates; returns how many
+    pairs became candidates (new, or a rejected pair re-proposed after a text change)."""
+    if need.status != NeedStatus.published:
+        return 0
+    recs = recs[: k or get_settings().engine_candidates]
     if not recs:
         return 0
     caps = {
@@ -66,7 +77,7 @@ def refresh_candidates(
     proposed = 0
     for rec in recs:
         cap = caps.get(rec.posting_id)
-        if not isinstance(cap, Capability):
+        if not isinstance(cap, Capability) or cap.status != CapabilityStatus.published:
             continue
         texts = pair_hash(need_doc, to_doc(cap))
         match = existing.get(cap.id)
@@ -97,25 +108,6 @@ def refresh_candidates(
     return proposed
 
 
-def refresh_needs(
-    session_factory: sessionmaker[Session], need_ids: Iterable[int], *, store: IndexStore
-) -> int:
-    """Refresh each need in its own short transaction, then send the brokers one digest."""
-    proposed: dict[int, int] = {}
-    for need_id in need_ids:
-        with session_factory() as session:
-            count = refresh_candidates(session, need_id, store=store)
-            session.commit()
-        if count:
-            proposed[need_id] = count
-    if proposed:
-        with session_factory() as session:
-            needs = repository.postings(session, "need", proposed)
-            tell_brokers(session, {n: proposed[n.id] for n in needs if isinstance(n, Need)})
-            session.commit()
-    return sum(proposed.values())
-
-
 def refresh_for_capability(
     session: Session, capability_id: int, *, k: int | None = None, store: IndexStore | None = None
 ) -> int:
@@ -123,20 +115,14 @@ def refresh_for_capability(
     cap = session.get(Capability, capability_id)
     if cap is None or cap.status != CapabilityStatus.published:
         return 0
+    store = store or get_store()
     limit = k or get_settings().engine_candidates
-    needs = recommend_needs(session, cap, limit=limit, store=store)
+    needs = recommendations.refresh(session, cap, store)[:limit]
     return sum(refresh_candidates(session, r.posting_id, k=limit, store=store) for r in needs)
 
 
 def _columns(rec: Recommendation, texts: str) -> dict[str, Any]:
-    return {
-        "score": rec.score,
-        "parts": dict(rec.parts),
-        "features": dict(rec.features),
-        "reasons": list(rec.reasons),
-        "explanation": dict(rec.explanation),
-        "texts_hash": texts,
-    }
+    return {**recommendations.columns(rec), "texts_hash": texts}
 
 
 def _fill(match: Match, rec: Recommendation, texts: str) -> None:

@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.engine.documents import Kind, Posting
 from service.models import (
@@ -19,6 +21,8 @@ from service.models import (
     Need,
     PostingVector,
     RankModelRecord,
+    RecommendationList,
+    StoredRecommendation,
 )
 from service.models.enums import ApplicationStatus, MatchOrigin
 
@@ -327,3 +331,111 @@ def keyword_stale_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
         PostingVector.kind == kind, PostingVector.model_id == model_id, ~indexed
     )
     return list(session.scalars(statement.order_by(PostingVector.posting_id)))
+
+
+# --- stored recommendations (service/engine/recommendations.py) ------------------------
+def stored_list(session: Session, kind: Kind, subject_id: int) -> RecommendationList | None:
+    return session.scalar(
+        select(RecommendationList).where(
+            RecommendationList.subject_kind == kind, RecommendationList.subject_id == subject_id
+        )
+    )
+
+
+def stored_rows(
+    session: Session,
+    kind: Kind,
+    subject_id: int,
+    conditions: Sequence[ColumnElement[bool]],
+    limit: int,
+) -> list[tuple[StoredRecommendation, Posting]]:
+    """The first `limit` stored rows of a subject's list whose posting satisfies `conditions`
+    now, each with its posting (organisation and field loaded): one statement."""
+    model = MODELS["capability" if kind == "need" else "need"]
+    statement = (
+        select(StoredRecommendation, model)
+        .join(model, model.id == StoredRecommendation.posting_id)
+        .where(
+            StoredRecommendation.subject_kind == kind,
+            StoredRecommendation.subject_id == subject_id,
+            *conditions,
+        )
+        .order_by(StoredRecommendation.rank)
+        .limit(limit)
+        .options(joinedload(model.org), joinedload(model.field))
+    )
+    return [(row, cast(Posting, posting)) for row, posting in session.execute(statement).all()]
+
+
+def replace_list(
+    session: Session,
+    kind: Kind,
+    subject_id: int,
+    head: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """Write a subject's list anew: its head (`subject_hash`, `model_id`, `computed_at`) and
+    its ranked rows (the old rows are deleted, stale ones included)."""
+    # Upsert the head first: it locks the subject's row, so two processes refreshing the same
+    # list take turns (the second then deletes the first's rows) instead of colliding.
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(RecommendationList).values(subject_kind=kind, subject_id=subject_id, **head)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_=head)
+    )
+    session.execute(
+        delete(StoredRecommendation).where(
+            StoredRecommendation.subject_kind == kind,
+            StoredRecommendation.subject_id == subject_id,
+        )
+    )
+    if rows:
+        values = [{"subject_kind": kind, "subject_id": subject_id, **r} for r in rows]
+        session.execute(insert(StoredRecommendation), values)
+    session.flush()
+
+
+def drop_list(session: Session, kind: Kind, subject_id: int) -> None:
+    for table in (StoredRecommendation, RecommendationList):
+        session.execute(
+            delete(table).where(table.subject_kind == kind, table.subject_id == subject_id)
+        )
+
+
+def holders(session: Session, kind: Kind, posting_id: int, limit: int) -> list[int]:
+    """Subjects (of the other kind) whose stored lists hold the posting, where it ranks best."""
+    other = "capability" if kind == "need" else "need"
+    statement = (
+        select(StoredRecommendation.subject_id)
+        .where(
+            StoredRecommendation.subject_kind == other,
+            StoredRecommendation.posting_id == posting_id,
+        )
+        .order_by(StoredRecommendation.rank, StoredRecommendation.subject_id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def unlisted_ids(
+    session: Session, kind: Kind, model_id: str, *conditions: ColumnElement[bool], limit: int
+) -> list[int]:
+    """Postings (satisfying `conditions`) with a current vector but no stored list, or a list
+    ranked for another text than the one embedded now (a worker stopped between the two)."""
+    model = MODELS[kind]
+    head = RecommendationList
+    statement = (
+        select(model.id)
+        .join(
+            PostingVector,
+            (PostingVector.kind == kind)
+            & (PostingVector.posting_id == model.id)
+            & (PostingVector.model_id == model_id),
+        )
+        .outerjoin(head, (head.subject_kind == kind) & (head.subject_id == model.id))
+        .where((head.id.is_(None)) | (head.subject_hash != PostingVector.text_hash), *conditions)
+        .order_by(model.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))

@@ -1,5 +1,12 @@
 """What a caller finds: free-text search over the published postings, and the recommendations
-for one posting (its owner, brokers and admins)."""
+for one posting (its owner, brokers and admins).
+
+Recommendations are read from the posting's stored list (`recommendations.py`, kept fresh by
+the worker) and filtered on the database's current rows for the caller — no ranking on the
+request path. A posting whose list is not stored for its current text yet (just published or
+edited, the worker behind) is ranked live once per request, as before, until the worker has
+stored it.
+"""
 
 from typing import cast
 
@@ -9,7 +16,7 @@ from service.capabilities import auth as cap_auth
 from service.capabilities import repository as capabilities_repository
 from service.capabilities import service as capabilities
 from service.capabilities.schemas import CapabilityConditions
-from service.engine import presenters, repository
+from service.engine import presenters, recommendations, repository
 from service.engine import service as engine
 from service.engine.schemas import CapabilityHit, HitPage, NeedHit
 from service.engine.store import IndexStore
@@ -84,8 +91,13 @@ def need_recommendations(
         raise Forbidden(
             "只有发布企业、技术经纪人和管理员可以查看推荐", "Owner, broker or admin only"
         )
-    recs = engine.recommend_capabilities(session, need, limit=limit, store=store)
-    hits = presenters.capability_hits(recs, _capabilities(session, recs))
+    stored = recommendations.read(session, need, limit)
+    if stored is None:  # no list for its current text yet: ranked live, stored by the worker
+        recs = engine.recommend_capabilities(session, need, limit=limit, store=store)
+        caps = _capabilities(session, recs)
+    else:
+        recs, caps = stored[0], cast(list[Capability], stored[1])
+    hits = presenters.capability_hits(recs, caps)
     if need_auth.is_owner(user, need):
         _offer_to_need_side(session, need, hits)
     return hits
@@ -99,10 +111,13 @@ def capability_recommendations(
         raise Forbidden(
             "只有成果方、技术经纪人和管理员可以查看匹配需求", "Owner, broker or admin only"
         )
-    recs = engine.recommend_needs(
-        session, cap, limit=limit, readable=need_auth.readable(user), store=store
-    )
-    found = _needs(session, recs)
+    readable = need_auth.readable(user)
+    stored = recommendations.read(session, cap, limit, readable)
+    if stored is None:  # no list for its current text yet: ranked live, stored by the worker
+        recs = engine.recommend_needs(session, cap, limit=limit, readable=readable, store=store)
+        found = _needs(session, recs)
+    else:
+        recs, found = stored[0], cast(list[Need], stored[1])
     hits = presenters.need_hits(recs, found, user)
     if cap_auth.is_owner(user, cap):
         _offer_to_capability_side(session, user, cap, found, hits)

@@ -138,16 +138,24 @@ def _rank(
     )
 
 
+def capabilities_for(need: Need) -> list[ColumnElement[bool]]:
+    """Which capabilities may be recommended for `need`: published, never of its own
+    organisation (checked when ranking and again on the stored rows when serving)."""
+    return [Capability.status == CapabilityStatus.published, Capability.org_id != need.org_id]
+
+
+def needs_for(capability: Capability) -> list[ColumnElement[bool]]:
+    """Which needs may be recommended for `capability` (before the caller's visibility)."""
+    return [Need.status == NeedStatus.published, Need.org_id != capability.org_id]
+
+
 def recommend_capabilities(
     session: Session, need: Need, *, limit: int = 20, store: IndexStore | None = None
 ) -> list[Recommendation]:
     """Published capabilities for `need`, best first, never of the need's own organisation."""
     store = store or get_store()
     store.ensure_current(session)
-    conditions = [
-        Capability.status == CapabilityStatus.published,
-        Capability.org_id != need.org_id,
-    ]
+    conditions = capabilities_for(need)
     qvec = _query_vector(session, store, need)
     matches = _rank(
         session, store, "capability", to_doc(need), conditions, k=limit, query_vector=qvec
@@ -178,7 +186,7 @@ def recommend_needs(
     """Published needs for `capability` (restricted by `readable`, the caller's visibility)."""
     store = store or get_store()
     store.ensure_current(session)
-    conditions = [Need.status == NeedStatus.published, Need.org_id != capability.org_id]
+    conditions = needs_for(capability)
     if readable is not None:
         conditions.append(readable)
     qvec = _query_vector(session, store, capability)

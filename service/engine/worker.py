@@ -1,9 +1,11 @@
 """The background embedding worker: one thread per API process, fed after each commit.
 
 It warms the index store, embeds queued postings (read, encode and write in separate
-transactions, so no database lock is held while the model runs), refreshes engine
-candidates for published postings, and every `engine_sweep_seconds` sweeps for postings
-with no current vector (crashes, other processes, a new model) and retryable failures.
+transactions, so no database lock is held while the model runs), refreshes their stored
+recommendation lists and the lists they may enter, with the broker candidates
+(`service/engine/refresh.py`), and every `engine_sweep_seconds` sweeps for postings with no
+current vector (crashes, other processes, a new model), retryable failures, and published
+postings without a current stored list.
 """
 
 import logging
@@ -17,13 +19,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import get_settings
-from service.engine import candidates, repository, vectors
+from service.engine import refresh as list_refresh
+from service.engine import repository, vectors
 from service.engine.documents import KINDS, Kind
-from service.engine.service import recommend_needs
 from service.engine.store import IndexStore
 from service.kit.db import read_only
-from service.models import Capability, Need
-from service.models.enums import CapabilityStatus, NeedStatus
 
 log = logging.getLogger("jiebang.engine")
 
@@ -151,29 +151,16 @@ class EmbeddingWorker:
         return counts
 
     def refresh_touched(self) -> int:
-        """Refresh candidates once for every published posting embedded since the last call:
-        the needs to refresh are read (and ranked, for capabilities) in a read-only
-        transaction, then each need is refreshed in its own short one."""
+        """Refresh the stored lists of every posting embedded since the last call, and the
+        lists they may enter (`service/engine/refresh.py`: each list in its own short
+        transactions); returns the broker candidates proposed."""
         touched, self._touched = self._touched, {}
-        store = self.store_factory()
-        with self.session_factory() as session:
-            read_only(session)
-            store.ensure_current(session)
-            need_ids = set(
-                repository.ids_where(
-                    session,
-                    "need",
-                    Need.id.in_(touched.get("need", [])),
-                    Need.status == NeedStatus.published,
-                )
-            )
-            caps = repository.postings(session, "capability", touched.get("capability", []))
-            limit = get_settings().engine_candidates
-            for cap in caps:
-                if cap.status == CapabilityStatus.published and isinstance(cap, Capability):
-                    recs = recommend_needs(session, cap, limit=limit, store=store)
-                    need_ids.update(r.posting_id for r in recs)
-        return candidates.refresh_needs(self.session_factory, sorted(need_ids), store=store)
+        done = list_refresh.after_change(self.session_factory, touched, store=self.store_factory())
+        return done.candidates
+
+    def backfill(self) -> int:
+        """Store the missing or stale lists of published postings (a bounded batch)."""
+        return list_refresh.backfill(self.session_factory, store=self.store_factory()).lists
 
     def pending(self) -> dict[Kind, list[int]]:
         """Postings the sweeper should (re-)embed: no vector, or a retryable failure; and
@@ -198,6 +185,8 @@ class EmbeddingWorker:
         pending = self.pending()
         total = sum(len(v) for v in pending.values())
         if not total:
+            if self.refresh:
+                self.backfill()
             return 0
         log.info("engine sweep: %d postings to embed", total)
         done = 0
@@ -217,4 +206,5 @@ class EmbeddingWorker:
         store.save()
         if self.refresh:
             log.info("engine sweep: %d new candidates", self.refresh_touched())
+            self.backfill()
         return done

@@ -1,5 +1,7 @@
 """Engine, session and declarative base shared by every domain."""
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -8,11 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import get_settings
+
+log = logging.getLogger("jiebang.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,7 +62,7 @@ READ_ONLY = "jiebang_read_only"  # execution option: the transaction only reads
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, connect_timeout: int | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -82,12 +87,22 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {"connect_timeout": connect_timeout} if connect_timeout else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().resolved_database_url())
+
+
+@lru_cache
+def get_replica_engine() -> Engine | None:
+    """The read replica's engine (JIEBANG_DATABASE_REPLICA_URL, a PostgreSQL hot standby), if
+    one is configured. A short connect timeout: an unreachable replica costs one request at
+    most that long before it reads from the primary (the next ones skip it: open_read_session)."""
+    url = get_settings().database_replica_url
+    return make_engine(url, connect_timeout=3) if url else None
 
 
 @lru_cache
@@ -100,6 +115,98 @@ def get_read_sessionmaker() -> sessionmaker[Session]:
     """Sessions of read-only requests: on SQLite their transactions begin DEFERRED."""
     engine = get_engine().execution_options(**{READ_ONLY: True})
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@lru_cache
+def get_replica_sessionmaker() -> sessionmaker[Session] | None:
+    engine = get_replica_engine()
+    if engine is None:
+        return None
+    return sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+class _ReplicaHealth:
+    """When the replica last failed: it is skipped until `down_until` (time.monotonic)."""
+
+    down_until = 0.0
+
+
+def open_read_session(*, primary: bool = False) -> Session:
+    """A session that only reads: on the replica when one is configured, reachable and
+    `primary` is not asked for (a client that just wrote), else on the primary (DEFERRED on
+    SQLite). Its transaction is begun here, so a replica that is down is found now, not in
+    the middle of a request: it is logged, skipped for `replica_retry_seconds`, and the
+    primary answers (never an error)."""
+    replica = None if primary else get_replica_sessionmaker()
+    if replica is not None and time.monotonic() >= _ReplicaHealth.down_until:
+        session = replica()
+        try:
+            session.connection()
+            return session
+        except DBAPIError as exc:
+            session.close()
+            retry = get_settings().replica_retry_seconds
+            _ReplicaHealth.down_until = time.monotonic() + retry
+            log.warning(
+                "read replica unavailable (%s): reads use the primary for %.0f s",
+                str(exc.orig or exc).strip().splitlines()[0],
+                retry,
+            )
+    return get_read_sessionmaker()()
+
+
+# A client that wrote reads the primary for a while (read-your-writes over a lagging replica):
+# a successful write's answer sets this cookie to the time (epoch seconds) until when.
+RECENT_WRITER_COOKIE = "jiebang_wrote"
+
+
+def wrote_recently(request: Request) -> bool:
+    try:
+        return float(request.cookies.get(RECENT_WRITER_COOKIE, "0")) > time.time()
+    except ValueError:
+        return False
+
+
+class RecentWriter:
+    """With a read replica configured, a successful write (any method but GET, HEAD,
+    OPTIONS, answered below 400) sets RECENT_WRITER_COOKIE for `replica_sticky_seconds`, so
+    that client's next reads see what it wrote (`get_session` sends them to the primary)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings = get_settings()
+        if (
+            scope["type"] != "http"
+            or scope["method"] in READ_METHODS
+            or not settings.database_replica_url
+        ):
+            await self.app(scope, receive, send)
+            return
+        seconds = settings.replica_sticky_seconds
+        secure = "; Secure" if settings.public_url.startswith("https:") else ""
+        cookie = (
+            f"{RECENT_WRITER_COOKIE}={time.time() + seconds:.3f}; Max-Age={int(seconds) + 1}; "
+            f"Path=/; HttpOnly; SameSite=Lax{secure}"
+        ).encode()
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"set-cookie", cookie)],
+                }
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def primary_reads(request: Request) -> None:
+    """A route dependency, declared before the session's: this read route writes too (a
+    usage count), so its session is the primary's, never the replica's (on SQLite it still
+    begins DEFERRED: its first statement is the write)."""
+    request.state.jiebang_writes = True
 
 
 def read_only(session: Session) -> Session:
@@ -119,9 +226,16 @@ def get_session(request: Request) -> Iterator[Session]:
     and before the response is sent: a success is only acknowledged once it is durable, and
     a commit that fails (a deferred constraint, a lost connection) becomes an error response.
     The after-commit hooks (engine queue, e-mail) fire inside that commit, as before.
+
+    With a read replica (JIEBANG_DATABASE_REPLICA_URL) those requests read the replica,
+    unless the client wrote moments ago (RECENT_WRITER_COOKIE) or the route declared
+    `primary_reads`; a replica that is down leaves them on the primary.
     """
-    read_only = request.method in READ_METHODS
-    session = (get_read_sessionmaker() if read_only else get_sessionmaker())()
+    if request.method in READ_METHODS:
+        writes = getattr(request.state, "jiebang_writes", False)
+        session = open_read_session(primary=writes or wrote_recently(request))
+    else:
+        session = get_sessionmaker()()
     try:
         yield session
         session.commit()

@@ -3,7 +3,7 @@ refresh tokens, both tied to the user's token version so the server can revoke t
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 from argon2 import PasswordHasher
@@ -77,3 +77,40 @@ def decode_token(token: str, kind: TokenKind = "access") -> TokenClaims | None:
         return TokenClaims(int(claims["sub"]), int(claims["ver"]))
     except (jwt.PyJWTError, KeyError, ValueError, TypeError):
         return None
+
+
+class LinkError(Exception):
+    """A signed link that cannot be used: `expired` or not ours / altered."""
+
+    def __init__(self, expired: bool) -> None:
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+def sign_link(purpose: str, subject: int, claims: dict[str, Any], lifetime: timedelta) -> str:
+    """A signed, expiring token for a link sent by e-mail (e.g. 退订): it acts for `subject`
+    without a session, for `purpose` only."""
+    now = datetime.now(UTC)
+    payload = {**claims, "sub": str(subject), "typ": purpose, "iat": now, "exp": now + lifetime}
+    return jwt.encode(payload, get_settings().resolved_secret_key(), algorithm="HS256")
+
+
+def read_link(token: str, purpose: str) -> tuple[int, dict[str, Any]]:
+    """(subject, claims) of a valid link token of `purpose`; LinkError otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            get_settings().resolved_secret_key(),
+            algorithms=["HS256"],
+            options={"require": ["exp", "iat", "sub", "typ"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise LinkError(expired=True) from exc
+    except jwt.PyJWTError as exc:
+        raise LinkError(expired=False) from exc
+    if claims.get("typ") != purpose:
+        raise LinkError(expired=False)
+    try:
+        return int(claims["sub"]), claims
+    except (KeyError, ValueError, TypeError) as exc:
+        raise LinkError(expired=False) from exc

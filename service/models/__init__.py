@@ -22,7 +22,9 @@ from service.models.need import Need
 from service.models.notification import Notification
 from service.models.org import Organization
 from service.models.rank_model import RankModelRecord
+from service.models.recommendation import RecommendationList, StoredRecommendation
 from service.models.review import Review, ReviewAssignment, ReviewCriterion, ReviewScore
+from service.models.subscription import Subscription, SubscriptionDigest, SubscriptionHit
 from service.models.throttle import AuthThrottle
 from service.models.user import User
 
@@ -51,9 +53,14 @@ __all__ = [
     "KeywordBlock",
     "KeywordStats",
     "RankModelRecord",
+    "RecommendationList",
     "Review",
     "ReviewAssignment",
     "ReviewCriterion",
     "ReviewScore",
+    "StoredRecommendation",
+    "Subscription",
+    "SubscriptionDigest",
+    "SubscriptionHit",
     "User",
 ]

@@ -343,3 +343,38 @@ class InvitationStatus(LabelledEnum):
 
 
 _LABELS["InvitationStatus"] = {"sent": "已邀请"}
+
+
+class SubscriptionStatus(LabelledEnum):
+    """A subscription (service/subscriptions): active ⇄ paused, then deleted."""
+
+    active = "active"
+    paused = "paused"
+    deleted = "deleted"
+
+
+class SubscriptionKind(LabelledEnum):
+    """What a subscription follows: fields and keywords, or the engine's 为我推荐."""
+
+    search = "search"
+    recommended = "recommended"
+
+
+class SubscriptionSide(LabelledEnum):
+    """Which postings a subscription follows."""
+
+    need = "need"
+    capability = "capability"
+
+
+class DigestFrequency(LabelledEnum):
+    """How often a subscription's e-mail digest goes out."""
+
+    daily = "daily"
+    weekly = "weekly"
+
+
+_LABELS["SubscriptionStatus"] = {"active": "订阅中", "paused": "已暂停", "deleted": "已删除"}
+_LABELS["SubscriptionKind"] = {"search": "领域与关键词", "recommended": "为我推荐"}
+_LABELS["SubscriptionSide"] = {"need": "技术需求", "capability": "科技成果"}
+_LABELS["DigestFrequency"] = {"daily": "每日", "weekly": "每周"}

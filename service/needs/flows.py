@@ -21,6 +21,7 @@ from service.models.enums import NeedStatus
 from service.needs import clarity, notices
 from service.needs.lifecycle import NEED_MACHINE
 from service.postings.service import review_columns
+from service.subscriptions import service as subscriptions
 
 Effect = Callable[[Session, Need, int | None, str | None], None]
 
@@ -78,6 +79,12 @@ def _submitted(session: Session, need: Need, actor_id: int | None, reason: str |
     notices.reviewed(session, need, "submit")
 
 
+def _approved(session: Session, need: Need, actor_id: int | None, reason: str | None) -> None:
+    """The posting organisation hears of the review; subscribers of matching searches too."""
+    notices.reviewed(session, need, "approve")
+    subscriptions.posting_published(session, need)
+
+
 def _withdrawn(session: Session, need: Need, actor_id: int | None, reason: str | None) -> None:
     """A consortium still forming can never count now."""
     consortium.dissolve_unformed(session, need, consortium.WITHDRAWN_REASON, actor_id)
@@ -110,7 +117,7 @@ _terminated_told = _told("need_terminated", "已终止")
 _CHECKS: dict[str, Callable[[Session, Need], None]] = {"complete": _all_accepted}
 _EFFECTS: dict[str, Effect] = {
     "submit": _submitted,
-    "approve": _reviewed("approve"),
+    "approve": _approved,
     "reject": _reviewed("reject"),
     "withdraw": _withdrawn,
     "close_applications": _closed,

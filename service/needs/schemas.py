@@ -150,8 +150,8 @@ class ClarityRead(BaseModel):
     hints: list[ClarityHint]
 
 
-class NeedRead(BaseModel):
-    """A need as the caller may see it: hidden parts are null, never silently wrong."""
+class PublicNeed(BaseModel):
+    """What anyone may see of a published need (the open data API shows exactly this)."""
 
     id: int
     title: str
@@ -167,21 +167,26 @@ class NeedRead(BaseModel):
     call_type_label: str
     cooperation_mode: CooperationMode
     cooperation_mode_label: str
-    bounty_wan: str
+    bounty_wan: str = Field(description="悬赏金额（万元，十进制字符串）")
     own_investment_wan: str | None
     deadline: date
-    days_left: int
     implementation_months: int
+    status: NeedStatus
+    status_label: str
+    published_at: datetime | None
+    updated_at: datetime
+
+
+class NeedRead(PublicNeed):
+    """A need as the caller may see it: hidden parts are null, never silently wrong."""
+
+    days_left: int
     visibility: Visibility
     visibility_label: str
     org: OrgBrief | None = Field(description="匿名需求对公众隐藏企业")
     contact: Contact | None = Field(description="仅发布企业、技术经纪人和管理员可见")
-    status: NeedStatus
-    status_label: str
     reject_reason: str | None
-    published_at: datetime | None
     created_at: datetime
-    updated_at: datetime
     version: int
     is_owner: bool
     actions: list[str] = Field(description="当前用户可执行的操作")

@@ -37,6 +37,7 @@ class Mail:
     to_name: str
     subject: str
     body: str
+    headers: tuple[tuple[str, str], ...] = ()  # extra headers, e.g. List-Unsubscribe
 
 
 def stage(session: Session, notifications: Sequence[Notification]) -> None:
@@ -57,12 +58,21 @@ def stage(session: Session, notifications: Sequence[Notification]) -> None:
         pending.append(Mail(user.email, user.display_name, SUBJECT_PREFIX + n.title, body))
 
 
+def stage_mails(session: Session, mails: Sequence[Mail]) -> None:
+    """Park ready-made mails (a digest) on the session, sent once this transaction commits."""
+    if not mails or session.info.get(SUPPRESS) or not get_settings().mail_enabled:
+        return
+    session.info.setdefault(PENDING, []).extend(mails)
+
+
 def build_message(mail: Mail, settings: Settings) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = mail.subject
     message["From"] = settings.smtp_from
     message["To"] = formataddr((mail.to_name, mail.to))
     message["Message-ID"] = make_msgid(domain="jiebang")
+    for name, value in mail.headers:
+        message[name] = value
     message.set_content(mail.body, charset="utf-8")
     return message
 

@@ -12,6 +12,7 @@ from service.kit.errors import NotFound
 from service.kit.pagination import Page, PageParams, page_of
 from service.models import Notification, User
 from service.notifications import mail, repository
+from service.notifications import mail as mail_copies
 from service.notifications.schemas import InboxFilter, NotificationRead
 
 
@@ -24,8 +25,10 @@ def notify(
     *,
     link: str | None = None,
     obj: tuple[str, int] | None = None,
+    mail: bool = True,
 ) -> list[Notification]:
-    """One notification per distinct user (duplicates and None ids are dropped)."""
+    """One notification per distinct user (duplicates and None ids are dropped); `mail=False`
+    for what reaches the inbox only (subscription matches: their e-mail is the digest)."""
     object_type, object_id = obj if obj else (None, None)
     values = [
         {
@@ -42,7 +45,8 @@ def notify(
     if not values:
         return []
     rows = repository.insert_many(session, values)  # one INSERT for all of them
-    mail.stage(session, rows)  # e-mail copies, sent only once this transaction commits
+    if mail:
+        mail_copies.stage(session, rows)  # e-mail copies, sent only once this commits
     return rows
 
 

@@ -6,7 +6,7 @@ no route of it answers without a key (tests/service/opendata/test_open_routes.py
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.deps import CurrentUser
 from service.kit.actions import TransitionIn, action_routes
-from service.kit.db import SessionDep, get_session
+from service.kit.db import SessionDep, get_session, primary_reads
 from service.kit.errors import (
     BadRequest,
     Conflict,
@@ -24,13 +24,14 @@ from service.kit.errors import (
     NotFound,
     responses,
 )
-from service.kit.inputs import LINE_PATTERN, Id
+from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
 from service.models import User
 from service.opendata import service, throttle
 from service.opendata.cursors import InvalidCursor
 from service.opendata.lifecycle import API_KEY_MACHINE
 from service.opendata.schemas import (
+    UPDATED_SINCE,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyRead,
@@ -38,9 +39,12 @@ from service.opendata.schemas import (
     CursorPage,
     OpenCapability,
     OpenFieldStats,
+    OpenList,
     OpenNeed,
+    OpenRemovedList,
     OpenResult,
     RemovedPosting,
+    aware,
 )
 
 # ---- key management (signed in) ---------------------------------------------------------
@@ -119,30 +123,11 @@ def open_key(session: SessionDep, secret: Annotated[str | None, Depends(_key_hea
 open_router = APIRouter(
     prefix="/api/open/v1",
     tags=["开放数据 open data"],
-    dependencies=[Depends(open_key)],
+    # the key check counts the request (a write): these reads use the primary, not a replica
+    dependencies=[Depends(primary_reads), Depends(open_key)],
     responses=responses(throttle.ApiKeyRefused, throttle.RateLimited),
 )
 
-Cursor = Annotated[
-    str | None,
-    Query(
-        max_length=200,
-        pattern=r"^[A-Za-z0-9_-]*$",
-        description="上一页返回的 next_cursor；首次请求不传",
-    ),
-]
-UpdatedSince = Annotated[
-    datetime | None,
-    Query(
-        description="只返回此时刻及以后更新的条目（ISO 8601，须带时区，"
-        "如 2026-12-01T00:00:00+08:00）",
-    ),
-]
-FieldCode = Annotated[
-    str | None,
-    Query(max_length=40, pattern=LINE_PATTERN, description="领域代码，如 battery_storage"),
-]
-Limit = Annotated[int, Query(ge=1, le=200, description="每页条数（≤200）")]
 _LIST_ERRORS = responses(InvalidCursor)
 _EXPORT_LINES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -161,14 +146,11 @@ _EXPORT_LINES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _since(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise BadRequest(
-            "updated_since 须带时区，如 2026-12-01T00:00:00+08:00 或 2026-11-30T16:00:00Z",
-            "updated_since needs a time zone",
-            code="naive_datetime",
-        )
-    return value
+_LIST_DESCRIPTION = (
+    "按 (updated_at, id) 升序。把返回的 next_cursor 原样作为 cursor 传回即得下一页；"
+    "分页之间新增或修改的条目排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的"
+    "时刻，下次以 updated_since 传入。"
+)
 
 
 @open_router.get(
@@ -176,21 +158,10 @@ def _since(value: datetime | None) -> datetime | None:
     response_model=CursorPage[OpenNeed],
     responses=_LIST_ERRORS,
     summary="公开需求（游标分页，按更新时间增量同步）",
-    description=(
-        "揭榜中及以后、可见范围为「公开」的需求，按 (updated_at, id) 升序。"
-        "把返回的 next_cursor 原样作为 cursor 传回即得下一页；分页之间新增或修改的需求"
-        "排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的时刻，"
-        "下次以 updated_since 传入。"
-    ),
+    description="揭榜中及以后、可见范围为「公开」的需求，" + _LIST_DESCRIPTION,
 )
-def open_needs(
-    session: SessionDep,
-    cursor: Cursor = None,
-    updated_since: UpdatedSince = None,
-    field: FieldCode = None,
-    limit: Limit = 50,
-) -> CursorPage[OpenNeed]:
-    return service.needs_page(session, cursor, _since(updated_since), field, limit)
+def open_needs(session: SessionDep, q: Annotated[OpenList, Query()]) -> CursorPage[OpenNeed]:
+    return service.postings_page(session, "needs", q.cursor, q.since(), q.field, q.limit)
 
 
 @open_router.get(
@@ -200,7 +171,7 @@ def open_needs(
     summary="公开需求详情",
 )
 def open_need(session: SessionDep, need_id: Id) -> OpenNeed:
-    return service.need(session, need_id)
+    return cast(OpenNeed, service.posting(session, "needs", need_id))
 
 
 @open_router.get(
@@ -208,15 +179,12 @@ def open_need(session: SessionDep, need_id: Id) -> OpenNeed:
     response_model=CursorPage[OpenCapability],
     responses=_LIST_ERRORS,
     summary="已发布成果（游标分页，按更新时间增量同步）",
+    description="已发布的成果，" + _LIST_DESCRIPTION,
 )
 def open_capabilities(
-    session: SessionDep,
-    cursor: Cursor = None,
-    updated_since: UpdatedSince = None,
-    field: FieldCode = None,
-    limit: Limit = 50,
+    session: SessionDep, q: Annotated[OpenList, Query()]
 ) -> CursorPage[OpenCapability]:
-    return service.capabilities_page(session, cursor, _since(updated_since), field, limit)
+    return service.postings_page(session, "capabilities", q.cursor, q.since(), q.field, q.limit)
 
 
 @open_router.get(
@@ -226,7 +194,7 @@ def open_capabilities(
     summary="已发布成果详情",
 )
 def open_capability(session: SessionDep, capability_id: Id) -> OpenCapability:
-    return service.capability(session, capability_id)
+    return cast(OpenCapability, service.posting(session, "capabilities", capability_id))
 
 
 @open_router.get(
@@ -235,14 +203,8 @@ def open_capability(session: SessionDep, capability_id: Id) -> OpenCapability:
     responses=_LIST_ERRORS,
     summary="揭榜结果：已授榜的公开需求（游标分页）",
 )
-def open_results(
-    session: SessionDep,
-    cursor: Cursor = None,
-    updated_since: UpdatedSince = None,
-    field: FieldCode = None,
-    limit: Limit = 50,
-) -> CursorPage[OpenResult]:
-    return service.results_page(session, cursor, _since(updated_since), field, limit)
+def open_results(session: SessionDep, q: Annotated[OpenList, Query()]) -> CursorPage[OpenResult]:
+    return service.results_page(session, q.cursor, q.since(), q.field, q.limit)
 
 
 @open_router.get(
@@ -250,11 +212,6 @@ def open_results(
 )
 def open_field_stats(session: SessionDep) -> OpenFieldStats:
     return service.field_stats(session)
-
-
-class RemovedKind(StrEnum):
-    needs = "needs"
-    capabilities = "capabilities"
 
 
 @open_router.get(
@@ -268,13 +225,9 @@ class RemovedKind(StrEnum):
     ),
 )
 def open_removed(
-    session: SessionDep,
-    kind: Annotated[RemovedKind, Query(description="needs 或 capabilities")],
-    cursor: Cursor = None,
-    updated_since: UpdatedSince = None,
-    limit: Limit = 50,
+    session: SessionDep, q: Annotated[OpenRemovedList, Query()]
 ) -> CursorPage[RemovedPosting]:
-    return service.removed_page(session, kind.value, cursor, _since(updated_since), limit)
+    return service.removed_page(session, q.kind.value, q.cursor, q.since(), q.limit)
 
 
 class ExportKind(StrEnum):
@@ -296,14 +249,14 @@ StreamSession = Annotated[Session, Depends(get_session)]
 )
 def open_export(
     session: StreamSession,
-    updated_since: UpdatedSince = None,
+    updated_since: Annotated[datetime | None, Query(description=UPDATED_SINCE)] = None,
     kind: Annotated[
         list[ExportKind] | None,
         Query(description="导出哪些：needs、capabilities、results（可多选，默认全部）"),
     ] = None,
 ) -> StreamingResponse:
     kinds = [k.value for k in (kind or list(ExportKind))]
-    lines = service.export_lines(session, _since(updated_since), kinds)
+    lines = service.export_lines(session, aware(updated_since), kinds)
     return StreamingResponse(
         lines,
         media_type="application/x-ndjson; charset=utf-8",

@@ -170,11 +170,11 @@ def rate_limit(session: Session, key_id: int) -> int:
 
 # ---- public postings --------------------------------------------------------------------
 
-NEED_RELATIONS = (joinedload(Need.org, innerjoin=True), joinedload(Need.field, innerjoin=True))
-CAPABILITY_RELATIONS = (
-    joinedload(Capability.org, innerjoin=True),
-    joinedload(Capability.field, innerjoin=True),
-)
+Posting = Need | Capability
+RELATIONS: dict[type[Posting], tuple[Any, ...]] = {
+    model: (joinedload(model.org, innerjoin=True), joinedload(model.field, innerjoin=True))
+    for model in (Need, Capability)
+}
 
 
 def _incremental(
@@ -191,39 +191,35 @@ def _incremental(
     return statement.order_by(updated_at, object_id)
 
 
-def needs_after(
+def _postings(
+    model: type[Posting],
+    where: ColumnElement[bool],
+    cursor: tuple[datetime, int] | None,
+    since: datetime | None,
+) -> Select[Any]:
+    statement = select(model).where(where).options(*RELATIONS[model])
+    return _incremental(statement, model.updated_at, model.id, cursor, since)
+
+
+def postings_after(
     session: Session,
+    model: type[Posting],
     where: ColumnElement[bool],
     cursor: tuple[datetime, int] | None,
     since: datetime | None,
     field: str | None,
     limit: int,
-) -> list[Need]:
-    statement = select(Need).where(where).options(*NEED_RELATIONS)
+) -> list[Posting]:
+    """The postings `where`, in (updated_at, id) order after `cursor`."""
+    statement = _postings(model, where, cursor, since)
     if field:
-        statement = statement.where(Need.field_code == field)
-    statement = _incremental(statement, Need.updated_at, Need.id, cursor, since)
-    return list(session.scalars(statement.limit(limit)))
-
-
-def capabilities_after(
-    session: Session,
-    where: ColumnElement[bool],
-    cursor: tuple[datetime, int] | None,
-    since: datetime | None,
-    field: str | None,
-    limit: int,
-) -> list[Capability]:
-    statement = select(Capability).where(where).options(*CAPABILITY_RELATIONS)
-    if field:
-        statement = statement.where(Capability.field_code == field)
-    statement = _incremental(statement, Capability.updated_at, Capability.id, cursor, since)
+        statement = statement.where(model.field_code == field)
     return list(session.scalars(statement.limit(limit)))
 
 
 def removed_after(
     session: Session,
-    model: type[Need] | type[Capability],
+    model: type[Posting],
     where: ColumnElement[bool],
     cursor: tuple[datetime, int] | None,
     since: datetime | None,
@@ -235,37 +231,23 @@ def removed_after(
     return [(int(row[0]), row[1]) for row in session.execute(statement.limit(limit))]
 
 
-def need(session: Session, need_id: int, where: ColumnElement[bool]) -> Need | None:
-    return get_by_id(session, Need, need_id, where=where, options=NEED_RELATIONS)
+def posting(
+    session: Session, model: type[Posting], posting_id: int, where: ColumnElement[bool]
+) -> Posting | None:
+    return get_by_id(session, model, posting_id, where=where, options=RELATIONS[model])
 
 
-def capability(session: Session, cap_id: int, where: ColumnElement[bool]) -> Capability | None:
-    return get_by_id(session, Capability, cap_id, where=where, options=CAPABILITY_RELATIONS)
-
-
-def stream_needs(
-    session: Session, where: ColumnElement[bool], since: datetime | None, batch: int
-) -> Iterator[list[Need]]:
-    """The needs in (updated_at, id) order, `batch` at a time (a server-side cursor on
+def stream_postings(
+    session: Session,
+    model: type[Posting],
+    where: ColumnElement[bool],
+    since: datetime | None,
+    batch: int,
+) -> Iterator[list[Posting]]:
+    """The postings in (updated_at, id) order, `batch` at a time (a server-side cursor on
     PostgreSQL): the export never holds the whole table."""
-    statement = _incremental(
-        select(Need).where(where).options(*NEED_RELATIONS), Need.updated_at, Need.id, None, since
-    )
-    for part in session.scalars(statement.execution_options(yield_per=batch)).partitions():
-        yield list(part)
-
-
-def stream_capabilities(
-    session: Session, where: ColumnElement[bool], since: datetime | None, batch: int
-) -> Iterator[list[Capability]]:
-    statement = _incremental(
-        select(Capability).where(where).options(*CAPABILITY_RELATIONS),
-        Capability.updated_at,
-        Capability.id,
-        None,
-        since,
-    )
-    for part in session.scalars(statement.execution_options(yield_per=batch)).partitions():
+    statement = _postings(model, where, None, since).execution_options(yield_per=batch)
+    for part in session.scalars(statement).partitions():
         yield list(part)
 
 

@@ -1,23 +1,18 @@
 """API keys (managed in the web app) and what the open data API answers."""
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from service.kit.inputs import Line
+from service.capabilities.schemas import PublicCapability
+from service.kit.errors import BadRequest
+from service.kit.inputs import LINE_PATTERN, Line
 from service.models.enums import (
     ApiKeyStatus,
-    CallType,
-    CapabilityStatus,
-    CooperationMode,
-    IpType,
-    Maturity,
-    NeedStatus,
-    TechLevel,
-    TransactionMode,
 )
-from service.needs.schemas import AwardResult
+from service.needs.schemas import AwardResult, PublicNeed
 from service.postings.schemas import OrgBrief
 
 T = TypeVar("T")
@@ -85,7 +80,55 @@ _ORG_EXAMPLE: dict[str, JsonValue] = {
 }
 
 
-class OpenNeed(BaseModel):
+def aware(value: datetime | None) -> datetime | None:
+    """`updated_since` must name its time zone (a naive time is ambiguous by 8 hours)."""
+    if value is not None and value.tzinfo is None:
+        raise BadRequest(
+            "updated_since 须带时区，如 2026-12-01T00:00:00+08:00 或 2026-11-30T16:00:00Z",
+            "updated_since needs a time zone",
+            code="naive_datetime",
+        )
+    return value
+
+
+UPDATED_SINCE = "只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00）"
+
+
+class OpenSync(BaseModel):
+    """What every incremental list of the open API takes: a cursor, a start time, a size."""
+
+    cursor: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="上一页返回的 next_cursor；首次请求不传",
+    )
+    updated_since: datetime | None = Field(default=None, description=UPDATED_SINCE)
+    limit: int = Field(default=50, ge=1, le=200, description="每页条数（≤200）")
+
+    def since(self) -> datetime | None:
+        return aware(self.updated_since)
+
+
+class OpenList(OpenSync):
+    field: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=LINE_PATTERN,
+        description="领域代码，如 battery_storage",
+    )
+
+
+class RemovedKind(StrEnum):
+    needs = "needs"
+    capabilities = "capabilities"
+
+
+class OpenRemovedList(OpenSync):
+    kind: RemovedKind = Field(description="needs 或 capabilities")
+
+
+class OpenNeed(PublicNeed):
     """A public need: the fields the anonymous web view shows, without its per-viewer parts."""
 
     model_config = ConfigDict(
@@ -122,32 +165,10 @@ class OpenNeed(BaseModel):
         }
     )
 
-    id: int
-    title: str
-    problem: str
-    key_difficulty: str
-    expected_goal: str
-    field: str
-    field_name: str
-    industry: str
-    keywords: list[str]
-    indicators: list[dict[str, str]]
-    call_type: CallType
-    call_type_label: str
-    cooperation_mode: CooperationMode
-    cooperation_mode_label: str
-    bounty_wan: str = Field(description="悬赏金额（万元，十进制字符串）")
-    own_investment_wan: str | None
-    deadline: date
-    implementation_months: int
     org: OrgBrief
-    status: NeedStatus
-    status_label: str
-    published_at: datetime | None
-    updated_at: datetime
 
 
-class OpenCapability(BaseModel):
+class OpenCapability(PublicCapability):
     """A published capability: the fields the anonymous web view shows, without contacts."""
 
     model_config = ConfigDict(
@@ -185,32 +206,6 @@ class OpenCapability(BaseModel):
             ]
         }
     )
-
-    id: int
-    title: str
-    description: str
-    field: str
-    field_name: str
-    keywords: list[str]
-    indicators: list[dict[str, str]]
-    maturity: Maturity
-    maturity_label: str
-    trl: int | None
-    ip_type: IpType
-    ip_type_label: str
-    patent_numbers: list[str]
-    tech_level: TechLevel
-    tech_level_label: str
-    transaction_modes: list[TransactionMode]
-    transaction_mode_labels: list[str]
-    price_min_wan: str | None
-    price_max_wan: str | None
-    team: str
-    org: OrgBrief
-    status: CapabilityStatus
-    status_label: str
-    published_at: datetime | None
-    updated_at: datetime
 
 
 class OpenResult(AwardResult):

@@ -1,9 +1,10 @@
 """The open data API's rules: who keeps keys, their lifecycle, and the public reads."""
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
@@ -128,26 +129,61 @@ def transition(
 # ---- the open reads --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OpenKind:
+    """One kind of public posting: where it lives, what is open, what has left, its shape."""
+
+    model: type[Need] | type[Capability]
+    line: str  # its JSON Lines `type`
+    open: Callable[[], ColumnElement[bool]]
+    removed: Callable[[], ColumnElement[bool]]
+    present: Callable[[Any], OpenNeed | OpenCapability]
+    missing: str
+
+
+OPEN_KINDS = {
+    "needs": OpenKind(
+        Need, "need", auth.open_needs, auth.removed_needs, presenters.need, "需求不存在或未公开"
+    ),
+    "capabilities": OpenKind(
+        Capability,
+        "capability",
+        auth.open_capabilities,
+        auth.removed_capabilities,
+        presenters.capability,
+        "成果不存在或未公开",
+    ),
+}
+
+
 def _cursor(value: str | None) -> tuple[datetime, int] | None:
     return cursors.decode(value) if value else None
 
 
-def needs_page(
-    session: Session, cursor: str | None, since: datetime | None, field: str | None, limit: int
-) -> CursorPage[OpenNeed]:
-    rows = repository.needs_after(
-        session, auth.open_needs(), _cursor(cursor), since, field, limit + 1
+def _page(items: list[T], keys: Sequence[tuple[datetime, int]], limit: int) -> CursorPage[T]:
+    """A page of `items` (the first `limit` of `keys`' rows; one more row means more)."""
+    last = keys[limit - 1] if len(keys) > limit else None
+    return CursorPage[T](
+        items=items,
+        next_cursor=cursors.encode(*last) if last is not None else None,
+        has_more=last is not None,
     )
-    return _page([presenters.need(r) for r in rows[:limit]], rows, limit)
 
 
-def capabilities_page(
-    session: Session, cursor: str | None, since: datetime | None, field: str | None, limit: int
-) -> CursorPage[OpenCapability]:
-    rows = repository.capabilities_after(
-        session, auth.open_capabilities(), _cursor(cursor), since, field, limit + 1
+def postings_page(
+    session: Session,
+    kind: str,
+    cursor: str | None,
+    since: datetime | None,
+    field: str | None,
+    limit: int,
+) -> CursorPage[Any]:
+    open_ = OPEN_KINDS[kind]
+    rows = repository.postings_after(
+        session, open_.model, open_.open(), _cursor(cursor), since, field, limit + 1
     )
-    return _page([presenters.capability(r) for r in rows[:limit]], rows, limit)
+    items = [open_.present(r) for r in rows[:limit]]
+    return _page(items, [(r.updated_at, r.id) for r in rows], limit)
 
 
 def results_page(
@@ -157,53 +193,26 @@ def results_page(
         session, auth.open_results(), _cursor(cursor), since, field, limit + 1
     )
     items = [presenters.result(app, changed, at) for app, changed, at in rows[:limit]]
-    last = rows[limit - 1] if len(rows) > limit else None
-    return CursorPage[OpenResult](
-        items=items,
-        next_cursor=cursors.encode(last[1], last[0].id) if last is not None else None,
-        has_more=last is not None,
-    )
-
-
-def _page(items: list[T], rows: Sequence[Need | Capability], limit: int) -> CursorPage[T]:
-    has_more = len(rows) > limit
-    last = rows[limit - 1] if has_more else None
-    return CursorPage[T](
-        items=items,
-        next_cursor=cursors.encode(last.updated_at, last.id) if last is not None else None,
-        has_more=has_more,
-    )
+    return _page(items, [(changed, app.id) for app, changed, _ in rows], limit)
 
 
 def removed_page(
     session: Session, kind: str, cursor: str | None, since: datetime | None, limit: int
 ) -> CursorPage[RemovedPosting]:
-    model, where = (
-        (Need, auth.removed_needs())
-        if kind == "needs"
-        else (Capability, auth.removed_capabilities())
+    open_ = OPEN_KINDS[kind]
+    rows = repository.removed_after(
+        session, open_.model, open_.removed(), _cursor(cursor), since, limit + 1
     )
-    rows = repository.removed_after(session, model, where, _cursor(cursor), since, limit + 1)
-    last = rows[limit - 1] if len(rows) > limit else None
-    return CursorPage[RemovedPosting](
-        items=[RemovedPosting(id=i, updated_at=at) for i, at in rows[:limit]],
-        next_cursor=cursors.encode(last[1], last[0]) if last is not None else None,
-        has_more=last is not None,
-    )
+    items = [RemovedPosting(id=i, updated_at=at) for i, at in rows[:limit]]
+    return _page(items, [(at, i) for i, at in rows], limit)
 
 
-def need(session: Session, need_id: int) -> OpenNeed:
-    row = repository.need(session, need_id, auth.open_needs())
+def posting(session: Session, kind: str, posting_id: int) -> Any:
+    open_ = OPEN_KINDS[kind]
+    row = repository.posting(session, open_.model, posting_id, open_.open())
     if row is None:
-        raise NotFound("需求不存在或未公开", "Need not found")
-    return presenters.need(row)
-
-
-def capability(session: Session, cap_id: int) -> OpenCapability:
-    row = repository.capability(session, cap_id, auth.open_capabilities())
-    if row is None:
-        raise NotFound("成果不存在或未公开", "Capability not found")
-    return presenters.capability(row)
+        raise NotFound(open_.missing, f"{open_.line} not found")
+    return open_.present(row)
 
 
 def field_stats(session: Session) -> OpenFieldStats:
@@ -226,17 +235,17 @@ def field_stats(session: Session) -> OpenFieldStats:
     )
 
 
-def _removed_lines(
-    session: Session,
-    line_type: str,
-    model: type[Need] | type[Capability],
-    where: ColumnElement[bool],
-    since: datetime,
-) -> Iterator[str]:
+def _removed_lines(session: Session, open_: OpenKind, since: datetime) -> Iterator[str]:
     cursor: tuple[datetime, int] | None = None
-    while rows := repository.removed_after(session, model, where, cursor, since, EXPORT_BATCH):
+    where = open_.removed()
+    while rows := repository.removed_after(
+        session, open_.model, where, cursor, since, EXPORT_BATCH
+    ):
         yield "".join(
-            json.dumps({"type": line_type, "data": {"id": i, "updated_at": at.isoformat()}}) + "\n"
+            json.dumps(
+                {"type": f"removed_{open_.line}", "data": {"id": i, "updated_at": at.isoformat()}}
+            )
+            + "\n"
             for i, at in rows
         )
         cursor = (rows[-1][1], rows[-1][0])
@@ -259,22 +268,18 @@ def export_lines(session: Session, since: datetime | None, kinds: list[str]) -> 
         "kinds": kinds,
     }
     yield json.dumps({"type": "meta", "data": meta}, ensure_ascii=False) + "\n"
-    if "needs" in kinds:
-        for batch in repository.stream_needs(session, auth.open_needs(), since, EXPORT_BATCH):
-            yield "".join(_line("need", presenters.need(r)) for r in batch)
-    if "capabilities" in kinds:
-        for caps in repository.stream_capabilities(
-            session, auth.open_capabilities(), since, EXPORT_BATCH
-        ):
-            yield "".join(_line("capability", presenters.capability(r)) for r in caps)
+    for kind in ("needs", "capabilities"):
+        if kind in kinds:
+            open_ = OPEN_KINDS[kind]
+            where = open_.open()
+            for batch in repository.stream_postings(
+                session, open_.model, where, since, EXPORT_BATCH
+            ):
+                yield "".join(_line(open_.line, open_.present(r)) for r in batch)
     if since is not None:  # an incremental export also names what left the open data
-        gone = (
-            ("needs", "removed_need", Need, auth.removed_needs()),
-            ("capabilities", "removed_capability", Capability, auth.removed_capabilities()),
-        )
-        for kind, line_type, model, where in gone:
+        for kind in ("needs", "capabilities"):
             if kind in kinds:
-                yield from _removed_lines(session, line_type, model, where, since)
+                yield from _removed_lines(session, OPEN_KINDS[kind], since)
     if "results" in kinds:
         cursor: tuple[datetime, int] | None = None
         while True:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.kit.clock import today as china_today
 from service.notifications import reminders
+from service.subscriptions import digests, recommended
 from service.tick import deadlines
 
 log = logging.getLogger("jiebang.tick")
@@ -22,6 +23,8 @@ TICK_STEPS: list[tuple[str, TickStep]] = [
     ("close_applications", deadlines.close_applications),
     ("expire_unawarded", deadlines.expire_unawarded),
     ("deadline_reminders", reminders.send_deadline_reminders),  # 「揭榜截止还有 3 天」
+    ("recommended_subscriptions", recommended.match_recommended),  # 为我推荐 at the 高 band
+    ("subscription_digests", digests.send_digests),  # one e-mail per user and period
 ]
 
 

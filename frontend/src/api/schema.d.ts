@@ -1959,6 +1959,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/subscriptions/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 一键退订（邮件中的签名链接，无需登录；重复使用无副作用） */
+        post: operations["unsubscribe_by_link_api_v1_subscriptions_unsubscribe_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的订阅（科研人员、企业用户、技术经纪人） */
+        get: operations["list_subscriptions_api_v1_subscriptions_get"];
+        put?: never;
+        /** 新建订阅：领域、关键词（须全部出现）或「为我推荐」（科研人员） */
+        post: operations["create_subscription_api_v1_subscriptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{sub_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 订阅详情 */
+        get: operations["get_subscription_api_v1_subscriptions__sub_id__get"];
+        put?: never;
+        post?: never;
+        /** 删除订阅（本人） */
+        delete: operations["delete_subscription_api_v1_subscriptions__sub_id__delete"];
+        options?: never;
+        head?: never;
+        /** 修改订阅名称或邮件摘要频率（须带 version） */
+        patch: operations["update_subscription_api_v1_subscriptions__sub_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{sub_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 暂停订阅（本人） */
+        post: operations["pause_subscription_api_v1_subscriptions__sub_id__pause_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{sub_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 恢复订阅（本人） */
+        post: operations["resume_subscription_api_v1_subscriptions__sub_id__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/open/v1/needs": {
         parameters: {
             query?: never;
@@ -1968,7 +2056,7 @@ export interface paths {
         };
         /**
          * 公开需求（游标分页，按更新时间增量同步）
-         * @description 揭榜中及以后、可见范围为「公开」的需求，按 (updated_at, id) 升序。把返回的 next_cursor 原样作为 cursor 传回即得下一页；分页之间新增或修改的需求排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的时刻，下次以 updated_since 传入。
+         * @description 揭榜中及以后、可见范围为「公开」的需求，按 (updated_at, id) 升序。把返回的 next_cursor 原样作为 cursor 传回即得下一页；分页之间新增或修改的条目排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的时刻，下次以 updated_since 传入。
          */
         get: operations["open_needs_api_open_v1_needs_get"];
         put?: never;
@@ -2003,7 +2091,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 已发布成果（游标分页，按更新时间增量同步） */
+        /**
+         * 已发布成果（游标分页，按更新时间增量同步）
+         * @description 已发布的成果，按 (updated_at, id) 升序。把返回的 next_cursor 原样作为 cursor 传回即得下一页；分页之间新增或修改的条目排在后面，不会造成重复或遗漏。增量同步：记下上次同步开始的时刻，下次以 updated_since 传入。
+         */
         get: operations["open_capabilities_api_open_v1_capabilities_get"];
         put?: never;
         post?: never;
@@ -2912,25 +3003,25 @@ export interface components {
             /** Team */
             team: string;
             org: components["schemas"]["OrgBrief"];
-            /** @description 仅成果方、技术经纪人和管理员可见 */
-            contact: components["schemas"]["Contact"] | null;
             status: components["schemas"]["CapabilityStatus"];
             /** Status Label */
             status_label: string;
-            /** Reject Reason */
-            reject_reason: string | null;
             /** Published At */
             published_at: string | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
             /**
              * Updated At
              * Format: date-time
              */
             updated_at: string;
+            /** @description 仅成果方、技术经纪人和管理员可见 */
+            contact: components["schemas"]["Contact"] | null;
+            /** Reject Reason */
+            reject_reason: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
             /** Version */
             version: number;
             /** Is Owner */
@@ -3238,6 +3329,12 @@ export interface components {
             /** Signed At */
             signed_at: string | null;
         };
+        /**
+         * DigestFrequency
+         * @description How often a subscription's e-mail digest goes out.
+         * @enum {string}
+         */
+        DigestFrequency: "daily" | "weekly";
         /**
          * DraftIndicator
          * @description A 技术指标 row as typed so far (parts may still be empty).
@@ -4437,7 +4534,10 @@ export interface components {
             cooperation_mode: components["schemas"]["CooperationMode"];
             /** Cooperation Mode Label */
             cooperation_mode_label: string;
-            /** Bounty Wan */
+            /**
+             * Bounty Wan
+             * @description 悬赏金额（万元，十进制字符串）
+             */
             bounty_wan: string;
             /** Own Investment Wan */
             own_investment_wan: string | null;
@@ -4446,10 +4546,20 @@ export interface components {
              * Format: date
              */
             deadline: string;
-            /** Days Left */
-            days_left: number;
             /** Implementation Months */
             implementation_months: number;
+            status: components["schemas"]["NeedStatus"];
+            /** Status Label */
+            status_label: string;
+            /** Published At */
+            published_at: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Days Left */
+            days_left: number;
             visibility: components["schemas"]["Visibility"];
             /** Visibility Label */
             visibility_label: string;
@@ -4457,23 +4567,13 @@ export interface components {
             org: components["schemas"]["OrgBrief"] | null;
             /** @description 仅发布企业、技术经纪人和管理员可见 */
             contact: components["schemas"]["Contact"] | null;
-            status: components["schemas"]["NeedStatus"];
-            /** Status Label */
-            status_label: string;
             /** Reject Reason */
             reject_reason: string | null;
-            /** Published At */
-            published_at: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
             /** Version */
             version: number;
             /** Is Owner */
@@ -4848,7 +4948,6 @@ export interface components {
             deadline: string;
             /** Implementation Months */
             implementation_months: number;
-            org: components["schemas"]["OrgBrief"];
             status: components["schemas"]["NeedStatus"];
             /** Status Label */
             status_label: string;
@@ -4859,6 +4958,7 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            org: components["schemas"]["OrgBrief"];
         };
         /**
          * OpenResult
@@ -5096,6 +5196,17 @@ export interface components {
         Page_OrgRead_: {
             /** Items */
             items: components["schemas"]["OrgRead"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+        };
+        /** Page[SubscriptionRead] */
+        Page_SubscriptionRead_: {
+            /** Items */
+            items: components["schemas"]["SubscriptionRead"][];
             /** Total */
             total: number;
             /** Page */
@@ -5451,6 +5562,102 @@ export interface components {
             version?: number | null;
         };
         /**
+         * SubscriptionCreate
+         * @description A new subscription: fields and keywords (kind `search`) or 为我推荐 (`recommended`).
+         */
+        SubscriptionCreate: {
+            /** @default search */
+            kind: components["schemas"]["SubscriptionKind"];
+            /** @description 关注哪一方：need 技术需求 / capability 科技成果；不填时按角色（科研人员关注需求，企业关注成果） */
+            side?: components["schemas"]["SubscriptionSide"] | null;
+            /**
+             * Name
+             * @description 订阅名称；不填时由领域和关键词生成
+             */
+            name?: string | null;
+            /**
+             * Fields
+             * @description 所属领域代码（任一即可）；不填表示不限领域
+             */
+            fields?: string[];
+            /**
+             * Keywords
+             * @description 关键词：每个都须出现在标题、描述或关键词中（不区分大小写和全半角）
+             */
+            keywords?: string[];
+            /**
+             * @description 邮件摘要频率：daily 每日 / weekly 每周
+             * @default weekly
+             */
+            frequency: components["schemas"]["DigestFrequency"];
+        };
+        /**
+         * SubscriptionKind
+         * @description What a subscription follows: fields and keywords, or the engine's 为我推荐.
+         * @enum {string}
+         */
+        SubscriptionKind: "search" | "recommended";
+        /** SubscriptionRead */
+        SubscriptionRead: {
+            /** Id */
+            id: number;
+            kind: components["schemas"]["SubscriptionKind"];
+            /** Kind Label */
+            kind_label: string;
+            side: components["schemas"]["SubscriptionSide"];
+            /** Side Label */
+            side_label: string;
+            /** Name */
+            name: string;
+            /** Fields */
+            fields: string[];
+            /** Field Names */
+            field_names: string[];
+            /** Keywords */
+            keywords: string[];
+            frequency: components["schemas"]["DigestFrequency"];
+            /** Frequency Label */
+            frequency_label: string;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Hits
+             * @description 至今命中的发布条目数
+             */
+            hits: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Actions
+             * @description 本人现在可执行的操作：pause、resume
+             */
+            actions: string[];
+        };
+        /**
+         * SubscriptionSide
+         * @description Which postings a subscription follows.
+         * @enum {string}
+         */
+        SubscriptionSide: "need" | "capability";
+        /**
+         * SubscriptionUpdate
+         * @description Change the digest frequency or the name (`version` from the last read).
+         */
+        SubscriptionUpdate: {
+            /** Version */
+            version: number;
+            /** Name */
+            name?: string | null;
+            frequency?: components["schemas"]["DigestFrequency"] | null;
+        };
+        /**
          * TechLevel
          * @enum {string}
          */
@@ -5501,6 +5708,19 @@ export interface components {
         UnreadCount: {
             /** Unread */
             unread: number;
+        };
+        /**
+         * UnsubscribeResult
+         * @description What the signed link did: which subscriptions are off now.
+         */
+        UnsubscribeResult: {
+            /** Message */
+            message: string;
+            /**
+             * Subscriptions
+             * @description 已退订的订阅名称
+             */
+            subscriptions: string[];
         };
         /** UsageDay */
         UsageDay: {
@@ -9294,8 +9514,8 @@ export interface operations {
     list_audit_api_v1_audit_get: {
         parameters: {
             query?: {
-                /** @description 对象类型：api_key、application、application_member、capability、duplicate、invitation、match、milestone、need、review_assignment、user */
-                object_type?: ("api_key" | "application" | "application_member" | "capability" | "duplicate" | "invitation" | "match" | "milestone" | "need" | "review_assignment" | "user") | null;
+                /** @description 对象类型：api_key、application、application_member、capability、duplicate、invitation、match、milestone、need、review_assignment、subscription、user */
+                object_type?: ("api_key" | "application" | "application_member" | "capability" | "duplicate" | "invitation" | "match" | "milestone" | "need" | "review_assignment" | "subscription" | "user") | null;
                 object_id?: number | null;
                 actor_id?: number | null;
                 /** @description 页码，从 1 开始 */
@@ -14158,6 +14378,536 @@ export interface operations {
             };
         };
     };
+    unsubscribe_by_link_api_v1_subscriptions_unsubscribe_post: {
+        parameters: {
+            query: {
+                /** @description 邮件中退订链接的签名令牌 */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeResult"];
+                };
+            };
+            /** @description link_invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_subscriptions_api_v1_subscriptions_get: {
+        parameters: {
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数（≤100） */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SubscriptionRead_"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_subscription_api_v1_subscriptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_subscription_api_v1_subscriptions__sub_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sub_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRead"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_subscription_api_v1_subscriptions__sub_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sub_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_subscription_api_v1_subscriptions__sub_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sub_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRead"];
+                };
+            };
+            /** @description malformed_json：请求体不是合法的 JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description stale_version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pause_subscription_api_v1_subscriptions__sub_id__pause_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sub_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TransitionIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description stale_version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resume_subscription_api_v1_subscriptions__sub_id__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sub_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TransitionIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRead"];
+                };
+            };
+            /** @description bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_authenticated */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description stale_version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error：请求参数不合法（fields 列出各字段） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     open_needs_api_open_v1_needs_get: {
         parameters: {
             query?: {
@@ -14165,10 +14915,10 @@ export interface operations {
                 cursor?: string | null;
                 /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
                 updated_since?: string | null;
-                /** @description 领域代码，如 battery_storage */
-                field?: string | null;
                 /** @description 每页条数（≤200） */
                 limit?: number;
+                /** @description 领域代码，如 battery_storage */
+                field?: string | null;
             };
             header?: never;
             path?: never;
@@ -14296,10 +15046,10 @@ export interface operations {
                 cursor?: string | null;
                 /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
                 updated_since?: string | null;
-                /** @description 领域代码，如 battery_storage */
-                field?: string | null;
                 /** @description 每页条数（≤200） */
                 limit?: number;
+                /** @description 领域代码，如 battery_storage */
+                field?: string | null;
             };
             header?: never;
             path?: never;
@@ -14427,10 +15177,10 @@ export interface operations {
                 cursor?: string | null;
                 /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
                 updated_since?: string | null;
-                /** @description 领域代码，如 battery_storage */
-                field?: string | null;
                 /** @description 每页条数（≤200） */
                 limit?: number;
+                /** @description 领域代码，如 battery_storage */
+                field?: string | null;
             };
             header?: never;
             path?: never;
@@ -14534,14 +15284,14 @@ export interface operations {
     open_removed_api_open_v1_removed_get: {
         parameters: {
             query: {
-                /** @description needs 或 capabilities */
-                kind: components["schemas"]["RemovedKind"];
                 /** @description 上一页返回的 next_cursor；首次请求不传 */
                 cursor?: string | null;
                 /** @description 只返回此时刻及以后更新的条目（ISO 8601，须带时区，如 2026-12-01T00:00:00+08:00） */
                 updated_since?: string | null;
                 /** @description 每页条数（≤200） */
                 limit?: number;
+                /** @description needs 或 capabilities */
+                kind: components["schemas"]["RemovedKind"];
             };
             header?: never;
             path?: never;

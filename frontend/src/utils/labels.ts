@@ -70,6 +70,7 @@ export const LIFECYCLES: Record<LifecycleKind, { states: Labels<string>; steps: 
   review_assignment: { states: REVIEW_STATUS, steps: STEP_LABELS.review_assignment },
   user: { states: ACCOUNT_STATUS, steps: STEP_LABELS.user },
   api_key: { states: ENUM_LABELS.ApiKeyStatus, steps: STEP_LABELS.api_key },
+  subscription: { states: ENUM_LABELS.SubscriptionStatus, steps: STEP_LABELS.subscription },
 };
 
 /** Organisation kinds a person may register with (government bodies are set up by admins). */

@@ -31,6 +31,7 @@ def test_every_state_machine_is_listed() -> None:
         "user",
         "api_key",
         "duplicate",
+        "subscription",
     } == set(OBJECT_TYPES)
 
 

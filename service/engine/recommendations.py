@@ -1,0 +1,130 @@
+"""Stored recommendations: each posting's ranked list, kept fresh by the engine worker and
+read by the recommendation endpoints without ranking.
+
+A list is ranked over "published, not the subject's own organisation" only (what every
+caller of that subject shares); a request joins the stored rows to the postings' current rows
+and applies the same conditions plus its caller's visibility, so a posting withdrawn or hidden
+since is never shown. The list's head keeps the hash of the subject's text it was ranked for:
+while that is not the posting's current text (an edit the worker has not caught up with, a
+posting published before the worker ran) the request ranks live, as before, and the worker
+(after the edit's commit, or its sweep) stores the list.
+
+`STORED` rows per list: the endpoints' largest page (`limit` ≤ 50), so one stored list answers
+every page size. Filters applied at read time can make a page shorter than `limit` when many
+of the top 50 went away (withdrawn since, brokers-only for a researcher); the next refresh
+fills the list again.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session
+
+from service.engine import repository
+from service.engine.documents import Kind, Posting, doc_hash, kind_of, to_doc
+from service.engine.service import (
+    Recommendation,
+    capabilities_for,
+    needs_for,
+    recommend_capabilities,
+    recommend_needs,
+)
+from service.engine.store import IndexStore
+from service.kit.db import utcnow
+from service.models import Need, StoredRecommendation
+
+STORED = 50  # rows per stored list: the endpoints' largest `limit`
+OTHER: dict[Kind, Kind] = {"need": "capability", "capability": "need"}
+
+
+def rank(session: Session, subject: Posting, store: IndexStore) -> list[Recommendation]:
+    """The subject's list as it is stored: the best `STORED` of the other side."""
+    if isinstance(subject, Need):
+        return recommend_capabilities(session, subject, limit=STORED, store=store)
+    return recommend_needs(session, subject, limit=STORED, store=store)
+
+
+def save(
+    session: Session,
+    subject: Posting,
+    recs: Sequence[Recommendation],
+    model_id: str,
+    subject_hash: str | None = None,
+) -> None:
+    """Replace the subject's stored list with `recs`, ranked for the text of `subject_hash`
+    (default: its current text)."""
+    now = utcnow()
+    head = {
+        "subject_hash": subject_hash or doc_hash(to_doc(subject)),
+        "model_id": model_id,
+        "size": len(recs),
+        "computed_at": now,
+    }
+    rows = [
+        {
+            "posting_id": r.posting_id,
+            "rank": n,
+            "score": r.score,
+            "parts": dict(r.parts),
+            "features": dict(r.features),
+            "reasons": list(r.reasons),
+            "explanation": dict(r.explanation),
+            "computed_at": now,
+        }
+        for n, r in enumerate(recs)
+    ]
+    repository.replace_list(session, kind_of(subject), subject.id, head, rows)
+
+
+def refresh(session: Session, subject: Posting, store: IndexStore) -> list[Recommendation]:
+    """Rank and store the subject's list in this session (tests, the candidates' Python API)."""
+    recs = rank(session, subject, store)
+    save(session, subject, recs, store.model_id)
+    return recs
+
+
+def is_current(session: Session, subject: Posting) -> bool:
+    """Whether the subject has a stored list ranked for its current text."""
+    head = repository.stored_list(session, kind_of(subject), subject.id)
+    return head is not None and head.subject_hash == doc_hash(to_doc(subject))
+
+
+def read(
+    session: Session,
+    subject: Posting,
+    limit: int,
+    readable: ColumnElement[bool] | None = None,
+) -> tuple[list[Recommendation], list[Posting]] | None:
+    """The subject's stored recommendations its caller may see, best first (at most `limit`),
+    with their postings; None when no list is stored for the subject's current text."""
+    if not is_current(session, subject):
+        return None
+    kind = kind_of(subject)
+    conditions = capabilities_for(subject) if isinstance(subject, Need) else needs_for(subject)
+    if readable is not None:
+        conditions.append(readable)
+    rows = repository.stored_rows(session, kind, subject.id, conditions, limit)
+    return [_recommendation(r) for r, _ in rows], [p for _, p in rows]
+
+
+def _recommendation(row: StoredRecommendation) -> Recommendation:
+    return Recommendation(
+        posting_id=row.posting_id,
+        score=row.score,
+        parts=dict(row.parts),
+        reasons=tuple(row.reasons),
+        explanation=dict(row.explanation),
+        features=dict(row.features),
+    )
+
+
+def columns(rec: Recommendation) -> dict[str, Any]:
+    """What a `Match` keeps of a stored recommendation."""
+    return {
+        "score": rec.score,
+        "parts": dict(rec.parts),
+        "features": dict(rec.features),
+        "reasons": list(rec.reasons),
+        "explanation": dict(rec.explanation),
+    }

@@ -1,0 +1,158 @@
+"""Keeping stored recommendations fresh, off the request path (the engine worker's job).
+
+When a posting is published, edited or re-embedded, the worker refreshes:
+
+1. its own list (ranked once, in a read-only transaction; written in a short one, with the
+   broker candidates of a published need taken from the same list);
+2. the lists it may enter: the other side's postings it ranks highest for (the first
+   `FANOUT` of its own list, the reverse direction of the same ranking), and the lists that
+   hold it now (it may leave them or move; at most `HOLDERS`, where it ranks best).
+
+So one change costs at most 1 + FANOUT + HOLDERS rankings, each list in its own short
+transaction. Brokers get one digest for everything a refresh proposed. A list whose posting
+was withdrawn since keeps its row until that list's next refresh; the read filters it out.
+The sweep also stores the lists of published postings that have none, or one ranked for an
+older text (`BACKFILL` per sweep: a new database, a worker stopped between embedding and
+refresh).
+"""
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import cast
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.engine import candidates, recommendations, repository
+from service.engine.documents import KINDS, Kind, Posting, doc_hash, to_doc
+from service.engine.service import Recommendation
+from service.engine.store import IndexStore
+from service.kit.db import read_only
+from service.models import Capability, Need
+from service.models.enums import CapabilityStatus, NeedStatus
+
+log = logging.getLogger("jiebang.engine")
+
+FANOUT = 20  # lists of the other side a changed posting may enter: its best 20 matches
+HOLDERS = 20  # lists holding a changed posting that are re-ranked (where it ranks best)
+BACKFILL = 200  # missing or stale lists stored per sweep
+
+
+@dataclass
+class Refreshed:
+    """What one refresh did: lists written, candidates proposed per need."""
+
+    lists: int = 0
+    proposed: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def candidates(self) -> int:
+        return sum(self.proposed.values())
+
+
+def _published(kind: Kind) -> ColumnElement[bool]:
+    if kind == "need":
+        return Need.status == NeedStatus.published
+    return Capability.status == CapabilityStatus.published
+
+
+def refresh_one(
+    session_factory: sessionmaker[Session],
+    kind: Kind,
+    posting_id: int,
+    store: IndexStore,
+    done: Refreshed,
+    *,
+    fan_out: bool = False,
+) -> list[tuple[Kind, int]]:
+    """Rank and store one posting's list; returns the other side's lists it may enter or
+    leave (with `fan_out`, for a published posting), for the caller to refresh."""
+    model = repository.MODELS[kind]
+    recs: list[Recommendation] = []
+    ranked_for: str | None = None
+    affected: list[int] = []
+    with session_factory() as session:  # read only: no write lock while ranking
+        read_only(session)
+        subject = cast(Posting | None, session.get(model, posting_id))
+        if subject is not None:
+            ranked_for = doc_hash(to_doc(subject))
+            recs = recommendations.rank(session, subject, store)
+            if fan_out and subject.status == "published":
+                affected = [r.posting_id for r in recs[:FANOUT]]
+                affected += repository.holders(session, kind, posting_id, HOLDERS)
+    with session_factory() as session:
+        subject = cast(Posting | None, session.get(model, posting_id))
+        if subject is None:  # deleted meanwhile
+            repository.drop_list(session, kind, posting_id)
+            session.commit()
+            return []
+        recommendations.save(session, subject, recs, store.model_id, ranked_for)
+        if isinstance(subject, Need):
+            count = candidates.propose(session, subject, recs)
+            if count:
+                done.proposed[subject.id] = done.proposed.get(subject.id, 0) + count
+        session.commit()
+    done.lists += 1
+    other = recommendations.OTHER[kind]
+    return [(other, i) for i in dict.fromkeys(affected)]
+
+
+def after_change(
+    session_factory: sessionmaker[Session],
+    touched: Mapping[Kind, Iterable[int]],
+    *,
+    store: IndexStore,
+) -> Refreshed:
+    """Refresh the lists of the changed postings, then the lists they may enter or leave;
+    then tell the brokers once."""
+    done = Refreshed()
+    seen: set[tuple[Kind, int]] = set()
+    next_round: list[tuple[Kind, int]] = []
+    for kind in KINDS:
+        for posting_id in dict.fromkeys(touched.get(kind, ())):
+            seen.add((kind, posting_id))
+            next_round += refresh_one(session_factory, kind, posting_id, store, done, fan_out=True)
+    for kind, posting_id in next_round:
+        if (kind, posting_id) not in seen:
+            seen.add((kind, posting_id))
+            refresh_one(session_factory, kind, posting_id, store, done)
+    _tell(session_factory, done)
+    return done
+
+
+def backfill(
+    session_factory: sessionmaker[Session], *, store: IndexStore, limit: int = BACKFILL
+) -> Refreshed:
+    """Store the lists of published postings that have none or one ranked for an older text."""
+    with session_factory() as session:
+        read_only(session)
+        todo = {
+            kind: repository.unlisted_ids(
+                session, kind, store.model_id, _published(kind), limit=limit
+            )
+            for kind in KINDS
+        }
+    done = Refreshed()
+    total = sum(len(v) for v in todo.values())
+    if not total:
+        return done
+    log.info("engine lists: %d to store", total)
+    for kind, ids in todo.items():
+        for posting_id in ids:
+            refresh_one(session_factory, kind, posting_id, store, done)
+            if done.lists % 50 == 0:
+                log.info("engine lists: %d/%d stored", done.lists, total)
+    _tell(session_factory, done)
+    return done
+
+
+def _tell(session_factory: sessionmaker[Session], done: Refreshed) -> None:
+    if not done.proposed:
+        return
+    with session_factory() as session:
+        needs = repository.postings(session, "need", done.proposed)
+        candidates.tell_brokers(
+            session, {n: done.proposed[n.id] for n in needs if isinstance(n, Need)}
+        )
+        session.commit()

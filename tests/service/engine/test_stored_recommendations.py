@@ -1,0 +1,358 @@
+"""Recommendations served from stored lists (issue 11): the real worker thread stores each
+posting's list after its commit, a request reads it and ranks nothing, the caller's filters
+apply at read time, and a changed capability leaves and re-enters a need's list — on a
+database whose commits are real (SQLite, or PostgreSQL with JIEBANG_TEST_DATABASE_URL)."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from matching.documents import normalise_field
+from matching.embedders import HashEmbedder
+from service.app import create_app
+from service.engine import recommendations
+from service.engine.jobs import enqueue_embedding, set_dispatch
+from service.engine.store import IndexStore, get_store
+from service.engine.worker import EmbeddingWorker
+from service.kit.db import get_session, make_engine
+from service.models import Capability, Match, Need, RecommendationList, StoredRecommendation, User
+from service.models.enums import OrgKind, Role
+from tests.factories import auth, create_org, create_user, need_payload
+from tests.service.engine_support import (
+    committed_database_url,
+    eval_capability,
+    eval_need,
+    eval_rows,
+)
+
+CAPS = ("C189", "C044", "C144", "C209", "C071", "C001", "C038")
+
+
+@pytest.fixture
+def committed_engine(tmp_path: Path) -> Iterator[Engine]:
+    for url in committed_database_url(tmp_path, "stored"):
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+
+
+@dataclass
+class Rig:
+    api: TestClient
+    worker: EmbeddingWorker
+    store: IndexStore
+    sm: sessionmaker[Session]
+    engine: Engine
+    users: dict[str, User]
+    caps: dict[str, int]  # eval key → capability id (the lab's)
+    own_cap: int  # same text as C189, of the enterprise's own organisation
+    hidden_need: int  # brokers-only, of another enterprise
+
+    def user(self, name: str) -> User:
+        return self.users[name]
+
+
+@pytest.fixture
+def rig(committed_engine: Engine) -> Iterator[Rig]:
+    sm = sessionmaker(bind=committed_engine, expire_on_commit=False)
+    with sm() as s:
+        lab = create_org(s, OrgKind.university)
+        users = {
+            "owner": create_user(s, Role.enterprise),
+            "other_enterprise": create_user(s, Role.enterprise),
+            "researcher": create_user(s, Role.researcher, org=lab),
+            "other_researcher": create_user(s, Role.researcher),
+            "broker": create_user(s, Role.broker),
+            "expert": create_user(s, Role.expert),
+            "admin": create_user(s, Role.admin),
+        }
+        caps = {k: eval_capability(s, users["researcher"], k).id for k in CAPS}
+        own_cap = eval_capability(s, users["owner"], "C189").id
+        hidden = eval_need(s, users["other_enterprise"], "N001", visibility="brokers_only").id
+        s.commit()
+    store = IndexStore(HashEmbedder(dim=128))
+    worker = EmbeddingWorker(sm, lambda: store, sweep_seconds=3600)
+    app = create_app()
+
+    def _session() -> Iterator[Session]:
+        session = sm()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_store] = lambda: store
+    worker.sweep()  # the capabilities and the hidden need get their vectors and their lists
+    set_dispatch(worker.enqueue)
+    worker.start()
+    with TestClient(app) as api:
+        yield Rig(api, worker, store, sm, committed_engine, users, caps, own_cap, hidden)
+    set_dispatch(None)
+    worker.stop()
+
+
+class Counted:
+    """Counts the calls of the store's real `rank` (it still runs)."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self.calls = 0
+        self._rank = store.rank
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return self._rank(*args, **kwargs)
+
+        store.rank = counted  # type: ignore[method-assign]
+
+
+def _publish_need(rig: Rig, **overrides: Any) -> int:
+    row = eval_rows("needs.jsonl")["N001"]
+    payload = need_payload(
+        title=row["title"][:100],
+        problem=row["problem"],
+        key_difficulty=row["key_difficulty"],
+        expected_goal=row["expected_goal"],
+        keywords=row.get("keywords", [])[:5],
+        **overrides,
+    )
+    owner = rig.user("owner")
+    response = rig.api.post("/api/v1/needs", json=payload, headers=auth(owner))
+    assert response.status_code == 201, response.text
+    need_id = int(response.json()["id"])
+    for action, user in (("submit", owner), ("approve", rig.user("admin"))):
+        response = rig.api.post(f"/api/v1/needs/{need_id}/{action}", headers=auth(user))
+        assert response.status_code == 200, response.text
+    assert rig.worker.wait_idle()
+    return need_id
+
+
+def _stored(rig: Rig, kind: str, subject_id: int) -> list[int] | None:
+    with rig.sm() as s:
+        head = s.scalar(
+            select(RecommendationList).where(
+                RecommendationList.subject_kind == kind,
+                RecommendationList.subject_id == subject_id,
+            )
+        )
+        if head is None:
+            return None
+        rows = s.scalars(
+            select(StoredRecommendation.posting_id)
+            .where(
+                StoredRecommendation.subject_kind == kind,
+                StoredRecommendation.subject_id == subject_id,
+            )
+            .order_by(StoredRecommendation.rank)
+        )
+        return list(rows)
+
+
+def _get(rig: Rig, url: str, user: User | None) -> Any:
+    response = rig.api.get(url, headers=auth(user) if user else {})
+    return response
+
+
+def _edit_capability(rig: Rig, cap_id: int, **columns: Any) -> None:
+    """Change a published capability's text as an import or an admin fix does, and hand it to
+    the worker after the commit (the path every posting change takes)."""
+    with rig.sm() as s:
+        cap = s.get(Capability, cap_id)
+        assert cap is not None
+        for name, value in columns.items():
+            setattr(cap, name, value)
+        enqueue_embedding(s, "capability", cap_id)
+        s.commit()
+    assert rig.worker.wait_idle()
+
+
+def _statements(engine: Engine) -> tuple[list[str], Callable[[], None]]:
+    seen: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+def test_publishing_stores_both_ways_and_a_get_ranks_nothing(rig: Rig) -> None:
+    need_id = _publish_need(rig)
+    stored = _stored(rig, "need", need_id)
+    assert stored is not None
+    assert set(stored) == set(rig.caps.values())  # published, never its own organisation's
+    for cap_id in rig.caps.values():  # the new need entered every capability's list
+        listed = _stored(rig, "capability", cap_id)
+        assert listed is not None and need_id in listed
+    # the broker candidates are the head of the same stored list, not a second ranking
+    with rig.sm() as s:
+        matched = set(s.scalars(select(Match.capability_id).where(Match.need_id == need_id)))
+    assert matched == set(stored[:10])
+
+    counter = Counted(rig.store)
+    seen, stop = _statements(rig.engine)
+    try:
+        owner = rig.user("owner")
+        response = _get(rig, f"/api/v1/needs/{need_id}/recommendations?limit=5", owner)
+    finally:
+        stop()
+    assert response.status_code == 200, response.text
+    items = response.json()
+    assert [i["capability"]["id"] for i in items] == stored[:5]  # the stored order
+    assert items[0]["score"] == pytest.approx(sum(items[0]["parts"].values()), abs=1e-3)
+    assert items[0]["reasons"] and items[0]["band"] in ("high", "medium", "low")
+    assert all(i["actions"] == ["invite", "request_broker"] for i in items)
+    assert counter.calls == 0
+    assert not any("posting_vectors" in q for q in seen)  # no index catch-up either
+    reads = [q for q in seen if "FROM recommendations" in q]
+    assert len(reads) == 1, reads  # the rows, their postings, organisations and fields at once
+
+    cap_url = f"/api/v1/capabilities/{rig.caps['C189']}/recommendations"
+    hits = _get(rig, cap_url, rig.user("researcher")).json()
+    assert need_id in [h["need"]["id"] for h in hits]
+    assert next(h for h in hits if h["need"]["id"] == need_id)["actions"] == [
+        "apply",
+        "request_broker",
+    ]
+    assert counter.calls == 0
+
+
+def test_filters_and_refusals_apply_at_read_time_per_role(rig: Rig) -> None:
+    need_id = _publish_need(rig, visibility="anonymous")
+    counter = Counted(rig.store)
+    cap_url = f"/api/v1/capabilities/{rig.caps['C189']}/recommendations"
+    assert rig.hidden_need in (_stored(rig, "capability", rig.caps["C189"]) or [])
+
+    def need_ids(user: User) -> dict[int, Any]:
+        response = _get(rig, cap_url, user)
+        assert response.status_code == 200, response.text
+        return {h["need"]["id"]: h for h in response.json()}
+
+    researcher = need_ids(rig.user("researcher"))
+    assert need_id in researcher and rig.hidden_need not in researcher  # brokers-only
+    assert researcher[need_id]["need"]["org"] is None  # anonymous: its enterprise hidden
+    for role in ("broker", "admin"):
+        seen = need_ids(rig.user(role))
+        assert {need_id, rig.hidden_need} <= set(seen)
+        assert seen[need_id]["need"]["org"] is not None and seen[need_id]["actions"] == []
+    for role, status in (("other_researcher", 403), ("owner", 403), ("expert", 403)):
+        assert _get(rig, cap_url, rig.user(role)).status_code == status
+    assert _get(rig, cap_url, None).status_code == 401
+
+    need_url = f"/api/v1/needs/{need_id}/recommendations"
+    for role, status in (
+        ("other_enterprise", 403),
+        ("researcher", 403),
+        ("expert", 403),
+        ("broker", 200),
+        ("admin", 200),
+    ):
+        assert _get(rig, need_url, rig.user(role)).status_code == status
+    assert _get(rig, need_url, None).status_code == 401
+    hidden_url = f"/api/v1/needs/{rig.hidden_need}/recommendations"
+    assert _get(rig, hidden_url, rig.user("owner")).status_code == 404  # not readable
+    owner_ids = {i["capability"]["id"] for i in _get(rig, need_url, rig.user("owner")).json()}
+    assert rig.own_cap not in owner_ids
+
+    # archived since: its stored row stays until the next refresh, but is never shown
+    archived = rig.caps["C189"]
+    with rig.sm() as s:
+        cap = s.get(Capability, archived)
+        assert cap is not None
+        cap.status = "archived"
+        s.commit()
+    assert archived in (_stored(rig, "need", need_id) or [])
+    owner_ids = {i["capability"]["id"] for i in _get(rig, need_url, rig.user("owner")).json()}
+    assert archived not in owner_ids and owner_ids
+    # a need withdrawn since leaves the capability's recommendations the same way
+    with rig.sm() as s:
+        need = s.get(Need, need_id)
+        assert need is not None
+        need.status = "withdrawn"
+        s.commit()
+    other_url = f"/api/v1/capabilities/{rig.caps['C044']}/recommendations"
+    assert need_id in (_stored(rig, "capability", rig.caps["C044"]) or [])
+    shown = [h["need"]["id"] for h in _get(rig, other_url, rig.user("broker")).json()]
+    assert need_id not in shown and rig.hidden_need in shown
+    assert counter.calls == 0
+
+
+def test_a_changed_capability_leaves_and_reenters_a_needs_list(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recommendations, "STORED", 3)  # a short list: the corpus is larger
+    need_id = _publish_need(rig)
+    before = _stored(rig, "need", need_id)
+    assert before is not None and len(before) == 3
+    solver = before[0]  # the best of the 7 capabilities for the need
+    key = next(k for k, i in rig.caps.items() if i == solver)
+    original = eval_rows("capabilities.jsonl")[key]
+    _edit_capability(
+        rig,
+        solver,
+        title="水稻抗倒伏高产育种新品种",
+        description="通过分子标记辅助选择培育抗倒伏、耐盐碱的水稻新品种，亩产提高百分之十五。",
+        keywords=["水稻育种", "分子标记", "抗倒伏"],
+        indicators=[],
+        field_code="biomedicine",
+    )
+    after = _stored(rig, "need", need_id)
+    assert after is not None and len(after) == 3 and solver not in after  # left: held it
+    url = f"/api/v1/needs/{need_id}/recommendations"
+    shown = [i["capability"]["id"] for i in _get(rig, url, rig.user("owner")).json()]
+    assert shown == after
+    _edit_capability(
+        rig,
+        solver,
+        title=original["title"][:100],
+        description=original["description"],
+        keywords=original.get("keywords", [])[:5],
+        indicators=original.get("indicators", []),
+        field_code=normalise_field(original["field"]),
+    )
+    again = _stored(rig, "need", need_id)
+    assert again is not None and solver in again  # re-entered: the need is among its best
+
+
+def test_without_a_current_list_a_request_ranks_live_until_the_sweep_stores_it(
+    rig: Rig,
+) -> None:
+    with rig.sm() as s:
+        owner = s.get(User, rig.user("owner").id)
+        assert owner is not None
+        need_id = eval_need(s, owner, "N001").id  # written without the worker (an import)
+        s.commit()
+    url = f"/api/v1/needs/{need_id}/recommendations"
+    counter = Counted(rig.store)
+    live = _get(rig, url, rig.user("owner"))
+    assert live.status_code == 200 and live.json()
+    assert counter.calls > 0  # ranked on the request, as before
+    assert _stored(rig, "need", need_id) is None  # a GET writes nothing
+    rig.worker.sweep()  # embeds it, then stores the lists of published postings without one
+    assert _stored(rig, "need", need_id) == [i["capability"]["id"] for i in live.json()]
+    counter.calls = 0
+    assert _get(rig, url, rig.user("owner")).json() == live.json()
+    assert counter.calls == 0
+    # an edit makes the stored list stale: served live until the worker has refreshed it
+    with rig.sm() as s:
+        need = s.get(Need, need_id)
+        assert need is not None
+        need.keywords = [*need.keywords[:4], "柔性封装"]
+        s.commit()
+    _get(rig, url, rig.user("owner"))
+    assert counter.calls > 0
+    rig.worker.enqueue([("need", need_id)])  # what the edit's service does after its commit
+    assert rig.worker.wait_idle()
+    counter.calls = 0
+    _get(rig, url, rig.user("owner"))
+    assert counter.calls == 0
