@@ -24,7 +24,7 @@ rest of the corpus scores 0.
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -199,6 +199,19 @@ class SparseHits:
         return out
 
 
+class _Ids:
+    """Posting ids by row, as plain ints, without a list of them all."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self._ids = ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, row: int) -> int:
+        return int(self._ids[row])
+
+
 class DatabaseKeywords:
     """One side's keyword index in the database, read in the caller's transaction.
 
@@ -258,16 +271,13 @@ class DatabaseKeywords:
             t: np.concatenate([unpack(b) for b in blocks], axis=1) for t, blocks in found.items()
         }
         every = np.concatenate(list(lists.values()), axis=1)
-        ids, at = np.unique(every[0], return_inverse=True)
-        lengths = np.zeros(len(ids), dtype=np.int64)
-        lengths[at] = every[2]
-        postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        offset = 0
-        for term, entries in lists.items():
-            n = entries.shape[1]
-            postings[term] = (at[offset : offset + n], entries[1].astype(np.float32))
-            offset += n
-        scores = sparse_scores(tokens, postings, lengths, n_docs, total)
+        # rows are posting ids: no sort, one array as long as the largest id found
+        lengths = np.zeros(int(every[0].max()) + 1, dtype=np.int64)
+        lengths[every[0]] = every[2]
+        postings = {t: (e[0], e[1].astype(np.float32)) for t, e in lists.items()}
+        dense = sparse_scores(tokens, postings, lengths, n_docs, total)
+        ids = np.flatnonzero(dense > 0)  # every posting holding a query term scores > 0
+        scores = dense[ids]
         if alive is not None:
             reference = np.zeros(len(alive), dtype=np.float32)
             where = np.searchsorted(alive, ids)
@@ -276,7 +286,7 @@ class DatabaseKeywords:
         else:  # every posting without a query term scores 0
             zeros = np.zeros(max(n_docs - len(ids), 0), dtype=np.float32)
             reference = np.concatenate([scores, zeros])
-        top = best_rows(scores, ids.tolist(), keep, pool)
+        top = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, pool)
         return SparseHits(ids, scores, reference, [int(i) for i in top])
 
     def terms(self, ids: Collection[Any]) -> dict[Any, frozenset[str]]:
