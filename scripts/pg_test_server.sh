@@ -9,7 +9,9 @@ set -euo pipefail
 action=${1:?start|replica|stop}
 dir=${2:?data directory}
 # a free port unless one is given, so a developer's own server never collides
-port=${JIEBANG_TEST_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=${JIEBANG_TEST_PG_PORT:-$(free_port)}
+[ "$action" = replica ] && port=$(free_port)  # never the primary's JIEBANG_TEST_PG_PORT
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
 

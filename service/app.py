@@ -26,6 +26,7 @@ from service.intake import endpoints as intake
 from service.kit.db import RecentWriter
 from service.kit.errors import NotFound, install_handlers
 from service.kit.headers import SecurityHeaders
+from service.kit.jobs import running as jobs_running
 from service.kit.openapi import install_openapi
 from service.matches import endpoints as matches
 from service.milestones import endpoints as milestones
@@ -72,13 +73,17 @@ def create_app(*, scheduler: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from service.tick.scheduler import start_default
 
-        runner = start_default() if scheduler else None
-        try:
-            async with engine_lifespan(app):
-                yield
-        finally:
-            if runner is not None:
-                runner.stop()
+        # One lifespan for the background work: the job queue's thread (committed jobs: the
+        # engine's embedding hand-over, mail), the engine worker consuming its topic, and the
+        # tick on the same queue.
+        async with jobs_running():
+            runner = start_default() if scheduler else None
+            try:
+                async with engine_lifespan(app):
+                    yield
+            finally:
+                if runner is not None:
+                    runner.stop()
 
     docs = get_settings().docs_enabled
     app = FastAPI(

@@ -88,6 +88,18 @@ def _reindex(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _store_recommendations(args: argparse.Namespace) -> int:
+    from service.engine.refresh import store_all
+    from service.engine.store import get_store
+    from service.kit.db import get_sessionmaker
+
+    store = get_store()
+    print(f"模型 / model: {store.model_id}", flush=True)
+    done = store_all(get_sessionmaker(), store=store, echo=lambda line: print(line, flush=True))
+    print(f"已存储推荐列表 / lists stored: {done.lists}，新候选 / candidates: {done.candidates}")
+    return 0
+
+
 def _backup(args: argparse.Namespace) -> int:
     from service.kit.backup import BackupError, backup
 
@@ -201,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reindex.add_argument("--embedder", help="embedder spec (default: JIEBANG_EMBEDDER)")
     reindex.set_defaults(func=_reindex)
+    sub.add_parser(
+        "store-recommendations",
+        help="store the recommendation lists of published postings that have none (resumable)",
+    ).set_defaults(func=_store_recommendations)
     learn = sub.add_parser(
         "learn", help="refit the 匹配度 model from broker decisions; keep it only if better"
     )
@@ -262,6 +278,9 @@ def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentP
     load.add_argument(
         "--max-rss-mb", type=float, default=16000, help="stop a worker that grows past this"
     )
+    load.add_argument(
+        "--build-only", action="store_true", help="build or finish the database, then stop"
+    )
     load.set_defaults(func=_bench_load)
 
 
@@ -294,6 +313,7 @@ def _bench_load(args: argparse.Namespace) -> int:
         embedder=args.embedder,
         keep_server=args.keep_server,
         max_rss_mb=args.max_rss_mb,
+        build_only=args.build_only,
     )
 
 

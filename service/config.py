@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # "database": the keyword index in shared tables (every process sees a write at once,
     # nothing rebuilt at start); "memory": each process tokenises and holds its own
     engine_keywords: Literal["database", "memory"] = "database"
+    engine_generation_rows: int = 5000  # delta rows that make the worker write a generation
+    # (or 2 % of the side, up to 20k, when that is more: each generation rewrites every row)
+    engine_generation_seconds: float = 600.0  # ... or a delta this old (var/index/<kind>/)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -79,7 +79,7 @@ SECOND_SHEET = {
 
 def load(session: Session) -> dict[str, int]:
     """Run after needs and capabilities are loaded; returns counts for the loader's summary."""
-    session.info[mail.SUPPRESS] = True  # demo addresses are not real: never mail them
+    mail.suppress(session)  # demo addresses are not real: never mail them
     admin = _user(session, "admin")
     expert = _user(session, "expert")
     expert2 = _second_expert(session)

@@ -3,11 +3,15 @@ capabilities.
 
 Builds a throw-away database with N published capabilities whose texts are the demo and
 evaluation capabilities (suffixed) and whose vectors are those texts' real embeddings plus
-small noise, then times `recommend_capabilities` for the real demo/eval needs: the database
+small noise, then times `recommend_capabilities` for the real demo/eval needs (the ranking a
+request ran before issue 11's stored lists): the database
 filter (published, not own organisation), FAISS candidates, and lexical/indicator scoring of
 the candidate pool only. Then it times one 20-row page of `search` over the capabilities for
 each need's title (the query vectors are encoded before the clock starts: the model's ~26 ms
-per query is the embedder's benchmark, not the engine's). Figures are printed, never asserted.
+per query is the embedder's benchmark, not the engine's). Between the two, the endpoints'
+service functions both ways (presenters and buttons included) are timed ranked per request
+(no stored list yet), then the lists are stored and the same calls timed reading them.
+Figures are printed, never asserted.
 """
 
 import json
@@ -21,15 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from matching.cache import CachedEmbedder
 from matching.documents import Doc, normalise_field
 from matching.embedders import load_embedder
 from matching.index import set_threads
 from matching.ranking import encode_postings
-from service.engine import keywords
+from service.engine import keywords, recommendations
+from service.engine import search as endpoints
 from service.engine.documents import doc_hash
 from service.engine.service import recommend_capabilities, search
 from service.engine.store import IndexStore
@@ -181,6 +186,7 @@ def run(
             f"endpoint need→capabilities n={n} pool={pool} queries={len(timings)} "
             f"p50_ms={p50:.1f} p99_ms={p99:.1f}"
         )
+        _stored_lists(s, store, needs, ent.id, orgs[0].id, n, echo)
         queries = [need.title for need in needs]
         embedder.encode_queries(queries)  # cached: the clock measures the engine only
         timings = []
@@ -196,6 +202,59 @@ def run(
     )
     engine.dispose()
     return 0
+
+
+def _stored_lists(
+    s: Session,
+    store: IndexStore,
+    needs: list[Need],
+    ent_id: int,
+    lab_id: int,
+    n: int,
+    echo: Callable[[str], None],
+) -> None:
+    """The endpoints' service functions (presenters and buttons included) before and after the
+    lists are stored: ranked per request (no list yet), then read from the stored list."""
+    owner = User(username="bench-owner", password_hash="x", display_name="bench", role="enterprise")
+    owner.org_id = ent_id
+    lab = User(username="bench-lab", password_hash="x", display_name="bench", role="researcher")
+    lab.org_id = lab_id
+    s.add_all([owner, lab])
+    s.flush()
+    caps = list(s.scalars(select(Capability).where(Capability.org_id == lab_id).limit(100)))
+
+    def timed(label: str) -> None:
+        for kind, subjects in (("need→capabilities", needs), ("capability→needs", caps)):
+            timings: list[float] = []
+            for _ in range(3):
+                for subject in subjects:
+                    t = time.perf_counter()
+                    if isinstance(subject, Need):
+                        hits: list[Any] = endpoints.need_recommendations(
+                            s, owner, subject.id, 20, store
+                        )
+                    else:
+                        hits = endpoints.capability_recommendations(s, lab, subject.id, 20, store)
+                    timings.append(time.perf_counter() - t)
+                    assert hits, "no recommendation"
+            p50, p99 = _percentiles(timings)
+            echo(
+                f"endpoint {kind} {label} n={n} queries={len(timings)} "
+                f"p50_ms={p50:.1f} p99_ms={p99:.1f}"
+            )
+
+    timed("ranked-per-request")
+    started = time.perf_counter()
+    subjects: list[Need | Capability] = [*needs, *caps]
+    for subject in subjects:
+        recommendations.refresh(s, subject, store)
+    s.flush()
+    took = time.perf_counter() - started
+    echo(
+        f"stored lists: {len(subjects)} × {recommendations.STORED} rows in {took:.1f}s "
+        f"({took / len(subjects) * 1000:.1f} ms per list, ranking included)"
+    )
+    timed("stored")
 
 
 def _cap_values(doc: Doc, org: int, user: int, now: datetime) -> dict[str, Any]:

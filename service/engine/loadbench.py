@@ -35,6 +35,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -635,20 +636,43 @@ def pss_mb(pids: Sequence[int]) -> float:
 
 
 def wait_serving(worker: Worker, query: str, limit_s: float, max_mb: float) -> float:
-    """Seconds from process start to the first answered search (which loads the index)."""
+    """Seconds from process start to the first answered search (which loads the index).
+
+    Polls /healthz until the process listens, then sends one search and waits for it: a
+    search sent before the index is loaded waits for the load, and one abandoned by a client
+    timeout would still hold a database connection.
+    """
     deadline = worker.started + limit_s
-    url = f"{worker.base}/api/v1/search/capabilities"
+    answer: dict[str, Any] = {}
+
+    def search() -> None:
+        try:
+            r = httpx.get(
+                f"{worker.base}/api/v1/search/capabilities",
+                params={"q": query},
+                timeout=max(1.0, deadline - time.monotonic()),
+            )
+            answer["status"], answer["at"] = r.status_code, time.monotonic()
+        except httpx.HTTPError as exc:
+            answer["status"], answer["at"] = repr(exc), time.monotonic()
+
+    asking: threading.Thread | None = None
     while time.monotonic() < deadline:
         if worker.proc.poll() is not None:
             raise RuntimeError(f"worker on {worker.port} exited ({worker.proc.returncode})")
         if pss_mb([worker.proc.pid]) > max_mb:
             raise RuntimeError(f"worker on {worker.port} passed {max_mb:.0f} MB before serving")
-        try:
-            r = httpx.get(url, params={"q": query}, timeout=5)
-            if r.status_code == 200:
-                return time.monotonic() - worker.started
-        except httpx.HTTPError:
-            pass
+        if asking is None:
+            try:
+                if httpx.get(f"{worker.base}/healthz", timeout=5).status_code == 200:
+                    asking = threading.Thread(target=search, daemon=True)
+                    asking.start()
+            except httpx.HTTPError:
+                pass
+        elif not asking.is_alive():
+            if answer["status"] == 200:
+                return float(answer["at"]) - worker.started
+            raise RuntimeError(f"worker on {worker.port}: first search answered {answer}")
         time.sleep(0.2)
     raise RuntimeError(f"worker on {worker.port} not serving within {limit_s:.0f} s")
 
@@ -901,8 +925,11 @@ def run(
     max_rss_mb: float = 16000,
     start_timeout: float = 900,
     seed: int = 0,
+    build_only: bool = False,
 ) -> int:
     folder.mkdir(parents=True, exist_ok=True)
+    if threading.current_thread() is threading.main_thread():  # `kill` stops the workers too
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     slug = f"c{capabilities}-n{needs}-{embedder.replace(':', '_')}"
     pg_dir = None
     if database_url:
@@ -918,6 +945,8 @@ def run(
         t0 = time.perf_counter()
         corpus = build(url, capabilities, needs, embedder, echo, folder / "cache", seed=seed)
         echo(f"数据准备用时 / build: {time.perf_counter() - t0:.1f}s")
+        if build_only:
+            return 0
         var_dir = folder / f"var-{slug}-{'pg' if pg_dir else 'db'}"
         env = worker_env(url, var_dir, embedder)
         query = corpus.queries[0]

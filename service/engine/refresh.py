@@ -17,7 +17,8 @@ refresh).
 """
 
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -122,9 +123,14 @@ def after_change(
 
 
 def backfill(
-    session_factory: sessionmaker[Session], *, store: IndexStore, limit: int = BACKFILL
+    session_factory: sessionmaker[Session],
+    *,
+    store: IndexStore,
+    limit: int = BACKFILL,
+    between: Callable[[], object] | None = None,
 ) -> Refreshed:
-    """Store the lists of published postings that have none or one ranked for an older text."""
+    """Store the lists of published postings that have none or one ranked for an older text
+    (`between` runs after each list: the worker serves users' fresh postings first)."""
     with session_factory() as session:
         read_only(session)
         todo = {
@@ -141,8 +147,44 @@ def backfill(
     for kind, ids in todo.items():
         for posting_id in ids:
             refresh_one(session_factory, kind, posting_id, store, done)
+            if between is not None:
+                between()
             if done.lists % 50 == 0:
                 log.info("engine lists: %d/%d stored", done.lists, total)
+    _tell(session_factory, done)
+    return done
+
+
+def store_all(
+    session_factory: sessionmaker[Session],
+    *,
+    store: IndexStore,
+    echo: Callable[[str], None],
+    every: int = 200,
+) -> Refreshed:
+    """Store every published posting's missing or stale list (`jiebang store-recommendations`,
+    e.g. after the migration on a full database): progress, lists/s and ETA every `every`
+    lists; each list is committed on its own, so an interrupted run resumes where it stopped.
+    The brokers get one digest at the end."""
+    with session_factory() as session:
+        read_only(session)
+        store.ensure_current(session)
+        todo = [
+            (kind, posting_id)
+            for kind in KINDS
+            for posting_id in repository.unlisted_ids(
+                session, kind, store.model_id, _published(kind), limit=None
+            )
+        ]
+    done = Refreshed()
+    started = time.monotonic()
+    for n, (kind, posting_id) in enumerate(todo, start=1):
+        refresh_one(session_factory, kind, posting_id, store, done)
+        if n % every == 0 or n == len(todo):
+            rate = n / max(time.monotonic() - started, 1e-9)
+            echo(
+                f"推荐列表 / lists {n}/{len(todo)}  {rate:.1f}/s  ETA {(len(todo) - n) / rate:.0f}s"
+            )
     _tell(session_factory, done)
     return done
 

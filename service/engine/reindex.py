@@ -25,7 +25,8 @@ def reindex(
     echo: Callable[[str], None],
 ) -> dict[str, int]:
     """Re-embed what is missing or stale, batch by batch (each batch committed, so an
-    interrupted run resumes where it stopped), then rebuild and save both indexes."""
+    interrupted run resumes where it stopped), then rebuild both indexes from the table and
+    write them as the next generation."""
     counts = {"embedded": 0, "current": 0, "failed": 0}
     for kind in KINDS:
         with session_factory() as session:
@@ -47,14 +48,10 @@ def reindex(
                 f"{LABELS[kind]} {_bar(done, len(ids))}  新嵌入 {len(outcome.embedded)}"
                 f"  已是最新 {len(outcome.current)}  失败 {len(outcome.failed)}"
             )
-    for kind in KINDS:  # rebuild from the table rather than trusting an old file
-        path = store.path(kind)
-        if path is not None:
-            path.unlink(missing_ok=True)
-    with session_factory() as session:
-        store.load(session)
+    with session_factory() as session:  # from the table rather than trusting an old file
+        store.load(session, use_generation=False)
         store.catch_up(session)
-    store.save()
+    store.save()  # the next generation, which every worker switches to
     counts["indexed_needs"] = store.count("need")
     counts["indexed_capabilities"] = store.count("capability")
     return counts

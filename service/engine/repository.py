@@ -74,6 +74,22 @@ def vectors_of(
     return out
 
 
+def vector_heads_of(
+    session: Session, kind: Kind, model_id: str, ids: Iterable[int]
+) -> dict[int, str]:
+    """Posting id → text hash of the given postings' vectors (those that have one)."""
+    id_list = sorted(set(ids))
+    out: dict[int, str] = {}
+    for start in range(0, len(id_list), 500):
+        statement = select(PostingVector.posting_id, PostingVector.text_hash).where(
+            PostingVector.kind == kind,
+            PostingVector.model_id == model_id,
+            PostingVector.posting_id.in_(id_list[start : start + 500]),
+        )
+        out.update((int(r[0]), str(r[1])) for r in session.execute(statement))
+    return out
+
+
 def vector_heads_since(
     session: Session, kind: Kind, model_id: str, since: datetime | None, *, after: bool = False
 ) -> list[tuple[int, str, datetime]]:
@@ -419,7 +435,11 @@ def holders(session: Session, kind: Kind, posting_id: int, limit: int) -> list[i
 
 
 def unlisted_ids(
-    session: Session, kind: Kind, model_id: str, *conditions: ColumnElement[bool], limit: int
+    session: Session,
+    kind: Kind,
+    model_id: str,
+    *conditions: ColumnElement[bool],
+    limit: int | None,
 ) -> list[int]:
     """Postings (satisfying `conditions`) with a current vector but no stored list, or a list
     ranked for another text than the one embedded now (a worker stopped between the two)."""

@@ -1,5 +1,6 @@
-"""The engine's place in the app's lifespan: the embedding worker, fed after each commit
-(`service.engine.jobs`), started with the app and stopped with it."""
+"""The engine's place in the app's lifespan: the embedding worker, started with the app and
+stopped with it, consumes the job queue's `engine.embed` topic (posting ids handed over after
+each commit, `service.engine.jobs`)."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from service.config import get_settings
 from service.engine.jobs import set_dispatch
 from service.engine.store import get_store
 from service.engine.worker import EmbeddingWorker
-from service.kit.db import get_session, get_sessionmaker
+from service.kit.db import get_session, get_sessionmaker, open_read_session
 
 
 def _log_to_stderr() -> None:
@@ -34,7 +35,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # which is where the worker would read and write: leave the worker off.
     if settings.engine_background and get_session not in app.dependency_overrides:
         _log_to_stderr()
-        worker = EmbeddingWorker(get_sessionmaker(), get_store)
+        # the warm-up reads the replica when one is configured (the worker's later catch-ups
+        # use the primary: it ranks postings it has just embedded)
+        worker = EmbeddingWorker(get_sessionmaker(), get_store, warm_up_sessions=open_read_session)
         set_dispatch(worker.enqueue)
         worker.start()  # returns at once: warm-up and embedding run in the worker thread
     try:

@@ -1,26 +1,37 @@
-"""The per-process index store: one FAISS index and one `Matcher` per side.
+"""The per-process index store: one vector index and one `Matcher` per side.
 
 The keyword index is not held here: it lives in the database (`service.engine.keywords`),
 written beside each vector and read per ranking in the caller's session (`session=`), so
 every process sees a posting at once and start-up tokenises nothing. The matcher keeps the
 postings' `Doc`s (filters, indicators, explanations).
 
-The database is the source of truth. At start-up a side loads `var/index/<kind>.faiss` when
-its metadata names the current model and dimension, and reconciles it with `posting_vectors`
-(rows newer than the saved watermark, minus a lookback, are reloaded); otherwise it rebuilds
-from the table. Before each ranking, `catch_up` reads the (id, hash, time) heads of rows
-stamped after the watermark — a cheap indexed query — and loads only the rows whose hash it
-has not seen, so API processes see each other's new postings. Every few seconds the window
-opens a lookback earlier, for commit-order gaps (a row stamped earlier but committed later
-than one already seen).
+The database is the source of truth. Each side's vectors live in *generations* on disk
+(`var/index/<kind>/gen-N/`, named by `var/index/<kind>/CURRENT`; `matching.generations`):
+an immutable FAISS index that every worker process memory-maps, so its pages are shared,
+plus a small in-memory delta for the rows written since. At start-up a side maps the current
+generation when it names this model and dimension and reconciles it with `posting_vectors`
+exactly (each generation row carries a tag of the text hash it was embedded from: rows whose
+hash differs, or that are new, go to the delta; rows gone are masked); otherwise it rebuilds
+from the table into the delta. Before each ranking, `catch_up` reads the (id, hash, time)
+heads of rows stamped after the watermark — a cheap indexed query — and loads only the rows
+whose hash it does not hold, so API processes see each other's new postings. Every few seconds
+the window opens a lookback earlier, for commit-order gaps (a row stamped earlier but
+committed later than one already seen). `catch_up` also stats `CURRENT`: when another
+process wrote a newer generation, it is mapped off to the side and swapped in (rankings in
+flight finish on the old one).
 
-Each vector is held once, in the side's FAISS index, which is also the matcher's vector
-store (`matching.retrieval.IndexVectors`). Rankings never wait for each other: the matcher
-reads under a shared lock, and only one thread catches up at a time while the others rank
-with what is loaded (a catch-up applies its rows in one short exclusive step).
+One process at a time writes the next generation (`compact`: the embedding worker when the
+delta grows past `engine_generation_rows` rows or is older than `engine_generation_seconds`;
+`jiebang reindex` at its end), under a `flock` on the side's directory; a writer killed
+mid-write leaves the current generation in place.
+
+Rankings never wait for each other: the matcher reads under a shared lock, and only one
+thread catches up at a time while the others rank with what is loaded (a catch-up applies
+its rows in one short exclusive step).
 """
 
 import gc
+import hashlib
 import logging
 import threading
 import time
@@ -34,7 +45,14 @@ from sqlalchemy.orm import Session
 
 from matching.documents import Doc
 from matching.embedders import Embedder
-from matching.index import StaleIndexError, VectorIndex, build_index, load_index
+from matching.generations import (
+    Generation,
+    LayeredIndex,
+    WriterLock,
+    pointer_stamp,
+    read_pointer,
+)
+from matching.index import StaleIndexError
 from matching.keywords import KeywordIndex
 from matching.model import RankModel, default_model
 from matching.ranking import Match, Matcher
@@ -52,10 +70,11 @@ log = logging.getLogger("jiebang.engine")
 @dataclass
 class _Side:
     kind: Kind
-    index: VectorIndex
+    index: LayeredIndex  # the mapped generation + the delta; each row tagged with its hash
     matcher: Matcher
-    hashes: dict[int, str] = field(default_factory=dict)  # posting id → hash now indexed
     watermark: datetime | None = None
+    stamp: tuple[int, int] | None = None  # CURRENT's (inode, mtime) when last looked at
+    written: float = field(default_factory=time.monotonic)  # when its generation was taken
 
 
 class IndexStore:
@@ -68,6 +87,8 @@ class IndexStore:
         lookback: timedelta = timedelta(seconds=120),
         rescan_every: timedelta = timedelta(seconds=5),
         pool: int = 200,
+        compact_rows: int = 5000,
+        compact_seconds: float = 600.0,
         keywords: str = "database",
     ) -> None:
         self.embedder = embedder
@@ -78,6 +99,8 @@ class IndexStore:
         self.lookback = lookback
         self.rescan_every = rescan_every
         self.pool = pool  # candidates per retriever (dense, keyword) the matcher scores
+        self.compact_rows = compact_rows  # delta rows that call for the next generation
+        self.compact_seconds = compact_seconds  # ... or a delta this old
         self._last_rescan = -float("inf")
         self._scanned_at: datetime | None = None  # wall clock when the last full scan began
         self.rank_model: RankModel = default_model()  # the newest stored one, see use_newest_model
@@ -86,11 +109,11 @@ class IndexStore:
         self._catch_up_lock = threading.Lock()
         self.loaded = threading.Event()
 
-    def _empty(self, kind: Kind, size_hint: int = 0) -> _Side:
-        index = build_index(self.embedder.dim, size_hint, self.model_id)
+    def _empty(self, kind: Kind, base: Generation | None = None) -> _Side:
+        index = LayeredIndex(self.embedder.dim, self.model_id, base)
         return _Side(kind, index, self._matcher(kind, index))
 
-    def _matcher(self, kind: Kind, index: VectorIndex) -> Matcher:
+    def _matcher(self, kind: Kind, index: LayeredIndex) -> Matcher:
         return Matcher(
             self.embedder,
             vectors=IndexVectors(index),
@@ -108,28 +131,35 @@ class IndexStore:
         return DatabaseKeywords(kind, session)
 
     def path(self, kind: Kind) -> Path | None:
-        return self.index_dir / f"{kind}.faiss" if self.index_dir else None
+        """The side's generations directory (`CURRENT`, `gen-N/`), if it persists any."""
+        return self.index_dir / kind if self.index_dir else None
 
     def count(self, kind: Kind) -> int:
-        return len(self._sides[kind].hashes)
+        return self._sides[kind].index.count
 
     def watermark(self, kind: Kind) -> datetime | None:
         return self._sides[kind].watermark
 
     def __contains__(self, item: tuple[Kind, int]) -> bool:
         kind, posting_id = item
-        return posting_id in self._sides[kind].hashes
+        return posting_id in self._sides[kind].index
+
+    def generation(self, kind: Kind) -> int | None:
+        """The number of the generation this side serves, if any."""
+        base = self._sides[kind].index.base
+        return base.number if base is not None else None
 
     # --- loading and catching up --------------------------------------------------------
-    def load(self, session: Session) -> None:
-        """Start-up: the saved index if it is current for this model, else a rebuild."""
+    def load(self, session: Session, *, use_generation: bool = True) -> None:
+        """Start-up: map the current generation if it is for this model, else a rebuild
+        (`use_generation=False`: rebuild from the table whatever is on disk)."""
         _begin(session)
         with self._catch_up_lock:
             if self.loaded.is_set():
                 return
             self._scanned_at = utcnow()
             for kind in KINDS:
-                self._sides[kind] = self._load_side(session, kind)
+                self._sides[kind] = self._load_side(session, kind, use_generation)
             # Millions of long-lived objects (BM25 postings, docs): keep them out of the cyclic
             # GC's full collections, whose pauses otherwise dominate a query's p99.
             gc.collect()
@@ -153,39 +183,54 @@ class IndexStore:
         for side in self._sides.values():
             side.matcher.model = model
 
-    def _load_side(self, session: Session, kind: Kind) -> _Side:
+    def _load_side(self, session: Session, kind: Kind, use_generation: bool = True) -> _Side:
         heads = repository.vector_heads_since(session, kind, self.model_id, None)
-        path = self.path(kind)
-        index: VectorIndex | None = None
-        if path is not None and path.exists():
-            try:
-                index = load_index(path, self.model_id, self.embedder.dim)
-            except StaleIndexError as exc:
-                log.info("index %s is stale (%s): rebuilding from the database", path, exc)
-        if index is None:
-            side = self._empty(kind, len(heads))
+        root = self.path(kind)
+        stamp = pointer_stamp(root) if root is not None else None
+        base = self._open_generation(kind) if use_generation else None
+        side = self._empty(kind, base)
+        side.stamp = stamp
+        if base is None:
             self._reload(session, side, [(h[0], h[1]) for h in heads])
             side.watermark = heads[-1][2] if heads else None
-            log.info("index %s rebuilt: %d vectors", kind, len(side.hashes))
+            log.info("index %s rebuilt: %d vectors", kind, side.index.count)
             return side
-        side = _Side(kind, index, self._matcher(kind, index))
-        saved = _parse_time(index.watermark)
-        trust_before = saved - self.lookback if saved else None
-        live = {h[0] for h in heads}
-        index.remove([i for i in index.ids().tolist() if i not in live])
-        trusted = [h for h in heads if trust_before and h[2] < trust_before and h[0] in index]
-        trusted_ids = {h[0] for h in trusted}
-        stale = [(h[0], h[1]) for h in heads if h[0] not in trusted_ids]
-        ids = [h[0] for h in trusted]
-        if ids:
-            docs = {p.id: to_doc(p) for p in repository.postings(session, kind, ids)}
-            present = [i for i in ids if i in docs]
-            side.matcher.add_indexed([docs[i] for i in present])
-            side.hashes.update((h[0], h[1]) for h in trusted if h[0] in docs)
+        ids = np.fromiter((h[0] for h in heads), np.int64, len(heads))
+        tags = np.fromiter((_tag(h[1]) for h in heads), np.int64, len(heads))
+        pos = base.positions(ids)
+        same = (pos >= 0) & (np.asarray(base.tags)[np.maximum(pos, 0)] == tags)
+        gone = np.setdiff1d(np.asarray(base.ids), ids)
+        if len(gone):
+            side.index.remove(gone.tolist())  # vectors deleted since it was written: masked
+        trusted = ids[same].tolist()
+        for start in range(0, len(trusted), 5000):
+            chunk = trusted[start : start + 5000]
+            docs = {p.id: to_doc(p) for p in repository.postings(session, kind, chunk)}
+            side.matcher.add_indexed([docs[i] for i in chunk if i in docs])
+            missing = [i for i in chunk if i not in docs]
+            if missing:
+                side.index.remove(missing)
+        stale = [(h[0], h[1]) for h, ok in zip(heads, same.tolist(), strict=True) if not ok]
         self._reload(session, side, stale)
-        side.watermark = max([h[2] for h in heads], default=saved)
-        log.info("index %s loaded from %s: %d vectors", kind, path, len(side.hashes))
+        side.watermark = max([h[2] for h in heads], default=_parse_time(base.meta.watermark))
+        log.info(
+            "index %s loaded from %s: %d vectors (%d read from the database)",
+            kind,
+            base.path,
+            side.index.count,
+            len(stale),
+        )
         return side
+
+    def _open_generation(self, kind: Kind) -> Generation | None:
+        root = self.path(kind)
+        if root is None or read_pointer(root) is None:
+            return None
+        try:
+            return Generation.open_current(root, self.model_id, self.embedder.dim)
+        except StaleIndexError as exc:
+            log.info("index %s is stale (%s): rebuilding from the database", root, exc)
+            return None
 
     def catch_up(self, session: Session) -> int:
         """Load vectors written since the watermark; returns how many.
@@ -203,6 +248,7 @@ class IndexStore:
             rescan = time.monotonic() - self._last_rescan >= self.rescan_every.total_seconds()
             started = utcnow()
             for side in self._sides.values():
+                total += self._switch_if_newer(session, side)
                 since, after = side.watermark, True
                 if since is not None and rescan:
                     floor = (self._scanned_at or since) - self.lookback
@@ -211,7 +257,12 @@ class IndexStore:
                 heads = repository.vector_heads_since(
                     session, side.kind, self.model_id, since, after=after
                 )
-                changed = [(h[0], h[1]) for h in heads if side.hashes.get(h[0]) != h[1]]
+                held = side.index.tags_of(np.fromiter((h[0] for h in heads), np.int64))
+                changed = [
+                    (h[0], h[1])
+                    for h, tag in zip(heads, held.tolist(), strict=True)
+                    if tag != _tag(h[1])
+                ]
                 if changed:
                     total += self._reload(session, side, changed)
                 if heads:
@@ -222,6 +273,52 @@ class IndexStore:
             return total
         finally:
             self._catch_up_lock.release()
+
+    def _switch_if_newer(self, session: Session, side: _Side) -> int:
+        """Serve a newer generation another process wrote (a stat of `CURRENT` when there is
+        none): map it off to the side, swap it in, then fix what the swap changed."""
+        root = self.path(side.kind)
+        if root is None:
+            return 0
+        stamp = pointer_stamp(root)
+        if stamp == side.stamp:
+            return 0
+        side.stamp = stamp
+        meta = read_pointer(root)
+        base = side.index.base
+        if meta is None or (base is not None and meta.number == base.number):
+            return 0
+        new = self._open_generation(side.kind)
+        if new is None:
+            return 0
+        rebased = side.index.rebase(new)
+        side.written = time.monotonic()
+        if len(rebased.gone):
+            side.matcher.remove(rebased.gone.tolist())
+        # Rows it serves with a text this process had not indexed: their documents are
+        # re-read; a vector the database no longer matches is re-read into the delta.
+        changed = rebased.changed
+        tags = np.asarray(new.tags)[new.positions(changed)]
+        heads = repository.vector_heads_of(session, side.kind, self.model_id, changed.tolist())
+        pairs = zip(changed.tolist(), tags.tolist(), strict=True)
+        same = {i for i, t in pairs if i in heads and _tag(heads[i]) == t}
+        dropped = [i for i in changed.tolist() if i not in heads]
+        if dropped:
+            side.matcher.remove(dropped)
+        ordered = sorted(same)
+        for start in range(0, len(ordered), 5000):
+            chunk = ordered[start : start + 5000]
+            docs = repository.postings(session, side.kind, chunk)
+            side.matcher.add_indexed([to_doc(p) for p in docs])
+        loaded = self._reload(session, side, [(i, h) for i, h in heads.items() if i not in same])
+        log.info(
+            "index %s switched to generation %d (%d vectors, %d re-read)",
+            side.kind,
+            new.number,
+            side.index.count,
+            loaded,
+        )
+        return loaded
 
     def _reload(self, session: Session, side: _Side, heads: Sequence[tuple[int, str]]) -> int:
         """(Re)load the given rows' vectors and their postings' current text."""
@@ -234,18 +331,65 @@ class IndexStore:
             if not ids:
                 continue
             vectors = np.stack([as_array(rows[i]) for i in ids])
-            side.matcher.add([docs[i] for i in ids], vectors)  # into the FAISS index too
-            side.hashes.update((i, rows[i].text_hash) for i in ids)
+            tags = [_tag(rows[i].text_hash) for i in ids]
+            side.index.add(np.asarray(ids, dtype=np.int64), vectors, tags)  # into the delta
+            side.matcher.add_indexed([docs[i] for i in ids])
             loaded += len(ids)
         return loaded
 
-    def save(self) -> None:
-        """Persist both sides with their watermark (atomic; other processes may read it)."""
+    def compact(self, *, force: bool = False) -> dict[Kind, int]:
+        """Write the next generation of each side whose delta calls for one (every side with
+        `force`) unless another process is writing it; returns the numbers written by side.
+
+        A generation holds what this process serves — the current generation minus its
+        masked rows, plus the delta — stamped with the side's watermark. Unless forced, a side
+        is left alone when another process already wrote a generation at least as recent as
+        this one's view (it is swapped in at the next catch-up)."""
+        written: dict[Kind, int] = {}
         for kind, side in self._sides.items():
-            path = self.path(kind)
-            if path is not None:
+            root = self.path(kind)
+            if root is None or not self.loaded.is_set():
+                continue
+            index = side.index
+            pending = index.delta_count + index.masked_count
+            # a generation rewrites every row: past 250k rows, wait for up to 2 % of them
+            rows = max(self.compact_rows, min(index.count // 50, 20_000))
+            due = (
+                index.base is None
+                or pending >= rows
+                or (pending > 0 and time.monotonic() - side.written >= self.compact_seconds)
+            )
+            if not (force or due):
+                continue
+            with WriterLock(root).held() as got:
+                if not got:
+                    continue  # another process is writing this side
+                if not force and self._superseded(root, side):
+                    continue
                 wm = side.watermark.isoformat() if side.watermark else None
-                side.index.save(path, watermark=wm)
+                meta = index.save(root, watermark=wm)
+                side.stamp, side.written = pointer_stamp(root), time.monotonic()
+                written[kind] = meta.number
+                log.info(
+                    "index %s: generation %d written (%d vectors)", kind, meta.number, meta.count
+                )
+        return written
+
+    def _superseded(self, root: Path, side: _Side) -> bool:
+        """Whether another process wrote a generation of this model this side has not seen,
+        covering at least its watermark."""
+        current = read_pointer(root)
+        base = side.index.base
+        if current is None or current.model_id != self.model_id or current.dim != self.dim:
+            return False
+        if base is not None and current.number == base.number:
+            return False
+        theirs = _parse_time(current.watermark)
+        return theirs is not None and (side.watermark is None or theirs >= side.watermark)
+
+    def save(self) -> None:
+        """Write the next generation of both sides now (`jiebang reindex`, tests)."""
+        self.compact(force=True)
 
     # --- ranking -----------------------------------------------------------------------
     def rank(
@@ -264,7 +408,10 @@ class IndexStore:
         first `explain` (default all) carry their explanation. `session` reads the keyword
         index (required unless the store keeps it in memory)."""
         side = self._sides[corpus]
-        allowed_set = None if allowed is None else {i for i in allowed if i in side.hashes}
+        allowed_set = None
+        if allowed is not None:
+            wanted = np.fromiter((int(i) for i in allowed), np.int64)
+            allowed_set = set(wanted[side.index.contains_many(wanted)].tolist())
         if allowed_set is not None and not allowed_set:
             return []
         return side.matcher.rank(
@@ -309,6 +456,8 @@ def get_store() -> IndexStore:
                 settings.var_dir / "index",
                 timedelta(seconds=settings.engine_lookback_seconds),
                 pool=settings.engine_pool,
+                compact_rows=settings.engine_generation_rows,
+                compact_seconds=settings.engine_generation_seconds,
                 keywords=settings.engine_keywords,
             )
             _STORES[embedder.model_id] = store
@@ -319,6 +468,12 @@ def loaded_store() -> IndexStore | None:
     """A store this process has already loaded, if any (never builds or loads one)."""
     with _STORES_LOCK:
         return next((s for s in _STORES.values() if s.loaded.is_set()), None)
+
+
+def _tag(text_hash: str) -> int:
+    """A generation row's tag: 63 bits of a hash of the text hash its vector was made from."""
+    digest = hashlib.blake2b(text_hash.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def _parse_time(value: object) -> datetime | None:

@@ -24,6 +24,7 @@ from service.engine import repository, vectors
 from service.engine.documents import KINDS, Kind
 from service.engine.store import IndexStore
 from service.kit.db import read_only
+from service.kit.jobs import JOBS
 
 log = logging.getLogger("jiebang.engine")
 
@@ -41,9 +42,12 @@ class EmbeddingWorker:
         sweep_seconds: float | None = None,
         max_attempts: int | None = None,
         refresh_candidates: bool = True,
+        warm_up_sessions: Callable[[], Session] | None = None,
     ) -> None:
         settings = get_settings()
         self.session_factory = session_factory
+        # the start-up load only reads: the read replica's sessions when there is one
+        self.warm_up_sessions = warm_up_sessions or session_factory
         self.store_factory = store_factory
         self.sweep_seconds = sweep_seconds or settings.engine_sweep_seconds
         self.max_attempts = max_attempts or settings.engine_max_attempts
@@ -58,8 +62,11 @@ class EmbeddingWorker:
             self._queue.put(item)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Block until everything queued so far is processed (tests, the CLI)."""
+        """Block until everything queued so far is processed (tests, the CLI), including
+        ids committed but still on the job queue, on their way to this worker."""
         deadline = time.monotonic() + timeout
+        if not JOBS.wait(timeout):
+            return False
         while self._queue.unfinished_tasks:
             if time.monotonic() > deadline:
                 return False
@@ -76,18 +83,23 @@ class EmbeddingWorker:
             self._thread.join(timeout)
 
     # --- the loop ------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load the index (map its generation, or read the whole table at a first start)."""
+        store = self.store_factory()
+        with self.warm_up_sessions() as session:
+            store.ensure_current(session)
+        store.compact()  # the first generation, when none exists yet
+
     def _run(self) -> None:
         try:
-            store = self.store_factory()
-            with self.session_factory() as session:
-                store.ensure_current(session)
-            store.save()
+            self.warm_up()
         except Exception:  # a broken DB or model must not kill the API process
             log.exception("engine warm-up failed; the sweeper will retry")
         next_sweep = 0.0
         while not self._stop.is_set():
             if time.monotonic() >= next_sweep:
                 self._guard(self.sweep)
+                self._guard(self.store_factory().compact)  # the next generation, when due
                 next_sweep = time.monotonic() + self.sweep_seconds
             self._drain(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
 
@@ -160,7 +172,15 @@ class EmbeddingWorker:
 
     def backfill(self) -> int:
         """Store the missing or stale lists of published postings (a bounded batch)."""
-        return list_refresh.backfill(self.session_factory, store=self.store_factory()).lists
+        done = list_refresh.backfill(
+            self.session_factory, store=self.store_factory(), between=self._serve_queue
+        )
+        return done.lists
+
+    def _serve_queue(self) -> None:
+        """Users' fresh postings go before a long sweep's next step."""
+        while not self._queue.empty() and not self._stop.is_set():
+            self._drain(timeout=0)
 
     def pending(self) -> dict[Kind, list[int]]:
         """Postings the sweeper should (re-)embed: no vector, or a retryable failure; and
@@ -195,15 +215,13 @@ class EmbeddingWorker:
             for start in range(0, len(ids), BATCH):
                 if self._stop.is_set():
                     return done
-                while not self._queue.empty():  # users' fresh postings go first
-                    self._drain(timeout=0)
+                self._serve_queue()  # users' fresh postings go first
                 self.process([(kind, i) for i in ids[start : start + BATCH]], refresh=False)
                 done += len(ids[start : start + BATCH])
                 log.info("engine sweep: %d/%d embedded", done, total)
         store = self.store_factory()
         with self.session_factory() as session:
             store.ensure_current(session)
-        store.save()
         if self.refresh:
             log.info("engine sweep: %d new candidates", self.refresh_touched())
             self.backfill()

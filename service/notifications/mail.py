@@ -1,32 +1,29 @@
 """E-mail copies of notifications, sent through SMTP only after the transaction committed.
 
-`stage()` (called by `notify`) prepares the messages inside the transaction and parks them on
-the session; a session `after_commit` hook hands them to one background thread, a rollback
-drops them. A failed send is logged: the in-app notification is already committed and stays.
+`stage()` (called by `notify`) prepares the messages inside the transaction and defers them
+on the session (`service.kit.jobs`, topic `mail`): the commit hands them to the process's job
+queue, a rollback drops them. A failed send is logged: the in-app notification is already
+committed and stays.
 """
 
-import atexit
 import logging
-import queue
 import smtplib
 import ssl
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from service.config import Settings, get_settings
+from service.kit.jobs import JOBS, defer, discard
 from service.models import Notification
 from service.notifications import repository
 
 log = logging.getLogger(__name__)
 
-PENDING = "jiebang.pending_mail"
+MAIL = "mail"  # the job queue's topic
 SUPPRESS = "jiebang.suppress_mail"  # set on a session (e.g. the demo loader) to send nothing
 SUBJECT_PREFIX = "【揭榜】"
 
@@ -40,13 +37,18 @@ class Mail:
     headers: tuple[tuple[str, str], ...] = ()  # extra headers, e.g. List-Unsubscribe
 
 
+def suppress(session: Session) -> None:
+    """Send no mail for this session's work (the demo loader): what is staged is dropped."""
+    session.info[SUPPRESS] = True
+    discard(session, MAIL)
+
+
 def stage(session: Session, notifications: Sequence[Notification]) -> None:
     """Prepare one e-mail per notification whose user has an address (when SMTP is on)."""
     settings = get_settings()
     if not settings.mail_enabled or not notifications or session.info.get(SUPPRESS):
         return
     users = repository.mail_addresses(session, {n.user_id for n in notifications})
-    pending: list[Mail] = session.info.setdefault(PENDING, [])
     for n in notifications:
         user = users.get(n.user_id)
         if user is None:
@@ -55,14 +57,14 @@ def stage(session: Session, notifications: Sequence[Notification]) -> None:
         if n.link:
             body = f"{body}\n\n查看详情：{settings.public_url.rstrip('/')}{n.link}".lstrip()
         body += "\n\n—— 揭榜 技术需求与科技成果对接平台（系统邮件，请勿直接回复）"
-        pending.append(Mail(user.email, user.display_name, SUBJECT_PREFIX + n.title, body))
+        defer(session, MAIL, Mail(user.email, user.display_name, SUBJECT_PREFIX + n.title, body))
 
 
 def stage_mails(session: Session, mails: Sequence[Mail]) -> None:
     """Park ready-made mails (a digest) on the session, sent once this transaction commits."""
     if not mails or session.info.get(SUPPRESS) or not get_settings().mail_enabled:
         return
-    session.info.setdefault(PENDING, []).extend(mails)
+    defer(session, MAIL, *mails)
 
 
 def build_message(mail: Mail, settings: Settings) -> EmailMessage:
@@ -105,58 +107,28 @@ def send_now(mails: Sequence[Mail], settings: Settings) -> int:
     return sent
 
 
+def _send(mails: list[Mail]) -> None:
+    """The `mail` topic's consumer (on the job queue's thread): one commit's mails, one
+    SMTP connection. The settings are read now: mail switched off meanwhile sends nothing."""
+    settings = get_settings()
+    if settings.mail_enabled:
+        send_now(mails, settings)
+
+
 class Outbox:
-    """One daemon thread draining a queue of mail batches, so no request waits on SMTP."""
+    """The mail topic of the process's job queue (`service.kit.jobs.JOBS`): no request waits
+    on SMTP."""
 
-    def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[list[Mail], Settings]] = queue.Queue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def put(self, mails: list[Mail], settings: Settings) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="mail-outbox", daemon=True)
-                self._thread.start()
-        self._queue.put((mails, settings))
+    def put(self, mails: list[Mail]) -> None:
+        JOBS.submit(MAIL, mails)
 
     def join(self) -> None:
-        """Block until every queued batch has been tried (tests)."""
-        self._queue.join()
+        """Block until every queued job has been tried (tests)."""
+        JOBS.join()
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Wait at most `timeout` seconds for the queue to empty: a short-lived process (the
-        `jiebang tick` command) must not exit before its reminders went out."""
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if self._queue.unfinished_tasks:
-            log.error("exiting with %d mail batch(es) unsent", self._queue.unfinished_tasks)
-        return not self._queue.unfinished_tasks
-
-    def _run(self) -> None:
-        while True:
-            mails, settings = self._queue.get()
-            try:
-                send_now(mails, settings)
-            except Exception:  # the thread must survive anything
-                log.exception("mail outbox failed")
-            finally:
-                self._queue.task_done()
+        return JOBS.drain(timeout)
 
 
+JOBS.consume(MAIL, _send)  # always: the CLI's tick mails too (its process drains at exit)
 OUTBOX = Outbox()
-atexit.register(OUTBOX.drain)
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    mails = session.info.pop(PENDING, None)
-    if mails and not session.info.get(SUPPRESS):
-        OUTBOX.put(mails, get_settings())
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, previous: SessionTransaction) -> None:
-    if previous.parent is None:  # the whole transaction is gone, and its notifications too
-        session.info.pop(PENDING, None)

@@ -1,4 +1,4 @@
-"""In-app scheduler: a daemon thread that runs the tick every few minutes.
+"""In-app scheduler: the tick every few minutes, on the process's job queue thread.
 
 Every API process may run one (uvicorn --workers N): the tick's row locks and conditional
 state checks make overlapping ticks harmless. Deployments with a system timer instead set
@@ -6,38 +6,47 @@ JIEBANG_SCHEDULER_ENABLED=false and run `jiebang tick` from cron / systemd.
 """
 
 import logging
-import threading
 from collections.abc import Callable
+
+from service.kit.jobs import JOBS, JobQueue, Periodic
 
 log = logging.getLogger("jiebang.tick")
 
 
 class Scheduler:
-    """Calls `job` now and then every `interval` seconds until stopped."""
+    """Runs `job` now and then every `interval` seconds on the process's job queue (its one
+    background thread, shared with the engine's hand-over and the mail), until stopped."""
 
-    def __init__(self, job: Callable[[], object], interval: float) -> None:
+    def __init__(
+        self, job: Callable[[], object], interval: float, queue: JobQueue | None = None
+    ) -> None:
         self.job = job
         self.interval = interval
-        self.runs = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="jiebang-tick", daemon=True)
+        self.queue = queue or JOBS
+        self._periodic: Periodic | None = None
+
+    @property
+    def runs(self) -> int:
+        return self._periodic.runs if self._periodic else 0
+
+    @property
+    def stopped(self) -> bool:
+        return self._periodic is None or self._periodic.stopped.is_set()
 
     def start(self) -> "Scheduler":
-        self._thread.start()
+        self._periodic = self.queue.every(self.interval, self._run, name="tick")
         return self
 
     def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+        """No more ticks; a tick in progress ends first (at most `timeout` seconds)."""
+        if self._periodic is not None:
+            self._periodic.stop(timeout)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.job()
-            except Exception:  # a bad tick must not kill the thread; the next one retries
-                log.exception("tick failed")
-            self.runs += 1
-            self._stop.wait(self.interval)
+    def _run(self) -> None:
+        try:
+            self.job()
+        except Exception:  # a bad tick must not stop the ticks; the next one retries
+            log.exception("tick failed")
 
 
 def start_default() -> Scheduler:

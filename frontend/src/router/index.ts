@@ -221,6 +221,18 @@ const routes: RouteRecordRaw[] = [
     meta: { title: "批量导入", roles: ["admin", "enterprise", "researcher"] },
   },
   {
+    path: "/my/subscriptions",
+    name: "my-subscriptions",
+    component: () => import("@/views/my/MySubscriptions.vue"),
+    meta: { title: "我的订阅", roles: ["researcher", "enterprise", "broker"] },
+  },
+  {
+    path: "/unsubscribe",
+    name: "unsubscribe",
+    component: () => import("@/views/UnsubscribePage.vue"),
+    meta: { title: "退订" },
+  },
+  {
     path: "/open-api",
     name: "open-api",
     component: () => import("@/views/developer/OpenApiPage.vue"),

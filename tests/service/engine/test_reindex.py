@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from matching.index import read_meta
+from matching.generations import read_pointer
 from service.engine.reindex import reindex
 from service.engine.repository import failures
 from service.engine.store import IndexStore
@@ -46,8 +46,8 @@ def test_reindex_is_resumable_and_saves_the_index(committed_engine: Engine, tmp_
     assert (counts["embedded"], counts["failed"], counts["current"]) == (4, 1, 0)
     assert any("成果 [" in line and "3/3" in line for line in lines)
     assert (counts["indexed_needs"], counts["indexed_capabilities"]) == (1, 3)
-    meta = read_meta(tmp_path / "index" / "capability.faiss")
-    assert (meta.model_id, meta.count) == (embedder.model_id, 3)
+    meta = read_pointer(tmp_path / "index" / "capability")
+    assert meta is not None and (meta.model_id, meta.count) == (embedder.model_id, 3)
 
     again = reindex(sm, embedder, IndexStore(embedder, tmp_path / "index"), lines.append)
     assert (again["embedded"], again["current"], again["failed"]) == (0, 4, 1)  # skips current

@@ -11,7 +11,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from matching.embedders import HashEmbedder
-from matching.index import read_meta
+from matching.generations import read_pointer
 from service.engine import vectors
 from service.engine.service import search
 from service.engine.store import IndexStore
@@ -97,7 +97,7 @@ def test_saved_index_is_reused_and_a_new_model_rebuilds_cleanly(
     first = IndexStore(old, tmp_path)
     first.ensure_current(session)
     first.save()
-    assert read_meta(tmp_path / "capability.faiss").model_id == old.model_id
+    assert read_pointer(tmp_path / "capability").model_id == old.model_id  # type: ignore[union-attr]
 
     caplog.set_level(logging.INFO, logger="jiebang.engine")
     again = IndexStore(old, tmp_path)
@@ -112,8 +112,8 @@ def test_saved_index_is_reused_and_a_new_model_rebuilds_cleanly(
     assert "stale" in caplog.text and "rebuilt" in caplog.text
     assert switched.count("capability") == 3
     switched.save()
-    meta = read_meta(tmp_path / "capability.faiss")
-    assert (meta.model_id, meta.dim, meta.count) == (new.model_id, 32, 3)
+    meta = read_pointer(tmp_path / "capability")
+    assert meta is not None and (meta.model_id, meta.dim, meta.count) == (new.model_id, 32, 3)
     assert set(_found(session, switched, "薄膜")) == {c.id for c in caps}
 
 

@@ -3,6 +3,7 @@ posting's list after its commit, a request reads it and ranks nothing, the calle
 apply at read time, and a changed capability leaves and re-enters a need's list — on a
 database whose commits are real (SQLite, or PostgreSQL with JIEBANG_TEST_DATABASE_URL)."""
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from matching.documents import normalise_field
 from matching.embedders import HashEmbedder
 from service.app import create_app
-from service.engine import recommendations
+from service.engine import recommendations, refresh
 from service.engine.jobs import enqueue_embedding, set_dispatch
 from service.engine.store import IndexStore, get_store
 from service.engine.worker import EmbeddingWorker
@@ -26,6 +27,7 @@ from service.models.enums import OrgKind, Role
 from tests.factories import auth, create_org, create_user, need_payload
 from tests.service.engine_support import (
     committed_database_url,
+    embed_all,
     eval_capability,
     eval_need,
     eval_rows,
@@ -356,3 +358,73 @@ def test_without_a_current_list_a_request_ranks_live_until_the_sweep_stores_it(
     counter.calls = 0
     _get(rig, url, rig.user("owner"))
     assert counter.calls == 0
+
+
+def test_store_all_fills_missing_lists_resumably_with_progress(committed_engine: Engine) -> None:
+    sm = sessionmaker(bind=committed_engine, expire_on_commit=False)
+    store = IndexStore(HashEmbedder(dim=128))
+    with sm() as s:
+        enterprise = create_user(s, Role.enterprise)
+        lab = create_user(s, Role.researcher, org=create_org(s, OrgKind.university))
+        caps = [eval_capability(s, lab, k).id for k in CAPS[:4]]
+        need = eval_need(s, enterprise, "N001").id
+        draft = eval_need(s, enterprise, "N002", status="draft").id
+        embed_all(s, store.embedder)
+        s.commit()
+    lines: list[str] = []
+    done = refresh.store_all(sm, store=store, echo=lines.append, every=2)
+    assert done.lists == 5 and done.candidates == 4  # the need's candidates, from its list
+    assert lines[-1].startswith("推荐列表 / lists 5/5") and "ETA" in lines[-1]
+    with sm() as s:
+        heads = {(h.subject_kind, h.subject_id) for h in s.scalars(select(RecommendationList))}
+    assert heads == {("need", need), *(("capability", c) for c in caps)}
+    assert ("need", draft) not in heads  # a draft's list is ranked when asked for
+    assert refresh.store_all(sm, store=store, echo=lines.append).lists == 0  # nothing left
+
+
+def test_two_refreshes_of_one_list_take_turns(committed_engine: Engine) -> None:
+    """Two processes refreshing the same list at once: the second waits for the first's
+    commit on the list's head and replaces its rows (no duplicate key, no mixed list)."""
+    sm = sessionmaker(bind=committed_engine, expire_on_commit=False)
+    store = IndexStore(HashEmbedder(dim=128))
+    with sm() as s:
+        enterprise = create_user(s, Role.enterprise)
+        lab = create_user(s, Role.researcher, org=create_org(s, OrgKind.university))
+        for k in CAPS[:3]:
+            eval_capability(s, lab, k)
+        need_id = eval_need(s, enterprise, "N001").id
+        embed_all(s, store.embedder)
+        s.commit()
+    first, second = sm(), sm()
+    try:
+        need = first.get(Need, need_id)
+        assert need is not None
+        recs = recommendations.rank(first, need, store)
+        first.rollback()
+        recommendations.save(first, need, recs, store.model_id)  # uncommitted
+        outcome: list[BaseException | None] = []
+
+        def other() -> None:
+            try:
+                subject = second.get(Need, need_id)
+                assert subject is not None
+                recommendations.save(second, subject, recs[:2], store.model_id)
+                second.commit()
+                outcome.append(None)
+            except BaseException as exc:  # reported below
+                outcome.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(1.0)  # blocked on the head (PostgreSQL) or the write lock (SQLite)
+        first.commit()
+        thread.join(30)
+        assert outcome == [None]
+    finally:
+        first.close()
+        second.close()
+    with sm() as s:
+        rows = s.scalars(
+            select(StoredRecommendation).where(StoredRecommendation.subject_id == need_id)
+        )
+        assert [r.rank for r in rows if r.subject_kind == "need"] == [0, 1]

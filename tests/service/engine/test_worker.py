@@ -15,6 +15,7 @@ from service.engine.jobs import enqueue_embedding, set_dispatch
 from service.engine.store import IndexStore, get_store
 from service.engine.worker import EmbeddingWorker
 from service.kit.db import get_session, make_engine
+from service.kit.jobs import JOBS
 from service.models import EmbeddingFailure, Match, PostingVector, User
 from service.models.enums import Role
 from tests.factories import auth, create_capability, create_need, create_user, need_payload
@@ -121,16 +122,21 @@ def test_ids_are_queued_only_when_the_transaction_commits(rig: Rig) -> None:
         user = s.get(User, rig.enterprise.id)
         assert user is not None
         enqueue_embedding(s, "need", create_need(s, user).id)  # flushed, not committed
+        JOBS.join()
         assert seen == []
         s.rollback()
+    JOBS.join()
     assert seen == []
     with rig.sm() as s:
         user = s.get(User, rig.enterprise.id)
         assert user is not None
         need = create_need(s, user)
         enqueue_embedding(s, "need", need.id)
+        enqueue_embedding(s, "need", need.id)  # twice in one transaction: embedded once
+        JOBS.join()
         assert seen == []
         s.commit()
+    JOBS.join()  # handed over on the job queue's thread
     assert seen == [("need", need.id)]
 
 

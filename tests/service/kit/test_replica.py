@@ -21,6 +21,7 @@ from matching.embedders import HashEmbedder
 from service.app import create_app
 from service.config import get_settings
 from service.engine.store import IndexStore, get_store
+from service.engine.worker import EmbeddingWorker
 from service.kit import db
 from service.models.enums import OrgKind, Role
 from tests.factories import auth, create_need, create_org, create_user, need_payload
@@ -196,6 +197,31 @@ def test_a_search_catches_the_index_up_from_the_replica(routed: Routed) -> None:
         routed.replayed()
         found = {r["capability"]["id"] for r in api.get(query, headers=auth(user)).json()["items"]}
         assert late in found  # caught up from the replica once it replayed the write
+
+
+def test_the_engine_warm_up_loads_from_the_replica(routed: Routed) -> None:
+    """The worker's start-up load (the whole table) reads the replica; its later catch-ups
+    read the primary, where it has just embedded."""
+    store = IndexStore(HashEmbedder(dim=64))
+    with Session(routed.primary, expire_on_commit=False) as s:
+        lab = create_user(s, Role.researcher, org=create_org(s, OrgKind.university))
+        first = eval_capability(s, lab, "C044").id
+        embed_all(s, store.embedder)
+        s.commit()
+    routed.replayed()
+    set_replay(routed.replica_admin, paused=True)
+    with Session(routed.primary, expire_on_commit=False) as s:
+        late = eval_capability(s, lab, "C189").id
+        embed_all(s, store.embedder)
+        s.commit()
+    worker = EmbeddingWorker(
+        db.get_sessionmaker(), lambda: store, warm_up_sessions=db.open_read_session
+    )
+    worker.warm_up()
+    assert ("capability", first) in store and ("capability", late) not in store
+    with db.get_sessionmaker()() as s:
+        store.catch_up(s)
+    assert ("capability", late) in store
 
 
 def test_reads_fall_back_to_the_primary_when_the_replica_is_stopped(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import get_settings
 from service.kit.clock import today
+from service.kit.jobs import JobQueue
 from service.models import (
     Application,
     ApplicationMember,
@@ -195,13 +196,16 @@ def test_scheduler_thread_runs_until_stopped() -> None:
         if len(calls) == 2:
             raise RuntimeError("a bad tick must not kill the thread")
 
-    scheduler = Scheduler(job, interval=0.01).start()
+    queue = JobQueue("test-jobs")
+    scheduler = Scheduler(job, interval=0.01, queue=queue).start()
     deadline = time.monotonic() + 10
     while len(calls) < 4 and time.monotonic() < deadline:
         time.sleep(0.01)
     scheduler.stop()
-    assert len(calls) >= 4
-    assert not scheduler._thread.is_alive()
+    assert len(calls) >= 4 and scheduler.stopped
+    assert queue.alive  # the queue's thread serves other jobs still
+    queue.stop()
+    assert not queue.alive
     count = len(calls)
     time.sleep(0.05)
     assert len(calls) == count
@@ -248,4 +252,4 @@ def test_only_the_served_app_runs_the_scheduler(monkeypatch: pytest.MonkeyPatch)
         deadline = time.monotonic() + 10
         while not ticks and time.monotonic() < deadline:
             time.sleep(0.01)
-    assert ticks == [1] and not runners[0]._thread.is_alive()  # stopped with the app
+    assert ticks == [1] and runners[0].stopped  # stopped with the app

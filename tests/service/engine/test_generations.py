@@ -1,0 +1,172 @@
+"""Index generations in the service: a restarted store maps the current generation instead
+of rebuilding, stores switch to a generation another one wrote while ranking goes on, and a
+writer killed mid-compaction leaves a usable index (the database refills what it lacked)."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from matching.embedders import HashEmbedder
+from matching.generations import read_pointer
+from service.engine import vectors
+from service.engine.service import search
+from service.engine.store import IndexStore
+from service.kit.db import make_engine
+from service.models import User
+from service.models.enums import OrgKind, Role
+from tests.factories import create_org, create_user
+from tests.service.engine_support import committed_database_url, embed_all, eval_capability
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def lab(session: Session) -> User:
+    return create_user(session, Role.researcher, org=create_org(session, OrgKind.university))
+
+
+def _found(session: Session, store: IndexStore, q: str) -> list[int]:
+    recs, _, _ = search(session, "capability", q, [], offset=0, limit=50, store=store)
+    return [r.posting_id for r in recs]
+
+
+def test_stores_switch_to_the_generation_another_wrote_while_ranking_goes_on(
+    session: Session, lab: User, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    embedder = HashEmbedder(dim=64)
+    first = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    writer = IndexStore(embedder, tmp_path, compact_rows=1)
+    writer.ensure_current(session)
+    assert writer.compact() == {"need": 1, "capability": 1}  # none yet: the first ones
+    assert writer.compact() == {}  # nothing pending
+    caplog.set_level(logging.INFO, logger="jiebang.engine")
+    reader = IndexStore(embedder, tmp_path)
+    reader.ensure_current(session)
+    assert "loaded from" in caplog.text and "rebuilt" not in caplog.text
+    assert reader.generation("capability") == 1 and reader.count("capability") == 1
+
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def ranking() -> None:  # rankings go on while the reader switches generations
+        try:
+            while not stop.is_set():
+                assert reader.rank("capability", "薄膜封装", allowed=None, k=5)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    thread = threading.Thread(target=ranking)
+    thread.start()
+    try:
+        second = eval_capability(session, lab, "C044")
+        vectors.embed_postings(session, "capability", [second.id], embedder)
+        writer.catch_up(session)
+        assert writer.compact() == {"capability": 2}  # one row is due (compact_rows=1)
+        assert writer._sides["capability"].index.delta_count == 0
+        assert second.id in _found(session, reader, "紫外固化 封边胶")
+        assert reader.generation("capability") == 2
+        assert reader._sides["capability"].index.delta_count == 0  # the generation holds it
+        # an edit after the generation: the reader serves the new text from its delta
+        first.title, first.keywords = "高通量单细胞测序平台", ["单细胞测序"]
+        first.description = "基于微流控液滴的单细胞转录组测序平台，通量十万细胞。"
+        vectors.embed_postings(session, "capability", [first.id], embedder)
+        assert _found(session, reader, "单细胞测序")[0] == first.id
+        assert reader._sides["capability"].matcher.docs[first.id].title == "高通量单细胞测序平台"
+        assert reader._sides["capability"].index.delta_count == 1
+    finally:
+        stop.set()
+        thread.join(30)
+    assert errors == []
+    meta = read_pointer(tmp_path / "capability")
+    assert meta is not None and (meta.number, meta.count) == (2, 2)
+    assert sorted(p.name for p in (tmp_path / "capability").glob("gen-*")) == [
+        "gen-000001",
+        "gen-000002",
+    ]  # the previous one is kept for its grace period
+
+
+_KILLED = textwrap.dedent(
+    """
+    import sys, time
+    from sqlalchemy.orm import Session
+    import matching.generations as generations
+    from matching.embedders import HashEmbedder
+    from service.engine.store import IndexStore
+    from service.kit.db import make_engine
+
+    real = generations._save_npy
+
+    def slow(path, arr):  # index.faiss is written; the rest never will be
+        print("writing", path.name, flush=True)
+        time.sleep(60)
+        return real(path, arr)
+
+    generations._save_npy = slow
+    store = IndexStore(HashEmbedder(dim=64), generations.Path(sys.argv[2]))
+    with Session(make_engine(sys.argv[1])) as session:
+        store.load(session)
+    store.compact(force=True)
+    """
+)
+
+
+def test_a_worker_killed_mid_compaction_leaves_a_usable_index(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for url in committed_database_url(tmp_path, "killed"):
+        engine = make_engine(url)
+        sm = sessionmaker(bind=engine, expire_on_commit=False)
+        embedder = HashEmbedder(dim=64)
+        index_dir = tmp_path / "index"
+        with sm() as s:
+            lab = create_user(s, Role.researcher, org=create_org(s, OrgKind.university))
+            old = eval_capability(s, lab, "C189")
+            embed_all(s, embedder)
+            s.commit()
+            store = IndexStore(embedder, index_dir)
+            store.ensure_current(s)
+            store.save()  # generation 1: the first posting
+            new = eval_capability(s, lab, "C044")
+            vectors.embed_postings(s, "capability", [new.id], embedder)
+            s.commit()
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _KILLED, url, str(index_dir)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line.startswith("writing"), (line, proc.stderr.read() if proc.stderr else "")
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.wait(30)
+        assert list(index_dir.glob("*/.tmp-gen-*"))  # the half-written generation
+        assert read_pointer(index_dir / "capability").number == 1  # type: ignore[union-attr]
+        caplog.set_level(logging.INFO, logger="jiebang.engine")
+        restarted = IndexStore(embedder, index_dir)
+        with sm() as s:
+            restarted.ensure_current(s)
+            assert "loaded from" in caplog.text and "rebuilt" not in caplog.text
+            assert restarted.generation("capability") == 1
+            # nothing is lost: what the generation lacks came from the database
+            assert restarted.count("capability") == 2
+            assert restarted._sides["capability"].index.delta_count == 1
+            assert old.id in _found(s, restarted, "薄膜封装")
+            assert new.id in _found(s, restarted, "紫外固化 封边胶")
+            assert restarted.compact(force=True)  # the next writer clears the leftovers
+        assert not list(index_dir.glob("*/.tmp-gen-*"))
+        assert read_pointer(index_dir / "capability").count == 2  # type: ignore[union-attr]
+        engine.dispose()
