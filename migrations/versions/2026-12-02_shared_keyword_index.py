@@ -2,7 +2,7 @@
 
 The word and character-bigram BM25 index in the database, shared by every process
 (`service/engine/keywords.py`): one row per posting, a term's postings packed in blocks of
-1024 posting ids, and each side's corpus statistics. Postings already embedded are indexed
+8192 posting ids, and each side's corpus statistics. Postings already embedded are indexed
 by the engine worker's sweep.
 
 Revision ID: e4c1629e20ae

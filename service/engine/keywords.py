@@ -2,9 +2,9 @@
 vector, read per query; nothing is held in memory or rebuilt at start-up.
 
 Tables (migration `shared keyword index`): `keyword_docs` (one row per posting: its token
-counts, distinct terms and text hash), `keyword_blocks` (a term's postings among 1024
+counts, distinct terms and text hash), `keyword_blocks` (a term's postings among 8192
 consecutive ids, packed: ids, tfs, lengths; clustered by term, so a query reads a term's
-blocks in one index range and a write rewrites at most 1024 entries per term) and
+blocks in one index range and a write rewrites at most 8192 entries per term) and
 `keyword_stats` (each side's N and total lengths, moved by every write in its transaction).
 A query reads the packed blocks of its distinct terms and scores them with
 :func:`matching.keywords.sparse_scores`, the arithmetic of the in-memory
@@ -49,17 +49,17 @@ SAMPLE = len(reference_sample(np.arange(1 << 20)))  # the dense side's reference
 
 
 # --- writing --------------------------------------------------------------------------
-BLOCK = 1024  # posting ids per packed block
+BLOCK = 8192  # posting ids per packed block (at most 96 KB rewritten per term and write)
 
 
 def pack(ids: np.ndarray, tfs: np.ndarray, lens: np.ndarray) -> bytes:
-    """One block's entries (ascending ids) as int32 ids, then tfs, then lengths."""
-    return np.concatenate([ids, tfs, lens]).astype("<i4").tobytes()
+    """Entries (ascending ids) as int32 triples (id, tf, length): blocks concatenate."""
+    return np.stack([ids, tfs, lens], axis=1).astype("<i4").tobytes()
 
 
 def unpack(data: bytes) -> np.ndarray:
-    """A block as a (3, n) int64 array: ids, tfs, lengths."""
-    return np.frombuffer(data, dtype="<i4").reshape(3, -1).astype(np.int64)
+    """Packed entries (one block or several joined) as a (3, n) int64 array."""
+    return np.frombuffer(data, dtype="<i4").reshape(-1, 3).T.astype(np.int64)
 
 
 def write(
@@ -267,9 +267,7 @@ class DatabaseKeywords:
         if not found or not n_docs:
             reference = np.zeros(n_docs if alive is None else len(alive), dtype=np.float32)
             return SparseHits(np.zeros(0, np.int64), np.zeros(0, np.float32), reference, [])
-        lists = {
-            t: np.concatenate([unpack(b) for b in blocks], axis=1) for t, blocks in found.items()
-        }
+        lists = {t: unpack(b"".join(blocks)) for t, blocks in found.items()}
         every = np.concatenate(list(lists.values()), axis=1)
         # rows are posting ids: no sort, one array as long as the largest id found
         lengths = np.zeros(int(every[0].max()) + 1, dtype=np.int64)
@@ -300,4 +298,4 @@ class DatabaseKeywords:
 
     def holders(self, term: str) -> set[Any]:
         blocks = repository.keyword_postings(self.session, self.kind, "word", [term])
-        return {int(i) for b in blocks.get(term, []) for i in unpack(b)[0]}
+        return {int(i) for i in unpack(b"".join(blocks.get(term, [])))[0]}

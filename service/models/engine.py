@@ -63,11 +63,11 @@ class KeywordDoc(Base):
 
 
 class KeywordBlock(Base):
-    """The postings of one term among 1024 consecutive posting ids, packed: `data` is int32
-    posting ids (ascending), then their term frequencies, then their lengths in `field`.
+    """The postings of one term among 8192 consecutive posting ids, packed: `data` is int32
+    triples (posting id ascending, term frequency, the posting's length in `field`).
 
     A query reads a term's blocks in one index range; a write rewrites only the blocks of its
-    postings' terms in their id range (at most 1024 entries each).
+    postings' terms in their id range (at most 8192 entries each).
     """
 
     __tablename__ = "keyword_blocks"
@@ -76,7 +76,7 @@ class KeywordBlock(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     field: Mapped[str] = mapped_column(String(4), primary_key=True)  # word | char
     term: Mapped[str] = mapped_column(Text, primary_key=True)
-    block: Mapped[int] = mapped_column(Integer, primary_key=True)  # posting id // 1024
+    block: Mapped[int] = mapped_column(Integer, primary_key=True)  # posting id // 8192
     n: Mapped[int] = mapped_column(Integer)  # entries
     data: Mapped[bytes] = mapped_column(LargeBinary)
 

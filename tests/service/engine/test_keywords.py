@@ -29,7 +29,7 @@ def _docs(name: str, kind: str, start: int = 1) -> list[Doc]:
 
 @pytest.fixture
 def corpus(session: Session) -> list[Doc]:
-    caps = _docs("capabilities.jsonl", "capability", start=900_001)  # clear of other rows
+    caps = _docs("capabilities.jsonl", "capability", start=901_000)  # across two blocks
     before = repository.keyword_stats(session, "capability")
     assert before[0] == 0, "the test database's keyword index starts empty"
     keywords.write(session, "capability", [(d, doc_hash(d)) for d in caps])
