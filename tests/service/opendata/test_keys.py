@@ -132,9 +132,9 @@ def test_staff_of_the_organisation_see_and_revoke_its_keys_others_do_not(
     assert body["status"] == "revoked" and body["status_label"] == "已吊销"
     assert body["revoked_at"] is not None and body["actions"] == []
     audit = session.scalars(
-        select(AuditEvent).where(
-            AuditEvent.object_type == "api_key", AuditEvent.object_id == key_id
-        )
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "api_key", AuditEvent.object_id == key_id)
+        .order_by(AuditEvent.id)  # PostgreSQL returns rows in no set order without one
     ).all()
     assert [(a.action, a.actor_id, a.reason) for a in audit][-1] == (
         "revoke",
