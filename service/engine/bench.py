@@ -33,7 +33,7 @@ from matching.documents import Doc, normalise_field
 from matching.embedders import load_embedder
 from matching.index import set_threads
 from matching.ranking import encode_postings
-from service.engine import recommendations
+from service.engine import keywords, recommendations
 from service.engine import search as endpoints
 from service.engine.documents import doc_hash
 from service.engine.service import recommend_capabilities, search
@@ -114,7 +114,7 @@ def run(
         echo(f"基础文本 {len(base_docs)} 条已嵌入（{embedder.model_id}）")
         started = time.perf_counter()
         for start in range(0, n, 5000):
-            caps, vecs = [], []
+            caps, vecs, written = [], [], []
             for i in range(start, min(n, start + 5000)):
                 j = i % len(cap_rows)
                 row, org = cap_rows[j], orgs[i % len(orgs)].id
@@ -124,6 +124,7 @@ def run(
                 )
                 vec = noisy / float(np.linalg.norm(noisy))
                 caps.append(_cap_values(doc, org, user.id, now))
+                written.append((doc, doc_hash(doc)))
                 vecs.append(
                     {
                         "kind": "capability",
@@ -139,9 +140,11 @@ def run(
                 )
             s.execute(insert(Capability), caps)
             s.execute(insert(PostingVector), vecs)
+            keywords.write(s, "capability", written)  # as the embedding worker does
             echo(f"成果 {min(n, start + 5000)}/{n}")
         need_docs = [_doc(r, "need", i + 1, ent.id) for i, r in enumerate(need_rows)]
         need_vecs = encode_postings(embedder, need_docs)
+        keywords.write(s, "need", [(d, doc_hash(d)) for d in need_docs])
         for doc, vec in zip(need_docs, need_vecs, strict=True):
             s.add(_need(doc, ent.id, user.id, now))
             s.add(
@@ -306,3 +309,107 @@ def _need(doc: Doc, org: int, user: int, now: datetime) -> Need:
         status="published",
         published_at=now,
     )
+
+
+# --- the keyword index: database tables against each process's memory --------------------
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_keywords(
+    n: int, echo: Callable[[str], None], database_url: str | None = None, pool: int = 200
+) -> int:
+    """`jiebang bench keywords`: query latency and memory of the keyword index at N
+    capabilities, read from the database (the service) and held in memory (the library).
+
+    The database (SQLite under var/bench unless `database_url` names one) is built once and
+    reused. Texts are the demo and eval capabilities, repeated; queries are the demo and eval
+    needs' titles (a short free-text search) and whole texts (a need's recommendations).
+    """
+    from matching.keywords import MemoryKeywords, keyword_tokens
+    from matching.lexical import char_ngrams, default_analyzer
+    from service.engine import repository
+
+    analyzer = default_analyzer()
+    cap_rows, need_rows = _texts()
+    base = [_doc(r, "capability", i, 0) for i, r in enumerate(cap_rows)]
+    tokens = [keyword_tokens(analyzer, d) for d in base]  # copies differ by a number only
+    url = database_url or f"sqlite:///{ROOT / 'var' / 'bench' / f'keywords-{n}.db'}"
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade_head(url)
+    engine = make_engine(url)
+    sm = sessionmaker(bind=engine, expire_on_commit=False)
+    with sm() as s:
+        have = repository.keyword_stats(s, "capability")[0]
+    if have != n:
+        if have:
+            raise SystemExit(f"{url} holds {have} capabilities, not {n}: use another database")
+        started = time.perf_counter()
+        for start in range(0, n, 2048):
+            with sm() as s:
+                fresh = {
+                    i + 1: ("bench", *tokens[i % len(base)])
+                    for i in range(start, min(n, start + 2048))
+                }
+                keywords.write_tokens(s, "capability", fresh)
+                s.commit()
+            if (start // 2048) % 10 == 0:
+                echo(f"keywords written {min(n, start + 2048)}/{n}")
+        echo(f"keywords build n={n} seconds={time.perf_counter() - started:.1f} url={url}")
+    if url.startswith("sqlite:///"):
+        size = Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20
+        echo(f"keywords database n={n} size_mb={size:.0f}")
+    short = [r["title"] for r in need_rows]
+    long = [_doc(r, "need", i, 0) for i, r in enumerate(need_rows)]
+    queries = {
+        "search": [(analyzer.tokens(q), char_ngrams(q)) for q in short],
+        "need": [keyword_tokens(analyzer, d) for d in long],
+    }
+
+    def keep(_: object) -> bool:
+        return True
+
+    rss_before = _rss_mb()
+    with sm() as s:
+        source = keywords.DatabaseKeywords("capability", s)
+        for name, qs in queries.items():
+            source.search(*qs[0], keep, pool)  # warm the page cache
+            timings = []
+            for q_words, q_chars in qs:
+                t = time.perf_counter()
+                source.search(q_words, q_chars, keep, pool)
+                timings.append(time.perf_counter() - t)
+            p50, p99 = _percentiles(timings)
+            echo(
+                f"keywords database {name} n={n} pool={pool} queries={len(timings)} "
+                f"p50_ms={p50:.1f} p99_ms={p99:.1f}"
+            )
+    echo(f"keywords database rss_mb={_rss_mb():.0f} (process, after the queries)")
+    engine.dispose()
+    started = time.perf_counter()
+    memory = MemoryKeywords()
+    for start in range(0, n, 5000):
+        ids = list(range(start + 1, min(n, start + 5000) + 1))
+        pairs = [tokens[(i - 1) % len(base)] for i in ids]
+        # lists copied per posting, as a tokeniser makes them
+        memory.add(ids, [list(p[0]) for p in pairs], [list(p[1]) for p in pairs])
+    echo(
+        f"keywords memory build n={n} seconds={time.perf_counter() - started:.1f} "
+        f"(tokenising not included) rss_added_mb={_rss_mb() - rss_before:.0f}"
+    )
+    for name, qs in queries.items():
+        timings = []
+        for q_words, q_chars in qs:
+            t = time.perf_counter()
+            memory.search(q_words, q_chars, keep, pool)
+            timings.append(time.perf_counter() - t)
+        p50, p99 = _percentiles(timings)
+        echo(
+            f"keywords memory {name} n={n} pool={pool} queries={len(timings)} "
+            f"p50_ms={p50:.1f} p99_ms={p99:.1f}"
+        )
+    return 0

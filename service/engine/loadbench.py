@@ -54,6 +54,7 @@ from matching.cache import CachedEmbedder
 from matching.documents import Doc, normalise_field
 from matching.embedders import load_embedder
 from matching.ranking import encode_postings
+from service.engine import keywords
 from service.engine.bench import _texts
 from service.engine.documents import doc_hash
 from service.kit.db import make_engine
@@ -170,8 +171,8 @@ def _need_doc(
     }
 
 
-def _hash(kind: str, posting_id: int, org: int, values: dict[str, Any]) -> str:
-    doc = Doc(
+def _loaded_doc(kind: str, posting_id: int, org: int, values: dict[str, Any]) -> Doc:
+    return Doc(
         id=posting_id,
         title=values["title"],
         description=values.get("description", ""),
@@ -184,7 +185,6 @@ def _hash(kind: str, posting_id: int, org: int, values: dict[str, Any]) -> str:
         org=str(org),
         kind="need" if kind == "need" else "capability",
     )
-    return doc_hash(doc)
 
 
 def _cap_row(
@@ -477,7 +477,7 @@ def _fill(
             stop = min(total, start + chunk)
             rng = np.random.default_rng([seed, 0 if kind == "capability" else 1, start])
             mixes, vecs = _mix_rows(source, base, stop - start, rng, noise)
-            postings, vectors = [], []
+            postings, vectors, written = [], [], []
             for offset, (main, others) in enumerate(mixes):
                 posting_id = start + offset + 1
                 k = (posting_id - 1) % len(owners)
@@ -487,13 +487,18 @@ def _fill(
                     posting_id, owners[k], users[k], values, now
                 )
                 postings.append(row)
-                digest = _hash(kind, posting_id, owners[k], values)
+                doc = _loaded_doc(kind, posting_id, owners[k], values)
+                digest = doc_hash(doc)
+                written.append((doc, digest))
                 vectors.append(
                     _vector_row(kind, posting_id, embedder.model_id, digest, vecs[offset], now)
                 )
             with Session(engine) as s, s.begin():
                 _bulk(s, Capability if kind == "capability" else Need, postings)
                 _bulk(s, PostingVector, vectors)
+                keywords.write(
+                    s, "need" if kind == "need" else "capability", written
+                )  # the shared keyword index, as the worker does
             rate = (stop - first) / max(time.perf_counter() - started, 1e-6)
             echo(f"{'成果' if kind == 'capability' else '需求'} {stop}/{total}（{rate:.0f} 条/s）")
         started = time.perf_counter()

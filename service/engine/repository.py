@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select
+from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -14,6 +14,9 @@ from service.models import (
     Application,
     Capability,
     EmbeddingFailure,
+    KeywordBlock,
+    KeywordDoc,
+    KeywordStats,
     Match,
     Need,
     PostingVector,
@@ -184,6 +187,166 @@ def newest_model(session: Session) -> RankModelRecord | None:
 
 def newest_model_id(session: Session) -> int | None:
     return session.scalar(select(func.max(RankModelRecord.id)))
+
+
+# --- the shared keyword index (service/engine/keywords.py) -------------------------------
+def _chunks(values: Iterable[Any], size: int = 500) -> Iterable[list[Any]]:
+    items = sorted(set(values))
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def keyword_stats(session: Session, kind: Kind) -> tuple[int, int, int]:
+    """(documents, word tokens, character bigrams) of one side's keyword index."""
+    row = session.execute(
+        select(KeywordStats.docs, KeywordStats.word_total, KeywordStats.char_total).where(
+            KeywordStats.kind == kind
+        )
+    ).first()
+    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+
+def add_keyword_stats(session: Session, kind: Kind, docs: int, words: int, chars: int) -> None:
+    """Move one side's statistics by the given deltas (a row per side, made if missing)."""
+    moved = session.execute(
+        update(KeywordStats)
+        .where(KeywordStats.kind == kind)
+        .values(
+            docs=KeywordStats.docs + docs,
+            word_total=KeywordStats.word_total + words,
+            char_total=KeywordStats.char_total + chars,
+        )
+    )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        session.add(KeywordStats(kind=kind, docs=docs, word_total=words, char_total=chars))
+        session.flush()
+
+
+def keyword_docs(session: Session, kind: Kind, ids: Iterable[int]) -> dict[int, KeywordDoc]:
+    out: dict[int, KeywordDoc] = {}
+    for chunk in _chunks(ids):
+        statement = select(KeywordDoc).where(
+            KeywordDoc.kind == kind, KeywordDoc.posting_id.in_(chunk)
+        )
+        out.update((d.posting_id, d) for d in session.scalars(statement))
+    return out
+
+
+def keyword_doc_ids(session: Session, kind: Kind) -> list[int]:
+    """Every indexed posting of `kind`, by id."""
+    statement = select(KeywordDoc.posting_id).where(KeywordDoc.kind == kind)
+    return list(session.scalars(statement.order_by(KeywordDoc.posting_id)))
+
+
+def replace_keyword_docs(
+    session: Session, kind: Kind, gone: Iterable[int], rows: list[dict[str, Any]]
+) -> None:
+    """Delete the `gone` postings' rows, insert `rows` (plain executemany)."""
+    for chunk in _chunks(gone):
+        session.execute(
+            delete(KeywordDoc).where(KeywordDoc.kind == kind, KeywordDoc.posting_id.in_(chunk))
+        )
+    if rows:
+        session.execute(insert(cast(Table, KeywordDoc.__table__)), rows)
+
+
+def keyword_blocks_at(
+    session: Session, kind: Kind, field: str, block: int, terms: Iterable[str]
+) -> dict[str, bytes]:
+    """The packed blocks of `terms` at one block number, locked for a rewrite (PostgreSQL)."""
+    out: dict[str, bytes] = {}
+    for chunk in _chunks(terms):
+        statement = select(KeywordBlock.term, KeywordBlock.data).where(
+            KeywordBlock.kind == kind,
+            KeywordBlock.field == field,
+            KeywordBlock.block == block,
+            KeywordBlock.term.in_(chunk),
+        )
+        out.update((str(t), bytes(d)) for t, d in session.execute(statement.with_for_update()))
+    return out
+
+
+def replace_keyword_blocks(
+    session: Session,
+    kind: Kind,
+    field: str,
+    block: int,
+    gone: Iterable[str],
+    rows: list[dict[str, Any]],
+) -> None:
+    """Delete the blocks of `gone` terms at one block number, insert `rows`."""
+    for chunk in _chunks(gone):
+        session.execute(
+            delete(KeywordBlock).where(
+                KeywordBlock.kind == kind,
+                KeywordBlock.field == field,
+                KeywordBlock.block == block,
+                KeywordBlock.term.in_(chunk),
+            )
+        )
+    if rows:
+        session.execute(insert(cast(Table, KeywordBlock.__table__)), rows)
+
+
+def keyword_postings(
+    session: Session, kind: Kind, field: str, terms: Iterable[str]
+) -> dict[str, list[bytes]]:
+    """Each term's packed blocks in `field`, by block number; absent terms are left out.
+
+    Read on the driver's cursor (a term's blocks are one range of the clustered key): a
+    short query reads a few rows per term, whatever the corpus size.
+    """
+    marker = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    cursor = session.connection().connection.cursor()
+    out: dict[str, list[bytes]] = {}
+    try:
+        for chunk in _chunks(terms):
+            sql = (
+                "SELECT term, data FROM keyword_blocks"
+                f" WHERE kind = {marker} AND field = {marker}"
+                f" AND term IN ({', '.join([marker] * len(chunk))}) ORDER BY term, block"
+            )
+            cursor.execute(sql, (kind, field, *chunk))
+            for term, data in cursor.fetchall():
+                out.setdefault(term, []).append(bytes(data))
+    finally:
+        cursor.close()
+    return out
+
+
+def keyword_df(session: Session, kind: Kind, field: str, terms: Iterable[str]) -> dict[str, int]:
+    """How many indexed postings hold each term (absent terms are left out)."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(terms):
+        statement = (
+            select(KeywordBlock.term, func.sum(KeywordBlock.n))
+            .where(
+                KeywordBlock.kind == kind,
+                KeywordBlock.field == field,
+                KeywordBlock.term.in_(chunk),
+            )
+            .group_by(KeywordBlock.term)
+        )
+        out.update((str(t), int(n)) for t, n in session.execute(statement).all())
+    return out
+
+
+def keyword_stale_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
+    """Postings with a vector under `model_id` but no keyword row of the same text (a database
+    upgraded from before the shared index, or an edit embedded by an older process)."""
+    indexed = (
+        select(KeywordDoc.posting_id)
+        .where(
+            KeywordDoc.kind == kind,
+            KeywordDoc.posting_id == PostingVector.posting_id,
+            KeywordDoc.text_hash == PostingVector.text_hash,
+        )
+        .exists()
+    )
+    statement = select(PostingVector.posting_id).where(
+        PostingVector.kind == kind, PostingVector.model_id == model_id, ~indexed
+    )
+    return list(session.scalars(statement.order_by(PostingVector.posting_id)))
 
 
 # --- stored recommendations (service/engine/recommendations.py) ------------------------

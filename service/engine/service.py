@@ -107,7 +107,15 @@ def _rank(
     """
     model = repository.MODELS[corpus]
     if not selective:
-        pool = store.rank(corpus, query, allowed=None, k=POOL, query_vector=query_vector, explain=0)
+        pool = store.rank(
+            corpus,
+            query,
+            allowed=None,
+            k=POOL,
+            query_vector=query_vector,
+            explain=0,
+            session=session,
+        )
         if pool:
             ok = repository.ids_where(
                 session, corpus, model.id.in_([int(m.id) for m in pool]), *conditions
@@ -115,12 +123,18 @@ def _rank(
             kept = [m for m in pool if m.id in ok]
             if len(kept) >= k or len(pool) >= store.count(corpus):
                 shown = kept[:k] if explain is None else kept[:explain]
-                return store.explain(corpus, query, shown) + kept[len(shown) : k]
+                return store.explain(corpus, query, shown, session) + kept[len(shown) : k]
         elif store.count(corpus) == 0:
             return []
     allowed = repository.ids_where(session, corpus, *conditions)
     return store.rank(
-        corpus, query, allowed=allowed, k=k, query_vector=query_vector, explain=explain
+        corpus,
+        query,
+        allowed=allowed,
+        k=k,
+        query_vector=query_vector,
+        explain=explain,
+        session=session,
     )
 
 
@@ -212,7 +226,7 @@ def search(
     )
     relevant = sum(1 for m in matches if m.score >= RELEVANT_FROM)  # sorted: a prefix
     kept = matches[: relevant + LOW_TAIL]
-    shown = store.explain(kind, q, kept[offset : offset + limit])
+    shown = store.explain(kind, q, kept[offset : offset + limit], session)
     page = [
         replace(recommendation(m), low_relevance=n >= relevant)
         for n, m in enumerate(shown, start=offset)

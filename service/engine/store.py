@@ -1,4 +1,9 @@
-"""The per-process index store: one vector index and one lexical `Matcher` per side.
+"""The per-process index store: one vector index and one `Matcher` per side.
+
+The keyword index is not held here: it lives in the database (`service.engine.keywords`),
+written beside each vector and read per ranking in the caller's session (`session=`), so
+every process sees a posting at once and start-up tokenises nothing. The matcher keeps the
+postings' `Doc`s (filters, indicators, explanations).
 
 The database is the source of truth. Each side's vectors live in *generations* on disk
 (`var/index/<kind>/gen-N/`, named by `var/index/<kind>/CURRENT`; `matching.generations`):
@@ -48,12 +53,14 @@ from matching.generations import (
     read_pointer,
 )
 from matching.index import StaleIndexError
+from matching.keywords import KeywordIndex
 from matching.model import RankModel, default_model
 from matching.ranking import Match, Matcher
 from matching.retrieval import IndexVectors
 from service.config import get_settings
 from service.engine import learning, repository
 from service.engine.documents import KINDS, Kind, to_doc
+from service.engine.keywords import DatabaseKeywords
 from service.engine.vectors import as_array, get_embedder
 from service.kit.db import utcnow
 
@@ -82,8 +89,10 @@ class IndexStore:
         pool: int = 200,
         compact_rows: int = 5000,
         compact_seconds: float = 600.0,
+        keywords: str = "database",
     ) -> None:
         self.embedder = embedder
+        self.keywords = keywords  # "database": the shared tables; "memory": per process
         self.model_id = embedder.model_id
         self.dim = embedder.dim
         self.index_dir = index_dir
@@ -102,12 +111,24 @@ class IndexStore:
 
     def _empty(self, kind: Kind, base: Generation | None = None) -> _Side:
         index = LayeredIndex(self.embedder.dim, self.model_id, base)
-        return _Side(kind, index, self._matcher(index))
+        return _Side(kind, index, self._matcher(kind, index))
 
-    def _matcher(self, index: LayeredIndex) -> Matcher:
+    def _matcher(self, kind: Kind, index: LayeredIndex) -> Matcher:
         return Matcher(
-            self.embedder, vectors=IndexVectors(index), pool=self.pool, model=self.rank_model
+            self.embedder,
+            vectors=IndexVectors(index),
+            pool=self.pool,
+            model=self.rank_model,
+            keywords=DatabaseKeywords(kind) if self.keywords == "database" else None,
         )
+
+    def _keywords(self, kind: Kind, session: Session | None) -> KeywordIndex | None:
+        """The keyword source of one call: the shared tables read in `session`."""
+        if self.keywords != "database":
+            return None
+        if session is None:
+            raise ValueError("a store over the database keyword index ranks within a session")
+        return DatabaseKeywords(kind, session)
 
     def path(self, kind: Kind) -> Path | None:
         """The side's generations directory (`CURRENT`, `gen-N/`), if it persists any."""
@@ -380,10 +401,12 @@ class IndexStore:
         k: int,
         query_vector: np.ndarray | None = None,
         explain: int | None = None,
+        session: Session | None = None,
     ) -> list[Match]:
         """Best `k` of `corpus` among `allowed` ids (an exact filter read from the DB), or
         of the whole corpus when `allowed` is None (the caller then filters the result); the
-        first `explain` (default all) carry their explanation."""
+        first `explain` (default all) carry their explanation. `session` reads the keyword
+        index (required unless the store keeps it in memory)."""
         side = self._sides[corpus]
         allowed_set = None
         if allowed is not None:
@@ -392,16 +415,29 @@ class IndexStore:
         if allowed_set is not None and not allowed_set:
             return []
         return side.matcher.rank(
-            query, k, allowed=allowed_set, query_vector=query_vector, explain=explain
+            query,
+            k,
+            allowed=allowed_set,
+            query_vector=query_vector,
+            explain=explain,
+            keywords=self._keywords(corpus, session),
         )
 
-    def term_holders(self, corpus: Kind, term: str) -> set[int]:
-        """Ids of the loaded postings of `corpus` whose word tokens include `term`."""
-        return {int(i) for i in self._sides[corpus].matcher.term_holders(term)}
+    def term_holders(self, corpus: Kind, term: str, session: Session | None = None) -> set[int]:
+        """Ids of the postings of `corpus` whose word tokens include `term`."""
+        source = self._keywords(corpus, session)
+        return {int(i) for i in self._sides[corpus].matcher.term_holders(term, keywords=source)}
 
-    def explain(self, corpus: Kind, query: Doc | str, matches: Sequence[Match]) -> list[Match]:
+    def explain(
+        self,
+        corpus: Kind,
+        query: Doc | str,
+        matches: Sequence[Match],
+        session: Session | None = None,
+    ) -> list[Match]:
         """Shared terms and reasons of `matches` (ranked for `query`): for the shown page only."""
-        return self._sides[corpus].matcher.explain(query, matches)
+        source = self._keywords(corpus, session)
+        return self._sides[corpus].matcher.explain(query, matches, keywords=source)
 
 
 _STORES: dict[str, IndexStore] = {}
@@ -422,6 +458,7 @@ def get_store() -> IndexStore:
                 pool=settings.engine_pool,
                 compact_rows=settings.engine_generation_rows,
                 compact_seconds=settings.engine_generation_seconds,
+                keywords=settings.engine_keywords,
             )
             _STORES[embedder.model_id] = store
         return store

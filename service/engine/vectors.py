@@ -16,7 +16,7 @@ from matching.documents import Doc
 from matching.embedders import Embedder, load_embedder
 from matching.ranking import encode_postings
 from service.config import get_settings
-from service.engine import repository
+from service.engine import keywords, repository
 from service.engine.documents import Kind, doc_hash, to_doc
 from service.kit.db import is_unique_violation, utcnow
 from service.models import EmbeddingFailure, PostingVector
@@ -97,7 +97,8 @@ def store(
     failed: dict[int, str],
     current: list[int],
 ) -> EmbedOutcome:
-    """Upsert the new vectors and the failures; flush, don't commit."""
+    """Upsert the new vectors and the failures, and index their text in the shared keyword
+    index (`keywords.write`, same transaction); flush, don't commit."""
     outcome = EmbedOutcome(current=list(current), failed=dict(failed))
     stored = repository.vectors_of(session, kind, embedder.model_id, vectors)
     now = utcnow()
@@ -117,6 +118,8 @@ def store(
         else:
             _set(row, values)
         outcome.embedded.append(doc_id)
+    keywords.write(session, kind, [(doc, digest) for doc, digest in todo if int(doc.id) in vectors])
+    keywords.write_current(session, kind, embedder.model_id, current)
     _record_failures(session, kind, outcome)
     session.flush()
     return outcome

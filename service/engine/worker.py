@@ -183,7 +183,8 @@ class EmbeddingWorker:
             self._drain(timeout=0)
 
     def pending(self) -> dict[Kind, list[int]]:
-        """Postings the sweeper should (re-)embed: no vector, or a retryable failure."""
+        """Postings the sweeper should (re-)embed: no vector, or a retryable failure; and
+        those whose vector is current but whose text is not in the keyword index yet."""
         model_id = self.store_factory().model_id
         out: dict[Kind, list[int]] = {}
         with self.session_factory() as session:
@@ -195,6 +196,7 @@ class EmbeddingWorker:
                 }
                 ids = set(repository.missing_ids(session, kind, model_id))
                 ids |= set(repository.retryable_failure_ids(session, kind, self.max_attempts))
+                ids |= set(repository.keyword_stale_ids(session, kind, model_id))
                 out[kind] = sorted(ids - exhausted)
         return out
 

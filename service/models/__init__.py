@@ -6,7 +6,13 @@ from service.models.application import Application, ApplicationMember
 from service.models.audit import AuditEvent
 from service.models.capability import Capability
 from service.models.duplicate import DuplicateLink
-from service.models.engine import EmbeddingFailure, PostingVector
+from service.models.engine import (
+    EmbeddingFailure,
+    KeywordBlock,
+    KeywordDoc,
+    KeywordStats,
+    PostingVector,
+)
 from service.models.field import Field
 from service.models.intake import IntakeBatch
 from service.models.invitation import Invitation
@@ -43,6 +49,9 @@ __all__ = [
     "Notification",
     "Organization",
     "PostingVector",
+    "KeywordDoc",
+    "KeywordBlock",
+    "KeywordStats",
     "RankModelRecord",
     "RecommendationList",
     "Review",

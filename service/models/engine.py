@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.kit.db import Base, TimestampMixin, UTCDateTime, utcnow
@@ -41,3 +41,53 @@ class EmbeddingFailure(TimestampMixin, Base):
     posting_id: Mapped[int] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     last_error: Mapped[str] = mapped_column(Text)
+
+
+class KeywordDoc(Base):
+    """A posting in the shared keyword index: its token counts, its distinct terms (what
+    explanations read, and what a rewrite takes out of the blocks) and the text's hash.
+
+    Written beside the posting's vector, in the same transaction (`service.engine.keywords`),
+    so every process's next query sees it; nothing is rebuilt at start-up.
+    """
+
+    __tablename__ = "keyword_docs"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    posting_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    word_len: Mapped[int] = mapped_column(Integer)  # word tokens (BM25 document length)
+    char_len: Mapped[int] = mapped_column(Integer)  # character bigrams
+    word_terms: Mapped[str] = mapped_column(Text)  # distinct word tokens, one per line
+    char_terms: Mapped[str] = mapped_column(Text)  # distinct bigrams, one per line
+
+
+class KeywordBlock(Base):
+    """The postings of one term among 8192 consecutive posting ids, packed: `data` is int32
+    triples (posting id ascending, term frequency, the posting's length in `field`).
+
+    A query reads a term's blocks in one index range; a write rewrites only the blocks of its
+    postings' terms in their id range (at most 8192 entries each).
+    """
+
+    __tablename__ = "keyword_blocks"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    field: Mapped[str] = mapped_column(String(4), primary_key=True)  # word | char
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
+    block: Mapped[int] = mapped_column(Integer, primary_key=True)  # posting id // 8192
+    n: Mapped[int] = mapped_column(Integer)  # entries
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class KeywordStats(Base):
+    """Corpus statistics of one side's keyword index (BM25's N and total lengths), kept exact
+    by every write in its own transaction."""
+
+    __tablename__ = "keyword_stats"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    docs: Mapped[int] = mapped_column(Integer, default=0)
+    word_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    char_total: Mapped[int] = mapped_column(BigInteger, default=0)

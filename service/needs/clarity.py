@@ -78,7 +78,7 @@ class _PublishedVocabulary:
         return len(self.ids)
 
     def df(self, term: str) -> int:
-        return len(self.store.term_holders("capability", term) & self.ids)
+        return len(self.store.term_holders("capability", term, self.session) & self.ids)
 
 
 class _ActiveFieldNames(Mapping[str, str]):

@@ -1,0 +1,150 @@
+"""The keyword index in the database gives the in-memory matcher's top-k and scores
+(conformance on the eval corpus, SQLite and PostgreSQL), and is kept by the writes."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from matching.documents import Doc
+from matching.embedders import HashEmbedder
+from matching.keywords import MemoryKeywords, keyword_tokens
+from matching.lexical import char_ngrams, default_analyzer
+from matching.ranking import Match, Matcher
+from service.engine import keywords, repository, vectors
+from service.engine.documents import doc_hash
+from service.engine.keywords import DatabaseKeywords
+from service.models.enums import OrgKind, Role
+from tests.factories import create_org, create_user
+from tests.service.engine_support import EVAL, eval_capability
+
+
+def _docs(name: str, kind: str, start: int = 1) -> list[Doc]:
+    lines = (EVAL / name).read_text(encoding="utf-8").splitlines()
+    rows = [Doc.from_mapping(json.loads(x), kind) for x in lines if x.strip()]  # type: ignore[arg-type]
+    return [dataclasses.replace(d, id=n) for n, d in enumerate(rows, start=start)]
+
+
+@pytest.fixture
+def corpus(session: Session) -> list[Doc]:
+    caps = _docs("capabilities.jsonl", "capability", start=901_000)  # across two blocks
+    before = repository.keyword_stats(session, "capability")
+    assert before[0] == 0, "the test database's keyword index starts empty"
+    keywords.write(session, "capability", [(d, doc_hash(d)) for d in caps])
+    return caps
+
+
+def _same(expected: list[Match], got: list[Match]) -> None:
+    assert [m.id for m in got] == [m.id for m in expected]
+    for e, g in zip(expected, got, strict=True):
+        assert (g.bm25, g.char_bm25, g.score) == (e.bm25, e.char_bm25, e.score)
+        assert g.features == e.features
+        assert g.shared_terms == e.shared_terms and g.reasons == e.reasons
+
+
+@pytest.mark.parametrize("pool", [200, 5])
+def test_database_keywords_rank_exactly_like_memory(
+    session: Session, corpus: list[Doc], pool: int
+) -> None:
+    library = Matcher(None, pool=pool)
+    library.add(corpus)
+    source = DatabaseKeywords("capability")
+    ours = Matcher(None, pool=pool, keywords=source)
+    ours.add(corpus)  # the postings only: the index is the tables
+    bound = source.bind(session)
+    found = 0
+    for need in _docs("needs.jsonl", "need"):
+        for query in (need, need.title, need.title[:6]):
+            expected = library.rank(query, 10)
+            got = ours.rank(query, 10, keywords=bound)
+            _same(expected, got)
+            found += bool(expected)
+    assert found >= 100  # of 147 queries: most find something
+
+
+def test_hits_and_reference_equal_the_memory_index(session: Session, corpus: list[Doc]) -> None:
+    analyzer = default_analyzer()
+    memory = MemoryKeywords()
+    pairs = [keyword_tokens(analyzer, d) for d in corpus]
+    memory.add([d.id for d in corpus], [p[0] for p in pairs], [p[1] for p in pairs])
+    bound = DatabaseKeywords("capability").bind(session)
+    ids = [d.id for d in corpus]
+    for need in _docs("needs.jsonl", "need")[:20]:
+        words, chars = analyzer.tokens(need.lexical_text()), char_ngrams(need.char_text())
+        for m, d in zip(
+            memory.search(words, chars, lambda _: True, 50),
+            bound.search(words, chars, lambda _: True, 50),
+            strict=True,
+        ):
+            assert list(d.top) == list(m.top)
+            assert np.array_equal(d.scores(ids), m.scores(ids))
+            assert np.array_equal(d.reference, m.reference)  # in id order, zeros included
+    term = analyzer.tokens(corpus[0].title)[0]
+    assert bound.holders(term) == memory.holders(term)
+    assert bound.terms([ids[0]]) == memory.terms([ids[0]])
+    assert bound.rarity([term]).idf(term) == memory.rarity([term]).idf(term)
+
+
+def test_a_large_corpus_reference_is_the_exact_distribution(
+    session: Session, corpus: list[Doc], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the sample size the reference is read as "the scores found, then zeros": the same
+    values as the whole corpus's scores, in another order (same mean and spread)."""
+    monkeypatch.setattr(keywords, "SAMPLE", 10)
+    library = Matcher(None)
+    library.add(corpus)
+    ours = Matcher(None, keywords=DatabaseKeywords("capability"))
+    ours.add(corpus)
+    bound = ours.keywords.bind(session)  # type: ignore[attr-defined]
+    need = _docs("needs.jsonl", "need")[0]
+    expected, got = library.rank(need, 10), ours.rank(need, 10, keywords=bound)
+    assert [m.id for m in got] == [m.id for m in expected]
+    for e, g in zip(expected, got, strict=True):
+        assert g.features["word"] == pytest.approx(e.features["word"], abs=2e-6)
+        assert g.features["char"] == pytest.approx(e.features["char"], abs=2e-6)
+
+
+def test_rewrites_and_removals_keep_the_statistics(session: Session, corpus: list[Doc]) -> None:
+    analyzer = default_analyzer()
+    n, words, chars = repository.keyword_stats(session, "capability")
+    pairs = [keyword_tokens(analyzer, d) for d in corpus]
+    assert n == len(corpus)
+    assert (words, chars) == (sum(len(p[0]) for p in pairs), sum(len(p[1]) for p in pairs))
+    edited = dataclasses.replace(corpus[0], title="全新的标题 Zzqtron 电池", description="无")
+    keywords.write(session, "capability", [(edited, doc_hash(edited))])
+    bound = DatabaseKeywords("capability").bind(session)
+    assert bound.holders("zzqtron") == {edited.id}
+    assert repository.keyword_stats(session, "capability")[0] == len(corpus)
+    keywords.remove(session, "capability", [edited.id, corpus[1].id])
+    n, words, chars = repository.keyword_stats(session, "capability")
+    assert n == len(corpus) - 2
+    assert words == sum(len(p[0]) for p in pairs[2:])
+    assert chars == sum(len(p[1]) for p in pairs[2:])
+    assert not bound.holders("zzqtron")
+
+
+def test_embedding_writes_the_index_and_the_sweep_fills_an_upgraded_database(
+    session: Session,
+) -> None:
+    lab = create_user(session, Role.researcher, org=create_org(session, OrgKind.university))
+    cap = eval_capability(session, lab, "C189")
+    embedder = HashEmbedder(dim=32)
+    vectors.embed_postings(session, "capability", [cap.id], embedder)
+    bound = DatabaseKeywords("capability").bind(session)
+    assert cap.id in bound.holders("薄膜封装")
+    assert repository.keyword_stale_ids(session, "capability", embedder.model_id) == []
+    # a database from before the shared index: the vector is current, the keywords missing
+    keywords.remove(session, "capability", [cap.id])
+    assert cap.id not in bound.holders("薄膜封装")
+    assert repository.keyword_stale_ids(session, "capability", embedder.model_id) == [cap.id]
+    outcome = vectors.embed_postings(session, "capability", [cap.id], embedder)
+    assert outcome.current == [cap.id] and not outcome.embedded  # not re-embedded
+    assert cap.id in bound.holders("薄膜封装")
+    assert repository.keyword_stale_ids(session, "capability", embedder.model_id) == []
+    # an edit re-embeds and re-indexes in the same transaction
+    cap.title = "Zzqtron 新型封装"
+    session.flush()
+    vectors.embed_postings(session, "capability", [cap.id], embedder)
+    assert bound.holders("zzqtron") == {cap.id}
