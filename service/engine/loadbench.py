@@ -38,12 +38,12 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import numpy as np
@@ -910,6 +910,30 @@ def _ms(values: Sequence[float], q: float) -> float:
 
 
 # --- the command ----------------------------------------------------------------------------
+T = TypeVar("T")
+
+
+def _in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to the end on a new event loop in a thread of its own, so the bench also
+    runs where the calling thread already has a loop running (a notebook, a browser test's
+    playwright)."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as exc:  # re-raised in the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=main, name="bench-load-clients")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
 def run(
     capabilities: int,
     needs: int,
@@ -967,7 +991,7 @@ def run(
             peak[0] = max(peak[0], pss_mb([w.proc.pid for w in running]))
 
         echo(f"压测 / load: {clients} clients × {seconds:.0f}s on {workers} workers …")
-        tally, requests, elapsed = asyncio.run(
+        tally, requests, elapsed = _in_own_loop(
             drive([w.base for w in running], traffic, clients, seconds, sample)
         )
         sample()

@@ -49,7 +49,8 @@ def test_stores_switch_to_the_generation_another_wrote_while_ranking_goes_on(
     assert writer.compact() == {"need": 1, "capability": 1}  # none yet: the first ones
     assert writer.compact() == {}  # nothing pending
     caplog.set_level(logging.INFO, logger="jiebang.engine")
-    reader = IndexStore(embedder, tmp_path)
+    # the ranking thread below has no session: this reader keeps its keywords in memory
+    reader = IndexStore(embedder, tmp_path, keywords="memory")
     reader.ensure_current(session)
     assert "loaded from" in caplog.text and "rebuilt" not in caplog.text
     assert reader.generation("capability") == 1 and reader.count("capability") == 1

@@ -6,6 +6,7 @@ asserted).
 Two real worker processes over one database, a posting created through one found by the
 other's search: tests/service/engine/test_processes.py."""
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.engine.documents import doc_hash, to_doc
-from service.engine.loadbench import build, run
+from service.engine.loadbench import _in_own_loop, build, run
 from service.kit.db import make_engine
 from service.models import Capability, Need, PostingVector, User
 from tests.service.engine_support import committed_database_url
@@ -81,3 +82,17 @@ def test_bench_load_runs_end_to_end(tmp_path: Path) -> None:
     assert any(line.startswith("worker 启动") for line in said)
     assert any("replacement serving after" in line for line in said)
     assert any(line.strip().startswith("search_capabilities") for line in said)
+
+
+def test_the_clients_run_where_the_calling_thread_already_runs_a_loop() -> None:
+    """The browser tests' playwright keeps a loop running in the main thread; `asyncio.run`
+    there fails, so the clients get a loop of their own."""
+
+    async def answer() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    async def caller() -> int:
+        return _in_own_loop(answer())
+
+    assert asyncio.run(caller()) == 42
