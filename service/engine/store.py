@@ -198,7 +198,9 @@ class IndexStore:
         ids = np.fromiter((h[0] for h in heads), np.int64, len(heads))
         tags = np.fromiter((_tag(h[1]) for h in heads), np.int64, len(heads))
         pos = base.positions(ids)
-        same = (pos >= 0) & (np.asarray(base.tags)[np.maximum(pos, 0)] == tags)
+        held = pos >= 0  # (an empty generation holds nothing: no tag to compare)
+        same = np.zeros(len(ids), dtype=bool)
+        same[held] = np.asarray(base.tags)[pos[held]] == tags[held]
         gone = np.setdiff1d(np.asarray(base.ids), ids)
         if len(gone):
             side.index.remove(gone.tolist())  # vectors deleted since it was written: masked

@@ -171,3 +171,20 @@ def test_a_worker_killed_mid_compaction_leaves_a_usable_index(
         assert not list(index_dir.glob("*/.tmp-gen-*"))
         assert read_pointer(index_dir / "capability").count == 2  # type: ignore[union-attr]
         engine.dispose()
+
+
+def test_a_store_starts_over_an_empty_generation_when_postings_came_since(
+    session: Session, lab: User, tmp_path: Path
+) -> None:
+    """The first generation of a new site holds nothing (written before any embedding); a
+    process started after postings were embedded maps it and loads them from the database."""
+    embedder = HashEmbedder(dim=64)
+    writer = IndexStore(embedder, tmp_path)
+    writer.ensure_current(session)
+    assert writer.compact() == {"need": 1, "capability": 1}  # empty generations
+    cap = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    reader = IndexStore(embedder, tmp_path)
+    reader.ensure_current(session)
+    assert reader.generation("capability") == 1 and reader.count("capability") == 1
+    assert cap.id in _found(session, reader, cap.title)
