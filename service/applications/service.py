@@ -19,7 +19,7 @@ from service.applications.schemas import (
 )
 from service.capabilities import service as capabilities
 from service.kit.db import unique_or, utcnow
-from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, found
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned, refuse_nulls
@@ -30,12 +30,11 @@ from service.needs import service as needs
 
 APPLICANT_ROLES = (Role.researcher, Role.enterprise)
 
+_NOT_FOUND = ("揭榜申请不存在或无权查看", "Application not found")
+
 
 def get_readable(session: Session, user: User, app_id: int) -> Application:
-    app = repository.get(session, app_id, auth.readable(user))
-    if app is None:
-        raise NotFound("揭榜申请不存在或无权查看", "Application not found")
-    return app
+    return found(repository.get(session, app_id, auth.readable(user)), _NOT_FOUND)
 
 
 def list_applications(
@@ -214,7 +213,7 @@ def _for_change(
 ) -> Application:
     """The application to change with its need, read once and locked (the need too with
     `lock_need`), if the caller can see it at all (else 404, not a hint)."""
-    app = repository.get(session, app_id, auth.readable(user), for_update=True, lock_need=lock_need)
-    if app is None:
-        raise NotFound("揭榜申请不存在或无权查看", "Application not found")
-    return app
+    return found(
+        repository.get(session, app_id, auth.readable(user), for_update=True, lock_need=lock_need),
+        _NOT_FOUND,
+    )

@@ -1,7 +1,7 @@
 """The one read every repository shares: a row by id, with what the caller needs loaded."""
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, contains_eager
@@ -39,3 +39,32 @@ def get_by_id(
     if for_update:
         statement = statement.with_for_update(of=locked).execution_options(populate_existing=True)
     return session.scalar(statement)
+
+
+class Reader(Generic[T]):
+    """A domain's `get`: its model's row by id if `readable` (default: any), loaded with what
+    its answer shows (`options`); with `for_update`, locked for a change (see `get_by_id`),
+    also loading `locked_options` (what only a change's answer names)."""
+
+    def __init__(
+        self,
+        model: type[T],
+        options: Sequence[ORMOption] = (),
+        locked_options: Sequence[ORMOption] = (),
+    ) -> None:
+        self.model = model
+        self.options = tuple(options)
+        self.locked_options = (*self.options, *locked_options)
+
+    def __call__(
+        self,
+        session: Session,
+        object_id: int,
+        readable: ColumnElement[bool] | None = None,
+        *,
+        for_update: bool = False,
+    ) -> T | None:
+        options = self.locked_options if for_update else self.options
+        return get_by_id(
+            session, self.model, object_id, where=readable, options=options, for_update=for_update
+        )

@@ -5,7 +5,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.pagination import PageParams, paginate
-from service.kit.repository import get_by_id
+from service.kit.repository import Reader
 from service.models import (
     Application,
     ApplicationMember,
@@ -46,22 +46,8 @@ RELATIONS = (
 )
 
 
-def get(
-    session: Session,
-    assignment_id: int,
-    readable: ColumnElement[bool] | None = None,
-    *,
-    for_update: bool = False,
-) -> ReviewAssignment | None:
-    """The assignment if `readable`, locked for a change with `for_update`."""
-    return get_by_id(
-        session,
-        ReviewAssignment,
-        assignment_id,
-        where=readable,
-        options=RELATIONS,
-        for_update=for_update,
-    )
+# The assignment if `readable`, locked for a change with `for_update`.
+get = Reader(ReviewAssignment, RELATIONS)
 
 
 def live_for(session: Session, need_id: int, expert_id: int) -> ReviewAssignment | None:
