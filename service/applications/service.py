@@ -32,6 +32,9 @@ APPLICANT_ROLES = (Role.researcher, Role.enterprise)
 
 _NOT_FOUND = ("揭榜申请不存在或无权查看", "Application not found")
 
+# The form's fields an application stores as given (the others are converted or are rows).
+_COPIED = set(ApplicationCreate.model_fields) - {"requested_amount_wan", "lead_share", "members"}
+
 
 def get_readable(session: Session, user: User, app_id: int) -> Application:
     return found(repository.get(session, app_id, auth.readable(user)), _NOT_FOUND)
@@ -82,13 +85,8 @@ def create(session: Session, user: User, need_id: int, data: ApplicationCreate) 
         need_id=need.id,
         org_id=user.org_id,
         created_by_id=user.id,
-        capability_id=data.capability_id,
-        technical_plan=data.technical_plan,
-        work_plan=data.work_plan,
-        assessable_goals=data.assessable_goals,
         requested_amount=wan_to_yuan(data.requested_amount_wan),
-        timeline_months=data.timeline_months,
-        team=data.team,
+        **data.model_dump(include=_COPIED),
         members=[
             ApplicationMember(
                 org_id=user.org_id,

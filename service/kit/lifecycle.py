@@ -79,13 +79,13 @@ class StateMachine:
     def __init__(
         self,
         object_type: str,
-        state_labels: dict[str, str],
+        states: Iterable[Any],
         *transitions: Transition,
         record: Recorder,
         refusal: Refusal = ("你无权执行此操作", "Not allowed for your role", "not_allowed"),
     ):
         self.object_type = object_type
-        self.state_labels = state_labels
+        self.state_labels = {s.value: s.label for s in states}  # an enum with zh-CN labels
         self.transitions = {t.action: t for t in transitions}
         self.record = record
         self.refusal = refusal

@@ -1,8 +1,10 @@
-"""The one read every repository shares: a row by id, with what the caller needs loaded."""
+"""What every repository shares: a row by id, with what the caller needs loaded; a typed
+filter's equality conditions."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.interfaces import ORMOption
@@ -68,3 +70,11 @@ class Reader(Generic[T]):
         return get_by_id(
             session, self.model, object_id, where=readable, options=options, for_update=for_update
         )
+
+
+def equal(model: Any, filters: BaseModel, *names: str) -> list[ColumnElement[bool]]:
+    """`model.<name> == filters.<name>` for each of `names` the filter sets (not None or "")."""
+    given = {name: getattr(filters, name) for name in names}
+    return [
+        getattr(model, name) == value for name, value in given.items() if value not in (None, "")
+    ]

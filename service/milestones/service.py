@@ -89,10 +89,8 @@ def create(session: Session, user: User, need_id: int, data: MilestoneCreate) ->
         need_id=need.id,
         application_id=app.id,
         created_by_id=user.id,
-        name=data.name,
-        due_date=data.due_date,
         amount=amount,
-        acceptance_criteria=data.acceptance_criteria,
+        **data.model_dump(include={"name", "due_date", "acceptance_criteria"}),
     )
     session.add(milestone)
     MILESTONE_MACHINE.start(session, milestone, user.id)
