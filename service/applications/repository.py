@@ -20,11 +20,12 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     )
 
 
-# An application's answer and its steps need its lead, members and need: joined (the
-# members in a second query), so one read serves the change and the answer.
+# An application's answer and its steps need its lead, members and need: joined (a
+# consortium has a few members: rows of one query), so one read serves the change and the
+# answer.
 _OWN = (
     joinedload(Application.org, innerjoin=True),
-    selectinload(Application.members).joinedload(ApplicationMember.org, innerjoin=True),
+    joinedload(Application.members).joinedload(ApplicationMember.org, innerjoin=True),
 )
 RELATIONS = (
     *_OWN,

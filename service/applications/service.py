@@ -191,7 +191,9 @@ def award(
         raise Conflict("该需求已确定揭榜方", "Already awarded", code="already_awarded")
     if need.status not in (NeedStatus.published, NeedStatus.under_review, NeedStatus.awarded):
         raise InvalidTransition("该需求当前不能确定揭榜方", "Need cannot be awarded now")
-    remaining = need.bounty - repository.committed_total(session, need.id)
+    # Only an awarded need has awarded applications (the first award moves it there).
+    awarded = need.status == NeedStatus.awarded
+    remaining = need.bounty - (repository.committed_total(session, need.id) if awarded else 0)
     amount = wan_to_yuan(amount_wan) if amount_wan is not None else remaining
     if amount <= 0 or amount > remaining:
         raise BadRequest(
