@@ -131,12 +131,12 @@ def award_results(
 ) -> tuple[list[tuple[Application, datetime | None]], int]:
     """One page of the awarded applications of the needs `shown` (the newest award first),
     each with its award time, the need, its field, the winner and its confirmed members."""
-    awarded_at = _award_time().label("awarded_at")
+    award_time = _award_time().label("awarded_at")
     statement = (
         select(Application)
         .join(Need, Need.id == Application.need_id)
         .where(Application.status == ApplicationStatus.awarded, shown)
-        .order_by(awarded_at.desc(), Application.id.desc())
+        .order_by(award_time.desc(), Application.id.desc())
         .options(*AWARD_RESULT)
     )
     apps, total = paginate(session, statement, page)
