@@ -85,7 +85,7 @@ from service.models import (
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Bench-load-1"
 CHUNK = keywords.BLOCK  # postings per transaction: one block of the keyword index
-HOT = 25  # postings per organisation whose recommendations the traffic asks for
+HOT = 10  # postings per organisation whose recommendations the traffic asks for
 COLD = 8  # cold recommendations (no stored list) timed per side after the traffic
 Echo = Callable[[str], None]
 
