@@ -1,0 +1,30 @@
+"""keyword facts (issue 11): what ranking reads of a posting, beside its keyword row
+
+`keyword_docs.facts` holds a posting's organisation, field code and parsed indicators (JSON,
+`service.engine.facts`), so a worker process reads them per ranking instead of holding every
+posting's text. NULL on rows written before: the embedding worker's sweep rewrites them.
+
+Revision ID: 7c1e5a0f3b21
+Revises: e4c1629e20ae
+Create Date: 2026-12-03 00:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "7c1e5a0f3b21"
+down_revision: str | None = "e4c1629e20ae"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("keyword_docs") as batch:
+        batch.add_column(sa.Column("facts", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("keyword_docs") as batch:
+        batch.drop_column("facts")
