@@ -482,9 +482,11 @@ def unlisted_ids(
     limit: int | None,
 ) -> list[int]:
     """Postings (satisfying `conditions`) with a current vector but no stored list, or a list
-    ranked for another text than the one embedded now (a worker stopped between the two)."""
+    ranked for another text than the one embedded now (a worker stopped between the two), or
+    scored by another rank model than the newest."""
     model = MODELS[kind]
     head = RecommendationList
+    newest = newest_model_id(session)
     statement = (
         select(model.id)
         .join(
@@ -494,7 +496,12 @@ def unlisted_ids(
             & (PostingVector.model_id == model_id),
         )
         .outerjoin(head, (head.subject_kind == kind) & (head.subject_id == model.id))
-        .where((head.id.is_(None)) | (head.subject_hash != PostingVector.text_hash), *conditions)
+        .where(
+            (head.id.is_(None))
+            | (head.subject_hash != PostingVector.text_hash)
+            | head.rank_model_id.is_distinct_from(newest),
+            *conditions,
+        )
         .order_by(model.id)
         .limit(limit)
     )
