@@ -8,7 +8,7 @@ posting's text. NULL on rows written before: the embedding worker's sweep fills 
 another model than the newest is stale.
 
 Revision ID: 7c1e5a0f3b21
-Revises: e4c1629e20ae
+Revises: a48c75f72fce
 Create Date: 2026-12-03 00:20:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7c1e5a0f3b21"
-down_revision: str | None = "e4c1629e20ae"
+down_revision: str | None = "a48c75f72fce"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
