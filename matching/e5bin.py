@@ -173,3 +173,56 @@ def patched_image(model: E5Bin, tensors: dict[str, np.ndarray]) -> bytes:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def patched_image_bytes(model: E5Bin, changed: dict[str, np.ndarray]) -> bytes:
+    """The base image with tensors replaced by already-encoded bytes (uint8 arrays)."""
+    img = bytearray(model.raw)
+    for name, data in changed.items():
+        t = model.tensors[name]
+        raw = np.asarray(data, dtype=np.uint8).tobytes()
+        if len(raw) != t.nbytes:
+            raise ValueError(f"{name}: {len(raw)} bytes, the model has {t.nbytes}")
+        img[t.offset : t.offset + t.nbytes] = raw
+    return bytes(img)
+
+
+def save_patch(path: str | Path, base: E5Bin, changed: dict[str, np.ndarray], image: bytes) -> None:
+    """Write a patch: the changed tensors' bytes and the base's and result's checksums."""
+    meta = {"__base_sha256": sha256(base.raw), "__result_sha256": sha256(image)}
+    arrays = {k: np.asarray(v, dtype=np.uint8) for k, v in changed.items()}
+    arrays.update({k: np.frombuffer(v.encode(), dtype=np.uint8) for k, v in meta.items()})
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
+def load_patch(path: str | Path) -> tuple[dict[str, np.ndarray], str, str]:
+    """(changed tensors, base sha256, result sha256) of a patch file."""
+    with np.load(path) as z:
+        data = {k: z[k] for k in z.files}
+    base = data.pop("__base_sha256").tobytes().decode()
+    result = data.pop("__result_sha256").tobytes().decode()
+    return data, base, result
+
+
+def materialise(patch: str | Path, base_path: str | Path, out_dir: str | Path) -> Path:
+    """The full bin of ``patch`` over ``base_path`` in ``out_dir`` (written once, checked).
+
+    The file is named by its checksum; an existing file is trusted only if its checksum
+    matches. Raises ValueError when the base is not the one the patch was made on.
+    """
+    changed, base_sha, result_sha = load_patch(patch)
+    out = Path(out_dir) / f"e5-small-q4-{result_sha[:16]}.bin"
+    if out.exists() and sha256(out.read_bytes()) == result_sha:
+        return out
+    base = load(base_path)
+    if sha256(base.raw) != base_sha:
+        raise ValueError(f"{base_path}: not the base model the patch {patch} was made on")
+    image = patched_image_bytes(base, changed)
+    if sha256(image) != result_sha:
+        raise ValueError(f"{patch}: the patched model does not match its checksum")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".tmp{__import__('os').getpid()}")
+    tmp.write_bytes(image)
+    tmp.replace(out)
+    return out
