@@ -193,7 +193,7 @@ def save_patch(path: str | Path, base: E5Bin, changed: dict[str, np.ndarray], im
     arrays = {k: np.asarray(v, dtype=np.uint8) for k, v in changed.items()}
     arrays.update({k: np.frombuffer(v.encode(), dtype=np.uint8) for k, v in meta.items()})
     with open(path, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
+        np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
 
 
 def load_patch(path: str | Path) -> tuple[dict[str, np.ndarray], str, str]:

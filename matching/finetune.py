@@ -133,8 +133,8 @@ def select_trainable(enc: E5Encoder, spec: str) -> dict[str, torch.Tensor]:
         for name, _ in enc.bin_parameters().items():
             if name.startswith("l") and int(name[1:].split(".")[0]) >= first:
                 chosen[name] = _resolve(enc, name)
-    for p in chosen.values():
-        p.requires_grad_(True)
+    for tensor in chosen.values():
+        tensor.requires_grad_(True)
     return chosen
 
 
