@@ -2,6 +2,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from sqlalchemy.orm import Session
 
 from service.auth.deps import CurrentUser
 from service.intake import service
@@ -18,11 +19,17 @@ from service.kit.errors import (
     responses,
 )
 from service.kit.inputs import Id
+from service.kit.routes import READ_ERRORS, route
+from service.models import IntakeBatch, User
 
 router = APIRouter(prefix="/intake", tags=["批量导入 intake"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FILE: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX: {}}, "description": "xlsx 文件"}}
+
+
+def _batch(session: Session, user: User, batch: IntakeBatch) -> IntakeBatchRead:
+    return batch_read(batch)
 
 
 def _xlsx(file: tuple[bytes, str]) -> Response:
@@ -59,14 +66,10 @@ def check_upload(
     return batch_read(batch)
 
 
-@router.get(
-    "/batches/{batch_id}",
-    response_model=IntakeBatchRead,
-    responses=responses(NotAuthenticated, NotFound),
-    summary="导入批次的检查结果与导入进度（上传者本人）",
-)
-def get_batch(session: SessionDep, user: CurrentUser, batch_id: Id) -> IntakeBatchRead:
-    return batch_read(service.get(session, user, batch_id))
+route(
+    router, "GET", "/batches/{batch_id}", service.get, IntakeBatchRead, name="get_batch",
+    summary="导入批次的检查结果与导入进度（上传者本人）", errors=READ_ERRORS, present=_batch,
+)  # fmt: skip
 
 
 @router.get(
@@ -79,14 +82,12 @@ def download_report(session: SessionDep, user: CurrentUser, batch_id: Id) -> Res
     return _xlsx(service.report(session, user, batch_id))
 
 
-@router.post(
-    "/batches/{batch_id}/import",
-    response_model=IntakeBatchRead,
-    responses=responses(NotAuthenticated, Forbidden, NotFound, Conflict, BadRequest),
+route(
+    router, "POST", "/batches/{batch_id}/import",
+    lambda session, user, batch_id, data: service.import_step(
+        session, user, batch_id, data.only_valid
+    ),
+    IntakeBatchRead, name="import_batch", body=ImportIn, optional=True, present=_batch,
     summary=f"导入（每次调用导入至多 {service.STEP} 行并提交；重复调用直到状态为 imported）",
-)
-def import_batch(
-    session: SessionDep, user: CurrentUser, batch_id: Id, data: ImportIn | None = None
-) -> IntakeBatchRead:
-    only_valid = (data or ImportIn()).only_valid
-    return batch_read(service.import_step(session, user, batch_id, only_valid))
+    errors=responses(NotAuthenticated, Forbidden, NotFound, Conflict, BadRequest),
+)  # fmt: skip

@@ -71,6 +71,7 @@ def route(
     present: Present | None = None,
     etag: bool = False,
     types: dict[str, Any] | None = None,
+    description: str | None = None,
 ) -> None:
     """Declare `method path` answering `present(session, user, call(…))` (or `call(…)`).
 
@@ -121,6 +122,7 @@ def route(
         status_code=status_code,
         responses=errors,
         summary=summary,
+        description=description,
         name=name,
     )
 
