@@ -7,15 +7,8 @@ from sqlalchemy.orm import Session
 from service.duplicates import service
 from service.duplicates.lifecycle import DUPLICATE_MACHINE
 from service.duplicates.schemas import DuplicateCheck, DuplicateLinkRead, DuplicateMark
+from service.kit import errors as e
 from service.kit.actions import TransitionIn, action_routes
-from service.kit.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    responses,
-)
 from service.kit.routes import GUARDED_ERRORS, create_route, route
 from service.models import User
 
@@ -45,7 +38,7 @@ route(
 create_route(
     router, "", DuplicateLinkRead, service.mark, DuplicateMark, name="mark",
     summary="标记为重复（管理员，须填写理由；两条都保留并互相链接）",
-    errors=responses(NotAuthenticated, Forbidden, NotFound, Conflict, BadRequest),
+    errors=e.responses(e.NotAuthenticated, e.Forbidden, e.NotFound, e.Conflict, e.BadRequest),
 )  # fmt: skip
 action_routes(
     router, DUPLICATE_MACHINE, "/links/{link_id}", "duplicate_link", DuplicateLinkRead, _act

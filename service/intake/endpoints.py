@@ -9,15 +9,8 @@ from service.intake import service
 from service.intake.files import MAX_BYTES, BadFile, FileTooLarge
 from service.intake.presenters import batch_read
 from service.intake.schemas import ImportIn, IntakeBatchRead, IntakeKind
+from service.kit import errors as e
 from service.kit.db import SessionDep
-from service.kit.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    responses,
-)
 from service.kit.inputs import Id
 from service.kit.routes import READ_ERRORS, route
 from service.models import IntakeBatch, User
@@ -41,7 +34,7 @@ def _xlsx(file: tuple[bytes, str]) -> Response:
 @router.get(
     "/{kind}/template.xlsx",
     response_class=Response,
-    responses=_FILE | responses(NotAuthenticated, Forbidden),
+    responses=_FILE | e.responses(e.NotAuthenticated, e.Forbidden),
     summary="下载导入模板（管理员；企业用户：需求；科研人员：成果）",
 )
 def download_template(session: SessionDep, user: CurrentUser, kind: IntakeKind) -> Response:
@@ -52,7 +45,7 @@ def download_template(session: SessionDep, user: CurrentUser, kind: IntakeKind) 
     "/{kind}/check",
     response_model=IntakeBatchRead,
     status_code=201,
-    responses=responses(NotAuthenticated, Forbidden, NotFound, BadFile, FileTooLarge),
+    responses=e.responses(e.NotAuthenticated, e.Forbidden, e.NotFound, BadFile, FileTooLarge),
     summary="上传 xlsx 或 CSV 并检查（不写入任何需求或成果，返回逐行逐列的检查结果）",
 )
 def check_upload(
@@ -75,7 +68,7 @@ route(
 @router.get(
     "/batches/{batch_id}/report.xlsx",
     response_class=Response,
-    responses=_FILE | responses(NotAuthenticated, NotFound),
+    responses=_FILE | e.responses(e.NotAuthenticated, e.NotFound),
     summary="下载标出错误的检查结果（xlsx，可改正后重新上传）",
 )
 def download_report(session: SessionDep, user: CurrentUser, batch_id: Id) -> Response:
@@ -89,5 +82,5 @@ route(
     ),
     IntakeBatchRead, name="import_batch", body=ImportIn, optional=True, present=_batch,
     summary=f"导入（每次调用导入至多 {service.STEP} 行并提交；重复调用直到状态为 imported）",
-    errors=responses(NotAuthenticated, Forbidden, NotFound, Conflict, BadRequest),
+    errors=e.responses(e.NotAuthenticated, e.Forbidden, e.NotFound, e.Conflict, e.BadRequest),
 )  # fmt: skip

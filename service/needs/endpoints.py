@@ -7,16 +7,9 @@ from service.audit.schemas import AuditEventRead
 from service.audit.service import history
 from service.auth.deps import CurrentUser, EnterpriseUser, OptionalUser
 from service.engine.store import IndexStore, get_store
+from service.kit import errors as e
 from service.kit.actions import TransitionIn
 from service.kit.db import SessionDep
-from service.kit.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    responses,
-)
 from service.kit.routes import (
     GUARDED_ERRORS,
     ROLE_ERRORS,
@@ -60,7 +53,7 @@ list_route(
     public, "/results", AwardResult, results.award_results, name="list_award_results",
     summary="揭榜结果公示（公开需求的揭榜单位、授予金额与日期；公开）", errors=None, user=None,
 )  # fmt: skip
-item.detail("需求详情", responses(NotFound), on=public, user=OptionalUser, etag=True)
+item.detail("需求详情", e.responses(e.NotFound), on=public, user=OptionalUser, etag=True)
 create_route(
     router, "", NeedRead, service.create, NeedCreate, name="create_need",
     summary="发布需求（保存为草稿）", user=EnterpriseUser, present=_need,
@@ -111,13 +104,13 @@ create_route(
     ),
     InvitationIn, name="invite",
     summary="邀请揭榜：通知推荐成果所属机构前来揭榜（发布企业；需求须张榜中；每个成果只邀请一次）",
-    errors=responses(NotAuthenticated, Forbidden, NotFound, BadRequest, Conflict),
+    errors=e.responses(e.NotAuthenticated, e.Forbidden, e.NotFound, e.BadRequest, e.Conflict),
 )  # fmt: skip
 
 
 def _trail(session: Session, user: User, need: Need) -> list[AuditEventRead]:
     if not service.history_allowed(user, need):
-        raise Forbidden("只有发布企业和管理员可以查看变更记录", "Owner or admin only")
+        raise e.Forbidden("只有发布企业和管理员可以查看变更记录", "Owner or admin only")
     return history(session, "need", need.id)
 
 

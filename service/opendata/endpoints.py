@@ -14,16 +14,9 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
+from service.kit import errors as e
 from service.kit.actions import TransitionIn
 from service.kit.db import SessionDep, get_session, primary_reads
-from service.kit.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    responses,
-)
 from service.kit.routes import GUARDED_ERRORS, Resource, create_route, list_route, route
 from service.models import User
 from service.opendata import service, throttle
@@ -58,7 +51,7 @@ list_route(
 create_route(
     router, "", ApiKeyCreated, service.create_key, ApiKeyCreate, name="create_api_key",
     summary="创建开放接口密钥（企业用户、科研人员；完整密钥只返回这一次）",
-    errors=responses(NotAuthenticated, Forbidden, Conflict),
+    errors=e.responses(e.NotAuthenticated, e.Forbidden, e.Conflict),
 )  # fmt: skip
 item.detail("开放接口密钥详情", GUARDED_ERRORS)
 route(
@@ -101,10 +94,10 @@ open_router = APIRouter(
     tags=["开放数据 open data"],
     # the key check counts the request (a write): these reads use the primary, not a replica
     dependencies=[Depends(primary_reads), Depends(open_key)],
-    responses=responses(throttle.ApiKeyRefused, throttle.RateLimited),
+    responses=e.responses(throttle.ApiKeyRefused, throttle.RateLimited),
 )
 
-_LIST_ERRORS = responses(InvalidCursor)
+_LIST_ERRORS = e.responses(InvalidCursor)
 _EXPORT_LINES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
@@ -146,7 +139,7 @@ route(
 )  # fmt: skip
 route(
     open_router, "GET", "/needs/{need_id}", _posting("needs"), OpenNeed, name="open_need",
-    summary="公开需求详情", errors=responses(NotFound), user=None,
+    summary="公开需求详情", errors=e.responses(e.NotFound), user=None,
 )  # fmt: skip
 route(
     open_router, "GET", "/capabilities", _postings("capabilities"), CursorPage[OpenCapability],
@@ -157,7 +150,7 @@ route(
 route(
     open_router, "GET", "/capabilities/{capability_id}", _posting("capabilities"),
     OpenCapability, name="open_capability", summary="已发布成果详情",
-    errors=responses(NotFound), user=None,
+    errors=e.responses(e.NotFound), user=None,
 )  # fmt: skip
 route(
     open_router, "GET", "/results",
@@ -196,7 +189,7 @@ StreamSession = Annotated[Session, Depends(get_session)]
 @open_router.get(
     "/export.jsonl",
     response_class=StreamingResponse,
-    responses=_EXPORT_LINES | responses(BadRequest),
+    responses=_EXPORT_LINES | e.responses(e.BadRequest),
     summary="公开数据批量导出（JSON Lines，流式）",
 )
 def open_export(

@@ -5,17 +5,8 @@ from sqlalchemy.orm import Session
 
 from service.auth.deps import AdminUser
 from service.auth.endpoints import client_address
+from service.kit import errors as e
 from service.kit.db import SessionDep
-from service.kit.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    InvalidTransition,
-    NotAuthenticated,
-    NotFound,
-    TooManyRequests,
-    responses,
-)
 from service.kit.inputs import Id
 from service.kit.routes import GUARDED_ERRORS, ROLE_ERRORS, create_route, list_route, route
 from service.models import User
@@ -30,7 +21,7 @@ from service.users.schemas import (
 )
 
 router = APIRouter(prefix="/users", tags=["用户 users"])
-_APPROVAL_ERRORS = responses(NotAuthenticated, Forbidden, NotFound, InvalidTransition)
+_APPROVAL_ERRORS = e.responses(e.NotAuthenticated, e.Forbidden, e.NotFound, e.InvalidTransition)
 
 
 def _read(session: Session, admin: User, user: User) -> UserRead:
@@ -39,7 +30,7 @@ def _read(session: Session, admin: User, user: User) -> UserRead:
 
 def _set_active(session: Session, admin: User, user_id: int, data: UserUpdate) -> User:
     if user_id == admin.id and not data.is_active:
-        raise BadRequest("不能停用自己的账号", "You cannot disable yourself", code="self_disable")
+        raise e.BadRequest("不能停用自己的账号", "You cannot disable yourself", code="self_disable")
     return service.set_active(session, user_id, data.is_active)
 
 
@@ -56,7 +47,7 @@ list_route(router, "", UserRead, _list, name="list_users", summary="用户列表
 create_route(
     router, "", UserRead, lambda session, admin, data: service.create(session, data, admin.id),
     UserCreate, name="create_user", summary="开通账号（管理员，可开通专家、经纪人、管理员）",
-    errors=responses(NotAuthenticated, Forbidden, BadRequest, Conflict, NotFound),
+    errors=e.responses(e.NotAuthenticated, e.Forbidden, e.BadRequest, e.Conflict, e.NotFound),
     user=AdminUser, present=_read,
 )  # fmt: skip
 route(router, "PATCH", "/{user_id}", _set_active, UserRead, name="update_user", user=AdminUser,
@@ -73,7 +64,9 @@ route(router, "POST", "/{user_id}/refuse", _refuse, UserRead, name="refuse_user"
 @router.post(
     "/{user_id}/password-reset",
     response_model=PasswordResetOut,
-    responses=responses(NotAuthenticated, Forbidden, NotFound, BadRequest, TooManyRequests),
+    responses=e.responses(
+        e.NotAuthenticated, e.Forbidden, e.NotFound, e.BadRequest, e.TooManyRequests
+    ),
     summary="重置密码（管理员；返回一次性临时密码，用户下次登录须修改）",
 )
 def reset_password(
