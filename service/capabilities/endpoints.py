@@ -1,4 +1,3 @@
-from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
@@ -14,11 +13,10 @@ from service.capabilities.schemas import (
 )
 from service.kit.actions import TransitionIn
 from service.kit.errors import Forbidden, NotFound, responses
-from service.kit.routes import GUARDED_ERRORS, Resource, create_route, list_route
+from service.kit.routes import GUARDED_ERRORS, Resource, create_route, list_route, routers
 from service.models import Capability, User
 
-router = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
-public = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
+router, public = routers("科技成果 capabilities", "/capabilities")
 
 
 def _present(session: Session, user: User | None, cap: Capability) -> CapabilityRead:

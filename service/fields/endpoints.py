@@ -1,6 +1,5 @@
 from typing import Any
 
-from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from service.auth.deps import AdminUser
@@ -9,10 +8,9 @@ from service.fields.schemas import FieldCreate, FieldRead, FieldUpdate
 from service.kit.db import SessionDep
 from service.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
 from service.kit.inputs import Line
-from service.kit.routes import create_route, route
+from service.kit.routes import create_route, route, routers
 
-router = APIRouter(prefix="/fields", tags=["领域 fields"])
-public = APIRouter(prefix="/fields", tags=["领域 fields"])
+router, public = routers("领域 fields", "/fields")
 
 
 @public.get("", response_model=list[FieldRead], summary="所属领域列表（公开）")

@@ -52,6 +52,12 @@ CONFLICT_ERRORS = e.responses(
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 
+def routers(tag: str, prefix: str = "") -> tuple[APIRouter, APIRouter]:
+    """A domain's `router` (signed in, see service/app.py) and its `public` one: the same
+    prefix and tag."""
+    return APIRouter(prefix=prefix, tags=[tag]), APIRouter(prefix=prefix, tags=[tag])
+
+
 def route(
     router: APIRouter,
     method: str,
@@ -115,16 +121,9 @@ def route(
     endpoint.__name__ = endpoint.__qualname__ = name
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     router.add_api_route(
-        path,
-        endpoint,
-        methods=[method],
-        response_model=model,
-        status_code=status_code,
-        responses=errors,
-        summary=summary,
-        description=description,
-        name=name,
-    )
+        path, endpoint, methods=[method], response_model=model, status_code=status_code,
+        responses=errors, summary=summary, description=description, name=name,
+    )  # fmt: skip
 
 
 def list_route(

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
@@ -18,6 +18,7 @@ from service.kit.routes import (
     create_route,
     list_route,
     route,
+    routers,
 )
 from service.models import Need, User
 from service.needs import clarity, invitations, presenters, results, service
@@ -34,8 +35,7 @@ from service.needs.schemas import (
     NeedUpdate,
 )
 
-router = APIRouter(prefix="/needs", tags=["技术需求 needs"])
-public = APIRouter(prefix="/needs", tags=["技术需求 needs"])
+router, public = routers("技术需求 needs", "/needs")
 item = Resource(router, "/{need_id}", "need", NeedRead, service.get_readable, service.present)
 
 StoreDep = Annotated[IndexStore, Depends(get_store)]

@@ -1,15 +1,13 @@
-from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from service.auth.deps import AdminUser
 from service.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
-from service.kit.routes import create_route, list_route, route
+from service.kit.routes import create_route, list_route, route, routers
 from service.models import Organization
 from service.orgs import service
 from service.orgs.schemas import OrgCreate, OrgFilter, OrgRead
 
-router = APIRouter(prefix="/orgs", tags=["机构 organisations"])
-public = APIRouter(prefix="/orgs", tags=["机构 organisations"])
+router, public = routers("机构 organisations", "/orgs")
 
 
 def _read(session: Session, user: object, org: Organization) -> OrgRead:

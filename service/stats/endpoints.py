@@ -1,12 +1,9 @@
-from fastapi import APIRouter
-
 from service.auth.deps import AdminUser
-from service.kit.routes import ROLE_ERRORS, route
+from service.kit.routes import ROLE_ERRORS, route, routers
 from service.stats import service
 from service.stats.schemas import AdminStats, PublicStats
 
-router = APIRouter(prefix="/stats", tags=["统计 stats"])
-public = APIRouter(prefix="/stats", tags=["统计 stats"])
+router, public = routers("统计 stats", "/stats")
 
 route(public, "GET", "/public", service.public_stats, PublicStats, name="public_stats",
       summary="榜单公开统计（任何人）", user=None)  # fmt: skip

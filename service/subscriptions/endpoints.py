@@ -4,7 +4,7 @@ signed link."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
 from service.kit.actions import TransitionIn
@@ -25,6 +25,7 @@ from service.kit.routes import (
     create_route,
     list_route,
     route,
+    routers,
 )
 from service.models import User
 from service.subscriptions import service, unsubscribe
@@ -36,8 +37,7 @@ from service.subscriptions.schemas import (
     UnsubscribeResult,
 )
 
-router = APIRouter(prefix="/subscriptions", tags=["订阅 subscriptions"])
-public = APIRouter(prefix="/subscriptions", tags=["订阅 subscriptions"])
+router, public = routers("订阅 subscriptions", "/subscriptions")
 item = Resource(router, "/{sub_id}", "subscription", SubscriptionRead, service.get)
 
 
