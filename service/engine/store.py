@@ -20,10 +20,11 @@ committed later than one already seen). `catch_up` also stats `CURRENT`: when an
 process wrote a newer generation, it is mapped off to the side and swapped in (rankings in
 flight finish on the old one).
 
-One process at a time writes the next generation (`compact`: the embedding worker when the
-delta grows past `engine_generation_rows` rows or is older than `engine_generation_seconds`;
-`jiebang reindex` at its end), under a `flock` on the side's directory; a writer killed
-mid-write leaves the current generation in place.
+One process at a time writes the next generation (`compact`: the embedding worker's compactor
+thread when the delta grows past `engine_generation_rows` rows or is older than
+`engine_generation_seconds`; `jiebang reindex` at its end), under a `flock` on the side's
+directory; a writer killed mid-write leaves the current generation in place. Catching up goes
+on while a generation is written: the rows it adds stay in the delta after the switch.
 
 Rankings never wait for each other: the matcher reads under a shared lock, and only one
 thread catches up at a time while the others rank with what is loaded (a catch-up applies
@@ -75,6 +76,7 @@ class _Side:
     watermark: datetime | None = None
     stamp: tuple[int, int] | None = None  # CURRENT's (inode, mtime) when last looked at
     written: float = field(default_factory=time.monotonic)  # when its generation was taken
+    writing: bool = False  # this process is writing the side's next generation (`compact`)
 
 
 class IndexStore:
@@ -280,7 +282,7 @@ class IndexStore:
         """Serve a newer generation another process wrote (a stat of `CURRENT` when there is
         none): map it off to the side, swap it in, then fix what the swap changed."""
         root = self.path(side.kind)
-        if root is None:
+        if root is None or side.writing:  # our own writer switches to what it writes
             return 0
         stamp = pointer_stamp(root)
         if stamp == side.stamp:
@@ -369,8 +371,12 @@ class IndexStore:
                 if not force and self._superseded(root, side):
                     continue
                 wm = side.watermark.isoformat() if side.watermark else None
-                meta = index.save(root, watermark=wm)
-                side.stamp, side.written = pointer_stamp(root), time.monotonic()
+                side.writing = True
+                try:  # rows caught up meanwhile stay in the delta (`LayeredIndex.rebase`)
+                    meta = index.save(root, watermark=wm)
+                    side.stamp, side.written = pointer_stamp(root), time.monotonic()
+                finally:
+                    side.writing = False
                 written[kind] = meta.number
                 log.info(
                     "index %s: generation %d written (%d vectors)", kind, meta.number, meta.count
