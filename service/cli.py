@@ -289,6 +289,12 @@ def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentP
     load.add_argument(
         "--build-only", action="store_true", help="build or finish the database, then stop"
     )
+    load.add_argument(
+        "--hot",
+        type=int,
+        default=10,
+        help="postings per organisation whose recommendation lists are stored before the clock",
+    )
     load.set_defaults(func=_bench_load)
 
 
@@ -329,6 +335,7 @@ def _bench_load(args: argparse.Namespace) -> int:
         keep_server=args.keep_server,
         max_rss_mb=args.max_rss_mb,
         build_only=args.build_only,
+        hot=args.hot,
     )
 
 

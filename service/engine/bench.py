@@ -257,15 +257,15 @@ def _stored_lists(
     timed("stored")
 
 
-def _cap_values(doc: Doc, org: int, user: int, now: datetime) -> dict[str, Any]:
+def capability_columns(
+    values: dict[str, Any], org: int, user: int, now: datetime
+) -> dict[str, Any]:
+    """A published capability's columns around its text (`values`: title, description,
+    field_code, keywords, indicators): what both benchmarks insert."""
     return {
         "org_id": org,
         "created_by_id": user,
-        "title": doc.title,
-        "description": doc.description,
-        "field_code": doc.field_code or "new_materials",
-        "keywords": doc.keywords,
-        "indicators": doc.indicators,
+        **values,
         "maturity": "sample",
         "trl": 4,
         "ip_type": "none",
@@ -279,6 +279,7 @@ def _cap_values(doc: Doc, org: int, user: int, now: datetime) -> dict[str, Any]:
         "contact_phone": "13900000000",
         "contact_email": "",
         "status": "published",
+        "reject_reason": None,
         "published_at": now,
         "version": 1,
         "created_at": now,
@@ -286,29 +287,55 @@ def _cap_values(doc: Doc, org: int, user: int, now: datetime) -> dict[str, Any]:
     }
 
 
+def need_columns(values: dict[str, Any], org: int, user: int, now: datetime) -> dict[str, Any]:
+    """A published need's columns around its text (`values`: title, problem, key_difficulty,
+    expected_goal, field_code, keywords, indicators)."""
+    return {
+        "org_id": org,
+        "created_by_id": user,
+        **values,
+        "industry": "",
+        "call_type": "regular",
+        "cooperation_mode": "tech_development",
+        "bounty": Decimal("1000000"),
+        "own_investment": None,
+        "deadline": (now + timedelta(days=365)).date(),
+        "implementation_months": 12,
+        "visibility": "public",
+        "contact_name": "联系人",
+        "contact_phone": "13900000000",
+        "contact_email": "",
+        "status": "published",
+        "reject_reason": None,
+        "published_at": now,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _cap_values(doc: Doc, org: int, user: int, now: datetime) -> dict[str, Any]:
+    values = {
+        "title": doc.title,
+        "description": doc.description,
+        "field_code": doc.field_code or "new_materials",
+        "keywords": doc.keywords,
+        "indicators": doc.indicators,
+    }
+    return capability_columns(values, org, user, now)
+
+
 def _need(doc: Doc, org: int, user: int, now: datetime) -> Need:
-    return Need(
-        id=int(doc.id),
-        org_id=org,
-        created_by_id=user,
-        title=doc.title,
-        problem=doc.problem,
-        key_difficulty=doc.key_difficulty,
-        expected_goal=doc.expected_goal,
-        field_code=doc.field_code or "display",
-        keywords=doc.keywords,
-        indicators=doc.indicators,
-        call_type="regular",
-        cooperation_mode="tech_development",
-        bounty=Decimal("1000000"),
-        deadline=(now + timedelta(days=30)).date(),
-        implementation_months=12,
-        visibility="public",
-        contact_name="联系人",
-        contact_phone="13900000000",
-        status="published",
-        published_at=now,
-    )
+    values = {
+        "title": doc.title,
+        "problem": doc.problem,
+        "key_difficulty": doc.key_difficulty,
+        "expected_goal": doc.expected_goal,
+        "field_code": doc.field_code or "display",
+        "keywords": doc.keywords,
+        "indicators": doc.indicators,
+    }
+    return Need(id=int(doc.id), **need_columns(values, org, user, now))
 
 
 # --- the keyword index: database tables against each process's memory --------------------

@@ -1,13 +1,19 @@
 """`jiebang bench load`: the whole service under concurrent traffic, in real worker processes.
 
 1. A database of N capabilities and M needs, all published, with their `posting_vectors` rows
-   (so nothing is embedded at start). Each synthetic posting is a mixture of 2–4 real postings
-   (service demo data and the `eval/` sets): its text is the main source's title and text plus
-   a sentence and a keyword of the others, and its vector is the Dirichlet-weighted mixture of
-   the sources' real embeddings plus a little noise, as `bench retrieval` draws its corpus
-   (`matching.bench`). Rows go in by COPY on PostgreSQL and executemany on SQLite, in chunks
-   that commit one by one: an interrupted build resumes where it stopped, and a complete one
-   is reused (the database lives in `--dir`, one per size and model).
+   (so nothing is embedded at start) and their rows in the shared keyword index. Each
+   synthetic posting is a mixture of 2–4 real postings (service demo data and the `eval/`
+   sets): its text is the main source's title and text plus a sentence and a keyword of the
+   others, and its vector is the Dirichlet-weighted mixture of the sources' real embeddings
+   plus a little noise, as `bench retrieval` draws its corpus (`matching.bench`). Rows go in
+   by COPY on PostgreSQL and executemany on SQLite, one keyword block (8192 ids) per
+   transaction: the keyword rows are computed for the whole chunk at once (`keyword_rows`,
+   the same bytes `service.engine.keywords` writes posting by posting), so an interrupted
+   build resumes where it stopped, and a complete one is reused (the database lives in
+   `--dir`, one per size and model). Then, as on a running site, each side's first vector
+   generation (the service's own store writes it) and the stored recommendation lists of the
+   "hot" postings, the first `HOT` of each organisation the traffic asks for; a cold request
+   (no stored list) is timed on its own after the traffic.
 2. W worker processes (`uvicorn service.asgi:app`, each on its own port, as behind a reverse
    proxy), timed from process start to the first answered search (which waits for the index).
 3. C concurrent clients (asyncio + httpx, on 127.0.0.1 only) for S seconds, each sticking to
@@ -38,33 +44,49 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 import numpy as np
-from sqlalchemy import Engine, func, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from matching.cache import CachedEmbedder
 from matching.documents import Doc, normalise_field
 from matching.embedders import load_embedder
+from matching.keywords import keyword_tokens
+from matching.lexical import default_analyzer
 from matching.ranking import encode_postings
-from service.engine import keywords
-from service.engine.bench import _texts
-from service.engine.documents import doc_hash
-from service.kit.db import make_engine
+from service.config import get_settings
+from service.engine import keywords, recommendations, repository
+from service.engine.bench import _texts, capability_columns, need_columns
+from service.engine.documents import Kind, Posting, doc_hash
+from service.engine.refresh import Refreshed, refresh_one
+from service.engine.store import IndexStore
+from service.engine.vectors import get_embedder
+from service.kit.db import make_engine, read_only
 from service.kit.migrate import upgrade_head
 from service.kit.security import hash_password
-from service.models import Capability, Field, Need, Organization, PostingVector, User
+from service.models import (
+    Capability,
+    Field,
+    KeywordBlock,
+    KeywordDoc,
+    Need,
+    Organization,
+    PostingVector,
+    User,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Bench-load-1"
-CHUNK = 5000
+CHUNK = keywords.BLOCK  # postings per transaction: one block of the keyword index
+HOT = 10  # postings per organisation whose recommendations the traffic asks for
+COLD = 8  # cold recommendations (no stored list) timed per side after the traffic
 Echo = Callable[[str], None]
 
 # operation → weight (out of 100): reads dominate, as on a marketplace
@@ -97,6 +119,7 @@ class Corpus:
     queries: list[str]  # free-text searches (real need titles and keywords)
     cap_rows: list[dict[str, Any]]  # sources for new postings
     need_rows: list[dict[str, Any]]
+    hot: int = 0  # recommendations are asked for the first `hot` postings of each organisation
 
 
 # --- the synthetic database -----------------------------------------------------------------
@@ -135,40 +158,32 @@ def _mix_rows(
     return mixes, out.astype(np.float32)
 
 
-def _cap_doc(
-    rows: list[dict[str, Any]], main: int, others: list[int], known: set[str]
+def _mixed_values(
+    kind: Kind, rows: list[dict[str, Any]], main: int, others: list[int], known: set[str]
 ) -> dict[str, Any]:
+    """A synthetic posting's text: the main source's, plus the first sentence of each other
+    source's body and one keyword of each."""
     row = rows[main]
-    extra = [s for o in others for s in _sentences(rows[o].get("description", ""))[:1]]
+    body = "description" if kind == "capability" else "problem"
+    extra = "".join(s for o in others for s in _sentences(rows[o].get(body, ""))[:1])
     keywords = list(row.get("keywords", []))[:4]
     for o in others:
         keywords += [k for k in rows[o].get("keywords", [])[:1] if k not in keywords]
-    return {
+    values: dict[str, Any] = {
         "title": row["title"][:100],
-        "description": (row.get("description", "") + "".join(extra))[:4900],
-        "field_code": _field_code(row, known, "new_materials"),
+        "field_code": _field_code(
+            row, known, "new_materials" if body == "description" else "display"
+        ),
         "keywords": keywords[:5],
         "indicators": list(row.get("indicators", []))[:6],
     }
-
-
-def _need_doc(
-    rows: list[dict[str, Any]], main: int, others: list[int], known: set[str]
-) -> dict[str, Any]:
-    row = rows[main]
-    extra = [s for o in others for s in _sentences(rows[o].get("problem", ""))[:1]]
-    keywords = list(row.get("keywords", []))[:4]
-    for o in others:
-        keywords += [k for k in rows[o].get("keywords", [])[:1] if k not in keywords]
-    return {
-        "title": row["title"][:100],
-        "problem": (row.get("problem", "") or row.get("description", "")) + "".join(extra),
-        "key_difficulty": row.get("key_difficulty", "") or "",
-        "expected_goal": row.get("expected_goal", "") or "",
-        "field_code": _field_code(row, known, "display"),
-        "keywords": keywords[:5],
-        "indicators": list(row.get("indicators", []))[:6],
-    }
+    if kind == "capability":
+        values["description"] = (row.get("description", "") + extra)[:4900]
+    else:
+        values["problem"] = (row.get("problem", "") or row.get("description", "")) + extra
+        values["key_difficulty"] = row.get("key_difficulty", "") or ""
+        values["expected_goal"] = row.get("expected_goal", "") or ""
+    return values
 
 
 def _loaded_doc(kind: str, posting_id: int, org: int, values: dict[str, Any]) -> Doc:
@@ -187,62 +202,14 @@ def _loaded_doc(kind: str, posting_id: int, org: int, values: dict[str, Any]) ->
     )
 
 
-def _cap_row(
-    posting_id: int, org: int, user: int, values: dict[str, Any], now: datetime
+def _posting_row(
+    kind: Kind, posting_id: int, org: int, user: int, values: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
+    columns = capability_columns if kind == "capability" else need_columns
     return {
         "id": posting_id,
-        "org_id": org,
-        "created_by_id": user,
-        **values,
-        "maturity": "sample",
-        "trl": 4,
-        "ip_type": "none",
-        "patent_numbers": [],
-        "tech_level": "domestic_advanced",
-        "transaction_modes": [],
-        "price_min": None,
-        "price_max": None,
-        "team": "",
-        "contact_name": "联系人",
-        "contact_phone": "13900000000",
-        "contact_email": "",
-        "status": "published",
-        "reject_reason": None,
-        "published_at": now,
-        "version": 1,
+        **columns(values, org, user, now),
         "external_ref": f"bench-{posting_id}",
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _need_row(
-    posting_id: int, org: int, user: int, values: dict[str, Any], now: datetime
-) -> dict[str, Any]:
-    return {
-        "id": posting_id,
-        "org_id": org,
-        "created_by_id": user,
-        **values,
-        "industry": "",
-        "call_type": "regular",
-        "cooperation_mode": "tech_development",
-        "bounty": Decimal("1000000"),
-        "own_investment": None,
-        "deadline": (now + timedelta(days=365)).date(),
-        "implementation_months": 12,
-        "visibility": "public",
-        "contact_name": "联系人",
-        "contact_phone": "13900000000",
-        "contact_email": "",
-        "status": "published",
-        "reject_reason": None,
-        "published_at": now,
-        "version": 1,
-        "external_ref": f"bench-{posting_id}",
-        "created_at": now,
-        "updated_at": now,
     }
 
 
@@ -361,8 +328,11 @@ def build(
     noise: float = 0.01,
     seed: int = 0,
     chunk: int = CHUNK,
+    var_dir: Path | None = None,
+    hot: int = HOT,
 ) -> Corpus:
-    """Create or finish the synthetic database on `url` (resumable, chunk by chunk)."""
+    """Create or finish the synthetic database on `url` (resumable, chunk by chunk); with
+    `var_dir`, also the workers' first vector generation and the hot postings' stored lists."""
     upgrade_head(url)
     cap_rows, need_rows = _texts()
     cap_rows = [r for r in cap_rows if r.get("title") and len(r.get("description", "")) >= 20]
@@ -396,22 +366,36 @@ def build(
                 (inst, ent, r_users, e_users),
                 chunk,
             )
+        queries = [r["title"] for r in need_rows] + [
+            " ".join(r.get("keywords", [])[:2]) for r in need_rows if r.get("keywords")
+        ]
+        corpus = Corpus(
+            capabilities,
+            needs,
+            inst,
+            ent,
+            [f"bench_r{k:04d}" for k in range(len(inst))],
+            [f"bench_e{k:04d}" for k in range(len(ent))],
+            [q for q in queries if q.strip()],
+            cap_rows,
+            need_rows,
+            hot,
+        )
+        if var_dir is not None:
+            prepare_engine(engine, corpus, var_dir, embedder_spec, echo)
     finally:
         engine.dispose()
-    queries = [r["title"] for r in need_rows] + [
-        " ".join(r.get("keywords", [])[:2]) for r in need_rows if r.get("keywords")
-    ]
-    return Corpus(
-        capabilities,
-        needs,
-        inst,
-        ent,
-        [f"bench_r{k:04d}" for k in range(len(inst))],
-        [f"bench_e{k:04d}" for k in range(len(ent))],
-        [q for q in queries if q.strip()],
-        cap_rows,
-        need_rows,
-    )
+    return corpus
+
+
+def _chunks(first: int, total: int, chunk: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of the posting ids start + 1 … stop still to write, cut at every multiple
+    of `chunk` (a divisor of the keyword index's block: a chunk never spans two blocks)."""
+    start = first
+    while start < total:
+        stop = min(total, ((start + 1) // chunk + 1) * chunk - 1)
+        yield start, stop
+        start = stop
 
 
 def _fill(
@@ -429,79 +413,57 @@ def _fill(
     people: tuple[list[int], list[int], list[int], list[int]],
     chunk: int,
 ) -> None:
+    """Postings, their vectors and their keyword rows, one chunk per transaction."""
+    if keywords.BLOCK % chunk:
+        raise ValueError(f"chunk {chunk} does not divide the keyword block {keywords.BLOCK}")
     cap_rows, need_rows = rows
     inst, ent, r_users, e_users = people
     embedder = CachedEmbedder(load_embedder(embedder_spec), cache_dir)
-    cap_docs = [
-        Doc(
-            id=i,
-            title=r["title"],
-            description=r.get("description", ""),
-            field=normalise_field(r.get("field", "")),
-            keywords=list(r.get("keywords", [])),
-            indicators=list(r.get("indicators", [])),
-            org="0",
-            kind="capability",
-        )
-        for i, r in enumerate(cap_rows)
-    ]
-    need_docs = [
-        Doc(
-            id=i,
-            title=r["title"],
-            problem=r.get("problem", ""),
-            key_difficulty=r.get("key_difficulty", ""),
-            expected_goal=r.get("expected_goal", ""),
-            field=normalise_field(r.get("field", "")),
-            keywords=list(r.get("keywords", [])),
-            indicators=list(r.get("indicators", [])),
-            org="0",
-            kind="need",
-        )
-        for i, r in enumerate(need_rows)
-    ]
-    cap_base = encode_postings(embedder, cap_docs)
-    need_base = encode_postings(embedder, need_docs)
+    cap_base = encode_postings(
+        embedder, [_source_doc("capability", i, r) for i, r in enumerate(cap_rows)]
+    )
+    need_base = encode_postings(
+        embedder, [_source_doc("need", i, r) for i, r in enumerate(need_rows)]
+    )
     echo(
         f"真实文本已嵌入（{embedder.model_id}）：{len(cap_rows)} 条成果、{len(need_rows)} 条需求；"
         f"从第 {done['capability']} 条成果、第 {done['need']} 条需求继续"
     )
+    analyzer = default_analyzer()
     now = datetime.now(UTC) - timedelta(hours=1)  # embedded a while ago, not just now
-    started = time.perf_counter()
-    for kind, total, source, base, owners, users in (
+    kinds: tuple[tuple[Kind, int, Any, Any, Any, Any], ...] = (
         ("capability", capabilities, cap_rows, cap_base, inst, r_users),
         ("need", needs, need_rows, need_base, ent, e_users),
-    ):
-        first = done[kind]
-        for start in range(first, total, chunk):
-            stop = min(total, start + chunk)
+    )
+    for kind, total, source, base, owners, users in kinds:
+        first, started = done[kind], time.perf_counter()
+        for start, stop in _chunks(first, total, chunk):
             rng = np.random.default_rng([seed, 0 if kind == "capability" else 1, start])
             mixes, vecs = _mix_rows(source, base, stop - start, rng, noise)
             postings, vectors, written = [], [], []
             for offset, (main, others) in enumerate(mixes):
                 posting_id = start + offset + 1
                 k = (posting_id - 1) % len(owners)
-                make = _cap_doc if kind == "capability" else _need_doc
-                values = make(source, main, others, known)
-                row = (_cap_row if kind == "capability" else _need_row)(
-                    posting_id, owners[k], users[k], values, now
-                )
-                postings.append(row)
+                values = _mixed_values(kind, source, main, others, known)
+                postings.append(_posting_row(kind, posting_id, owners[k], users[k], values, now))
                 doc = _loaded_doc(kind, posting_id, owners[k], values)
                 digest = doc_hash(doc)
                 written.append((doc, digest))
                 vectors.append(
                     _vector_row(kind, posting_id, embedder.model_id, digest, vecs[offset], now)
                 )
+            tokens = {
+                int(doc.id): (digest, *keyword_tokens(analyzer, doc)) for doc, digest in written
+            }
             with Session(engine) as s, s.begin():
                 _bulk(s, Capability if kind == "capability" else Need, postings)
                 _bulk(s, PostingVector, vectors)
-                keywords.write(
-                    s, "need" if kind == "need" else "capability", written
-                )  # the shared keyword index, as the worker does
+                write_keywords(s, kind, tokens)  # the shared keyword index, in bulk
             rate = (stop - first) / max(time.perf_counter() - started, 1e-6)
-            echo(f"{'成果' if kind == 'capability' else '需求'} {stop}/{total}（{rate:.0f} 条/s）")
-        started = time.perf_counter()
+            echo(
+                f"{'成果' if kind == 'capability' else '需求'} {stop}/{total}"
+                f"（{rate:.0f} 条/s，约 {(total - stop) / max(rate, 1e-6):.0f}s 后完成）"
+            )
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":  # explicit ids: move the sequences past them
             for table in ("capabilities", "needs"):
@@ -511,8 +473,213 @@ def _fill(
                         f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
                     )
                 )
-            conn.execute(text("ANALYZE"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))  # the planner's statistics for the new rows
     echo("基准数据库已生成")
+
+
+def _source_doc(kind: Kind, i: int, row: dict[str, Any]) -> Doc:
+    """A real source posting as a Doc (its embedding is a mixture's ingredient)."""
+    return Doc(
+        id=i,
+        title=row["title"],
+        description=row.get("description", "") if kind == "capability" else "",
+        problem=row.get("problem", "") if kind == "need" else "",
+        key_difficulty=row.get("key_difficulty", "") if kind == "need" else "",
+        expected_goal=row.get("expected_goal", "") if kind == "need" else "",
+        field=normalise_field(row.get("field", "")),
+        keywords=list(row.get("keywords", [])),
+        indicators=list(row.get("indicators", [])),
+        org="0",
+        kind=kind,
+    )
+
+
+# --- the keyword index in bulk --------------------------------------------------------------
+def keyword_rows(
+    kind: Kind, fresh: dict[int, tuple[str, list[str], list[str]]]
+) -> tuple[list[dict[str, Any]], dict[tuple[str, int], dict[str, bytes]]]:
+    """The rows `keywords.write_tokens` writes for postings new to the index (id → (text
+    hash, word tokens, bigrams)): their `keyword_docs` rows, and each (field, block)'s packed
+    entries by term, ids ascending. Counting is per posting; grouping, sorting and packing
+    are array operations over the whole chunk."""
+    ids = sorted(fresh)
+    docs: list[dict[str, Any]] = []
+    # field (word | char) → (terms, their tfs, posting ids, their lengths, their distinct terms)
+    parts: dict[str, tuple[list[str], list[int], list[int], list[int], list[int]]] = {
+        f: ([], [], [], [], []) for f in keywords.FIELDS
+    }
+    for doc_id in ids:
+        digest, words, chars = fresh[doc_id]
+        counts = {"word": Counter(words), "char": Counter(chars)}
+        for column, tokens in (("word", words), ("char", chars)):
+            terms, tfs, owners, lens, distinct = parts[column]
+            terms.extend(counts[column])
+            tfs.extend(counts[column].values())
+            owners.append(doc_id)
+            lens.append(len(tokens))
+            distinct.append(len(counts[column]))
+        docs.append(
+            {
+                "kind": kind,
+                "posting_id": doc_id,
+                "text_hash": digest,
+                "word_len": len(words),
+                "char_len": len(chars),
+                "word_terms": "\n".join(counts["word"]),
+                "char_terms": "\n".join(counts["char"]),
+            }
+        )
+    blocks: dict[tuple[str, int], dict[str, bytes]] = {}
+    for column, (terms, tfs, owners, lens, distinct) in parts.items():
+        if not terms:
+            continue
+        vocab: dict[str, int] = {}
+        codes = np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int64, len(terms))
+        names = list(vocab)
+        entry_ids = np.repeat(np.asarray(owners, np.int64), distinct)
+        entry_lens = np.repeat(np.asarray(lens, np.int64), distinct)
+        order = np.lexsort((entry_ids, codes))  # by term, then id
+        packed = np.ascontiguousarray(
+            np.stack([entry_ids, np.asarray(tfs, np.int64), entry_lens], axis=1)[order].astype(
+                "<i4"
+            )
+        )
+        codes, block_of = codes[order], entry_ids[order] // keywords.BLOCK
+        cuts = np.flatnonzero((codes[1:] != codes[:-1]) | (block_of[1:] != block_of[:-1])) + 1
+        starts = np.concatenate([[0], cuts]).tolist()
+        stops = np.concatenate([cuts, [len(codes)]]).tolist()
+        for a, b in zip(starts, stops, strict=True):
+            bucket = blocks.setdefault((column, int(block_of[a])), {})
+            bucket[names[int(codes[a])]] = packed[a:b].tobytes()
+    return docs, blocks
+
+
+def write_keywords(
+    session: Session, kind: Kind, fresh: dict[int, tuple[str, list[str], list[str]]]
+) -> None:
+    """Add postings with ids above every indexed one of their blocks to the keyword index:
+    the rows of :func:`keyword_rows`, appended to the blocks already there, by COPY on
+    PostgreSQL; the statistics moved in the same transaction."""
+    docs, blocks = keyword_rows(kind, fresh)
+    rows: list[dict[str, Any]] = []
+    for (column, block), terms in sorted(blocks.items()):
+        held = {
+            str(t): (int(n), bytes(d))
+            for t, n, d in session.execute(
+                select(KeywordBlock.term, KeywordBlock.n, KeywordBlock.data).where(
+                    KeywordBlock.kind == kind,
+                    KeywordBlock.field == column,
+                    KeywordBlock.block == block,
+                )
+            )
+        }
+        if held:
+            newest = max(int(keywords.unpack(d)[0, -1]) for _, d in held.values())
+            if newest >= min(fresh):
+                raise SystemExit(
+                    f"关键词索引的第 {block} 块已有编号 {newest} 的{kind}：换一个 --dir / "
+                    "the keyword block already holds later postings"
+                )
+            session.execute(
+                delete(KeywordBlock).where(
+                    KeywordBlock.kind == kind,
+                    KeywordBlock.field == column,
+                    KeywordBlock.block == block,
+                )
+            )
+        for term in sorted({*held, *terms}):
+            n, data = held.get(term, (0, b""))
+            added = terms.get(term, b"")
+            rows.append(
+                {
+                    "kind": kind,
+                    "field": column,
+                    "term": term,
+                    "block": block,
+                    "n": n + len(added) // 12,
+                    "data": data + added,
+                }
+            )
+    _bulk(session, KeywordDoc, docs)
+    _bulk(session, KeywordBlock, rows)
+    repository.add_keyword_stats(
+        session,
+        kind,
+        len(docs),
+        sum(d["word_len"] for d in docs),
+        sum(d["char_len"] for d in docs),
+    )
+
+
+# --- the engine's state before the clock: the first generation, the hot postings' lists ----
+def hot_ids(total: int, owners: int, pool: int, hot: int) -> list[int]:
+    """The postings the traffic's recommendations ask for: the first `hot` of each of the
+    first `pool` organisations (posting i belongs to organisation (i - 1) % owners)."""
+    return sorted(
+        j * owners + k + 1
+        for k in range(min(pool, owners))
+        for j in range(hot)
+        if j * owners + k + 1 <= total
+    )
+
+
+def _pool(corpus: "Corpus") -> int:
+    return max(1, min(16, len(corpus.researchers), len(corpus.entrepreneurs)))
+
+
+def prepare_engine(
+    engine: Engine, corpus: "Corpus", var_dir: Path, embedder_spec: str, echo: Echo
+) -> None:
+    """What a running site has before any request: each side's vector generation (written
+    here by the service's own store, as a worker's warm-up writes the first one) and the
+    stored lists of the postings the traffic asks recommendations for. Both resume: a
+    generation for this model is reused, a list ranked for the posting's text is kept."""
+    embedder = get_embedder(embedder_spec)
+    settings = get_settings()
+    store = IndexStore(
+        embedder,
+        var_dir / "index",
+        timedelta(seconds=settings.engine_lookback_seconds),
+        pool=settings.engine_pool,
+        keywords="database",
+    )
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    started = time.perf_counter()
+    with factory() as s:
+        read_only(s)
+        store.ensure_current(s)
+    echo(f"索引加载 / index loaded: {time.perf_counter() - started:.1f}s")
+    started = time.perf_counter()
+    written = store.compact()  # the first generation, as a worker's warm-up writes it
+    if written:
+        echo(
+            f"向量代 / vector generations written: {written} "
+            f"in {time.perf_counter() - started:.1f}s"
+        )
+    pool = _pool(corpus)
+    wanted: list[tuple[Kind, int]] = [
+        ("need", i) for i in hot_ids(corpus.needs, len(corpus.enterprises), pool, corpus.hot)
+    ] + [
+        ("capability", i)
+        for i in hot_ids(corpus.capabilities, len(corpus.institutes), pool, corpus.hot)
+    ]
+    todo: list[tuple[Kind, int]] = []
+    with factory() as s:
+        for kind, posting_id in wanted:
+            subject = cast(Posting | None, s.get(repository.MODELS[kind], posting_id))
+            if subject is not None and not recommendations.is_current(s, subject):
+                todo.append((kind, posting_id))
+    done, started = Refreshed(), time.perf_counter()
+    for n, (kind, posting_id) in enumerate(todo, start=1):
+        refresh_one(factory, kind, posting_id, store, done)
+        if n % 50 == 0 or n == len(todo):
+            rate = n / max(time.perf_counter() - started, 1e-9)
+            echo(
+                f"热门推荐列表 / hot lists {n}/{len(todo)}  {rate:.1f}/s  "
+                f"ETA {(len(todo) - n) / rate:.0f}s"
+            )
+    echo(f"热门推荐列表已就绪 / hot lists stored: {len(wanted)} ({len(todo)} ranked now)")
 
 
 # --- a throw-away PostgreSQL server that survives between runs ------------------------------
@@ -719,17 +886,21 @@ class Traffic:
         self.rng = random.Random(seed)
         self.ops = list(MIX)
         self.weights = [MIX[o] for o in self.ops]
-        self.pool = max(1, min(16, len(corpus.researchers), len(corpus.entrepreneurs)))
+        self.pool = _pool(corpus)
 
-    def _need_of(self, k: int) -> int:
-        e = len(self.c.enterprises)
-        top = (self.c.needs - 1 - k) // e
-        return self.rng.randint(0, max(0, top)) * e + k + 1
+    def _need_of(self, k: int, hot: bool = False) -> int:
+        return self._of(k, self.c.needs, len(self.c.enterprises), hot)
 
-    def _cap_of(self, k: int) -> int:
-        i = len(self.c.institutes)
-        top = (self.c.capabilities - 1 - k) // i
-        return self.rng.randint(0, max(0, top)) * i + k + 1
+    def _cap_of(self, k: int, hot: bool = False) -> int:
+        return self._of(k, self.c.capabilities, len(self.c.institutes), hot)
+
+    def _of(self, k: int, total: int, owners: int, hot: bool) -> int:
+        """A posting of organisation k: one of its `hot` first (those whose lists were stored
+        before the clock) when asked, else any."""
+        top = max(0, (total - 1 - k) // owners)
+        if hot and self.c.hot:
+            top = min(top, self.c.hot - 1)
+        return self.rng.randint(0, top) * owners + k + 1
 
     async def one(self, client: httpx.AsyncClient, tally: Tally) -> int:
         """One operation (1–3 requests); returns the number of requests made."""
@@ -766,7 +937,7 @@ class Traffic:
                 tally,
                 op,
                 "GET",
-                f"{api}/needs/{self._need_of(k)}/recommendations",
+                f"{api}/needs/{self._need_of(k, hot=True)}/recommendations",
                 user=ent,
             )
         if op == "rec_capability":
@@ -775,7 +946,7 @@ class Traffic:
                 tally,
                 op,
                 "GET",
-                f"{api}/capabilities/{self._cap_of(k)}/recommendations",
+                f"{api}/capabilities/{self._cap_of(k, hot=True)}/recommendations",
                 user=res,
             )
         if op == "apply":
@@ -951,6 +1122,7 @@ def run(
     start_timeout: float = 1800,
     seed: int = 0,
     build_only: bool = False,
+    hot: int = HOT,
 ) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     if threading.current_thread() is threading.main_thread():  # `kill` stops the workers too
@@ -968,11 +1140,21 @@ def run(
     running: list[Worker] = []
     try:
         t0 = time.perf_counter()
-        corpus = build(url, capabilities, needs, embedder, echo, folder / "cache", seed=seed)
+        var_dir = folder / f"var-{slug}-{'pg' if pg_dir else 'db'}"
+        corpus = build(
+            url,
+            capabilities,
+            needs,
+            embedder,
+            echo,
+            folder / "cache",
+            seed=seed,
+            var_dir=var_dir,
+            hot=hot,
+        )
         echo(f"数据准备用时 / build: {time.perf_counter() - t0:.1f}s")
         if build_only:
             return 0
-        var_dir = folder / f"var-{slug}-{'pg' if pg_dir else 'db'}"
         env = worker_env(url, var_dir, embedder)
         query = corpus.queries[0]
         for k in range(workers):
@@ -1000,6 +1182,7 @@ def run(
             f"load n={capabilities + needs} workers={workers} clients={clients} {last} "
             f"rss_mb={peak[0]:.0f}"
         )
+        _cold(running, corpus, tokens, echo)
         try:
             restart = _restart(running, env, folder, query, start_timeout, max_rss_mb)
             echo(
@@ -1014,6 +1197,34 @@ def run(
             pg_stop(pg_dir)
     echo(last)
     return 0
+
+
+def _cold(
+    running: Sequence[Worker], corpus: Corpus, tokens: dict[str, dict[str, str]], echo: Echo
+) -> None:
+    """What a recommendation costs without a stored list: after the traffic, one request at a
+    time, for the last posting of each of the first `COLD` organisations (the workers'
+    background backfill, lowest ids first, reaches those last)."""
+    pool = min(COLD, _pool(corpus))
+    asks: list[tuple[str, str]] = []
+    for k in range(pool):
+        e, i = len(corpus.enterprises), len(corpus.institutes)
+        need = ((corpus.needs - 1 - k) // e) * e + k + 1
+        cap = ((corpus.capabilities - 1 - k) // i) * i + k + 1
+        asks.append((corpus.entrepreneurs[k], f"/api/v1/needs/{need}/recommendations"))
+        asks.append((corpus.researchers[k], f"/api/v1/capabilities/{cap}/recommendations"))
+    took: list[float] = []
+    failed = 0
+    for n, (user, path) in enumerate(asks):
+        t = time.perf_counter()
+        r = httpx.get(running[n % len(running)].base + path, headers=tokens[user], timeout=120)
+        took.append(time.perf_counter() - t)
+        failed += r.status_code != 200
+    echo(
+        f"cold recommendations (no stored list, one at a time after the traffic): n={len(took)} "
+        f"p50_ms={_ms(took, 50):.1f} p99_ms={_ms(took, 99):.1f} max_ms={max(took) * 1000:.1f} "
+        f"errors={failed}"
+    )
 
 
 def _report(tally: Tally, requests: int, elapsed: float, echo: Echo) -> str:
@@ -1039,7 +1250,7 @@ def _report(tally: Tally, requests: int, elapsed: float, echo: Echo) -> str:
 
 def _log_in(base: str, corpus: Corpus) -> dict[str, dict[str, str]]:
     """Tokens for the users the traffic uses (logging in is not part of the measured mix)."""
-    pool = max(1, min(16, len(corpus.researchers), len(corpus.entrepreneurs)))
+    pool = _pool(corpus)
     tokens = {}
     for name in ["bench_admin", *corpus.researchers[:pool], *corpus.entrepreneurs[:pool]]:
         r = httpx.post(

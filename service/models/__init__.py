@@ -16,6 +16,7 @@ from service.models.engine import (
 from service.models.field import Field
 from service.models.intake import IntakeBatch
 from service.models.invitation import Invitation
+from service.models.mail import MailRetry
 from service.models.match import Match
 from service.models.milestone import Milestone
 from service.models.need import Need
@@ -43,6 +44,7 @@ __all__ = [
     "Field",
     "IntakeBatch",
     "Invitation",
+    "MailRetry",
     "Match",
     "Milestone",
     "Need",

@@ -29,6 +29,7 @@ from service.models import (
     Application,
     ApplicationMember,
     Capability,
+    MailRetry,
     Match,
     Need,
     Notification,
@@ -207,3 +208,24 @@ def interested_org_ids(session: Session, need_id: int) -> set[int]:
         .where(Match.need_id == need_id, Match.capability_interest.is_(True))
     )
     return set(session.scalars(applicants)) | set(session.scalars(matched))
+
+
+# --- e-mails kept for a retry (service/notifications/retries.py) ---------------------------
+def park_mails(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    session.execute(insert(MailRetry), list(rows))
+
+
+def due_mails(session: Session, now: datetime, limit: int) -> Sequence[MailRetry]:
+    """Mails due for another attempt, oldest first; locked, and skipped by a concurrent tick
+    (PostgreSQL; SQLite's writing transaction already runs alone)."""
+    return session.scalars(
+        select(MailRetry)
+        .where(
+            MailRetry.sent_at.is_(None),
+            MailRetry.gave_up_at.is_(None),
+            MailRetry.next_attempt_at <= now,
+        )
+        .order_by(MailRetry.next_attempt_at, MailRetry.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.kit.clock import today as china_today
-from service.notifications import reminders
+from service.notifications import reminders, retries
 from service.subscriptions import digests, recommended
 from service.tick import deadlines
 
@@ -25,6 +25,7 @@ TICK_STEPS: list[tuple[str, TickStep]] = [
     ("deadline_reminders", reminders.send_deadline_reminders),  # 「揭榜截止还有 3 天」
     ("recommended_subscriptions", recommended.match_recommended),  # 为我推荐 at the 高 band
     ("subscription_digests", digests.send_digests),  # one e-mail per user and period
+    ("mail_retries", retries.retry_mails),  # e-mails the SMTP server did not take before
 ]
 
 

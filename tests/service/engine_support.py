@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
@@ -109,6 +110,28 @@ def committed_database_url(tmp_path: Path, name: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def use_committed_database(tmp_path: Path, name: str) -> Iterator[str]:
+    """`committed_database_url`, made the service's own database (JIEBANG_DATABASE_URL): what
+    opens sessions by itself (the job queue's thread, a tick) reads and writes it."""
+    from service.config import get_settings
+    from service.kit import db
+
+    mp = pytest.MonkeyPatch()
+    for url in committed_database_url(tmp_path, name):
+        mp.setenv("JIEBANG_DATABASE_URL", url)
+        mp.setenv("JIEBANG_VAR_DIR", str(tmp_path / "var"))
+        caches = (get_settings, db.get_engine, db.get_sessionmaker)
+        for cached in caches:
+            cached.cache_clear()
+        try:
+            yield url
+        finally:
+            db.get_engine().dispose()
+            mp.undo()
+            for cached in caches:
+                cached.cache_clear()
 
 
 _DECIMAL = re.compile(r"\d\.\d")  # outside a requirement line, a decimal is a raw similarity

@@ -11,13 +11,27 @@ import re
 import threading
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from matching.documents import Doc
+from matching.generations import read_pointer
+from matching.keywords import keyword_tokens
+from matching.lexical import default_analyzer
+from service.engine import keywords, recommendations
 from service.engine.documents import doc_hash, to_doc
-from service.engine.loadbench import _in_own_loop, build, run
+from service.engine.loadbench import _in_own_loop, build, hot_ids, run, write_keywords
 from service.kit.db import make_engine
-from service.models import Capability, Need, PostingVector, User
+from service.models import (
+    Capability,
+    KeywordBlock,
+    KeywordDoc,
+    KeywordStats,
+    Need,
+    PostingVector,
+    User,
+)
 from tests.service.engine_support import committed_database_url
 
 LAST = re.compile(
@@ -30,16 +44,16 @@ def test_the_synthetic_database_resumes_and_matches_its_vectors(tmp_path: Path) 
     said: list[str] = []
     for url in committed_database_url(tmp_path, "loadbuild"):
         cache = tmp_path / "cache"
-        build(url, 200, 30, "hash:64", said.append, cache, chunk=100)
+        build(url, 200, 30, "hash:64", said.append, cache, chunk=64)
         assert any("成果 200/200" in line for line in said)
         # a larger set on the same database goes on from where the first stopped
         said.clear()
-        corpus = build(url, 300, 40, "hash:64", said.append, cache, chunk=100)
+        corpus = build(url, 300, 40, "hash:64", said.append, cache, chunk=64)
         assert any("从第 200 条成果、第 30 条需求继续" in line for line in said)
         done = [line.split("（")[0] for line in said if line.startswith("成果")]
-        assert done == ["成果 300/300"]
+        assert done == ["成果 255/300", "成果 300/300"]  # chunks end at multiples of 64, less 1
         said.clear()
-        build(url, 300, 40, "hash:64", said.append, cache, chunk=100)
+        build(url, 300, 40, "hash:64", said.append, cache, chunk=64)
         assert said == ["复用已有基准数据库：300 条成果，40 条需求"]
         engine = make_engine(url)
         with Session(engine) as s:
@@ -103,3 +117,122 @@ def test_the_clients_run_where_the_calling_thread_already_runs_a_loop() -> None:
     thread.start()
     thread.join(30)
     assert results == [42]
+
+
+def _keyword_tables(s: Session, kind: str) -> tuple[list[tuple[object, ...]], ...]:
+    docs = s.execute(
+        select(
+            KeywordDoc.posting_id,
+            KeywordDoc.text_hash,
+            KeywordDoc.word_len,
+            KeywordDoc.char_len,
+            KeywordDoc.word_terms,
+            KeywordDoc.char_terms,
+        )
+        .where(KeywordDoc.kind == kind)
+        .order_by(KeywordDoc.posting_id)
+    ).all()
+    blocks = s.execute(
+        select(KeywordBlock.field, KeywordBlock.term, KeywordBlock.block, KeywordBlock.n)
+        .add_columns(KeywordBlock.data)
+        .where(KeywordBlock.kind == kind)
+        .order_by(KeywordBlock.field, KeywordBlock.term, KeywordBlock.block)
+    ).all()
+    stats = s.execute(
+        select(KeywordStats.docs, KeywordStats.word_total, KeywordStats.char_total).where(
+            KeywordStats.kind == kind
+        )
+    ).all()
+    return (
+        [tuple(r) for r in docs],
+        [(*r[:4], bytes(r[4])) for r in blocks],
+        [tuple(r) for r in stats],
+    )
+
+
+def test_the_bulk_keyword_rows_are_the_ones_the_service_writes(tmp_path: Path) -> None:
+    """The build's keyword rows (computed in bulk, chunk by chunk, appended to blocks already
+    written) are bit for bit those the embedding worker writes posting by posting."""
+    for url in committed_database_url(tmp_path, "loadkw"):
+        build(url, 150, 20, "hash:64", lambda _: None, tmp_path / "cache", chunk=32)
+        engine = make_engine(url)
+        with Session(engine) as s:
+            bulk = {kind: _keyword_tables(s, kind) for kind in ("capability", "need")}
+            assert len(bulk["capability"][0]) == 150 and len(bulk["need"][0]) == 20
+            assert bulk["capability"][2] and bulk["capability"][1]
+            for table in (KeywordDoc, KeywordBlock, KeywordStats):
+                s.execute(delete(table))
+            for kind, model in (("capability", Capability), ("need", Need)):
+                docs = [to_doc(p) for p in s.scalars(select(model).order_by(model.id))]
+                for start in range(0, len(docs), 7):  # as the worker: a batch at a time
+                    batch = docs[start : start + 7]
+                    keywords.write(s, kind, [(d, doc_hash(d)) for d in batch])
+            s.commit()
+            service = {kind: _keyword_tables(s, kind) for kind in ("capability", "need")}
+        engine.dispose()
+        assert bulk == service
+
+
+def test_bulk_keyword_rows_across_blocks_match_the_service(tmp_path: Path) -> None:
+    """Postings on both sides of a block boundary, written in two bulk steps (the second
+    appends to the first's blocks), against `keywords.write_tokens` on the other side."""
+    analyzer = default_analyzer()
+    texts = [
+        "柔性OLED显示面板的封装工艺，水汽透过率低于十的负六次方。",
+        "锂电池正极材料高镍三元，循环寿命两千次以上。",
+        "工业机器人视觉引导抓取，定位精度0.05毫米。",
+        "柔性显示模组的贴合工艺与OLED封装。",
+    ]
+    fresh = {}
+    for n, i in enumerate(range(keywords.BLOCK - 5, keywords.BLOCK + 5)):
+        doc = Doc(id=i, title=texts[n % 4][:8], description=texts[n % 4] + texts[(n + 1) % 4])
+        fresh[i] = (f"h{i}", *keyword_tokens(analyzer, doc))
+    ids = sorted(fresh)
+    for url in committed_database_url(tmp_path, "loadkwblocks"):
+        engine = make_engine(url)
+        with Session(engine) as s:
+            write_keywords(s, "need", {i: fresh[i] for i in ids[:3]})
+            write_keywords(s, "need", {i: fresh[i] for i in ids[3:]})
+            keywords.write_tokens(s, "capability", {i: fresh[i] for i in ids[:4]})
+            keywords.write_tokens(s, "capability", {i: fresh[i] for i in ids[4:]})
+            s.commit()
+            bulk, service = _keyword_tables(s, "need"), _keyword_tables(s, "capability")
+            assert {b[2] for b in bulk[1]} == {0, 1}
+            assert bulk == service
+            # a posting below an indexed one of its block is refused, not silently misplaced
+            with pytest.raises(SystemExit):
+                write_keywords(s, "need", {ids[0] - 1: fresh[ids[0]]})
+        engine.dispose()
+
+
+def test_the_build_writes_the_first_generation_and_the_hot_lists(tmp_path: Path) -> None:
+    """With a var dir the build leaves what a running site has: each side's vector
+    generation (a worker maps it: nothing read from the database) and a current stored list
+    for every posting the traffic asks recommendations for."""
+    for url in committed_database_url(tmp_path, "loadprep"):
+        var_dir = tmp_path / f"var-{url.split(':')[0]}"
+        said: list[str] = []
+        corpus = build(
+            url, 120, 30, "hash:64", said.append, tmp_path / "cache", var_dir=var_dir, hot=2
+        )
+        for kind, count in (("capability", 120), ("need", 30)):
+            meta = read_pointer(var_dir / "index" / kind)
+            assert meta is not None and meta.count == count, kind
+        pool = min(16, len(corpus.institutes), len(corpus.enterprises))
+        hot_needs = hot_ids(30, len(corpus.enterprises), pool, 2)
+        hot_caps = hot_ids(120, len(corpus.institutes), pool, 2)
+        assert len(hot_needs) == 2 * pool and len(hot_caps) == 2 * pool
+        engine = make_engine(url)
+        with Session(engine) as s:
+            for model, ids in ((Need, hot_needs), (Capability, hot_caps)):
+                for i in ids:
+                    subject = s.get(model, i)
+                    assert subject is not None and recommendations.is_current(s, subject), i
+            cold = s.get(Need, 30)
+            assert cold is not None and not recommendations.is_current(s, cold)
+        engine.dispose()
+        assert any(line.startswith("热门推荐列表已就绪") for line in said)
+        said.clear()
+        build(url, 120, 30, "hash:64", said.append, tmp_path / "cache", var_dir=var_dir, hot=2)
+        assert said[-1].endswith(f"({0} ranked now)"), said
+        assert not any("vector generations written" in line for line in said)

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.config import get_settings
 from service.kit import db
 from service.kit.clock import today
 from service.kit.db import utcnow
@@ -18,27 +17,13 @@ from service.models import Subscription, SubscriptionDigest, SubscriptionHit
 from service.models.enums import Role
 from service.subscriptions.digests import send_digests
 from tests.factories import create_need, create_user
-from tests.service.engine_support import committed_database_url
+from tests.service.engine_support import use_committed_database
 from tests.service.notifications.test_mail import Inbox, smtp  # noqa: F401 (fixture)
 
 
 @pytest.fixture
 def database(tmp_path: Path, smtp: Inbox) -> Iterator[str]:  # noqa: F811
-    mp = pytest.MonkeyPatch()
-    for url in committed_database_url(tmp_path, "digests"):
-        mp.setenv("JIEBANG_DATABASE_URL", url)
-        mp.setenv("JIEBANG_VAR_DIR", str(tmp_path / "var"))
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
-        db.get_sessionmaker.cache_clear()
-        try:
-            yield url
-        finally:
-            db.get_engine().dispose()
-            mp.undo()
-            get_settings.cache_clear()
-            db.get_engine.cache_clear()
-            db.get_sessionmaker.cache_clear()
+    yield from use_committed_database(tmp_path, "digests")
 
 
 def test_two_workers_send_one_digest(database: str, smtp: Inbox) -> None:  # noqa: F811

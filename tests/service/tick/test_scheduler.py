@@ -174,6 +174,7 @@ def test_two_ticks_at_once_move_each_need_once(
         "deadline_reminders": 0,
         "recommended_subscriptions": 0,
         "subscription_digests": 0,
+        "mail_retries": 0,
     }
 
 
@@ -228,7 +229,7 @@ def test_jiebang_tick_command(tmp_path: Path, repo_root: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
         "tick: close_applications=0 expire_unawarded=0 deadline_reminders=0"
-        " recommended_subscriptions=0 subscription_digests=0"
+        " recommended_subscriptions=0 subscription_digests=0 mail_retries=0"
     )
 
 
