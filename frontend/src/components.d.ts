@@ -101,6 +101,7 @@ declare module 'vue' {
     PostingHits: typeof import('./components/PostingHits.vue')['default']
     PublicStats: typeof import('./components/PublicStats.vue')['default']
     QueryFilters: typeof import('./components/QueryFilters.vue')['default']
+    QuerySelect: typeof import('./components/QuerySelect.vue')['default']
     RankModelPanel: typeof import('./components/RankModelPanel.vue')['default']
     ReasonDialog: typeof import('./components/ReasonDialog.vue')['default']
     RejectReason: typeof import('./components/RejectReason.vue')['default']

@@ -50,7 +50,7 @@ def _decides(user: Any, case: Case) -> bool:
 
 APPLICATION_MACHINE = StateMachine(
     "application",
-    {s.value: s.label for s in S},
+    S,
     step("create", "提交揭榜申请", (), S.submitted),
     step("form", "发起联合体揭榜（待成员确认）", (), S.forming),
     step("constitute", "联合体成员全部确认，申请生效", {S.forming}, S.submitted),
@@ -95,7 +95,7 @@ APPLICATION_MACHINE = StateMachine(
 
 MEMBER_MACHINE = StateMachine(
     "application_member",
-    {s.value: s.label for s in M},
+    M,
     step("invite", "邀请加入联合体", (), M.invited),
     # Taken by the staff of the invited organisation (consortium.decide checks who).
     step(

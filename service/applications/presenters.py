@@ -18,7 +18,7 @@ def application(app: Application, need: Need, user: User) -> ApplicationRead:
     )
     members = [
         MemberRead(
-            org=OrgBrief(id=m.org.id, name=m.org.name, kind=m.org.kind),
+            org=OrgBrief.of(m.org),
             share=format(m.share.normalize(), "f"),
             is_lead=m.is_lead,
             committed_wan=yuan_to_wan(part),
@@ -34,7 +34,7 @@ def application(app: Application, need: Need, user: User) -> ApplicationRead:
         id=app.id,
         need_id=app.need_id,
         need_title=need.title,
-        org=OrgBrief(id=app.org.id, name=app.org.name, kind=app.org.kind),
+        org=OrgBrief.of(app.org),
         capability_id=app.capability_id,
         technical_plan=app.technical_plan,
         work_plan=app.work_plan,

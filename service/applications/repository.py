@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from service.applications.lifecycle import LIVE_STATES, OPEN_STATES
 from service.applications.schemas import ApplicationFilter
 from service.kit.pagination import PageParams, paginate
-from service.kit.repository import get_by_id
+from service.kit.repository import equal, get_by_id
 from service.models import Application, ApplicationMember, Need
 from service.needs import repository as needs_repository
 
@@ -20,8 +20,12 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     )
 
 
-# An application's answer and its steps need its lead, members and need: joined (the
-# members in a second query), so one read serves the change and the answer.
+# An application's answer and its steps need its lead, members and need: joined, the
+# members in a second query, so one read serves the change and the answer. The members
+# stay a query of their own: read after the lock, they show what a concurrent step of
+# another member committed (joined into the locking statement, PostgreSQL would give its
+# snapshot from before the wait, and two last confirmations would both see the other's
+# member still invited).
 _OWN = (
     joinedload(Application.org, innerjoin=True),
     selectinload(Application.members).joinedload(ApplicationMember.org, innerjoin=True),
@@ -103,10 +107,7 @@ def list_page(
     session: Session, readable: ColumnElement[bool], filters: ApplicationFilter, page: PageParams
 ) -> tuple[list[Application], int]:
     statement = select(Application).where(readable)
-    if filters.need_id is not None:
-        statement = statement.where(Application.need_id == filters.need_id)
-    if filters.status:
-        statement = statement.where(Application.status == filters.status)
+    statement = statement.where(*equal(Application, filters, "need_id", "status"))
     return paginate(session, _with_relations(statement.order_by(Application.id.desc())), page)
 
 

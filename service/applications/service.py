@@ -19,7 +19,7 @@ from service.applications.schemas import (
 )
 from service.capabilities import service as capabilities
 from service.kit.db import unique_or, utcnow
-from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, found
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned, refuse_nulls
@@ -30,12 +30,14 @@ from service.needs import service as needs
 
 APPLICANT_ROLES = (Role.researcher, Role.enterprise)
 
+_NOT_FOUND = ("揭榜申请不存在或无权查看", "Application not found")
+
+# The form's fields an application stores as given (the others are converted or are rows).
+_COPIED = set(ApplicationCreate.model_fields) - {"requested_amount_wan", "lead_share", "members"}
+
 
 def get_readable(session: Session, user: User, app_id: int) -> Application:
-    app = repository.get(session, app_id, auth.readable(user))
-    if app is None:
-        raise NotFound("揭榜申请不存在或无权查看", "Application not found")
-    return app
+    return found(repository.get(session, app_id, auth.readable(user)), _NOT_FOUND)
 
 
 def list_applications(
@@ -83,13 +85,8 @@ def create(session: Session, user: User, need_id: int, data: ApplicationCreate) 
         need_id=need.id,
         org_id=user.org_id,
         created_by_id=user.id,
-        capability_id=data.capability_id,
-        technical_plan=data.technical_plan,
-        work_plan=data.work_plan,
-        assessable_goals=data.assessable_goals,
         requested_amount=wan_to_yuan(data.requested_amount_wan),
-        timeline_months=data.timeline_months,
-        team=data.team,
+        **data.model_dump(include=_COPIED),
         members=[
             ApplicationMember(
                 org_id=user.org_id,
@@ -194,7 +191,9 @@ def award(
         raise Conflict("该需求已确定揭榜方", "Already awarded", code="already_awarded")
     if need.status not in (NeedStatus.published, NeedStatus.under_review, NeedStatus.awarded):
         raise InvalidTransition("该需求当前不能确定揭榜方", "Need cannot be awarded now")
-    remaining = need.bounty - repository.committed_total(session, need.id)
+    # Only an awarded need has awarded applications (the first award moves it there).
+    awarded = need.status == NeedStatus.awarded
+    remaining = need.bounty - (repository.committed_total(session, need.id) if awarded else 0)
     amount = wan_to_yuan(amount_wan) if amount_wan is not None else remaining
     if amount <= 0 or amount > remaining:
         raise BadRequest(
@@ -214,7 +213,7 @@ def _for_change(
 ) -> Application:
     """The application to change with its need, read once and locked (the need too with
     `lock_need`), if the caller can see it at all (else 404, not a hint)."""
-    app = repository.get(session, app_id, auth.readable(user), for_update=True, lock_need=lock_need)
-    if app is None:
-        raise NotFound("揭榜申请不存在或无权查看", "Application not found")
-    return app
+    return found(
+        repository.get(session, app_id, auth.readable(user), for_update=True, lock_need=lock_need),
+        _NOT_FOUND,
+    )

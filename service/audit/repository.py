@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditFilter
 from service.kit.pagination import PageParams, paginate
+from service.kit.repository import equal
 from service.models import AuditEvent, User
 
 
@@ -33,10 +34,5 @@ def list_page(
 ) -> tuple[list[AuditEvent], int]:
     """The whole trail, newest first, under `filters`."""
     statement = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if filters.object_type:
-        statement = statement.where(AuditEvent.object_type == filters.object_type)
-    if filters.object_id is not None:
-        statement = statement.where(AuditEvent.object_id == filters.object_id)
-    if filters.actor_id is not None:
-        statement = statement.where(AuditEvent.actor_id == filters.actor_id)
+    statement = statement.where(*equal(AuditEvent, filters, "object_type", "object_id", "actor_id"))
     return paginate(session, statement, page)

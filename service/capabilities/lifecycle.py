@@ -8,8 +8,6 @@ from service.kit.lifecycle import StateMachine, either, role, step
 from service.models.enums import CapabilityStatus as S
 from service.models.enums import Role
 
-_LABELS = {s.value: s.label for s in S}
-
 
 def is_owner(user: Any, cap: Any) -> bool:
     """A researcher of the capability's organisation."""
@@ -20,7 +18,7 @@ admin = role(Role.admin)
 
 CAPABILITY_MACHINE = StateMachine(
     "capability",
-    _LABELS,
+    S,
     step("create", "创建", (), S.draft),
     step(
         "submit",

@@ -6,15 +6,12 @@ from service.capabilities.schemas import CapabilityRead
 from service.kit.money import yuan_to_wan
 from service.models import Capability, User
 from service.models.enums import CapabilityStatus, IpType, Maturity, TechLevel, TransactionMode
+from service.postings.presenters import lifecycle_fields
 from service.postings.schemas import Contact, OrgBrief
 
 
 def capability(cap: Capability, user: User | None) -> CapabilityRead:
-    contact = (
-        Contact(name=cap.contact_name, phone=cap.contact_phone, email=cap.contact_email)
-        if auth.is_privileged(user, cap)
-        else None
-    )
+    contact = Contact.of(cap) if auth.is_privileged(user, cap) else None
     modes = [TransactionMode(m) for m in cap.transaction_modes]
     return CapabilityRead(
         id=cap.id,
@@ -37,17 +34,7 @@ def capability(cap: Capability, user: User | None) -> CapabilityRead:
         price_min_wan=yuan_to_wan(cap.price_min),
         price_max_wan=yuan_to_wan(cap.price_max),
         team=cap.team,
-        org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
+        org=OrgBrief.of(cap.org),
         contact=contact,
-        status=CapabilityStatus(cap.status),
-        status_label=CapabilityStatus(cap.status).label,
-        reject_reason=cap.reject_reason if auth.sees_reject_reason(user, cap) else None,
-        published_at=cap.published_at,
-        created_at=cap.created_at,
-        updated_at=cap.updated_at,
-        version=cap.version,
-        is_owner=auth.is_owner(user, cap),
-        actions=(["edit"] if auth.can_edit(user, cap) else [])
-        + CAPABILITY_MACHINE.actions(user, cap, cap.status)
-        + auth.offers(user, cap),
+        **lifecycle_fields(cap, user, CapabilityStatus, CAPABILITY_MACHINE, auth),
     )

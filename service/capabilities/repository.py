@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.capabilities.schemas import CapabilityConditions, CapabilityFilter
 from service.kit.pagination import PageParams, paginate
-from service.kit.repository import get_by_id
+from service.kit.repository import Reader
 from service.models import Capability
 from service.postings.repository import substring_filter
 
@@ -29,17 +29,8 @@ RELATIONS = (
 )
 
 
-def get(
-    session: Session,
-    cap_id: int,
-    readable: ColumnElement[bool] | None = None,
-    *,
-    for_update: bool = False,
-) -> Capability | None:
-    """The capability if `readable`, locked for a state change with `for_update`."""
-    return get_by_id(
-        session, Capability, cap_id, where=readable, options=RELATIONS, for_update=for_update
-    )
+# The capability if `readable`, locked for a state change with `for_update`.
+get = Reader(Capability, RELATIONS)
 
 
 def conditions(filters: CapabilityConditions) -> list[ColumnElement[bool]]:

@@ -11,7 +11,13 @@ from service.capabilities.schemas import (
     CapabilityUpdate,
 )
 from service.engine.jobs import enqueue_embedding
-from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotAuthenticated, NotFound
+from service.kit.errors import (
+    BadRequest,
+    Forbidden,
+    InvalidTransition,
+    NotAuthenticated,
+    found,
+)
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
 from service.models import Capability, User
@@ -21,12 +27,11 @@ from service.subscriptions import service as subscriptions
 MONEY = {"price_min_wan": "price_min", "price_max_wan": "price_max"}
 NULLABLE = {"price_min_wan", "price_max_wan", "trl"}
 
+_NOT_FOUND = ("科技成果不存在或无权查看", "Capability not found")
+
 
 def get_readable(session: Session, user: User | None, cap_id: int) -> Capability:
-    cap = repository.get(session, cap_id, auth.readable(user))
-    if cap is None:
-        raise NotFound("科技成果不存在或无权查看", "Capability not found")
-    return cap
+    return found(repository.get(session, cap_id, auth.readable(user)), _NOT_FOUND)
 
 
 def list_capabilities(
@@ -44,10 +49,10 @@ def list_capabilities(
 def create(session: Session, user: User, data: CapabilityCreate) -> Capability:
     if user.org_id is None:
         raise Forbidden("账号未归属高校或院所，不能发布成果", "No organisation", code="no_org")
-    cap = repository.get(session, add_draft(session, user, user.org_id, data))
-    if cap is None:
-        raise NotFound("科技成果不存在", "Capability not found")
-    return cap
+    return found(
+        repository.get(session, add_draft(session, user, user.org_id, data)),
+        ("科技成果不存在", "Capability not found"),
+    )
 
 
 def add_draft(
@@ -128,7 +133,4 @@ def history_allowed(user: User, cap: Capability) -> bool:
 
 def _for_change(session: Session, user: User, cap_id: int) -> Capability:
     """The capability to change, read once and locked, if the caller can see it (else 404)."""
-    cap = repository.get(session, cap_id, auth.readable(user), for_update=True)
-    if cap is None:
-        raise NotFound("科技成果不存在或无权查看", "Capability not found")
-    return cap
+    return found(repository.get(session, cap_id, auth.readable(user), for_update=True), _NOT_FOUND)

@@ -9,13 +9,11 @@ from service.kit.lifecycle import StateMachine, role, step
 from service.models.enums import DuplicateLinkStatus as S
 from service.models.enums import Role
 
-_LABELS = {s.value: s.label for s in S}
-
 admin = role(Role.admin)
 
 DUPLICATE_MACHINE = StateMachine(
     "duplicate",
-    _LABELS,
+    S,
     step("create", "标记为重复", (), S.linked),
     step(
         "unlink",

@@ -23,7 +23,7 @@ from service.duplicates.schemas import (
 )
 from service.engine.documents import Posting, doc_hash, to_doc
 from service.engine.vectors import as_array, get_embedder, stored_vector
-from service.kit.errors import BadRequest, Conflict, Forbidden, NotFound
+from service.kit.errors import BadRequest, Conflict, Forbidden, NotFound, found
 from service.models import DuplicateLink, User
 
 POOL = 30  # nearest postings by cosine that are scored in full
@@ -163,9 +163,10 @@ def transition(
     session: Session, user: User, link_id: int, action: str, reason: str | None
 ) -> DuplicateLinkRead:
     """A step of a link (取消重复标记), admins only, with a reason."""
-    link = repository.link(session, link_id, for_update=True)
-    if link is None:
-        raise NotFound("该重复标记不存在", "Duplicate link not found")
+    link = found(
+        repository.link(session, link_id, for_update=True),
+        ("该重复标记不存在", "Duplicate link not found"),
+    )
     DUPLICATE_MACHINE.require(action, user, link)
     DUPLICATE_MACHINE.apply(session, link, action, user.id, reason)
     session.flush()

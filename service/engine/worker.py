@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import get_settings
+from service.engine import keywords, repository, vectors
 from service.engine import refresh as list_refresh
-from service.engine import repository, vectors
 from service.engine.documents import KINDS, Kind
 from service.engine.store import IndexStore
 from service.kit.db import read_only
@@ -64,6 +64,7 @@ class EmbeddingWorker:
         self._compactor: threading.Thread | None = None
         self._compact_due = threading.Event()  # wakes the compactor before its period ends
         self._touched: dict[Kind, list[int]] = {}
+        self._facts_filled = False
 
     def enqueue(self, items: Iterable[tuple[Kind, int]]) -> None:
         for item in items:
@@ -106,6 +107,14 @@ class EmbeddingWorker:
             store.ensure_current(session)
         self._compact_due.set()
 
+    def verify_index(self) -> None:
+        """Check the crc of generations mapped unverified (start-up, a switch), off the
+        request path; a corrupt one is replaced (`IndexStore.verify`)."""
+        store = self.store_factory()
+        if store.loaded.is_set():
+            with self.session_factory() as session:
+                store.verify(session)
+
     def _run(self) -> None:
         try:
             self.warm_up()
@@ -114,6 +123,7 @@ class EmbeddingWorker:
         next_sweep = 0.0
         while not self._stop.is_set():
             if time.monotonic() >= next_sweep:
+                self._guard(self.verify_index)
                 self._guard(self.sweep)
                 self._compact_due.set()  # the next generation, when due
                 next_sweep = time.monotonic() + self.sweep_seconds
@@ -228,8 +238,30 @@ class EmbeddingWorker:
                 out[kind] = sorted(ids - exhausted)
         return out
 
+    def fill_facts(self) -> int:
+        """Fill the ranking facts of keyword rows written before they were kept (a database
+        upgraded past the `keyword facts` migration), in short transactions; returns how
+        many. Until then a ranking reads such a candidate's posting and parses it. Once none
+        is left it is not looked for again (every row written since carries its facts)."""
+        if self._facts_filled:
+            return 0
+        done = 0
+        for kind in KINDS:
+            while not self._stop.is_set():
+                with self.session_factory() as session:
+                    n = keywords.write_facts(session, kind)
+                    session.commit()
+                if not n:
+                    break
+                done += n
+                log.info("engine facts: %d %s rows filled", done, kind)
+                self._serve_queue()
+        self._facts_filled = not self._stop.is_set()
+        return done
+
     def sweep(self) -> int:
         """Embed everything pending, in batches, logging progress; returns how many."""
+        self.fill_facts()
         pending = self.pending()
         total = sum(len(v) for v in pending.values())
         if not total:

@@ -1,29 +1,31 @@
 """The rows each export reads, with what its columns need loaded up front."""
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.models import Application, ApplicationMember, Capability, Match, Need
 
+P = TypeVar("P", Need, Capability)
+
 
 def needs(session: Session, readable: ColumnElement[bool]) -> Sequence[Need]:
-    statement = (
-        select(Need)
-        .where(readable)
-        .options(selectinload(Need.org), selectinload(Need.field))
-        .order_by(Need.id)
-    )
-    return session.scalars(statement).all()
+    return _postings(session, Need, readable)
 
 
 def capabilities(session: Session, readable: ColumnElement[bool]) -> Sequence[Capability]:
+    return _postings(session, Capability, readable)
+
+
+def _postings(session: Session, model: type[P], readable: ColumnElement[bool]) -> Sequence[P]:
+    """The readable postings of one kind with the organisation and field their rows name."""
     statement = (
-        select(Capability)
+        select(model)
         .where(readable)
-        .options(selectinload(Capability.org), selectinload(Capability.field))
-        .order_by(Capability.id)
+        .options(selectinload(model.org), selectinload(model.field))
+        .order_by(model.id)
     )
     return session.scalars(statement).all()
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from service.fields import repository
 from service.fields.schemas import FieldCreate, FieldUpdate
-from service.kit.errors import BadRequest, Conflict, NotFound
+from service.kit.errors import BadRequest, Conflict, found
 from service.models import Field
 
 
@@ -37,9 +37,7 @@ def create(session: Session, data: FieldCreate) -> Field:
 
 
 def update(session: Session, code: str, data: FieldUpdate) -> Field:
-    field = repository.by_code(session, code)
-    if field is None:
-        raise NotFound("领域不存在", "Field not found")
+    field = found(repository.by_code(session, code), ("领域不存在", "Field not found"))
     if data.name is not None and _name_taken(session, data.name, code):
         raise Conflict("领域名称已存在", "Field name exists", code="field_exists")
     for key, value in data.model_dump(exclude_none=True).items():

@@ -30,7 +30,7 @@ def batch_read(batch: IntakeBatch) -> IntakeBatchRead:
     return IntakeBatchRead(
         id=batch.id,
         kind=IntakeKind(batch.kind),
-        org=OrgBrief(id=batch.org.id, name=batch.org.name, kind=batch.org.kind),
+        org=OrgBrief.of(batch.org),
         filename=batch.filename,
         status=status,
         status_label=status.label,

@@ -25,6 +25,7 @@ from service.kit.errors import (
     Forbidden,
     JiebangError,
     NotFound,
+    found,
     zh_messages,
 )
 from service.models import IntakeBatch, Organization, User
@@ -58,9 +59,7 @@ def target_org(session: Session, user: User, kind: Kind, org_id: int | None) -> 
         org_id = user.org_id
     if org_id is None:
         raise BadRequest("请选择代为导入的单位", "org_id is required", code="org_required")
-    org = repository.org(session, org_id)
-    if org is None:
-        raise NotFound("单位不存在", "Organisation not found")
+    org = found(repository.org(session, org_id), ("单位不存在", "Organisation not found"))
     if user.role == Role.admin and org.kind not in kind.org_kinds:
         raise BadRequest(
             f"「{org.name}」不是可以发布{kind.noun}的单位类型",

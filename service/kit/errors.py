@@ -6,7 +6,7 @@ unexpected failures (500 `internal_error`, logged with the traceback).
 """
 
 import logging
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -71,6 +71,17 @@ class Forbidden(JiebangError):
 class NotFound(JiebangError):
     status_code = 404
     code = "not_found"
+
+
+T = TypeVar("T")
+
+
+def found(row: T | None, missing: tuple[str, str]) -> T:
+    """`row`, or the 404 saying (zh-CN, English) what was not found or is not the caller's
+    to see."""
+    if row is None:
+        raise NotFound(*missing)
+    return row
 
 
 class Conflict(JiebangError):

@@ -22,18 +22,9 @@ Rule = Callable[[Any, Any], bool]
 Refusal = tuple[str, str, str]
 
 
-class Recorder(Protocol):
-    def __call__(
-        self,
-        session: Session,
-        object_type: str,
-        object_id: int,
-        action: str,
-        from_state: str | None,
-        to_state: str,
-        actor_id: int | None,
-        reason: str | None = None,
-    ) -> object: ...
+# Where each move goes (the audit trail, audit.service.record_transition): session, object
+# type, object id, action, from state (None at birth), to state, actor id, reason.
+Recorder = Callable[[Session, str, int, str, str | None, str, int | None, str | None], object]
 
 
 def nobody(user: Any, subject: Any) -> bool:
@@ -88,13 +79,13 @@ class StateMachine:
     def __init__(
         self,
         object_type: str,
-        state_labels: dict[str, str],
+        states: Iterable[Any],
         *transitions: Transition,
         record: Recorder,
         refusal: Refusal = ("你无权执行此操作", "Not allowed for your role", "not_allowed"),
     ):
         self.object_type = object_type
-        self.state_labels = state_labels
+        self.state_labels = {s.value: s.label for s in states}  # an enum with zh-CN labels
         self.transitions = {t.action: t for t in transitions}
         self.record = record
         self.refusal = refusal

@@ -1,8 +1,10 @@
-"""The one read every repository shares: a row by id, with what the caller needs loaded."""
+"""What every repository shares: a row by id, with what the caller needs loaded; a typed
+filter's equality conditions."""
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.interfaces import ORMOption
@@ -39,3 +41,40 @@ def get_by_id(
     if for_update:
         statement = statement.with_for_update(of=locked).execution_options(populate_existing=True)
     return session.scalar(statement)
+
+
+class Reader(Generic[T]):
+    """A domain's `get`: its model's row by id if `readable` (default: any), loaded with what
+    its answer shows (`options`); with `for_update`, locked for a change (see `get_by_id`),
+    also loading `locked_options` (what only a change's answer names)."""
+
+    def __init__(
+        self,
+        model: type[T],
+        options: Sequence[ORMOption] = (),
+        locked_options: Sequence[ORMOption] = (),
+    ) -> None:
+        self.model = model
+        self.options = tuple(options)
+        self.locked_options = (*self.options, *locked_options)
+
+    def __call__(
+        self,
+        session: Session,
+        object_id: int,
+        readable: ColumnElement[bool] | None = None,
+        *,
+        for_update: bool = False,
+    ) -> T | None:
+        options = self.locked_options if for_update else self.options
+        return get_by_id(
+            session, self.model, object_id, where=readable, options=options, for_update=for_update
+        )
+
+
+def equal(model: Any, filters: BaseModel, *names: str) -> list[ColumnElement[bool]]:
+    """`model.<name> == filters.<name>` for each of `names` the filter sets (not None or "")."""
+    given = {name: getattr(filters, name) for name in names}
+    return [
+        getattr(model, name) == value for name, value in given.items() if value not in (None, "")
+    ]

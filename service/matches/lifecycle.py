@@ -14,8 +14,6 @@ from service.models.enums import MatchStatus as S
 from service.models.enums import Role
 from service.needs.lifecycle import is_owner as is_need_owner
 
-_LABELS = {s.value: s.label for s in S}
-
 REVIEWER_ROLES = (Role.broker, Role.admin)
 reviewer = role(*REVIEWER_ROLES)
 
@@ -42,7 +40,7 @@ _SIDES_ONLY = (
 
 MATCH_MACHINE = StateMachine(
     "match",
-    _LABELS,
+    S,
     step("create", "引擎推荐", (), S.candidate),
     step("add", "经纪人添加匹配", (), S.approved),
     # 请经纪人对接: a side asks for a broker; a new pair is born a candidate with the request,

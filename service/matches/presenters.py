@@ -31,12 +31,8 @@ def need_brief(need: Need, user: User | None) -> NeedBrief:
         status=NeedStatus(need.status),
         status_label=NeedStatus(need.status).label,
         bounty_wan=yuan_to_wan(need.bounty) or "0",
-        org=OrgBrief(id=org.id, name=org.name, kind=org.kind)
-        if need_auth.sees_org(user, need)
-        else None,
-        contact=Contact(name=need.contact_name, phone=need.contact_phone, email=need.contact_email)
-        if need_auth.is_privileged(user, need)
-        else None,
+        org=OrgBrief.of(org) if need_auth.sees_org(user, need) else None,
+        contact=Contact.of(need) if need_auth.is_privileged(user, need) else None,
     )
 
 
@@ -48,10 +44,8 @@ def capability_brief(cap: Capability, user: User | None) -> CapabilityBrief:
         field_name=cap.field.name,
         maturity=Maturity(cap.maturity),
         maturity_label=Maturity(cap.maturity).label,
-        org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
-        contact=Contact(name=cap.contact_name, phone=cap.contact_phone, email=cap.contact_email)
-        if capability_auth.is_privileged(user, cap)
-        else None,
+        org=OrgBrief.of(cap.org),
+        contact=Contact.of(cap) if capability_auth.is_privileged(user, cap) else None,
     )
 
 
@@ -78,7 +72,7 @@ def deal(match: Match, signed_at: object) -> DealRead:
         match_id=match.id,
         capability_id=cap.id,
         capability_title=cap.title,
-        org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
+        org=OrgBrief.of(cap.org),
         contract_value_wan=yuan_to_wan(match.contract_value) or "0",
         signed_at=signed_at,  # type: ignore[arg-type]
     )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from matching.model import BAND_THRESHOLDS
 from service.kit.pagination import PageParams, paginate
-from service.kit.repository import get_by_id
+from service.kit.repository import Reader
 from service.matches.schemas import MatchFilter, MatchSort
 from service.models import AuditEvent, Capability, Match, Need, User
 
@@ -40,19 +40,9 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     return statement.options(*RELATIONS)
 
 
-def get(
-    session: Session,
-    match_id: int,
-    readable: ColumnElement[bool] | None = None,
-    *,
-    for_update: bool = False,
-) -> Match | None:
-    """The match with both postings if `readable`; with `for_update`, the match row (not the
-    postings) locked for a state change."""
-    options = (*RELATIONS, _BROKER, _REQUESTER) if for_update else RELATIONS
-    return get_by_id(
-        session, Match, match_id, where=readable, options=options, for_update=for_update
-    )
+# The match with both postings if `readable`; with `for_update`, the match row (not the
+# postings) locked for a state change, with the broker and requester its answer names.
+get = Reader(Match, RELATIONS, locked_options=(_BROKER, _REQUESTER))
 
 
 def by_pair(session: Session, need_id: int, capability_id: int) -> Match | None:

@@ -2,6 +2,7 @@
 stage board and a broker's record (attribution)."""
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 from service.audit.schemas import AuditEventRead
 from service.audit.service import record_transition
 from service.capabilities import service as capabilities
-from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound, found
 from service.kit.money import wan_to_yuan, yuan_to_wan
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
@@ -41,12 +42,11 @@ from service.models.enums import MatchOrigin, MatchStatus, NeedStatus, Role
 from service.needs import service as needs
 from service.users import repository as users
 
+_NOT_FOUND = ("匹配不存在或无权查看", "Match not found")
+
 
 def get_readable(session: Session, user: User | None, match_id: int) -> Match:
-    match = repository.get(session, match_id, auth.readable(user))
-    if match is None:
-        raise NotFound("匹配不存在或无权查看", "Match not found")
-    return match
+    return found(repository.get(session, match_id, auth.readable(user)), _NOT_FOUND)
 
 
 def list_matches(
@@ -86,21 +86,13 @@ def add_manual(session: Session, user: User, data: MatchCreate) -> Match:
     existing = repository.by_pair(session, need.id, cap.id)
     if existing is not None:
         raise _duplicate(existing.id)
-    match = Match(
-        need_id=need.id,
-        capability_id=cap.id,
-        origin=MatchOrigin.broker,
-        score=None,  # no engine score for a pair a broker chose
-        features=None,
-        parts={},
-        reasons=[],
-        explanation={},
-        texts_hash="",
+    match = _chosen_pair(
+        need,
+        cap,
+        user,
+        MatchOrigin.broker,
         broker_id=user.id,
-        created_by_id=user.id,
         note=data.note,
-        need_interest=False,
-        capability_interest=False,
         status=MATCH_MACHINE.transitions["add"].target,
     )
     try:
@@ -111,10 +103,28 @@ def add_manual(session: Session, user: User, data: MatchCreate) -> Match:
         existing = repository.by_pair(session, need.id, cap.id)
         raise _duplicate(existing.id if existing else None) from exc
     record_transition(session, "match", match.id, "add", None, match.status, user.id)
-    made = repository.get(session, match.id)
-    if made is None:
-        raise NotFound("匹配不存在", "Match not found")
-    return made
+    return found(repository.get(session, match.id), ("匹配不存在", "Match not found"))
+
+
+def _chosen_pair(
+    need: Need, cap: Capability, user: User, origin: MatchOrigin, **columns: Any
+) -> Match:
+    """A match a person chose (a broker, or a side asking for one): no engine score, no
+    reasons, neither side interested yet unless `columns` say so."""
+    blank: dict[str, Any] = {"need_interest": False, "capability_interest": False}
+    return Match(
+        need_id=need.id,
+        capability_id=cap.id,
+        origin=origin,
+        score=None,
+        features=None,
+        parts={},
+        reasons=[],
+        explanation={},
+        texts_hash="",
+        created_by_id=user.id,
+        **(blank | columns),
+    )
 
 
 def transition(
@@ -202,20 +212,7 @@ def request_broker(session: Session, user: User, data: MatchRequestIn) -> MatchR
     asked = {"requested_by_id": user.id, "requested_side": side, **interest}
     match = repository.by_pair_for_update(session, need.id, cap.id)
     if match is None:
-        match = Match(
-            need_id=need.id,
-            capability_id=cap.id,
-            origin=MatchOrigin.request,
-            score=None,  # no engine score stored for a pair a side chose
-            features=None,
-            parts={},
-            reasons=[],
-            explanation={},
-            texts_hash="",
-            created_by_id=user.id,
-            note="",
-            **{"need_interest": False, "capability_interest": False, **asked},
-        )
+        match = _chosen_pair(need, cap, user, MatchOrigin.request, note="", **asked)
         try:
             with session.begin_nested():  # the engine or a broker adding the pair at once
                 session.add(match)
@@ -374,7 +371,6 @@ def _duplicate(existing_id: int | None) -> Conflict:
 
 def _for_change(session: Session, user: User, match_id: int) -> Match:
     """The match to change, locked, if the caller can see it at all (else 404, not a hint)."""
-    match = repository.get(session, match_id, auth.readable(user), for_update=True)
-    if match is None:
-        raise NotFound("匹配不存在或无权查看", "Match not found")
-    return match
+    return found(
+        repository.get(session, match_id, auth.readable(user), for_update=True), _NOT_FOUND
+    )

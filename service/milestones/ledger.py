@@ -41,7 +41,7 @@ def ledger(session: Session, user: User, need_id: int) -> LedgerRead:
         shares = [m.share for m in app.members]
         members = [
             LedgerMember(
-                org=OrgBrief(id=m.org.id, name=m.org.name, kind=m.org.kind),
+                org=OrgBrief.of(m.org),
                 share=format(m.share.normalize(), "f"),
                 committed_wan=wan(c),
                 paid_wan=wan(p),
@@ -56,7 +56,7 @@ def ledger(session: Session, user: User, need_id: int) -> LedgerRead:
         rows.append(
             LedgerWinner(
                 application_id=app.id,
-                org=OrgBrief(id=app.org.id, name=app.org.name, kind=app.org.kind),
+                org=OrgBrief.of(app.org),
                 committed_wan=wan(app_committed),
                 planned_wan=wan(app_planned),
                 unplanned_wan=wan(app_committed - app_planned),

@@ -39,7 +39,7 @@ _owner_or_admin = either(_owner, role(Role.admin))
 
 MILESTONE_MACHINE = StateMachine(
     "milestone",
-    {s.value: s.label for s in S},
+    S,
     step("create", "提出里程碑", (), S.proposed),
     step(
         "agree", "确认里程碑", {S.proposed}, S.pending, by=_winner, summary="确认里程碑（揭榜方）"

@@ -15,7 +15,7 @@ def milestone(m: Milestone, need: Need, user: User) -> MilestoneRead:
         id=m.id,
         need_id=m.need_id,
         application_id=m.application_id,
-        org=OrgBrief(id=org.id, name=org.name, kind=org.kind),
+        org=OrgBrief.of(org),
         name=m.name,
         due_date=m.due_date,
         amount_wan=yuan_to_wan(m.amount) or "0",

@@ -8,7 +8,7 @@ from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.kit.clock import today
-from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound
+from service.kit.errors import BadRequest, Forbidden, InvalidTransition, NotFound, found
 from service.kit.money import wan_to_yuan, yuan_to_wan
 from service.kit.versioning import check_version, flush_versioned, refuse_nulls
 from service.milestones import auth, notices, presenters, repository
@@ -29,19 +29,18 @@ from service.needs import service as needs
 
 START_REASON = "首个里程碑已确认，进入实施"
 
+_NOT_FOUND = ("里程碑不存在或无权查看", "Milestone not found")
+
 
 def get_readable(session: Session, user: User, milestone_id: int) -> Milestone:
-    milestone = repository.get(session, milestone_id, auth.readable(user))
-    if milestone is None:
-        raise NotFound("里程碑不存在或无权查看", "Milestone not found")
-    return milestone
+    return found(repository.get(session, milestone_id, auth.readable(user)), _NOT_FOUND)
 
 
 def need_for_party(session: Session, user: User, need_id: int) -> tuple[Need, list[Application]]:
     """The need and its winners, if `user` is a party to it: else 404 (can't see) or 403."""
-    need = needs_repository.get(session, need_id, true())
-    if need is None:
-        raise NotFound("需求不存在或无权查看", "Need not found")
+    need = found(
+        needs_repository.get(session, need_id, true()), ("需求不存在或无权查看", "Need not found")
+    )
     winners = list(repository.winners(session, need.id))
     visible = needs_repository.get(session, need_id, needs_auth.readable(user)) is not None
     if auth.is_admin(user) and not visible:  # admins never see other people's drafts
@@ -90,10 +89,8 @@ def create(session: Session, user: User, need_id: int, data: MilestoneCreate) ->
         need_id=need.id,
         application_id=app.id,
         created_by_id=user.id,
-        name=data.name,
-        due_date=data.due_date,
         amount=amount,
-        acceptance_criteria=data.acceptance_criteria,
+        **data.model_dump(include={"name", "due_date", "acceptance_criteria"}),
     )
     session.add(milestone)
     MILESTONE_MACHINE.start(session, milestone, user.id)
@@ -221,15 +218,11 @@ def _lock_need(session: Session, need_id: int) -> Need:
 def _for_change(session: Session, user: User, milestone_id: int) -> Milestone:
     """The milestone to change with its winner and need, read once, the milestone and the
     need locked, if the caller can see it at all (else 404, not a hint)."""
-    milestone = repository.for_change(session, milestone_id, auth.readable(user))
-    if milestone is None:
-        raise NotFound("里程碑不存在或无权查看", "Milestone not found")
-    return milestone
+    return found(repository.for_change(session, milestone_id, auth.readable(user)), _NOT_FOUND)
 
 
 def _reload(session: Session, milestone_id: int) -> Milestone:
     session.expire_all()
-    milestone = repository.get(session, milestone_id, true())
-    if milestone is None:
-        raise NotFound("里程碑不存在", "Milestone not found")
-    return milestone
+    return found(
+        repository.get(session, milestone_id, true()), ("里程碑不存在", "Milestone not found")
+    )

@@ -7,8 +7,6 @@ from service.kit.lifecycle import StateMachine, either, role, step
 from service.models.enums import InvitationStatus, Role
 from service.models.enums import NeedStatus as S
 
-_LABELS = {s.value: s.label for s in S}
-
 
 def is_owner(user: Any, need: Any) -> bool:
     """An enterprise user of the posting organisation."""
@@ -20,7 +18,7 @@ owner_or_admin = either(is_owner, admin)
 
 NEED_MACHINE = StateMachine(
     "need",
-    _LABELS,
+    S,
     step("create", "创建", (), S.draft),
     step(
         "submit",
@@ -101,7 +99,7 @@ PROGRESS_ACTIONS = frozenset({"start", "complete", "terminate"})
 # One invitation per need × capability; its birth is the audit row (who, when).
 INVITATION_MACHINE = StateMachine(
     "invitation",
-    {s.value: s.label for s in InvitationStatus},
+    InvitationStatus,
     step("invite", "邀请揭榜", (), InvitationStatus.sent, by=is_owner),
     record=record_transition,
     refusal=(

@@ -11,22 +11,18 @@ from service.needs import auth
 from service.needs.clarity import stored
 from service.needs.lifecycle import NEED_MACHINE
 from service.needs.schemas import AwardResult, NeedRead
+from service.postings.presenters import lifecycle_fields
 from service.postings.schemas import Contact, OrgBrief
 
 
 def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
     """`winner`: the caller's organisation won `need` (see service.won_by_caller), so its
     staff see the enterprise and the contact."""
-    contact = (
-        Contact(name=need.contact_name, phone=need.contact_phone, email=need.contact_email)
-        if auth.is_privileged(user, need, winner=winner)
-        else None
-    )
-    org = (
-        OrgBrief(id=need.org.id, name=need.org.name, kind=need.org.kind)
-        if auth.sees_org(user, need, winner=winner)
-        else None
-    )
+    contact = Contact.of(need) if auth.is_privileged(user, need, winner=winner) else None
+    org = OrgBrief.of(need.org) if auth.sees_org(user, need, winner=winner) else None
+    lifecycle = lifecycle_fields(need, user, NeedStatus, NEED_MACHINE, auth)
+    if auth.sees_milestones(user, need, winner=winner):
+        lifecycle["actions"].append("milestones")
     return NeedRead(
         id=need.id,
         title=need.title,
@@ -51,18 +47,7 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
         visibility_label=Visibility(need.visibility).label,
         org=org,
         contact=contact,
-        status=NeedStatus(need.status),
-        status_label=NeedStatus(need.status).label,
-        reject_reason=need.reject_reason if auth.sees_reject_reason(user, need) else None,
-        published_at=need.published_at,
-        created_at=need.created_at,
-        updated_at=need.updated_at,
-        version=need.version,
-        is_owner=auth.is_owner(user, need),
-        actions=(["edit"] if auth.can_edit(user, need) else [])
-        + NEED_MACHINE.actions(user, need, need.status)
-        + auth.offers(user, need)
-        + (["milestones"] if auth.sees_milestones(user, need, winner=winner) else []),
+        **lifecycle,
         clarity=stored(need) if auth.is_owner(user, need) or _is_admin(user) else None,
     )
 
@@ -83,12 +68,8 @@ def award_result(app: Application, awarded_at: datetime | None) -> AwardResult:
         status=NeedStatus(need.status),
         status_label=NeedStatus(need.status).label,
         bounty_wan=yuan_to_wan(need.bounty) or "0",
-        winner=OrgBrief(id=app.org.id, name=app.org.name, kind=app.org.kind),
-        members=[
-            OrgBrief(id=m.org.id, name=m.org.name, kind=m.org.kind)
-            for m in app.members
-            if m.org_id != app.org_id
-        ],
+        winner=OrgBrief.of(app.org),
+        members=[OrgBrief.of(m.org) for m in app.members if m.org_id != app.org_id],
         amount_wan=yuan_to_wan(app.committed_amount) or "0",
         awarded_on=(awarded_at or app.updated_at).astimezone(CHINA).date(),
     )

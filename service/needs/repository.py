@@ -1,12 +1,12 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import PageParams, paginate
-from service.kit.repository import get_by_id
+from service.kit.repository import Reader
 from service.models import Application, ApplicationMember, AuditEvent, Invitation, Need
 from service.models.enums import ApplicationStatus, MemberStatus
 from service.needs.schemas import NeedConditions, NeedFilter
@@ -32,17 +32,8 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
 RELATIONS = (joinedload(Need.org, innerjoin=True), joinedload(Need.field, innerjoin=True))
 
 
-def get(
-    session: Session,
-    need_id: int,
-    readable: ColumnElement[bool] | None = None,
-    *,
-    for_update: bool = False,
-) -> Need | None:
-    """The need if `readable` (default: any), locked for a state change with `for_update`."""
-    return get_by_id(
-        session, Need, need_id, where=readable, options=RELATIONS, for_update=for_update
-    )
+# The need if `readable` (default: any), locked for a state change with `for_update`.
+get = Reader(Need, RELATIONS)
 
 
 def won_among(session: Session, won: Select[Any], need_ids: list[int]) -> set[int]:
@@ -124,33 +115,46 @@ def _award_time() -> Any:
     )
 
 
+# What an award result shows (needs.presenters.award_result): the need with its field, the
+# winner and the confirmed consortium members.
+AWARD_RESULT = (
+    joinedload(Application.need, innerjoin=True).joinedload(Need.field, innerjoin=True),
+    selectinload(Application.org),
+    selectinload(
+        Application.members.and_(ApplicationMember.status == MemberStatus.confirmed)
+    ).selectinload(ApplicationMember.org),
+)
+
+
 def award_results(
     session: Session, shown: ColumnElement[bool], page: PageParams
 ) -> tuple[list[tuple[Application, datetime | None]], int]:
     """One page of the awarded applications of the needs `shown` (the newest award first),
     each with its award time, the need, its field, the winner and its confirmed members."""
-    awarded_at = _award_time().label("awarded_at")
+    award_time = _award_time().label("awarded_at")
     statement = (
         select(Application)
         .join(Need, Need.id == Application.need_id)
         .where(Application.status == ApplicationStatus.awarded, shown)
-        .order_by(awarded_at.desc(), Application.id.desc())
-        .options(
-            joinedload(Application.need, innerjoin=True).joinedload(Need.field, innerjoin=True),
-            selectinload(Application.org),
-            selectinload(
-                Application.members.and_(ApplicationMember.status == MemberStatus.confirmed)
-            ).selectinload(ApplicationMember.org),
-        )
+        .order_by(award_time.desc(), Application.id.desc())
+        .options(*AWARD_RESULT)
     )
     apps, total = paginate(session, statement, page)
-    times = dict(
-        session.execute(
-            select(AuditEvent.object_id, AuditEvent.created_at).where(
-                AuditEvent.object_type == "application",
-                AuditEvent.action == "award",
-                AuditEvent.object_id.in_([a.id for a in apps]),
-            )
-        ).all()
-    )
+    times = awarded_at(session, [a.id for a in apps])
     return [(a, times.get(a.id)) for a in apps], total
+
+
+def awarded_at(session: Session, application_ids: list[int]) -> dict[int, datetime]:
+    """application id → when it was awarded (its `award` audit row)."""
+    if not application_ids:
+        return {}
+    statement = (
+        select(AuditEvent.object_id, func.max(AuditEvent.created_at))
+        .where(
+            AuditEvent.object_type == "application",
+            AuditEvent.action == "award",
+            AuditEvent.object_id.in_(application_ids),
+        )
+        .group_by(AuditEvent.object_id)
+    )
+    return {row[0]: row[1] for row in session.execute(statement)}

@@ -11,7 +11,7 @@ from service.kit.errors import (
     Forbidden,
     InvalidTransition,
     NotAuthenticated,
-    NotFound,
+    found,
 )
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
@@ -22,12 +22,11 @@ from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE
 from service.needs.schemas import NeedCreate, NeedFilter, NeedRead, NeedUpdate
 from service.postings.service import edited_columns, new_posting, save_columns
 
+_NOT_FOUND = ("需求不存在或无权查看", "Need not found")
+
 
 def get_readable(session: Session, user: User | None, need_id: int) -> Need:
-    need = repository.get(session, need_id, auth.readable(user))
-    if need is None:
-        raise NotFound("需求不存在或无权查看", "Need not found")
-    return need
+    return found(repository.get(session, need_id, auth.readable(user)), _NOT_FOUND)
 
 
 def list_needs(
@@ -164,16 +163,12 @@ def history_allowed(user: User, need: Need) -> bool:
 
 def need_of(session: Session, need_id: int, *, for_update: bool = False) -> Need:
     """Any need by id (the caller checked who may see it), locked with `for_update`."""
-    need = repository.get(session, need_id, for_update=for_update)
-    if need is None:
-        raise NotFound("需求不存在", "Need not found")
-    return need
+    return found(
+        repository.get(session, need_id, for_update=for_update), ("需求不存在", "Need not found")
+    )
 
 
 def _for_change(session: Session, user: User, need_id: int) -> Need:
     """The need to change, read once and locked, if the caller can see it at all (else 404,
     not a hint)."""
-    need = repository.get(session, need_id, auth.readable(user), for_update=True)
-    if need is None:
-        raise NotFound("需求不存在或无权查看", "Need not found")
-    return need
+    return found(repository.get(session, need_id, auth.readable(user), for_update=True), _NOT_FOUND)

@@ -8,7 +8,7 @@ from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.orm import Session
 
 from service.kit.db import utcnow
-from service.kit.errors import NotFound
+from service.kit.errors import found
 from service.kit.pagination import Page, PageParams, page_of
 from service.models import Notification, User
 from service.notifications import mail, repository
@@ -137,9 +137,10 @@ def unread_count(session: Session, user: User) -> int:
 
 def mark_read(session: Session, user: User, notification_id: int) -> Notification:
     """Mark one of the caller's notifications read; someone else's is a 404, not a hint."""
-    note = repository.get_own(session, notification_id, user.id)
-    if note is None:
-        raise NotFound("通知不存在", "Notification not found")
+    note = found(
+        repository.get_own(session, notification_id, user.id),
+        ("通知不存在", "Notification not found"),
+    )
     if note.read_at is None:
         note.read_at = utcnow()
         session.flush()

@@ -7,8 +7,6 @@ from service.kit.lifecycle import StateMachine, either, role, step
 from service.models.enums import ORG_STAFF_ROLES, Role
 from service.models.enums import ApiKeyStatus as S
 
-_LABELS = {s.value: s.label for s in S}
-
 
 def is_org_staff(user: Any, key: Any) -> bool:
     """An enterprise user or researcher of the organisation the key belongs to."""
@@ -17,7 +15,7 @@ def is_org_staff(user: Any, key: Any) -> bool:
 
 API_KEY_MACHINE = StateMachine(
     "api_key",
-    _LABELS,
+    S,
     step("create", "创建", (), S.active),
     step(
         "revoke",

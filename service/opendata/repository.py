@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from service.kit.db import UTCDateTime
 from service.kit.pagination import PageParams, paginate
@@ -29,13 +29,12 @@ from service.models import (
     ApiKeyUsage,
     ApiKeyWindow,
     Application,
-    ApplicationMember,
-    AuditEvent,
     Capability,
     Field,
     Need,
 )
-from service.models.enums import ApiKeyStatus, ApplicationStatus, MemberStatus
+from service.models.enums import ApiKeyStatus, ApplicationStatus
+from service.needs.repository import AWARD_RESULT, awarded_at
 from service.opendata import cursors
 
 
@@ -276,13 +275,7 @@ def results_after(
         select(Application, changed)
         .join(Need, Need.id == Application.need_id)
         .where(Application.status == ApplicationStatus.awarded, where)
-        .options(
-            joinedload(Application.need, innerjoin=True).joinedload(Need.field, innerjoin=True),
-            selectinload(Application.org),
-            selectinload(
-                Application.members.and_(ApplicationMember.status == MemberStatus.confirmed)
-            ).selectinload(ApplicationMember.org),
-        )
+        .options(*AWARD_RESULT)
     )
     if field:
         statement = statement.where(Need.field_code == field)
@@ -296,22 +289,6 @@ def results_after(
     rows = session.execute(statement.order_by(changed, Application.id).limit(limit)).all()
     times = awarded_at(session, [row[0].id for row in rows])
     return [(app, at, times.get(app.id)) for app, at in rows]
-
-
-def awarded_at(session: Session, application_ids: list[int]) -> dict[int, datetime]:
-    """application id → when it was awarded (its `award` audit row)."""
-    if not application_ids:
-        return {}
-    statement = (
-        select(AuditEvent.object_id, func.max(AuditEvent.created_at))
-        .where(
-            AuditEvent.object_type == "application",
-            AuditEvent.action == "award",
-            AuditEvent.object_id.in_(application_ids),
-        )
-        .group_by(AuditEvent.object_id)
-    )
-    return {row[0]: row[1] for row in session.execute(statement)}
 
 
 def field_stats(

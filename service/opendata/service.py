@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.kit.clock import today
 from service.kit.db import utcnow
-from service.kit.errors import Conflict, NotFound
+from service.kit.errors import Conflict, NotFound, found
 from service.kit.money import yuan_to_wan
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import flush_versioned
@@ -84,10 +84,10 @@ def list_keys(session: Session, user: User, page: PageParams) -> Page[ApiKeyRead
 
 def _readable_key(session: Session, user: User, key_id: int, *, for_update: bool = False) -> ApiKey:
     auth.require_key_reader(user)
-    key = repository.get_key(session, key_id, auth.readable_keys(user), for_update=for_update)
-    if key is None:
-        raise NotFound("密钥不存在", "API key not found")
-    return key
+    return found(
+        repository.get_key(session, key_id, auth.readable_keys(user), for_update=for_update),
+        ("密钥不存在", "API key not found"),
+    )
 
 
 def present_key(session: Session, user: User, key: ApiKey) -> ApiKeyRead:

@@ -1,7 +1,7 @@
 from sqlalchemy.orm import Session
 
 from service.kit.db import unique_or
-from service.kit.errors import Conflict, NotFound
+from service.kit.errors import Conflict, found
 from service.kit.pagination import Page, PageParams, page_of
 from service.models import Organization
 from service.orgs import repository
@@ -29,7 +29,4 @@ def list_orgs(session: Session, filters: OrgFilter, page: PageParams) -> Page[Or
 
 
 def get(session: Session, org_id: int) -> Organization:
-    org = repository.by_id(session, org_id)
-    if org is None:
-        raise NotFound("机构不存在", "Organisation not found")
-    return org
+    return found(repository.by_id(session, org_id), ("机构不存在", "Organisation not found"))

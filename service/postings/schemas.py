@@ -1,7 +1,7 @@
 """Pieces shared by needs and capabilities: indicators, contact, keywords, money."""
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -60,8 +60,19 @@ class Contact(BaseModel):
     phone: str = Field(pattern=PHONE_PATTERN)
     email: Email = ""
 
+    @classmethod
+    def of(cls, posting: Any) -> "Contact":
+        """A posting's contact columns."""
+        return cls(
+            name=posting.contact_name, phone=posting.contact_phone, email=posting.contact_email
+        )
+
 
 class OrgBrief(BaseModel):
     id: int
     name: str
     kind: str
+
+    @classmethod
+    def of(cls, org: Any) -> "OrgBrief":
+        return cls(id=org.id, name=org.name, kind=org.kind)

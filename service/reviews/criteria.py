@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from service.kit.db import unique_or
-from service.kit.errors import Conflict, NotFound
+from service.kit.errors import Conflict, found
 from service.models import ReviewCriterion
 from service.reviews import repository
 from service.reviews.schemas import CriterionCreate, CriterionUpdate
@@ -32,9 +32,7 @@ def create(session: Session, data: CriterionCreate) -> ReviewCriterion:
 
 
 def update(session: Session, code: str, data: CriterionUpdate) -> ReviewCriterion:
-    criterion = repository.criterion(session, code)
-    if criterion is None:
-        raise NotFound("评审项不存在", "Criterion not found")
+    criterion = found(repository.criterion(session, code), ("评审项不存在", "Criterion not found"))
     for key, value in data.model_dump(exclude_none=True).items():
         setattr(criterion, key, value)
     session.flush()

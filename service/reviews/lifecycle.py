@@ -17,7 +17,7 @@ NOT_ASSIGNEE = ("只有被指派的专家可以评审打分", "Assignee only", "
 
 REVIEW_MACHINE = StateMachine(
     "review_assignment",
-    {s.value: s.label for s in S},
+    S,
     step("create", "指派评审专家", (), S.assigned),
     step(
         "submit",

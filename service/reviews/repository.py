@@ -5,7 +5,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.pagination import PageParams, paginate
-from service.kit.repository import get_by_id
+from service.kit.repository import Reader, equal
 from service.models import (
     Application,
     ApplicationMember,
@@ -46,22 +46,8 @@ RELATIONS = (
 )
 
 
-def get(
-    session: Session,
-    assignment_id: int,
-    readable: ColumnElement[bool] | None = None,
-    *,
-    for_update: bool = False,
-) -> ReviewAssignment | None:
-    """The assignment if `readable`, locked for a change with `for_update`."""
-    return get_by_id(
-        session,
-        ReviewAssignment,
-        assignment_id,
-        where=readable,
-        options=RELATIONS,
-        for_update=for_update,
-    )
+# The assignment if `readable`, locked for a change with `for_update`.
+get = Reader(ReviewAssignment, RELATIONS)
 
 
 def live_for(session: Session, need_id: int, expert_id: int) -> ReviewAssignment | None:
@@ -78,10 +64,7 @@ def list_page(
     session: Session, readable: ColumnElement[bool], filters: AssignmentFilter, page: PageParams
 ) -> tuple[list[ReviewAssignment], int]:
     statement = select(ReviewAssignment).where(readable)
-    if filters.need_id is not None:
-        statement = statement.where(ReviewAssignment.need_id == filters.need_id)
-    if filters.status:
-        statement = statement.where(ReviewAssignment.status == filters.status)
+    statement = statement.where(*equal(ReviewAssignment, filters, "need_id", "status"))
     return paginate(session, _with_relations(statement.order_by(ReviewAssignment.id.desc())), page)
 
 

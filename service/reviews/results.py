@@ -79,7 +79,7 @@ def results(session: Session, user: User, need_id: int) -> ReviewResults:
         rows.append(
             ApplicationResult(
                 application_id=app.id,
-                org=OrgBrief(id=app.org.id, name=app.org.name, kind=app.org.kind),
+                org=OrgBrief.of(app.org),
                 status=ApplicationStatus(app.status),
                 review_count=len(sheets),
                 conflicted_count=sum(1 for a, _ in sheets if a.id in conflicted),

@@ -93,7 +93,7 @@ class ExpertBrief(BaseModel):
 
     @classmethod
     def build(cls, user: User) -> "ExpertBrief":
-        org = OrgBrief(id=user.org.id, name=user.org.name, kind=user.org.kind) if user.org else None
+        org = OrgBrief.of(user.org) if user.org else None
         return cls(id=user.id, display_name=user.display_name, org=org)
 
 
@@ -120,7 +120,7 @@ class NeedForReview(BaseModel):
         return cls(
             id=need.id,
             title=need.title,
-            org=OrgBrief(id=need.org.id, name=need.org.name, kind=need.org.kind),
+            org=OrgBrief.of(need.org),
             problem=need.problem,
             key_difficulty=need.key_difficulty,
             expected_goal=need.expected_goal,
@@ -152,8 +152,8 @@ class ProposalForReview(BaseModel):
     def build(cls, app: Application) -> "ProposalForReview":
         return cls(
             id=app.id,
-            org=OrgBrief(id=app.org.id, name=app.org.name, kind=app.org.kind),
-            members=[OrgBrief(id=m.org.id, name=m.org.name, kind=m.org.kind) for m in app.members],
+            org=OrgBrief.of(app.org),
+            members=[OrgBrief.of(m.org) for m in app.members],
             shares=[format(m.share.normalize(), "f") for m in app.members],
             technical_plan=app.technical_plan,
             work_plan=app.work_plan,

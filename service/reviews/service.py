@@ -4,7 +4,7 @@ from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from service.kit.db import utcnow
-from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound
+from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound, found
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, Review, ReviewAssignment, ReviewScore, User
@@ -16,12 +16,11 @@ from service.reviews.lifecycle import NOT_ASSIGNEE, REVIEW_MACHINE, REVIEW_NEED_
 from service.reviews.schemas import AssignIn, AssignmentFilter, AssignmentSummary, ReviewIn
 from service.users import repository as users
 
+_NOT_FOUND = ("评审任务不存在或无权查看", "Review assignment not found")
+
 
 def get_readable(session: Session, user: User, assignment_id: int) -> ReviewAssignment:
-    assignment = repository.get(session, assignment_id, auth.readable(user))
-    if assignment is None:
-        raise NotFound("评审任务不存在或无权查看", "Review assignment not found")
-    return assignment
+    return found(repository.get(session, assignment_id, auth.readable(user)), _NOT_FOUND)
 
 
 def require_reviewer_role(user: User) -> None:
@@ -121,9 +120,10 @@ def save_review(
 ) -> ReviewAssignment:
     """Save (part of) the expert's scores for one application; read-only once submitted."""
     assignment, need = _for_expert_change(session, user, assignment_id, "score")
-    review = next((r for r in assignment.reviews if r.application_id == application_id), None)
-    if review is None:
-        raise NotFound("该申请不在您的评审范围内", "Application not assigned to you")
+    review = found(
+        next((r for r in assignment.reviews if r.application_id == application_id), None),
+        ("该申请不在您的评审范围内", "Application not assigned to you"),
+    )
     app = repository.applications(session, [application_id]).get(application_id)
     if app is None or app.status == ApplicationStatus.withdrawn:
         raise InvalidTransition(
@@ -200,14 +200,7 @@ def decline(
 
     Allowed even when conflicted: declining is exactly what a conflicted expert must do.
     """
-    assignment = _locked(session, user, assignment_id)
-    REVIEW_MACHINE.require("decline", user, assignment)
-    check_version(assignment, version)
-    REVIEW_MACHINE.apply(
-        session, assignment, "decline", user.id, reason, {"reason": (reason or "").strip()}
-    )
-    flush_versioned(session)
-    need = needs.need_of(session, assignment.need_id)
+    assignment, need = _close(session, user, assignment_id, "decline", reason, version)
     notices.declined(session, user, assignment, need)
     return assignment
 
@@ -216,16 +209,28 @@ def withdraw(
     session: Session, user: User, assignment_id: int, reason: str | None, version: int | None
 ) -> ReviewAssignment:
     """An admin withdraws an assignment (also a submitted one, whose scores then stop counting)."""
-    assignment = _locked(session, user, assignment_id)
-    REVIEW_MACHINE.require("withdraw", user, assignment)
-    check_version(assignment, version)
-    REVIEW_MACHINE.apply(
-        session, assignment, "withdraw", user.id, reason, {"reason": (reason or "").strip()}
-    )
-    flush_versioned(session)
-    need = needs.need_of(session, assignment.need_id)
+    assignment, need = _close(session, user, assignment_id, "withdraw", reason, version)
     notices.withdrawn(session, assignment, need)
     return assignment
+
+
+def _close(
+    session: Session,
+    user: User,
+    assignment_id: int,
+    action: str,
+    reason: str | None,
+    version: int | None,
+) -> tuple[ReviewAssignment, Need]:
+    """A step that ends an assignment with a reason (decline, withdraw), and its need."""
+    assignment = _locked(session, user, assignment_id)
+    REVIEW_MACHINE.require(action, user, assignment)
+    check_version(assignment, version)
+    REVIEW_MACHINE.apply(
+        session, assignment, action, user.id, reason, {"reason": (reason or "").strip()}
+    )
+    flush_versioned(session)
+    return assignment, needs.need_of(session, assignment.need_id)
 
 
 def _scope(session: Session, need: Need, application_ids: list[int] | None) -> list[int]:
@@ -245,10 +250,9 @@ def _scope(session: Session, need: Need, application_ids: list[int] | None) -> l
 
 def _locked(session: Session, user: User, assignment_id: int) -> ReviewAssignment:
     """The assignment to change, read once and locked, if the caller can see it (else 404)."""
-    assignment = repository.get(session, assignment_id, auth.readable(user), for_update=True)
-    if assignment is None:
-        raise NotFound("评审任务不存在或无权查看", "Review assignment not found")
-    return assignment
+    return found(
+        repository.get(session, assignment_id, auth.readable(user), for_update=True), _NOT_FOUND
+    )
 
 
 def _for_expert_change(
@@ -274,7 +278,7 @@ def _for_expert_change(
 def _reload(session: Session, assignment_id: int) -> ReviewAssignment:
     """A new assignment, or new sheets on one, read back with the relations the answer shows."""
     session.expire_all()
-    assignment = repository.get(session, assignment_id, true())
-    if assignment is None:
-        raise NotFound("评审任务不存在", "Review assignment not found")
-    return assignment
+    return found(
+        repository.get(session, assignment_id, true()),
+        ("评审任务不存在", "Review assignment not found"),
+    )

@@ -7,8 +7,6 @@ from service.audit.service import record_transition
 from service.kit.lifecycle import StateMachine, step
 from service.models.enums import SubscriptionStatus as S
 
-_LABELS = {s.value: s.label for s in S}
-
 
 def is_owner(user: Any, sub: Any) -> bool:
     return user is not None and user.id == sub.user_id
@@ -16,7 +14,7 @@ def is_owner(user: Any, sub: Any) -> bool:
 
 SUBSCRIPTION_MACHINE = StateMachine(
     "subscription",
-    _LABELS,
+    S,
     step("create", "创建订阅", (), S.active),
     step("pause", "暂停", {S.active}, S.paused, by=is_owner, summary="暂停订阅（本人）"),
     step("resume", "恢复", {S.paused}, S.active, by=is_owner, summary="恢复订阅（本人）"),

@@ -15,7 +15,7 @@ from datetime import datetime, time
 from sqlalchemy.orm import Session
 
 from service.kit.clock import CHINA, today
-from service.kit.errors import BadRequest, Conflict, Forbidden, NotFound
+from service.kit.errors import BadRequest, Conflict, Forbidden, found
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.versioning import check_version, flush_versioned
 from service.models import Capability, Need, Subscription, SubscriptionHit, User
@@ -143,10 +143,10 @@ def delete(session: Session, user: User, sub_id: int) -> None:
 def _own(session: Session, user: User, sub_id: int, *, for_update: bool = False) -> Subscription:
     """The caller's live subscription; anyone else's is a 404, not a hint."""
     require_subscriber(user)
-    sub = repository.get(session, sub_id, user.id, for_update=for_update)
-    if sub is None:
-        raise NotFound("订阅不存在", "Subscription not found")
-    return sub
+    return found(
+        repository.get(session, sub_id, user.id, for_update=for_update),
+        ("订阅不存在", "Subscription not found"),
+    )
 
 
 # ---- matches ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from service.models.enums import Role
 
 ACCOUNT_MACHINE = StateMachine(
     "user",
-    {s.value: s.label for s in S},
+    S,
     step("create", "开通账号", (), S.active),
     step("register", "注册（待审核）", (), S.pending),
     step("register_active", "注册", (), S.active),

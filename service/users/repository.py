@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.identity import identity_key
 from service.kit.pagination import PageParams, paginate
+from service.kit.repository import equal
 from service.models import User
 from service.users.schemas import UserFilter
 
@@ -32,8 +33,5 @@ def display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int,
 
 def list_page(session: Session, filters: UserFilter, page: PageParams) -> tuple[list[User], int]:
     statement = select(User).options(selectinload(User.org)).order_by(User.id)
-    if filters.role:
-        statement = statement.where(User.role == filters.role)
-    if filters.status:
-        statement = statement.where(User.status == filters.status)
+    statement = statement.where(*equal(User, filters, "role", "status"))
     return paginate(session, statement, page)

@@ -3,7 +3,7 @@
 from sqlalchemy.orm import Session
 
 from service.kit.db import unique_or
-from service.kit.errors import BadRequest, Conflict, NotFound
+from service.kit.errors import BadRequest, Conflict, found
 from service.kit.pagination import Page, PageParams, page_of
 from service.kit.security import hash_password
 from service.models import User
@@ -59,10 +59,7 @@ def _insert(
 
 
 def _reload(session: Session, user_id: int) -> User:
-    user = repository.by_id(session, user_id)
-    if user is None:
-        raise NotFound("用户不存在", "User not found")
-    return user
+    return found(repository.by_id(session, user_id), ("用户不存在", "User not found"))
 
 
 def register(session: Session, data: RegisterIn) -> User:

@@ -32,5 +32,9 @@ export function usePagedList<T>(
     }
   }
   watch(() => state.route.query, load, { immediate: true, deep: true });
-  return { ...state, items, total, loading, load };
+  /** Show a changed row in place (the items are a shallow ref: rows are replaced, not mutated). */
+  function replace(fresh: T & { id: number }): void {
+    items.value = items.value.map((x) => ((x as { id?: number }).id === fresh.id ? fresh : x));
+  }
+  return { ...state, items, total, loading, load, replace };
 }

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 import matching.generations as generations
@@ -251,3 +252,75 @@ def test_the_worker_embeds_while_its_compactor_writes_a_generation(
             assert new in _found(s, store, "紫外固化 封边胶")
             assert old in _found(s, store, "薄膜封装")
         engine.dispose()
+
+
+def test_a_restarted_store_reads_no_posting_text_and_verifies_its_generation_later(
+    session: Session, lab: User, tmp_path: Path
+) -> None:
+    """Start-up maps the generation and reads two columns per posting: no posting's text, no
+    crc of the files; `verify` reads the crc afterwards and records it beside the files."""
+    embedder = HashEmbedder(dim=64)
+    cap = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    writer = IndexStore(embedder, tmp_path)
+    writer.ensure_current(session)
+    writer.save()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        restarted = IndexStore(embedder, tmp_path, compact_rows=1)
+        restarted.ensure_current(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert restarted.generation("capability") == 1
+    assert not [s for s in statements if "capabilities.description" in s]
+    assert restarted._sides["capability"].verified is False
+    generation = restarted._sides["capability"].index.base
+    assert generation is not None and not (generation.path / "VERIFIED").exists()
+    other = eval_capability(session, lab, "C044")
+    vectors.embed_postings(session, "capability", [other.id], embedder)
+    restarted.ensure_current(session)
+    assert restarted.compact() == {}  # nothing copied from an unverified generation
+    assert restarted.verify(session) == {"need": True, "capability": True}
+    assert (generation.path / "VERIFIED").exists()
+    assert restarted.compact() == {"capability": 2}
+    assert restarted.verify(session) == {}  # written here: nothing to check
+    assert cap.id in _found(session, restarted, cap.title)
+
+
+def test_a_corrupt_generation_found_after_start_is_replaced_from_the_database(
+    session: Session, lab: User, tmp_path: Path
+) -> None:
+    embedder = HashEmbedder(dim=64)
+    cap = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    writer = IndexStore(embedder, tmp_path)
+    writer.ensure_current(session)
+    writer.save()
+    current = read_pointer(tmp_path / "capability")
+    assert current is not None
+    index_file = tmp_path / "capability" / current.dirname / "index.faiss"
+    data = bytearray(index_file.read_bytes())
+    data[-5] ^= 0xFF  # a flipped byte in the vectors: same size, another crc
+    index_file.write_bytes(bytes(data))
+
+    served = IndexStore(embedder, tmp_path)
+    served.ensure_current(session)  # serves at once: the damage is not seen yet
+    assert served.generation("capability") == current.number
+    assert served.verify(session) == {"need": True, "capability": False}
+    # marked, the side rebuilt from the database, and a fresh generation written from it
+    assert (index_file.parent / "CORRUPT").exists()
+    assert served.generation("capability") is None and ("capability", cap.id) in served
+    assert cap.id in _found(session, served, cap.title)
+    assert served.compact() == {"capability": current.number + 1}
+    # a process starting meanwhile refuses the marked generation
+    later = IndexStore(embedder, tmp_path)
+    later.ensure_current(session)
+    assert later.generation("capability") == current.number + 1
+    assert later.verify(session) == {"need": True, "capability": True}
+    assert cap.id in _found(session, later, cap.title)
