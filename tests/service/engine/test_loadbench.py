@@ -128,6 +128,7 @@ def _keyword_tables(s: Session, kind: str) -> tuple[list[tuple[object, ...]], ..
             KeywordDoc.char_len,
             KeywordDoc.word_terms,
             KeywordDoc.char_terms,
+            KeywordDoc.facts,
         )
         .where(KeywordDoc.kind == kind)
         .order_by(KeywordDoc.posting_id)
@@ -160,6 +161,7 @@ def test_the_bulk_keyword_rows_are_the_ones_the_service_writes(tmp_path: Path) -
             bulk = {kind: _keyword_tables(s, kind) for kind in ("capability", "need")}
             assert len(bulk["capability"][0]) == 150 and len(bulk["need"][0]) == 20
             assert bulk["capability"][2] and bulk["capability"][1]
+            assert all(row[-1] for row in bulk["capability"][0])  # ranking reads the facts
             for table in (KeywordDoc, KeywordBlock, KeywordStats):
                 s.execute(delete(table))
             for kind, model in (("capability", Capability), ("need", Need)):
