@@ -30,10 +30,11 @@ directory (every process refuses it from then on), the side is rebuilt from the 
 a fresh generation is written from that; until verified a side writes no generation (one is
 written from the previous generation's rows, which would carry the damage over).
 
-One process at a time writes the next generation (`compact`: the embedding worker when the
-delta grows past `engine_generation_rows` rows or is older than `engine_generation_seconds`;
-`jiebang reindex` at its end), under a `flock` on the side's directory; a writer killed
-mid-write leaves the current generation in place.
+One process at a time writes the next generation (`compact`: the embedding worker's compactor
+thread when the delta grows past `engine_generation_rows` rows or is older than
+`engine_generation_seconds`; `jiebang reindex` at its end), under a `flock` on the side's
+directory; a writer killed mid-write leaves the current generation in place. Catching up goes
+on while a generation is written: the rows it adds stay in the delta after the switch.
 
 Rankings never wait for each other: the matcher reads under a shared lock, and only one
 thread catches up at a time while the others rank with what is loaded (a catch-up applies
@@ -88,6 +89,7 @@ class _Side:
     stamp: tuple[int, int] | None = None  # CURRENT's (inode, mtime) when last looked at
     written: float = field(default_factory=time.monotonic)  # when its generation was taken
     verified: bool = True  # its generation's crc checked (`IndexStore.verify`), or none mapped
+    writing: bool = False  # this process is writing the side's next generation (`compact`)
 
 
 class IndexStore:
@@ -315,7 +317,7 @@ class IndexStore:
         """Serve a newer generation another process wrote (a stat of `CURRENT` when there is
         none): map it off to the side, swap it in, then fix what the swap changed."""
         root = self.path(side.kind)
-        if root is None:
+        if root is None or side.writing:  # our own writer switches to what it writes
             return 0
         stamp = pointer_stamp(root)
         if stamp == side.stamp:
@@ -406,9 +408,13 @@ class IndexStore:
                 if not force and self._superseded(root, side):
                     continue
                 wm = side.watermark.isoformat() if side.watermark else None
-                meta = index.save(root, watermark=wm)
-                side.stamp, side.written = pointer_stamp(root), time.monotonic()
-                side.verified = True  # written here, from verified rows and the database
+                side.writing = True
+                try:  # rows caught up meanwhile stay in the delta (`LayeredIndex.rebase`)
+                    meta = index.save(root, watermark=wm)
+                    side.stamp, side.written = pointer_stamp(root), time.monotonic()
+                    side.verified = True  # written here, from verified rows and the database
+                finally:
+                    side.writing = False
                 written[kind] = meta.number
                 log.info(
                     "index %s: generation %d written (%d vectors)", kind, meta.number, meta.count

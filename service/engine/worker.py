@@ -6,6 +6,12 @@ recommendation lists and the lists they may enter, with the broker candidates
 (`service/engine/refresh.py`), and every `engine_sweep_seconds` sweeps for postings with no
 current vector (crashes, other processes, a new model), retryable failures, and published
 postings without a current stored list.
+
+The index's next generation is written by a thread of its own, the compactor
+(`IndexStore.compact`, under the side's writer `flock`): a first generation at a million
+postings takes minutes, and the embedding thread goes on embedding fresh postings into the
+delta meanwhile (rows it adds while a generation is written stay in the delta after the
+switch). The compactor looks after warm-up, after each sweep, and every `sweep_seconds`.
 """
 
 import logging
@@ -55,6 +61,8 @@ class EmbeddingWorker:
         self._queue: queue.Queue[tuple[Kind, int]] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._compactor: threading.Thread | None = None
+        self._compact_due = threading.Event()  # wakes the compactor before its period ends
         self._touched: dict[Kind, list[int]] = {}
         self._facts_filled = False
 
@@ -76,20 +84,28 @@ class EmbeddingWorker:
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="jiebang-embedder", daemon=True)
+        self._compactor = threading.Thread(
+            target=self._compact_loop, name="jiebang-compactor", daemon=True
+        )
         self._thread.start()
+        self._compactor.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop both threads (a generation being written is finished, up to `timeout`)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._compact_due.set()
+        for thread in (self._thread, self._compactor):
+            if thread is not None:
+                thread.join(timeout)
 
     # --- the loop ------------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Load the index (map its generation, or read the whole table at a first start)."""
+        """Load the index (map its generation, or read the whole table at a first start);
+        the first generation, when none exists yet, is the compactor's."""
         store = self.store_factory()
         with self.warm_up_sessions() as session:
             store.ensure_current(session)
-        store.compact()  # the first generation, when none exists yet
+        self._compact_due.set()
 
     def verify_index(self) -> None:
         """Check the crc of generations mapped unverified (start-up, a switch), off the
@@ -109,9 +125,21 @@ class EmbeddingWorker:
             if time.monotonic() >= next_sweep:
                 self._guard(self.verify_index)
                 self._guard(self.sweep)
-                self._guard(self.store_factory().compact)  # the next generation, when due
+                self._compact_due.set()  # the next generation, when due
                 next_sweep = time.monotonic() + self.sweep_seconds
             self._drain(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
+
+    def _compact_loop(self) -> None:
+        """The compactor: write the next generation when the store says it is due, off the
+        embedding thread (only once the store is loaded: the warm-up wakes it)."""
+        while not self._stop.is_set():
+            self._compact_due.wait(self.sweep_seconds)
+            self._compact_due.clear()
+            if self._stop.is_set():
+                return
+            store = self.store_factory()
+            if store.loaded.is_set():
+                self._guard(store.compact)
 
     def _drain(self, timeout: float) -> None:
         """Process one batch of queued ids (waiting up to `timeout` for the first)."""

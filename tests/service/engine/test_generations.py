@@ -1,6 +1,7 @@
 """Index generations in the service: a restarted store maps the current generation instead
 of rebuilding, stores switch to a generation another one wrote while ranking goes on, and a
-writer killed mid-compaction leaves a usable index (the database refills what it lacked)."""
+writer killed mid-compaction leaves a usable index (the database refills what it lacked), and
+the worker keeps embedding while its compactor writes a generation."""
 
 import logging
 import os
@@ -9,17 +10,21 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+import matching.generations as generations
 from matching.embedders import HashEmbedder
 from matching.generations import read_pointer
 from service.engine import vectors
 from service.engine.service import search
 from service.engine.store import IndexStore
+from service.engine.worker import EmbeddingWorker
 from service.kit.db import make_engine
 from service.models import User
 from service.models.enums import OrgKind, Role
@@ -189,6 +194,64 @@ def test_a_store_starts_over_an_empty_generation_when_postings_came_since(
     reader.ensure_current(session)
     assert reader.generation("capability") == 1 and reader.count("capability") == 1
     assert cap.id in _found(session, reader, cap.title)
+
+
+def test_the_worker_embeds_while_its_compactor_writes_a_generation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first generation (minutes at a million postings) is written by the compactor
+    thread: a posting committed meanwhile is embedded and served from the delta at once, and
+    stays served after the switch to the generation, which was taken before it came."""
+    writing, release = threading.Event(), threading.Event()
+    real = generations.write_generation
+
+    def slowed(root: Path, **kw: Any) -> generations.GenerationMeta:
+        if Path(root).name == "capability":  # after its snapshot was taken
+            writing.set()
+            assert release.wait(60), "never released"
+        return real(root, **kw)
+
+    monkeypatch.setattr(generations, "write_generation", slowed)
+    for url in committed_database_url(tmp_path, "compactor"):
+        engine = make_engine(url)
+        sm = sessionmaker(bind=engine, expire_on_commit=False)
+        embedder = HashEmbedder(dim=64)
+        with sm() as s:
+            lab = create_user(s, Role.researcher, org=create_org(s, OrgKind.university))
+            old = eval_capability(s, lab, "C189").id
+            embed_all(s, embedder)
+            s.commit()
+        store = IndexStore(embedder, tmp_path / "index")
+        worker = EmbeddingWorker(
+            sm, lambda store=store: store, sweep_seconds=3600, refresh_candidates=False
+        )
+        worker.start()
+        try:
+            assert writing.wait(30)  # the compactor is writing the first generation
+            with sm() as s:
+                new = eval_capability(s, lab, "C044").id
+                s.commit()
+            worker.enqueue([("capability", new)])
+            assert worker.wait_idle(30)  # embedded while the generation is being written
+            with sm() as s:
+                assert vectors.stored_vector(s, "capability", new, embedder.model_id)
+                assert new in _found(s, store, "紫外固化 封边胶")  # caught up into the delta
+            assert ("capability", new) in store and ("capability", old) in store
+            assert store.generation("capability") is None  # still being written
+        finally:
+            release.set()
+        deadline = time.monotonic() + 30
+        while store.generation("capability") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.stop()
+        assert store.generation("capability") == 1
+        meta = read_pointer(tmp_path / "index" / "capability")
+        assert meta is not None and meta.count == 1  # taken before the new posting came
+        assert store._sides["capability"].index.delta_count == 1  # which the delta keeps
+        with sm() as s:
+            assert new in _found(s, store, "紫外固化 封边胶")
+            assert old in _found(s, store, "薄膜封装")
+        engine.dispose()
 
 
 def test_a_restarted_store_reads_no_posting_text_and_verifies_its_generation_later(
