@@ -382,11 +382,26 @@ def build(
             need_rows,
             hot,
         )
+        _fill_facts(engine, echo)
         if var_dir is not None:
             prepare_engine(engine, corpus, var_dir, embedder_spec, echo)
     finally:
         engine.dispose()
     return corpus
+
+
+def _fill_facts(engine: Engine, echo: Echo) -> None:
+    """Keyword rows a build wrote before their facts were kept get them now, with the
+    worker's own `keywords.write_facts` (resumable: a batch per transaction)."""
+    for kind in ("capability", "need"):
+        done = 0
+        while True:
+            with Session(engine) as s, s.begin():
+                count = keywords.write_facts(s, kind, limit=5000)
+            if not count:
+                break
+            done += count
+            echo(f"关键词行补写 facts / facts filled: {kind} {done}")
 
 
 def _chunks(first: int, total: int, chunk: int) -> Iterator[tuple[int, int]]:
