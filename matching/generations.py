@@ -128,6 +128,8 @@ class Generation:
     def __init__(self, root: Path, meta: GenerationMeta, *, verify: bool = True) -> None:
         self.root, self.meta = root, meta
         self.path = root / meta.dirname
+        if (self.path / CORRUPT).exists():
+            raise StaleIndexError(f"generation {meta.number} was found corrupt")
         if verify:
             _verify(self.path, meta.files)
         else:
@@ -153,6 +155,32 @@ class Generation:
     @property
     def number(self) -> int:
         return self.meta.number
+
+    def verify(self) -> bool:
+        """Check every file's size and crc32 against the pointer (reads the whole generation:
+        ~5 s at a million vectors, so a server does it in the background after it starts
+        serving, see ``open_current(verify=False)``). The outcome is recorded in the
+        generation's directory (``VERIFIED`` / ``CORRUPT``), so other processes mapping it
+        need not read it again; a corrupt one is refused by every later open."""
+        if (self.path / CORRUPT).exists():
+            return False
+        if (self.path / VERIFIED).exists():
+            return True
+        try:
+            _verify(self.path, self.meta.files)
+        except StaleIndexError:
+            self.mark_corrupt()
+            return False
+        _touch(self.path / VERIFIED)
+        return True
+
+    def mark_corrupt(self) -> None:
+        """Record that this generation must not be served (nor copied into the next one)."""
+        _touch(self.path / CORRUPT)
+
+    @property
+    def corrupt(self) -> bool:
+        return (self.path / CORRUPT).exists()
 
     @property
     def dim(self) -> int:
@@ -255,6 +283,17 @@ def _exact(
     top = np.argsort(-sims, axis=1, kind="stable")[:, :kk]
     scores[:, :kk], found[:, :kk] = np.take_along_axis(sims, top, axis=1), ids[top]
     return scores, found
+
+
+CORRUPT = "CORRUPT"  # marker files in a generation's directory: see Generation.verify
+VERIFIED = "VERIFIED"
+
+
+def _touch(path: Path) -> None:
+    try:
+        path.touch()
+    except OSError:  # a read-only directory: the outcome is simply not shared
+        pass
 
 
 def _verify(path: Path, files: dict[str, list[int]]) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from matching.docsource import DocSource, MemoryDocs
 from matching.documents import Doc, normalise_field
 from matching.embedders import Embedder
 from matching.features import agreement, zscores
@@ -108,13 +109,15 @@ class Matcher:
         vectors: DenseVectors | None = None,
         pool: int = 200,
         keywords: KeywordIndex | None = None,
+        docs: DocSource | None = None,
     ) -> None:
         self.embedder = embedder
         self.analyzer = analyzer or default_analyzer()
         self.model = model or default_model()
         self.vectors: DenseVectors = vectors if vectors is not None else ArrayVectors()
         self.pool = pool
-        self.docs: dict[DocId, Doc] = {}
+        # the postings' documents (default: all in memory; a service may read them per call)
+        self.docs: DocSource = docs if docs is not None else MemoryDocs()
         # word and character-bigram BM25 (no segmentation, no dictionary)
         self.keywords: KeywordIndex = keywords if keywords is not None else MemoryKeywords()
         self._names: dict[str, str] = {}  # indicator name → canonical form
@@ -157,18 +160,15 @@ class Matcher:
         with self._lock.write():
             if vectors is not None:
                 self.vectors.add(ids, vectors)
-            for doc in docs:
-                self.docs[doc.id] = doc
+            self.docs.put(docs)
             if self.keywords.writes_here:
                 self.keywords.add(ids, words, chars)
 
     def remove(self, ids: Iterable[DocId]) -> None:
         """Drop postings (unknown ids are ignored)."""
         with self._lock.write():
-            gone = [i for i in ids if i in self.docs]
+            gone = self.docs.remove(ids)
             self.vectors.remove(gone)
-            for doc_id in gone:
-                del self.docs[doc_id]
             if self.keywords.writes_here:
                 self.keywords.remove(gone)
 
@@ -188,23 +188,30 @@ class Matcher:
         query_vector: np.ndarray | None = None,
         explain: int | None = None,
         keywords: KeywordIndex | None = None,
+        docs: DocSource | None = None,
     ) -> list[Match]:
         """Best ``k`` postings for ``query``, the first ``explain`` (default all) explained.
 
         ``allowed`` is a predicate on :class:`Doc` or a set of ids.  Postings of
         ``exclude_org`` (default: the query posting's own organisation) and the
         query posting itself are never returned. ``keywords`` reads the keyword evidence
-        for this call (default: the matcher's own; the service's is bound to a session).
+        for this call (default: the matcher's own; the service's is bound to a session), and
+        ``docs`` the documents (the same).
         """
         qvec = self._query_vector(query, query_vector)  # encode outside the lock
         with self._lock.read():
             found = self.retrieve(
-                query, allowed=allowed, exclude_org=exclude_org, qvec=qvec, keywords=keywords
+                query,
+                allowed=allowed,
+                exclude_org=exclude_org,
+                qvec=qvec,
+                keywords=keywords,
+                docs=docs,
             )
-            ranked = self.score(found)[:k]
+            ranked = self.score(found, docs=docs)[:k]
             shown = len(ranked) if explain is None else explain
             qset = set(found.qtokens)
-            return self._explain_all(qset, ranked[:shown], keywords) + ranked[shown:]
+            return self._explain_all(qset, ranked[:shown], keywords, docs) + ranked[shown:]
 
     def retrieve(
         self,
@@ -214,15 +221,17 @@ class Matcher:
         exclude_org: str | None,
         qvec: np.ndarray | None,
         keywords: KeywordIndex | None = None,
+        docs: DocSource | None = None,
     ) -> Candidates:
         """Step 1: the candidate pool, ``pool`` from each of the three retrievers."""
         qdoc = query if isinstance(query, Doc) else None
         if qdoc is not None and exclude_org is None:
             exclude_org = qdoc.org
-        keep = self._filter(allowed, exclude_org, qdoc)
+        source_docs = self.docs if docs is None else docs
+        keep = self._filter(allowed, exclude_org, qdoc, source_docs)
         qtokens = tuple(self.analyzer.tokens(qdoc.lexical_text() if qdoc else str(query)))
         cosines: dict[DocId, float] = {}
-        if qvec is not None and self.docs:
+        if qvec is not None and len(source_docs):
             ids = None if allowed is None or callable(allowed) else allowed
             cosines = self.vectors.search(qvec, self.pool, keep, ids)
         source = self.keywords if keywords is None else keywords
@@ -234,21 +243,27 @@ class Matcher:
                 cosines[i] = float(c)
         return Candidates(query, qdoc, qtokens, qvec, tuple(pool), cosines, word, chars)
 
-    def score(self, found: Candidates) -> list[Match]:
+    def score(self, found: Candidates, *, docs: DocSource | None = None) -> list[Match]:
         """Step 2: features and calibrated score of every candidate, best first (unexplained)."""
         pool, qdoc = found.pool, found.qdoc
+        if not pool:
+            return []
+        source_docs = self.docs if docs is None else docs
+        held = source_docs.many(pool)
+        pool = tuple(i for i in pool if i in held)  # (one removed since it was retrieved)
         if not pool:
             return []
         cos = np.array([found.cosines.get(i, 0.0) for i in pool], dtype=np.float64)
         word_raw = found.word.scores(pool)
         char_raw = found.chars.scores(pool)
-        dense = self._dense_z(cos, found.qvec) if found.cosines else np.zeros_like(cos)
+        has_docs = len(source_docs) > 0
+        dense = self._dense_z(cos, found.qvec, has_docs) if found.cosines else np.zeros_like(cos)
         word = zscores(word_raw, found.word.reference)
         char = zscores(char_raw, found.chars.reference)
         free_reqs = parse_text(str(found.query), require_comparator=True) if qdoc is None else []
         out: list[Match] = []
         for n, doc_id in enumerate(pool):
-            doc = self.docs[doc_id]
+            doc = held[doc_id]
             ind = self._indicator_fit(qdoc, doc, free_reqs)
             same = bool(qdoc and qdoc.field_code and qdoc.field_code == doc.field_code)
             # rounded: the same pair scores the same whatever else is in the pool (BLAS
@@ -287,46 +302,60 @@ class Matcher:
         matches: Sequence[Match],
         *,
         keywords: KeywordIndex | None = None,
+        docs: DocSource | None = None,
     ) -> list[Match]:
         """Step 3: shared terms and reason lines of ``matches`` (ranked for ``query``)."""
         text = query.lexical_text() if isinstance(query, Doc) else str(query)
         qset = set(self.analyzer.tokens(text))
         with self._lock.read():
-            return self._explain_all(qset, matches, keywords)
+            return self._explain_all(qset, matches, keywords, docs)
 
     def _explain_all(
-        self, qset: set[str], matches: Sequence[Match], keywords: KeywordIndex | None
+        self,
+        qset: set[str],
+        matches: Sequence[Match],
+        keywords: KeywordIndex | None,
+        docs: DocSource | None = None,
     ) -> list[Match]:
         if not matches:
             return []
         source = self.keywords if keywords is None else keywords
-        held = source.terms([m.id for m in matches if m.id in self.docs])
+        source_docs = self.docs if docs is None else docs
+        present = [m.id for m in matches if m.id in source_docs]
+        fields = source_docs.many([m.id for m in matches if m.same_field and m.id in present])
+        held = source.terms(present)
         rarity = source.rarity(qset)
+        kept = set(present)
         out: list[Match] = []
         for match in matches:
-            if match.id not in self.docs:  # removed since it was ranked
+            if match.id not in kept:  # removed since it was ranked
                 out.append(match)
                 continue
             shared = self._shared_terms(qset, held.get(match.id, frozenset()), rarity)
-            field_code = self.docs[match.id].field_code if match.same_field else None
+            doc = fields.get(match.id)
+            field_code = doc.field_code if match.same_field and doc is not None else None
             lines = reasons(shared, match.indicators, field_code, match.parts)
             out.append(replace(match, shared_terms=shared, reasons=lines))
         return out
 
-    def _filter(self, allowed: Allowed, exclude_org: str | None, query: Doc | None) -> Keep:
+    def _filter(
+        self, allowed: Allowed, exclude_org: str | None, query: Doc | None, docs: DocSource
+    ) -> Keep:
         def keep(doc_id: DocId) -> bool:
-            doc = self.docs.get(doc_id)
-            if doc is None:
+            entry = docs.entry(doc_id)
+            if entry is None:
                 return False
+            org, kind = entry
             # Needs and capabilities have separate id sequences: "itself" means same kind too.
-            if query is not None and doc_id == query.id and doc.kind == query.kind:
+            if query is not None and doc_id == query.id and kind == query.kind:
                 return False
-            if exclude_org is not None and doc.org == exclude_org:
+            if exclude_org is not None and org == exclude_org:
                 return False
             if allowed is None:
                 return True
             if callable(allowed):
-                return bool(allowed(doc))
+                doc = docs.get(doc_id)
+                return doc is not None and bool(allowed(doc))
             return doc_id in allowed
 
         return keep
@@ -342,9 +371,9 @@ class Matcher:
             return encode_postings(self.embedder, [query])[0]
         return self.embedder.encode_queries([query])[0]
 
-    def _dense_z(self, pool_cos: np.ndarray, qvec: np.ndarray | None) -> np.ndarray:
+    def _dense_z(self, pool_cos: np.ndarray, qvec: np.ndarray | None, has_docs: bool) -> np.ndarray:
         """Pool cosines as z-scores against the query's cosines to a corpus sample."""
-        if qvec is None or not self.docs:
+        if qvec is None or not has_docs:
             return zscores(pool_cos, pool_cos)
         return zscores(pool_cos, self.vectors.reference() @ qvec)
 

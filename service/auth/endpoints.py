@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import JSONResponse
 
 from service.auth import service as sessions
@@ -18,12 +18,12 @@ from service.kit.errors import (
     responses,
 )
 from service.kit.inputs import Line
+from service.kit.routes import routers
 from service.users import passwords
 from service.users import service as users
 from service.users.schemas import PasswordChangeIn, RefreshIn, RegisterIn, TokenOut, UserRead
 
-router = APIRouter(tags=["账号 auth"])
-public = APIRouter(tags=["账号 auth"])
+router, public = routers("账号 auth")
 
 
 def client_address(request: Request) -> str:

@@ -1,11 +1,8 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
-from service.auth.deps import CurrentUser, OptionalUser, ResearcherUser
+from service.auth.deps import OptionalUser, ResearcherUser
 from service.capabilities import presenters, service
 from service.capabilities.lifecycle import CAPABILITY_MACHINE
 from service.capabilities.schemas import (
@@ -14,76 +11,30 @@ from service.capabilities.schemas import (
     CapabilityRead,
     CapabilityUpdate,
 )
-from service.kit.actions import TransitionIn, action_routes
-from service.kit.db import SessionDep
-from service.kit.errors import (
-    BadRequest,
-    Forbidden,
-    InvalidTransition,
-    NotAuthenticated,
-    NotFound,
-    StaleVersion,
-    responses,
-)
-from service.kit.inputs import Id
-from service.kit.pagination import Page, PageDep
-from service.models import User
+from service.kit.actions import TransitionIn
+from service.kit.errors import Forbidden, NotFound, responses
+from service.kit.routes import GUARDED_ERRORS, Resource, create_route, list_route, routers
+from service.models import Capability, User
 
-router = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
-public = APIRouter(prefix="/capabilities", tags=["科技成果 capabilities"])
-
-_WRITE_ERRORS = responses(
-    NotAuthenticated, Forbidden, NotFound, InvalidTransition, StaleVersion, BadRequest
-)
+router, public = routers("科技成果 capabilities", "/capabilities")
 
 
-@public.get("", response_model=Page[CapabilityRead], summary="科技成果库（公开）")
-def list_capabilities(
-    session: SessionDep,
-    user: OptionalUser,
-    page: PageDep,
-    filters: Annotated[CapabilityFilter, Query()],
-) -> Page[CapabilityRead]:
-    return service.list_capabilities(session, user, filters, page)
-
-
-@public.get(
-    "/{cap_id}",
-    response_model=CapabilityRead,
-    responses=responses(NotFound),
-    summary="科技成果详情",
-)
-def get_capability(
-    session: SessionDep, user: OptionalUser, cap_id: Id, response: Response
-) -> CapabilityRead:
-    cap = service.get_readable(session, user, cap_id)
-    response.headers["ETag"] = f'W/"{cap.version}"'
+def _present(session: Session, user: User | None, cap: Capability) -> CapabilityRead:
     return presenters.capability(cap, user)
 
 
-@router.post(
-    "",
-    response_model=CapabilityRead,
-    status_code=201,
-    responses=_WRITE_ERRORS,
-    summary="发布科技成果（保存为草稿）",
-)
-def create_capability(
-    session: SessionDep, user: ResearcherUser, data: CapabilityCreate
-) -> CapabilityRead:
-    return presenters.capability(service.create(session, user, data), user)
+item = Resource(router, "/{cap_id}", "capability", CapabilityRead, service.get_readable, _present)
 
-
-@router.patch(
-    "/{cap_id}",
-    response_model=CapabilityRead,
-    responses=_WRITE_ERRORS,
-    summary="修改科技成果（仅草稿或被驳回时，需带版本号）",
-)
-def update_capability(
-    session: SessionDep, user: CurrentUser, cap_id: Id, data: CapabilityUpdate
-) -> CapabilityRead:
-    return presenters.capability(service.update(session, user, cap_id, data), user)
+list_route(
+    public, "", CapabilityRead, service.list_capabilities, name="list_capabilities",
+    summary="科技成果库（公开）", filters=CapabilityFilter, errors=None, user=OptionalUser,
+)  # fmt: skip
+item.detail("科技成果详情", responses(NotFound), on=public, user=OptionalUser, etag=True)
+create_route(
+    router, "", CapabilityRead, service.create, CapabilityCreate, name="create_capability",
+    summary="发布科技成果（保存为草稿）", user=ResearcherUser, present=_present,
+)  # fmt: skip
+item.update(CapabilityUpdate, service.update, "修改科技成果（仅草稿或被驳回时，需带版本号）")
 
 
 def _act(
@@ -93,17 +44,11 @@ def _act(
     return presenters.capability(cap, user)
 
 
-action_routes(router, CAPABILITY_MACHINE, "/{cap_id}", "capability", CapabilityRead, _act)
-
-
-@router.get(
-    "/{cap_id}/history",
-    response_model=list[AuditEventRead],
-    responses=responses(NotAuthenticated, Forbidden, NotFound),
-    summary="状态变更记录（成果方和管理员）",
-)
-def capability_history(session: SessionDep, user: CurrentUser, cap_id: Id) -> list[AuditEventRead]:
-    cap = service.get_readable(session, user, cap_id)
+def _trail(session: Session, user: User, cap: Capability) -> list[AuditEventRead]:
     if not service.history_allowed(user, cap):
         raise Forbidden("只有成果方和管理员可以查看变更记录", "Owner or admin only")
     return history(session, "capability", cap.id)
+
+
+item.actions(CAPABILITY_MACHINE, _act)
+item.history("状态变更记录（成果方和管理员）", list[AuditEventRead], _trail, GUARDED_ERRORS)

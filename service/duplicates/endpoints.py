@@ -1,58 +1,22 @@
+from collections.abc import Callable
+from typing import Literal
+
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from service.auth.deps import CurrentUser
 from service.duplicates import service
 from service.duplicates.lifecycle import DUPLICATE_MACHINE
 from service.duplicates.schemas import DuplicateCheck, DuplicateLinkRead, DuplicateMark
+from service.kit import errors as e
 from service.kit.actions import TransitionIn, action_routes
-from service.kit.db import SessionDep
-from service.kit.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    responses,
-)
-from service.kit.inputs import Id
+from service.kit.routes import GUARDED_ERRORS, create_route, route
 from service.models import User
 
 router = APIRouter(prefix="/duplicates", tags=["重复发布 duplicates"])
 
 
-_CHECK_ERRORS = responses(NotAuthenticated, Forbidden, NotFound)
-
-
-@router.get(
-    "/needs/{need_id}",
-    response_model=DuplicateCheck,
-    responses=_CHECK_ERRORS,
-    summary="疑似重复的需求（发布企业保存、提交后提示；经纪人与管理员审核时查看）",
-)
-def check_need(session: SessionDep, user: CurrentUser, need_id: Id) -> DuplicateCheck:
-    return service.check(session, user, "need", need_id)
-
-
-@router.get(
-    "/capabilities/{capability_id}",
-    response_model=DuplicateCheck,
-    responses=_CHECK_ERRORS,
-    summary="疑似重复的成果（成果方保存、提交后提示；经纪人与管理员审核时查看）",
-)
-def check_capability(session: SessionDep, user: CurrentUser, capability_id: Id) -> DuplicateCheck:
-    return service.check(session, user, "capability", capability_id)
-
-
-@router.post(
-    "",
-    response_model=DuplicateLinkRead,
-    status_code=201,
-    responses=responses(NotAuthenticated, Forbidden, NotFound, Conflict, BadRequest),
-    summary="标记为重复（管理员，须填写理由；两条都保留并互相链接）",
-)
-def mark(session: SessionDep, user: CurrentUser, data: DuplicateMark) -> DuplicateLinkRead:
-    return service.mark(session, user, data)
+def _check(kind: Literal["need", "capability"]) -> Callable[..., DuplicateCheck]:
+    return lambda session, user, posting_id: service.check(session, user, kind, posting_id)
 
 
 def _act(
@@ -61,6 +25,21 @@ def _act(
     return service.transition(session, user, link_id, action, body.reason)
 
 
+route(
+    router, "GET", "/needs/{need_id}", _check("need"), DuplicateCheck, name="check_need",
+    summary="疑似重复的需求（发布企业保存、提交后提示；经纪人与管理员审核时查看）",
+    errors=GUARDED_ERRORS,
+)  # fmt: skip
+route(
+    router, "GET", "/capabilities/{capability_id}", _check("capability"), DuplicateCheck,
+    name="check_capability", errors=GUARDED_ERRORS,
+    summary="疑似重复的成果（成果方保存、提交后提示；经纪人与管理员审核时查看）",
+)  # fmt: skip
+create_route(
+    router, "", DuplicateLinkRead, service.mark, DuplicateMark, name="mark",
+    summary="标记为重复（管理员，须填写理由；两条都保留并互相链接）",
+    errors=e.responses(e.NotAuthenticated, e.Forbidden, e.NotFound, e.Conflict, e.BadRequest),
+)  # fmt: skip
 action_routes(
     router, DUPLICATE_MACHINE, "/links/{link_id}", "duplicate_link", DuplicateLinkRead, _act
 )

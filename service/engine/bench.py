@@ -440,3 +440,92 @@ def run_keywords(
             f"p50_ms={p50:.1f} p99_ms={p99:.1f}"
         )
     return 0
+
+
+# --- bulk embedding: `jiebang reindex` on postings without vectors -----------------------
+def reindex_database(n: int, url: str, echo: Callable[[str], None]) -> sessionmaker[Session]:
+    """A database of `n` postings (a fifth needs, the rest capabilities: the demo and eval
+    texts, suffixed so that each is a text of its own), built once; every call removes its
+    vectors, keyword rows and failures, so each run embeds the same `n` postings from nothing."""
+    from sqlalchemy import delete, func
+
+    from service.models import EmbeddingFailure, KeywordBlock, KeywordDoc, KeywordStats
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade_head(url)
+    engine = make_engine(url)
+    sm = sessionmaker(bind=engine, expire_on_commit=False)
+    cap_rows, need_rows = _texts()
+    n_needs = n // 5
+    now = datetime.now(UTC)
+    with sm() as s:
+        have = (s.scalar(select(func.count()).select_from(Capability)) or 0) + (
+            s.scalar(select(func.count()).select_from(Need)) or 0
+        )
+        if have not in (0, n):
+            raise SystemExit(f"{url} holds {have} postings, not {n}: use another database")
+        if not have:
+            org = Organization(name="院所", kind="institute", region="", description="")
+            ent = Organization(name="需求企业", kind="enterprise", region="", description="")
+            s.add_all([org, ent])
+            s.flush()
+            user = User(
+                username="bench",
+                password_hash="x",
+                display_name="bench",
+                role="researcher",
+                org_id=org.id,
+            )
+            s.add(user)
+            s.flush()
+            caps = []
+            for i in range(n - n_needs):
+                row = cap_rows[i % len(cap_rows)]
+                doc = _doc(row, "capability", i + 1, org.id, f"（{i // len(cap_rows)}）")
+                caps.append(_cap_values(doc, org.id, user.id, now))
+            s.execute(insert(Capability), caps)
+            for i in range(n_needs):
+                row = need_rows[i % len(need_rows)]
+                doc = _doc(row, "need", i + 1, ent.id, f"（{i // len(need_rows)}）")
+                s.add(_need(doc, ent.id, user.id, now))
+        for model in (PostingVector, KeywordDoc, KeywordBlock, KeywordStats, EmbeddingFailure):
+            s.execute(delete(model))
+        s.commit()
+    return sm
+
+
+def run_reindex(
+    n: int,
+    embedder_spec: str,
+    echo: Callable[[str], None],
+    database_url: str | None = None,
+    job: Callable[..., dict[str, int]] | None = None,
+) -> int:
+    """`jiebang bench reindex`: `jiebang reindex` over `n` postings without vectors (the
+    database under var/bench unless `database_url` names one); last line
+    `reindex n=… embedded=… seconds=… passages_per_s=… chars_per_s=…` (`job`: another
+    implementation of `service.engine.reindex.reindex`, to compare on the same data)."""
+    import os
+
+    from service.engine.documents import to_doc
+    from service.engine.reindex import reindex
+
+    url = database_url or f"sqlite:///{ROOT / 'var' / 'bench' / f'reindex-{n}.db'}"
+    sm = reindex_database(n, url, echo)
+    embedder = load_embedder(embedder_spec)
+    embedder.encode_documents(["预热"])  # the model's load is not the job's
+    with sm() as s:
+        chars = sum(len(to_doc(p).dense_text()) for p in s.scalars(select(Capability)))
+        chars += sum(len(to_doc(p).dense_text()) for p in s.scalars(select(Need)))
+    index_dir = Path(tempfile.mkdtemp(prefix="jiebang-reindex-"))
+    started = time.perf_counter()
+    counts = (job or reindex)(sm, embedder, IndexStore(embedder, index_dir), echo)
+    took = time.perf_counter() - started
+    load = os.getloadavg()[0]
+    echo(
+        f"reindex n={n} embedded={counts['embedded']} failed={counts['failed']} "
+        f"seconds={took:.1f} passages_per_s={counts['embedded'] / took:.2f} "
+        f"chars_per_s={chars / took:.0f} load1={load:.2f} embedder={embedder.model_id}"
+    )
+    return 0

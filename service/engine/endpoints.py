@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from service.auth.deps import AdminUser, CurrentUser, OptionalUser
 from service.capabilities.schemas import CapabilityConditions
@@ -20,10 +20,10 @@ from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, NotFound, responses
 from service.kit.inputs import Id, Line
 from service.kit.pagination import PageDep
+from service.kit.routes import routers
 from service.needs.schemas import NeedConditions
 
-router = APIRouter(tags=["匹配引擎 engine"])
-public = APIRouter(tags=["匹配引擎 engine"])
+router, public = routers("匹配引擎 engine")
 
 StoreDep = Annotated[IndexStore, Depends(get_store)]
 Limit = Annotated[int, Query(ge=1, le=50, description="返回条数")]

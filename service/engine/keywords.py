@@ -43,6 +43,7 @@ from matching.lexical import Analyzer, default_analyzer
 from matching.retrieval import Keep, best_rows
 from service.engine import repository
 from service.engine.documents import Kind, doc_hash, to_doc
+from service.engine.facts import facts_of
 
 FIELDS = ("word", "char")
 SAMPLE = len(reference_sample(np.arange(1 << 20)))  # the dense side's reference size
@@ -73,10 +74,12 @@ def write(
         return 0
     analyzer = analyzer or default_analyzer()
     fresh: dict[int, tuple[str, list[str], list[str]]] = {}
+    facts: dict[int, str] = {}
     for doc, digest in docs:
         words, chars = keyword_tokens(analyzer, doc)
         fresh[int(doc.id)] = (digest, words, chars)
-    return write_tokens(session, kind, fresh)
+        facts[int(doc.id)] = facts_of(doc)
+    return write_tokens(session, kind, fresh, facts=facts)
 
 
 def remove(session: Session, kind: Kind, ids: Iterable[int]) -> None:
@@ -89,10 +92,11 @@ def write_tokens(
     kind: Kind,
     fresh: dict[int, tuple[str, list[str], list[str]]],
     gone: Sequence[int] = (),
+    facts: dict[int, str] | None = None,
 ) -> int:
     """Take `gone` and the old versions of `fresh` (id → (text hash, word tokens,
     bigrams)) out of every block they are in, put `fresh` in, and move the statistics; one
-    rewrite per touched block."""
+    rewrite per touched block. `facts`: what ranking reads of each (`facts.facts_of`)."""
     old = repository.keyword_docs(session, kind, [*fresh, *gone])
     # (field, block) → term → the new entries (id, tf, length) of that term in that block
     adds: dict[tuple[str, int], dict[str, list[tuple[int, int, int]]]] = {}
@@ -119,6 +123,7 @@ def write_tokens(
                 "char_len": len(chars),
                 "word_terms": "\n".join(counts["word"]),
                 "char_terms": "\n".join(counts["char"]),
+                "facts": (facts or {}).get(doc_id),
             }
         )
     out_ids = np.asarray(sorted({*old, *fresh}), dtype=np.int64)
@@ -174,6 +179,19 @@ def write_current(session: Session, kind: Kind, model_id: str, ids: Iterable[int
         return 0
     docs = [to_doc(p) for p in repository.postings(session, kind, stale)]
     return write(session, kind, [(d, doc_hash(d)) for d in docs])
+
+
+def write_facts(session: Session, kind: Kind, limit: int = 500) -> int:
+    """Fill the facts (`facts.facts_of`) of up to `limit` keyword rows written before they
+    were kept, from the postings' current text; returns how many were missing. (A row whose
+    posting changed since is rewritten with its facts by the embedding worker anyway.)"""
+    ids = repository.factless_ids(session, kind, limit)
+    if not ids:
+        return 0
+    docs = [to_doc(p) for p in repository.postings(session, kind, ids)]
+    repository.set_keyword_facts(session, kind, {int(d.id): facts_of(d) for d in docs})
+    session.flush()
+    return len(ids)
 
 
 # --- reading --------------------------------------------------------------------------

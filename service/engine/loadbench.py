@@ -65,6 +65,7 @@ from service.config import get_settings
 from service.engine import keywords, recommendations, repository
 from service.engine.bench import _texts, capability_columns, need_columns
 from service.engine.documents import Kind, Posting, doc_hash
+from service.engine.facts import facts_of
 from service.engine.refresh import Refreshed, refresh_one
 from service.engine.store import IndexStore
 from service.engine.vectors import get_embedder
@@ -381,11 +382,26 @@ def build(
             need_rows,
             hot,
         )
+        _fill_facts(engine, echo)
         if var_dir is not None:
             prepare_engine(engine, corpus, var_dir, embedder_spec, echo)
     finally:
         engine.dispose()
     return corpus
+
+
+def _fill_facts(engine: Engine, echo: Echo) -> None:
+    """Keyword rows a build wrote before their facts were kept get them now, with the
+    worker's own `keywords.write_facts` (resumable: a batch per transaction)."""
+    for kind in ("capability", "need"):
+        done = 0
+        while True:
+            with Session(engine) as s, s.begin():
+                count = keywords.write_facts(s, kind, limit=5000)
+            if not count:
+                break
+            done += count
+            echo(f"关键词行补写 facts / facts filled: {kind} {done}")
 
 
 def _chunks(first: int, total: int, chunk: int) -> Iterator[tuple[int, int]]:
@@ -458,7 +474,8 @@ def _fill(
             with Session(engine) as s, s.begin():
                 _bulk(s, Capability if kind == "capability" else Need, postings)
                 _bulk(s, PostingVector, vectors)
-                write_keywords(s, kind, tokens)  # the shared keyword index, in bulk
+                # the shared keyword index, in bulk, with what ranking reads of each posting
+                write_keywords(s, kind, tokens, {int(d.id): facts_of(d) for d, _ in written})
             rate = (stop - first) / max(time.perf_counter() - started, 1e-6)
             echo(
                 f"{'成果' if kind == 'capability' else '需求'} {stop}/{total}"
@@ -497,7 +514,9 @@ def _source_doc(kind: Kind, i: int, row: dict[str, Any]) -> Doc:
 
 # --- the keyword index in bulk --------------------------------------------------------------
 def keyword_rows(
-    kind: Kind, fresh: dict[int, tuple[str, list[str], list[str]]]
+    kind: Kind,
+    fresh: dict[int, tuple[str, list[str], list[str]]],
+    facts: dict[int, str] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], dict[str, bytes]]]:
     """The rows `keywords.write_tokens` writes for postings new to the index (id → (text
     hash, word tokens, bigrams)): their `keyword_docs` rows, and each (field, block)'s packed
@@ -528,6 +547,7 @@ def keyword_rows(
                 "char_len": len(chars),
                 "word_terms": "\n".join(counts["word"]),
                 "char_terms": "\n".join(counts["char"]),
+                "facts": (facts or {}).get(doc_id),
             }
         )
     blocks: dict[tuple[str, int], dict[str, bytes]] = {}
@@ -556,12 +576,15 @@ def keyword_rows(
 
 
 def write_keywords(
-    session: Session, kind: Kind, fresh: dict[int, tuple[str, list[str], list[str]]]
+    session: Session,
+    kind: Kind,
+    fresh: dict[int, tuple[str, list[str], list[str]]],
+    facts: dict[int, str] | None = None,
 ) -> None:
     """Add postings with ids above every indexed one of their blocks to the keyword index:
     the rows of :func:`keyword_rows`, appended to the blocks already there, by COPY on
     PostgreSQL; the statistics moved in the same transaction."""
-    docs, blocks = keyword_rows(kind, fresh)
+    docs, blocks = keyword_rows(kind, fresh, facts)
     rows: list[dict[str, Any]] = []
     for (column, block), terms in sorted(blocks.items()):
         held = {

@@ -6,8 +6,9 @@ caller of that subject shares); a request joins the stored rows to the postings'
 and applies the same conditions plus its caller's visibility, so a posting withdrawn or hidden
 since is never shown. The list's head keeps the hash of the subject's text it was ranked for:
 while that is not the posting's current text (an edit the worker has not caught up with, a
-posting published before the worker ran) the request ranks live, as before, and the worker
-(after the edit's commit, or its sweep) stores the list.
+posting published before the worker ran), or the list was scored by another rank model than
+the newest (`jiebang learn` shipped one since), the request ranks live, as before, and the
+worker (after the edit's commit, or its sweep's backfill) stores the list.
 
 `STORED` rows per list: the endpoints' largest page (`limit` ≤ 50), so one stored list answers
 every page size. Filters applied at read time can make a page shorter than `limit` when many
@@ -51,13 +52,16 @@ def save(
     recs: Sequence[Recommendation],
     model_id: str,
     subject_hash: str | None = None,
+    rank_model_id: int | None = None,
 ) -> None:
     """Replace the subject's stored list with `recs`, ranked for the text of `subject_hash`
-    (default: its current text)."""
+    (default: its current text) and scored by the rank model `rank_model_id` (None: the
+    shipped one)."""
     now = utcnow()
     head = {
         "subject_hash": subject_hash or doc_hash(to_doc(subject)),
         "model_id": model_id,
+        "rank_model_id": rank_model_id,
         "size": len(recs),
         "computed_at": now,
     }
@@ -80,14 +84,20 @@ def save(
 def refresh(session: Session, subject: Posting, store: IndexStore) -> list[Recommendation]:
     """Rank and store the subject's list in this session (tests, the candidates' Python API)."""
     recs = rank(session, subject, store)
-    save(session, subject, recs, store.model_id)
+    save(session, subject, recs, store.model_id, rank_model_id=store.rank_model_id)
     return recs
 
 
 def is_current(session: Session, subject: Posting) -> bool:
-    """Whether the subject has a stored list ranked for its current text."""
+    """Whether the subject has a stored list ranked for its current text by the newest rank
+    model (after `jiebang learn` ships one, every older list is re-ranked on read until the
+    worker's backfill has stored it again)."""
     head = repository.stored_list(session, kind_of(subject), subject.id)
-    return head is not None and head.subject_hash == doc_hash(to_doc(subject))
+    return (
+        head is not None
+        and head.subject_hash == doc_hash(to_doc(subject))
+        and head.rank_model_id == repository.newest_model_id(session)
+    )
 
 
 def read(

@@ -72,6 +72,7 @@ def refresh_one(
     model = repository.MODELS[kind]
     recs: list[Recommendation] = []
     ranked_for: str | None = None
+    ranked_with: int | None = None
     affected: list[int] = []
     with session_factory() as session:  # read only: no write lock while ranking
         read_only(session)
@@ -79,6 +80,7 @@ def refresh_one(
         if subject is not None:
             ranked_for = doc_hash(to_doc(subject))
             recs = recommendations.rank(session, subject, store)
+            ranked_with = store.rank_model_id
             if fan_out and subject.status == "published":
                 affected = [r.posting_id for r in recs[:FANOUT]]
                 affected += repository.holders(session, kind, posting_id, HOLDERS)
@@ -88,7 +90,7 @@ def refresh_one(
             repository.drop_list(session, kind, posting_id)
             session.commit()
             return []
-        recommendations.save(session, subject, recs, store.model_id, ranked_for)
+        recommendations.save(session, subject, recs, store.model_id, ranked_for, ranked_with)
         if isinstance(subject, Need):
             count = candidates.propose(session, subject, recs)
             if count:

@@ -232,6 +232,46 @@ def keyword_docs(session: Session, kind: Kind, ids: Iterable[int]) -> dict[int, 
     return out
 
 
+def keyword_facts(session: Session, kind: Kind, ids: Iterable[int]) -> dict[int, str | None]:
+    """The facts of the indexed ones of `ids` (None: a row written before facts were kept)."""
+    out: dict[int, str | None] = {}
+    for chunk in _chunks(ids):
+        statement = select(KeywordDoc.posting_id, KeywordDoc.facts).where(
+            KeywordDoc.kind == kind, KeywordDoc.posting_id.in_(chunk)
+        )
+        out.update((int(i), f) for i, f in session.execute(statement))
+    return out
+
+
+def factless_ids(session: Session, kind: Kind, limit: int) -> list[int]:
+    """Up to `limit` keyword rows written before facts were kept (`keywords.write_facts`)."""
+    statement = select(KeywordDoc.posting_id).where(
+        KeywordDoc.kind == kind, KeywordDoc.facts.is_(None)
+    )
+    return list(session.scalars(statement.order_by(KeywordDoc.posting_id).limit(limit)))
+
+
+def set_keyword_facts(session: Session, kind: Kind, facts: dict[int, str]) -> None:
+    """Fill the facts of rows that have none (a row rewritten since keeps its own)."""
+    for posting_id, value in facts.items():
+        session.execute(
+            update(KeywordDoc)
+            .where(
+                KeywordDoc.kind == kind,
+                KeywordDoc.posting_id == posting_id,
+                KeywordDoc.facts.is_(None),
+            )
+            .values(facts=value)
+        )
+
+
+def posting_orgs(session: Session, kind: Kind) -> tuple[list[int], list[int | None]]:
+    """Every posting's (id, organisation), by id: what a side's filter holds in memory."""
+    model = MODELS[kind]
+    rows = session.execute(select(model.id, model.org_id).order_by(model.id)).all()
+    return [int(r[0]) for r in rows], [r[1] for r in rows]
+
+
 def keyword_doc_ids(session: Session, kind: Kind) -> list[int]:
     """Every indexed posting of `kind`, by id."""
     statement = select(KeywordDoc.posting_id).where(KeywordDoc.kind == kind)
@@ -442,9 +482,11 @@ def unlisted_ids(
     limit: int | None,
 ) -> list[int]:
     """Postings (satisfying `conditions`) with a current vector but no stored list, or a list
-    ranked for another text than the one embedded now (a worker stopped between the two)."""
+    ranked for another text than the one embedded now (a worker stopped between the two), or
+    scored by another rank model than the newest."""
     model = MODELS[kind]
     head = RecommendationList
+    newest = newest_model_id(session)
     statement = (
         select(model.id)
         .join(
@@ -454,7 +496,12 @@ def unlisted_ids(
             & (PostingVector.model_id == model_id),
         )
         .outerjoin(head, (head.subject_kind == kind) & (head.subject_id == model.id))
-        .where((head.id.is_(None)) | (head.subject_hash != PostingVector.text_hash), *conditions)
+        .where(
+            (head.id.is_(None))
+            | (head.subject_hash != PostingVector.text_hash)
+            | head.rank_model_id.is_distinct_from(newest),
+            *conditions,
+        )
         .order_by(model.id)
         .limit(limit)
     )

@@ -2,8 +2,11 @@
 
 The keyword index is not held here: it lives in the database (`service.engine.keywords`),
 written beside each vector and read per ranking in the caller's session (`session=`), so
-every process sees a posting at once and start-up tokenises nothing. The matcher keeps the
-postings' `Doc`s (filters, indicators, explanations).
+every process sees a posting at once and start-up tokenises nothing. Nor does a process hold
+the postings' text: each side keeps only the organisation of each posting it holds (the
+filter's part), and what scoring and explaining read of a candidate (field, parsed
+indicators) is read per ranking for its pool, in the caller's session
+(`service.engine.facts.PostingDocs`). Start-up reads two columns of each posting.
 
 The database is the source of truth. Each side's vectors live in *generations* on disk
 (`var/index/<kind>/gen-N/`, named by `var/index/<kind>/CURRENT`; `matching.generations`):
@@ -20,10 +23,18 @@ committed later than one already seen). `catch_up` also stats `CURRENT`: when an
 process wrote a newer generation, it is mapped off to the side and swapped in (rankings in
 flight finish on the old one).
 
-One process at a time writes the next generation (`compact`: the embedding worker when the
-delta grows past `engine_generation_rows` rows or is older than `engine_generation_seconds`;
-`jiebang reindex` at its end), under a `flock` on the side's directory; a writer killed
-mid-write leaves the current generation in place.
+A generation is mapped without reading it through (its files' sizes are checked, not their
+crc32: ~5 s at a million vectors), so a restarted worker serves at once; the embedding
+worker then verifies it in the background (`verify`). A corrupt one is marked so in its
+directory (every process refuses it from then on), the side is rebuilt from the database, and
+a fresh generation is written from that; until verified a side writes no generation (one is
+written from the previous generation's rows, which would carry the damage over).
+
+One process at a time writes the next generation (`compact`: the embedding worker's compactor
+thread when the delta grows past `engine_generation_rows` rows or is older than
+`engine_generation_seconds`; `jiebang reindex` at its end), under a `flock` on the side's
+directory; a writer killed mid-write leaves the current generation in place. Catching up goes
+on while a generation is written: the rows it adds stay in the delta after the switch.
 
 Rankings never wait for each other: the matcher reads under a shared lock, and only one
 thread catches up at a time while the others rank with what is loaded (a catch-up applies
@@ -46,6 +57,7 @@ from sqlalchemy.orm import Session
 from matching.documents import Doc
 from matching.embedders import Embedder
 from matching.generations import (
+    CORRUPT,
     Generation,
     LayeredIndex,
     WriterLock,
@@ -60,6 +72,7 @@ from matching.retrieval import IndexVectors
 from service.config import get_settings
 from service.engine import learning, repository
 from service.engine.documents import KINDS, Kind, to_doc
+from service.engine.facts import PostingDocs
 from service.engine.keywords import DatabaseKeywords
 from service.engine.vectors import as_array, get_embedder
 from service.kit.db import utcnow
@@ -75,6 +88,8 @@ class _Side:
     watermark: datetime | None = None
     stamp: tuple[int, int] | None = None  # CURRENT's (inode, mtime) when last looked at
     written: float = field(default_factory=time.monotonic)  # when its generation was taken
+    verified: bool = True  # its generation's crc checked (`IndexStore.verify`), or none mapped
+    writing: bool = False  # this process is writing the side's next generation (`compact`)
 
 
 class IndexStore:
@@ -120,6 +135,7 @@ class IndexStore:
             pool=self.pool,
             model=self.rank_model,
             keywords=DatabaseKeywords(kind) if self.keywords == "database" else None,
+            docs=PostingDocs(kind) if self.keywords == "database" else None,
         )
 
     def _keywords(self, kind: Kind, session: Session | None) -> KeywordIndex | None:
@@ -129,6 +145,15 @@ class IndexStore:
         if session is None:
             raise ValueError("a store over the database keyword index ranks within a session")
         return DatabaseKeywords(kind, session)
+
+    def _docs(self, kind: Kind, session: Session | None) -> PostingDocs | None:
+        """The documents of one call: read in `session` (None: the matcher's, in memory)."""
+        docs = self._sides[kind].matcher.docs
+        if not isinstance(docs, PostingDocs):
+            return None
+        if session is None:
+            raise ValueError("a store over the database keyword index ranks within a session")
+        return docs.bind(session)
 
     def path(self, kind: Kind) -> Path | None:
         """The side's generations directory (`CURRENT`, `gen-N/`), if it persists any."""
@@ -189,7 +214,7 @@ class IndexStore:
         stamp = pointer_stamp(root) if root is not None else None
         base = self._open_generation(kind) if use_generation else None
         side = self._empty(kind, base)
-        side.stamp = stamp
+        side.stamp, side.verified = stamp, base is None
         if base is None:
             self._reload(session, side, [(h[0], h[1]) for h in heads])
             side.watermark = heads[-1][2] if heads else None
@@ -204,14 +229,25 @@ class IndexStore:
         gone = np.setdiff1d(np.asarray(base.ids), ids)
         if len(gone):
             side.index.remove(gone.tolist())  # vectors deleted since it was written: masked
-        trusted = ids[same].tolist()
-        for start in range(0, len(trusted), 5000):
-            chunk = trusted[start : start + 5000]
-            docs = {p.id: to_doc(p) for p in repository.postings(session, kind, chunk)}
-            side.matcher.add_indexed([docs[i] for i in chunk if i in docs])
-            missing = [i for i in chunk if i not in docs]
+        trusted = ids[same]
+        if isinstance(side.matcher.docs, PostingDocs):
+            # only the organisations: documents are read per ranking
+            all_ids, orgs = repository.posting_orgs(session, kind)
+            known = np.asarray(all_ids, dtype=np.int64)
+            at = np.searchsorted(known, trusted)
+            found = (at < len(known)) & (known[np.minimum(at, len(known) - 1)] == trusted)
+            side.matcher.docs.set_orgs(trusted[found].tolist(), [orgs[i] for i in at[found]])
+            missing = trusted[~found].tolist()
             if missing:
                 side.index.remove(missing)
+        else:
+            for start in range(0, len(trusted), 5000):
+                chunk = trusted[start : start + 5000].tolist()
+                docs = {p.id: to_doc(p) for p in repository.postings(session, kind, chunk)}
+                side.matcher.add_indexed([docs[i] for i in chunk if i in docs])
+                missing = [i for i in chunk if i not in docs]
+                if missing:
+                    side.index.remove(missing)
         stale = [(h[0], h[1]) for h, ok in zip(heads, same.tolist(), strict=True) if not ok]
         self._reload(session, side, stale)
         side.watermark = max([h[2] for h in heads], default=_parse_time(base.meta.watermark))
@@ -229,7 +265,8 @@ class IndexStore:
         if root is None or read_pointer(root) is None:
             return None
         try:
-            return Generation.open_current(root, self.model_id, self.embedder.dim)
+            # sizes only: the crc is checked in the background (`verify`)
+            return Generation.open_current(root, self.model_id, self.embedder.dim, verify=False)
         except StaleIndexError as exc:
             log.info("index %s is stale (%s): rebuilding from the database", root, exc)
             return None
@@ -280,7 +317,7 @@ class IndexStore:
         """Serve a newer generation another process wrote (a stat of `CURRENT` when there is
         none): map it off to the side, swap it in, then fix what the swap changed."""
         root = self.path(side.kind)
-        if root is None:
+        if root is None or side.writing:  # our own writer switches to what it writes
             return 0
         stamp = pointer_stamp(root)
         if stamp == side.stamp:
@@ -294,7 +331,7 @@ class IndexStore:
         if new is None:
             return 0
         rebased = side.index.rebase(new)
-        side.written = time.monotonic()
+        side.written, side.verified = time.monotonic(), False
         if len(rebased.gone):
             side.matcher.remove(rebased.gone.tolist())
         # Rows it serves with a text this process had not indexed: their documents are
@@ -363,19 +400,33 @@ class IndexStore:
             )
             if not (force or due):
                 continue
+            if not side.verified and not (force and self._verified_now(side)):
+                continue  # an unverified base would be copied into the next generation
             with WriterLock(root).held() as got:
                 if not got:
                     continue  # another process is writing this side
                 if not force and self._superseded(root, side):
                     continue
                 wm = side.watermark.isoformat() if side.watermark else None
-                meta = index.save(root, watermark=wm)
-                side.stamp, side.written = pointer_stamp(root), time.monotonic()
+                side.writing = True
+                try:  # rows caught up meanwhile stay in the delta (`LayeredIndex.rebase`)
+                    meta = index.save(root, watermark=wm)
+                    side.stamp, side.written = pointer_stamp(root), time.monotonic()
+                    side.verified = True  # written here, from verified rows and the database
+                finally:
+                    side.writing = False
                 written[kind] = meta.number
                 log.info(
                     "index %s: generation %d written (%d vectors)", kind, meta.number, meta.count
                 )
         return written
+
+    def _verified_now(self, side: _Side) -> bool:
+        """Verify the side's generation here (a forced write); a corrupt one is left to
+        `verify`, which rebuilds the side."""
+        base = side.index.base
+        side.verified = base is None or base.verify()
+        return side.verified
 
     def _superseded(self, root: Path, side: _Side) -> bool:
         """Whether another process wrote a generation of this model this side has not seen,
@@ -386,8 +437,39 @@ class IndexStore:
             return False
         if base is not None and current.number == base.number:
             return False
+        if (root / current.dirname / CORRUPT).exists():
+            return False  # found corrupt: this side's rebuild replaces it
         theirs = _parse_time(current.watermark)
         return theirs is not None and (side.watermark is None or theirs >= side.watermark)
+
+    def verify(self, session: Session) -> dict[Kind, bool]:
+        """Check the crc of each side's generation not yet verified (the embedding worker, in
+        the background); a corrupt one is marked, and its side rebuilt from the database
+        (rankings in flight finish on the old side; the next `compact` writes a generation
+        from the rebuilt one). Returns the outcome by side checked."""
+        out: dict[Kind, bool] = {}
+        for kind in KINDS:
+            side = self._sides[kind]
+            base = side.index.base
+            if side.verified or base is None:
+                side.verified = True
+                continue
+            ok = base.verify()
+            out[kind] = ok
+            if ok:
+                if side.index.base is base:
+                    side.verified = True
+                continue
+            log.error(
+                "index %s: generation %d is corrupt; rebuilding from the database",
+                kind,
+                base.number,
+            )
+            _begin(session)
+            with self._catch_up_lock:
+                self._sides[kind] = self._load_side(session, kind, use_generation=False)
+                self._sides[kind].matcher.model = self.rank_model
+        return out
 
     def save(self) -> None:
         """Write the next generation of both sides now (`jiebang reindex`, tests)."""
@@ -423,6 +505,7 @@ class IndexStore:
             query_vector=query_vector,
             explain=explain,
             keywords=self._keywords(corpus, session),
+            docs=self._docs(corpus, session),
         )
 
     def term_holders(self, corpus: Kind, term: str, session: Session | None = None) -> set[int]:
@@ -439,7 +522,8 @@ class IndexStore:
     ) -> list[Match]:
         """Shared terms and reasons of `matches` (ranked for `query`): for the shown page only."""
         source = self._keywords(corpus, session)
-        return self._sides[corpus].matcher.explain(query, matches, keywords=source)
+        docs = self._docs(corpus, session)
+        return self._sides[corpus].matcher.explain(query, matches, keywords=source, docs=docs)
 
 
 _STORES: dict[str, IndexStore] = {}

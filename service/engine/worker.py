@@ -6,6 +6,12 @@ recommendation lists and the lists they may enter, with the broker candidates
 (`service/engine/refresh.py`), and every `engine_sweep_seconds` sweeps for postings with no
 current vector (crashes, other processes, a new model), retryable failures, and published
 postings without a current stored list.
+
+The index's next generation is written by a thread of its own, the compactor
+(`IndexStore.compact`, under the side's writer `flock`): a first generation at a million
+postings takes minutes, and the embedding thread goes on embedding fresh postings into the
+delta meanwhile (rows it adds while a generation is written stay in the delta after the
+switch). The compactor looks after warm-up, after each sweep, and every `sweep_seconds`.
 """
 
 import logging
@@ -19,8 +25,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import get_settings
+from service.engine import keywords, repository, vectors
 from service.engine import refresh as list_refresh
-from service.engine import repository, vectors
 from service.engine.documents import KINDS, Kind
 from service.engine.store import IndexStore
 from service.kit.db import read_only
@@ -55,7 +61,10 @@ class EmbeddingWorker:
         self._queue: queue.Queue[tuple[Kind, int]] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._compactor: threading.Thread | None = None
+        self._compact_due = threading.Event()  # wakes the compactor before its period ends
         self._touched: dict[Kind, list[int]] = {}
+        self._facts_filled = False
 
     def enqueue(self, items: Iterable[tuple[Kind, int]]) -> None:
         for item in items:
@@ -75,20 +84,36 @@ class EmbeddingWorker:
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="jiebang-embedder", daemon=True)
+        self._compactor = threading.Thread(
+            target=self._compact_loop, name="jiebang-compactor", daemon=True
+        )
         self._thread.start()
+        self._compactor.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop both threads (a generation being written is finished, up to `timeout`)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._compact_due.set()
+        for thread in (self._thread, self._compactor):
+            if thread is not None:
+                thread.join(timeout)
 
     # --- the loop ------------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Load the index (map its generation, or read the whole table at a first start)."""
+        """Load the index (map its generation, or read the whole table at a first start);
+        the first generation, when none exists yet, is the compactor's."""
         store = self.store_factory()
         with self.warm_up_sessions() as session:
             store.ensure_current(session)
-        store.compact()  # the first generation, when none exists yet
+        self._compact_due.set()
+
+    def verify_index(self) -> None:
+        """Check the crc of generations mapped unverified (start-up, a switch), off the
+        request path; a corrupt one is replaced (`IndexStore.verify`)."""
+        store = self.store_factory()
+        if store.loaded.is_set():
+            with self.session_factory() as session:
+                store.verify(session)
 
     def _run(self) -> None:
         try:
@@ -98,10 +123,23 @@ class EmbeddingWorker:
         next_sweep = 0.0
         while not self._stop.is_set():
             if time.monotonic() >= next_sweep:
+                self._guard(self.verify_index)
                 self._guard(self.sweep)
-                self._guard(self.store_factory().compact)  # the next generation, when due
+                self._compact_due.set()  # the next generation, when due
                 next_sweep = time.monotonic() + self.sweep_seconds
             self._drain(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))
+
+    def _compact_loop(self) -> None:
+        """The compactor: write the next generation when the store says it is due, off the
+        embedding thread (only once the store is loaded: the warm-up wakes it)."""
+        while not self._stop.is_set():
+            self._compact_due.wait(self.sweep_seconds)
+            self._compact_due.clear()
+            if self._stop.is_set():
+                return
+            store = self.store_factory()
+            if store.loaded.is_set():
+                self._guard(store.compact)
 
     def _drain(self, timeout: float) -> None:
         """Process one batch of queued ids (waiting up to `timeout` for the first)."""
@@ -200,8 +238,30 @@ class EmbeddingWorker:
                 out[kind] = sorted(ids - exhausted)
         return out
 
+    def fill_facts(self) -> int:
+        """Fill the ranking facts of keyword rows written before they were kept (a database
+        upgraded past the `keyword facts` migration), in short transactions; returns how
+        many. Until then a ranking reads such a candidate's posting and parses it. Once none
+        is left it is not looked for again (every row written since carries its facts)."""
+        if self._facts_filled:
+            return 0
+        done = 0
+        for kind in KINDS:
+            while not self._stop.is_set():
+                with self.session_factory() as session:
+                    n = keywords.write_facts(session, kind)
+                    session.commit()
+                if not n:
+                    break
+                done += n
+                log.info("engine facts: %d %s rows filled", done, kind)
+                self._serve_queue()
+        self._facts_filled = not self._stop.is_set()
+        return done
+
     def sweep(self) -> int:
         """Embed everything pending, in batches, logging progress; returns how many."""
+        self.fill_facts()
         pending = self.pending()
         total = sum(len(v) for v in pending.values())
         if not total:

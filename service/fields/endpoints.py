@@ -1,4 +1,6 @@
-from fastapi import APIRouter
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from service.auth.deps import AdminUser
 from service.fields import service
@@ -6,9 +8,9 @@ from service.fields.schemas import FieldCreate, FieldRead, FieldUpdate
 from service.kit.db import SessionDep
 from service.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
 from service.kit.inputs import Line
+from service.kit.routes import create_route, route, routers
 
-router = APIRouter(prefix="/fields", tags=["领域 fields"])
-public = APIRouter(prefix="/fields", tags=["领域 fields"])
+router, public = routers("领域 fields", "/fields")
 
 
 @public.get("", response_model=list[FieldRead], summary="所属领域列表（公开）")
@@ -16,22 +18,19 @@ def list_fields(session: SessionDep, include_inactive: bool = False) -> list[Fie
     return [FieldRead.model_validate(f) for f in service.list_fields(session, include_inactive)]
 
 
-@router.post(
-    "",
-    response_model=FieldRead,
-    status_code=201,
-    responses=responses(NotAuthenticated, Forbidden, Conflict),
-    summary="新增领域（管理员）",
-)
-def create_field(session: SessionDep, _: AdminUser, data: FieldCreate) -> FieldRead:
-    return FieldRead.model_validate(service.create(session, data))
+def _read(session: Session, admin: Any, field: Any) -> FieldRead:
+    return FieldRead.model_validate(field)
 
 
-@router.patch(
-    "/{code}",
-    response_model=FieldRead,
-    responses=responses(NotAuthenticated, Forbidden, NotFound, Conflict),
-    summary="修改或停用领域（管理员）",
-)
-def update_field(session: SessionDep, _: AdminUser, code: Line, data: FieldUpdate) -> FieldRead:
-    return FieldRead.model_validate(service.update(session, code, data))
+create_route(
+    router, "", FieldRead, lambda session, admin, data: service.create(session, data), FieldCreate,
+    name="create_field", summary="新增领域（管理员）", user=AdminUser, present=_read,
+    errors=responses(NotAuthenticated, Forbidden, Conflict),
+)  # fmt: skip
+route(
+    router, "PATCH", "/{code}",
+    lambda session, admin, code, data: service.update(session, code, data), FieldRead,
+    name="update_field", summary="修改或停用领域（管理员）", user=AdminUser,
+    body=FieldUpdate, types={"code": Line}, present=_read,
+    errors=responses(NotAuthenticated, Forbidden, NotFound, Conflict),
+)  # fmt: skip

@@ -85,14 +85,14 @@ def _endpoint(
             inspect.Parameter("session", keyword, annotation=SessionDep),
             inspect.Parameter("user", keyword, annotation=CurrentUser),
             inspect.Parameter(id_name, keyword, annotation=Id),
-            _body_parameter(body),
+            body_parameter(body),
         ],
         return_annotation=read,
     )
     return endpoint
 
 
-def _body_parameter(body: type[BaseModel]) -> inspect.Parameter:
+def body_parameter(body: type[BaseModel]) -> inspect.Parameter:
     """The body: optional (`{}` or none at all) unless the model requires a field."""
     keyword = inspect.Parameter.KEYWORD_ONLY
     if any(field.is_required() for field in body.model_fields.values()):

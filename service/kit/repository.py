@@ -40,9 +40,7 @@ def get_by_id(
     statement = statement.options(*options)
     if for_update:
         statement = statement.with_for_update(of=locked).execution_options(populate_existing=True)
-    # unique(): a joined collection repeats the row once per item (consumed whole, so the
-    # collection is complete)
-    return session.scalars(statement).unique().one_or_none()
+    return session.scalar(statement)
 
 
 class Reader(Generic[T]):

@@ -1,25 +1,24 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from service.audit.schemas import AuditEventRead
 from service.audit.service import history
 from service.auth.deps import CurrentUser
-from service.kit.actions import TransitionIn, action_routes
+from service.kit.actions import TransitionIn
 from service.kit.db import SessionDep
-from service.kit.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    InvalidTransition,
-    NotAuthenticated,
-    NotFound,
-    StaleVersion,
-    responses,
-)
-from service.kit.inputs import Id
 from service.kit.pagination import Page, PageDep
+from service.kit.routes import (
+    CONFLICT_ERRORS,
+    GUARDED_ERRORS,
+    READ_ERRORS,
+    ROLE_ERRORS,
+    Resource,
+    create_route,
+    list_route,
+    route,
+)
 from service.matches import presenters, service
 from service.matches.lifecycle import MATCH_MACHINE
 from service.matches.schemas import (
@@ -39,20 +38,15 @@ from service.matches.schemas import (
 from service.models import Match, User
 
 router = APIRouter(tags=["匹配 matches"])
-
-_ERRORS = responses(
-    NotAuthenticated, Forbidden, NotFound, InvalidTransition, StaleVersion, BadRequest, Conflict
+item = Resource(
+    router, "/matches/{match_id}", "match", MatchRead, service.get_readable, service.present
 )
-
-
-def _read(session: Session, user: User, match: Match) -> MatchRead:
-    return service.present(session, user, match)
 
 
 @router.get(
     "/matches",
     response_model=Page[MatchRead],
-    responses=responses(NotAuthenticated, Forbidden),
+    responses=ROLE_ERRORS,
     summary="匹配列表：经纪人和管理员的审核队列；需求方、成果方只看推荐给自己的",
 )
 def list_matches(
@@ -65,96 +59,42 @@ def list_matches(
     return service.list_matches(session, user, filters, sort, page)
 
 
-@router.get(
-    "/matches/board",
-    response_model=BoardRead,
-    responses=responses(NotAuthenticated, Forbidden),
-    summary="匹配看板：各阶段数量（与列表相同的筛选，status 除外）",
-)
-def match_board(
-    session: SessionDep, user: CurrentUser, filters: Annotated[MatchFilter, Query()]
-) -> BoardRead:
-    return service.board(session, user, filters)
-
-
-@router.get(
-    "/matches/needs",
-    response_model=Page[NeedGroup],
-    responses=responses(NotAuthenticated, Forbidden),
+route(
+    router, "GET", "/matches/board", service.board, BoardRead, name="match_board",
+    summary="匹配看板：各阶段数量（与列表相同的筛选，status 除外）", errors=ROLE_ERRORS,
+    filters=MatchFilter,
+)  # fmt: skip
+list_route(
+    router, "/matches/needs", NeedGroup, service.need_groups, name="match_needs",
     summary="按需求分组：各需求的匹配数与最高匹配度（与列表相同的筛选，need_id 除外）",
-)
-def match_needs(
-    session: SessionDep,
-    user: CurrentUser,
-    page: PageDep,
-    filters: Annotated[MatchFilter, Query()],
-) -> Page[NeedGroup]:
-    return service.need_groups(session, user, filters, page)
-
-
-@router.post(
-    "/matches",
-    response_model=MatchRead,
-    status_code=201,
-    responses=_ERRORS,
-    summary="添加人工匹配（经纪人、管理员；需求与成果均须已发布）",
-)
-def add_match(session: SessionDep, user: CurrentUser, data: MatchCreate) -> MatchRead:
-    return _read(session, user, service.add_manual(session, user, data))
-
-
-@router.post(
-    "/matches/requests",
-    response_model=MatchRequestRead,
-    status_code=201,
-    responses=_ERRORS,
+    filters=MatchFilter, errors=ROLE_ERRORS,
+)  # fmt: skip
+create_route(
+    router, "/matches", MatchRead, service.add_manual, MatchCreate, name="add_match",
+    summary="添加人工匹配（经纪人、管理员；需求与成果均须已发布）", errors=CONFLICT_ERRORS,
+    present=service.present,
+)  # fmt: skip
+create_route(
+    router, "/matches/requests", MatchRequestRead, service.request_broker, MatchRequestIn,
+    name="request_broker", errors=CONFLICT_ERRORS,
     summary="请经纪人对接（需求的发布企业或成果方科研人员；同一需求与成果只申请一次）",
-)
-def request_broker(
-    session: SessionDep, user: CurrentUser, data: MatchRequestIn
-) -> MatchRequestRead:
-    return service.request_broker(session, user, data)
-
-
-@router.get(
-    "/needs/{need_id}/deals",
-    response_model=list[DealRead],
-    responses=responses(NotAuthenticated, NotFound),
+)  # fmt: skip
+route(
+    router, "GET", "/needs/{need_id}/deals", service.need_deals, list[DealRead], name="need_deals",
     summary="需求的经纪人撮合签约（发布企业、签约成果方、技术经纪人、管理员可见）",
-)
-def need_deals(session: SessionDep, user: CurrentUser, need_id: Id) -> list[DealRead]:
-    return service.need_deals(session, user, need_id)
-
-
-@router.get(
-    "/matches/{match_id}",
-    response_model=MatchRead,
-    responses=responses(NotAuthenticated, NotFound),
-    summary="匹配详情（得分分项与理由）",
-)
-def get_match(session: SessionDep, user: CurrentUser, match_id: Id) -> MatchRead:
-    return _read(session, user, service.get_readable(session, user, match_id))
-
-
-@router.patch(
-    "/matches/{match_id}",
-    response_model=MatchRead,
-    responses=_ERRORS,
-    summary="修改经纪人备注（需带版本号）",
-)
-def update_match(
-    session: SessionDep, user: CurrentUser, match_id: Id, data: MatchNoteIn
-) -> MatchRead:
-    return _read(session, user, service.update_note(session, user, match_id, data))
+    errors=READ_ERRORS,
+)  # fmt: skip
+item.detail("匹配详情（得分分项与理由）")
+item.update(MatchNoteIn, service.update_note, "修改经纪人备注（需带版本号）", CONFLICT_ERRORS)
 
 
 def _act(session: Session, user: User, match_id: int, action: str, body: Any) -> MatchRead:
     value = body.contract_value_wan if action == "deal" else None
     match = service.transition(session, user, match_id, action, body.reason, body.version, value)
-    return _acted(user, match)
+    return _acted(session, user, match)
 
 
-def _acted(user: User, match: Match) -> MatchRead:
+def _acted(session: Session, user: User, match: Match) -> MatchRead:
     """The answer to a step: the broker was read with the match (or is the caller, who has
     just approved it)."""
     people = (match.broker, match.requester, user)
@@ -163,58 +103,26 @@ def _acted(user: User, match: Match) -> MatchRead:
 
 
 _REVIEW = ("approve", "reject", "recommend", "connect", "negotiate", "decline")
-action_routes(
-    router, MATCH_MACHINE, "/matches/{match_id}", "match", MatchRead, _act,
-    actions=_REVIEW, errors=_ERRORS,
+item.actions(MATCH_MACHINE, _act, actions=_REVIEW, errors=CONFLICT_ERRORS)
+item.actions(MATCH_MACHINE, _act, actions=("deal",), body=DealIn, errors=CONFLICT_ERRORS)
+route(
+    router, "POST", "/matches/{match_id}/interest",
+    lambda session, user, match_id, body: service.mark_interest(
+        session, user, match_id, body.version
+    ),
+    MatchRead, name="mark_interest", summary="表示有意向（被推荐的需求方企业或成果方机构）",
+    errors=CONFLICT_ERRORS, body=TransitionIn, optional=True, present=_acted,
 )  # fmt: skip
-action_routes(
-    router, MATCH_MACHINE, "/matches/{match_id}", "match", MatchRead, _act,
-    actions=("deal",), body=DealIn, errors=_ERRORS,
+item.history(
+    "匹配的全部变更记录（双方只看推荐之后的）", list[AuditEventRead],
+    lambda s, user, match: service.visible_history(user, match, history(s, "match", match.id)),
 )  # fmt: skip
-
-
-@router.post(
-    "/matches/{match_id}/interest",
-    response_model=MatchRead,
-    responses=_ERRORS,
-    summary="表示有意向（被推荐的需求方企业或成果方机构）",
-)
-def mark_interest(
-    session: SessionDep,
-    user: CurrentUser,
-    match_id: Id,
-    data: Annotated[TransitionIn | None, Body()] = None,
-) -> MatchRead:
-    body = data or TransitionIn()
-    return _acted(user, service.mark_interest(session, user, match_id, body.version))
-
-
-@router.get(
-    "/matches/{match_id}/history",
-    response_model=list[AuditEventRead],
-    responses=responses(NotAuthenticated, NotFound),
-    summary="匹配的全部变更记录（双方只看推荐之后的）",
-)
-def match_history(session: SessionDep, user: CurrentUser, match_id: Id) -> list[AuditEventRead]:
-    match = service.get_readable(session, user, match_id)
-    return service.visible_history(user, match, history(session, "match", match.id))
-
-
-@router.get(
-    "/brokers/me/record",
-    response_model=BrokerRecord,
-    responses=responses(NotAuthenticated, Forbidden, NotFound),
-    summary="我的经纪业绩",
-)
-def my_record(session: SessionDep, user: CurrentUser) -> BrokerRecord:
-    return service.broker_record(session, user, user.id)
-
-
-@router.get(
-    "/brokers/{broker_id}/record",
-    response_model=BrokerRecord,
-    responses=responses(NotAuthenticated, Forbidden, NotFound),
-    summary="经纪人业绩（管理员；经纪人本人）",
-)
-def broker_record(session: SessionDep, user: CurrentUser, broker_id: Id) -> BrokerRecord:
-    return service.broker_record(session, user, broker_id)
+route(
+    router, "GET", "/brokers/me/record",
+    lambda session, user: service.broker_record(session, user, user.id), BrokerRecord,
+    name="my_record", summary="我的经纪业绩", errors=GUARDED_ERRORS,
+)  # fmt: skip
+route(
+    router, "GET", "/brokers/{broker_id}/record", service.broker_record, BrokerRecord,
+    name="broker_record", summary="经纪人业绩（管理员；经纪人本人）", errors=GUARDED_ERRORS,
+)  # fmt: skip

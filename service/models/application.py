@@ -1,10 +1,10 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.kit.db import Base, TimestampMixin, UTCDateTime
+from service.kit.db import Base, TimestampMixin, UTCDateTime, unique_where
 from service.models.need import Need
 from service.models.org import Organization
 
@@ -18,14 +18,7 @@ class Application(TimestampMixin, Base):
     __tablename__ = "applications"
     __table_args__ = (
         # One live application per organisation per need, enforced by the database too.
-        Index(
-            "uq_applications_live",
-            "need_id",
-            "org_id",
-            unique=True,
-            sqlite_where=text(LIVE_APPLICATION),
-            postgresql_where=text(LIVE_APPLICATION),
-        ),
+        unique_where("uq_applications_live", "need_id", "org_id", where=LIVE_APPLICATION),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

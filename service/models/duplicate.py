@@ -1,7 +1,7 @@
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base, TimestampMixin
+from service.kit.db import Base, TimestampMixin, unique_where
 
 LIVE_LINK = "status = 'linked'"
 
@@ -18,14 +18,8 @@ class DuplicateLink(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("kind IN ('need', 'capability')", name="kind"),
         CheckConstraint("posting_id <> duplicate_of_id", name="distinct_postings"),
-        Index(
-            "uq_duplicate_links_live",
-            "kind",
-            "posting_id",
-            "duplicate_of_id",
-            unique=True,
-            sqlite_where=text(LIVE_LINK),
-            postgresql_where=text(LIVE_LINK),
+        unique_where(
+            "uq_duplicate_links_live", "kind", "posting_id", "duplicate_of_id", where=LIVE_LINK
         ),
         Index("ix_duplicate_links_of", "kind", "duplicate_of_id"),
         Index("ix_duplicate_links_posting", "kind", "posting_id"),

@@ -60,6 +60,9 @@ class KeywordDoc(Base):
     char_len: Mapped[int] = mapped_column(Integer)  # character bigrams
     word_terms: Mapped[str] = mapped_column(Text)  # distinct word tokens, one per line
     char_terms: Mapped[str] = mapped_column(Text)  # distinct bigrams, one per line
+    # what ranking reads of the posting (organisation, field, parsed indicators), JSON
+    # (`service.engine.facts`); NULL on a row written before it was kept
+    facts: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class KeywordBlock(Base):

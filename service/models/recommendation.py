@@ -13,7 +13,8 @@ class RecommendationList(Base):
 
     `subject_hash` is the hash of the subject's matching text when the list was ranked: a
     request serves the list only while it equals the posting's current hash (an edited posting
-    is ranked live until the worker has refreshed it). A list may be empty (`size` 0).
+    is ranked live until the worker has refreshed it), and `rank_model_id` is the newest rank
+    model's. A list may be empty (`size` 0).
     """
 
     __tablename__ = "recommendation_lists"
@@ -26,6 +27,9 @@ class RecommendationList(Base):
     subject_id: Mapped[int] = mapped_column(Integer)
     subject_hash: Mapped[str] = mapped_column(String(64))
     model_id: Mapped[str] = mapped_column(String(200))  # the embedder it was ranked with
+    # the rank model it was scored with (`rank_models.id`; NULL: the shipped one): a list
+    # scored by another model than the newest is stale (`jiebang learn` shipped one since)
+    rank_model_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     size: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -5,17 +5,15 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
-    Index,
     Integer,
     Numeric,
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.kit.db import Base, TimestampMixin, UTCDateTime
+from service.kit.db import Base, TimestampMixin, UTCDateTime, unique_where
 from service.models.user import User
 
 LIVE_ASSIGNMENT = "status IN ('assigned', 'submitted')"
@@ -43,14 +41,7 @@ class ReviewAssignment(TimestampMixin, Base):
     __tablename__ = "review_assignments"
     __table_args__ = (
         # One live assignment per expert per need, enforced by the database too.
-        Index(
-            "uq_review_assignments_live",
-            "need_id",
-            "expert_id",
-            unique=True,
-            sqlite_where=text(LIVE_ASSIGNMENT),
-            postgresql_where=text(LIVE_ASSIGNMENT),
-        ),
+        unique_where("uq_review_assignments_live", "need_id", "expert_id", where=LIVE_ASSIGNMENT),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,28 +4,20 @@ data API, authenticated by an API key in the X-Api-Key header instead of a sessi
 mounted apart from /api/v1 (service/app.py), so the signed-in check never applies to it and
 no route of it answers without a key (tests/service/opendata/test_open_routes.py)."""
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
-from service.auth.deps import CurrentUser
-from service.kit.actions import TransitionIn, action_routes
+from service.kit import errors as e
+from service.kit.actions import TransitionIn
 from service.kit.db import SessionDep, get_session, primary_reads
-from service.kit.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    responses,
-)
-from service.kit.inputs import Id
-from service.kit.pagination import Page, PageDep
+from service.kit.routes import GUARDED_ERRORS, Resource, create_route, list_route, route
 from service.models import User
 from service.opendata import service, throttle
 from service.opendata.cursors import InvalidCursor
@@ -50,52 +42,29 @@ from service.opendata.schemas import (
 # ---- key management (signed in) ---------------------------------------------------------
 
 router = APIRouter(prefix="/api-keys", tags=["开放接口密钥 api-keys"])
-_KEY_ERRORS = responses(NotAuthenticated, Forbidden, NotFound)
+item = Resource(router, "/{key_id}", "api_key", ApiKeyRead, service.get_key)
 
-
-@router.get(
-    "",
-    response_model=Page[ApiKeyRead],
-    responses=_KEY_ERRORS,
+list_route(
+    router, "", ApiKeyRead, service.list_keys, name="list_api_keys", errors=GUARDED_ERRORS,
     summary="开放接口密钥列表（本单位的；管理员看全部）及用量",
-)
-def list_api_keys(session: SessionDep, user: CurrentUser, page: PageDep) -> Page[ApiKeyRead]:
-    return service.list_keys(session, user, page)
-
-
-@router.post(
-    "",
-    response_model=ApiKeyCreated,
-    status_code=201,
-    responses=responses(NotAuthenticated, Forbidden, Conflict),
+)  # fmt: skip
+create_route(
+    router, "", ApiKeyCreated, service.create_key, ApiKeyCreate, name="create_api_key",
     summary="创建开放接口密钥（企业用户、科研人员；完整密钥只返回这一次）",
-)
-def create_api_key(session: SessionDep, user: CurrentUser, data: ApiKeyCreate) -> ApiKeyCreated:
-    return service.create_key(session, user, data)
-
-
-@router.get(
-    "/{key_id}", response_model=ApiKeyRead, responses=_KEY_ERRORS, summary="开放接口密钥详情"
-)
-def get_api_key(session: SessionDep, user: CurrentUser, key_id: Id) -> ApiKeyRead:
-    return service.get_key(session, user, key_id)
-
-
-@router.get(
-    "/{key_id}/usage",
-    response_model=ApiKeyUsageRead,
-    responses=_KEY_ERRORS,
-    summary="密钥近 30 天每日用量（本单位人员和管理员）",
-)
-def api_key_usage(session: SessionDep, user: CurrentUser, key_id: Id) -> ApiKeyUsageRead:
-    return service.usage(session, user, key_id)
+    errors=e.responses(e.NotAuthenticated, e.Forbidden, e.Conflict),
+)  # fmt: skip
+item.detail("开放接口密钥详情", GUARDED_ERRORS)
+route(
+    router, "GET", "/{key_id}/usage", service.usage, ApiKeyUsageRead, name="api_key_usage",
+    summary="密钥近 30 天每日用量（本单位人员和管理员）", errors=GUARDED_ERRORS,
+)  # fmt: skip
 
 
 def _act(session: Session, user: User, key_id: int, action: str, body: TransitionIn) -> ApiKeyRead:
     return service.transition(session, user, key_id, action, body.reason)
 
 
-action_routes(router, API_KEY_MACHINE, "/{key_id}", "api_key", ApiKeyRead, _act)
+item.actions(API_KEY_MACHINE, _act)
 
 
 # ---- the open data API (an API key per request) -----------------------------------------
@@ -125,10 +94,10 @@ open_router = APIRouter(
     tags=["开放数据 open data"],
     # the key check counts the request (a write): these reads use the primary, not a replica
     dependencies=[Depends(primary_reads), Depends(open_key)],
-    responses=responses(throttle.ApiKeyRefused, throttle.RateLimited),
+    responses=e.responses(throttle.ApiKeyRefused, throttle.RateLimited),
 )
 
-_LIST_ERRORS = responses(InvalidCursor)
+_LIST_ERRORS = e.responses(InvalidCursor)
 _EXPORT_LINES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
@@ -153,81 +122,57 @@ _LIST_DESCRIPTION = (
 )
 
 
-@open_router.get(
-    "/needs",
-    response_model=CursorPage[OpenNeed],
-    responses=_LIST_ERRORS,
-    summary="公开需求（游标分页，按更新时间增量同步）",
-    description="揭榜中及以后、可见范围为「公开」的需求，" + _LIST_DESCRIPTION,
-)
-def open_needs(session: SessionDep, q: Annotated[OpenList, Query()]) -> CursorPage[OpenNeed]:
-    return service.postings_page(session, "needs", q.cursor, q.since(), q.field, q.limit)
+def _postings(kind: str) -> Callable[[Session, OpenList], Any]:
+    return lambda session, q: service.postings_page(
+        session, kind, q.cursor, q.since(), q.field, q.limit
+    )
 
 
-@open_router.get(
-    "/needs/{need_id}",
-    response_model=OpenNeed,
-    responses=responses(NotFound),
-    summary="公开需求详情",
-)
-def open_need(session: SessionDep, need_id: Id) -> OpenNeed:
-    return cast(OpenNeed, service.posting(session, "needs", need_id))
+def _posting(kind: str) -> Callable[[Session, int], Any]:
+    return lambda session, posting_id: service.posting(session, kind, posting_id)
 
 
-@open_router.get(
-    "/capabilities",
-    response_model=CursorPage[OpenCapability],
-    responses=_LIST_ERRORS,
-    summary="已发布成果（游标分页，按更新时间增量同步）",
-    description="已发布的成果，" + _LIST_DESCRIPTION,
-)
-def open_capabilities(
-    session: SessionDep, q: Annotated[OpenList, Query()]
-) -> CursorPage[OpenCapability]:
-    return service.postings_page(session, "capabilities", q.cursor, q.since(), q.field, q.limit)
-
-
-@open_router.get(
-    "/capabilities/{capability_id}",
-    response_model=OpenCapability,
-    responses=responses(NotFound),
-    summary="已发布成果详情",
-)
-def open_capability(session: SessionDep, capability_id: Id) -> OpenCapability:
-    return cast(OpenCapability, service.posting(session, "capabilities", capability_id))
-
-
-@open_router.get(
-    "/results",
-    response_model=CursorPage[OpenResult],
-    responses=_LIST_ERRORS,
-    summary="揭榜结果：已授榜的公开需求（游标分页）",
-)
-def open_results(session: SessionDep, q: Annotated[OpenList, Query()]) -> CursorPage[OpenResult]:
-    return service.results_page(session, q.cursor, q.since(), q.field, q.limit)
-
-
-@open_router.get(
-    "/fields/stats", response_model=OpenFieldStats, summary="各领域统计：公开需求、悬赏、成果、授榜"
-)
-def open_field_stats(session: SessionDep) -> OpenFieldStats:
-    return service.field_stats(session)
-
-
-@open_router.get(
-    "/removed",
-    response_model=CursorPage[RemovedPosting],
-    responses=_LIST_ERRORS,
+route(
+    open_router, "GET", "/needs", _postings("needs"), CursorPage[OpenNeed], name="open_needs",
+    summary="公开需求（游标分页，按更新时间增量同步）", errors=_LIST_ERRORS, user=None,
+    description="揭榜中及以后、可见范围为「公开」的需求，" + _LIST_DESCRIPTION, filters=OpenList,
+)  # fmt: skip
+route(
+    open_router, "GET", "/needs/{need_id}", _posting("needs"), OpenNeed, name="open_need",
+    summary="公开需求详情", errors=e.responses(e.NotFound), user=None,
+)  # fmt: skip
+route(
+    open_router, "GET", "/capabilities", _postings("capabilities"), CursorPage[OpenCapability],
+    name="open_capabilities", summary="已发布成果（游标分页，按更新时间增量同步）",
+    errors=_LIST_ERRORS, user=None, description="已发布的成果，" + _LIST_DESCRIPTION,
+    filters=OpenList,
+)  # fmt: skip
+route(
+    open_router, "GET", "/capabilities/{capability_id}", _posting("capabilities"),
+    OpenCapability, name="open_capability", summary="已发布成果详情",
+    errors=e.responses(e.NotFound), user=None,
+)  # fmt: skip
+route(
+    open_router, "GET", "/results",
+    lambda session, q: service.results_page(session, q.cursor, q.since(), q.field, q.limit),
+    CursorPage[OpenResult], name="open_results", errors=_LIST_ERRORS, user=None,
+    summary="揭榜结果：已授榜的公开需求（游标分页）", filters=OpenList,
+)  # fmt: skip
+route(
+    open_router, "GET", "/fields/stats", service.field_stats, OpenFieldStats,
+    name="open_field_stats", summary="各领域统计：公开需求、悬赏、成果、授榜", user=None,
+)  # fmt: skip
+route(
+    open_router, "GET", "/removed",
+    lambda session, q: service.removed_page(session, q.kind.value, q.cursor, q.since(), q.limit),
+    CursorPage[RemovedPosting], name="open_removed", errors=_LIST_ERRORS, user=None,
     summary="已下架的需求或成果（曾公开、现已撤回、终止、过期或归档；同步方据此删除）",
     description=(
         "增量同步时与列表一起调用：返回 updated_since 之后离开开放数据的需求（kind=needs）"
         "或成果（kind=capabilities）的编号，游标分页同列表。"
     ),
-)
-def open_removed(
-    session: SessionDep, q: Annotated[OpenRemovedList, Query()]
-) -> CursorPage[RemovedPosting]:
-    return service.removed_page(session, q.kind.value, q.cursor, q.since(), q.limit)
+    filters=OpenRemovedList,
+)  # fmt: skip
 
 
 class ExportKind(StrEnum):
@@ -244,7 +189,7 @@ StreamSession = Annotated[Session, Depends(get_session)]
 @open_router.get(
     "/export.jsonl",
     response_class=StreamingResponse,
-    responses=_EXPORT_LINES | responses(BadRequest),
+    responses=_EXPORT_LINES | e.responses(e.BadRequest),
     summary="公开数据批量导出（JSON Lines，流式）",
 )
 def open_export(

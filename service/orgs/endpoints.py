@@ -1,41 +1,26 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
 from service.auth.deps import AdminUser
-from service.kit.db import SessionDep
 from service.kit.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
-from service.kit.inputs import Id
-from service.kit.pagination import Page, PageDep
+from service.kit.routes import create_route, list_route, route, routers
+from service.models import Organization
 from service.orgs import service
 from service.orgs.schemas import OrgCreate, OrgFilter, OrgRead
 
-router = APIRouter(prefix="/orgs", tags=["机构 organisations"])
-public = APIRouter(prefix="/orgs", tags=["机构 organisations"])
+router, public = routers("机构 organisations", "/orgs")
 
 
-@public.get("", response_model=Page[OrgRead], summary="机构名录（公开）")
-def list_orgs(
-    session: SessionDep,
-    page: PageDep,
-    filters: Annotated[OrgFilter, Query()],
-) -> Page[OrgRead]:
-    return service.list_orgs(session, filters, page)
+def _read(session: Session, user: object, org: Organization) -> OrgRead:
+    return OrgRead.model_validate(org)
 
 
-@public.get(
-    "/{org_id}", response_model=OrgRead, responses=responses(NotFound), summary="机构详情（公开）"
-)
-def get_org(session: SessionDep, org_id: Id) -> OrgRead:
-    return OrgRead.model_validate(service.get(session, org_id))
-
-
-@router.post(
-    "",
-    response_model=OrgRead,
-    status_code=201,
-    responses=responses(NotAuthenticated, Forbidden, Conflict),
-    summary="新建机构（管理员）",
-)
-def create_org(session: SessionDep, _: AdminUser, data: OrgCreate) -> OrgRead:
-    return OrgRead.model_validate(service.create(session, data))
+list_route(public, "", OrgRead, service.list_orgs, name="list_orgs", summary="机构名录（公开）",
+           filters=OrgFilter, errors=None, user=None)  # fmt: skip
+route(public, "GET", "/{org_id}", service.get, OrgRead, name="get_org", user=None,
+      summary="机构详情（公开）", errors=responses(NotFound),
+      present=_read)  # fmt: skip
+create_route(
+    router, "", OrgRead, lambda session, admin, data: service.create(session, data), OrgCreate,
+    name="create_org", summary="新建机构（管理员）", user=AdminUser, present=_read,
+    errors=responses(NotAuthenticated, Forbidden, Conflict),
+)  # fmt: skip

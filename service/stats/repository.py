@@ -39,20 +39,22 @@ def needs_by_status(session: Session, scope: ColumnElement[bool]) -> dict[str, t
 
 def awards(session: Session, scope: ColumnElement[bool]) -> tuple[int, Decimal]:
     """Awarded applications (on needs in scope) and the bounty committed to them."""
-    statement = (
-        select(func.count(Application.id), func.sum(Application.committed_amount))
-        .join(Need, Need.id == Application.need_id)
-        .where(scope, Application.status == "awarded")
-    )
-    n, total = session.execute(statement).one()
-    return int(n), Decimal(total or 0)
+    return _count_and_sum(session, scope, Application, Application.committed_amount, "awarded")
 
 
 def deals(session: Session, scope: ColumnElement[bool]) -> tuple[int, Decimal]:
+    """Signed matches (on needs in scope) and their contract value."""
+    return _count_and_sum(session, scope, Match, Match.contract_value, "deal")
+
+
+def _count_and_sum(
+    session: Session, scope: ColumnElement[bool], model: Any, amount: Any, status: str
+) -> tuple[int, Decimal]:
+    """How many rows of `model` (on needs in scope) are in `status`, and their `amount`."""
     statement = (
-        select(func.count(Match.id), func.sum(Match.contract_value))
-        .join(Need, Need.id == Match.need_id)
-        .where(scope, Match.status == "deal")
+        select(func.count(model.id), func.sum(amount))
+        .join(Need, Need.id == model.need_id)
+        .where(scope, model.status == status)
     )
     n, total = session.execute(statement).one()
     return int(n), Decimal(total or 0)

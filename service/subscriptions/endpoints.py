@@ -4,11 +4,10 @@ signed link."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
-from service.auth.deps import CurrentUser
-from service.kit.actions import TransitionIn, action_routes
+from service.kit.actions import TransitionIn
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -19,8 +18,15 @@ from service.kit.errors import (
     StaleVersion,
     responses,
 )
-from service.kit.inputs import Id
-from service.kit.pagination import Page, PageDep
+from service.kit.routes import (
+    GUARDED_ERRORS,
+    ROLE_ERRORS,
+    Resource,
+    create_route,
+    list_route,
+    route,
+    routers,
+)
 from service.models import User
 from service.subscriptions import service, unsubscribe
 from service.subscriptions.lifecycle import SUBSCRIPTION_MACHINE
@@ -31,55 +37,11 @@ from service.subscriptions.schemas import (
     UnsubscribeResult,
 )
 
-router = APIRouter(prefix="/subscriptions", tags=["订阅 subscriptions"])
-public = APIRouter(prefix="/subscriptions", tags=["订阅 subscriptions"])
-_ERRORS = responses(NotAuthenticated, Forbidden, NotFound)
+router, public = routers("订阅 subscriptions", "/subscriptions")
+item = Resource(router, "/{sub_id}", "subscription", SubscriptionRead, service.get)
 
 
-@router.get(
-    "",
-    response_model=Page[SubscriptionRead],
-    responses=responses(NotAuthenticated, Forbidden),
-    summary="我的订阅（科研人员、企业用户、技术经纪人）",
-)
-def list_subscriptions(
-    session: SessionDep, user: CurrentUser, page: PageDep
-) -> Page[SubscriptionRead]:
-    return service.list_subscriptions(session, user, page)
-
-
-@router.post(
-    "",
-    response_model=SubscriptionRead,
-    status_code=201,
-    responses=responses(NotAuthenticated, Forbidden, BadRequest, Conflict),
-    summary="新建订阅：领域、关键词（须全部出现）或「为我推荐」（科研人员）",
-)
-def create_subscription(
-    session: SessionDep, user: CurrentUser, data: SubscriptionCreate
-) -> SubscriptionRead:
-    return service.create(session, user, data)
-
-
-@router.get("/{sub_id}", response_model=SubscriptionRead, responses=_ERRORS, summary="订阅详情")
-def get_subscription(session: SessionDep, user: CurrentUser, sub_id: Id) -> SubscriptionRead:
-    return service.get(session, user, sub_id)
-
-
-@router.patch(
-    "/{sub_id}",
-    response_model=SubscriptionRead,
-    responses=responses(NotAuthenticated, Forbidden, NotFound, StaleVersion),
-    summary="修改订阅名称或邮件摘要频率（须带 version）",
-)
-def update_subscription(
-    session: SessionDep, user: CurrentUser, sub_id: Id, data: SubscriptionUpdate
-) -> SubscriptionRead:
-    return service.update(session, user, sub_id, data)
-
-
-@router.delete("/{sub_id}", status_code=204, responses=_ERRORS, summary="删除订阅（本人）")
-def delete_subscription(session: SessionDep, user: CurrentUser, sub_id: Id) -> Response:
+def _delete(session: Session, user: User, sub_id: int) -> Response:
     service.delete(session, user, sub_id)
     return Response(status_code=204)
 
@@ -90,7 +52,23 @@ def _act(
     return service.transition(session, user, sub_id, action, body.version)
 
 
-action_routes(router, SUBSCRIPTION_MACHINE, "/{sub_id}", "subscription", SubscriptionRead, _act)
+list_route(
+    router, "", SubscriptionRead, service.list_subscriptions, name="list_subscriptions",
+    summary="我的订阅（科研人员、企业用户、技术经纪人）", errors=ROLE_ERRORS,
+)  # fmt: skip
+create_route(
+    router, "", SubscriptionRead, service.create, SubscriptionCreate, name="create_subscription",
+    summary="新建订阅：领域、关键词（须全部出现）或「为我推荐」（科研人员）",
+    errors=responses(NotAuthenticated, Forbidden, BadRequest, Conflict),
+)  # fmt: skip
+item.detail("订阅详情", GUARDED_ERRORS)
+item.update(
+    SubscriptionUpdate, service.update, "修改订阅名称或邮件摘要频率（须带 version）",
+    responses(NotAuthenticated, Forbidden, NotFound, StaleVersion),
+)  # fmt: skip
+route(router, "DELETE", "/{sub_id}", _delete, None, name="delete_subscription", status_code=204,
+      summary="删除订阅（本人）", errors=GUARDED_ERRORS)  # fmt: skip
+item.actions(SUBSCRIPTION_MACHINE, _act)
 
 
 Token = Annotated[

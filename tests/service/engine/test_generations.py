@@ -1,6 +1,7 @@
 """Index generations in the service: a restarted store maps the current generation instead
 of rebuilding, stores switch to a generation another one wrote while ranking goes on, and a
-writer killed mid-compaction leaves a usable index (the database refills what it lacked)."""
+writer killed mid-compaction leaves a usable index (the database refills what it lacked), and
+the worker keeps embedding while its compactor writes a generation."""
 
 import logging
 import os
@@ -9,16 +10,21 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+import matching.generations as generations
 from matching.embedders import HashEmbedder
 from matching.generations import read_pointer
 from service.engine import vectors
 from service.engine.service import search
 from service.engine.store import IndexStore
+from service.engine.worker import EmbeddingWorker
 from service.kit.db import make_engine
 from service.models import User
 from service.models.enums import OrgKind, Role
@@ -188,3 +194,133 @@ def test_a_store_starts_over_an_empty_generation_when_postings_came_since(
     reader.ensure_current(session)
     assert reader.generation("capability") == 1 and reader.count("capability") == 1
     assert cap.id in _found(session, reader, cap.title)
+
+
+def test_the_worker_embeds_while_its_compactor_writes_a_generation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first generation (minutes at a million postings) is written by the compactor
+    thread: a posting committed meanwhile is embedded and served from the delta at once, and
+    stays served after the switch to the generation, which was taken before it came."""
+    writing, release = threading.Event(), threading.Event()
+    real = generations.write_generation
+
+    def slowed(root: Path, **kw: Any) -> generations.GenerationMeta:
+        if Path(root).name == "capability":  # after its snapshot was taken
+            writing.set()
+            assert release.wait(60), "never released"
+        return real(root, **kw)
+
+    monkeypatch.setattr(generations, "write_generation", slowed)
+    for url in committed_database_url(tmp_path, "compactor"):
+        engine = make_engine(url)
+        sm = sessionmaker(bind=engine, expire_on_commit=False)
+        embedder = HashEmbedder(dim=64)
+        with sm() as s:
+            lab = create_user(s, Role.researcher, org=create_org(s, OrgKind.university))
+            old = eval_capability(s, lab, "C189").id
+            embed_all(s, embedder)
+            s.commit()
+        store = IndexStore(embedder, tmp_path / "index")
+        worker = EmbeddingWorker(
+            sm, lambda store=store: store, sweep_seconds=3600, refresh_candidates=False
+        )
+        worker.start()
+        try:
+            assert writing.wait(30)  # the compactor is writing the first generation
+            with sm() as s:
+                new = eval_capability(s, lab, "C044").id
+                s.commit()
+            worker.enqueue([("capability", new)])
+            assert worker.wait_idle(30)  # embedded while the generation is being written
+            with sm() as s:
+                assert vectors.stored_vector(s, "capability", new, embedder.model_id)
+                assert new in _found(s, store, "紫外固化 封边胶")  # caught up into the delta
+            assert ("capability", new) in store and ("capability", old) in store
+            assert store.generation("capability") is None  # still being written
+        finally:
+            release.set()
+        deadline = time.monotonic() + 30
+        while store.generation("capability") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.stop()
+        assert store.generation("capability") == 1
+        meta = read_pointer(tmp_path / "index" / "capability")
+        assert meta is not None and meta.count == 1  # taken before the new posting came
+        assert store._sides["capability"].index.delta_count == 1  # which the delta keeps
+        with sm() as s:
+            assert new in _found(s, store, "紫外固化 封边胶")
+            assert old in _found(s, store, "薄膜封装")
+        engine.dispose()
+
+
+def test_a_restarted_store_reads_no_posting_text_and_verifies_its_generation_later(
+    session: Session, lab: User, tmp_path: Path
+) -> None:
+    """Start-up maps the generation and reads two columns per posting: no posting's text, no
+    crc of the files; `verify` reads the crc afterwards and records it beside the files."""
+    embedder = HashEmbedder(dim=64)
+    cap = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    writer = IndexStore(embedder, tmp_path)
+    writer.ensure_current(session)
+    writer.save()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        restarted = IndexStore(embedder, tmp_path, compact_rows=1)
+        restarted.ensure_current(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert restarted.generation("capability") == 1
+    assert not [s for s in statements if "capabilities.description" in s]
+    assert restarted._sides["capability"].verified is False
+    generation = restarted._sides["capability"].index.base
+    assert generation is not None and not (generation.path / "VERIFIED").exists()
+    other = eval_capability(session, lab, "C044")
+    vectors.embed_postings(session, "capability", [other.id], embedder)
+    restarted.ensure_current(session)
+    assert restarted.compact() == {}  # nothing copied from an unverified generation
+    assert restarted.verify(session) == {"need": True, "capability": True}
+    assert (generation.path / "VERIFIED").exists()
+    assert restarted.compact() == {"capability": 2}
+    assert restarted.verify(session) == {}  # written here: nothing to check
+    assert cap.id in _found(session, restarted, cap.title)
+
+
+def test_a_corrupt_generation_found_after_start_is_replaced_from_the_database(
+    session: Session, lab: User, tmp_path: Path
+) -> None:
+    embedder = HashEmbedder(dim=64)
+    cap = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    writer = IndexStore(embedder, tmp_path)
+    writer.ensure_current(session)
+    writer.save()
+    current = read_pointer(tmp_path / "capability")
+    assert current is not None
+    index_file = tmp_path / "capability" / current.dirname / "index.faiss"
+    data = bytearray(index_file.read_bytes())
+    data[-5] ^= 0xFF  # a flipped byte in the vectors: same size, another crc
+    index_file.write_bytes(bytes(data))
+
+    served = IndexStore(embedder, tmp_path)
+    served.ensure_current(session)  # serves at once: the damage is not seen yet
+    assert served.generation("capability") == current.number
+    assert served.verify(session) == {"need": True, "capability": False}
+    # marked, the side rebuilt from the database, and a fresh generation written from it
+    assert (index_file.parent / "CORRUPT").exists()
+    assert served.generation("capability") is None and ("capability", cap.id) in served
+    assert cap.id in _found(session, served, cap.title)
+    assert served.compact() == {"capability": current.number + 1}
+    # a process starting meanwhile refuses the marked generation
+    later = IndexStore(embedder, tmp_path)
+    later.ensure_current(session)
+    assert later.generation("capability") == current.number + 1
+    assert later.verify(session) == {"need": True, "capability": True}
+    assert cap.id in _found(session, later, cap.title)

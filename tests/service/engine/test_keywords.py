@@ -14,7 +14,8 @@ from matching.keywords import MemoryKeywords, keyword_tokens
 from matching.lexical import char_ngrams, default_analyzer
 from matching.ranking import Match, Matcher
 from service.engine import keywords, repository, vectors
-from service.engine.documents import doc_hash
+from service.engine.documents import doc_hash, to_doc
+from service.engine.facts import PostingDocs, facts_of
 from service.engine.keywords import DatabaseKeywords
 from service.models.enums import OrgKind, Role
 from tests.factories import create_org, create_user
@@ -62,6 +63,29 @@ def test_database_keywords_rank_exactly_like_memory(
             _same(expected, got)
             found += bool(expected)
     assert found >= 100  # of 147 queries: most find something
+
+
+@pytest.mark.parametrize("pool", [200, 5])
+def test_documents_read_per_ranking_rank_exactly_like_memory(
+    session: Session, corpus: list[Doc], pool: int
+) -> None:
+    """A process holds no posting text: what scoring and explaining read of a candidate
+    (field, parsed indicators) comes from its facts in the database, to the same result."""
+    library = Matcher(None, pool=pool)
+    library.add(corpus)
+    source, docs = DatabaseKeywords("capability"), PostingDocs("capability")
+    ours = Matcher(None, pool=pool, keywords=source, docs=docs)
+    ours.add(corpus)  # only the ids (and organisations) are kept
+    bound, held = source.bind(session), docs.bind(session)
+    with_indicators = 0
+    for need in _docs("needs.jsonl", "need"):
+        for query in (need, need.title):
+            expected = library.rank(query, 10)
+            got = ours.rank(query, 10, keywords=bound, docs=held)
+            _same(expected, got)
+            assert [g.indicators for g in got] == [e.indicators for e in expected]
+            with_indicators += sum(bool(e.indicators.matches) for e in expected)
+    assert with_indicators >= 50  # the indicator facts are exercised
 
 
 def test_hits_and_reference_equal_the_memory_index(session: Session, corpus: list[Doc]) -> None:
@@ -148,3 +172,28 @@ def test_embedding_writes_the_index_and_the_sweep_fills_an_upgraded_database(
     session.flush()
     vectors.embed_postings(session, "capability", [cap.id], embedder)
     assert bound.holders("zzqtron") == {cap.id}
+    assert repository.keyword_facts(session, "capability", [cap.id]) == {
+        cap.id: facts_of(to_doc(cap))
+    }
+
+
+def test_a_row_without_facts_is_ranked_from_its_posting_and_filled_by_the_sweep(
+    session: Session,
+) -> None:
+    lab = create_user(session, Role.researcher, org=create_org(session, OrgKind.university))
+    cap = eval_capability(session, lab, "C189")
+    embedder = HashEmbedder(dim=32)
+    vectors.embed_postings(session, "capability", [cap.id], embedder)
+    expected = facts_of(to_doc(cap))
+    # a row written before the `keyword facts` migration
+    repository.set_keyword_facts(session, "capability", {})
+    row = repository.keyword_docs(session, "capability", [cap.id])[cap.id]
+    row.facts = None
+    session.flush()
+    docs = PostingDocs("capability")
+    docs.put([to_doc(cap)])
+    got = docs.bind(session).many([cap.id])[cap.id]  # read and parsed from the posting
+    assert facts_of(got) == expected
+    assert keywords.write_facts(session, "capability") == 1
+    assert repository.keyword_facts(session, "capability", [cap.id]) == {cap.id: expected}
+    assert keywords.write_facts(session, "capability") == 0

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
@@ -128,6 +128,7 @@ def _keyword_tables(s: Session, kind: str) -> tuple[list[tuple[object, ...]], ..
             KeywordDoc.char_len,
             KeywordDoc.word_terms,
             KeywordDoc.char_terms,
+            KeywordDoc.facts,
         )
         .where(KeywordDoc.kind == kind)
         .order_by(KeywordDoc.posting_id)
@@ -160,6 +161,7 @@ def test_the_bulk_keyword_rows_are_the_ones_the_service_writes(tmp_path: Path) -
             bulk = {kind: _keyword_tables(s, kind) for kind in ("capability", "need")}
             assert len(bulk["capability"][0]) == 150 and len(bulk["need"][0]) == 20
             assert bulk["capability"][2] and bulk["capability"][1]
+            assert all(row[-1] for row in bulk["capability"][0])  # ranking reads the facts
             for table in (KeywordDoc, KeywordBlock, KeywordStats):
                 s.execute(delete(table))
             for kind, model in (("capability", Capability), ("need", Need)):
@@ -230,9 +232,14 @@ def test_the_build_writes_the_first_generation_and_the_hot_lists(tmp_path: Path)
                     assert subject is not None and recommendations.is_current(s, subject), i
             cold = s.get(Need, 30)
             assert cold is not None and not recommendations.is_current(s, cold)
-        engine.dispose()
         assert any(line.startswith("热门推荐列表已就绪") for line in said)
+        with engine.begin() as conn:  # rows written before facts were kept
+            conn.execute(update(KeywordDoc).where(KeywordDoc.posting_id <= 20).values(facts=None))
         said.clear()
         build(url, 120, 30, "hash:64", said.append, tmp_path / "cache", var_dir=var_dir, hot=2)
         assert said[-1].endswith(f"({0} ranked now)"), said
+        with Session(engine) as s:
+            assert s.scalar(select(func.count()).where(KeywordDoc.facts.is_(None))) == 0
+        assert "关键词行补写 facts / facts filled: capability 20" in said
         assert not any("vector generations written" in line for line in said)
+        engine.dispose()

