@@ -99,6 +99,8 @@ declare module 'vue' {
     PostingFacts: typeof import('./components/PostingFacts.vue')['default']
     PostingFormFooter: typeof import('./components/PostingFormFooter.vue')['default']
     PostingHits: typeof import('./components/PostingHits.vue')['default']
+    PostingInfo: typeof import('./components/PostingInfo.vue')['default']
+    PostingTrail: typeof import('./components/PostingTrail.vue')['default']
     PublicStats: typeof import('./components/PublicStats.vue')['default']
     QueryFilters: typeof import('./components/QueryFilters.vue')['default']
     QuerySelect: typeof import('./components/QuerySelect.vue')['default']

@@ -1,5 +1,6 @@
 /** Who is signed in: the token lives in localStorage, the user is loaded from /me. */
 import { computed, reactive } from "vue";
+import type { LocationQuery } from "vue-router";
 
 import { tokenStore } from "@/api/client";
 import { ApiError } from "@/api/errors";
@@ -56,6 +57,12 @@ export const session = {
     state.user = null;
   },
 };
+
+/** The page that sent the user to sign in (`?redirect=`, a path of this site), else `fallback`. */
+export function redirectOr(route: { query: LocationQuery }, fallback: string): string {
+  const redirect = typeof route.query.redirect === "string" ? route.query.redirect : null;
+  return redirect && redirect.startsWith("/") ? redirect : fallback;
+}
 
 /** Where a user lands after logging in when no page asked for it. */
 export function homeFor(role: Role | null): string {

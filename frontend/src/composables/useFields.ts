@@ -1,4 +1,4 @@
-import { ref } from "vue";
+import { computed, ref } from "vue";
 
 import { listFields } from "@/api/catalog";
 import type { Field } from "@/api/types";
@@ -18,4 +18,10 @@ export function useFields() {
       });
   }
   return fields;
+}
+
+/** The 所属领域 as select options (value: the field's code). */
+export function useFieldOptions() {
+  const all = useFields();
+  return computed(() => all.value.map((f) => ({ value: f.code, label: f.name })));
 }
