@@ -65,6 +65,7 @@ class EmbeddingWorker:
         self._compact_due = threading.Event()  # wakes the compactor before its period ends
         self._touched: dict[Kind, list[int]] = {}
         self._facts_filled = False
+        self.swept = threading.Event()  # set once the thread's first sweep has ended (tests)
 
     def enqueue(self, items: Iterable[tuple[Kind, int]]) -> None:
         for item in items:
@@ -125,6 +126,7 @@ class EmbeddingWorker:
             if time.monotonic() >= next_sweep:
                 self._guard(self.verify_index)
                 self._guard(self.sweep)
+                self.swept.set()
                 self._compact_due.set()  # the next generation, when due
                 next_sweep = time.monotonic() + self.sweep_seconds
             self._drain(timeout=min(1.0, max(0.05, next_sweep - time.monotonic())))

@@ -108,6 +108,8 @@ def rig(committed_engine: Engine) -> Iterator[Rig]:
     worker.sweep()  # the capabilities and the hidden need get their vectors and their lists
     set_dispatch(worker.enqueue)
     worker.start()
+    # the thread's own first sweep must not race a test's postings (it would store their lists)
+    assert worker.swept.wait(60)
     with TestClient(app) as api:
         yield Rig(api, worker, store, sm, committed_engine, users, caps, own_cap, hidden)
     set_dispatch(None)
