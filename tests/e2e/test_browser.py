@@ -396,7 +396,9 @@ def _act_on_first_candidate(page: Page, button: str, done: str, reason: str = ""
             .first
         )
         match_id = card.get_attribute("data-match-id") or ""
-        card.get_by_test_id(button).click()
+        # act on that card, not on whichever is first when the click lands (the list may have
+        # reloaded in between)
+        page.locator(f'.match-card[data-match-id="{match_id}"]').get_by_test_id(button).click()
         if reason:
             dialog = page.get_by_role("dialog")
             dialog.get_by_test_id("reason-confirm").click()  # an empty reason is refused
