@@ -199,8 +199,10 @@ class Pages:
 
 
 @pytest.fixture
-def pages(browser: object, app_url: str) -> Iterator[Pages]:
-    opened = Pages(browser, app_url)
+def pages(browser: object, engine_ready: str) -> Iterator[Pages]:
+    # After the demo's first embedding: while the engine embeds a batch, a request that needs
+    # the model (a draft's duplicate or clarity check) waits for it, longer than a test's wait.
+    opened = Pages(browser, engine_ready)
     yield opened
     for ctx in opened.contexts:
         ctx.close()  # type: ignore[attr-defined]
