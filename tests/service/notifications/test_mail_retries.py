@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.kit import db
 from service.kit.clock import today
 from service.kit.db import utcnow
-from service.models import MailRetry, Subscription, SubscriptionHit
+from service.models import MailRetry
 from service.models.enums import Role
 from service.notifications.mail import OUTBOX, RETRY_DELAYS
 from service.notifications.retries import retry_mails
@@ -26,6 +26,7 @@ from service.tick.steps import run_tick
 from tests.factories import create_need, create_user
 from tests.service.engine_support import use_committed_database
 from tests.service.notifications.test_mail import Inbox, _configure, _free_port
+from tests.service.subscriptions.test_digest_workers import daily_subscription_with_hit
 
 
 class Relay:
@@ -135,28 +136,7 @@ def test_a_digest_missed_by_an_outage_arrives_with_its_unsubscribe_headers(
     with sm() as s:
         user = create_user(s, Role.researcher, email="digest@example.cn")
         need = create_need(s, create_user(s, Role.enterprise), title="换热器结垢在线监测")
-        sub = Subscription(
-            user_id=user.id,
-            kind="search",
-            side="need",
-            name="结垢监测",
-            field_codes=[],
-            keywords=["结垢"],
-            frequency="daily",
-            status="active",
-        )
-        s.add(sub)
-        s.flush()
-        s.add(
-            SubscriptionHit(
-                subscription_id=sub.id,
-                user_id=user.id,
-                posting_kind="need",
-                posting_id=need.id,
-                title=need.title,
-                created_at=utcnow() - timedelta(hours=1),
-            )
-        )
+        daily_subscription_with_hit(s, user, need, "结垢")
         s.commit()
         assert send_digests(s, today() + timedelta(days=1)) == 1
         s.commit()

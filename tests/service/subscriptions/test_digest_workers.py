@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.kit import db
 from service.kit.clock import today
 from service.kit.db import utcnow
-from service.models import Subscription, SubscriptionDigest, SubscriptionHit
+from service.models import Need, Subscription, SubscriptionDigest, SubscriptionHit, User
 from service.models.enums import Role
 from service.subscriptions.digests import send_digests
 from tests.factories import create_need, create_user
@@ -26,34 +26,39 @@ def database(tmp_path: Path, smtp: Inbox) -> Iterator[str]:  # noqa: F811
     yield from use_committed_database(tmp_path, "digests")
 
 
+def daily_subscription_with_hit(session: Session, user: User, need: Need, keyword: str) -> None:
+    """A daily keyword subscription of `user` with `need` among its hits an hour ago."""
+    sub = Subscription(
+        user_id=user.id,
+        kind="search",
+        side="need",
+        name=keyword,
+        field_codes=[],
+        keywords=[keyword],
+        frequency="daily",
+        status="active",
+    )
+    session.add(sub)
+    session.flush()
+    session.add(
+        SubscriptionHit(
+            subscription_id=sub.id,
+            user_id=user.id,
+            posting_kind="need",
+            posting_id=need.id,
+            title=need.title,
+            created_at=utcnow() - timedelta(hours=1),
+        )
+    )
+
+
 def test_two_workers_send_one_digest(database: str, smtp: Inbox) -> None:  # noqa: F811
     sm: sessionmaker[Session] = db.get_sessionmaker()
     with sm() as s:
         users = [create_user(s, Role.researcher, email=f"w{n}@example.cn") for n in range(3)]
         need = create_need(s, create_user(s, Role.enterprise), title="热管理需求")
         for user in users:
-            sub = Subscription(
-                user_id=user.id,
-                kind="search",
-                side="need",
-                name="热管理",
-                field_codes=[],
-                keywords=["热管理"],
-                frequency="daily",
-                status="active",
-            )
-            s.add(sub)
-            s.flush()
-            s.add(
-                SubscriptionHit(
-                    subscription_id=sub.id,
-                    user_id=user.id,
-                    posting_kind="need",
-                    posting_id=need.id,
-                    title=need.title,
-                    created_at=utcnow() - timedelta(hours=1),
-                )
-            )
+            daily_subscription_with_hit(s, user, need, "热管理")
         s.commit()
     smtp.envelopes.clear()
     tomorrow = today() + timedelta(days=1)
