@@ -7,8 +7,9 @@ from service.kit.db import Base, TimestampMixin, UTCDateTime
 
 
 class MailRetry(TimestampMixin, Base):
-    """An e-mail the SMTP server did not take: kept until a later tick delivers it or gives up
-    (service/notifications/retries.py). `sent_at` or `gave_up_at` ends it."""
+    """The outbox: every e-mail, written in the transaction that causes it, until the SMTP
+    server takes it (`sent_at`) or the tick gives up (`gave_up_at`); see
+    service/notifications/mail.py and retries.py. `attempts` counts the sends tried."""
 
     __tablename__ = "mail_retries"
     __table_args__ = (Index("ix_mail_retries_due", "sent_at", "gave_up_at", "next_attempt_at"),)

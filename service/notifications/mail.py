@@ -1,10 +1,13 @@
 """E-mail copies of notifications, sent through SMTP only after the transaction committed.
 
-`stage()` (called by `notify`) prepares the messages inside the transaction and defers them
-on the session (`service.kit.jobs`, topic `mail`): the commit hands them to the process's job
-queue, a rollback drops them. A failed send is logged: the in-app notification is already
-committed and stays. A mail the SMTP server did not take is kept in `mail_retries` and
-retried by the tick (`service/notifications/retries.py`) until delivered or given up.
+`stage()` (called by `notify`) and `stage_mails()` (digests) write each mail into the outbox
+table `mail_retries` in the caller's transaction, so a committed mail is never lost, and
+defer it on the session (`service.kit.jobs`, topic `mail`): the commit hands it to the
+process's job queue, which sends it at once and marks its row sent; a rollback drops both.
+A mail the SMTP server did not take, or whose process stopped before sending it, is sent
+again by the tick (`service/notifications/retries.py`) until delivered or given up: a refused
+one after RETRY_DELAYS, one never handed over after HANDOFF_GRACE. A process killed between
+sending and marking may send a mail twice; none is lost.
 """
 
 import logging
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -34,6 +38,9 @@ SUBJECT_PREFIX = "【揭榜】"
 RETRY_DELAYS = tuple(
     timedelta(minutes=m) for m in (5, 15, 30, 60, 120, 240, 480, 720, 720, 720, 720)
 )
+# A staged mail not marked by its own process within this is taken as lost in a stop between
+# commit and send and sent by the tick (well past the handoff's SMTP time-outs).
+HANDOFF_GRACE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,13 @@ class Mail:
     subject: str
     body: str
     headers: tuple[tuple[str, str], ...] = ()  # extra headers, e.g. List-Unsubscribe
+
+
+class Staged(NamedTuple):
+    """A mail handed to the job queue, with its outbox row (None: a mail kept nowhere)."""
+
+    row: int | None
+    mail: Mail
 
 
 def suppress(session: Session) -> None:
@@ -57,6 +71,7 @@ def stage(session: Session, notifications: Sequence[Notification]) -> None:
     if not settings.mail_enabled or not notifications or session.info.get(SUPPRESS):
         return
     users = repository.mail_addresses(session, {n.user_id for n in notifications})
+    mails = []
     for n in notifications:
         user = users.get(n.user_id)
         if user is None:
@@ -65,14 +80,24 @@ def stage(session: Session, notifications: Sequence[Notification]) -> None:
         if n.link:
             body = f"{body}\n\n查看详情：{settings.public_url.rstrip('/')}{n.link}".lstrip()
         body += "\n\n—— 揭榜 技术需求与科技成果对接平台（系统邮件，请勿直接回复）"
-        defer(session, MAIL, Mail(user.email, user.display_name, SUBJECT_PREFIX + n.title, body))
+        mails.append(Mail(user.email, user.display_name, SUBJECT_PREFIX + n.title, body))
+    _keep(session, mails)
 
 
 def stage_mails(session: Session, mails: Sequence[Mail]) -> None:
-    """Park ready-made mails (a digest) on the session, sent once this transaction commits."""
+    """Stage ready-made mails (a digest): kept in this transaction, sent once it commits."""
     if not mails or session.info.get(SUPPRESS) or not get_settings().mail_enabled:
         return
-    defer(session, MAIL, *mails)
+    _keep(session, mails)
+
+
+def _keep(session: Session, mails: Sequence[Mail]) -> None:
+    """Write the mails into the outbox (one statement) and defer them to the commit."""
+    if not mails:
+        return
+    due = utcnow() + HANDOFF_GRACE
+    rows = repository.keep_mails(session, [_row(mail, due) for mail in mails])
+    defer(session, MAIL, *(Staged(row, mail) for row, mail in zip(rows, mails, strict=True)))
 
 
 def build_message(mail: Mail, settings: Settings) -> EmailMessage:
@@ -124,39 +149,46 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _send(mails: list[Mail]) -> None:
+def _send(staged: list[Staged]) -> None:
     """The `mail` topic's consumer (on the job queue's thread): one commit's mails, one
-    SMTP connection. The settings are read now: mail switched off meanwhile sends nothing.
-    What the server did not take is kept for a later tick to retry (`retries.park`)."""
+    SMTP connection. The settings are read now: mail switched off meanwhile sends nothing
+    (the rows wait for the tick). Then each row is settled (`settle`)."""
     settings = get_settings()
     if settings.mail_enabled:
-        failed = send_now(mails, settings)
-        if failed:
-            park(failed)
+        failed = send_now([s.mail for s in staged], settings)
+        refused = {id(mail): reason for mail, reason in failed}
+        settle({s.row: refused.get(id(s.mail)) for s in staged if s.row is not None})
 
 
-def park(failed: Sequence[tuple[Mail, str]]) -> None:
-    """Keep mails the server did not take, due again in RETRY_DELAYS[0] (own transaction).
-    If even that fails (the database is down), the loss is logged with each recipient."""
-    due = utcnow() + RETRY_DELAYS[0]
+def settle(outcome: dict[int, str | None]) -> None:
+    """Mark the handed-over rows (own transaction): sent, or refused (reason) and due again in
+    RETRY_DELAYS[0]. Only rows this process can see and nobody settled yet are touched, so a
+    row the tick already took is left to it. If the database is down, the tick sends the
+    rows again after HANDOFF_GRACE (the delivered ones a second time); that is logged."""
+    if not outcome:
+        return
+    now = utcnow()
     try:
         with get_sessionmaker()() as session:
-            repository.park_mails(session, [_row(mail, reason, due) for mail, reason in failed])
+            open_rows = repository.unsettled_mails(session, outcome)
+            sent = [row for row in open_rows if outcome[row] is None]
+            refused = {row: outcome[row] or "" for row in open_rows if outcome[row] is not None}
+            repository.mark_mails(session, sent, refused, now, now + RETRY_DELAYS[0])
             session.commit()
     except Exception:
-        log.exception("mail(s) to %s not kept for a retry", ", ".join(m.to for m, _ in failed))
+        log.exception("outbox rows %s not settled: the tick sends them again", sorted(outcome))
 
 
-def _row(mail: Mail, reason: str, due: datetime) -> dict[str, object]:
+def _row(mail: Mail, due: datetime) -> dict[str, object]:
     return {
         "to_addr": mail.to,
         "to_name": mail.to_name,
         "subject": mail.subject,
         "body": mail.body,
         "headers": [list(h) for h in mail.headers],
-        "attempts": 1,
+        "attempts": 0,
         "next_attempt_at": due,
-        "last_error": reason,
+        "last_error": "",
     }
 
 
@@ -164,8 +196,8 @@ class Outbox:
     """The mail topic of the process's job queue (`service.kit.jobs.JOBS`): no request waits
     on SMTP."""
 
-    def put(self, mails: list[Mail]) -> None:
-        JOBS.submit(MAIL, mails)
+    def put(self, staged: list[Staged]) -> None:
+        JOBS.submit(MAIL, staged)
 
     def join(self) -> None:
         """Block until every queued job has been tried (tests)."""

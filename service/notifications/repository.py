@@ -1,6 +1,6 @@
 """Inbox queries: a user's notifications, newest first."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    delete,
     exists,
     func,
     insert,
@@ -210,9 +211,46 @@ def interested_org_ids(session: Session, need_id: int) -> set[int]:
     return set(session.scalars(applicants)) | set(session.scalars(matched))
 
 
-# --- e-mails kept for a retry (service/notifications/retries.py) ---------------------------
-def park_mails(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    session.execute(insert(MailRetry), list(rows))
+# --- the mail outbox (service/notifications/mail.py, retries.py) --------------------------
+def keep_mails(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert outbox rows in one statement; their ids, in the order given."""
+    statement = insert(MailRetry).returning(MailRetry.id, sort_by_parameter_order=True)
+    return list(session.scalars(statement, list(rows)))
+
+
+def unsettled_mails(session: Session, ids: Collection[int]) -> set[int]:
+    """Those of `ids` that exist (committed) and are neither sent nor given up."""
+    return set(
+        session.scalars(
+            select(MailRetry.id).where(
+                MailRetry.id.in_(ids), MailRetry.sent_at.is_(None), MailRetry.gave_up_at.is_(None)
+            )
+        )
+    )
+
+
+def mark_mails(
+    session: Session, sent: Collection[int], refused: dict[int, str], now: datetime, due: datetime
+) -> None:
+    """The first attempt's outcome: `sent` delivered, `refused` (id → reason) due again."""
+    if sent:
+        session.execute(
+            update(MailRetry).where(MailRetry.id.in_(sent)).values(attempts=1, sent_at=now)
+        )
+    if refused:
+        values = [
+            {"id": i, "attempts": 1, "last_error": r, "next_attempt_at": due}
+            for i, r in refused.items()
+        ]
+        session.execute(update(MailRetry), values)
+
+
+def forget_settled_mails(session: Session, before: datetime) -> int:
+    """Delete outbox rows sent or given up before `before`; how many."""
+    result = session.execute(
+        delete(MailRetry).where(or_(MailRetry.sent_at < before, MailRetry.gave_up_at < before))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def due_mails(session: Session, now: datetime, limit: int) -> Sequence[MailRetry]:

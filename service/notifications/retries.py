@@ -1,14 +1,16 @@
-"""The tick step that retries e-mails the SMTP server did not take (`mail.park` keeps them).
+"""The tick step that sends again the outbox's e-mails (`mail_retries`, written by
+`mail.stage`) that were refused by the SMTP server or never handed over by their process.
 
 Each run sends the due mails (at most MAILS_PER_RUN, oldest first) over one connection, in
 one transaction that holds their rows: a delivered mail gets `sent_at`, a refused one its next
 attempt after `mail.RETRY_DELAYS`, and after the last delay it is given up (`gave_up_at`,
 logged as an error). Two ticks at once never send the same mail twice: PostgreSQL skips the
-rows the other holds, and SQLite runs one writing transaction at a time.
+rows the other holds, and SQLite runs one writing transaction at a time. Rows settled more than
+KEEP_SETTLED ago are deleted (a month of delivery record for support questions).
 """
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,7 @@ from service.notifications.mail import RETRY_DELAYS, Mail, send_now
 log = logging.getLogger(__name__)
 
 MAILS_PER_RUN = 200
+KEEP_SETTLED = timedelta(days=30)
 
 
 def retry_mails(session: Session, today: date) -> int:
@@ -29,6 +32,7 @@ def retry_mails(session: Session, today: date) -> int:
     if not settings.mail_enabled:
         return 0
     now = utcnow()
+    repository.forget_settled_mails(session, now - KEEP_SETTLED)
     rows = {
         id(mail): (row, mail)
         for row in repository.due_mails(session, now, MAILS_PER_RUN)

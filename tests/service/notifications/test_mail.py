@@ -179,8 +179,9 @@ def test_smtp_login(client, session: Session, monkeypatch: pytest.MonkeyPatch) -
 def test_a_short_lived_process_sends_before_exiting(smtp: Inbox, repo_root) -> None:
     """`jiebang tick` commits and exits at once: the queued mail still goes out."""
     code = (
-        "from service.notifications.mail import OUTBOX, Mail\n"
-        "OUTBOX.put([Mail('zhao@example.cn', '赵工', '【揭榜】截止提醒', '三天后截止')])\n"
+        "from service.notifications.mail import OUTBOX, Mail, Staged\n"
+        "mail = Mail('zhao@example.cn', '赵工', '【揭榜】截止提醒', '三天后截止')\n"
+        "OUTBOX.put([Staged(None, mail)])\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIEBANG_DATABASE")}
     done = subprocess.run(

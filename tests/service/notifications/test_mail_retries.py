@@ -1,4 +1,5 @@
-"""E-mails the SMTP server did not take are kept and retried by the tick until delivered or
+"""Every e-mail is kept in the outbox by the transaction that causes it; those the SMTP server
+did not take, or that their process never handed over, are sent by the tick until delivered or
 given up, on a committed database (SQLite, or PostgreSQL with JIEBANG_TEST_DATABASE_URL) and a
 real SMTP server (aiosmtpd) that the test stops and starts."""
 
@@ -16,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.kit import db
 from service.kit.clock import today
 from service.kit.db import utcnow
+from service.kit.jobs import discard
 from service.models import MailRetry
 from service.models.enums import Role
-from service.notifications.mail import OUTBOX, RETRY_DELAYS
-from service.notifications.retries import retry_mails
+from service.notifications.mail import HANDOFF_GRACE, MAIL, OUTBOX, RETRY_DELAYS
+from service.notifications.retries import KEEP_SETTLED, retry_mails
 from service.notifications.service import notify
 from service.subscriptions.digests import send_digests
 from service.tick.steps import run_tick
@@ -81,19 +83,68 @@ def _retry(sm: sessionmaker[Session]) -> int:
     return sent
 
 
-def _notify_with_relay_down(sm: sessionmaker[Session], n: int = 1) -> None:
+def _notify(sm: sessionmaker[Session], n: int = 1, handed_over: bool = True) -> None:
+    """Notify n users (one mail each) and commit; `handed_over=False`: the process stops
+    between the commit and the send, losing what it holds in memory (its deferred mails)."""
     with sm() as s:
         users = [create_user(s, Role.enterprise, email=f"u{i}@example.cn") for i in range(n)]
         s.commit()
         notify(s, [u.id for u in users], "test_event", "您的需求已审核通过", "正文：请查看")
+        if not handed_over:
+            discard(s, MAIL)
         s.commit()
     OUTBOX.join()
+
+
+def test_a_delivered_mail_is_marked_sent_and_never_sent_again(
+    sm: sessionmaker[Session], relay: Relay
+) -> None:
+    relay.up()
+    _notify(sm)
+    assert len(relay.inbox.messages()) == 1
+    (kept,) = _kept(sm)
+    assert kept.sent_at is not None and kept.attempts == 1 and kept.last_error == ""
+    _make_due(sm)
+    assert _retry(sm) == 0 and len(relay.inbox.messages()) == 1
+
+
+def test_a_mail_its_process_never_sent_is_sent_by_the_tick(
+    sm: sessionmaker[Session], relay: Relay
+) -> None:
+    relay.up()
+    _notify(sm, handed_over=False)
+    assert relay.inbox.messages() == []
+    (kept,) = _kept(sm)
+    assert kept.attempts == 0 and kept.sent_at is None
+    assert kept.next_attempt_at > utcnow() + HANDOFF_GRACE - timedelta(minutes=1)
+    assert _retry(sm) == 0, "its own process may still be sending it: the tick waits"
+    _make_due(sm)
+    assert run_tick(sm)["mail_retries"] == 1
+    (message,) = relay.inbox.messages()
+    assert (
+        message["Subject"] == "【揭榜】您的需求已审核通过"
+        and message["To"].addresses[0].addr_spec == "u0@example.cn"
+    )
+
+
+def test_the_tick_forgets_mails_settled_a_month_ago(
+    sm: sessionmaker[Session], relay: Relay
+) -> None:
+    relay.up()
+    _notify(sm, n=2)
+    with sm() as s:
+        old = s.scalars(select(MailRetry).order_by(MailRetry.id)).first()
+        assert old is not None
+        old.sent_at = utcnow() - KEEP_SETTLED - timedelta(hours=1)
+        s.commit()
+    _retry(sm)
+    assert [m.to_addr for m in _kept(sm)] == ["u1@example.cn"]
 
 
 def test_a_refused_mail_is_kept_and_delivered_once_by_a_later_tick(
     sm: sessionmaker[Session], relay: Relay
 ) -> None:
-    _notify_with_relay_down(sm)
+    _notify(sm)
     (kept,) = _kept(sm)
     assert kept.to_addr == "u0@example.cn" and kept.subject == "【揭榜】您的需求已审核通过"
     assert kept.attempts == 1 and kept.sent_at is None and "Connection" in kept.last_error
@@ -116,7 +167,7 @@ def test_a_refused_mail_is_kept_and_delivered_once_by_a_later_tick(
 def test_a_mail_is_given_up_after_the_last_delay(
     sm: sessionmaker[Session], relay: Relay, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _notify_with_relay_down(sm)
+    _notify(sm)
     with caplog.at_level(logging.ERROR, logger="service.notifications.retries"):
         for attempt in range(2, len(RETRY_DELAYS) + 2):
             _make_due(sm)
@@ -156,7 +207,7 @@ def test_a_digest_missed_by_an_outage_arrives_with_its_unsubscribe_headers(
 def test_two_ticks_at_once_deliver_each_kept_mail_once(
     sm: sessionmaker[Session], relay: Relay
 ) -> None:
-    _notify_with_relay_down(sm, n=3)
+    _notify(sm, n=3)
     assert len(_kept(sm)) == 3
     relay.up()
     _make_due(sm)
