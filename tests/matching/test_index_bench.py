@@ -32,3 +32,9 @@ def test_retrieval_bench_runs_end_to_end(
     assert main([*argv, "--index", "ivf", "--cache-dir", str(tmp_path)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("ann p50_ms=") and "recall@10=" in last
+
+
+def test_turns_bench_prints_the_request_wait(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["turns", "--batch", "4", "--queries", "1", "--modes", "background"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("turns background wait_p50_ms=") and "bg_passages_per_s=" in last
