@@ -22,6 +22,9 @@ What trains (``--train``):
     the 4-bit engine computes.
 Word embeddings never train. ``--l2`` pulls parameters towards the base model.
 
+``--blend TUNED_BIN --alpha A`` trains nothing: it writes base + A · (tuned − base), the
+weight-space interpolation that keeps part of the base model's generality (WiSE-FT).
+
 CPU: runs under whatever ``nice`` it is started with; ``--threads`` bounds torch's threads.
 """
 
@@ -251,9 +254,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", help="write the full fine-tuned bin here")
     ap.add_argument("--patch", help="write the changed tensors here (npz)")
+    ap.add_argument(
+        "--blend",
+        metavar="TUNED_BIN",
+        help="no training: interpolate the base towards this tuned bin by --alpha (WiSE-FT)",
+    )
+    ap.add_argument("--alpha", type=float, default=0.5, help="weight of --blend's tuned model")
     args = ap.parse_args(argv)
-    changed = train(args)
     base = e5bin.load(args.base or base_bin_path())
+    if args.blend:
+        blended = e5bin.blend(base, e5bin.load(args.blend), args.alpha)
+        changed = {k: np.frombuffer(v, dtype=np.uint8) for k, v in blended.items()}
+    else:
+        changed = train(args)
     image = e5bin.patched_image_bytes(base, changed)
     print(f"# {len(changed)} tensors changed, {sum(v.size for v in changed.values())} bytes")
     if args.out:
