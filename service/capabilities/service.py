@@ -125,7 +125,7 @@ def transition(
 
 
 def history_allowed(user: User, cap: Capability) -> bool:
-    return user.role == "admin" or auth.is_owner(user, cap)
+    return auth.sees_history(user, cap)
 
 
 def _for_change(session: Session, user: User, cap_id: int) -> Capability:

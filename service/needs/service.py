@@ -152,7 +152,7 @@ def request_termination(session: Session, user: User, need_id: int, reason: str 
 
 
 def history_allowed(user: User, need: Need) -> bool:
-    return user.role == "admin" or auth.is_owner(user, need)
+    return auth.sees_history(user, need)
 
 
 def need_of(session: Session, need_id: int, *, for_update: bool = False) -> Need:
