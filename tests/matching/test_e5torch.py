@@ -90,3 +90,16 @@ def test_blend_interpolates_changed_tensors_only(tmp_path: Path, base: e5bin.E5B
     )
     with pytest.raises(ValueError, match="layout"):
         e5bin.blend(base, e5bin.load_bytes(base.raw[:-4]), 0.5)
+
+
+def test_field_batches_hold_one_field_and_cover_every_pair() -> None:
+    from matching.finetune import _batches
+
+    rows = [{"field": f} for f in ["a"] * 40 + ["b"] * 7 + ["c"] * 33]
+    batches = _batches(rows, 16, by_field=True)
+    assert sorted(i for b in batches for i in b) == list(range(80))
+    assert all(len({rows[i]["field"] for i in b}) == 1 for b in batches)
+    assert all(len(b) <= 16 for b in batches) and len(batches) == 3 + 1 + 3
+    mixed = _batches(rows, 16, by_field=False)
+    assert sorted(i for b in mixed for i in b) == list(range(80))
+    assert any(len({rows[i]["field"] for i in b}) > 1 for b in mixed)
