@@ -1,7 +1,7 @@
 """Postings as the matcher sees them (`matching.Doc`), and the hash of what was embedded."""
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from matching.cache import text_hash
 from matching.documents import Doc
@@ -18,28 +18,24 @@ def kind_of(posting: Posting) -> Kind:
 
 def to_doc(posting: Posting) -> Doc:
     """The matching view of a need or a capability; `org` is the organisation id as text."""
+    text: dict[str, Any]
     if isinstance(posting, Need):
-        return Doc(
-            id=posting.id,
-            title=posting.title,
-            problem=posting.problem,
-            key_difficulty=posting.key_difficulty,
-            expected_goal=posting.expected_goal,
-            field=posting.field_code,
-            keywords=list(posting.keywords or []),
-            indicators=list(posting.indicators or []),
-            org=str(posting.org_id),
-            kind="need",
-        )
+        text = {
+            "problem": posting.problem,
+            "key_difficulty": posting.key_difficulty,
+            "expected_goal": posting.expected_goal,
+        }
+    else:
+        text = {"description": posting.description}
     return Doc(
         id=posting.id,
         title=posting.title,
-        description=posting.description,
         field=posting.field_code,
         keywords=list(posting.keywords or []),
         indicators=list(posting.indicators or []),
         org=str(posting.org_id),
-        kind="capability",
+        kind=kind_of(posting),
+        **text,
     )
 
 
