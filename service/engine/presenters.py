@@ -2,6 +2,7 @@
 anonymous need hides its enterprise) with the engine's explanation."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from service.engine.schemas import (
     CapabilityHit,
@@ -19,38 +20,37 @@ from service.postings.schemas import OrgBrief
 
 
 def need_summary(need: Need, user: User | None) -> NeedSummary:
-    org = (
-        OrgBrief(id=need.org.id, name=need.org.name, kind=need.org.kind)
-        if need_auth.sees_org(user, need)
-        else None
-    )
+    org = OrgBrief.of(need.org) if need_auth.sees_org(user, need) else None
     return NeedSummary(
-        id=need.id,
-        title=need.title,
-        field=need.field_code,
-        keywords=list(need.keywords),
+        **_listed(need),
         call_type=CallType(need.call_type),
         call_type_label=CallType(need.call_type).label,
         bounty_wan=yuan_to_wan(need.bounty) or "0",
         deadline=need.deadline,
-        published_at=need.published_at,
         org=org,
     )
 
 
 def capability_summary(cap: Capability) -> CapabilitySummary:
     return CapabilitySummary(
-        id=cap.id,
-        title=cap.title,
-        field=cap.field_code,
-        keywords=list(cap.keywords),
+        **_listed(cap),
         maturity=Maturity(cap.maturity),
         maturity_label=Maturity(cap.maturity).label,
         price_min_wan=yuan_to_wan(cap.price_min),
         price_max_wan=yuan_to_wan(cap.price_max),
-        published_at=cap.published_at,
-        org=OrgBrief(id=cap.org.id, name=cap.org.name, kind=cap.org.kind),
+        org=OrgBrief.of(cap.org),
     )
+
+
+def _listed(posting: Need | Capability) -> dict[str, Any]:
+    """What a need's and a capability's summaries show alike."""
+    return {
+        "id": posting.id,
+        "title": posting.title,
+        "field": posting.field_code,
+        "keywords": list(posting.keywords),
+        "published_at": posting.published_at,
+    }
 
 
 def need_hits(
