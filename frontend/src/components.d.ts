@@ -74,6 +74,7 @@ declare module 'vue' {
     ElTooltip: typeof import('element-plus/es')['ElTooltip']
     ElUpload: typeof import('element-plus/es')['ElUpload']
     FlowStrip: typeof import('./components/FlowStrip.vue')['default']
+    FormDialog: typeof import('./components/FormDialog.vue')['default']
     FormSections: typeof import('./components/FormSections.vue')['default']
     HistoryDrawer: typeof import('./components/HistoryDrawer.vue')['default']
     HistoryTimeline: typeof import('./components/HistoryTimeline.vue')['default']

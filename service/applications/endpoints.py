@@ -47,7 +47,7 @@ def _act(session: Session, user: User, app_id: int, action: str, body: Any) -> A
         decision = action.removesuffix("_membership")
         app = service.decide_membership(session, user, app_id, decision, body.reason, body.version)
     else:
-        app = service.transition(session, user, app_id, action, body.reason, body.version)
+        app = service.transition(session, user, app_id, action, body)
     return presenters.application(app, app.need, user)
 
 

@@ -11,15 +11,9 @@ from service.notifications.service import notify_org, notify_orgs
 
 
 def received(session: Session, app: Application, need: Need) -> None:
-    notify_org(
-        session,
-        need.org_id,
-        "application_received",
-        f"收到新的揭榜申请：「{need.title}」",
-        f"{app.org.name}提交了揭榜申请，申请金额 {yuan_to_wan(app.requested_amount)} 万元。",
-        link=f"/needs/{need.id}/applications",
-        obj=("application", app.id),
-    )
+    title = f"收到新的揭榜申请：「{need.title}」"
+    body = f"{app.org.name}提交了揭榜申请，申请金额 {yuan_to_wan(app.requested_amount)} 万元。"
+    _to_enterprise(session, app, need, "application_received", title, body)
 
 
 def transitioned(session: Session, app: Application, need: Need, action: str) -> None:
@@ -40,15 +34,9 @@ def transitioned(session: Session, app: Application, need: Need, action: str) ->
             f"理由：{app.reject_reason}",
         )
     elif action == "withdraw":
-        notify_org(
-            session,
-            need.org_id,
-            "application_withdrawn",
-            f"揭榜申请已撤回：「{need.title}」",
-            f"{app.org.name}撤回了揭榜申请。",
-            link=f"/needs/{need.id}/applications",
-            obj=("application", app.id),
-        )
+        title = f"揭榜申请已撤回：「{need.title}」"
+        body = f"{app.org.name}撤回了揭榜申请。"
+        _to_enterprise(session, app, need, "application_withdrawn", title, body)
 
 
 def awarded(session: Session, app: Application, need: Need) -> None:
@@ -60,6 +48,14 @@ def awarded(session: Session, app: Application, need: Need) -> None:
         f"授予金额 {yuan_to_wan(app.committed_amount)} 万元，联合体按约定占比分配。"
         "请与发榜企业商定实施里程碑。",
     )
+
+
+def _to_enterprise(
+    session: Session, app: Application, need: Need, kind: str, title: str, body: str
+) -> None:
+    """The need's enterprise, led to the applications it received."""
+    link, obj = f"/needs/{need.id}/applications", ("application", app.id)
+    notify_org(session, need.org_id, kind, title, body, link=link, obj=obj)
 
 
 def _to_applicants(session: Session, app: Application, kind: str, title: str, body: str) -> None:
@@ -75,17 +71,13 @@ def _to_applicants(session: Session, app: Application, kind: str, title: str, bo
 def invited(
     session: Session, app: Application, need: Need, members: list[ApplicationMember]
 ) -> None:
+    title = f"{app.org.name}邀请贵单位加入「{need.title}」揭榜联合体"
     for member in members:
-        notify_org(
-            session,
-            member.org_id,
-            "consortium_invited",
-            f"{app.org.name}邀请贵单位加入「{need.title}」揭榜联合体",
+        body = (
             f"拟定分工占比 {format(member.share.normalize(), 'f')}%。请查看申请内容后确认或谢绝；"
-            "全部成员确认前，该申请不会提交给发榜企业。",
-            link=f"/applications/{app.id}",
-            obj=("application", app.id),
+            "全部成员确认前，该申请不会提交给发榜企业。"
         )
+        _to_consortium(session, app, [member.org_id], "consortium_invited", title, body)
 
 
 def confirmed(
@@ -96,7 +88,8 @@ def confirmed(
         if complete
         else "仍有成员尚未确认，全部确认后申请才会提交给发榜企业。"
     )
-    _to_lead(session, app, "consortium_confirmed", f"{member.org.name}已确认加入联合体", body)
+    title = f"{member.org.name}已确认加入联合体"
+    _to_consortium(session, app, [app.org_id], "consortium_confirmed", title, body)
 
 
 def declined(session: Session, app: Application, need: Need, member: ApplicationMember) -> None:
@@ -105,54 +98,30 @@ def declined(session: Session, app: Application, need: Need, member: Application
         "如需继续揭榜，请调整联合体后重新提交申请。"
     )
     title = f"{member.org.name}谢绝加入「{need.title}」揭榜联合体"
-    _to_lead(session, app, "consortium_declined", title, body)
+    _to_consortium(session, app, [app.org_id], "consortium_declined", title, body)
     others = [m.org_id for m in app.members if not m.is_lead and m.org_id != member.org_id]
-    for org_id in others:
-        notify_org(
-            session,
-            org_id,
-            "consortium_declined",
-            title,
-            "该联合体申请未成立，您单位无需再确认。",
-            link=f"/applications/{app.id}",
-            obj=("application", app.id),
-        )
+    body = "该联合体申请未成立，您单位无需再确认。"
+    _to_consortium(session, app, others, "consortium_declined", title, body)
 
 
 def unformed(session: Session, app: Application, need: Need, reason: str) -> None:
-    for member in app.members:
-        notify_org(
-            session,
-            member.org_id,
-            "consortium_declined",
-            f"「{need.title}」的联合体申请未生效",
-            f"{reason}；申请未提交给发榜企业。",
-            link=f"/applications/{app.id}",
-            obj=("application", app.id),
-        )
+    title = f"「{need.title}」的联合体申请未生效"
+    body = f"{reason}；申请未提交给发榜企业。"
+    members = [m.org_id for m in app.members]
+    _to_consortium(session, app, members, "consortium_declined", title, body)
 
 
 def withdrawn_while_forming(session: Session, app: Application, need: Need) -> None:
-    for member in app.members:
-        if not member.is_lead:
-            notify_org(
-                session,
-                member.org_id,
-                "consortium_declined",
-                f"{app.org.name}已撤回「{need.title}」联合体揭榜申请",
-                "您单位无需再确认。",
-                link=f"/applications/{app.id}",
-                obj=("application", app.id),
-            )
+    members = [m.org_id for m in app.members if not m.is_lead]
+    title = f"{app.org.name}已撤回「{need.title}」联合体揭榜申请"
+    _to_consortium(session, app, members, "consortium_declined", title, "您单位无需再确认。")
 
 
-def _to_lead(session: Session, app: Application, kind: str, title: str, body: str) -> None:
-    notify_org(
-        session,
-        app.org_id,
-        kind,
-        title,
-        body,
-        link=f"/applications/{app.id}",
-        obj=("application", app.id),
-    )
+def _to_consortium(
+    session: Session, app: Application, org_ids: list[int], kind: str, title: str, body: str
+) -> None:
+    """The staff of `org_ids` (the lead, consortium members), led to the application: one
+    statement for them all, none for nobody."""
+    if org_ids:
+        link, obj = f"/applications/{app.id}", ("application", app.id)
+        notify_orgs(session, org_ids, kind, title, body, link=link, obj=obj)

@@ -18,6 +18,7 @@ from service.applications.schemas import (
     ApplicationUpdate,
 )
 from service.capabilities import service as capabilities
+from service.kit.actions import TransitionIn
 from service.kit.db import unique_or, utcnow
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, found
 from service.kit.money import wan_to_yuan
@@ -129,22 +130,17 @@ def update(session: Session, user: User, app_id: int, data: ApplicationUpdate) -
 
 
 def transition(
-    session: Session,
-    user: User,
-    app_id: int,
-    action: str,
-    reason: str | None = None,
-    version: int | None = None,
+    session: Session, user: User, app_id: int, action: str, data: TransitionIn
 ) -> Application:
     """shortlist / reject / withdraw (award has its own rules below): the application and its
     need are read once, the application locked."""
     app = _for_change(session, user, app_id)
     need = app.need
     APPLICATION_MACHINE.require(action, user, Case(app, need))
-    check_version(app, version)
+    check_version(app, data.version)
     forming = app.status == ApplicationStatus.forming
-    rejected = {"reject_reason": (reason or "").strip()} if action == "reject" else None
-    APPLICATION_MACHINE.apply(session, app, action, user.id, reason, rejected)
+    rejected = {"reject_reason": (data.reason or "").strip()} if action == "reject" else None
+    APPLICATION_MACHINE.apply(session, app, action, user.id, data.reason, rejected)
     flush_versioned(session)
     if forming:  # the enterprise never saw it; the invited members stop waiting
         notices.withdrawn_while_forming(session, app, need)

@@ -24,7 +24,8 @@ def is_privileged(user: User | None, cap: Capability) -> bool:
     return user is not None and (user.role in (Role.broker, Role.admin) or is_owner(user, cap))
 
 
-def sees_reject_reason(user: User | None, cap: Capability) -> bool:
+def sees_history(user: User | None, cap: Capability) -> bool:
+    """The owner and admins read the state history and its reject reason."""
     return user is not None and (user.role == Role.admin or is_owner(user, cap))
 
 

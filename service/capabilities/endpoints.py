@@ -40,7 +40,7 @@ item.update(CapabilityUpdate, service.update, "修改科技成果（仅草稿或
 def _act(
     session: Session, user: User, cap_id: int, action: str, body: TransitionIn
 ) -> CapabilityRead:
-    cap = service.transition(session, user, cap_id, action, body.reason, body.version)
+    cap = service.transition(session, user, cap_id, action, body)
     return presenters.capability(cap, user)
 
 

@@ -11,6 +11,7 @@ from service.capabilities.schemas import (
     CapabilityUpdate,
 )
 from service.engine.jobs import enqueue_embedding
+from service.kit.actions import TransitionIn
 from service.kit.errors import (
     BadRequest,
     Forbidden,
@@ -107,18 +108,14 @@ def update(session: Session, user: User, cap_id: int, data: CapabilityUpdate) ->
 
 
 def transition(
-    session: Session,
-    user: User,
-    cap_id: int,
-    action: str,
-    reason: str | None = None,
-    version: int | None = None,
+    session: Session, user: User, cap_id: int, action: str, data: TransitionIn
 ) -> Capability:
     """A user's step (lifecycle.py says who may take which): the row is read once, locked."""
     cap = _for_change(session, user, cap_id)
     CAPABILITY_MACHINE.require(action, user, cap)
-    check_version(cap, version)
-    CAPABILITY_MACHINE.apply(session, cap, action, user.id, reason, review_columns(action, reason))
+    check_version(cap, data.version)
+    columns = review_columns(action, data.reason)
+    CAPABILITY_MACHINE.apply(session, cap, action, user.id, data.reason, columns)
     flush_versioned(session)
     enqueue_embedding(session, "capability", cap.id)
     notices.reviewed(session, cap, action)
@@ -128,7 +125,7 @@ def transition(
 
 
 def history_allowed(user: User, cap: Capability) -> bool:
-    return user.role == "admin" or auth.is_owner(user, cap)
+    return auth.sees_history(user, cap)
 
 
 def _for_change(session: Session, user: User, cap_id: int) -> Capability:

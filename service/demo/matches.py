@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from matching.ranking import Matcher
 from service.engine.documents import to_doc
 from service.engine.service import Recommendation, recommendation
+from service.kit.actions import TransitionIn
 from service.matches import repository
 from service.matches import service as matches
 from service.matches.lifecycle import MATCH_MACHINE
-from service.matches.schemas import MatchCreate, MatchNoteIn
+from service.matches.schemas import DealIn, MatchCreate, MatchNoteIn
 from service.models import Capability, Match, Need, User
 from service.models.enums import CapabilityStatus, MatchOrigin, MatchStatus, NeedStatus, Role
 from service.needs import service as needs
@@ -62,9 +63,9 @@ WITHDRAW_REASON = "已通过技术经纪人对接到合作单位并进入签约�
 def _sign(session: Session, row: dict[str, Any], need: Need, match_id: int, broker: User) -> None:
     if need.status == NeedStatus.published:
         owner = _side_user(session, need.org_id, Role.enterprise)
-        needs.transition(session, owner, need.id, "withdraw", WITHDRAW_REASON)
+        needs.transition(session, owner, need.id, "withdraw", TransitionIn(reason=WITHDRAW_REASON))
     value = Decimal(row["contract_value_wan"])
-    matches.transition(session, broker, match_id, "deal", contract_value_wan=value)
+    matches.transition(session, broker, match_id, "deal", DealIn(contract_value_wan=value))
 
 
 def _brokers(session: Session, password: str) -> dict[str, User]:
@@ -118,15 +119,17 @@ def _walk(
     else:
         match_id = _candidate(session, need, cap, scorer)
         if target == MatchStatus.rejected:
-            matches.transition(session, broker, match_id, "reject", row["reason"])
+            matches.transition(
+                session, broker, match_id, "reject", TransitionIn(reason=row["reason"])
+            )
             return None
-        match = matches.transition(session, broker, match_id, "approve")
+        match = matches.transition(session, broker, match_id, "approve", TransitionIn())
         if row.get("note"):
             note_in = MatchNoteIn(version=match.version, note=row["note"])
             matches.update_note(session, broker, match_id, note_in)
     if target == MatchStatus.approved:
         return None
-    matches.transition(session, broker, match_id, "recommend")
+    matches.transition(session, broker, match_id, "recommend", TransitionIn())
     interest = row.get("interest", ["need", "capability"])
     if "need" in interest:
         enterprise = _side_user(session, need.org_id, Role.enterprise)
@@ -142,9 +145,9 @@ def _walk(
         MatchStatus.declined: ["connect", "negotiate"],
     }[target]
     for action in steps:
-        matches.transition(session, broker, match_id, action)
+        matches.transition(session, broker, match_id, action, TransitionIn())
     if target == MatchStatus.declined:
-        matches.transition(session, broker, match_id, "decline", row["reason"])
+        matches.transition(session, broker, match_id, "decline", TransitionIn(reason=row["reason"]))
     return match_id if target == MatchStatus.deal else None
 
 

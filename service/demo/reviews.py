@@ -12,6 +12,7 @@ from service.applications import repository as applications_repository
 from service.applications import service as applications
 from service.applications.schemas import ApplicationCreate, MemberIn
 from service.demo.consortium import answer_invitations
+from service.kit.actions import TransitionIn
 from service.models import Application, Need, Organization, User
 from service.models.enums import Role
 from service.notifications import mail
@@ -90,7 +91,7 @@ def load(session: Session) -> dict[str, int]:
         other = _apply(session, "res_huning_univ", cooling)
         owner = session.get(User, cooling.created_by_id)
         if owner is not None and lead.status == "submitted":
-            applications.transition(session, owner, lead.id, "shortlist")
+            applications.transition(session, owner, lead.id, "shortlist", TransitionIn())
         first = reviews.assign(session, admin, cooling.id, AssignIn(expert_id=expert.id))
         reviews.save_review(
             session, expert, first.id, lead.id, ReviewIn(scores=FIRST_SHEET, comment=_C1)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from service.capabilities import service as capabilities
 from service.capabilities.schemas import CapabilityCreate
 from service.demo import matches, reviews, stories
+from service.kit.actions import TransitionIn
 from service.kit.clock import today
 from service.models import Organization, User
 from service.models.enums import Role
@@ -110,8 +111,9 @@ def _advance(
     status = row.get("status", "published")
     if status == "draft":
         return
-    transition(session, owner, object_id, "submit")
+    transition(session, owner, object_id, "submit", TransitionIn())
     if status == "published":
-        transition(session, admin, object_id, "approve")
+        transition(session, admin, object_id, "approve", TransitionIn())
     elif status == "rejected":
-        transition(session, admin, object_id, "reject", row.get("reject_reason") or "信息不完整")
+        reason = row.get("reject_reason") or "信息不完整"
+        transition(session, admin, object_id, "reject", TransitionIn(reason=reason))

@@ -19,9 +19,10 @@ from service.applications import service as applications
 from service.applications.schemas import ApplicationCreate, MemberIn
 from service.config import get_settings
 from service.demo.consortium import answer_invitations
+from service.kit.actions import TransitionIn
 from service.kit.clock import today
 from service.milestones import service as milestones
-from service.milestones.schemas import MilestoneCreate
+from service.milestones.schemas import MilestoneActionIn, MilestoneCreate
 from service.models import Need, User
 from service.models.enums import Role
 from service.needs import service as needs
@@ -55,7 +56,7 @@ def load(session: Session, org_ids: dict[str, int]) -> dict[str, int]:
         ]
         cast.append((story, need, owner, apps))
         if story.get("outcome") == "withdraw":
-            needs.transition(session, owner, need.id, "withdraw")
+            needs.transition(session, owner, need.id, "withdraw", TransitionIn())
 
     # Time passes: the chosen deadlines are over, and the real tick moves those needs.
     review = get_settings().review_period_days
@@ -78,10 +79,11 @@ def load(session: Session, org_ids: dict[str, int]) -> dict[str, int]:
             winner = users[row["by"]]
             counts["milestones"] += _milestones(session, owner, winner, need, app_id, row)
         if story.get("outcome") == "complete":
-            needs.transition(session, owner, need.id, "complete")
+            needs.transition(session, owner, need.id, "complete", TransitionIn())
         elif story.get("outcome") == "terminate":
             needs.request_termination(session, owner, need.id, story["termination_request"])
-            needs.transition(session, admin, need.id, "terminate", story["termination_reason"])
+            ended = TransitionIn(reason=story["termination_reason"])
+            needs.transition(session, admin, need.id, "terminate", ended)
     return counts
 
 
@@ -112,11 +114,13 @@ def _apply(
     owner = session.get(User, need.created_by_id)
     assert owner is not None
     if row["status"] in ("shortlisted", "awarded"):
-        applications.transition(session, owner, app.id, "shortlist")
+        applications.transition(session, owner, app.id, "shortlist", TransitionIn())
     elif row["status"] == "rejected":
-        applications.transition(session, owner, app.id, "reject", row["reason"])
+        applications.transition(
+            session, owner, app.id, "reject", TransitionIn(reason=row["reason"])
+        )
     elif row["status"] == "withdrawn":
-        applications.transition(session, user, app.id, "withdraw")
+        applications.transition(session, user, app.id, "withdraw", TransitionIn())
     return row, app.id
 
 
@@ -147,7 +151,6 @@ def _milestones(
                 people[_ACTOR[action]],
                 milestone.id,
                 action,
-                reason=plan.get("reason"),
-                note=plan.get("note"),
+                MilestoneActionIn(reason=plan.get("reason"), note=plan.get("note")),
             )
     return len(created)

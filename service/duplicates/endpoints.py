@@ -2,27 +2,19 @@ from collections.abc import Callable
 from typing import Literal
 
 from fastapi import APIRouter
-from sqlalchemy.orm import Session
 
 from service.duplicates import service
 from service.duplicates.lifecycle import DUPLICATE_MACHINE
 from service.duplicates.schemas import DuplicateCheck, DuplicateLinkRead, DuplicateMark
 from service.kit import errors as e
-from service.kit.actions import TransitionIn, action_routes
+from service.kit.actions import action_routes
 from service.kit.routes import GUARDED_ERRORS, create_route, route
-from service.models import User
 
 router = APIRouter(prefix="/duplicates", tags=["重复发布 duplicates"])
 
 
 def _check(kind: Literal["need", "capability"]) -> Callable[..., DuplicateCheck]:
     return lambda session, user, posting_id: service.check(session, user, kind, posting_id)
-
-
-def _act(
-    session: Session, user: User, link_id: int, action: str, body: TransitionIn
-) -> DuplicateLinkRead:
-    return service.transition(session, user, link_id, action, body.reason)
 
 
 route(
@@ -41,5 +33,6 @@ create_route(
     errors=e.responses(e.NotAuthenticated, e.Forbidden, e.NotFound, e.Conflict, e.BadRequest),
 )  # fmt: skip
 action_routes(
-    router, DUPLICATE_MACHINE, "/links/{link_id}", "duplicate_link", DuplicateLinkRead, _act
-)
+    router, DUPLICATE_MACHINE, "/links/{link_id}", "duplicate_link", DuplicateLinkRead,
+    service.transition,
+)  # fmt: skip

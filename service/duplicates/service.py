@@ -23,6 +23,7 @@ from service.duplicates.schemas import (
 )
 from service.engine.documents import Posting, doc_hash, to_doc
 from service.engine.vectors import as_array, get_embedder, stored_vector
+from service.kit.actions import TransitionIn
 from service.kit.errors import BadRequest, Conflict, Forbidden, NotFound, found
 from service.models import DuplicateLink, User
 
@@ -160,7 +161,7 @@ def _pair_similarity(session: Session, kind: Kind, a: Posting, b: Posting) -> fl
 
 
 def transition(
-    session: Session, user: User, link_id: int, action: str, reason: str | None
+    session: Session, user: User, link_id: int, action: str, data: TransitionIn
 ) -> DuplicateLinkRead:
     """A step of a link (取消重复标记), admins only, with a reason."""
     link = found(
@@ -168,7 +169,7 @@ def transition(
         ("该重复标记不存在", "Duplicate link not found"),
     )
     DUPLICATE_MACHINE.require(action, user, link)
-    DUPLICATE_MACHINE.apply(session, link, action, user.id, reason)
+    DUPLICATE_MACHINE.apply(session, link, action, user.id, data.reason)
     session.flush()
     kind: Kind = "need" if link.kind == "need" else "capability"
     titles = repository.titles(session, kind, [link.posting_id, link.duplicate_of_id])

@@ -100,15 +100,7 @@ def run(
         ent = Organization(name="需求企业", kind="enterprise", region="", description="")
         s.add_all([*orgs, ent])
         s.flush()
-        user = User(
-            username="bench",
-            password_hash="x",
-            display_name="bench",
-            role="researcher",
-            org_id=orgs[0].id,
-        )
-        s.add(user)
-        s.flush()
+        user = _author(s, orgs[0].id)
         base_docs = [_doc(r, "capability", i, 0) for i, r in enumerate(cap_rows)]
         base = encode_postings(embedder, base_docs)
         echo(f"基础文本 {len(base_docs)} 条已嵌入（{embedder.model_id}）")
@@ -257,14 +249,23 @@ def _stored_lists(
     timed("stored")
 
 
+def _author(s: Session, org_id: int) -> User:
+    """The benchmark postings' author: one researcher of `org_id`."""
+    user = User(
+        username="bench", password_hash="x", display_name="bench", role="researcher", org_id=org_id
+    )
+    s.add(user)
+    s.flush()
+    return user
+
+
 def capability_columns(
     values: dict[str, Any], org: int, user: int, now: datetime
 ) -> dict[str, Any]:
     """A published capability's columns around its text (`values`: title, description,
     field_code, keywords, indicators): what both benchmarks insert."""
     return {
-        "org_id": org,
-        "created_by_id": user,
+        **_published(org, user, now),
         **values,
         "maturity": "sample",
         "trl": 4,
@@ -275,6 +276,15 @@ def capability_columns(
         "price_min": None,
         "price_max": None,
         "team": "",
+    }
+
+
+def _published(org: int, user: int, now: datetime) -> dict[str, Any]:
+    """What every benchmark posting shares: its organisation and author, a placeholder
+    contact, published now at version 1."""
+    return {
+        "org_id": org,
+        "created_by_id": user,
         "contact_name": "联系人",
         "contact_phone": "13900000000",
         "contact_email": "",
@@ -291,8 +301,7 @@ def need_columns(values: dict[str, Any], org: int, user: int, now: datetime) -> 
     """A published need's columns around its text (`values`: title, problem, key_difficulty,
     expected_goal, field_code, keywords, indicators)."""
     return {
-        "org_id": org,
-        "created_by_id": user,
+        **_published(org, user, now),
         **values,
         "industry": "",
         "call_type": "regular",
@@ -302,15 +311,6 @@ def need_columns(values: dict[str, Any], org: int, user: int, now: datetime) -> 
         "deadline": (now + timedelta(days=365)).date(),
         "implementation_months": 12,
         "visibility": "public",
-        "contact_name": "联系人",
-        "contact_phone": "13900000000",
-        "contact_email": "",
-        "status": "published",
-        "reject_reason": None,
-        "published_at": now,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
     }
 
 
@@ -397,24 +397,10 @@ def run_keywords(
         "need": [keyword_tokens(analyzer, d) for d in long],
     }
 
-    def keep(_: object) -> bool:
-        return True
-
     rss_before = _rss_mb()
     with sm() as s:
         source = keywords.DatabaseKeywords("capability", s)
-        for name, qs in queries.items():
-            source.search(*qs[0], keep, pool)  # warm the page cache
-            timings = []
-            for q_words, q_chars in qs:
-                t = time.perf_counter()
-                source.search(q_words, q_chars, keep, pool)
-                timings.append(time.perf_counter() - t)
-            p50, p99 = _percentiles(timings)
-            echo(
-                f"keywords database {name} n={n} pool={pool} queries={len(timings)} "
-                f"p50_ms={p50:.1f} p99_ms={p99:.1f}"
-            )
+        _time_keywords("database", source.search, queries, n, pool, echo, warm=True)
     echo(f"keywords database rss_mb={_rss_mb():.0f} (process, after the queries)")
     engine.dispose()
     started = time.perf_counter()
@@ -428,18 +414,38 @@ def run_keywords(
         f"keywords memory build n={n} seconds={time.perf_counter() - started:.1f} "
         f"(tokenising not included) rss_added_mb={_rss_mb() - rss_before:.0f}"
     )
+    _time_keywords("memory", memory.search, queries, n, pool, echo)
+    return 0
+
+
+def _time_keywords(
+    where: str,
+    search: Callable[..., Any],
+    queries: dict[str, list[Any]],
+    n: int,
+    pool: int,
+    echo: Callable[[str], None],
+    warm: bool = False,
+) -> None:
+    """Each query set's latency on one keyword source (`warm`: one untimed query first, for
+    the database's page cache), printed as p50 and p99."""
     for name, qs in queries.items():
+        if warm:
+            search(*qs[0], _keep, pool)
         timings = []
         for q_words, q_chars in qs:
             t = time.perf_counter()
-            memory.search(q_words, q_chars, keep, pool)
+            search(q_words, q_chars, _keep, pool)
             timings.append(time.perf_counter() - t)
         p50, p99 = _percentiles(timings)
         echo(
-            f"keywords memory {name} n={n} pool={pool} queries={len(timings)} "
+            f"keywords {where} {name} n={n} pool={pool} queries={len(timings)} "
             f"p50_ms={p50:.1f} p99_ms={p99:.1f}"
         )
-    return 0
+
+
+def _keep(_: object) -> bool:
+    return True
 
 
 # --- bulk embedding: `jiebang reindex` on postings without vectors -----------------------
@@ -470,15 +476,7 @@ def reindex_database(n: int, url: str, echo: Callable[[str], None]) -> sessionma
             ent = Organization(name="需求企业", kind="enterprise", region="", description="")
             s.add_all([org, ent])
             s.flush()
-            user = User(
-                username="bench",
-                password_hash="x",
-                display_name="bench",
-                role="researcher",
-                org_id=org.id,
-            )
-            s.add(user)
-            s.flush()
+            user = _author(s, org.id)
             caps = []
             for i in range(n - n_needs):
                 row = cap_rows[i % len(cap_rows)]

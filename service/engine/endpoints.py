@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from service.auth.deps import AdminUser, CurrentUser, OptionalUser
+from service.auth.deps import AdminUser, OptionalUser
 from service.capabilities.schemas import CapabilityConditions
 from service.engine import search
 from service.engine.model_info import RankModelRead, model_in_use
@@ -18,9 +18,8 @@ from service.engine.status import engine_status
 from service.engine.store import IndexStore, get_store
 from service.kit.db import SessionDep
 from service.kit.errors import Forbidden, NotAuthenticated, NotFound, responses
-from service.kit.inputs import Id, Line
-from service.kit.pagination import PageDep
-from service.kit.routes import routers
+from service.kit.inputs import Line
+from service.kit.routes import route, routers
 from service.needs.schemas import NeedConditions
 
 router, public = routers("匹配引擎 engine")
@@ -33,61 +32,30 @@ SearchQ = Annotated[
 _READ_ERRORS = responses(NotAuthenticated, Forbidden, NotFound)
 
 
-@router.get(
-    "/needs/{need_id}/recommendations",
-    response_model=list[CapabilityHit],
-    responses=_READ_ERRORS,
+_RANKED = {"limit": (Limit, 20), "store": StoreDep}
+route(
+    router, "GET", "/needs/{need_id}/recommendations", search.need_recommendations,
+    list[CapabilityHit], name="need_recommendations", errors=_READ_ERRORS, more=_RANKED,
     summary="为需求推荐的科技成果（发布企业、技术经纪人、管理员）",
-)
-def need_recommendations(
-    session: SessionDep, user: CurrentUser, store: StoreDep, need_id: Id, limit: Limit = 20
-) -> list[CapabilityHit]:
-    return search.need_recommendations(session, user, need_id, limit, store)
-
-
-@router.get(
-    "/capabilities/{cap_id}/recommendations",
-    response_model=list[NeedHit],
-    responses=_READ_ERRORS,
+)  # fmt: skip
+route(
+    router, "GET", "/capabilities/{cap_id}/recommendations", search.capability_recommendations,
+    list[NeedHit], name="capability_recommendations", errors=_READ_ERRORS, more=_RANKED,
     summary="为科技成果匹配的需求（成果方科研人员、技术经纪人、管理员）",
-)
-def capability_recommendations(
-    session: SessionDep, user: CurrentUser, store: StoreDep, cap_id: Id, limit: Limit = 20
-) -> list[NeedHit]:
-    return search.capability_recommendations(session, user, cap_id, limit, store)
-
-
-@public.get(
-    "/search/needs",
-    response_model=HitPage[NeedHit],
+)  # fmt: skip
+route(
+    public, "GET", "/search/needs", search.search_needs, HitPage[NeedHit], name="search_needs",
+    user=OptionalUser, filters=NeedConditions, page=True, more={"q": SearchQ, "store": StoreDep},
     summary="需求语义 + 关键词检索（公开，仅张榜中的需求；只返回相关度达到阈值的结果，"
     "其后至多 5 条标为相关度较低）",
-)
-def search_needs(
-    session: SessionDep,
-    user: OptionalUser,
-    store: StoreDep,
-    page: PageDep,
-    q: SearchQ,
-    filters: Annotated[NeedConditions, Query()],
-) -> HitPage[NeedHit]:
-    return search.search_needs(session, user, q, filters, page, store)
-
-
-@public.get(
-    "/search/capabilities",
-    response_model=HitPage[CapabilityHit],
+)  # fmt: skip
+route(
+    public, "GET", "/search/capabilities", search.search_capabilities, HitPage[CapabilityHit],
+    name="search_capabilities", user=None, filters=CapabilityConditions, page=True,
+    more={"q": SearchQ, "store": StoreDep},
     summary="科技成果语义 + 关键词检索（公开，仅已发布成果；只返回相关度达到阈值的结果，"
     "其后至多 5 条标为相关度较低）",
-)
-def search_capabilities(
-    session: SessionDep,
-    store: StoreDep,
-    page: PageDep,
-    q: SearchQ,
-    filters: Annotated[CapabilityConditions, Query()],
-) -> HitPage[CapabilityHit]:
-    return search.search_capabilities(session, q, filters, page, store)
+)  # fmt: skip
 
 
 @router.get(

@@ -50,9 +50,9 @@ def _capabilities(session: Session, recs: list[engine.Recommendation]) -> list[C
 def search_needs(
     session: Session,
     user: User | None,
-    q: str,
     filters: NeedConditions,
     page: PageParams,
+    q: str,
     store: IndexStore,
 ) -> HitPage[NeedHit]:
     """Published needs the caller may read, ranked for `q` (an anonymous need is found by its
@@ -70,7 +70,7 @@ def search_needs(
 
 
 def search_capabilities(
-    session: Session, q: str, filters: CapabilityConditions, page: PageParams, store: IndexStore
+    session: Session, filters: CapabilityConditions, page: PageParams, q: str, store: IndexStore
 ) -> HitPage[CapabilityHit]:
     """Published capabilities (public to everyone) ranked for `q`."""
     where = capabilities_repository.conditions(filters)

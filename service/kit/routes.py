@@ -9,9 +9,10 @@ only in their path, the function, the schemas and the words. `route` builds such
 calls `service.get_readable(session, user, app_id)` and answers
 `service.present(session, user, <that>)`. The function gets, in this order: the session, the
 caller (unless `user=None`), each path parameter, the typed filter (`filters=`), the page
-(`page=True`) and the body (`body=`). `list_route`, `create_route` and `Resource` (the detail,
-change, history and action routes of one object) name the usual cases. The response
-declarations every domain shares are here too (`READ_ERRORS`, `WRITE_ERRORS`, …).
+(`page=True`) and the body (`body=`); then, by name, any further parameter (`more=`).
+`list_route`, `create_route` and `Resource` (the detail, change, history and action routes of
+one object) name the usual cases. The response declarations every domain shares are here too
+(`READ_ERRORS`, `WRITE_ERRORS`, …).
 """
 
 import inspect
@@ -78,13 +79,16 @@ def route(
     etag: bool = False,
     types: dict[str, Any] | None = None,
     description: str | None = None,
+    more: dict[str, Any] | None = None,
 ) -> None:
     """Declare `method path` answering `present(session, user, call(…))` (or `call(…)`).
 
     `user` is the caller's dependency (`CurrentUser`, `OptionalUser`, a role guard), None for
     a route that takes no caller; path parameters are `Id`s unless `types` says otherwise;
     the body is required unless `optional=True` (then `{}` or none at all stands for
-    `body()`); `etag=True` sends the answer's row version as a weak ETag."""
+    `body()`); `etag=True` sends the answer's row version as a weak ETag. `more` declares
+    further parameters, name → annotation or (annotation, default), after the path's (a query
+    value, a dependency such as the index store), handed to `call` by name."""
     ids = re.findall(r"\{(\w+)\}", path)
     params = [inspect.Parameter("session", _KEYWORD, annotation=SessionDep)]
     if user is not None:
@@ -92,6 +96,9 @@ def route(
     for id_name in ids:
         annotation = (types or {}).get(id_name, Id)
         params.append(inspect.Parameter(id_name, _KEYWORD, annotation=annotation))
+    for extra, spec in (more or {}).items():
+        annotation, default = spec if isinstance(spec, tuple) else (spec, inspect.Parameter.empty)
+        params.append(inspect.Parameter(extra, _KEYWORD, annotation=annotation, default=default))
     if etag:
         params.append(inspect.Parameter("response", _KEYWORD, annotation=Response))
     if page:
@@ -113,7 +120,7 @@ def route(
         if body is not None:
             data = given.get("data")
             args.append(data if data is not None else body())
-        value = call(*args)
+        value = call(*args, **{extra: given[extra] for extra in more or {}})
         if etag:
             given["response"].headers["ETag"] = f'W/"{value.version}"'
         return present(session, caller, value) if present is not None else value

@@ -89,9 +89,7 @@ item.update(MatchNoteIn, service.update_note, "修改经纪人备注（需带版
 
 
 def _act(session: Session, user: User, match_id: int, action: str, body: Any) -> MatchRead:
-    value = body.contract_value_wan if action == "deal" else None
-    match = service.transition(session, user, match_id, action, body.reason, body.version, value)
-    return _acted(session, user, match)
+    return _acted(session, user, service.transition(session, user, match_id, action, body))
 
 
 def _acted(session: Session, user: User, match: Match) -> MatchRead:

@@ -1,7 +1,6 @@
 """Match rules: broker review, manual matches, each side's interest, the road to a deal; the
 stage board and a broker's record (attribution)."""
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 from service.audit.schemas import AuditEventRead
 from service.audit.service import record_transition
 from service.capabilities import service as capabilities
+from service.kit.actions import TransitionIn
 from service.kit.errors import BadRequest, Conflict, Forbidden, InvalidTransition, NotFound, found
 from service.kit.money import wan_to_yuan, yuan_to_wan
 from service.kit.pagination import Page, PageParams, page_of
@@ -25,6 +25,7 @@ from service.matches.notices import announce, tell_brokers
 from service.matches.schemas import (
     BoardRead,
     BrokerRecord,
+    DealIn,
     DealRead,
     MatchCreate,
     MatchFilter,
@@ -128,20 +129,15 @@ def _chosen_pair(
 
 
 def transition(
-    session: Session,
-    user: User,
-    match_id: int,
-    action: str,
-    reason: str | None = None,
-    version: int | None = None,
-    contract_value_wan: Decimal | None = None,
+    session: Session, user: User, match_id: int, action: str, data: TransitionIn
 ) -> Match:
-    """A reviewer's move (approve, reject, recommend, connect, negotiate, deal, decline)."""
+    """A reviewer's move (approve, reject, recommend, connect, negotiate, deal, decline);
+    `deal` takes the contract value (`DealIn`)."""
     match = _for_change(session, user, match_id)
     need, cap = match.need, match.capability
     MATCH_MACHINE.require(action, user, match)
     _refuse_conflict(user, need, cap)
-    check_version(match, version)
+    check_version(match, data.version)
     MATCH_MACHINE.check(action, match.status)
     if action in auth.OPEN_POSTING_ACTIONS:
         _require_open(need, cap)
@@ -159,7 +155,9 @@ def transition(
             code="jiebang_round_active",
         )
     changes: dict[str, object] = {}
+    reason = data.reason
     if action == "deal":
+        contract_value_wan = data.contract_value_wan if isinstance(data, DealIn) else None
         if contract_value_wan is None or contract_value_wan <= 0:
             raise BadRequest(
                 "签约须填写大于 0 的合同金额（万元）",

@@ -42,9 +42,7 @@ item.update(MilestoneUpdate, service.update, "修改待确认的里程碑（发�
 def _act(
     session: Session, user: User, milestone_id: int, action: str, body: MilestoneActionIn
 ) -> MilestoneRead:
-    m = service.transition(
-        session, user, milestone_id, action, body.reason, body.note, body.version
-    )
+    m = service.transition(session, user, milestone_id, action, body)
     return presenters.milestone(m, m.need, user)
 
 

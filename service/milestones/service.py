@@ -19,7 +19,12 @@ from service.milestones.lifecycle import (
     WORKING_NEED_STATES,
     Work,
 )
-from service.milestones.schemas import MilestoneCreate, MilestoneRead, MilestoneUpdate
+from service.milestones.schemas import (
+    MilestoneActionIn,
+    MilestoneCreate,
+    MilestoneRead,
+    MilestoneUpdate,
+)
 from service.models import Application, Milestone, Need, User
 from service.models.enums import NeedStatus
 from service.needs import auth as needs_auth
@@ -125,20 +130,14 @@ def update(session: Session, user: User, milestone_id: int, data: MilestoneUpdat
 
 
 def transition(
-    session: Session,
-    user: User,
-    milestone_id: int,
-    action: str,
-    reason: str | None = None,
-    note: str | None = None,
-    version: int | None = None,
+    session: Session, user: User, milestone_id: int, action: str, data: MilestoneActionIn
 ) -> Milestone:
     """agree / decline / cancel / submit / accept / return / pay: the milestone, its winner
     and its need are read once, the milestone and the need locked."""
     milestone = _for_change(session, user, milestone_id)
     need = milestone.need
     MILESTONE_MACHINE.require(action, user, Work(need, milestone.application))
-    check_version(milestone, version)
+    check_version(milestone, data.version)
     MILESTONE_MACHINE.check(action, milestone.status)
     if action == "pay":
         if need.status not in PAYABLE_NEED_STATES:
@@ -149,8 +148,9 @@ def transition(
         _need_working(need)
     now = datetime.now(UTC)
     changes: dict[str, object] = {}
+    reason = data.reason
     if action == "submit":
-        note = (note or "").strip()
+        note = (data.note or "").strip()
         if not note:
             raise BadRequest(
                 "提交成果须填写交付说明", "A delivery note is required", code="note_required"

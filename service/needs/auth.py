@@ -102,7 +102,8 @@ def org_filter(user: User | None, org_id: int) -> ColumnElement[bool]:
     return and_(Need.org_id == org_id, Need.visibility != Visibility.anonymous)
 
 
-def sees_reject_reason(user: User | None, need: Need) -> bool:
+def sees_history(user: User | None, need: Need) -> bool:
+    """The owner and admins read the state history and its reject reason."""
     return user is not None and (user.role == Role.admin or is_owner(user, need))
 
 

@@ -82,7 +82,7 @@ item.update(NeedUpdate, service.update, "修改需求（仅草稿或被驳回时
 
 
 def _act(session: Session, user: User, need_id: int, action: str, body: TransitionIn) -> NeedRead:
-    need = service.transition(session, user, need_id, action, body.reason, body.version)
+    need = service.transition(session, user, need_id, action, body)
     return presenters.need(need, user)
 
 

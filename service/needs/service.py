@@ -4,6 +4,7 @@ from sqlalchemy.orm import Session
 
 from service.applications import repository as applications
 from service.engine.jobs import enqueue_embedding
+from service.kit.actions import TransitionIn
 from service.kit.clock import today
 from service.kit.errors import (
     BadRequest,
@@ -105,14 +106,7 @@ def update(session: Session, user: User, need_id: int, data: NeedUpdate) -> Need
     return need
 
 
-def transition(
-    session: Session,
-    user: User,
-    need_id: int,
-    action: str,
-    reason: str | None = None,
-    version: int | None = None,
-) -> Need:
+def transition(session: Session, user: User, need_id: int, action: str, data: TransitionIn) -> Need:
     """A user's step (lifecycle.py says who may take which): the need is read once, locked."""
     need = _for_change(session, user, need_id)
     if action == "terminate" and auth.is_owner(user, need):
@@ -122,7 +116,7 @@ def transition(
             code="admin_required",
         )
     NEED_MACHINE.require(action, user, need)
-    check_version(need, version)
+    check_version(need, data.version)
     NEED_MACHINE.check(action, need.status)
     if action in ("submit", "approve") and need.deadline <= today():
         raise InvalidTransition(
@@ -138,7 +132,7 @@ def transition(
             "Live applications exist: an admin must withdraw",
             code="has_applications",
         )
-    flows.take(session, need, action, user.id, reason)
+    flows.take(session, need, action, user.id, data.reason)
     flush_versioned(session)
     enqueue_embedding(session, "need", need.id)
     return need
@@ -158,7 +152,7 @@ def request_termination(session: Session, user: User, need_id: int, reason: str 
 
 
 def history_allowed(user: User, need: Need) -> bool:
-    return user.role == "admin" or auth.is_owner(user, need)
+    return auth.sees_history(user, need)
 
 
 def need_of(session: Session, need_id: int, *, for_update: bool = False) -> Need:

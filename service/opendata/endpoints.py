@@ -15,10 +15,8 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
 from service.kit import errors as e
-from service.kit.actions import TransitionIn
 from service.kit.db import SessionDep, get_session, primary_reads
 from service.kit.routes import GUARDED_ERRORS, Resource, create_route, list_route, route
-from service.models import User
 from service.opendata import service, throttle
 from service.opendata.cursors import InvalidCursor
 from service.opendata.lifecycle import API_KEY_MACHINE
@@ -60,11 +58,7 @@ route(
 )  # fmt: skip
 
 
-def _act(session: Session, user: User, key_id: int, action: str, body: TransitionIn) -> ApiKeyRead:
-    return service.transition(session, user, key_id, action, body.reason)
-
-
-item.actions(API_KEY_MACHINE, _act)
+item.actions(API_KEY_MACHINE, service.transition)
 
 
 # ---- the open data API (an API key per request) -----------------------------------------

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
+from service.kit.actions import TransitionIn
 from service.kit.clock import today
 from service.kit.db import utcnow
 from service.kit.errors import Conflict, NotFound, found
@@ -115,12 +116,12 @@ def usage(session: Session, user: User, key_id: int) -> ApiKeyUsageRead:
 
 
 def transition(
-    session: Session, user: User, key_id: int, action: str, reason: str | None
+    session: Session, user: User, key_id: int, action: str, data: TransitionIn
 ) -> ApiKeyRead:
     key = _readable_key(session, user, key_id, for_update=True)
     API_KEY_MACHINE.require(action, user, key)
     API_KEY_MACHINE.apply(
-        session, key, action, user.id, reason, changes={"revoked_at": datetime.now(UTC)}
+        session, key, action, user.id, data.reason, changes={"revoked_at": datetime.now(UTC)}
     )
     flush_versioned(session)
     return present_key(session, user, key)

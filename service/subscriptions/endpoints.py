@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
-from service.kit.actions import TransitionIn
 from service.kit.db import SessionDep
 from service.kit.errors import (
     BadRequest,
@@ -46,12 +45,6 @@ def _delete(session: Session, user: User, sub_id: int) -> Response:
     return Response(status_code=204)
 
 
-def _act(
-    session: Session, user: User, sub_id: int, action: str, body: TransitionIn
-) -> SubscriptionRead:
-    return service.transition(session, user, sub_id, action, body.version)
-
-
 list_route(
     router, "", SubscriptionRead, service.list_subscriptions, name="list_subscriptions",
     summary="我的订阅（科研人员、企业用户、技术经纪人）", errors=ROLE_ERRORS,
@@ -68,7 +61,7 @@ item.update(
 )  # fmt: skip
 route(router, "DELETE", "/{sub_id}", _delete, None, name="delete_subscription", status_code=204,
       summary="删除订阅（本人）", errors=GUARDED_ERRORS)  # fmt: skip
-item.actions(SUBSCRIPTION_MACHINE, _act)
+item.actions(SUBSCRIPTION_MACHINE, service.transition)
 
 
 Token = Annotated[

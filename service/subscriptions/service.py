@@ -14,6 +14,7 @@ from datetime import datetime, time
 
 from sqlalchemy.orm import Session
 
+from service.kit.actions import TransitionIn
 from service.kit.clock import CHINA, today
 from service.kit.errors import BadRequest, Conflict, Forbidden, found
 from service.kit.pagination import Page, PageParams, page_of
@@ -124,11 +125,11 @@ def update(session: Session, user: User, sub_id: int, data: SubscriptionUpdate) 
 
 
 def transition(
-    session: Session, user: User, sub_id: int, action: str, version: int | None = None
+    session: Session, user: User, sub_id: int, action: str, data: TransitionIn
 ) -> SubscriptionRead:
     sub = _own(session, user, sub_id, for_update=True)
     SUBSCRIPTION_MACHINE.require(action, user, sub)
-    check_version(sub, version)
+    check_version(sub, data.version)
     SUBSCRIPTION_MACHINE.apply(session, sub, action, user.id)
     flush_versioned(session)
     return present(session, user, [sub])[0]

@@ -20,34 +20,22 @@ def pending(session: Session, user: User, org_name: str) -> None:
 
 
 def approved(session: Session, user: User) -> None:
-    notify(
-        session,
-        [user.id],
-        "account_approved",
-        f"您的{Role(user.role).label}账号已通过审核",
-        "现在可以使用全部功能。",
-        link="/",
-        obj=("user", user.id),
-    )
+    title = f"您的{Role(user.role).label}账号已通过审核"
+    _to_holder(session, user, "account_approved", title, "现在可以使用全部功能。", link="/")
 
 
 def refused(session: Session, user: User, reason: str) -> None:
-    notify(
-        session,
-        [user.id],
-        "account_refused",
-        f"您的{Role(user.role).label}账号未通过审核",
-        f"理由：{reason}",
-        obj=("user", user.id),
-    )
+    title = f"您的{Role(user.role).label}账号未通过审核"
+    _to_holder(session, user, "account_refused", title, f"理由：{reason}")
 
 
 def password_reset(session: Session, user: User) -> None:
-    notify(
-        session,
-        [user.id],
-        "password_reset",
-        "管理员已重置您的密码",
-        "请用管理员告知的临时密码登录，登录后须立即设置新密码。",
-        obj=("user", user.id),
-    )
+    body = "请用管理员告知的临时密码登录，登录后须立即设置新密码。"
+    _to_holder(session, user, "password_reset", "管理员已重置您的密码", body)
+
+
+def _to_holder(
+    session: Session, user: User, kind: str, title: str, body: str, link: str | None = None
+) -> None:
+    """The account's holder, about the account."""
+    notify(session, [user.id], kind, title, body, link=link, obj=("user", user.id))

@@ -75,3 +75,31 @@ def test_patch_materialises_once_and_checks_its_base(tmp_path: Path, base: e5bin
     other.write_bytes(image)
     with pytest.raises(ValueError, match="not the base"):
         e5bin.materialise(patch, other, tmp_path / "cache2")
+
+
+def test_blend_interpolates_changed_tensors_only(tmp_path: Path, base: e5bin.E5Bin) -> None:
+    bias = base.array("l11.fo.b")
+    tuned_bias = bias + 0.02
+    tuned = e5bin.load_bytes(e5bin.patched_image(base, {"l11.fo.b": tuned_bias}))
+    half = e5bin.blend(base, tuned, 0.5)
+    assert list(half) == ["l11.fo.b"]
+    assert np.allclose(np.frombuffer(half["l11.fo.b"], np.float32), bias + 0.01, atol=1e-6)
+    assert e5bin.blend(base, tuned, 0.0) == {}
+    assert e5bin.blend(base, tuned, 1.0)["l11.fo.b"] == e5bin.encode_tensor(
+        base, "l11.fo.b", tuned_bias
+    )
+    with pytest.raises(ValueError, match="layout"):
+        e5bin.blend(base, e5bin.load_bytes(base.raw[:-4]), 0.5)
+
+
+def test_field_batches_hold_one_field_and_cover_every_pair() -> None:
+    from matching.finetune import _batches
+
+    rows = [{"field": f} for f in ["a"] * 40 + ["b"] * 7 + ["c"] * 33]
+    batches = _batches(rows, 16, by_field=True)
+    assert sorted(i for b in batches for i in b) == list(range(80))
+    assert all(len({rows[i]["field"] for i in b}) == 1 for b in batches)
+    assert all(len(b) <= 16 for b in batches) and len(batches) == 3 + 1 + 3
+    mixed = _batches(rows, 16, by_field=False)
+    assert sorted(i for b in mixed for i in b) == list(range(80))
+    assert any(len({rows[i]["field"] for i in b}) > 1 for b in mixed)

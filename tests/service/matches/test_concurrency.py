@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from service.kit.actions import TransitionIn
 from service.kit.errors import JiebangError
 from service.matches import service as matches
 from service.matches.schemas import MatchCreate
@@ -86,8 +87,10 @@ def test_approve_and_reject_at_once(engine: Engine, committed: dict[str, int]) -
     outcomes = _race(
         engine,
         {
-            "a": lambda s, u: matches.transition(s, u, mid, "approve", None, 1),
-            "b": lambda s, u: matches.transition(s, u, mid, "reject", "不相关", 1),
+            "a": lambda s, u: matches.transition(s, u, mid, "approve", TransitionIn(version=1)),
+            "b": lambda s, u: matches.transition(
+                s, u, mid, "reject", TransitionIn(reason="不相关", version=1)
+            ),
         },
         committed,
     )

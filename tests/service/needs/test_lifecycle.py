@@ -87,7 +87,7 @@ def test_submit_approve_by_the_right_people(client, session: Session) -> None:
     r = client.post(f"/api/v1/needs/{need.id}/submit", headers=auth(owner))
     assert r.status_code == 200
     assert r.json()["status"] == "submitted"
-    assert r.json()["actions"] == ["withdraw"]
+    assert r.json()["actions"] == ["withdraw", "history"]
     # A second submit is a state error, not a silent success.
     r = client.post(f"/api/v1/needs/{need.id}/submit", headers=auth(owner))
     assert r.status_code == 409

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
+from service.kit.actions import TransitionIn
 from service.kit.money import wan_to_yuan
 from service.matches import service as matches
 from service.matches.lifecycle import MATCH_MACHINE
@@ -44,11 +45,11 @@ def _application(session: Session, need: Need, lab: User, status: str, committed
 
 def _to_deal(session: Session, data: Dataset, match: Match, broker: User, wan: str) -> None:
     for action in ("approve", "recommend"):
-        matches.transition(session, broker, match.id, action)
+        matches.transition(session, broker, match.id, action, TransitionIn())
     matches.mark_interest(session, data.owner, match.id, None)
     matches.mark_interest(session, data.lab, match.id, None)
     for action in ("connect", "negotiate"):
-        matches.transition(session, broker, match.id, action)
+        matches.transition(session, broker, match.id, action, TransitionIn())
     # Signed by the machine itself: the dataset's needs keep their listed states for the
     # figures, though a broker may sign only after the need's 揭榜 round (tests/service/matches).
     value = {"contract_value": wan_to_yuan(Decimal(wan))}
@@ -93,14 +94,14 @@ def data(session: Session) -> Dataset:
     _to_deal(session, d, create_match(session, n1, c1), d.broker_a, "12.345678")
     _to_deal(session, d, create_match(session, n2, c1), d.broker_b, "0.01")
     m3 = create_match(session, n1, c2)
-    matches.transition(session, d.broker_a, m3.id, "approve")
-    matches.transition(session, d.broker_a, m3.id, "recommend")
+    matches.transition(session, d.broker_a, m3.id, "approve", TransitionIn())
+    matches.transition(session, d.broker_a, m3.id, "recommend", TransitionIn())
     matches.mark_interest(session, owner, m3.id, None)
     matches.mark_interest(session, lab, m3.id, None)
-    matches.transition(session, d.broker_a, m3.id, "connect")
-    matches.transition(session, d.broker_a, m3.id, "decline", reason="报价差距大")
+    matches.transition(session, d.broker_a, m3.id, "connect", TransitionIn())
+    matches.transition(session, d.broker_a, m3.id, "decline", TransitionIn(reason="报价差距大"))
     m4 = create_match(session, n3, c1)
-    matches.transition(session, d.broker_a, m4.id, "reject", reason="已进入评审")
+    matches.transition(session, d.broker_a, m4.id, "reject", TransitionIn(reason="已进入评审"))
     create_match(session, n3, c2)
     matches.add_manual(session, d.broker_b, MatchCreate(need_id=n1.id, capability_id=c3.id))
     return d

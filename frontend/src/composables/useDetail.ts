@@ -4,26 +4,24 @@ import { ApiError, showError } from "@/api/errors";
 import type { AuditEvent } from "@/api/types";
 import { session } from "@/session";
 
-interface Posting {
-  id: number;
-  is_owner: boolean;
-}
-
 /**
- * The detail page of a need or a capability: load (404 → `missing`), the state history for the
- * owner and admins, and `stepped` for the buttons' results (the new state, a fresh history).
+ * A detail page's record with its state history (a need, a capability, an application, a
+ * match): load it whenever the id or the user changes (404 → `missing`); read the history when
+ * `seesHistory` allows (default: whoever reads the record); `stepped` takes a step's result (the
+ * new state, a fresh history).
  */
-export function usePostingDetail<T extends Posting>(opts: {
+export function useDetail<T extends { id: number }>(opts: {
   id: () => number;
   fetch: (id: number) => Promise<T>;
   history: (id: number) => Promise<AuditEvent[]>;
+  seesHistory?: (item: T) => boolean;
   /** Called after every (re)load, e.g. to fetch related lists. */
   after?: (item: T) => Promise<void>;
 }) {
   const item = shallowRef<T | null>(null);
   const history = ref<AuditEvent[]>([]);
   const missing = ref(false);
-  const canSeeHistory = computed(() => item.value?.is_owner || session.role.value === "admin");
+  const canSeeHistory = computed(() => !!item.value && (opts.seesHistory?.(item.value) ?? true));
 
   async function load() {
     missing.value = false;
