@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     engine_max_attempts: int = 10  # a failing posting is retried this often, then left to admins
     engine_lookback_seconds: float = 120.0  # catch-up re-reads this far behind the watermark
     engine_candidates: int = 10  # engine matches stored per published need
+    # stored recommendation lists kept per side (viewed or changed postings); beyond it the
+    # lists viewed longest ago are dropped (a GET ranks those live again)
+    engine_stored_lists: int = 20_000
     engine_pool: int = 200  # dense and keyword candidates scored per query (library default)
     # "database": the keyword index in shared tables (every process sees a write at once,
     # nothing rebuilt at start); "memory": each process tokenises and holds its own

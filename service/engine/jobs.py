@@ -7,6 +7,10 @@ the worker always finds the committed row, and are dropped on a rollback. Withou
 worker (tests, the CLI) nobody consumes the topic and nothing is dispatched; the sweeper
 embeds what is missing either way, so a posting changed elsewhere (the demo loader, an
 import) is embedded within `engine_sweep_seconds`.
+
+A read of a posting's recommendations is handed over the same way (`viewed`, topic
+`engine.viewed`): the worker stores the lists of the postings that are viewed (and of those
+that change), not of every posting.
 """
 
 from collections.abc import Callable, Iterable
@@ -17,6 +21,7 @@ from service.engine.documents import Kind
 from service.kit.jobs import JOBS, defer
 
 EMBED = "engine.embed"  # the job queue's topic
+VIEWED = "engine.viewed"  # postings whose recommendations were read: store or mark their list
 Dispatch = Callable[[Iterable[tuple[Kind, int]]], None]
 
 
@@ -26,10 +31,25 @@ def enqueue_embedding(session: Session, kind: Kind, posting_id: int) -> int:
     return posting_id
 
 
-def set_dispatch(target: Dispatch | None) -> None:
+def viewed(session: Session, kind: Kind, posting_id: int) -> None:
+    """The posting's recommendations were read: after this transaction, the worker stores its
+    list (when none is current) or notes the view (`service/engine/refresh.py`, `viewed`)."""
+    defer(session, VIEWED, (kind, posting_id))
+
+
+def set_dispatch(target: Dispatch | None, views: Dispatch | None = None) -> None:
     """Where committed posting ids go (the worker's `enqueue`, once per commit, each id
-    once), or nowhere."""
-    if target is None:
-        JOBS.forget(EMBED)
-    else:
-        JOBS.consume(EMBED, lambda items: target(sorted(set(items))))
+    once), and the postings whose recommendations were read (the worker's `viewed`), or
+    nowhere."""
+    for topic, to in ((EMBED, target), (VIEWED, views)):
+        if to is None:
+            JOBS.forget(topic)
+        else:
+            JOBS.consume(topic, _each_once(to))
+
+
+def _each_once(to: Dispatch) -> Callable[[list[tuple[Kind, int]]], None]:
+    def handle(items: list[tuple[Kind, int]]) -> None:
+        to(sorted(set(items)))
+
+    return handle

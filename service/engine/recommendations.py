@@ -10,6 +10,13 @@ posting published before the worker ran), or the list was scored by another rank
 the newest (`jiebang learn` shipped one since), the request ranks live, as before, and the
 worker (after the edit's commit, or its sweep's backfill) stores the list.
 
+Lists are stored only for postings that are viewed or change, not for every posting (at a
+million postings that would be 50 million rows): a GET of a posting without a current list
+ranks live and hands the posting to the worker, which stores the list after the commit; a
+change stores the changed posting's list. At most `engine_stored_lists` per side are kept:
+beyond it the worker drops the lists viewed longest ago (`refresh.evict`), and their next
+GET ranks live again.
+
 `STORED` rows per list: the endpoints' largest page (`limit` ≤ 50), so one stored list answers
 every page size. Filters applied at read time can make a page shorter than `limit` when many
 of the top 50 went away (withdrawn since, brokers-only for a researcher); the next refresh
@@ -17,12 +24,13 @@ fills the list again.
 """
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from service.engine import repository
+from service.engine import jobs, repository
 from service.engine.documents import Kind, Posting, doc_hash, kind_of, to_doc
 from service.engine.service import (
     Recommendation,
@@ -33,9 +41,10 @@ from service.engine.service import (
 )
 from service.engine.store import IndexStore
 from service.kit.db import utcnow
-from service.models import Need, StoredRecommendation
+from service.models import Need, RecommendationList, StoredRecommendation
 
 STORED = 50  # rows per stored list: the endpoints' largest `limit`
+VIEWED_EVERY = timedelta(hours=1)  # a list's `viewed_at` is noted at most this often
 OTHER: dict[Kind, Kind] = {"need": "capability", "capability": "need"}
 
 
@@ -53,10 +62,12 @@ def save(
     model_id: str,
     subject_hash: str | None = None,
     rank_model_id: int | None = None,
+    *,
+    viewed: bool = False,
 ) -> None:
     """Replace the subject's stored list with `recs`, ranked for the text of `subject_hash`
     (default: its current text) and scored by the rank model `rank_model_id` (None: the
-    shipped one)."""
+    shipped one); `viewed`: stored because it was read (its `viewed_at` is now)."""
     now = utcnow()
     head = {
         "subject_hash": subject_hash or doc_hash(to_doc(subject)),
@@ -78,7 +89,7 @@ def save(
         }
         for n, r in enumerate(recs)
     ]
-    repository.replace_list(session, kind_of(subject), subject.id, head, rows)
+    repository.replace_list(session, kind_of(subject), subject.id, head, rows, viewed=viewed)
 
 
 def refresh(session: Session, subject: Posting, store: IndexStore) -> list[Recommendation]:
@@ -92,7 +103,10 @@ def is_current(session: Session, subject: Posting) -> bool:
     """Whether the subject has a stored list ranked for its current text by the newest rank
     model (after `jiebang learn` ships one, every older list is re-ranked on read until the
     worker's backfill has stored it again)."""
-    head = repository.stored_list(session, kind_of(subject), subject.id)
+    return _current(session, subject, repository.stored_list(session, kind_of(subject), subject.id))
+
+
+def _current(session: Session, subject: Posting, head: RecommendationList | None) -> bool:
     return (
         head is not None
         and head.subject_hash == doc_hash(to_doc(subject))
@@ -107,10 +121,19 @@ def read(
     readable: ColumnElement[bool] | None = None,
 ) -> tuple[list[Recommendation], list[Posting]] | None:
     """The subject's stored recommendations its caller may see, best first (at most `limit`),
-    with their postings; None when no list is stored for the subject's current text."""
-    if not is_current(session, subject):
-        return None
+    with their postings; None when no list is stored for the subject's current text.
+
+    The read writes nothing: it hands the posting to the worker after the commit
+    (`jobs.viewed`), which stores its list when none is current, or notes the view when the
+    last one noted is older than `VIEWED_EVERY` (so at most one write per list that often)."""
     kind = kind_of(subject)
+    head = repository.stored_list(session, kind, subject.id)
+    if not _current(session, subject, head):
+        jobs.viewed(session, kind, subject.id)
+        return None
+    assert head is not None
+    if head.viewed_at < utcnow() - VIEWED_EVERY:
+        jobs.viewed(session, kind, subject.id)
     conditions = capabilities_for(subject) if isinstance(subject, Need) else needs_for(subject)
     if readable is not None:
         conditions.append(readable)

@@ -11,9 +11,13 @@ When a posting is published, edited or re-embedded, the worker refreshes:
 So one change costs at most 1 + FANOUT + HOLDERS rankings, each list in its own short
 transaction. Brokers get one digest for everything a refresh proposed. A list whose posting
 was withdrawn since keeps its row until that list's next refresh; the read filters it out.
-The sweep also stores the lists of published postings that have none, or one ranked for an
-older text (`BACKFILL` per sweep: a new database, a worker stopped between embedding and
-refresh).
+Lists are stored only for postings that change (their own list, above) or are viewed (a GET
+without a current list hands the posting over, `viewed`); in the second round a list is
+written only where one is stored already, while a need without one is still ranked for its
+broker candidates. The sweep stores again the stored lists ranked for an older text or rank
+model (`BACKFILL` per sweep: a worker stopped between embedding and refresh, `jiebang
+learn`), then drops the lists viewed longest ago beyond `engine_stored_lists` per side
+(`evict`).
 """
 
 import logging
@@ -29,7 +33,7 @@ from service.engine import candidates, recommendations, repository
 from service.engine.documents import KINDS, Kind, Posting, doc_hash, to_doc
 from service.engine.service import Recommendation
 from service.engine.store import IndexStore
-from service.kit.db import read_only
+from service.kit.db import read_only, utcnow
 from service.models import Capability, Need
 from service.models.enums import CapabilityStatus, NeedStatus
 
@@ -66,16 +70,27 @@ def refresh_one(
     done: Refreshed,
     *,
     fan_out: bool = False,
+    if_stored: bool = False,
+    viewed: bool = False,
 ) -> list[tuple[Kind, int]]:
     """Rank and store one posting's list; returns the other side's lists it may enter or
-    leave (with `fan_out`, for a published posting), for the caller to refresh."""
+    leave (with `fan_out`, for a published posting), for the caller to refresh.
+
+    `if_stored`: only a list that is stored already is written (a posting that is neither
+    viewed nor changed gets none); a need without one is still ranked, for its broker
+    candidates, and a capability without one is left alone. `viewed`: stored for a read."""
     model = repository.MODELS[kind]
     recs: list[Recommendation] = []
     ranked_for: str | None = None
     ranked_with: int | None = None
     affected: list[int] = []
+    keep = True
     with session_factory() as session:  # read only: no write lock while ranking
         read_only(session)
+        if if_stored:
+            keep = bool(repository.listed_ids(session, kind, [posting_id]))
+            if not keep and kind != "need":
+                return []
         subject = cast(Posting | None, session.get(model, posting_id))
         if subject is not None:
             ranked_for = doc_hash(to_doc(subject))
@@ -90,13 +105,16 @@ def refresh_one(
             repository.drop_list(session, kind, posting_id)
             session.commit()
             return []
-        recommendations.save(session, subject, recs, store.model_id, ranked_for, ranked_with)
+        if keep:
+            recommendations.save(
+                session, subject, recs, store.model_id, ranked_for, ranked_with, viewed=viewed
+            )
         if isinstance(subject, Need):
             count = candidates.propose(session, subject, recs)
             if count:
                 done.proposed[subject.id] = done.proposed.get(subject.id, 0) + count
         session.commit()
-    done.lists += 1
+    done.lists += keep
     other = recommendations.OTHER[kind]
     return [(other, i) for i in dict.fromkeys(affected)]
 
@@ -119,7 +137,7 @@ def after_change(
     for kind, posting_id in next_round:
         if (kind, posting_id) not in seen:
             seen.add((kind, posting_id))
-            refresh_one(session_factory, kind, posting_id, store, done)
+            refresh_one(session_factory, kind, posting_id, store, done, if_stored=True)
     _tell(session_factory, done)
     return done
 
@@ -131,12 +149,13 @@ def backfill(
     limit: int = BACKFILL,
     between: Callable[[], object] | None = None,
 ) -> Refreshed:
-    """Store the lists of published postings that have none or one ranked for an older text
-    (`between` runs after each list: the worker serves users' fresh postings first)."""
+    """Store again the stored lists of published postings ranked for an older text or by an
+    older rank model (`between` runs after each list: the worker serves users' fresh postings
+    first); postings without a list get none here (a view or a change stores one)."""
     with session_factory() as session:
         read_only(session)
         todo = {
-            kind: repository.unlisted_ids(
+            kind: repository.stale_list_ids(
                 session, kind, store.model_id, _published(kind), limit=limit
             )
             for kind in KINDS
@@ -155,6 +174,57 @@ def backfill(
                 log.info("engine lists: %d/%d stored", done.lists, total)
     _tell(session_factory, done)
     return done
+
+
+def viewed(
+    session_factory: sessionmaker[Session],
+    items: Iterable[tuple[Kind, int]],
+    *,
+    store: IndexStore,
+    between: Callable[[], object] | None = None,
+) -> Refreshed:
+    """Postings whose recommendations were read: store the list of each that has no current
+    one (ranked now, counted as viewed), and note the view of the others (one statement per
+    side)."""
+    done = Refreshed()
+    seen: dict[Kind, list[int]] = {}
+    for kind, posting_id in dict.fromkeys(items):
+        with session_factory() as session:
+            read_only(session)
+            subject = cast(Posting | None, session.get(repository.MODELS[kind], posting_id))
+            current = subject is not None and recommendations.is_current(session, subject)
+        if current:
+            seen.setdefault(kind, []).append(posting_id)
+        elif subject is not None:
+            refresh_one(session_factory, kind, posting_id, store, done, viewed=True)
+            if between is not None:
+                between()
+    if seen:
+        with session_factory() as session:
+            for kind, ids in seen.items():
+                repository.mark_viewed(session, kind, ids, utcnow())
+            session.commit()
+    _tell(session_factory, done)
+    return done
+
+
+def evict(session_factory: sessionmaker[Session], keep: int, chunk: int = 1000) -> int:
+    """Drop the lists viewed longest ago beyond `keep` per side, `chunk` lists per
+    transaction; returns how many were dropped."""
+    dropped = 0
+    for kind in KINDS:
+        while True:
+            with session_factory() as session:
+                excess = repository.count_lists(session, kind) - keep
+                if excess <= 0:
+                    break
+                ids = repository.least_viewed(session, kind, min(excess, chunk))
+                repository.drop_lists(session, kind, ids)
+                session.commit()
+            dropped += len(ids)
+    if dropped:
+        log.info("engine lists: %d viewed longest ago dropped (%d kept per side)", dropped, keep)
+    return dropped
 
 
 def store_all(

@@ -429,16 +429,22 @@ def replace_list(
     subject_id: int,
     head: dict[str, Any],
     rows: Sequence[dict[str, Any]],
+    *,
+    viewed: bool = False,
 ) -> None:
     """Write a subject's list anew: its head (`subject_hash`, `model_id`, `computed_at`) and
-    its ranked rows (the old rows are deleted, stale ones included)."""
+    its ranked rows (the old rows are deleted, stale ones included). A new head counts as
+    viewed when it is stored; an existing one keeps its `viewed_at` unless `viewed`."""
     # Upsert the head first: it locks the subject's row, so two processes refreshing the same
     # list take turns (the second then deletes the first's rows) instead of colliding.
     dialect = session.get_bind().dialect.name
     upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = upsert(RecommendationList).values(subject_kind=kind, subject_id=subject_id, **head)
+    statement = upsert(RecommendationList).values(
+        subject_kind=kind, subject_id=subject_id, viewed_at=head["computed_at"], **head
+    )
+    changes = {**head, "viewed_at": head["computed_at"]} if viewed else head
     session.execute(
-        statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_=head)
+        statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_=changes)
     )
     session.execute(
         delete(StoredRecommendation).where(
@@ -453,10 +459,7 @@ def replace_list(
 
 
 def drop_list(session: Session, kind: Kind, subject_id: int) -> None:
-    for table in (StoredRecommendation, RecommendationList):
-        session.execute(
-            delete(table).where(table.subject_kind == kind, table.subject_id == subject_id)
-        )
+    drop_lists(session, kind, [subject_id])
 
 
 def holders(session: Session, kind: Kind, posting_id: int, limit: int) -> list[int]:
@@ -506,3 +509,87 @@ def unlisted_ids(
         .limit(limit)
     )
     return list(session.scalars(statement))
+
+
+def stale_list_ids(
+    session: Session,
+    kind: Kind,
+    model_id: str,
+    *conditions: ColumnElement[bool],
+    limit: int | None,
+) -> list[int]:
+    """Postings (satisfying `conditions`) whose stored list was ranked for another text than
+    the one embedded now (a worker stopped between the two), or scored by another rank model
+    than the newest; postings without a stored list are not looked at."""
+    model = MODELS[kind]
+    head = RecommendationList
+    newest = newest_model_id(session)
+    statement = (
+        select(model.id)
+        .join(head, (head.subject_kind == kind) & (head.subject_id == model.id))
+        .join(
+            PostingVector,
+            (PostingVector.kind == kind)
+            & (PostingVector.posting_id == model.id)
+            & (PostingVector.model_id == model_id),
+        )
+        .where(
+            (head.subject_hash != PostingVector.text_hash)
+            | head.rank_model_id.is_distinct_from(newest),
+            *conditions,
+        )
+        .order_by(model.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def listed_ids(session: Session, kind: Kind, ids: Iterable[int]) -> set[int]:
+    """Which of the postings have a stored list (current or not)."""
+    head = RecommendationList
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            session.scalars(
+                select(head.subject_id).where(head.subject_kind == kind, head.subject_id.in_(chunk))
+            )
+        )
+    return found
+
+
+def mark_viewed(session: Session, kind: Kind, ids: Iterable[int], when: datetime) -> None:
+    """Note that the stored lists of these postings were served (at `when`)."""
+    head = RecommendationList
+    for chunk in _chunks(sorted(set(ids))):
+        session.execute(
+            update(head)
+            .where(head.subject_kind == kind, head.subject_id.in_(chunk))
+            .values(viewed_at=when)
+        )
+
+
+def count_lists(session: Session, kind: Kind) -> int:
+    head = RecommendationList
+    statement = select(func.count()).select_from(head).where(head.subject_kind == kind)
+    return int(session.scalar(statement) or 0)
+
+
+def least_viewed(session: Session, kind: Kind, limit: int) -> list[int]:
+    """The `limit` postings whose stored lists were viewed longest ago."""
+    head = RecommendationList
+    statement = (
+        select(head.subject_id)
+        .where(head.subject_kind == kind)
+        .order_by(head.viewed_at, head.subject_id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def drop_lists(session: Session, kind: Kind, subject_ids: Sequence[int]) -> None:
+    """Delete these postings' stored lists, rows and heads."""
+    for table in (StoredRecommendation, RecommendationList):
+        for chunk in _chunks(subject_ids):
+            session.execute(
+                delete(table).where(table.subject_kind == kind, table.subject_id.in_(chunk))
+            )

@@ -1,6 +1,6 @@
 """The engine's place in the app's lifespan: the embedding worker, started with the app and
-stopped with it, consumes the job queue's `engine.embed` topic (posting ids handed over after
-each commit, `service.engine.jobs`)."""
+stopped with it, consumes the job queue's `engine.embed` and `engine.viewed` topics (posting
+ids handed over after each commit, `service.engine.jobs`)."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -38,7 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the warm-up reads the replica when one is configured (the worker's later catch-ups
         # use the primary: it ranks postings it has just embedded)
         worker = EmbeddingWorker(get_sessionmaker(), get_store, warm_up_sessions=open_read_session)
-        set_dispatch(worker.enqueue)
+        set_dispatch(worker.enqueue, worker.viewed)
         worker.start()  # returns at once: warm-up and embedding run in the worker thread
     try:
         yield

@@ -3,9 +3,10 @@
 It warms the index store, embeds queued postings (read, encode and write in separate
 transactions, so no database lock is held while the model runs), refreshes their stored
 recommendation lists and the lists they may enter, with the broker candidates
-(`service/engine/refresh.py`), and every `engine_sweep_seconds` sweeps for postings with no
-current vector (crashes, other processes, a new model), retryable failures, and published
-postings without a current stored list.
+(`service/engine/refresh.py`), stores the lists of postings whose recommendations were read
+without a current one, and every `engine_sweep_seconds` sweeps for postings with no current
+vector (crashes, other processes, a new model), retryable failures, and stale stored lists
+(then drops the lists viewed longest ago beyond `engine_stored_lists` per side).
 
 The index's next generation is written by a thread of its own, the compactor
 (`IndexStore.compact`, under the side's writer `flock`): a first generation at a million
@@ -64,6 +65,7 @@ class EmbeddingWorker:
         self.max_attempts = max_attempts or settings.engine_max_attempts
         self.refresh = refresh_candidates
         self._queue: queue.Queue[tuple[Kind, int]] = queue.Queue()
+        self._views: queue.Queue[tuple[Kind, int]] = queue.Queue()  # recommendations read
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._compactor: threading.Thread | None = None
@@ -76,13 +78,18 @@ class EmbeddingWorker:
         for item in items:
             self._queue.put(item)
 
+    def viewed(self, items: Iterable[tuple[Kind, int]]) -> None:
+        """Postings whose recommendations were read (`service.engine.jobs.viewed`)."""
+        for item in items:
+            self._views.put(item)
+
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until everything queued so far is processed (tests, the CLI), including
         ids committed but still on the job queue, on their way to this worker."""
         deadline = time.monotonic() + timeout
         if not JOBS.wait(timeout):
             return False
-        while self._queue.unfinished_tasks:
+        while self._queue.unfinished_tasks or self._views.unfinished_tasks:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.02)
@@ -153,12 +160,23 @@ class EmbeddingWorker:
                 self._guard(store.compact)
 
     def _drain(self, timeout: float) -> None:
-        """Process one batch of queued ids (waiting up to `timeout` for the first)."""
+        """Process one batch of queued ids (waiting up to `timeout` for the first), then the
+        postings whose recommendations were read since."""
         batch = self._take(timeout)
         if batch:
             self._guard(lambda: self.process(batch))
             for _ in batch:
                 self._queue.task_done()
+        views: list[tuple[Kind, int]] = []
+        while True:
+            try:
+                views.append(self._views.get_nowait())
+            except queue.Empty:
+                break
+        if views:
+            self._guard(lambda: self.store_viewed(views))
+            for _ in views:
+                self._views.task_done()
 
     def _take(self, timeout: float) -> list[tuple[Kind, int]]:
         try:
@@ -219,16 +237,25 @@ class EmbeddingWorker:
         done = list_refresh.after_change(self.session_factory, touched, store=self.store_factory())
         return done.candidates
 
+    def store_viewed(self, items: Iterable[tuple[Kind, int]]) -> int:
+        """Store the lists of viewed postings that have no current one, note the others'
+        views (`service/engine/refresh.py`, `viewed`); returns the lists stored."""
+        if not self.refresh:
+            return 0
+        return list_refresh.viewed(self.session_factory, items, store=self.store_factory()).lists
+
     def backfill(self) -> int:
-        """Store the missing or stale lists of published postings (a bounded batch)."""
+        """Store again the stale stored lists of published postings (a bounded batch), then
+        drop the lists viewed longest ago beyond `engine_stored_lists` per side."""
         done = list_refresh.backfill(
             self.session_factory, store=self.store_factory(), between=self._serve_queue
         )
+        list_refresh.evict(self.session_factory, get_settings().engine_stored_lists)
         return done.lists
 
     def _serve_queue(self) -> None:
-        """Users' fresh postings go before a long sweep's next step."""
-        while not self._queue.empty() and not self._stop.is_set():
+        """Users' fresh postings and viewed lists go before a long sweep's next step."""
+        while not (self._queue.empty() and self._views.empty()) and not self._stop.is_set():
             self._drain(timeout=0)
 
     def pending(self) -> dict[Kind, list[int]]:

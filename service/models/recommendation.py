@@ -15,11 +15,16 @@ class RecommendationList(Base):
     request serves the list only while it equals the posting's current hash (an edited posting
     is ranked live until the worker has refreshed it), and `rank_model_id` is the newest rank
     model's. A list may be empty (`size` 0).
+
+    `viewed_at`: when it was last served (to within `recommendations.VIEWED_EVERY`) or first
+    stored; beyond `engine_stored_lists` per side the lists viewed longest ago are dropped.
     """
 
     __tablename__ = "recommendation_lists"
     __table_args__ = (
         UniqueConstraint("subject_kind", "subject_id", name="uq_recommendation_lists_subject"),
+        # the lists viewed longest ago: evicted first beyond the bound
+        Index("ix_recommendation_lists_viewed", "subject_kind", "viewed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +37,7 @@ class RecommendationList(Base):
     rank_model_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     size: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class StoredRecommendation(Base):

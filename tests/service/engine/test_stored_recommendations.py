@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,11 +20,12 @@ from matching.documents import normalise_field
 from matching.embedders import HashEmbedder
 from matching.model import default_model
 from service.app import create_app
+from service.config import get_settings
 from service.engine import recommendations, refresh
 from service.engine.jobs import enqueue_embedding, set_dispatch
 from service.engine.store import IndexStore, get_store
 from service.engine.worker import EmbeddingWorker
-from service.kit.db import get_session, make_engine, utcnow
+from service.kit.db import get_session, make_engine, read_only, utcnow
 from service.models import (
     Capability,
     Match,
@@ -92,8 +94,10 @@ def rig(committed_engine: Engine) -> Iterator[Rig]:
     worker = EmbeddingWorker(sm, lambda: store, sweep_seconds=3600)
     app = create_app()
 
-    def _session() -> Iterator[Session]:
+    def _session(request: Request) -> Iterator[Session]:
         session = sm()
+        if request.method == "GET":  # as the app's own sessions: reads begin DEFERRED
+            read_only(session)
         try:
             yield session
             session.commit()
@@ -106,7 +110,7 @@ def rig(committed_engine: Engine) -> Iterator[Rig]:
     app.dependency_overrides[get_session] = _session
     app.dependency_overrides[get_store] = lambda: store
     worker.sweep()  # the capabilities and the hidden need get their vectors and their lists
-    set_dispatch(worker.enqueue)
+    set_dispatch(worker.enqueue, worker.viewed)
     worker.start()
     # the thread's own first sweep must not race a test's postings (it would store their lists)
     assert worker.swept.wait(60)
@@ -341,7 +345,7 @@ def test_a_changed_capability_leaves_and_reenters_a_needs_list(
     assert again is not None and solver in again  # re-entered: the need is among its best
 
 
-def test_without_a_current_list_a_request_ranks_live_until_the_sweep_stores_it(
+def test_without_a_current_list_a_request_ranks_live_and_the_worker_stores_it(
     rig: Rig,
 ) -> None:
     with rig.sm() as s:
@@ -354,8 +358,7 @@ def test_without_a_current_list_a_request_ranks_live_until_the_sweep_stores_it(
     live = _get(rig, url, rig.user("owner"))
     assert live.status_code == 200 and live.json()
     assert counter.calls > 0  # ranked on the request, as before
-    assert _stored(rig, "need", need_id) is None  # a GET writes nothing
-    rig.worker.sweep()  # embeds it, then stores the lists of published postings without one
+    assert rig.worker.wait_idle()  # the GET handed the posting over: its list is stored
     assert _stored(rig, "need", need_id) == [i["capability"]["id"] for i in live.json()]
     counter.calls = 0
     assert _get(rig, url, rig.user("owner")).json() == live.json()
@@ -482,3 +485,138 @@ def test_two_refreshes_of_one_list_take_turns(committed_engine: Engine) -> None:
             select(StoredRecommendation).where(StoredRecommendation.subject_id == need_id)
         )
         assert [r.rank for r in rows if r.subject_kind == "need"] == [0, 1]
+
+
+def _head(rig: Rig, kind: str, subject_id: int) -> RecommendationList | None:
+    with rig.sm() as s:
+        return s.scalar(
+            select(RecommendationList).where(
+                RecommendationList.subject_kind == kind,
+                RecommendationList.subject_id == subject_id,
+            )
+        )
+
+
+def _imported_needs(rig: Rig, *keys: str) -> list[int]:
+    """Published needs written with their vectors but without the worker (an import): they
+    neither changed under the worker nor were viewed."""
+    with rig.sm() as s:
+        owner = s.get(User, rig.user("owner").id)
+        assert owner is not None
+        ids = [eval_need(s, owner, key).id for key in keys]
+        embed_all(s, rig.store.embedder)
+        s.commit()
+    return ids
+
+
+def test_a_viewed_posting_gets_a_list_an_unviewed_one_none(rig: Rig) -> None:
+    viewed, unviewed = _imported_needs(rig, "N002", "N003")
+    rig.worker.sweep()  # nothing to embed; the backfill stores no list that nobody asked for
+    assert _stored(rig, "need", viewed) is None and _stored(rig, "need", unviewed) is None
+    url = f"/api/v1/needs/{viewed}/recommendations"
+    counter = Counted(rig.store)
+    live = _get(rig, url, rig.user("owner")).json()
+    assert counter.calls > 0 and live  # ranked on the request
+    assert rig.worker.wait_idle()
+    assert _stored(rig, "need", viewed) == [i["capability"]["id"] for i in live]
+    rig.worker.sweep()
+    assert _stored(rig, "need", unviewed) is None  # never viewed, never changed: no list
+    head = _head(rig, "need", viewed)
+    assert head is not None
+    stored_at = head.viewed_at
+    counter.calls = 0
+    assert _get(rig, url, rig.user("owner")).json() == live
+    assert rig.worker.wait_idle()
+    assert counter.calls == 0
+    head = _head(rig, "need", viewed)
+    assert head is not None and head.viewed_at == stored_at  # seen within the hour: no write
+    with rig.sm() as s:  # viewed long ago: the next GET notes the view, ranking nothing
+        old = s.get(RecommendationList, head.id)
+        assert old is not None
+        old.viewed_at = stored_at - 2 * recommendations.VIEWED_EVERY
+        s.commit()
+    assert _get(rig, url, rig.user("owner")).json() == live
+    assert rig.worker.wait_idle()
+    head = _head(rig, "need", viewed)
+    assert head is not None and head.viewed_at > stored_at and counter.calls == 0
+    assert head.computed_at <= stored_at  # noted, not ranked again
+
+
+def test_a_changed_capability_proposes_candidates_for_needs_without_a_list(rig: Rig) -> None:
+    """Broker candidates do not depend on stored lists: a changed capability's best needs are
+    ranked and given candidates, and a need nobody viewed still gets no list."""
+    [need_id] = _imported_needs(rig, "N002")
+    with rig.sm() as s:
+        assert not s.scalars(select(Match).where(Match.need_id == need_id)).all()
+    cap_id = rig.caps["C044"]
+    with rig.sm() as s:
+        cap = s.get(Capability, cap_id)
+        assert cap is not None
+        description = cap.description
+    _edit_capability(rig, cap_id, description=description + "可定制开发。")
+    with rig.sm() as s:
+        matched = set(s.scalars(select(Match.capability_id).where(Match.need_id == need_id)))
+    assert cap_id in matched
+    assert _stored(rig, "need", need_id) is None
+
+
+def test_lists_beyond_the_bound_are_dropped_viewed_longest_ago_first(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caps = [*rig.caps.values(), rig.own_cap]
+    assert all(_stored(rig, "capability", c) is not None for c in caps)
+    hidden_list = _stored(rig, "need", rig.hidden_need)
+    now = utcnow()
+    with rig.sm() as s:  # viewed one hour apart, the first capability longest ago
+        for n, cap_id in enumerate(caps):
+            head = s.scalar(
+                select(RecommendationList).where(
+                    RecommendationList.subject_kind == "capability",
+                    RecommendationList.subject_id == cap_id,
+                )
+            )
+            assert head is not None
+            head.viewed_at = now - (len(caps) - n) * recommendations.VIEWED_EVERY
+        s.commit()
+    monkeypatch.setattr(get_settings(), "engine_stored_lists", 3)
+    rig.worker.backfill()  # each sweep ends with it
+    kept = [c for c in caps if _stored(rig, "capability", c) is not None]
+    assert kept == caps[-3:]  # the three viewed last
+    with rig.sm() as s:
+        rows = set(
+            s.scalars(
+                select(StoredRecommendation.subject_id).where(
+                    StoredRecommendation.subject_kind == "capability"
+                )
+            )
+        )
+    assert rows == set(caps[-3:])  # the dropped lists' rows went with them
+    assert _stored(rig, "need", rig.hidden_need) == hidden_list  # the other side: within
+    # a dropped list is ranked live again on its next GET, and stored again for it
+    url = f"/api/v1/capabilities/{caps[0]}/recommendations"
+    assert _get(rig, url, rig.user("researcher")).status_code == 200
+    assert rig.worker.wait_idle()
+    assert _stored(rig, "capability", caps[0]) is not None
+
+
+def test_reads_keep_answering_while_a_list_is_rewritten(rig: Rig) -> None:
+    need_id = _publish_need(rig)
+    stored = _stored(rig, "need", need_id)
+    assert stored
+    url = f"/api/v1/needs/{need_id}/recommendations"
+    writer = rig.sm()
+    try:
+        need = writer.get(Need, need_id)
+        assert need is not None
+        recs = recommendations.rank(writer, need, rig.store)
+        recommendations.save(writer, need, recs[:1], rig.store.model_id)  # not committed
+        answers: list[Any] = []
+        reader = threading.Thread(target=lambda: answers.append(_get(rig, url, rig.user("owner"))))
+        reader.start()
+        reader.join(30)
+        assert answers and answers[0].status_code == 200, answers
+        assert [i["capability"]["id"] for i in answers[0].json()] == stored[:20]
+        writer.commit()
+    finally:
+        writer.close()
+    assert _stored(rig, "need", need_id) == stored[:1]

@@ -66,7 +66,7 @@ def rig(committed_engine: Engine) -> Iterator[Rig]:
 
     app.dependency_overrides[get_session] = _session
     app.dependency_overrides[get_store] = lambda: store
-    set_dispatch(worker.enqueue)
+    set_dispatch(worker.enqueue, worker.viewed)
     worker.start()
     with TestClient(app) as api:
         yield Rig(api, worker, store, sm, *users)
