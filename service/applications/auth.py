@@ -32,10 +32,12 @@ def readable(user: User | None) -> ColumnElement[bool]:
     own = or_(
         Application.org_id == user.org_id,
         exists(
-            select(ApplicationMember.id).where(
+            select(ApplicationMember.id)
+            .where(
                 ApplicationMember.application_id == Application.id,
                 ApplicationMember.org_id == user.org_id,
             )
+            .correlate_except(ApplicationMember)  # also where the members are joined
         ),
     )
     if user.role == Role.enterprise:

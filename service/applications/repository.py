@@ -20,20 +20,15 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     )
 
 
-# An application's answer and its steps need its lead, members and need: joined, the
-# members in a second query, so one read serves the change and the answer. The members
-# stay a query of their own: read after the lock, they show what a concurrent step of
-# another member committed (joined into the locking statement, PostgreSQL would give its
-# snapshot from before the wait, and two last confirmations would both see the other's
-# member still invited).
-_OWN = (
-    joinedload(Application.org, innerjoin=True),
-    selectinload(Application.members).joinedload(ApplicationMember.org, innerjoin=True),
-)
-RELATIONS = (
-    *_OWN,
-    joinedload(Application.need, innerjoin=True).options(*needs_repository.RELATIONS),
-)
+# An application's answer and its steps need its lead, members and need: joined, so one
+# read serves the change and the answer. Read for a change, its members are locked with it
+# (kit.repository.get_by_id's lock_also): a member's step that committed while this read
+# waited for the lock is then seen (else two last confirmations would each see the other's
+# member still invited); read to show, they are a query of their own.
+_ORG = joinedload(Application.org, innerjoin=True)
+_MEMBER_ORG = joinedload(ApplicationMember.org, innerjoin=True)
+_NEED = joinedload(Application.need, innerjoin=True).options(*needs_repository.RELATIONS)
+RELATIONS = (_ORG, selectinload(Application.members).options(_MEMBER_ORG), _NEED)
 
 
 def get(
@@ -44,16 +39,21 @@ def get(
     for_update: bool = False,
     lock_need: bool = False,
 ) -> Application | None:
-    """The application (with its need) if `readable`; locked for a change with `for_update`,
-    its need too with `lock_need`."""
+    """The application (with its need) if `readable`; locked for a change with `for_update`
+    (its members too), its need too with `lock_need`."""
+    if not for_update:
+        return get_by_id(session, Application, app_id, where=readable, options=RELATIONS)
+    locked: dict[Any, Sequence[Any]] = {Application.members: (_MEMBER_ORG,)}
+    if lock_need:
+        locked[Application.need] = needs_repository.RELATIONS
     return get_by_id(
         session,
         Application,
         app_id,
         where=readable,
-        options=_OWN if lock_need else RELATIONS,
-        for_update=for_update,
-        lock_also={Application.need: needs_repository.RELATIONS} if lock_need else None,
+        options=(_ORG,) if lock_need else (_ORG, _NEED),
+        for_update=True,
+        lock_also=locked,
     )
 
 

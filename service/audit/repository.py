@@ -13,8 +13,9 @@ from service.models import AuditEvent, User
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Append audit rows (no ids read back: one statement for any number of rows)."""
-    session.execute(insert(AuditEvent), rows)
+    """Append audit rows (no ids read back: one statement for any number of rows; a None is
+    written as NULL, not left out, so rows with and without a reason still go together)."""
+    session.execute(insert(AuditEvent).execution_options(render_nulls=True), rows)
 
 
 def history(

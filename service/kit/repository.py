@@ -28,19 +28,27 @@ def get_by_id(
     `for_update` locks the row (PostgreSQL; SQLite serialises writers anyway) and refreshes
     what the session held, so a state change reads its row once, locked, and works on it
     without a reload. Only `model`'s row is locked (`FOR UPDATE OF`), not what `options`
-    join; `lock_also` maps many-to-one relationships whose row is locked too, in the same
-    statement, to the options that load the related row's own relations."""
+    join; `lock_also` maps relationships whose rows are locked too, in the same statement,
+    to the options that load the related rows' own relations. They are inner-joined, so each
+    must have a row: a many-to-one, or a collection never empty (an application's members,
+    its lead among them). Locked, a joined row is the newest committed one even when the
+    statement waited for another transaction's lock (PostgreSQL re-reads the rows it locks,
+    but gives the rest of a join as they were when the statement began)."""
     statement: Any = select(model).where(model.id == object_id)  # type: ignore[attr-defined]
     if where is not None:
         statement = statement.where(where)
     locked: list[Any] = [model]
     for relation, related in (lock_also or {}).items():
         statement = statement.join(relation).options(contains_eager(relation).options(*related))
+        if relation.property.uselist:  # a collection's rows, in its own order
+            statement = statement.order_by(*(relation.property.order_by or ()))
         locked.append(relation.property.mapper.class_)
     statement = statement.options(*options)
     if for_update:
         statement = statement.with_for_update(of=locked).execution_options(populate_existing=True)
-    return session.scalar(statement)
+    # unique(): a joined collection repeats the row once per item (consumed whole, so the
+    # collection is complete)
+    return session.scalars(statement).unique().one_or_none()
 
 
 class Reader(Generic[T]):

@@ -31,6 +31,7 @@ from service.needs import auth as needs_auth
 from service.needs import flows
 from service.needs import repository as needs_repository
 from service.needs import service as needs
+from service.notifications.service import together
 
 START_REASON = "首个里程碑已确认，进入实施"
 
@@ -164,9 +165,10 @@ def transition(
     elif action == "pay":
         changes = {"paid_at": now}
     MILESTONE_MACHINE.apply(session, milestone, action, user.id, reason, changes)
-    notices.transitioned(session, need, milestone, action)
-    if action == "agree" and need.status == NeedStatus.awarded:
-        flows.take(session, need, "start", user.id, START_REASON)
+    with together(session):  # the first agreement's notice and the need's start: one INSERT
+        notices.transitioned(session, need, milestone, action)
+        if action == "agree" and need.status == NeedStatus.awarded:
+            flows.take(session, need, "start", user.id, START_REASON)
     flush_versioned(session)
     return milestone
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -74,7 +75,7 @@ def org_staff(orgs: list[int] | Select[Any] | CompoundSelect) -> ColumnElement[b
     return and_(User.org_id.in_(orgs), User.role.in_(ORG_STAFF_ROLES))
 
 
-# The bureau's admins whose account is active (insert_for adds is_active).
+# The bureau's admins whose account is active (insert_for_all adds is_active).
 ACTIVE_ADMINS = and_(User.role == Role.admin, User.status == AccountStatus.active)
 
 
@@ -93,19 +94,26 @@ def insert_many(session: Session, values: list[dict[str, Any]]) -> list[Notifica
     return sorted(rows, key=lambda n: n.id)
 
 
-def insert_for(
-    session: Session,
-    who: ColumnElement[bool],
-    kind: str,
-    title: str,
-    body: str,
-    link: str | None,
-    obj: tuple[str, int] | None,
-) -> list[Notification]:
-    """One notification per active user matching `who`, in one statement (INSERT … SELECT)."""
-    object_type, object_id = obj if obj else (None, None)
+# Who hears (a condition on users), kind, title, body, link, (object type, object id).
+Notice = tuple[ColumnElement[bool], str, str, str, str | None, tuple[str, int] | None]
+
+
+def insert_for_all(session: Session, notices: Sequence[Notice]) -> list[Notification]:
+    """Each of `notices` to every active user its condition matches, all in one statement
+    (INSERT … SELECT, the notices' SELECTs joined by UNION ALL), in id order."""
+    if not notices:
+        return []
     now = utcnow()
-    users = select(
+    selects = [_recipients(notice, now) for notice in notices]
+    source = selects[0].order_by(User.id) if len(selects) == 1 else union_all(*selects)
+    statement = insert(Notification).from_select(_COLUMNS, source)
+    return sorted(session.scalars(statement.returning(Notification)), key=lambda n: n.id)
+
+
+def _recipients(notice: Notice, now: datetime) -> Select[*tuple[Any, ...]]:
+    who, kind, title, body, link, obj = notice
+    object_type, object_id = obj if obj else (None, None)
+    return select(
         User.id,
         literal(kind, String()),
         literal(title, String()),
@@ -116,8 +124,6 @@ def insert_for(
         literal(now, UTCDateTime()),
         literal(now, UTCDateTime()),
     ).where(who, User.is_active.is_(True))
-    statement = insert(Notification).from_select(_COLUMNS, users.order_by(User.id))
-    return sorted(session.scalars(statement.returning(Notification)), key=lambda n: n.id)
 
 
 _COLUMNS = [

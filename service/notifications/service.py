@@ -1,7 +1,8 @@
 """Create notifications. Domain services call `notify` / `notify_org` inside their transaction,
 so a notification exists exactly when the change that caused it was committed."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Select
@@ -73,9 +74,7 @@ def notify_orgs(
     """One notification per active staff member (see org_user_ids) of each organisation;
     `org_ids` may be a subquery: one statement however many organisations and users."""
     orgs = org_ids if isinstance(org_ids, Select | CompoundSelect) else sorted(set(org_ids))
-    rows = repository.insert_for(session, repository.org_staff(orgs), kind, title, body, link, obj)
-    mail.stage(session, rows)  # e-mail copies, sent only once this transaction commits
-    return rows
+    return _send(session, (repository.org_staff(orgs), kind, title, body, link, obj))
 
 
 def notify_org(
@@ -101,9 +100,7 @@ def notify_admins(
     obj: tuple[str, int] | None = None,
 ) -> list[Notification]:
     """The active admins (科技局), who hear about review results and other bureau events."""
-    rows = repository.insert_for(session, repository.ACTIVE_ADMINS, kind, title, body, link, obj)
-    mail.stage(session, rows)
-    return rows
+    return _send(session, (repository.ACTIVE_ADMINS, kind, title, body, link, obj))
 
 
 def notify_brokers(
@@ -118,8 +115,41 @@ def notify_brokers(
 ) -> list[Notification]:
     """The active brokers (less those of `exclude_orgs`), in one statement."""
     who = repository.active_brokers(sorted(set(exclude_orgs)))
-    rows = repository.insert_for(session, who, kind, title, body, link, obj)
-    mail.stage(session, rows)
+    return _send(session, (who, kind, title, body, link, obj))
+
+
+_TOGETHER = "notices_together"  # session.info key: the notices of an open `together` block
+
+
+@contextmanager
+def together(session: Session) -> Iterator[None]:
+    """The notices sent to organisations, admins or brokers inside the block (notify_orgs,
+    notify_org, notify_admins, notify_brokers; those answer [] there) are written when it
+    ends, in one statement with their e-mail copies staged; a step that tells several
+    audiences runs one INSERT. An error in the block drops them (its transaction rolls
+    back); a block inside another leaves them to the outer one."""
+    if _TOGETHER in session.info:
+        yield
+        return
+    session.info[_TOGETHER] = []
+    try:
+        yield
+    except BaseException:
+        session.info.pop(_TOGETHER, None)
+        raise
+    notices = session.info.pop(_TOGETHER)
+    mail.stage(session, repository.insert_for_all(session, notices))
+
+
+def _send(session: Session, notice: repository.Notice) -> list[Notification]:
+    """Write `notice` now (one INSERT … SELECT, e-mail copies staged), or at the end of the
+    `together` block it is sent in."""
+    pending = session.info.get(_TOGETHER)
+    if pending is not None:
+        pending.append(notice)
+        return []
+    rows = repository.insert_for_all(session, [notice])
+    mail.stage(session, rows)  # e-mail copies, sent only once this transaction commits
     return rows
 
 

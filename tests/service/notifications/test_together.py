@@ -1,0 +1,49 @@
+"""Notices sent in a `together` block are written at its end, in one statement, each to its
+own audience; a failing block writes none of them; a block inside another leaves them to it."""
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.models import Notification
+from service.models.enums import Role
+from service.notifications.service import notify_admins, notify_org, together
+from tests.factories import create_user
+from tests.service.statements import statements
+
+
+def _kinds(session: Session, user_id: int) -> list[str]:
+    statement = select(Notification.kind).where(Notification.user_id == user_id)
+    return list(session.scalars(statement.order_by(Notification.id)))
+
+
+def test_a_block_writes_its_notices_at_its_end_in_one_statement(session: Session) -> None:
+    staff = create_user(session, Role.enterprise)
+    admin = create_user(session, Role.admin)
+    assert staff.org_id is not None
+    session.flush()
+    with statements(session) as seen:
+        with together(session):
+            assert notify_org(session, staff.org_id, "a", "甲") == []  # not written yet
+            with together(session):  # an inner block leaves its notice to the outer one
+                notify_admins(session, "b", "乙")
+            assert seen == []
+    assert len(seen) == 1 and seen[0].lstrip().upper().startswith("INSERT INTO NOTIFICATIONS")
+    assert _kinds(session, staff.id) == ["a"]
+    assert _kinds(session, admin.id) == ["b"]
+
+
+def _failing_step(session: Session, org_id: int) -> None:
+    with together(session):
+        notify_org(session, org_id, "a", "甲")
+        raise RuntimeError("the step failed")
+
+
+def test_a_failing_block_writes_none(session: Session) -> None:
+    staff = create_user(session, Role.enterprise)
+    assert staff.org_id is not None
+    session.flush()
+    with pytest.raises(RuntimeError):
+        _failing_step(session, staff.org_id)
+    notify_org(session, staff.org_id, "c", "丙")  # after the block: written at once again
+    assert _kinds(session, staff.id) == ["c"]
