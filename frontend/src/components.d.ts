@@ -96,6 +96,7 @@ declare module 'vue' {
     NeedCard: typeof import('./components/NeedCard.vue')['default']
     NeedDeals: typeof import('./components/NeedDeals.vue')['default']
     NeedHitCard: typeof import('./components/NeedHitCard.vue')['default']
+    PasswordInput: typeof import('./components/PasswordInput.vue')['default']
     PostingActions: typeof import('./components/PostingActions.vue')['default']
     PostingFacts: typeof import('./components/PostingFacts.vue')['default']
     PostingFormFooter: typeof import('./components/PostingFormFooter.vue')['default']
@@ -111,6 +112,7 @@ declare module 'vue' {
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     ScoreBars: typeof import('./components/ScoreBars.vue')['default']
+    ShareInput: typeof import('./components/ShareInput.vue')['default']
     StatusTabs: typeof import('./components/StatusTabs.vue')['default']
     StatusTag: typeof import('./components/StatusTag.vue')['default']
   }
