@@ -445,6 +445,13 @@ class _Terms:
     def __init__(self, session: Session, kind: Kind) -> None:
         self.session, self.kind = session, kind
         self.rows: dict[int, _Row] = {}
+        self._span: tuple[int, int] | None = None
+
+    def span(self) -> tuple[int, int]:
+        """The side's smallest and largest indexed id (read once per query)."""
+        if self._span is None:
+            self._span = repository.keyword_id_span(self.session, self.kind)
+        return self._span
 
     def get(self, ids: np.ndarray) -> None:
         missing = [int(i) for i in ids if int(i) not in self.rows]
@@ -575,7 +582,7 @@ class DatabaseKeywords:
         )
         short_scores = exact(short)
         top = best_rows(short_scores, cast(Sequence[int], _Ids(short)), keep, pool)
-        reference = self._reference(field, tokens, heads, partial, n_docs, total)
+        reference = self._reference(field, tokens, heads, partial, (n_docs, total), rows)
         return SparseHits(short, short_scores, reference, [int(i) for i in top], exact)
 
     def _exact(
@@ -648,13 +655,13 @@ class DatabaseKeywords:
         tokens: Sequence[str],
         heads: dict[str, tuple[int, np.ndarray]],
         partial: set[str],
-        n_docs: int,
-        total: int,
+        corpus: tuple[int, int],
+        rows: _Terms,
     ) -> np.ndarray:
         """The query's exact scores over the postings of SAMPLE_BLOCKS id ranges spread
         evenly over the side's ids, zeros included: of each range, the ids up to where the
         first SAMPLE / SAMPLE_BLOCKS entries of every long term's block there reach."""
-        low, high = repository.keyword_id_span(self.session, self.kind)
+        low, high = rows.span()
         blocks = sorted({int(b) for b in np.linspace(low // BLOCK, high // BLOCK, SAMPLE_BLOCKS)})
         limit = SAMPLE // SAMPLE_BLOCKS
         parts = repository.keyword_block_parts(
@@ -682,7 +689,7 @@ class DatabaseKeywords:
         if not lists:
             return np.zeros(size, dtype=np.float32)
         dfs = {t: df for t, (df, _) in heads.items()}
-        _, scores = _scored(tokens, lists, n_docs, total, dfs)
+        _, scores = _scored(tokens, lists, *corpus, dfs)
         return np.concatenate([scores, np.zeros(max(size - len(scores), 0), np.float32)])
 
     def terms(self, ids: Collection[Any]) -> dict[Any, frozenset[str]]:

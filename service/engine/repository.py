@@ -488,17 +488,11 @@ def keyword_id_span(session: Session, kind: Kind) -> tuple[int, int]:
 def keyword_doc_count(session: Session, kind: Kind, ranges: Iterable[tuple[int, int]]) -> int:
     """Indexed postings with an id in one of the [low, high) ranges."""
     total = 0
-    for low, high in ranges:
-        total += int(
-            session.scalar(
-                select(func.count()).where(
-                    KeywordDoc.kind == kind,
-                    KeywordDoc.posting_id >= low,
-                    KeywordDoc.posting_id < high,
-                )
-            )
-            or 0
+    for low, high in ranges:  # one index range each (an OR of ranges was planned as a scan)
+        statement = select(func.count()).where(
+            KeywordDoc.kind == kind, KeywordDoc.posting_id >= low, KeywordDoc.posting_id < high
         )
+        total += int(session.scalar(statement) or 0)
     return total
 
 
