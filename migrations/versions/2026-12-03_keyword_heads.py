@@ -8,7 +8,7 @@ before them is read from the blocks until `keywords.build_heads` has filled the 
 row without `tfs` is scored from the blocks.
 
 Revision ID: 3b9d2f61c0a4
-Revises: 7c1e5a0f3b21
+Revises: 3f6d2b8e9a41
 Create Date: 2026-12-03 07:40:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3b9d2f61c0a4"
-down_revision: str | None = "7c1e5a0f3b21"
+down_revision: str | None = "3f6d2b8e9a41"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
