@@ -228,11 +228,13 @@ def sparse_scores(
     total_len: int,
     k1: float = K1,
     b: float = B,
+    dfs: Mapping[str, int] | None = None,
 ) -> np.ndarray:
     """BM25 of the rows of ``lengths`` for query ``terms``, as :meth:`BM25Index.scores` does.
 
     ``postings[term]`` is (rows into ``lengths``, term frequencies); a term's df is its
-    number of postings. The arithmetic (float32, distinct terms in ``set(terms)`` order) is
+    number of postings, or ``dfs[term]`` when given (postings of some rows only). The
+    arithmetic (float32, distinct terms in ``set(terms)`` order) is
     that of :meth:`BM25Index.scores`, so both give the same values to the last bit.
     """
     out = np.zeros(len(lengths), dtype=np.float32)
@@ -246,6 +248,6 @@ def sparse_scores(
             continue
         rows, tfs = found
         tfs = np.asarray(tfs, dtype=np.float32)
-        idf = bm25_idf(n_docs, len(rows))
+        idf = bm25_idf(n_docs, len(rows) if dfs is None else dfs[term])
         out[rows] += idf * tfs * (k1 + 1.0) / (tfs + norm[rows])
     return out

@@ -20,10 +20,19 @@ exactly. One row per (term, posting) was measured first: reading rows cost ~6 µ
 24 ms p50 for a title search at 5 000 capabilities; packed blocks read a term's postings in a
 few rows. The z-score reference is exact too: the postings read hold every non-zero score, the
 rest of the corpus scores 0.
+
+Bounded reads (`keyword_heads`, migration `keyword heads`): at 1M postings a common bigram's
+blocks are ~12 MB, read and scored per query. Past SAMPLE postings a query reads each term's
+head instead: its df and its HEAD best postings by BM25 impact (all of them when df ≤ HEAD),
+kept by every write; candidates are scored exactly from their `keyword_docs` rows (term
+frequencies in `tfs`), and the reference is the exact scores of a few id ranges. A corpus of
+at most SAMPLE postings is read whole as before, so the eval corpus ranks to the same bits.
+See :class:`DatabaseKeywords` and `matching/BENCHMARKS.md` §10.
 """
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from itertools import chain
 from typing import Any, cast
 
 import numpy as np
@@ -32,6 +41,8 @@ from sqlalchemy.orm import Session
 from matching.documents import Doc
 from matching.features import reference_sample
 from matching.keywords import (
+    K1,
+    B,
     Hits,
     Rarity,
     TermRarity,
@@ -51,6 +62,32 @@ SAMPLE = len(reference_sample(np.arange(1 << 20)))  # the dense side's reference
 
 # --- writing --------------------------------------------------------------------------
 BLOCK = 8192  # posting ids per packed block (at most 96 KB rewritten per term and write)
+
+
+HEAD = 1024  # best postings kept per term (12 KB): a query reads at most this per term
+SAMPLE_BLOCKS = 4  # blocks the z-score reference of a large corpus is read from
+
+
+def pack_tfs(words: Counter[str], chars: Counter[str]) -> bytes:
+    """A `keyword_docs` row's term frequencies (uint16, word terms then bigrams, in the
+    order of its term lists)."""
+    counts = [*words.values(), *chars.values()]
+    return np.minimum(np.asarray(counts, dtype=np.int64), 65535).astype("<u2").tobytes()
+
+
+def impacts(entries: np.ndarray, avg: float) -> np.ndarray:
+    """BM25's term-frequency part of each entry (its score for the term over the idf)."""
+    tf = entries[1].astype(np.float64)
+    return tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * entries[2] / max(avg, 1.0)))
+
+
+def best(entries: np.ndarray, avg: float, limit: int) -> np.ndarray:
+    """A head of `entries` (all a term's postings, or a head and new ones): the `limit` of
+    highest impact, best first (ties: smaller id first); all of them by id when they fit."""
+    if entries.shape[1] <= limit:
+        return entries[:, np.argsort(entries[0], kind="stable")]
+    order = np.lexsort((entries[0], -impacts(entries, avg)))[:limit]
+    return entries[:, order]
 
 
 def pack(ids: np.ndarray, tfs: np.ndarray, lens: np.ndarray) -> bytes:
@@ -98,13 +135,17 @@ def write_tokens(
     bigrams)) out of every block they are in, put `fresh` in, and move the statistics; one
     rewrite per touched block. `facts`: what ranking reads of each (`facts.facts_of`)."""
     old = repository.keyword_docs(session, kind, [*fresh, *gone])
+    n_docs, *totals = repository.keyword_stats(session, kind)
     # (field, block) → term → the new entries (id, tf, length) of that term in that block
     adds: dict[tuple[str, int], dict[str, list[tuple[int, int, int]]]] = {}
     touched: dict[tuple[str, int], set[str]] = {}
+    dropped: dict[str, Counter[str]] = {field: Counter() for field in FIELDS}  # df lost
     for doc_id, row in old.items():
         for field, listed in (("word", row.word_terms), ("char", row.char_terms)):
             key = (field, doc_id // BLOCK)
-            touched.setdefault(key, set()).update(t for t in listed.split("\n") if t)
+            held_terms = [t for t in listed.split("\n") if t]
+            touched.setdefault(key, set()).update(held_terms)
+            dropped[field].update(held_terms)
     rows: list[dict[str, Any]] = []
     for doc_id, (digest, words, chars) in fresh.items():
         counts = {"word": Counter(words), "char": Counter(chars)}
@@ -124,6 +165,7 @@ def write_tokens(
                 "word_terms": "\n".join(counts["word"]),
                 "char_terms": "\n".join(counts["char"]),
                 "facts": (facts or {}).get(doc_id),
+                "tfs": pack_tfs(counts["word"], counts["char"]),
             }
         )
     out_ids = np.asarray(sorted({*old, *fresh}), dtype=np.int64)
@@ -152,6 +194,14 @@ def write_tokens(
                     }
                 )
         repository.replace_keyword_blocks(session, kind, field, block, held, new_rows)
+    for f, total in zip(FIELDS, totals, strict=True):
+        entering: dict[str, list[tuple[int, int, int]]] = {}
+        for (field, _), by_term in adds.items():
+            if field == f:
+                for term, new_entries in by_term.items():
+                    entering.setdefault(term, []).extend(new_entries)
+        avg = total / n_docs if n_docs else 1.0
+        _write_heads(session, kind, f, dropped[f], entering, out_ids, avg)
     repository.replace_keyword_docs(session, kind, old, rows)
     repository.add_keyword_stats(
         session,
@@ -162,6 +212,102 @@ def write_tokens(
     )
     session.flush()
     return len(rows)
+
+
+def _write_heads(
+    session: Session,
+    kind: Kind,
+    field: str,
+    dropped: Counter[str],
+    added: dict[str, list[tuple[int, int, int]]],
+    out_ids: np.ndarray,
+    avg: float,
+) -> None:
+    """Move the heads of the terms a write touched: `dropped` postings (rewritten or gone)
+    leave, `added` entries come in where they rank among the best. A head that would be
+    left too short (under HEAD / 2 entries of a longer list, or incomplete at df ≤ HEAD) is
+    rebuilt from the term's blocks, which the write has already rewritten."""
+    terms = sorted({*dropped, *added})
+    held = repository.keyword_heads(session, kind, field, terms, lock=True)
+    rows: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    gone: list[str] = []
+    rebuild: list[str] = []
+    for term in terms:
+        if term not in held:  # a new term (or one indexed before the heads)
+            rebuild.append(term)
+            continue
+        df, data = held[term]
+        entries = unpack(data)
+        new_df = df - dropped.get(term, 0) + len(added.get(term, ()))
+        if new_df <= 0:
+            gone.append(term)
+            continue
+        kept = entries[:, ~np.isin(entries[0], out_ids)]
+        extra = np.asarray(added.get(term, []), dtype=np.int64).reshape(-1, 3).T
+        if entries.shape[1] < df and kept.shape[1]:  # a head: only entries above its floor
+            extra = extra[:, impacts(extra, avg) >= impacts(kept, avg).min()]
+        if entries.shape[1] < df and not kept.shape[1]:
+            rebuild.append(term)
+            continue
+        merged = best(np.concatenate([kept, extra], axis=1), avg, HEAD)
+        if merged.shape[1] < min(new_df, HEAD // 2) or (
+            new_df <= HEAD and merged.shape[1] != new_df
+        ):
+            rebuild.append(term)
+        elif merged.shape == entries.shape and np.array_equal(merged, entries):
+            counts[term] = new_df
+        else:
+            rows[term] = merged
+            counts[term] = new_df
+    for term, blocks in repository.keyword_postings(session, kind, field, rebuild).items():
+        entries = unpack(b"".join(blocks))
+        rows[term] = best(entries, avg, HEAD)
+        counts[term] = entries.shape[1]
+    repository.replace_keyword_heads(
+        session,
+        kind,
+        field,
+        [*gone, *(t for t in rows if t in held)],
+        [
+            {"kind": kind, "field": field, "term": t, "df": counts[t], "data": _packed(e)}
+            for t, e in sorted(rows.items())
+        ],
+        {t: n for t, n in counts.items() if t not in rows},
+    )
+
+
+def _packed(entries: np.ndarray) -> bytes:
+    return pack(entries[0], entries[1], entries[2])
+
+
+def build_heads(session: Session, kind: Kind) -> int:
+    """(Re)write every head of a side from its blocks: a database indexed before the heads
+    were kept, or one built in bulk (`loadbench`). Flushes, doesn't commit; returns the
+    number of heads."""
+    n_docs, *totals = repository.keyword_stats(session, kind)
+    repository.clear_keyword_heads(session, kind)
+    written = 0
+    for field, total in zip(FIELDS, totals, strict=True):
+        avg = total / n_docs if n_docs else 1.0
+        batch: list[dict[str, Any]] = []
+        current: tuple[str, list[bytes]] | None = None
+        stream = repository.keyword_term_blocks(session, kind, field)
+        for term, data in chain(stream, [("", b"")]):  # a sentinel ends the last term
+            if current is not None and term == current[0]:
+                current[1].append(data)
+                continue
+            if current is not None:
+                entries = unpack(b"".join(current[1]))
+                head = best(entries, avg, HEAD)
+                row = {"term": current[0], "df": entries.shape[1], "data": _packed(head)}
+                batch.append({"kind": kind, "field": field, **row})
+            if len(batch) >= 2000 or not term:
+                repository.replace_keyword_heads(session, kind, field, [], batch, {})
+                written, batch = written + len(batch), []
+            current = (term, [data])
+    session.flush()
+    return written
 
 
 def write_current(session: Session, kind: Kind, model_id: str, ids: Iterable[int]) -> int:
@@ -182,38 +328,59 @@ def write_current(session: Session, kind: Kind, model_id: str, ids: Iterable[int
 
 
 def write_facts(session: Session, kind: Kind, limit: int = 500) -> int:
-    """Fill the facts (`facts.facts_of`) of up to `limit` keyword rows written before they
-    were kept, from the postings' current text; returns how many were missing. (A row whose
-    posting changed since is rewritten with its facts by the embedding worker anyway.)"""
+    """Fill the facts (`facts.facts_of`) and the term frequencies of up to `limit` keyword
+    rows written before they were kept, from the postings' current text; returns how many
+    were missing. (A row whose posting changed since is rewritten with both by the embedding
+    worker anyway; until then its frequencies are marked unknown, b"", and read from the
+    blocks.)"""
     ids = repository.factless_ids(session, kind, limit)
     if not ids:
         return 0
     docs = [to_doc(p) for p in repository.postings(session, kind, ids)]
     repository.set_keyword_facts(session, kind, {int(d.id): facts_of(d) for d in docs})
+    rows, analyzer = repository.keyword_docs(session, kind, ids), default_analyzer()
+    tfs = dict.fromkeys(ids, b"")
+    for doc in docs:
+        row = rows.get(int(doc.id))
+        counts = [Counter(tokens) for tokens in keyword_tokens(analyzer, doc)]
+        if row and (row.word_terms, row.char_terms) == tuple("\n".join(c) for c in counts):
+            tfs[int(doc.id)] = pack_tfs(*counts)
+    repository.set_keyword_tfs(session, kind, tfs)
     session.flush()
     return len(ids)
 
 
 # --- reading --------------------------------------------------------------------------
 class SparseHits:
-    """One retriever's scores over the postings that hold a query term (others score 0)."""
+    """One retriever's scores over the postings that hold a query term (others score 0, or
+    are scored exactly by `more` when the postings read were a term's head only)."""
 
     def __init__(
-        self, ids: np.ndarray, scores: np.ndarray, reference: np.ndarray, top: Sequence[int]
+        self,
+        ids: np.ndarray,
+        scores: np.ndarray,
+        reference: np.ndarray,
+        top: Sequence[int],
+        more: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self._ids = ids  # sorted posting ids
         self._scores = scores
         self.reference = reference
         self.top = tuple(top)
+        self._more = more
 
     def scores(self, ids: Sequence[Any]) -> np.ndarray:
         out = np.zeros(len(ids), dtype=np.float32)
-        if not len(self._ids) or not len(ids):
+        if not len(ids):
             return out
         want = np.asarray([int(i) for i in ids], dtype=np.int64)
-        at = np.minimum(np.searchsorted(self._ids, want), len(self._ids) - 1)
-        found = self._ids[at] == want
-        out[found] = self._scores[at[found]]
+        found = np.zeros(len(want), dtype=bool)
+        if len(self._ids):
+            at = np.minimum(np.searchsorted(self._ids, want), len(self._ids) - 1)
+            found = self._ids[at] == want
+            out[found] = self._scores[at[found]]
+        if self._more is not None and not found.all():
+            out[~found] = self._more(want[~found])
         return out
 
 
@@ -230,11 +397,84 @@ class _Ids:
         return int(self._ids[row])
 
 
+def _scored(
+    tokens: Sequence[str],
+    lists: dict[str, np.ndarray],
+    n_docs: int,
+    total: int,
+    dfs: dict[str, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """BM25 (`sparse_scores`' arithmetic) of the postings in `lists` (term → entries):
+    their sorted ids and scores; `dfs`: the terms' document frequencies when a list holds
+    some of its postings only."""
+    every = np.concatenate(list(lists.values()), axis=1)
+    ids, first = np.unique(every[0], return_index=True)
+    postings = {t: (np.searchsorted(ids, e[0]), e[1].astype(np.float32)) for t, e in lists.items()}
+    scores = sparse_scores(tokens, postings, every[2][first], n_docs, total, dfs=dfs)
+    return ids, scores
+
+
+class _Row:
+    """What exact scoring reads of a `keyword_docs` row: its lengths, its term lists (each
+    padded with newlines, so a term is found as "\nterm\n") and their frequencies."""
+
+    __slots__ = ("lengths", "listed", "offset", "tfs")
+
+    def __init__(self, row: tuple[int, int, str, str, bytes | None]) -> None:
+        word_len, char_len, words, chars, tfs = row
+        self.lengths = {"word": word_len, "char": char_len}
+        self.listed = {"word": f"\n{words}\n", "char": f"\n{chars}\n"}
+        self.offset = {"word": 0, "char": words.count("\n") + 1 if words else 0}
+        self.tfs = np.frombuffer(tfs, dtype="<u2") if tfs else None  # b"": not known
+
+    def tf(self, field: str, term: str) -> int | None:
+        """The term's frequency (0: not there; None: not kept, a row written before)."""
+        listed = self.listed[field]
+        at = listed.find(f"\n{term}\n")
+        if at < 0:
+            return 0
+        if self.tfs is None:
+            return None
+        return int(self.tfs[self.offset[field] + listed.count("\n", 0, at)])
+
+
+class _Terms:
+    """The `keyword_docs` rows a bounded query scores exactly (read once per query, for both
+    retrievers)."""
+
+    def __init__(self, session: Session, kind: Kind) -> None:
+        self.session, self.kind = session, kind
+        self.rows: dict[int, _Row] = {}
+        self._span: tuple[int, int] | None = None
+
+    def span(self) -> tuple[int, int]:
+        """The side's smallest and largest indexed id (read once per query)."""
+        if self._span is None:
+            self._span = repository.keyword_id_span(self.session, self.kind)
+        return self._span
+
+    def get(self, ids: np.ndarray) -> None:
+        missing = [int(i) for i in ids if int(i) not in self.rows]
+        if missing:
+            got = repository.keyword_doc_terms(self.session, self.kind, missing)
+            self.rows.update((i, _Row(r)) for i, r in got.items())
+
+
 class DatabaseKeywords:
     """One side's keyword index in the database, read in the caller's transaction.
 
     A :class:`~matching.keywords.KeywordIndex` for one query: the matcher is given one per
     call (:meth:`bind`), as the session is the caller's.
+
+    A corpus of at most SAMPLE postings is read whole (every block of every query term):
+    the in-memory index's values to the last bit. A larger one reads each term's head
+    (`keyword_heads`, one row): a term in at most HEAD postings is complete there and
+    scored as before; for a longer one (a common bigram) the heads give candidates, the
+    2 × pool best by what the heads hold are scored exactly from their own `keyword_docs`
+    rows (term frequencies, lengths), and so is any other posting the matcher asks about.
+    Its z-score reference is then the exact scores of the postings in SAMPLE_BLOCKS id ranges
+    spread over the corpus (the start of each term's block there), not of every posting.
+    A query thus reads at most HEAD + SAMPLE entries per term whatever N is.
     """
 
     writes_here = False  # written by `write` beside the vector, never by the matcher
@@ -242,6 +482,8 @@ class DatabaseKeywords:
     def __init__(self, kind: Kind, session: Session | None = None) -> None:
         self.kind = kind
         self._session = session
+        self.read_bytes = 0  # packed entries (heads, blocks) read by this binding's queries
+        self.rows_read = 0  # `keyword_docs` rows read to score candidates exactly
 
     def bind(self, session: Session) -> "DatabaseKeywords":
         return DatabaseKeywords(self.kind, session)
@@ -264,11 +506,14 @@ class DatabaseKeywords:
         self, words: Sequence[str], chars: Sequence[str], keep: Keep, pool: int
     ) -> tuple[Hits, Hits]:
         n_docs, word_total, char_total = repository.keyword_stats(self.session, self.kind)
-        alive: np.ndarray | None = None
-        if 0 < n_docs <= SAMPLE:  # small corpus: the reference in id order, as in memory
+        if n_docs <= SAMPLE:  # small corpus: every posting, the reference in id order
             alive = np.asarray(repository.keyword_doc_ids(self.session, self.kind), np.int64)
-        word = self._hits("word", words, keep, pool, n_docs, word_total, alive)
-        char = self._hits("char", chars, keep, pool, n_docs, char_total, alive)
+            word = self._hits("word", words, keep, pool, n_docs, word_total, alive)
+            char = self._hits("char", chars, keep, pool, n_docs, char_total, alive)
+            return word, char
+        rows = _Terms(self.session, self.kind)
+        word = self._bounded(("word", words, keep, pool, n_docs, word_total), rows)
+        char = self._bounded(("char", chars, keep, pool, n_docs, char_total), rows)
         return word, char
 
     def _hits(
@@ -279,31 +524,173 @@ class DatabaseKeywords:
         pool: int,
         n_docs: int,
         total: int,
-        alive: np.ndarray | None,
+        alive: np.ndarray,
     ) -> SparseHits:
         found = repository.keyword_postings(self.session, self.kind, field, set(tokens))
         if not found or not n_docs:
-            reference = np.zeros(n_docs if alive is None else len(alive), dtype=np.float32)
-            return SparseHits(np.zeros(0, np.int64), np.zeros(0, np.float32), reference, [])
-        lists = {t: unpack(b"".join(blocks)) for t, blocks in found.items()}
-        every = np.concatenate(list(lists.values()), axis=1)
-        # rows are posting ids: no sort, one array as long as the largest id found
-        lengths = np.zeros(int(every[0].max()) + 1, dtype=np.int64)
-        lengths[every[0]] = every[2]
-        postings = {t: (e[0], e[1].astype(np.float32)) for t, e in lists.items()}
-        dense = sparse_scores(tokens, postings, lengths, n_docs, total)
-        ids = np.flatnonzero(dense > 0)  # every posting holding a query term scores > 0
-        scores = dense[ids]
-        if alive is not None:
             reference = np.zeros(len(alive), dtype=np.float32)
-            where = np.searchsorted(alive, ids)
-            inside = (where < len(alive)) & (alive[np.minimum(where, len(alive) - 1)] == ids)
-            reference[where[inside]] = scores[inside]
-        else:  # every posting without a query term scores 0
-            zeros = np.zeros(max(n_docs - len(ids), 0), dtype=np.float32)
-            reference = np.concatenate([scores, zeros])
+            return SparseHits(np.zeros(0, np.int64), np.zeros(0, np.float32), reference, [])
+        self.read_bytes += sum(len(b) for blocks in found.values() for b in blocks)
+        lists = {t: unpack(b"".join(blocks)) for t, blocks in found.items()}
+        ids, scores = _scored(tokens, lists, n_docs, total)
+        reference = np.zeros(len(alive), dtype=np.float32)
+        where = np.searchsorted(alive, ids)
+        inside = (where < len(alive)) & (alive[np.minimum(where, len(alive) - 1)] == ids)
+        reference[where[inside]] = scores[inside]
         top = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, pool)
         return SparseHits(ids, scores, reference, [int(i) for i in top])
+
+    def _heads(self, field: str, terms: set[str]) -> dict[str, tuple[int, np.ndarray]]:
+        """term → (df, its head's entries); a term without a head (indexed before the heads
+        were kept) is read whole from its blocks."""
+        heads = repository.keyword_heads(self.session, self.kind, field, terms)
+        self.read_bytes += sum(len(d) for _, d in heads.values())
+        out = {t: (df, unpack(d)) for t, (df, d) in heads.items()}
+        rest = terms - set(heads)
+        for term, blocks in repository.keyword_postings(
+            self.session, self.kind, field, rest
+        ).items():
+            self.read_bytes += sum(len(b) for b in blocks)
+            entries = unpack(b"".join(blocks))
+            out[term] = (entries.shape[1], entries)
+        return out
+
+    def _bounded(
+        self, query: tuple[str, Sequence[str], Keep, int, int, int], rows: _Terms
+    ) -> SparseHits:
+        """One retriever's hits from its terms' heads (the corpus is past SAMPLE): `query` is
+        (field, tokens, keep, pool, corpus size, total length)."""
+        field, tokens, keep, pool, n_docs, total = query
+        heads = self._heads(field, set(tokens))
+        if not heads:
+            reference = np.zeros(n_docs, dtype=np.float32)
+            return SparseHits(np.zeros(0, np.int64), np.zeros(0, np.float32), reference, [])
+        lists = {t: e for t, (_, e) in heads.items()}
+        dfs = {t: df for t, (df, _) in heads.items()}
+        ids, scores = _scored(tokens, lists, n_docs, total, dfs)
+        partial = {t for t, (df, e) in heads.items() if e.shape[1] < df}
+        if not partial:  # every term complete: every score, the rest of the corpus 0
+            zeros = np.zeros(n_docs - len(ids), dtype=np.float32)
+            top = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, pool)
+            return SparseHits(ids, scores, np.concatenate([scores, zeros]), [int(i) for i in top])
+
+        def exact(want: np.ndarray) -> np.ndarray:
+            return self._exact(field, tokens, heads, partial, want, n_docs, total, rows)
+
+        short = np.sort(
+            np.asarray(best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, 2 * pool), np.int64)
+        )
+        short_scores = exact(short)
+        top = best_rows(short_scores, cast(Sequence[int], _Ids(short)), keep, pool)
+        reference = self._reference(field, tokens, heads, partial, (n_docs, total), rows)
+        return SparseHits(short, short_scores, reference, [int(i) for i in top], exact)
+
+    def _exact(
+        self,
+        field: str,
+        tokens: Sequence[str],
+        heads: dict[str, tuple[int, np.ndarray]],
+        partial: set[str],
+        want: np.ndarray,
+        n_docs: int,
+        total: int,
+        rows: _Terms,
+    ) -> np.ndarray:
+        """Exact BM25 of the postings `want`: complete terms from their heads, the others
+        from each posting's own row (or, for a row written before its frequencies were kept,
+        from the term's block at the posting's id)."""
+        out = np.zeros(len(want), dtype=np.float32)
+        before = len(rows.rows)
+        rows.get(want)
+        self.rows_read += len(rows.rows) - before
+        known = sorted((int(i), n) for n, i in enumerate(want) if int(i) in rows.rows)
+        if not known:
+            return out
+        ids = np.asarray([i for i, _ in known], dtype=np.int64)
+        at = np.asarray([n for _, n in known], dtype=np.int64)
+        lengths = np.asarray([rows.rows[i].lengths[field] for i in ids], np.int64)
+        lists: dict[str, np.ndarray] = {}
+        legacy: list[int] = []
+        for term, (_, entries) in heads.items():
+            if term not in partial:
+                inside = np.isin(entries[0], ids)
+                lists[term] = entries[:, inside]
+        for term in partial:
+            got: list[tuple[int, int, int]] = []
+            for i, length in zip(ids.tolist(), lengths.tolist(), strict=True):
+                tf = rows.rows[i].tf(field, term)
+                if tf is None:
+                    legacy.append(i)
+                elif tf:
+                    got.append((i, tf, length))
+            lists[term] = np.asarray(got, dtype=np.int64).reshape(-1, 3).T
+        if legacy:
+            self._legacy(field, partial, np.asarray(sorted(set(legacy)), np.int64), lists)
+        lists = {t: e for t, e in lists.items() if e.shape[1]}
+        if not lists:
+            return out
+        dfs = {t: df for t, (df, _) in heads.items()}
+        found, scores = _scored(tokens, lists, n_docs, total, dfs)
+        out[at[np.searchsorted(ids, found)]] = scores
+        return out
+
+    def _legacy(
+        self, field: str, terms: set[str], ids: np.ndarray, lists: dict[str, np.ndarray]
+    ) -> None:
+        """Entries of `terms` for postings whose row holds no frequencies, from the blocks."""
+        blocks = sorted({int(i) // BLOCK for i in ids})
+        parts = repository.keyword_block_parts(self.session, self.kind, field, terms, blocks)
+        self.read_bytes += sum(len(d) for _, d in parts.values())
+        for term in terms:
+            held = [unpack(d) for (t, _), (_, d) in sorted(parts.items()) if t == term]
+            if held:
+                entries = np.concatenate(held, axis=1)
+                lists[term] = np.concatenate(
+                    [lists[term], entries[:, np.isin(entries[0], ids)]], axis=1
+                )
+
+    def _reference(
+        self,
+        field: str,
+        tokens: Sequence[str],
+        heads: dict[str, tuple[int, np.ndarray]],
+        partial: set[str],
+        corpus: tuple[int, int],
+        rows: _Terms,
+    ) -> np.ndarray:
+        """The query's exact scores over the postings of SAMPLE_BLOCKS id ranges spread
+        evenly over the side's ids, zeros included: of each range, the ids up to where the
+        first SAMPLE / SAMPLE_BLOCKS entries of every long term's block there reach."""
+        low, high = rows.span()
+        blocks = sorted({int(b) for b in np.linspace(low // BLOCK, high // BLOCK, SAMPLE_BLOCKS)})
+        limit = SAMPLE // SAMPLE_BLOCKS
+        parts = repository.keyword_block_parts(
+            self.session, self.kind, field, partial, blocks, limit * 12
+        )
+        self.read_bytes += sum(len(d) for _, d in parts.values())
+        ranges = []
+        for block in blocks:
+            end = (block + 1) * BLOCK
+            for (_, b), (n, data) in parts.items():
+                if b == block and n > limit:  # only the start of this block was read
+                    end = min(end, int(unpack(data)[0, -1]) + 1)
+            ranges.append((block * BLOCK, end))
+        lists: dict[str, np.ndarray] = {}
+        for term, (_, entries) in heads.items():
+            if term in partial:
+                held = [unpack(d) for (t, _), (_, d) in parts.items() if t == term]
+                entries = np.concatenate(held, axis=1) if held else np.zeros((3, 0), np.int64)
+            inside = np.zeros(entries.shape[1], dtype=bool)
+            for a, z in ranges:
+                inside |= (entries[0] >= a) & (entries[0] < z)
+            if inside.any():
+                lists[term] = entries[:, inside]
+        size = repository.keyword_doc_count(self.session, self.kind, ranges)
+        if not lists:
+            return np.zeros(size, dtype=np.float32)
+        dfs = {t: df for t, (df, _) in heads.items()}
+        _, scores = _scored(tokens, lists, *corpus, dfs)
+        return np.concatenate([scores, np.zeros(max(size - len(scores), 0), np.float32)])
 
     def terms(self, ids: Collection[Any]) -> dict[Any, frozenset[str]]:
         rows = repository.keyword_docs(self.session, self.kind, (int(i) for i in ids))

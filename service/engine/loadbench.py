@@ -383,11 +383,25 @@ def build(
             hot,
         )
         _fill_facts(engine, echo)
+        _fill_heads(engine, echo)
         if var_dir is not None:
             prepare_engine(engine, corpus, var_dir, embedder_spec, echo)
     finally:
         engine.dispose()
     return corpus
+
+
+def _fill_heads(engine: Engine, echo: Echo) -> None:
+    """Each side's keyword heads from its blocks (`keywords.build_heads`), once the build has
+    appended every block: in one transaction per side, so a side has all or none."""
+    for kind in ("capability", "need"):
+        with Session(engine) as s, s.begin():
+            held = repository.keyword_head_count(s, kind)
+            if held or not repository.keyword_stats(s, kind)[0]:
+                continue
+            started = time.perf_counter()
+            count = keywords.build_heads(s, kind)
+        echo(f"关键词头部（{kind}）：{count} 个词，{time.perf_counter() - started:.1f}s")
 
 
 def _fill_facts(engine: Engine, echo: Echo) -> None:
@@ -472,6 +486,7 @@ def _fill(
                 int(doc.id): (digest, *keyword_tokens(analyzer, doc)) for doc, digest in written
             }
             with Session(engine) as s, s.begin():
+                repository.clear_keyword_heads(s, kind)  # rebuilt from the blocks at the end
                 _bulk(s, Capability if kind == "capability" else Need, postings)
                 _bulk(s, PostingVector, vectors)
                 # the shared keyword index, in bulk, with what ranking reads of each posting
@@ -548,6 +563,7 @@ def keyword_rows(
                 "word_terms": "\n".join(counts["word"]),
                 "char_terms": "\n".join(counts["char"]),
                 "facts": (facts or {}).get(doc_id),
+                "tfs": keywords.pack_tfs(counts["word"], counts["char"]),
             }
         )
     blocks: dict[tuple[str, int], dict[str, bytes]] = {}

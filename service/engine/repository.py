@@ -1,10 +1,21 @@
 """Queries of the matching engine: stored vectors, failures, candidate id sets, labels, models."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -16,6 +27,7 @@ from service.models import (
     EmbeddingFailure,
     KeywordBlock,
     KeywordDoc,
+    KeywordHead,
     KeywordStats,
     Match,
     Need,
@@ -244,9 +256,10 @@ def keyword_facts(session: Session, kind: Kind, ids: Iterable[int]) -> dict[int,
 
 
 def factless_ids(session: Session, kind: Kind, limit: int) -> list[int]:
-    """Up to `limit` keyword rows written before facts were kept (`keywords.write_facts`)."""
+    """Up to `limit` keyword rows written before facts or term frequencies were kept
+    (`keywords.write_facts`)."""
     statement = select(KeywordDoc.posting_id).where(
-        KeywordDoc.kind == kind, KeywordDoc.facts.is_(None)
+        KeywordDoc.kind == kind, or_(KeywordDoc.facts.is_(None), KeywordDoc.tfs.is_(None))
     )
     return list(session.scalars(statement.order_by(KeywordDoc.posting_id).limit(limit)))
 
@@ -262,6 +275,22 @@ def set_keyword_facts(session: Session, kind: Kind, facts: dict[int, str]) -> No
                 KeywordDoc.facts.is_(None),
             )
             .values(facts=value)
+        )
+
+
+def set_keyword_tfs(session: Session, kind: Kind, tfs: dict[int, bytes]) -> None:
+    """Fill the term frequencies of rows that have none (b"": not known)."""
+    table = cast(Table, KeywordDoc.__table__)
+    if tfs:
+        session.execute(
+            update(table)
+            .where(
+                table.c.kind == kind,
+                table.c.posting_id == bindparam("the_id"),
+                table.c.tfs.is_(None),
+            )
+            .values(tfs=bindparam("the_tfs")),
+            [{"the_id": i, "the_tfs": v} for i, v in sorted(tfs.items())],
         )
 
 
@@ -351,6 +380,138 @@ def keyword_postings(
                 out.setdefault(term, []).append(bytes(data))
     finally:
         cursor.close()
+    return out
+
+
+def keyword_heads(
+    session: Session, kind: Kind, field: str, terms: Iterable[str], lock: bool = False
+) -> dict[str, tuple[int, bytes]]:
+    """Each term's head (df, packed best postings) in `field`; terms without one are left
+    out. `lock`: for a rewrite (PostgreSQL)."""
+    out: dict[str, tuple[int, bytes]] = {}
+    for chunk in _chunks(terms):
+        statement = select(KeywordHead.term, KeywordHead.df, KeywordHead.data).where(
+            KeywordHead.kind == kind, KeywordHead.field == field, KeywordHead.term.in_(chunk)
+        )
+        if lock:
+            statement = statement.with_for_update()
+        out.update((str(t), (int(n), bytes(d))) for t, n, d in session.execute(statement))
+    return out
+
+
+def replace_keyword_heads(
+    session: Session,
+    kind: Kind,
+    field: str,
+    gone: Iterable[str],
+    rows: list[dict[str, Any]],
+    counts: dict[str, int],
+) -> None:
+    """Delete the heads of `gone` terms, insert `rows`, set the df of the `counts` terms
+    (whose best postings did not change)."""
+    for chunk in _chunks(gone):
+        session.execute(
+            delete(KeywordHead).where(
+                KeywordHead.kind == kind, KeywordHead.field == field, KeywordHead.term.in_(chunk)
+            )
+        )
+    if rows:
+        session.execute(insert(cast(Table, KeywordHead.__table__)), rows)
+    if counts:
+        table = cast(Table, KeywordHead.__table__)
+        session.execute(
+            update(table)
+            .where(
+                table.c.kind == kind,
+                table.c.field == field,
+                table.c.term == bindparam("the_term"),
+            )
+            .values(df=bindparam("the_df")),
+            [{"the_term": t, "the_df": n} for t, n in sorted(counts.items())],
+        )
+
+
+def clear_keyword_heads(session: Session, kind: Kind) -> None:
+    session.execute(delete(KeywordHead).where(KeywordHead.kind == kind))
+
+
+def keyword_head_count(session: Session, kind: Kind) -> int:
+    return int(session.scalar(select(func.count()).where(KeywordHead.kind == kind)) or 0)
+
+
+def keyword_term_blocks(session: Session, kind: Kind, field: str) -> Iterator[tuple[str, bytes]]:
+    """Every (term, packed block) of a side's `field`, by term then block, streamed."""
+    statement = (
+        select(KeywordBlock.term, KeywordBlock.data)
+        .where(KeywordBlock.kind == kind, KeywordBlock.field == field)
+        .order_by(KeywordBlock.term, KeywordBlock.block)
+        .execution_options(stream_results=True, yield_per=2000)
+    )
+    for term, data in session.execute(statement):
+        yield str(term), bytes(data)
+
+
+def keyword_block_parts(
+    session: Session,
+    kind: Kind,
+    field: str,
+    terms: Iterable[str],
+    blocks: Sequence[int],
+    limit: int | None = None,
+) -> dict[tuple[str, int], tuple[int, bytes]]:
+    """(term, block) → (entries, the packed block or its first `limit` bytes) of `terms` at
+    the given block numbers."""
+    data = KeywordBlock.data if limit is None else func.substr(KeywordBlock.data, 1, limit)
+    out: dict[tuple[str, int], tuple[int, bytes]] = {}
+    for chunk in _chunks(terms):
+        statement = select(KeywordBlock.term, KeywordBlock.block, KeywordBlock.n, data).where(
+            KeywordBlock.kind == kind,
+            KeywordBlock.field == field,
+            KeywordBlock.term.in_(chunk),
+            KeywordBlock.block.in_(sorted(set(blocks))),
+        )
+        for t, b, n, d in session.execute(statement):
+            out[(str(t), int(b))] = (int(n), bytes(d))
+    return out
+
+
+def keyword_id_span(session: Session, kind: Kind) -> tuple[int, int]:
+    """The smallest and largest indexed posting id of a side ((0, 0) when empty)."""
+    row = session.execute(
+        select(func.min(KeywordDoc.posting_id), func.max(KeywordDoc.posting_id)).where(
+            KeywordDoc.kind == kind
+        )
+    ).first()
+    return (int(row[0]), int(row[1])) if row and row[0] is not None else (0, 0)
+
+
+def keyword_doc_count(session: Session, kind: Kind, ranges: Iterable[tuple[int, int]]) -> int:
+    """Indexed postings with an id in one of the [low, high) ranges."""
+    total = 0
+    for low, high in ranges:  # one index range each (an OR of ranges was planned as a scan)
+        statement = select(func.count()).where(
+            KeywordDoc.kind == kind, KeywordDoc.posting_id >= low, KeywordDoc.posting_id < high
+        )
+        total += int(session.scalar(statement) or 0)
+    return total
+
+
+def keyword_doc_terms(
+    session: Session, kind: Kind, ids: Iterable[int]
+) -> dict[int, tuple[int, int, str, str, bytes | None]]:
+    """id → (word length, bigram length, word terms, bigrams, their tfs) of indexed postings."""
+    out: dict[int, tuple[int, int, str, str, bytes | None]] = {}
+    for chunk in _chunks(ids):
+        statement = select(
+            KeywordDoc.posting_id,
+            KeywordDoc.word_len,
+            KeywordDoc.char_len,
+            KeywordDoc.word_terms,
+            KeywordDoc.char_terms,
+            KeywordDoc.tfs,
+        ).where(KeywordDoc.kind == kind, KeywordDoc.posting_id.in_(chunk))
+        for i, wl, cl, wt, ct, tf in session.execute(statement):
+            out[int(i)] = (int(wl), int(cl), str(wt), str(ct), None if tf is None else bytes(tf))
     return out
 
 

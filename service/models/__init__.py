@@ -10,6 +10,7 @@ from service.models.engine import (
     EmbeddingFailure,
     KeywordBlock,
     KeywordDoc,
+    KeywordHead,
     KeywordStats,
     PostingVector,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "PostingVector",
     "KeywordDoc",
     "KeywordBlock",
+    "KeywordHead",
     "KeywordStats",
     "RankModelRecord",
     "RecommendationList",

@@ -63,6 +63,10 @@ class KeywordDoc(Base):
     # what ranking reads of the posting (organisation, field, parsed indicators), JSON
     # (`service.engine.facts`); NULL on a row written before it was kept
     facts: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # each listed term's frequency, uint16 little-endian, word terms then bigrams in the
+    # order of the lists above (a candidate's exact BM25 without reading the term's blocks);
+    # NULL on a row written before they were kept (read from the blocks then)
+    tfs: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class KeywordBlock(Base):
@@ -81,6 +85,25 @@ class KeywordBlock(Base):
     term: Mapped[str] = mapped_column(Text, primary_key=True)
     block: Mapped[int] = mapped_column(Integer, primary_key=True)  # posting id // 8192
     n: Mapped[int] = mapped_column(Integer)  # entries
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class KeywordHead(Base):
+    """A term's head: its document frequency and its best postings by BM25 impact, at most
+    `keywords.HEAD` of them, packed like a block (int32 triples id, tf, length; best first).
+
+    A term held by at most HEAD postings has them all here (`df` = entries): a query reads
+    one row per term whatever the corpus size. Kept in the posting's write transaction
+    (`service.engine.keywords.write_tokens`).
+    """
+
+    __tablename__ = "keyword_heads"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    field: Mapped[str] = mapped_column(String(4), primary_key=True)  # word | char
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
+    df: Mapped[int] = mapped_column(Integer)  # postings holding the term
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 

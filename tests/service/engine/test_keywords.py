@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
@@ -17,6 +18,7 @@ from service.engine import keywords, repository, vectors
 from service.engine.documents import doc_hash, to_doc
 from service.engine.facts import PostingDocs, facts_of
 from service.engine.keywords import DatabaseKeywords
+from service.models import KeywordDoc
 from service.models.enums import OrgKind, Role
 from tests.factories import create_org, create_user
 from tests.service.engine_support import EVAL, eval_capability
@@ -185,10 +187,10 @@ def test_a_row_without_facts_is_ranked_from_its_posting_and_filled_by_the_sweep(
     embedder = HashEmbedder(dim=32)
     vectors.embed_postings(session, "capability", [cap.id], embedder)
     expected = facts_of(to_doc(cap))
-    # a row written before the `keyword facts` migration
+    # a row written before the `keyword facts` and `keyword heads` migrations
     repository.set_keyword_facts(session, "capability", {})
     row = repository.keyword_docs(session, "capability", [cap.id])[cap.id]
-    row.facts = None
+    tfs, row.facts, row.tfs = row.tfs, None, None
     session.flush()
     docs = PostingDocs("capability")
     docs.put([to_doc(cap)])
@@ -196,4 +198,114 @@ def test_a_row_without_facts_is_ranked_from_its_posting_and_filled_by_the_sweep(
     assert facts_of(got) == expected
     assert keywords.write_facts(session, "capability") == 1
     assert repository.keyword_facts(session, "capability", [cap.id]) == {cap.id: expected}
+    session.expire_all()
+    assert tfs and repository.keyword_docs(session, "capability", [cap.id])[cap.id].tfs == tfs
     assert keywords.write_facts(session, "capability") == 0
+
+
+def _memory(docs: list[Doc]) -> MemoryKeywords:
+    analyzer, memory = default_analyzer(), MemoryKeywords()
+    pairs = [keyword_tokens(analyzer, d) for d in docs]
+    memory.add([d.id for d in docs], [p[0] for p in pairs], [p[1] for p in pairs])
+    return memory
+
+
+def _check_heads(session: Session, docs: list[Doc]) -> int:
+    """Every head is its term's df and best postings (all of them up to HEAD, else at least
+    HEAD / 2 of them, entries as in the blocks); returns how many heads are partial."""
+    partial = 0
+    for field in keywords.FIELDS:
+        analyzer = default_analyzer()
+        terms = {t for d in docs for t in keyword_tokens(analyzer, d)[field == "char"]}
+        heads = repository.keyword_heads(session, "capability", field, terms)
+        full = repository.keyword_postings(session, "capability", field, terms)
+        assert set(heads) == set(full) == terms
+        for term, (df, data) in heads.items():
+            entries, every = keywords.unpack(data), keywords.unpack(b"".join(full[term]))
+            assert df == every.shape[1]
+            assert entries.shape[1] == min(df, keywords.HEAD) or (
+                df > keywords.HEAD and entries.shape[1] >= keywords.HEAD // 2
+            )
+            inside = np.isin(every[0], entries[0])
+            assert inside.sum() == entries.shape[1]
+            ordered = every[:, inside][:, np.argsort(np.argsort(entries[0]))]
+            assert np.array_equal(ordered, entries)  # the same (id, tf, length)
+            partial += entries.shape[1] < df
+    return partial
+
+
+def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past SAMPLE a term in more than HEAD postings is read from its head only: the
+    candidates' scores are still exact (from their own rows), a one-term query's top is the
+    exact top, and the packed entries read stay under HEAD + SAMPLE per term where the whole
+    lists are several times that."""
+    monkeypatch.setattr(keywords, "HEAD", 8)
+    monkeypatch.setattr(keywords, "SAMPLE", 24)
+    caps = _docs("capabilities.jsonl", "capability", start=901_000)
+    for start in range(0, len(caps), 50):  # the heads kept write by write
+        batch = caps[start : start + 50]
+        keywords.write(session, "capability", [(d, doc_hash(d)) for d in batch])
+    # an edit and a removal move the heads too
+    edited = dataclasses.replace(caps[3], title="石墨烯 导热膜 石墨烯 石墨烯", description="无")
+    keywords.write(session, "capability", [(edited, doc_hash(edited))])
+    keywords.remove(session, "capability", [int(caps[4].id)])
+    docs = [edited if d.id == edited.id else d for d in caps if d.id != caps[4].id]
+    assert _check_heads(session, docs) > 100  # many common terms are read from heads only
+    # rows written before their term frequencies were kept: scored from the blocks
+    legacy = [int(d.id) for d in docs[::3]]
+    kept = {
+        i: r.tfs or b"" for i, r in repository.keyword_docs(session, "capability", legacy).items()
+    }
+    session.execute(update(KeywordDoc).where(KeywordDoc.posting_id.in_(legacy)).values(tfs=None))
+    memory = _memory(docs)
+    ids = [d.id for d in docs]
+    analyzer = default_analyzer()
+    everything = lambda _: True  # noqa: E731
+    for need in _docs("needs.jsonl", "need")[:15]:
+        words, chars = analyzer.tokens(need.title), char_ngrams(need.title)
+        bounded = DatabaseKeywords("capability").bind(session)
+        hits = bounded.search(words, chars, everything, 5)
+        terms = len(set(words)) + len(set(chars))
+        assert bounded.read_bytes <= terms * (keywords.HEAD + keywords.SAMPLE) * 12
+        assert bounded.rows_read <= 2 * 2 * 5  # the two short lists, scored exactly
+        for d, m in zip(hits, memory.search(words, chars, everything, 5), strict=True):
+            assert np.array_equal(d.scores(ids), m.scores(ids))  # exact for any posting
+            assert set(np.flatnonzero(d.reference)).issubset(range(len(d.reference)))
+            assert set(d.reference[d.reference > 0].tolist()) <= set(m.reference.tolist())
+            assert len(d.reference) >= 2
+    repository.set_keyword_tfs(session, "capability", kept)  # as the sweep fills them
+    for term in ("工艺", "系统", "材料"):  # one common term: its best postings are the top
+        df = repository.keyword_df(session, "capability", "word", [term])[term]
+        assert df > keywords.HEAD + keywords.SAMPLE
+        bounded = DatabaseKeywords("capability").bind(session)
+        word, _ = bounded.search([term], [], everything, 5)
+        exact, _ = memory.search([term], [], everything, 5)
+        assert list(word.top) == list(exact.top)
+        assert bounded.read_bytes <= (keywords.HEAD + keywords.SAMPLE) * 12 < df * 12
+
+
+def test_heads_built_from_the_blocks_equal_the_written_ones_when_complete(
+    session: Session, corpus: list[Doc]
+) -> None:
+    """`build_heads` (a database indexed before the heads, or built in bulk) gives the
+    heads the writes keep: at the eval corpus's size every term is complete."""
+    assert _check_heads(session, corpus) == 0
+    written = {
+        f: repository.keyword_heads(session, "capability", f, _all_terms(session, f))
+        for f in keywords.FIELDS
+    }
+    assert keywords.build_heads(session, "capability") == sum(map(len, written.values()))
+    for field, heads in written.items():
+        assert repository.keyword_heads(session, "capability", field, heads) == heads
+
+
+def _all_terms(session: Session, field: str) -> set[str]:
+    rows = repository.keyword_docs(session, "capability", range(900_000, 902_000))
+    return {
+        t
+        for r in rows.values()
+        for t in (r.word_terms if field == "word" else r.char_terms).split("\n")
+        if t
+    }

@@ -27,6 +27,7 @@ from service.models import (
     Capability,
     KeywordBlock,
     KeywordDoc,
+    KeywordHead,
     KeywordStats,
     Need,
     PostingVector,
@@ -129,6 +130,7 @@ def _keyword_tables(s: Session, kind: str) -> tuple[list[tuple[object, ...]], ..
             KeywordDoc.word_terms,
             KeywordDoc.char_terms,
             KeywordDoc.facts,
+            KeywordDoc.tfs,
         )
         .where(KeywordDoc.kind == kind)
         .order_by(KeywordDoc.posting_id)
@@ -144,10 +146,16 @@ def _keyword_tables(s: Session, kind: str) -> tuple[list[tuple[object, ...]], ..
             KeywordStats.kind == kind
         )
     ).all()
+    heads = s.execute(
+        select(KeywordHead.field, KeywordHead.term, KeywordHead.df, KeywordHead.data)
+        .where(KeywordHead.kind == kind)
+        .order_by(KeywordHead.field, KeywordHead.term)
+    ).all()
     return (
-        [tuple(r) for r in docs],
+        [(*r[:7], bytes(r[7])) for r in docs],
         [(*r[:4], bytes(r[4])) for r in blocks],
         [tuple(r) for r in stats],
+        [(*r[:3], bytes(r[3])) for r in heads],
     )
 
 
@@ -162,7 +170,8 @@ def test_the_bulk_keyword_rows_are_the_ones_the_service_writes(tmp_path: Path) -
             assert len(bulk["capability"][0]) == 150 and len(bulk["need"][0]) == 20
             assert bulk["capability"][2] and bulk["capability"][1]
             assert all(row[-1] for row in bulk["capability"][0])  # ranking reads the facts
-            for table in (KeywordDoc, KeywordBlock, KeywordStats):
+            assert bulk["capability"][3]  # the heads, built from the blocks at the end
+            for table in (KeywordDoc, KeywordBlock, KeywordStats, KeywordHead):
                 s.execute(delete(table))
             for kind, model in (("capability", Capability), ("need", Need)):
                 docs = [to_doc(p) for p in s.scalars(select(model).order_by(model.id))]
@@ -197,6 +206,7 @@ def test_bulk_keyword_rows_across_blocks_match_the_service(tmp_path: Path) -> No
             write_keywords(s, "need", {i: fresh[i] for i in ids[3:]})
             keywords.write_tokens(s, "capability", {i: fresh[i] for i in ids[:4]})
             keywords.write_tokens(s, "capability", {i: fresh[i] for i in ids[4:]})
+            keywords.build_heads(s, "need")  # as the build does once every block is written
             s.commit()
             bulk, service = _keyword_tables(s, "need"), _keyword_tables(s, "capability")
             assert {b[2] for b in bulk[1]} == {0, 1}
