@@ -100,6 +100,19 @@ def _store_recommendations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keyword_heads(args: argparse.Namespace) -> int:
+    from service.engine import keywords
+    from service.kit.db import get_sessionmaker
+
+    for kind in ("capability", "need"):
+        print(f"{kind}: 正在从关键词块重建词头 / building heads from the blocks…", flush=True)
+        with get_sessionmaker()() as session:
+            count = keywords.build_heads(session, kind)
+            session.commit()
+        print(f"{kind}: 已写入 {count} 个词头 / heads written", flush=True)
+    return 0
+
+
 def _backup(args: argparse.Namespace) -> int:
     from service.kit.backup import BackupError, backup
 
@@ -217,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
         "store-recommendations",
         help="store the recommendation lists of published postings that have none (resumable)",
     ).set_defaults(func=_store_recommendations)
+    sub.add_parser(
+        "keyword-heads",
+        help="(re)build every term's keyword head from its blocks (a database indexed before "
+        "the heads; rerun to redo)",
+    ).set_defaults(func=_keyword_heads)
     learn = sub.add_parser(
         "learn", help="refit the 匹配度 model from broker decisions; keep it only if better"
     )

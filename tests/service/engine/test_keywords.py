@@ -3,6 +3,7 @@
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,14 +15,16 @@ from matching.embedders import HashEmbedder
 from matching.keywords import MemoryKeywords, keyword_tokens
 from matching.lexical import char_ngrams, default_analyzer
 from matching.ranking import Match, Matcher
+from service import cli
 from service.engine import keywords, repository, vectors
 from service.engine.documents import doc_hash, to_doc
 from service.engine.facts import PostingDocs, facts_of
 from service.engine.keywords import DatabaseKeywords
+from service.kit.db import get_sessionmaker
 from service.models import KeywordDoc
 from service.models.enums import OrgKind, Role
 from tests.factories import create_org, create_user
-from tests.service.engine_support import EVAL, eval_capability
+from tests.service.engine_support import EVAL, eval_capability, use_committed_database
 
 
 def _docs(name: str, kind: str, start: int = 1) -> list[Doc]:
@@ -299,6 +302,28 @@ def test_heads_built_from_the_blocks_equal_the_written_ones_when_complete(
     assert keywords.build_heads(session, "capability") == sum(map(len, written.values()))
     for field, heads in written.items():
         assert repository.keyword_heads(session, "capability", field, heads) == heads
+
+
+def test_the_keyword_heads_command_builds_an_upgraded_database_heads(tmp_path: Path) -> None:
+    """`jiebang keyword-heads` on a database whose rows were written before the heads: every
+    side gets the heads its writes would have kept, committed."""
+    caps = _docs("capabilities.jsonl", "capability", start=901_000)[:40]
+    for _ in use_committed_database(tmp_path, "heads"):
+        sm = get_sessionmaker()
+        with sm() as s:
+            keywords.write(s, "capability", [(d, doc_hash(d)) for d in caps])
+            s.commit()
+            kept = {
+                f: repository.keyword_heads(s, "capability", f, _all_terms(s, f))
+                for f in keywords.FIELDS
+            }
+            repository.clear_keyword_heads(s, "capability")  # as before the heads were kept
+            s.commit()
+        assert cli.main(["keyword-heads"]) == 0
+        with sm() as s:
+            assert repository.keyword_head_count(s, "capability") == sum(map(len, kept.values()))
+            for field, heads in kept.items():
+                assert repository.keyword_heads(s, "capability", field, heads) == heads
 
 
 def _all_terms(session: Session, field: str) -> set[str]:
