@@ -18,6 +18,13 @@ broker candidates. The sweep stores again the stored lists ranked for an older t
 model (`BACKFILL` per sweep: a worker stopped between embedding and refresh, `jiebang
 learn`), then drops the lists viewed longest ago beyond `engine_stored_lists` per side
 (`evict`).
+
+A worker can die after committing a vector and before its refresh: the broker candidates of a
+need nobody views would then wait for its next change. So the vector is written with
+`refresh_due` set, a finished refresh (`after_change`) clears it for the text it ranked while
+the posting was published, and the sweep refreshes the published postings still due
+(`repair`, `REPAIR` per sweep, the longest waiting first; a draft stays due until it is
+published, so a need approved just before a crash is found too).
 """
 
 import logging
@@ -42,6 +49,8 @@ log = logging.getLogger("jiebang.engine")
 FANOUT = 20  # lists of the other side a changed posting may enter: its best 20 matches
 HOLDERS = 20  # lists holding a changed posting that are re-ranked (where it ranks best)
 BACKFILL = 200  # missing or stale lists stored per sweep
+REPAIR = 32  # postings still due for their refresh, refreshed per sweep
+REPAIR_CHUNK = 8  # ... per `after_change` (one digest each; the marks cleared after it)
 
 
 @dataclass
@@ -50,6 +59,8 @@ class Refreshed:
 
     lists: int = 0
     proposed: dict[int, int] = field(default_factory=dict)
+    # changed postings refreshed while published: posting id → the text hash ranked
+    settled: dict[Kind, dict[int, str]] = field(default_factory=dict)
 
     @property
     def candidates(self) -> int:
@@ -99,6 +110,7 @@ def refresh_one(
             if fan_out and subject.status == "published":
                 affected = [r.posting_id for r in recs[:FANOUT]]
                 affected += repository.holders(session, kind, posting_id, HOLDERS)
+                done.settled.setdefault(kind, {})[posting_id] = ranked_for
     with session_factory() as session:
         subject = cast(Posting | None, session.get(model, posting_id))
         if subject is None:  # deleted meanwhile
@@ -139,6 +151,49 @@ def after_change(
             seen.add((kind, posting_id))
             refresh_one(session_factory, kind, posting_id, store, done, if_stored=True)
     _tell(session_factory, done)
+    with session_factory() as session:  # done: the sweep need not repeat it
+        for kind, refreshed in done.settled.items():
+            repository.settle(session, kind, store.model_id, refreshed)
+        session.commit()
+    return done
+
+
+def repair(
+    session_factory: sessionmaker[Session],
+    *,
+    store: IndexStore,
+    limit: int | None = None,
+    between: Callable[[], object] | None = None,
+) -> Refreshed:
+    """Refresh published postings whose vector is still due (a worker died between writing it
+    and refreshing, or before it took a publication), as their change would have: their lists,
+    the lists they may enter, a need's broker candidates; at most `limit` per call, in chunks
+    of `REPAIR_CHUNK`, each chunk's marks cleared once it is done (so a repair cut short
+    resumes with the rest)."""
+    limit = limit or REPAIR
+    with session_factory() as session:
+        read_only(session)
+        due = [
+            (kind, posting_id)
+            for kind in KINDS
+            for posting_id in repository.due_ids(
+                session, kind, store.model_id, _published(kind), limit=limit
+            )
+        ][:limit]
+    done = Refreshed()
+    if not due:
+        return done
+    log.info("engine repair: %d postings due for their refresh", len(due))
+    for start in range(0, len(due), REPAIR_CHUNK):
+        touched: dict[Kind, list[int]] = {}
+        for kind, posting_id in due[start : start + REPAIR_CHUNK]:
+            touched.setdefault(kind, []).append(posting_id)
+        chunk = after_change(session_factory, touched, store=store)
+        done.lists += chunk.lists
+        for need_id, count in chunk.proposed.items():
+            done.proposed[need_id] = done.proposed.get(need_id, 0) + count
+        if between is not None:
+            between()
     return done
 
 

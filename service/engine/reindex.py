@@ -186,6 +186,7 @@ class _Writer:
                         batch.encoded,
                         batch.failed,
                         batch.current,
+                        due=False,  # a bulk job: no refresh follows, none is asked of the sweep
                     )
                     session.commit()
                 self.on_written(batch, outcome)

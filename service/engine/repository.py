@@ -705,6 +705,46 @@ def stale_list_ids(
     return list(session.scalars(statement))
 
 
+def due_ids(
+    session: Session, kind: Kind, model_id: str, *conditions: ColumnElement[bool], limit: int
+) -> list[int]:
+    """Up to `limit` postings (satisfying `conditions`) whose vector under `model_id` still
+    waits for its refresh (`PostingVector.refresh_due`), the longest waiting first."""
+    model = MODELS[kind]
+    statement = (
+        select(model.id)
+        .join(
+            PostingVector,
+            (PostingVector.kind == kind)
+            & (PostingVector.posting_id == model.id)
+            & (PostingVector.model_id == model_id),
+        )
+        .where(PostingVector.refresh_due, *conditions)  # its partial index
+        .order_by(PostingVector.indexed_at, model.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def settle(session: Session, kind: Kind, model_id: str, refreshed: dict[int, str]) -> None:
+    """Clear the refresh mark of postings refreshed for the text hash given (a vector written
+    again since, for another text, keeps its mark)."""
+    table = cast(Table, PostingVector.__table__)
+    if refreshed:
+        session.execute(
+            update(table)
+            .where(
+                table.c.kind == kind,
+                table.c.model_id == model_id,
+                table.c.posting_id == bindparam("the_id"),
+                table.c.text_hash == bindparam("the_hash"),
+                table.c.refresh_due.is_(True),
+            )
+            .values(refresh_due=False),
+            [{"the_id": i, "the_hash": h} for i, h in sorted(refreshed.items())],
+        )
+
+
 def listed_ids(session: Session, kind: Kind, ids: Iterable[int]) -> set[int]:
     """Which of the postings have a stored list (current or not)."""
     head = RecommendationList

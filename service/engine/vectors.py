@@ -96,9 +96,13 @@ def store(
     vectors: dict[int, np.ndarray],
     failed: dict[int, str],
     current: list[int],
+    *,
+    due: bool,
 ) -> EmbedOutcome:
     """Upsert the new vectors and the failures, and index their text in the shared keyword
-    index (`keywords.write`, same transaction); flush, don't commit."""
+    index (`keywords.write`, same transaction); flush, don't commit. `due`: the written
+    vectors wait for their refresh (the worker's, or the sweep's `repair` if it dies first);
+    False leaves a rewritten row's mark as it is and a new row not due (a bulk job)."""
     outcome = EmbedOutcome(current=list(current), failed=dict(failed))
     stored = repository.vectors_of(session, kind, embedder.model_id, vectors)
     now = utcnow()
@@ -112,6 +116,8 @@ def store(
             "indexed_at": now,
             "vector": np.asarray(vectors[doc_id], dtype=np.float32).tobytes(),
         }
+        if due:
+            values["refresh_due"] = True
         row = stored.get(doc_id)
         if row is None:
             _insert_or_update(session, kind, doc_id, embedder.model_id, values)
@@ -146,16 +152,17 @@ def _insert_or_update(
 
 
 def embed_postings(
-    session: Session, kind: Kind, ids: Iterable[int], embedder: Embedder
+    session: Session, kind: Kind, ids: Iterable[int], embedder: Embedder, *, due: bool = False
 ) -> EmbedOutcome:
     """Plan, encode and store in one session (tests, small jobs); flushes, doesn't commit.
 
     The worker and `jiebang reindex` run the three steps in separate transactions instead,
-    so that no database lock is held while the model runs.
+    so that no database lock is held while the model runs. Not `due` by default: like a bulk
+    load, the vectors are not left to the sweep's refresh.
     """
     todo, current = plan(session, kind, ids, embedder.model_id, embedder.dim)
     vectors, failed = encode(embedder, todo)
-    return store(session, kind, embedder, todo, vectors, failed, current)
+    return store(session, kind, embedder, todo, vectors, failed, current, due=due)
 
 
 def _record_failures(session: Session, kind: Kind, outcome: EmbedOutcome) -> None:

@@ -5,8 +5,10 @@ transactions, so no database lock is held while the model runs), refreshes their
 recommendation lists and the lists they may enter, with the broker candidates
 (`service/engine/refresh.py`), stores the lists of postings whose recommendations were read
 without a current one, and every `engine_sweep_seconds` sweeps for postings with no current
-vector (crashes, other processes, a new model), retryable failures, and stale stored lists
-(then drops the lists viewed longest ago beyond `engine_stored_lists` per side).
+vector (crashes, other processes, a new model), retryable failures, published postings whose
+vector was written but not refreshed (a worker that died between the two: `repair`), and
+stale stored lists (then drops the lists viewed longest ago beyond `engine_stored_lists` per
+side). The first sweep runs right after the warm-up, so a restarted worker repairs first.
 
 The index's next generation is written by a thread of its own, the compactor
 (`IndexStore.compact`, under the side's writer `flock`): a first generation at a million
@@ -217,7 +219,9 @@ class EmbeddingWorker:
                 todo, current = vectors.plan(session, kind, ids, embedder.model_id, embedder.dim)
             encoded, failed = vectors.encode(embedder, todo)
             with self.session_factory() as session:
-                outcome = vectors.store(session, kind, embedder, todo, encoded, failed, current)
+                outcome = vectors.store(
+                    session, kind, embedder, todo, encoded, failed, current, due=True
+                )
                 session.commit()
             counts["embedded"] += len(outcome.embedded)
             counts["failed"] += len(outcome.failed)
@@ -243,6 +247,15 @@ class EmbeddingWorker:
         if not self.refresh:
             return 0
         return list_refresh.viewed(self.session_factory, items, store=self.store_factory()).lists
+
+    def repair(self) -> int:
+        """Refresh the published postings whose vector a worker wrote but did not refresh
+        (it died between the two, `service/engine/refresh.py`, `repair`; a bounded batch);
+        returns the broker candidates proposed."""
+        done = list_refresh.repair(
+            self.session_factory, store=self.store_factory(), between=self._serve_queue
+        )
+        return done.candidates
 
     def backfill(self) -> int:
         """Store again the stale stored lists of published postings (a bounded batch), then
@@ -304,6 +317,7 @@ class EmbeddingWorker:
         total = sum(len(v) for v in pending.values())
         if not total:
             if self.refresh:
+                self.repair()
                 self.backfill()
             return 0
         log.info("engine sweep: %d postings to embed", total)
@@ -322,5 +336,6 @@ class EmbeddingWorker:
             store.ensure_current(session)
         if self.refresh:
             log.info("engine sweep: %d new candidates", self.refresh_touched())
+            self.repair()
             self.backfill()
         return done

@@ -1,6 +1,17 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.kit.db import Base, TimestampMixin, UTCDateTime, utcnow
@@ -11,13 +22,24 @@ class PostingVector(TimestampMixin, Base):
 
     `text_hash` says which text was embedded, so an edit is re-embedded and an unchanged
     posting is not; `indexed_at` moves on every write and drives the indexes' incremental
-    catch-up in every API process.
+    catch-up in every API process. `refresh_due`: the lists the posting may enter and a need's
+    broker candidates are not yet refreshed for this text while it was published (set by the
+    worker's write of the vector, cleared by its refresh; the sweep repairs what a worker that
+    died between the two left, `service/engine/refresh.py`, `repair`).
     """
 
     __tablename__ = "posting_vectors"
     __table_args__ = (
         UniqueConstraint("kind", "posting_id", "model_id", name="uq_posting_vectors_posting"),
         Index("ix_posting_vectors_catch_up", "kind", "model_id", "indexed_at"),
+        Index(
+            "ix_posting_vectors_refresh_due",
+            "kind",
+            "model_id",
+            "indexed_at",
+            sqlite_where=text("refresh_due = 1"),
+            postgresql_where=text("refresh_due"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,6 +50,7 @@ class PostingVector(TimestampMixin, Base):
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
     indexed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    refresh_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class EmbeddingFailure(TimestampMixin, Base):
