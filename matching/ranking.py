@@ -205,9 +205,9 @@ class Matcher:
         with self._lock.read():
             found = self.retrieve(
                 query,
+                qvec,
                 allowed=allowed,
                 exclude_org=exclude_org,
-                qvec=qvec,
                 keywords=keywords,
                 docs=docs,
                 screen=screen,
@@ -220,10 +220,10 @@ class Matcher:
     def retrieve(
         self,
         query: Doc | str,
+        qvec: np.ndarray | None,
         *,
         allowed: Allowed,
         exclude_org: str | None,
-        qvec: np.ndarray | None,
         keywords: KeywordIndex | None = None,
         docs: DocSource | None = None,
         screen: Screen | None = None,
