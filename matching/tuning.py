@@ -17,17 +17,39 @@ import numpy as np
 from matching.calibration import expected_calibration_error, reliability
 from matching.evaluation import EvalRun, Scores, evaluate
 from matching.features import PARTS
-from matching.model import RankModel, fit_logistic
+from matching.model import RankModel, fit_listwise, fit_logistic
 
-__all__ = ["Fold", "fit_model", "leave_one_set_out", "rank_scores"]
+__all__ = ["LOSSES", "Fold", "fit_model", "leave_one_set_out", "rank_scores"]
+
+# "pointwise": logistic regression on every pair (relevant or not);
+# "listwise": each query's candidates ordered by graded gain, then calibrated (fit_listwise)
+LOSSES = ("pointwise", "listwise")
 
 
-def fit_model(runs: Sequence[EvalRun], features: Sequence[str], *, l2: float = 1.0) -> RankModel:
+def fit_model(
+    runs: Sequence[EvalRun],
+    features: Sequence[str],
+    *,
+    l2: float = 1.0,
+    loss: str = "pointwise",
+) -> RankModel:
     """A model fitted on every labelled pair of ``runs``."""
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}")
     rows = [r for run in runs for r in run.rows]
     X = np.array([[f.get(n, 0.0) for n in features] for _, f, _ in rows], dtype=np.float64)
-    y = np.array([label for _, _, label in rows], dtype=np.float64)
-    w, b = fit_logistic(X, y, l2=l2)
+    X = X.reshape(len(rows), len(features))
+    if loss == "listwise":
+        gains: list[float] = []
+        groups: dict[tuple[int, str], list[int]] = {}
+        for n, run in enumerate(runs):
+            for (q, _, _), doc in zip(run.rows, run.doc_ids, strict=True):
+                groups.setdefault((n, q), []).append(len(gains))
+                gains.append(2.0 ** run.qrels[q].get(doc, 0) - 1.0)
+        w, b = fit_listwise(X, np.array(gains), list(groups.values()), l2=l2)
+    else:
+        y = np.array([label for _, _, label in rows], dtype=np.float64)
+        w, b = fit_logistic(X, y, l2=l2)
     return RankModel(
         weights={n: round(float(v), 4) for n, v in zip(features, w, strict=True)},
         intercept=round(b, 4),
@@ -61,12 +83,18 @@ class Fold:
 
 
 def leave_one_set_out(
-    runs: Mapping[str, EvalRun], features: Sequence[str], *, l2: float = 1.0, k: int = 10
+    runs: Mapping[str, EvalRun],
+    features: Sequence[str],
+    *,
+    l2: float = 1.0,
+    k: int = 10,
+    loss: str = "pointwise",
 ) -> list[Fold]:
     """Fit on all sets but one, measure on that one; for every set."""
     folds = []
     for held, run in runs.items():
-        model = fit_model([r for name, r in runs.items() if name != held], features, l2=l2)
+        others = [r for name, r in runs.items() if name != held]
+        model = fit_model(others, features, l2=l2, loss=loss)
         scores, ece = rank_scores(model, run, k)
         folds.append(Fold(held, scores, ece, model))
     return folds

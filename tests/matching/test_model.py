@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from matching.calibration import expected_calibration_error, reliability
-from matching.model import RankModel, default_model, refit
+from matching.model import RankModel, default_model, fit_listwise, fit_logistic, refit
 
 PARTS = {"dense": "semantic", "char": "keyword", "indicator": "indicator", "field": "field"}
 TRUE = RankModel(
@@ -99,3 +99,42 @@ def test_probabilities_match_score() -> None:
     X = np.array([[1.0, 2.0, 0.0, 1.0]])
     f = dict(zip(TRUE.features, X[0], strict=True))
     assert TRUE.probabilities(X)[0] * 100 == pytest.approx(TRUE.score(f)[0])
+
+
+def graded_groups(seed: int) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+    """Queries of 30 candidates: ``topic`` tells relevant (grade ≥ 1) from not; among the
+    relevant only ``fit`` tells a solving candidate (grade 2) from a partial one (grade 1)."""
+    rng = np.random.default_rng(seed)
+    rows, grades, groups = [], [], []
+    for _ in range(60):
+        group = []
+        for n in range(30):
+            grade = 2 if n == 0 else 1 if n < 3 else 0
+            topic = rng.normal(3.0 if grade else 0.0)
+            fit = rng.normal(1.5 if grade == 2 else -1.5 if grade == 1 else 0.0)
+            group.append(len(rows))
+            rows.append([topic, fit])
+            grades.append(grade)
+        groups.append(group)
+    return np.array(rows), np.array(grades), groups
+
+
+def test_listwise_fit_ranks_by_grade_where_a_pointwise_fit_cannot() -> None:
+    X, grades, groups = graded_groups(0)
+    w, b = fit_listwise(X, 2.0**grades - 1.0, groups)
+    wp, _ = fit_logistic(X, (grades > 0).astype(float))
+    assert w[0] > 0 and w[1] > 0.5  # the grade-only feature counts
+    assert abs(wp[1]) < 0.5  # a relevant/not fit cannot see it
+
+    def solving_first(weights: np.ndarray) -> float:
+        s = X @ weights
+        return float(np.mean([grades[g][np.argmax(s[g])] == 2 for g in groups]))
+
+    assert solving_first(w) > solving_first(wp) + 0.2
+
+
+def test_listwise_fit_is_calibrated_on_its_data() -> None:
+    X, grades, groups = graded_groups(1)
+    w, b = fit_listwise(X, 2.0**grades - 1.0, groups)
+    p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+    assert float(p.mean()) == pytest.approx(float((grades > 0).mean()), abs=1e-3)

@@ -25,19 +25,20 @@ def two_sets(tmp_path: Path) -> list[Path]:
     return roots
 
 
-def test_each_set_is_scored_by_a_model_fitted_on_the_others(tmp_path: Path) -> None:
+@pytest.mark.parametrize("loss", ["pointwise", "listwise"])
+def test_each_set_is_scored_by_a_model_fitted_on_the_others(tmp_path: Path, loss: str) -> None:
     runs = {
         r.name: run_eval(
             r / "needs.jsonl", r / "capabilities.jsonl", r / "qrels.tsv", embedder=HashEmbedder()
         )
         for r in two_sets(tmp_path)
     }
-    folds = leave_one_set_out(runs, FEATURES)
+    folds = leave_one_set_out(runs, FEATURES, loss=loss)
     assert [f.held for f in folds] == ["a", "b"]
     for fold in folds:
         assert fold.model.n_labels == len(runs["b" if fold.held == "a" else "a"].rows)
         assert 0.0 <= fold.scores.ndcg <= 1.0 and 0.0 <= fold.ece_top <= 1.0
-    model = fit_model(list(runs.values()), FEATURES)
+    model = fit_model(list(runs.values()), FEATURES, loss=loss)
     assert model.weights.keys() == set(FEATURES)
     assert model.parts["agree"] == "semantic+keyword"
     scores, _ = rank_scores(model, runs["a"])
@@ -56,3 +57,19 @@ def test_cli_fit_model_writes_a_loadable_model(
     model = RankModel.from_json(out.read_text(encoding="utf-8"))
     assert model.heldout.keys() >= {"a ndcg@10", "b ndcg@10", "a ece"}
     assert model.source == "shipped" and model.n_labels > 0
+
+
+def test_an_unknown_loss_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown loss"):
+        fit_model([], FEATURES, loss="pairwise")
+
+
+def test_cli_fit_model_takes_the_listwise_loss(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = two_sets(tmp_path)
+    out = tmp_path / "model.json"
+    argv = ["fit-model", "--set", str(a), "--set", str(b), "--embedder", "hash", "--loss"]
+    assert cli.main([*argv, "listwise", "--cache-dir", "", "--out", str(out)]) == 0
+    model = RankModel.from_json(out.read_text(encoding="utf-8"))
+    assert model.weights.keys() == set(FEATURES) and model.heldout.keys() >= {"a ndcg@10"}
