@@ -48,6 +48,7 @@ __all__ = [
 
 DocId = int | str
 Allowed = Callable[[Doc], bool] | Collection[DocId] | None
+Screen = Callable[[DocId], bool]  # an id the other checks kept → may it be a candidate?
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ class Matcher:
         explain: int | None = None,
         keywords: KeywordIndex | None = None,
         docs: DocSource | None = None,
+        screen: Screen | None = None,
     ) -> list[Match]:
         """Best ``k`` postings for ``query``, the first ``explain`` (default all) explained.
 
@@ -196,17 +198,19 @@ class Matcher:
         ``exclude_org`` (default: the query posting's own organisation) and the
         query posting itself are never returned. ``keywords`` reads the keyword evidence
         for this call (default: the matcher's own; the service's is bound to a session), and
-        ``docs`` the documents (the same).
+        ``docs`` the documents (the same). ``screen`` is asked last about each id the other
+        checks keep (a caller's filter it verifies afterwards, see :meth:`retrieve`).
         """
-        qvec = self._query_vector(query, query_vector)  # encode outside the lock
+        qvec = self.query_vector(query, query_vector)  # encode outside the lock
         with self._lock.read():
             found = self.retrieve(
                 query,
+                qvec,
                 allowed=allowed,
                 exclude_org=exclude_org,
-                qvec=qvec,
                 keywords=keywords,
                 docs=docs,
+                screen=screen,
             )
             ranked = self.score(found, docs=docs)[:k]
             shown = len(ranked) if explain is None else explain
@@ -216,19 +220,26 @@ class Matcher:
     def retrieve(
         self,
         query: Doc | str,
+        qvec: np.ndarray | None,
         *,
         allowed: Allowed,
         exclude_org: str | None,
-        qvec: np.ndarray | None,
         keywords: KeywordIndex | None = None,
         docs: DocSource | None = None,
+        screen: Screen | None = None,
     ) -> Candidates:
-        """Step 1: the candidate pool, ``pool`` from each of the three retrievers."""
+        """Step 1: the candidate pool, ``pool`` from each of the three retrievers.
+
+        Each retriever walks its candidates in an order that does not depend on the filter
+        and keeps the first ``pool`` the filter keeps. So a ``screen`` that admits every id
+        but known refusals, and proves afterwards to have admitted only ids the real filter
+        allows, gives the very pool the real filter gives (the service checks a few hundred
+        admitted ids instead of reading every allowed one)."""
         qdoc = query if isinstance(query, Doc) else None
         if qdoc is not None and exclude_org is None:
             exclude_org = qdoc.org
         source_docs = self.docs if docs is None else docs
-        keep = self._filter(allowed, exclude_org, qdoc, source_docs)
+        keep = self._filter(allowed, exclude_org, qdoc, source_docs, screen)
         qtokens = tuple(self.analyzer.tokens(qdoc.lexical_text() if qdoc else str(query)))
         cosines: dict[DocId, float] = {}
         if qvec is not None and len(source_docs):
@@ -339,7 +350,12 @@ class Matcher:
         return out
 
     def _filter(
-        self, allowed: Allowed, exclude_org: str | None, query: Doc | None, docs: DocSource
+        self,
+        allowed: Allowed,
+        exclude_org: str | None,
+        query: Doc | None,
+        docs: DocSource,
+        screen: Screen | None = None,
     ) -> Keep:
         def keep(doc_id: DocId) -> bool:
             entry = docs.entry(doc_id)
@@ -352,15 +368,19 @@ class Matcher:
             if exclude_org is not None and org == exclude_org:
                 return False
             if allowed is None:
-                return True
-            if callable(allowed):
+                pass
+            elif callable(allowed):
                 doc = docs.get(doc_id)
-                return doc is not None and bool(allowed(doc))
-            return doc_id in allowed
+                if doc is None or not allowed(doc):
+                    return False
+            elif doc_id not in allowed:
+                return False
+            return screen is None or screen(doc_id)
 
         return keep
 
-    def _query_vector(self, query: Doc | str, given: np.ndarray | None) -> np.ndarray | None:
+    def query_vector(self, query: Doc | str, given: np.ndarray | None = None) -> np.ndarray | None:
+        """The query's vector: ``given``, else encoded (None for a lexical-only corpus)."""
         if self.vectors.dim == 0:
             return None  # a lexical-only corpus
         if given is not None:

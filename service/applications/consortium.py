@@ -25,6 +25,7 @@ from service.kit.db import utcnow
 from service.kit.errors import BadRequest, Forbidden, InvalidTransition
 from service.models import Application, Need, Organization, User
 from service.models.enums import CONSORTIUM_KINDS, ApplicationStatus, MemberStatus, OrgKind
+from service.notifications.service import together
 from service.reviews import conflicts
 
 DEADLINE_REASON = "揭榜截止前联合体成员未全部确认，申请未生效"
@@ -93,8 +94,9 @@ def announce(session: Session, app: Application, need: Need) -> None:
 def counted(session: Session, app: Application, need: Need) -> None:
     """The application now counts: the enterprise hears of it, and any expert of the need whose
     organisation is among the applicants is flagged to the admins."""
-    notices.received(session, app, need)
-    conflicts.flag_new_applicants(session, need, app.org.name, {m.org_id for m in app.members})
+    with together(session):  # the enterprise and any conflicted expert: one INSERT
+        notices.received(session, app, need)
+        conflicts.flag_new_applicants(session, need, app.org.name, {m.org_id for m in app.members})
 
 
 def decide(
@@ -140,8 +142,9 @@ def decide(
         notices.declined(session, app, need, member)
     elif all(m.status == MemberStatus.confirmed for m in app.members):
         APPLICATION_MACHINE.apply(session, app, "constitute", user.id)
-        notices.confirmed(session, app, need, member, complete=True)
-        counted(session, app, need)
+        with together(session):  # the lead, the enterprise and any conflict: one INSERT
+            notices.confirmed(session, app, need, member, complete=True)
+            counted(session, app, need)
     else:
         app.updated_at = utcnow()  # a new version: the lead's open page is stale now
         notices.confirmed(session, app, need, member, complete=False)

@@ -159,6 +159,17 @@ def ids_where(session: Session, kind: Kind, *conditions: ColumnElement[bool]) ->
     return set(session.scalars(statement))
 
 
+def allowed_among(
+    session: Session, kind: Kind, ids: Iterable[int], conditions: Sequence[ColumnElement[bool]]
+) -> set[int]:
+    """Those of `ids` whose postings satisfy every condition (a few hundred ids at a time)."""
+    model = MODELS[kind]
+    out: set[int] = set()
+    for chunk in _chunks(ids):
+        out.update(session.scalars(select(model.id).where(model.id.in_(chunk), *conditions)))
+    return out
+
+
 def with_relations(session: Session, kind: Kind, ids: Sequence[int]) -> list[Posting]:
     """Postings with org and field loaded, in the order of `ids` (for summaries)."""
     model = MODELS[kind]

@@ -4,8 +4,10 @@ Candidates are always filtered on the database's current rows (status, visibilit
 list endpoints' filters, never the poster's own organisation); the index only ranks them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import ColumnElement
@@ -102,20 +104,22 @@ def _rank(
 
     Unselective conditions (published, not own org, visibility) are checked on the ranked
     pool only — one query over a few hundred ids instead of reading every allowed id; when
-    that leaves fewer than `k` and the pool did not cover the corpus, and for selective
-    filters, the allowed ids are read first, so the result is exact and complete either way.
+    that leaves fewer than `k` and the pool did not cover the corpus, the allowed ids are
+    read first, so the result is exact and complete either way. `selective` (search: every
+    result counts, not only the first `k` of the pool) ranks under a screen verified
+    afterwards (`_screened`), and reads the allowed ids only when the conditions refuse
+    too many of the candidates for that.
     """
     model = repository.MODELS[corpus]
-    if not selective:
-        pool = store.rank(
-            corpus,
-            query,
-            allowed=None,
-            k=POOL,
-            query_vector=query_vector,
-            explain=0,
-            session=session,
-        )
+    if selective and query_vector is None:  # encoded once, for every ranking below
+        query_vector = store.query_vector(corpus, query)
+    ranking = partial(store.rank, corpus, query, query_vector=query_vector, session=session)
+    if selective:
+        screened = _screened(session, corpus, conditions, partial(ranking, k=k, explain=explain))
+        if screened is not None:
+            return screened
+    else:
+        pool = ranking(allowed=None, k=POOL, explain=0)
         if pool:
             ok = repository.ids_where(
                 session, corpus, model.id.in_([int(m.id) for m in pool]), *conditions
@@ -127,15 +131,56 @@ def _rank(
         elif store.count(corpus) == 0:
             return []
     allowed = repository.ids_where(session, corpus, *conditions)
-    return store.rank(
-        corpus,
-        query,
-        allowed=allowed,
-        k=k,
-        query_vector=query_vector,
-        explain=explain,
-        session=session,
-    )
+    return ranking(allowed=allowed, k=k, explain=explain)
+
+
+class _Screen:
+    """A ranking's screen: admits any id but the `refused` ones, and notes each it admits."""
+
+    def __init__(self, refused: set[int]) -> None:
+        self.refused = refused
+        self.admitted: set[int] = set()
+
+    def __call__(self, doc_id: object) -> bool:
+        if doc_id in self.refused:
+            return False
+        self.admitted.add(cast(int, doc_id))
+        return True
+
+
+SCREEN_ROUNDS = 3  # rankings under a screen before the allowed ids are read instead
+SCREEN_REFUSED = 0.25  # ... or as soon as the conditions refuse this share of a round's ids
+
+
+def _screened(
+    session: Session,
+    corpus: Kind,
+    conditions: list[ColumnElement[bool]],
+    ranking: Callable[..., list[Match]],
+) -> list[Match] | None:
+    """The ranking under `conditions`, exactly, without reading every allowed id (100k ids
+    per search at 100k postings, 1M at 1M): rank (`ranking(allowed=, screen=)`) with a
+    screen that admits any id but those already refused and notes each id it admits, then
+    check the admitted ones (a few hundred) against `conditions` in one read. When all
+    pass, the retrievers kept the very ids the allowed set would have kept
+    (`Matcher.retrieve`), so the ranking is the exact one; otherwise rank again refusing
+    them. None: the conditions refused too much (a selective filter), so the caller reads
+    the allowed ids."""
+    refused: set[int] = set()
+    allowed: set[int] = set()
+    for _ in range(SCREEN_ROUNDS):
+        screen = _Screen(refused)
+        ranked = ranking(allowed=None, screen=screen)
+        unknown = screen.admitted - allowed
+        passed = repository.allowed_among(session, corpus, unknown, conditions)
+        allowed |= passed
+        bad = unknown - passed
+        if not bad:
+            return ranked
+        refused |= bad
+        if len(bad) > SCREEN_REFUSED * len(screen.admitted):
+            return None
+    return None
 
 
 def capabilities_for(need: Need) -> list[ColumnElement[bool]]:

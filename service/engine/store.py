@@ -67,7 +67,7 @@ from matching.generations import (
 from matching.index import StaleIndexError
 from matching.keywords import KeywordIndex
 from matching.model import RankModel, default_model
-from matching.ranking import Match, Matcher
+from matching.ranking import Match, Matcher, Screen
 from matching.retrieval import IndexVectors
 from service.config import get_settings
 from service.engine import learning, repository
@@ -517,11 +517,13 @@ class IndexStore:
         query_vector: np.ndarray | None = None,
         explain: int | None = None,
         session: Session | None = None,
+        screen: Screen | None = None,
     ) -> list[Match]:
         """Best `k` of `corpus` among `allowed` ids (an exact filter read from the DB), or
-        of the whole corpus when `allowed` is None (the caller then filters the result); the
-        first `explain` (default all) carry their explanation. `session` reads the keyword
-        index (required unless the store keeps it in memory)."""
+        of the whole corpus when `allowed` is None (the caller then filters the result, or
+        passes a `screen` it verifies: `Matcher.retrieve`); the first `explain` (default
+        all) carry their explanation. `session` reads the keyword index (required unless
+        the store keeps it in memory)."""
         side = self._sides[corpus]
         allowed_set = None
         if allowed is not None:
@@ -537,7 +539,12 @@ class IndexStore:
             explain=explain,
             keywords=self._keywords(corpus, session),
             docs=self._docs(corpus, session),
+            screen=screen,
         )
+
+    def query_vector(self, corpus: Kind, query: Doc | str) -> np.ndarray | None:
+        """The vector `rank` would encode for `query` (encode once, rank more than once)."""
+        return self._sides[corpus].matcher.query_vector(query)
 
     def term_holders(self, corpus: Kind, term: str, session: Session | None = None) -> set[int]:
         """Ids of the postings of `corpus` whose word tokens include `term`."""

@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from service.kit.clock import today
+from service.matches.lifecycle import REVIEWER_ROLES
 from service.models import Application, ApplicationMember, Need, User
 from service.models.enums import (
     ORG_STAFF_ROLES,
@@ -107,6 +108,12 @@ def sees_history(user: User | None, need: Need) -> bool:
     return user is not None and (user.role == Role.admin or is_owner(user, need))
 
 
+def sees_settings(user: User | None, need: Need) -> bool:
+    """The owner and admins read how the need was set up (its 公开方式, its clarity score);
+    everyone else reads the need as it is shown to them."""
+    return sees_history(user, need)
+
+
 def can_edit(user: User | None, need: Need) -> bool:
     return is_owner(user, need) and need.status in EDITABLE_STATES
 
@@ -134,7 +141,9 @@ def offers(user: User | None, need: Need) -> list[str]:
     """The caller's buttons beside the lifecycle steps (listed in `actions` after them):
     apply (揭榜, open and not the caller's own organisation's), applications (the received ones)
     and reviews (专家论证, 揭榜挂帅 only) for the owner and admins, recommendations for the owner,
-    brokers and admins, request-termination (asking an admin) for the owner."""
+    brokers and admins, candidates (the engine's matches awaiting review, which only their
+    reviewers read: matches/auth.py) for brokers and admins, request-termination (asking an
+    admin) for the owner."""
     if user is None:
         return []
     owner, admin = is_owner(user, need), user.role == Role.admin
@@ -148,6 +157,8 @@ def offers(user: User | None, need: Need) -> list[str]:
             out.append("reviews")
     if (owner or admin or user.role == Role.broker) and started:
         out.append("recommendations")
+    if user.role in REVIEWER_ROLES and started:
+        out.append("candidates")
     if owner and "terminate" in NEED_MACHINE.allowed_actions(need.status):
         out.append("request-termination")
     return out

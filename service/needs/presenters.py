@@ -6,7 +6,7 @@ from datetime import datetime
 from service.kit.clock import CHINA, today
 from service.kit.money import yuan_to_wan
 from service.models import Application, Need, User
-from service.models.enums import CallType, CooperationMode, NeedStatus, Role, Visibility
+from service.models.enums import CallType, CooperationMode, NeedStatus, Visibility
 from service.needs import auth
 from service.needs.clarity import stored
 from service.needs.lifecycle import NEED_MACHINE
@@ -21,6 +21,7 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
     contact = Contact.of(need) if auth.is_privileged(user, need, winner=winner) else None
     org = OrgBrief.of(need.org) if auth.sees_org(user, need, winner=winner) else None
     lifecycle = lifecycle_fields(need, user, NeedStatus, NEED_MACHINE, auth)
+    settings = auth.sees_settings(user, need)
     if auth.sees_milestones(user, need, winner=winner):
         lifecycle["actions"].append("milestones")
     return NeedRead(
@@ -43,17 +44,13 @@ def need(need: Need, user: User | None, *, winner: bool = False) -> NeedRead:
         deadline=need.deadline,
         days_left=(need.deadline - today()).days,
         implementation_months=need.implementation_months,
-        visibility=Visibility(need.visibility),
-        visibility_label=Visibility(need.visibility).label,
+        visibility=Visibility(need.visibility) if settings else None,
+        visibility_label=Visibility(need.visibility).label if settings else None,
         org=org,
         contact=contact,
         **lifecycle,
-        clarity=stored(need) if auth.is_owner(user, need) or _is_admin(user) else None,
+        clarity=stored(need) if settings else None,
     )
-
-
-def _is_admin(user: User | None) -> bool:
-    return user is not None and user.role == Role.admin
 
 
 def award_result(app: Application, awarded_at: datetime | None) -> AwardResult:

@@ -181,8 +181,8 @@ class NeedRead(PublicNeed):
     """A need as the caller may see it: hidden parts are null, never silently wrong."""
 
     days_left: int
-    visibility: Visibility
-    visibility_label: str
+    visibility: Visibility | None = Field(description="公开方式（仅发布企业和管理员可见）")
+    visibility_label: str | None
     org: OrgBrief | None = Field(description="匿名需求对公众隐藏企业")
     contact: Contact | None = Field(description="仅发布企业、技术经纪人和管理员可见")
     reject_reason: str | None

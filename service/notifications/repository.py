@@ -2,11 +2,12 @@
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    FromClause,
     Integer,
     Row,
     Select,
@@ -79,6 +80,11 @@ def org_staff(orgs: list[int] | Select[Any] | CompoundSelect) -> ColumnElement[b
 ACTIVE_ADMINS = and_(User.role == Role.admin, User.status == AccountStatus.active)
 
 
+def user_is(user_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The user `user_id` (a column of the rows a notice is sent for) names."""
+    return User.id == user_id
+
+
 def active_brokers(exclude_orgs: list[int]) -> ColumnElement[bool]:
     """The active brokers, less those of `exclude_orgs` (a party's own broker has a conflict
     of interest and may not take the match up)."""
@@ -94,8 +100,22 @@ def insert_many(session: Session, values: list[dict[str, Any]]) -> list[Notifica
     return sorted(rows, key=lambda n: n.id)
 
 
-# Who hears (a condition on users), kind, title, body, link, (object type, object id).
-Notice = tuple[ColumnElement[bool], str, str, str, str | None, tuple[str, int] | None]
+# A text of a notice: as given, or an expression over the row of `per` it is sent for.
+Said = str | ColumnElement[Any]
+
+
+class Notice(NamedTuple):
+    """Who hears (a condition on users), kind, title, body, link, (object type, object id);
+    with `per`, once for each of its rows (who may name its columns, and so may the texts and
+    the object id): the rows a notice is about are found by the statement that sends it."""
+
+    who: ColumnElement[bool]
+    kind: str
+    title: Said
+    body: Said
+    link: Said | None
+    obj: tuple[str, int | ColumnElement[Any]] | None
+    per: FromClause | None = None
 
 
 def insert_for_all(session: Session, notices: Sequence[Notice]) -> list[Notification]:
@@ -111,19 +131,26 @@ def insert_for_all(session: Session, notices: Sequence[Notice]) -> list[Notifica
 
 
 def _recipients(notice: Notice, now: datetime) -> Select[*tuple[Any, ...]]:
-    who, kind, title, body, link, obj = notice
+    who, kind, title, body, link, obj, per = notice
     object_type, object_id = obj if obj else (None, None)
-    return select(
+    statement = select(
         User.id,
         literal(kind, String()),
-        literal(title, String()),
-        literal(body, Text()),
-        literal(link, String()),
+        _said(title, String()),
+        _said(body, Text()),
+        _said(link, String()),
         literal(object_type, String()),
-        literal(object_id, Integer()),
+        _said(object_id, Integer()),
         literal(now, UTCDateTime()),
         literal(now, UTCDateTime()),
-    ).where(who, User.is_active.is_(True))
+    )
+    if per is not None:  # each recipient once per row of `per`
+        return statement.select_from(User).join(per, who).where(User.is_active.is_(True))
+    return statement.where(who, User.is_active.is_(True))
+
+
+def _said(value: Any, type_: Any) -> ColumnElement[Any]:
+    return value if isinstance(value, ColumnElement) else literal(value, type_)
 
 
 _COLUMNS = [

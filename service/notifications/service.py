@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select
+from sqlalchemy import ColumnElement, CompoundSelect, FromClause, Select
 from sqlalchemy.orm import Session
 
 from service.kit.db import utcnow
@@ -14,6 +14,7 @@ from service.kit.pagination import Page, PageParams, page_of
 from service.models import Notification, User
 from service.notifications import mail, repository
 from service.notifications import mail as mail_copies
+from service.notifications.repository import Notice, Said
 from service.notifications.schemas import InboxFilter, NotificationRead
 
 
@@ -74,7 +75,7 @@ def notify_orgs(
     """One notification per active staff member (see org_user_ids) of each organisation;
     `org_ids` may be a subquery: one statement however many organisations and users."""
     orgs = org_ids if isinstance(org_ids, Select | CompoundSelect) else sorted(set(org_ids))
-    return _send(session, (repository.org_staff(orgs), kind, title, body, link, obj))
+    return _send(session, Notice(repository.org_staff(orgs), kind, title, body, link, obj))
 
 
 def notify_org(
@@ -93,14 +94,34 @@ def notify_org(
 def notify_admins(
     session: Session,
     kind: str,
-    title: str,
-    body: str = "",
+    title: Said,
+    body: Said = "",
     *,
     link: str | None = None,
-    obj: tuple[str, int] | None = None,
+    obj: tuple[str, int | ColumnElement[Any]] | None = None,
+    per: FromClause | None = None,
 ) -> list[Notification]:
-    """The active admins (科技局), who hear about review results and other bureau events."""
-    return _send(session, (repository.ACTIVE_ADMINS, kind, title, body, link, obj))
+    """The active admins (科技局), who hear about review results and other bureau events;
+    with `per` (a subquery), once about each of its rows (see notify_each)."""
+    return _send(session, Notice(repository.ACTIVE_ADMINS, kind, title, body, link, obj, per))
+
+
+def notify_each(
+    session: Session,
+    rows: FromClause,
+    user_id: ColumnElement[Any],
+    kind: str,
+    title: Said,
+    body: Said = "",
+    *,
+    link: Said | None = None,
+    obj: tuple[str, int | ColumnElement[Any]] | None = None,
+) -> list[Notification]:
+    """A notice about each row of `rows` (a subquery) to the user its `user_id` column names;
+    the texts, link and object id may be expressions over the row's columns. The rows are
+    found by the statement that writes the notices: one statement for none or many."""
+    who = repository.user_is(user_id)
+    return _send(session, Notice(who, kind, title, body, link, obj, per=rows))
 
 
 def notify_brokers(
@@ -115,7 +136,7 @@ def notify_brokers(
 ) -> list[Notification]:
     """The active brokers (less those of `exclude_orgs`), in one statement."""
     who = repository.active_brokers(sorted(set(exclude_orgs)))
-    return _send(session, (who, kind, title, body, link, obj))
+    return _send(session, Notice(who, kind, title, body, link, obj))
 
 
 _TOGETHER = "notices_together"  # session.info key: the notices of an open `together` block
@@ -123,11 +144,11 @@ _TOGETHER = "notices_together"  # session.info key: the notices of an open `toge
 
 @contextmanager
 def together(session: Session) -> Iterator[None]:
-    """The notices sent to organisations, admins or brokers inside the block (notify_orgs,
-    notify_org, notify_admins, notify_brokers; those answer [] there) are written when it
-    ends, in one statement with their e-mail copies staged; a step that tells several
-    audiences runs one INSERT. An error in the block drops them (its transaction rolls
-    back); a block inside another leaves them to the outer one."""
+    """The notices sent to organisations, admins, brokers or each row's user inside the block
+    (notify_orgs, notify_org, notify_admins, notify_brokers, notify_each; those answer []
+    there) are written when it ends, in one statement with their e-mail copies staged; a
+    step that tells several audiences runs one INSERT. An error in the block drops them (its
+    transaction rolls back); a block inside another leaves them to the outer one."""
     if _TOGETHER in session.info:
         yield
         return
@@ -141,7 +162,7 @@ def together(session: Session) -> Iterator[None]:
     mail.stage(session, repository.insert_for_all(session, notices))
 
 
-def _send(session: Session, notice: repository.Notice) -> list[Notification]:
+def _send(session: Session, notice: Notice) -> list[Notification]:
     """Write `notice` now (one INSERT … SELECT, e-mail copies staged), or at the end of the
     `together` block it is sent in."""
     pending = session.info.get(_TOGETHER)

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from service.kit.errors import Conflict
 from service.models import Need, User
-from service.models.enums import ReviewStatus
 from service.reviews import notices, repository
 
 
@@ -55,11 +54,6 @@ def check(session: Session, expert: User, need: Need, *, advice: bool = False) -
 
 def flag_new_applicants(session: Session, need: Need, lead_name: str, org_ids: set[int]) -> None:
     """An application to `need` now counts: any expert assigned to it (or who already
-    submitted) from one of `org_ids` is flagged to the admins and told, never dropped."""
-    for assignment in repository.for_need(session, need.id):
-        expert = assignment.expert
-        live = assignment.status in (ReviewStatus.assigned, ReviewStatus.submitted)
-        if not live or expert.org_id is None or expert.org_id not in org_ids:
-            continue
-        submitted = assignment.status == ReviewStatus.submitted
-        notices.conflict(session, assignment, need, lead_name, submitted)
+    submitted) from one of `org_ids` is flagged to the admins and told, never dropped; the
+    assignments are found by the statement that tells of them."""
+    notices.conflicts(session, need, repository.conflicted(need.id, org_ids), lead_name)

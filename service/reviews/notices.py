@@ -2,10 +2,11 @@
 the bureau's admins when an expert submits or declines; both when a conflict of interest
 arises after assignment."""
 
+from sqlalchemy import ColumnElement, String, Subquery, case, cast, literal
 from sqlalchemy.orm import Session
 
 from service.models import Need, ReviewAssignment, User
-from service.notifications.service import notify, notify_admins
+from service.notifications.service import notify, notify_admins, notify_each
 
 
 def assigned(session: Session, assignment: ReviewAssignment, need: Need, count: int) -> None:
@@ -39,23 +40,43 @@ def withdrawn(session: Session, assignment: ReviewAssignment, need: Need) -> Non
     _to_expert(session, assignment, "review_withdrawn", title, f"理由：{assignment.reason}")
 
 
-def conflict(
-    session: Session, assignment: ReviewAssignment, need: Need, lead_name: str, submitted: bool
-) -> None:
-    """The expert's organisation joined an application to `need` (led by `lead_name`)."""
-    expert = assignment.expert
-    title = f"利益冲突：专家{expert.display_name}所在单位已成为「{need.title}」的揭榜申请方"
-    body = f"牵头单位：{lead_name}。" + (
-        "该专家已提交的评审意见仍在评审结果中（已标注利益冲突），请决定保留或撤销该指派。"
-        if submitted
-        else "该专家不能再打分，请撤销该指派或另行指派专家。"
+def conflicts(session: Session, need: Need, rows: Subquery, lead_name: str) -> None:
+    """The organisations of the experts in `rows` (reviews.repository.conflicted) joined an
+    application to `need` led by `lead_name`: the admins and each expert hear of it, in the
+    statement that finds them (one for the whole step inside notifications.together)."""
+    name, submitted = rows.c.display_name, rows.c.submitted
+    flagged = (
+        literal("利益冲突：专家") + name + literal(f"所在单位已成为「{need.title}」的揭榜申请方")
     )
-    _to_admins(session, need, "review_conflict", title, body)
+    body = _either(
+        submitted,
+        f"牵头单位：{lead_name}。",
+        "该专家已提交的评审意见仍在评审结果中（已标注利益冲突），请决定保留或撤销该指派。",
+        "该专家不能再打分，请撤销该指派或另行指派专家。",
+    )
+    results = f"/needs/{need.id}/reviews"
+    notify_admins(
+        session, "review_conflict", flagged, body, link=results, obj=("need", need.id), per=rows
+    )
+    body = _either(
+        submitted,
+        f"您所在单位已加入牵头单位「{lead_name}」的揭榜申请。",
+        "您已提交的意见由管理员决定是否保留。",
+        "请谢绝本次评审。",
+    )
+    sheet = literal("/reviews/") + cast(rows.c.id, String)
     title = f"您对「{need.title}」的评审出现利益冲突"
-    body = f"您所在单位已加入牵头单位「{lead_name}」的揭榜申请。" + (
-        "您已提交的意见由管理员决定是否保留。" if submitted else "请谢绝本次评审。"
+    obj = ("review_assignment", rows.c.id)
+    notify_each(
+        session, rows, rows.c.expert_id, "review_conflict", title, body, link=sheet, obj=obj
     )
-    _to_expert(session, assignment, "review_conflict", title, body)
+
+
+def _either(
+    submitted: ColumnElement[bool], text: str, if_so: str, if_not: str
+) -> ColumnElement[str]:
+    """`text` and, as the assignment was submitted or not, `if_so` or `if_not`."""
+    return case((submitted, literal(text + if_so)), else_=literal(text + if_not))
 
 
 def _to_expert(

@@ -1,7 +1,7 @@
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.kit.pagination import PageParams, paginate
@@ -71,6 +71,26 @@ def list_page(
 def for_need(session: Session, need_id: int) -> Sequence[ReviewAssignment]:
     statement = select(ReviewAssignment).where(ReviewAssignment.need_id == need_id)
     return session.scalars(_with_relations(statement.order_by(ReviewAssignment.id))).all()
+
+
+def conflicted(need_id: int, org_ids: Iterable[int]) -> Subquery:
+    """The live assignments to `need_id` whose expert belongs to one of `org_ids` (id,
+    expert_id, display_name, submitted): a subquery, for the statement that tells of them."""
+    return (
+        select(
+            ReviewAssignment.id,
+            ReviewAssignment.expert_id,
+            User.display_name,
+            (ReviewAssignment.status == ReviewStatus.submitted).label("submitted"),
+        )
+        .join(User, User.id == ReviewAssignment.expert_id)
+        .where(
+            ReviewAssignment.need_id == need_id,
+            ReviewAssignment.status.in_(LIVE_STATES),
+            User.org_id.in_(sorted(set(org_ids))),
+        )
+        .subquery("conflicted")
+    )
 
 
 def applications(session: Session, application_ids: Iterable[int]) -> dict[int, Application]:

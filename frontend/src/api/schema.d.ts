@@ -4560,9 +4560,10 @@ export interface components {
             updated_at: string;
             /** Days Left */
             days_left: number;
-            visibility: components["schemas"]["Visibility"];
+            /** @description 公开方式（仅发布企业和管理员可见） */
+            visibility: components["schemas"]["Visibility"] | null;
             /** Visibility Label */
-            visibility_label: string;
+            visibility_label: string | null;
             /** @description 匿名需求对公众隐藏企业 */
             org: components["schemas"]["OrgBrief"] | null;
             /** @description 仅发布企业、技术经纪人和管理员可见 */

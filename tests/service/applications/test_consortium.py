@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.kit.clock import today
-from service.models import AuditEvent, Need, Notification, Organization, User
+from service.models import AuditEvent, Need, Notification, Organization, ReviewAssignment, User
 from service.models.enums import OrgKind, Role
 from service.tick import deadlines
 from tests.factories import auth, create_need, create_org, create_user
@@ -254,3 +254,82 @@ def test_an_expert_whose_organisation_joins_is_told_why(
     page = client.get(f"/api/v1/review-assignments/{assignment}", headers=auth(expert)).json()
     assert page["conflict_of_interest"] and lead.name in page["conflict_detail"]
     assert page["actions"] == ["decline"]
+
+
+def _notes(session: Session, user: User) -> list[tuple[str, str, str | None, str | None, int]]:
+    statement = select(Notification).where(
+        Notification.user_id == user.id, Notification.kind == "review_conflict"
+    )
+    rows = session.scalars(statement.order_by(Notification.id))
+    return [(n.title, n.body, n.link, n.object_type, n.object_id) for n in rows]
+
+
+def test_each_live_assignment_of_a_member_is_flagged_in_its_own_words(
+    client, session: Session, consortium: dict
+) -> None:
+    """When the consortium counts, each assignment still scoring or submitted whose expert
+    belongs to a member organisation is told to the admins and to its expert, with its own
+    expert's name, link and next step; a declined one and another organisation's hear nothing
+    (the assignments are found by the statement that writes the notices)."""
+    c, need = consortium, consortium["need"]
+    inst = session.get(Organization, c["inst_expert"].org_id)
+    lead = session.get(Organization, c["lab"].org_id)
+    assert inst is not None and lead is not None
+    scoring = create_user(session, Role.expert, org=inst, display_name="赵专家")
+    done = create_user(session, Role.expert, org=inst, display_name="孙专家")
+    declined = create_user(session, Role.expert, org=inst, display_name="李专家")
+    outsider = create_user(session, Role.expert, display_name="周专家")
+    status = {scoring: "assigned", done: "submitted", declined: "declined", outsider: "assigned"}
+    rows = {
+        e: ReviewAssignment(need_id=need.id, expert_id=e.id, assigned_by_id=c["admin"].id, status=s)
+        for e, s in status.items()
+    }
+    session.add_all(rows.values())
+    session.flush()
+    for staff in (c["inst_staff"], c["firm_staff"]):
+        assert _decide(client, staff, c["app"]["id"], "confirm").status_code == 200
+
+    title = f"您对「{need.title}」的评审出现利益冲突"
+    joined = f"您所在单位已加入牵头单位「{lead.name}」的揭榜申请。"
+    sheet = "review_assignment"
+    assert _notes(session, scoring) == [
+        (
+            title,
+            joined + "请谢绝本次评审。",
+            f"/reviews/{rows[scoring].id}",
+            sheet,
+            rows[scoring].id,
+        )
+    ]
+    assert _notes(session, done) == [
+        (
+            title,
+            joined + "您已提交的意见由管理员决定是否保留。",
+            f"/reviews/{rows[done].id}",
+            sheet,
+            rows[done].id,
+        )
+    ]
+    assert _notes(session, declined) == [] and _notes(session, outsider) == []
+    about = f"所在单位已成为「{need.title}」的揭榜申请方"
+    told = f"牵头单位：{lead.name}。"
+    results = f"/needs/{need.id}/reviews"
+    assert sorted(_notes(session, c["admin"])) == sorted(
+        [
+            (
+                f"利益冲突：专家赵专家{about}",
+                told + "该专家不能再打分，请撤销该指派或另行指派专家。",
+                results,
+                "need",
+                need.id,
+            ),
+            (
+                f"利益冲突：专家孙专家{about}",
+                told + "该专家已提交的评审意见仍在评审结果中（已标注利益冲突），"
+                "请决定保留或撤销该指派。",
+                results,
+                "need",
+                need.id,
+            ),
+        ]
+    )

@@ -4,20 +4,25 @@ A small deterministic embedder stands in for speed; the real model is exercised 
 test_recommend.py and test_processes.py.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from matching.embedders import HashEmbedder
+from service.engine import repository
+from service.engine import service as engine_service
 from service.engine.service import LOW_TAIL, RELEVANT_FROM
 from service.engine.store import IndexStore, get_store
 from service.kit.clock import today
 from service.models import Capability, Need, User
-from service.models.enums import OrgKind, Role
+from service.models.enums import CapabilityStatus, NeedStatus, OrgKind, Role
+from service.needs import auth as need_auth
 from tests.factories import auth, create_org, create_user
 from tests.service.engine_support import embed_all, eval_capability, eval_need
 
@@ -265,3 +270,54 @@ def test_search_stops_at_the_relevance_threshold(
     none = api.get("/api/v1/search/capabilities", params={"q": "中药口服液澄清"}).json()
     assert none["relevant"] == 0 and 0 < none["total"] <= LOW_TAIL
     assert all(i["low_relevance"] for i in none["items"])
+
+
+def test_a_search_checks_its_candidates_not_every_allowed_posting(
+    api: TestClient, board: Board, session: Session, store: IndexStore, engine: Engine
+) -> None:
+    """Search ranks under a screen and checks the few hundred ids it admitted, instead of
+    reading every published id first (100k ids per search at 100k postings); the ranking is
+    the one the allowed ids give, also when the screen admitted a draft or a brokers-only
+    need and had to rank again without it."""
+    statements: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for kind in ("needs", "capabilities"):
+            got = api.get(f"/api/v1/search/{kind}", params={"q": "检测 薄膜 工艺"})
+            assert got.status_code == 200, got.text
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    posting_reads = [
+        s for s in statements if re.search(r"FROM (needs|capabilities)\b", s) and "SELECT" in s
+    ]
+    assert posting_reads and all(" IN (" in s for s in posting_reads), posting_reads
+
+    drafts = {board.needs["N006"].id, board.needs["N007"].id, board.caps["C071"].id}
+    for kind, corpus, where in (
+        ("need", "need", [need_auth.readable(None)]),
+        ("capability", "capability", []),
+    ):
+        for q in ("检测 良率", "薄膜封装 水汽阻隔", "工艺"):
+            status = (
+                Need.status == NeedStatus.published
+                if kind == "need"
+                else Capability.status == CapabilityStatus.published
+            )
+            screened = engine_service._rank(
+                session, store, corpus, q, [status, *where], k=50, selective=True, explain=0
+            )
+            allowed = repository.ids_where(session, corpus, status, *where)
+            exact = store.rank(corpus, q, allowed=allowed, k=50, explain=0, session=session)
+            assert [(m.id, m.score, m.features) for m in screened] == [
+                (m.id, m.score, m.features) for m in exact
+            ]
+            assert not drafts & {m.id for m in screened}
+    # the unscreened candidates hold the draft and brokers-only needs: the screen refused
+    # them and ranked again
+    unscreened = store.rank("need", "检测 良率", allowed=None, k=50, explain=0, session=session)
+    hidden = {board.needs[k].id for k in ("N005", "N006", "N007")}
+    assert hidden & {m.id for m in unscreened}

@@ -8,9 +8,16 @@ from sqlalchemy.orm import Session
 
 from service.kit.clock import today
 from service.models.enums import Role
-from tests.factories import auth, create_need, create_user
+from tests.factories import auth, create_capability, create_match, create_need, create_user
 
-OFFERS = ("apply", "applications", "reviews", "recommendations", "request-termination")
+OFFERS = (
+    "apply",
+    "applications",
+    "reviews",
+    "recommendations",
+    "candidates",
+    "request-termination",
+)
 
 
 def _offers(client, user, url: str) -> set[str]:
@@ -31,9 +38,15 @@ def test_an_open_need_offers_apply_to_other_organisations_only(client, session, 
     assert _offers(client, owner, url) == {"applications", "reviews", "recommendations"}
     assert _offers(client, create_user(session, Role.researcher), url) == {"apply"}
     assert _offers(client, create_user(session, Role.enterprise), url) == {"apply"}
-    assert _offers(client, create_user(session, Role.broker), url) == {"recommendations"}
+    broker = create_user(session, Role.broker)
+    assert _offers(client, broker, url) == {"recommendations", "candidates"}
     admin = create_user(session, Role.admin)
-    assert _offers(client, admin, url) == {"applications", "reviews", "recommendations"}
+    assert _offers(client, admin, url) == {
+        "applications",
+        "reviews",
+        "recommendations",
+        "candidates",
+    }
     assert _offers(client, create_user(session, Role.expert), url) == set()
     assert _offers(client, None, url) == set()
     colleague = create_user(session, Role.researcher, org=owner.org)
@@ -67,3 +80,22 @@ def test_the_owner_asks_an_admin_to_terminate(client, session, owner, status: st
     assert "request-termination" not in _offers(client, create_user(session, Role.admin), url)
     done = create_need(session, owner, status="completed")
     assert "request-termination" not in _offers(client, owner, f"/api/v1/needs/{done.id}")
+
+
+def test_candidates_are_offered_exactly_to_who_reads_them(client, session, owner) -> None:
+    """`candidates` (the need page's panel of the engine's matches awaiting review) iff the
+    caller's match list shows the need's candidate: the web app asks only then."""
+    need = create_need(session, owner)
+    cap = create_capability(session, create_user(session, Role.researcher))
+    match = create_match(session, need, cap)
+    callers = {"owner": owner, "visitor": None} | {r.value: create_user(session, r) for r in Role}
+    offered = set()
+    for name, user in callers.items():
+        headers = auth(user) if user is not None else {}
+        query = {"need_id": need.id, "status": "candidate"}
+        r = client.get("/api/v1/matches", params=query, headers=headers)
+        reads = r.status_code == 200 and [m["id"] for m in r.json()["items"]] == [match.id]
+        told = "candidates" in _offers(client, user, f"/api/v1/needs/{need.id}")
+        assert told == reads, name
+        offered |= {name} if told else set()
+    assert offered == {"broker", "admin"}

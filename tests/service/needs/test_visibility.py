@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.models import User
-from service.models.enums import Role
+from service.models.enums import Role, Visibility
 from tests.factories import auth, create_need, create_user
 
 VIEWERS = [
@@ -91,9 +91,14 @@ def test_view_of_a_need(
     assert ("edit" in body["actions"]) == (
         viewer in ("owner", "colleague") and status in ("draft", "rejected")
     )
+    # 公开方式 is the owner's setting: shown to its organisation and admins, null to the rest
+    sees_setting = viewer in ("owner", "colleague", "admin")
+    setting = (visibility, Visibility(visibility).label) if sees_setting else (None, None)
+    assert (body["visibility"], body["visibility_label"]) == setting
     listed_body = next(n for n in listed["items"] if n["id"] == need.id)
     assert listed_body["contact"] == body["contact"]
     assert listed_body["org"] == body["org"]
+    assert listed_body["visibility"] == body["visibility"]
 
 
 def test_org_filter_does_not_unmask_anonymous_needs(client, session: Session) -> None:
