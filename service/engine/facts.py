@@ -113,16 +113,24 @@ class PostingDocs:
 
     def set_orgs(self, ids: Sequence[int], orgs: Sequence[int | None]) -> None:
         """Hold `ids`, of these organisations."""
+        self.set_org_array(
+            np.asarray(ids, dtype=np.int64),
+            np.asarray([_NO_ORG if o is None else o for o in orgs], dtype=np.int64),
+        )
+
+    def set_org_array(self, ids: np.ndarray, orgs: np.ndarray) -> None:
+        """Hold `ids` (int64), of organisations `orgs` (int64, negative: none): a start-up's
+        whole side at once."""
         root = self._root
         if not len(ids):
             return
         idx = np.asarray(ids, dtype=np.int64)
+        values = np.where(np.asarray(orgs, dtype=np.int64) < 0, _NO_ORG, orgs)
         top = int(idx.max()) + 1
         if top > len(root._orgs):
             grown = np.full(max(top, len(root._orgs) * 5 // 4), _ABSENT, dtype=np.int64)
             grown[: len(root._orgs)] = root._orgs
             root._orgs = grown  # (readers holding the old array see a consistent one)
-        values = np.asarray([_NO_ORG if o is None else o for o in orgs], dtype=np.int64)
         # one id given twice counts once
         idx, first = np.unique(idx, return_index=True)
         root._count += int((root._orgs[idx] == _ABSENT).sum())

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -305,11 +306,18 @@ def set_keyword_tfs(session: Session, kind: Kind, tfs: dict[int, bytes]) -> None
         )
 
 
-def posting_orgs(session: Session, kind: Kind) -> tuple[list[int], list[int | None]]:
-    """Every posting's (id, organisation), by id: what a side's filter holds in memory."""
-    model = MODELS[kind]
-    rows = session.execute(select(model.id, model.org_id).order_by(model.id)).all()
-    return [int(r[0]) for r in rows], [r[1] for r in rows]
+def posting_orgs(session: Session, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
+    """Every posting's id (sorted) and organisation (-1: none), as int64 arrays: what a
+    side's filter holds in memory. Read on the driver's cursor (a start-up reads every
+    posting: no ORM row per posting)."""
+    table = MODELS[kind].__tablename__
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(f"SELECT id, COALESCE(org_id, -1) FROM {table} ORDER BY id")
+        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
+    finally:
+        cursor.close()
+    return rows[:, 0].copy(), rows[:, 1].copy()
 
 
 def keyword_doc_ids(session: Session, kind: Kind) -> list[int]:

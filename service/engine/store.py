@@ -209,34 +209,46 @@ class IndexStore:
             side.matcher.model = model
 
     def _load_side(self, session: Session, kind: Kind, use_generation: bool = True) -> _Side:
-        heads = repository.vector_heads_since(session, kind, self.model_id, None)
         root = self.path(kind)
         stamp = pointer_stamp(root) if root is not None else None
         base = self._open_generation(kind) if use_generation else None
         side = self._empty(kind, base)
         side.stamp, side.verified = stamp, base is None
         if base is None:
-            self._reload(session, side, [(h[0], h[1]) for h in heads])
-            side.watermark = heads[-1][2] if heads else None
+            every = repository.vector_heads_since(session, kind, self.model_id, None)
+            self._reload(session, side, [(h[0], h[1]) for h in every])
+            side.watermark = every[-1][2] if every else None
             log.info("index %s rebuilt: %d vectors", kind, side.index.count)
             return side
+        since = self._heads_since_generation(session, kind, base)
+        recent = since is not None
+        # None: rows deleted since it was written (or no watermark): every head is read
+        heads = (
+            since
+            if since is not None
+            else repository.vector_heads_since(session, kind, self.model_id, None)
+        )
         ids = np.fromiter((h[0] for h in heads), np.int64, len(heads))
         tags = np.fromiter((_tag(h[1]) for h in heads), np.int64, len(heads))
         pos = base.positions(ids)
         held = pos >= 0  # (an empty generation holds nothing: no tag to compare)
         same = np.zeros(len(ids), dtype=bool)
         same[held] = np.asarray(base.tags)[pos[held]] == tags[held]
-        gone = np.setdiff1d(np.asarray(base.ids), ids)
-        if len(gone):
-            side.index.remove(gone.tolist())  # vectors deleted since it was written: masked
-        trusted = ids[same]
+        if recent:  # every row of the generation is in the table; those not read are current
+            trusted = np.asarray(base.ids)
+            if not same.all():
+                trusted = np.setdiff1d(trusted, ids[~same], assume_unique=True)
+        else:
+            gone = np.setdiff1d(np.asarray(base.ids), ids)
+            if len(gone):
+                side.index.remove(gone.tolist())  # vectors deleted since it was written: masked
+            trusted = ids[same]
         if isinstance(side.matcher.docs, PostingDocs):
             # only the organisations: documents are read per ranking
-            all_ids, orgs = repository.posting_orgs(session, kind)
-            known = np.asarray(all_ids, dtype=np.int64)
-            at = np.searchsorted(known, trusted)
-            found = (at < len(known)) & (known[np.minimum(at, len(known) - 1)] == trusted)
-            side.matcher.docs.set_orgs(trusted[found].tolist(), [orgs[i] for i in at[found]])
+            known, orgs = repository.posting_orgs(session, kind)
+            at = np.minimum(np.searchsorted(known, trusted), max(len(known) - 1, 0))
+            found = known[at] == trusted if len(known) else np.zeros(len(trusted), dtype=bool)
+            side.matcher.docs.set_org_array(trusted[found], orgs[at[found]])
             missing = trusted[~found].tolist()
             if missing:
                 side.index.remove(missing)
@@ -259,6 +271,25 @@ class IndexStore:
             len(stale),
         )
         return side
+
+    def _heads_since_generation(
+        self, session: Session, kind: Kind, base: Generation
+    ) -> list[tuple[int, str, datetime]] | None:
+        """The heads of rows stamped since the generation was written (from its watermark less
+        the lookback, for commit-order gaps, as `catch_up` reads them), or None when the table
+        lost rows the generation holds (then every head is read). The check is exact: every
+        row not read is older than the window, so held by the generation (as a running
+        process assumes of its own watermark); the table then has as many rows as the
+        generation plus the new ids read if and only if none of the generation's is gone."""
+        since = _parse_time(base.meta.watermark)
+        if since is None:
+            return None
+        heads = repository.vector_heads_since(session, kind, self.model_id, since - self.lookback)
+        ids = np.fromiter((h[0] for h in heads), np.int64, len(heads))
+        new = int((base.positions(ids) < 0).sum())
+        if repository.count_vectors(session, kind, self.model_id) != base.count + new:
+            return None
+        return heads
 
     def _open_generation(self, kind: Kind) -> Generation | None:
         root = self.path(kind)
@@ -407,7 +438,7 @@ class IndexStore:
                     continue  # another process is writing this side
                 if not force and self._superseded(root, side):
                     continue
-                wm = side.watermark.isoformat() if side.watermark else None
+                wm = _complete_to(side.watermark, self._scanned_at, self.lookback)
                 side.writing = True
                 try:  # rows caught up meanwhile stay in the delta (`LayeredIndex.rebase`)
                     meta = index.save(root, watermark=wm)
@@ -567,6 +598,21 @@ def _tag(text_hash: str) -> int:
     """A generation row's tag: 63 bits of a hash of the text hash its vector was made from."""
     digest = hashlib.blake2b(text_hash.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def _complete_to(
+    watermark: datetime | None, scanned_at: datetime | None, lookback: timedelta
+) -> str | None:
+    """A generation's watermark: the newest row stamp it holds, or later, the time up to
+    which its view is complete when that is later (every row stamped before the last
+    rescan's start less the lookback was committed before that rescan, so it is held). A
+    start-up reads the rows stamped since the watermark less the lookback; after a bulk load
+    stamped at one instant, the later bound keeps that read to the rows written since."""
+    complete = scanned_at - lookback if scanned_at is not None else None
+    if watermark is None or complete is None:
+        newest = watermark or complete
+        return newest.isoformat() if newest else None
+    return max(watermark, complete).isoformat()
 
 
 def _parse_time(value: object) -> datetime | None:

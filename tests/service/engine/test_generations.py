@@ -11,22 +11,23 @@ import sys
 import textwrap
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import delete, event, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import matching.generations as generations
 from matching.embedders import HashEmbedder
 from matching.generations import read_pointer
-from service.engine import vectors
+from service.engine import repository, vectors
 from service.engine.service import search
 from service.engine.store import IndexStore
 from service.engine.worker import EmbeddingWorker
-from service.kit.db import make_engine
-from service.models import User
+from service.kit.db import make_engine, utcnow
+from service.models import PostingVector, User
 from service.models.enums import OrgKind, Role
 from tests.factories import create_org, create_user
 from tests.service.engine_support import committed_database_url, embed_all, eval_capability
@@ -324,3 +325,53 @@ def test_a_corrupt_generation_found_after_start_is_replaced_from_the_database(
     assert later.generation("capability") == current.number + 1
     assert later.verify(session) == {"need": True, "capability": True}
     assert cap.id in _found(session, later, cap.title)
+
+
+def test_a_restarted_store_reads_only_the_vectors_written_since_its_generation(
+    session: Session, lab: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up reads the heads of the rows stamped since the generation's watermark (less
+    the lookback), not every row; when the table lost a row the generation holds, it reads
+    every head and masks that row, as before."""
+    embedder = HashEmbedder(dim=64)
+    old, edited = eval_capability(session, lab, "C189"), eval_capability(session, lab, "C044")
+    embed_all(session, embedder)
+    an_hour_ago = utcnow() - timedelta(hours=1)  # a bulk load stamped long before
+    session.execute(update(PostingVector).values(indexed_at=an_hour_ago))
+    writer = IndexStore(embedder, tmp_path)
+    writer.ensure_current(session)
+    writer.save()
+    meta = read_pointer(tmp_path / "capability")
+    assert meta is not None and meta.watermark is not None
+    assert datetime.fromisoformat(meta.watermark) > an_hour_ago  # complete up to the scan
+    new = eval_capability(session, lab, "C144")
+    edited.description += "可定制开发。"
+    session.flush()
+    embed_all(session, embedder)
+    read: list[tuple[datetime | None, int]] = []
+    real = repository.vector_heads_since
+
+    def heads(s: Session, kind: str, model_id: str, since: datetime | None, **kw: Any) -> Any:
+        rows = real(s, kind, model_id, since, **kw)  # type: ignore[arg-type]
+        if kind == "capability":
+            read.append((since, len(rows)))
+        return rows
+
+    monkeypatch.setattr(repository, "vector_heads_since", heads)
+    restarted = IndexStore(embedder, tmp_path)
+    restarted.ensure_current(session)
+    assert read[0][0] is not None and read[0][1] == 2  # the new row and the edited one
+    assert restarted.generation("capability") == 1 and restarted.count("capability") == 3
+    assert new.id in _found(session, restarted, new.title)
+    assert edited.id in _found(session, restarted, "可定制开发")
+    assert ("capability", old.id) in restarted
+    session.execute(
+        delete(PostingVector).where(
+            PostingVector.kind == "capability", PostingVector.posting_id == old.id
+        )
+    )
+    read.clear()
+    again = IndexStore(embedder, tmp_path)
+    again.ensure_current(session)
+    assert read[1] == (None, 2)  # a row is gone: every head read
+    assert ("capability", old.id) not in again and again.count("capability") == 2

@@ -296,7 +296,10 @@ def test_a_search_checks_its_candidates_not_every_allowed_posting(
     ]
     assert posting_reads and all(" IN (" in s for s in posting_reads), posting_reads
 
-    drafts = {board.needs["N006"].id, board.needs["N007"].id, board.caps["C071"].id}
+    drafts = {  # by side: a need and a capability may share an id
+        "need": {board.needs["N006"].id, board.needs["N007"].id},
+        "capability": {board.caps["C071"].id},
+    }
     for kind, corpus, where in (
         ("need", "need", [need_auth.readable(None)]),
         ("capability", "capability", []),
@@ -315,7 +318,7 @@ def test_a_search_checks_its_candidates_not_every_allowed_posting(
             assert [(m.id, m.score, m.features) for m in screened] == [
                 (m.id, m.score, m.features) for m in exact
             ]
-            assert not drafts & {m.id for m in screened}
+            assert not drafts[kind] & {m.id for m in screened}
     # the unscreened candidates hold the draft and brokers-only needs: the screen refused
     # them and ranked again
     unscreened = store.rank("need", "检测 良率", allowed=None, k=50, explain=0, session=session)
