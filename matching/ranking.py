@@ -260,7 +260,13 @@ class Matcher:
         if not pool:
             return []
         source_docs = self.docs if docs is None else docs
-        held = source_docs.many(pool)
+        free_reqs = parse_text(str(found.query), require_comparator=True) if qdoc is None else []
+        if qdoc is None and not free_reqs:
+            # free text without a requirement: no indicator to check, no field to share, so
+            # nothing of the candidates is read but whether they are still held
+            held: dict[DocId, Doc | None] = dict.fromkeys(i for i in pool if i in source_docs)
+        else:
+            held = dict(source_docs.many(pool))
         pool = tuple(i for i in pool if i in held)  # (one removed since it was retrieved)
         if not pool:
             return []
@@ -271,12 +277,11 @@ class Matcher:
         dense = self._dense_z(cos, found.qvec, has_docs) if found.cosines else np.zeros_like(cos)
         word = zscores(word_raw, found.word.reference)
         char = zscores(char_raw, found.chars.reference)
-        free_reqs = parse_text(str(found.query), require_comparator=True) if qdoc is None else []
         out: list[Match] = []
         for n, doc_id in enumerate(pool):
             doc = held[doc_id]
-            ind = self._indicator_fit(qdoc, doc, free_reqs)
-            same = bool(qdoc and qdoc.field_code and qdoc.field_code == doc.field_code)
+            ind = IndicatorFit() if doc is None else self._indicator_fit(qdoc, doc, free_reqs)
+            same = bool(qdoc and doc and qdoc.field_code and qdoc.field_code == doc.field_code)
             # rounded: the same pair scores the same whatever else is in the pool (BLAS
             # rounding of the cosines depends on the batch)
             d, c = round(float(dense[n]), 6), round(float(char[n]), 6)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -506,13 +507,15 @@ def keyword_id_span(session: Session, kind: Kind) -> tuple[int, int]:
 
 def keyword_doc_count(session: Session, kind: Kind, ranges: Iterable[tuple[int, int]]) -> int:
     """Indexed postings with an id in one of the [low, high) ranges."""
-    total = 0
-    for low, high in ranges:  # one index range each (an OR of ranges was planned as a scan)
-        statement = select(func.count()).where(
+    counts = [  # one index range each (an OR of ranges was planned as a scan), one round trip
+        select(func.count()).where(
             KeywordDoc.kind == kind, KeywordDoc.posting_id >= low, KeywordDoc.posting_id < high
         )
-        total += int(session.scalar(statement) or 0)
-    return total
+        for low, high in ranges
+    ]
+    if not counts:
+        return 0
+    return sum(int(n or 0) for n in session.scalars(union_all(*counts)))
 
 
 def keyword_doc_terms(

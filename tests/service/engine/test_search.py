@@ -324,3 +324,30 @@ def test_a_search_checks_its_candidates_not_every_allowed_posting(
     unscreened = store.rank("need", "检测 良率", allowed=None, k=50, explain=0, session=session)
     hidden = {board.needs[k].id for k in ("N005", "N006", "N007")}
     assert hidden & {m.id for m in unscreened}
+
+
+def test_free_text_without_a_requirement_reads_no_candidate_facts(
+    api: TestClient, board: Board, engine: Engine
+) -> None:
+    """What scoring reads of a candidate (field, indicators) is read only when the query
+    can use it: free text with a requirement (≤, 不低于 …) is checked against each
+    candidate's indicators; free text without one has none to check and no field to share,
+    so its hundreds of candidates' facts are not read (a read per search at 100k)."""
+    statements: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    def facts_read(q: str) -> bool:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            got = api.get("/api/v1/search/capabilities", params={"q": q})
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        assert got.status_code == 200, got.text
+        assert got.json()["items"]
+        return any("keyword_docs.posting_id, keyword_docs.facts" in s for s in statements)
+
+    assert not facts_read("薄膜封装 水汽阻隔")
+    assert facts_read("薄膜封装 水汽透过率≤0.01 g/m²/day")
