@@ -235,7 +235,10 @@ class Resource:
         errors: Errors = ACTION_ERRORS,
         noun: str | None = None,
         suffix: str = "",
+        read: Any = None,
     ) -> None:
-        """`POST path{suffix}/{action}` for the machine's steps (`kit.actions.action_routes`)."""
-        action_routes(self.router, machine, self.path + suffix, noun or self.noun, self.read,
-                      act, actions=actions, body=body, errors=errors)  # fmt: skip
+        """`POST path{suffix}/{action}` for the machine's steps (`kit.actions.action_routes`),
+        answered as `read` (default: the resource's own)."""
+        action_routes(self.router, machine, self.path + suffix, noun or self.noun,
+                      read or self.read, act, actions=actions, body=body,
+                      errors=errors)  # fmt: skip

@@ -11,9 +11,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from service.kit.db import Base, TimestampMixin, UTCDateTime, unique_where
+from service.models.application import Application
+from service.models.need import Need
 from service.models.user import User
 
 LIVE_ASSIGNMENT = "status IN ('assigned', 'submitted')"
@@ -55,9 +57,13 @@ class ReviewAssignment(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     expert: Mapped[User] = relationship(lazy="raise", foreign_keys=[expert_id])
+    need: Mapped[Need] = relationship(lazy="raise")
     reviews: Mapped[list["Review"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="Review.application_id"
     )
+    # Whether the expert's organisation is now in a counted application to the need (a
+    # conflict of interest); read only for a change (reviews.repository.get, for_update).
+    expert_applies: Mapped[bool | None] = query_expression()
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -77,9 +83,12 @@ class Review(TimestampMixin, Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     comment: Mapped[str] = mapped_column(Text, default="")
 
+    application: Mapped[Application] = relationship(lazy="raise")
     scores: Mapped[list["ReviewScore"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ReviewScore.criterion_code"
     )
+    # How many active criteria it has no score for; read only for a change (as above).
+    unscored: Mapped[int | None] = query_expression()
 
 
 class ReviewScore(TimestampMixin, Base):

@@ -10,7 +10,7 @@ stays in the results, flagged, until an admin withdraws the assignment or lets i
 from sqlalchemy.orm import Session
 
 from service.kit.errors import Conflict
-from service.models import Need, User
+from service.models import Need, ReviewAssignment, User
 from service.reviews import notices, repository
 
 
@@ -50,6 +50,23 @@ def check(session: Session, expert: User, need: Need, *, advice: bool = False) -
             "Conflict of interest: the expert must recuse",
             code="conflict_of_interest",
         )
+
+
+def flagged(assignment: ReviewAssignment, need: Need) -> bool:
+    """`is_conflicted` for an assignment read for a change (`repository.get` with
+    `for_update`), which carries whether its expert's organisation applied: no query."""
+    expert = assignment.expert
+    return expert.org_id is not None and (
+        expert.org_id == need.org_id or bool(assignment.expert_applies)
+    )
+
+
+def check_change(
+    session: Session, assignment: ReviewAssignment, need: Need, *, advice: bool = False
+) -> None:
+    """`check` for an assignment read for a change: the reason is read only to refuse."""
+    if flagged(assignment, need):
+        check(session, assignment.expert, need, advice=advice)
 
 
 def flag_new_applicants(session: Session, need: Need, lead_name: str, org_ids: set[int]) -> None:

@@ -25,6 +25,7 @@ from service.reviews.schemas import (
     AssignIn,
     AssignmentFilter,
     AssignmentRead,
+    AssignmentState,
     AssignmentSummary,
     CriterionAdminRead,
     CriterionCreate,
@@ -110,21 +111,29 @@ route(
 
 def _act(
     session: Session, user: User, assignment_id: int, action: str, body: Any
-) -> AssignmentRead:
+) -> AssignmentState:
+    """A step answers the assignment it moved (state, scores, version, actions), not the
+    sheet: the web app reads the sheet again."""
     if action == "submit":
         assignment = service.submit(session, user, assignment_id, body.comment, body.version)
     elif action == "decline":
         assignment = service.decline(session, user, assignment_id, body.reason, body.version)
     else:
         assignment = service.withdraw(session, user, assignment_id, body.reason, body.version)
-    return presenters.detail(session, user, assignment)
+    return presenters.state(user, assignment)
 
 
 item.actions(
-    REVIEW_MACHINE, _act, actions=("submit",), body=SubmitIn, errors=CONFLICT_ERRORS, noun="review"
+    REVIEW_MACHINE, _act, actions=("submit",), body=SubmitIn, errors=CONFLICT_ERRORS,
+    noun="review", read=AssignmentState,
+)  # fmt: skip
+item.actions(
+    REVIEW_MACHINE, _act, actions=("decline",), errors=CONFLICT_ERRORS, noun="review",
+    read=AssignmentState,
+)  # fmt: skip
+item.actions(
+    REVIEW_MACHINE, _act, actions=("withdraw",), errors=CONFLICT_ERRORS, read=AssignmentState
 )
-item.actions(REVIEW_MACHINE, _act, actions=("decline",), errors=CONFLICT_ERRORS, noun="review")
-item.actions(REVIEW_MACHINE, _act, actions=("withdraw",), errors=CONFLICT_ERRORS)
 item.history(
     "评审任务状态变更记录", list[AuditEventRead],
     lambda session, user, row: history(session, "review_assignment", row.id),

@@ -1,21 +1,40 @@
 """What a caller sees of review assignments: an expert their own scope only, admins all."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.models import Need, ReviewAssignment, User
-from service.models.enums import ReviewStatus
+from service.models import Need, Review, ReviewAssignment, User
+from service.models.enums import ApplicationStatus, ReviewStatus
 from service.reviews import auth, conflicts, repository
 from service.reviews.schemas import (
     AssignmentRead,
+    AssignmentState,
     AssignmentSummary,
     CriterionRead,
     ExpertBrief,
     NeedForReview,
     ProposalForReview,
+    ReviewScores,
     ReviewSheet,
 )
+
+
+def _standing(user: User, assignment: ReviewAssignment, conflicted: bool) -> dict[str, Any]:
+    """Where an assignment stands and what the caller may do with it, as every view says it."""
+    status = ReviewStatus(assignment.status)
+    return {
+        "id": assignment.id,
+        "need_id": assignment.need_id,
+        "status": status,
+        "status_label": status.label,
+        "comment": assignment.comment,
+        "reason": assignment.reason,
+        "submitted_at": assignment.submitted_at,
+        "version": assignment.version,
+        "actions": auth.actions(user, assignment, conflicted),
+    }
 
 
 def _summary(
@@ -25,23 +44,14 @@ def _summary(
     conflicted: bool,
     detail: str | None = None,
 ) -> AssignmentSummary:
-    status = ReviewStatus(assignment.status)
     return AssignmentSummary(
-        id=assignment.id,
-        need_id=need.id,
+        **_standing(user, assignment, conflicted),
         need_title=need.title,
         expert=ExpertBrief.build(assignment.expert),
-        status=status,
-        status_label=status.label,
         application_ids=[r.application_id for r in assignment.reviews],
         conflict_of_interest=conflicted,
         conflict_detail=detail,
-        comment=assignment.comment,
-        reason=assignment.reason,
-        submitted_at=assignment.submitted_at,
         created_at=assignment.created_at,
-        version=assignment.version,
-        actions=auth.actions(user, assignment, conflicted),
     )
 
 
@@ -61,6 +71,15 @@ def summaries(
     ]
 
 
+def _shown(user: User, assignment: ReviewAssignment, conflicted: bool) -> list[Review]:
+    """The sheets the caller sees before withdrawn applications are left out: an expert none
+    once their assignment ended, nor while conflicted and still assigned; admins every one."""
+    status = assignment.status
+    if not auth.is_assignee(user, assignment) or status == ReviewStatus.submitted:
+        return list(assignment.reviews)
+    return list(assignment.reviews) if status == ReviewStatus.assigned and not conflicted else []
+
+
 def detail(session: Session, user: User, assignment: ReviewAssignment) -> AssignmentRead:
     """The need's full text and the proposals in scope, with the caller's view of the scores.
 
@@ -72,11 +91,8 @@ def detail(session: Session, user: User, assignment: ReviewAssignment) -> Assign
     detail = conflicts.explain(session, assignment.expert, need)
     conflicted = detail is not None
     as_expert = auth.is_assignee(user, assignment)
-    reviews = list(assignment.reviews)
-    if as_expert and assignment.status not in (ReviewStatus.assigned, ReviewStatus.submitted):
-        reviews = []
+    reviews = _shown(user, assignment, conflicted)
     if as_expert and detail is not None and assignment.status == ReviewStatus.assigned:
-        reviews = []
         detail += conflicts.EXPERT_ADVICE
     apps = repository.applications(session, [r.application_id for r in reviews])
     if as_expert:
@@ -98,4 +114,25 @@ def detail(session: Session, user: User, assignment: ReviewAssignment) -> Assign
         need=NeedForReview.build(need),
         criteria=[CriterionRead.model_validate(c) for c in criteria],
         reviews=sheets,
+    )
+
+
+def state(user: User, assignment: ReviewAssignment) -> AssignmentState:
+    """An assignment after its step, as read for the change (`repository.get` with
+    `for_update`, which brings what this shows): no query."""
+    conflicted = conflicts.flagged(assignment, assignment.need)
+    reviews = _shown(user, assignment, conflicted)
+    if auth.is_assignee(user, assignment):
+        reviews = [r for r in reviews if r.application.status != ApplicationStatus.withdrawn]
+    return AssignmentState(
+        **_standing(user, assignment, conflicted),
+        expert_id=assignment.expert_id,
+        reviews=[
+            ReviewScores(
+                application_id=r.application_id,
+                scores={s.criterion_code: s.score for s in r.scores},
+                comment=r.comment,
+            )
+            for r in reviews
+        ],
     )

@@ -1,8 +1,8 @@
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, Subquery, exists, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload, with_expression
 
 from service.kit.pagination import PageParams, paginate
 from service.kit.repository import Reader, equal
@@ -39,15 +39,56 @@ def _with_relations(statement: Select[Any]) -> Select[Any]:
     )
 
 
-# The expert (with organisation) joined; the sheets and their scores in two more queries.
+# The expert's organisation is in a counted application to the assignment's need (lead or
+# confirmed consortium member): the interested parties of `_applicant_rows`, as a condition.
+_EXPERT_APPLIES = exists().where(
+    Application.need_id == ReviewAssignment.need_id,
+    Application.status.in_(COUNTED),
+    ApplicationMember.application_id == Application.id,
+    ApplicationMember.status == MemberStatus.confirmed,
+    ApplicationMember.org_id
+    == select(User.org_id)
+    .where(User.id == ReviewAssignment.expert_id)
+    .correlate(ReviewAssignment)
+    .scalar_subquery(),
+)
+# The active criteria a sheet has no score for.
+_UNSCORED = (
+    select(func.count())
+    .select_from(ReviewCriterion)
+    .where(
+        ReviewCriterion.is_active.is_(True),
+        ~exists()
+        .where(
+            ReviewScore.review_id == Review.id, ReviewScore.criterion_code == ReviewCriterion.code
+        )
+        .correlate(Review, ReviewCriterion),
+    )
+    .correlate(Review)
+    .scalar_subquery()
+)
+
+# The expert (with organisation) joined; the sheets, with their scores and applications, in
+# one more query. Read for a change, the locking statement also reads the need and whether
+# the expert's organisation applied since (the conflict check), and each sheet how many
+# active criteria it lacks; the sheets stay a query of their own, run after the lock, so a
+# save committed while the lock was awaited is seen (PostgreSQL gives a joined row as it was
+# before the wait).
 RELATIONS = (
     joinedload(ReviewAssignment.expert, innerjoin=True).joinedload(User.org),
-    selectinload(ReviewAssignment.reviews).selectinload(Review.scores),
+    selectinload(ReviewAssignment.reviews).options(
+        joinedload(Review.scores), joinedload(Review.application, innerjoin=True)
+    ),
+)
+_LOCKED = (
+    joinedload(ReviewAssignment.need, innerjoin=True),
+    with_expression(ReviewAssignment.expert_applies, _EXPERT_APPLIES),
+    selectinload(ReviewAssignment.reviews).with_expression(Review.unscored, _UNSCORED),
 )
 
 
 # The assignment if `readable`, locked for a change with `for_update`.
-get = Reader(ReviewAssignment, RELATIONS)
+get = Reader(ReviewAssignment, RELATIONS, locked_options=_LOCKED)
 
 
 def live_for(session: Session, need_id: int, expert_id: int) -> ReviewAssignment | None:

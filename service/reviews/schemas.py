@@ -192,6 +192,30 @@ class AssignmentSummary(BaseModel):
     actions: list[str]
 
 
+class ReviewScores(BaseModel):
+    application_id: int
+    scores: dict[str, int]
+    comment: str
+
+
+class AssignmentState(BaseModel):
+    """What a step of an assignment (submit, decline, withdraw) answers: its new state, the
+    scores it holds, its version and the caller's next actions; the sheet (need, proposals,
+    criteria) is read again with GET."""
+
+    id: int
+    need_id: int
+    expert_id: int
+    status: ReviewStatus
+    status_label: str
+    comment: str
+    reason: str | None = Field(description="谢绝或撤销的理由")
+    submitted_at: datetime | None
+    version: int
+    actions: list[str]
+    reviews: list[ReviewScores] = Field(description="各申请的评分与意见（调用者可见的）")
+
+
 class AssignmentRead(AssignmentSummary):
     need: NeedForReview
     criteria: list[CriterionRead]

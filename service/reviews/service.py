@@ -10,7 +10,6 @@ from service.kit.versioning import check_version, flush_versioned
 from service.models import Need, Review, ReviewAssignment, ReviewScore, User
 from service.models.enums import ApplicationStatus, CallType, ReviewStatus, Role
 from service.needs import repository as needs_repository
-from service.needs import service as needs
 from service.reviews import auth, conflicts, notices, presenters, repository
 from service.reviews.lifecycle import NOT_ASSIGNEE, REVIEW_MACHINE, REVIEW_NEED_STATES
 from service.reviews.schemas import AssignIn, AssignmentFilter, AssignmentSummary, ReviewIn
@@ -101,9 +100,9 @@ def extend(
         raise InvalidTransition(
             "只有待评审的任务可以增加申请", "Only assigned tasks grow", code="review_read_only"
         )
-    need = needs.need_of(session, assignment.need_id)
+    need = assignment.need
     _require_open(need)
-    conflicts.check(session, assignment.expert, need)
+    conflicts.check_change(session, assignment, need)
     in_scope = {r.application_id for r in assignment.reviews}
     added = [a for a in _scope(session, need, application_ids) if a not in in_scope]
     for app_id in added:
@@ -124,8 +123,7 @@ def save_review(
         next((r for r in assignment.reviews if r.application_id == application_id), None),
         ("该申请不在您的评审范围内", "Application not assigned to you"),
     )
-    app = repository.applications(session, [application_id]).get(application_id)
-    if app is None or app.status == ApplicationStatus.withdrawn:
+    if review.application.status == ApplicationStatus.withdrawn:
         raise InvalidTransition(
             "该申请已被撤回，无需评审", "Application withdrawn", code="application_withdrawn"
         )
@@ -160,27 +158,15 @@ def submit(
 ) -> ReviewAssignment:
     assignment, need = _for_expert_change(session, user, assignment_id, "submit")
     check_version(assignment, version)
-    apps = repository.applications(session, [r.application_id for r in assignment.reviews])
-    criteria = repository.criteria(session)
-    due = [r for r in assignment.reviews if apps[r.application_id].status != "withdrawn"]
+    due = [r for r in assignment.reviews if r.application.status != ApplicationStatus.withdrawn]
     if not due:
         raise InvalidTransition(
             "评审范围内的申请均已撤回，请谢绝本次评审",
             "Nothing left to review",
             code="nothing_to_review",
         )
-    missing = []
-    for review in due:
-        scored = {s.criterion_code for s in review.scores}
-        lacking = [c.name for c in criteria if c.code not in scored]
-        if lacking:
-            missing.append(f"{apps[review.application_id].org.name}（{'、'.join(lacking)}）")
-    if missing:
-        raise BadRequest(
-            f"尚有申请未完成全部评审项打分：{'；'.join(missing)}",
-            "Score every criterion of every application before submitting",
-            code="review_incomplete",
-        )
+    if any(r.unscored for r in due):
+        _refuse_incomplete(session, due)
     REVIEW_MACHINE.apply(
         session,
         assignment,
@@ -191,6 +177,23 @@ def submit(
     flush_versioned(session)
     notices.submitted(session, user, need, len(due))
     return assignment
+
+
+def _refuse_incomplete(session: Session, due: list[Review]) -> None:
+    """400 review_incomplete, naming each application's unscored criteria."""
+    criteria = repository.criteria(session)
+    apps = repository.applications(session, [r.application_id for r in due])
+    missing = []
+    for review in due:
+        scored = {s.criterion_code for s in review.scores}
+        lacking = [c.name for c in criteria if c.code not in scored]
+        if lacking:
+            missing.append(f"{apps[review.application_id].org.name}（{'、'.join(lacking)}）")
+    raise BadRequest(
+        f"尚有申请未完成全部评审项打分：{'；'.join(missing)}",
+        "Score every criterion of every application before submitting",
+        code="review_incomplete",
+    )
 
 
 def decline(
@@ -230,7 +233,7 @@ def _close(
         session, assignment, action, user.id, reason, {"reason": (reason or "").strip()}
     )
     flush_versioned(session)
-    return assignment, needs.need_of(session, assignment.need_id)
+    return assignment, assignment.need
 
 
 def _scope(session: Session, need: Need, application_ids: list[int] | None) -> list[int]:
@@ -269,9 +272,9 @@ def _for_expert_change(
             "Assignment is read-only now",
             code="review_read_only",
         )
-    need = needs.need_of(session, assignment.need_id)
+    need = assignment.need
     _require_open(need)
-    conflicts.check(session, assignment.expert, need, advice=True)
+    conflicts.check_change(session, assignment, need, advice=True)
     return assignment, need
 
 

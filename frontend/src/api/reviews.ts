@@ -1,6 +1,6 @@
 /** 专家论证: an expert's assignment and score sheets, the admin's assignments, the results. */
 import { api, call } from "./client";
-import type { Application, Assignment, AssignmentSummary, Query, ReviewResults, User } from "./types";
+import type { Application, Assignment, AssignmentState, AssignmentSummary, Query, ReviewResults, User } from "./types";
 
 export function getAssignment(id: number): Promise<Assignment> {
   return call(api.GET("/api/v1/review-assignments/{assignment_id}", { params: { path: { assignment_id: id } } }));
@@ -21,7 +21,7 @@ export function saveReview(
   );
 }
 
-export function submitAssignment(a: Assignment, comment: string): Promise<Assignment> {
+export function submitAssignment(a: Assignment, comment: string): Promise<AssignmentState> {
   return call(
     api.POST("/api/v1/review-assignments/{assignment_id}/submit", {
       params: { path: { assignment_id: a.id } },
@@ -30,7 +30,7 @@ export function submitAssignment(a: Assignment, comment: string): Promise<Assign
   );
 }
 
-export function declineAssignment(a: Assignment, reason: string): Promise<Assignment> {
+export function declineAssignment(a: Assignment, reason: string): Promise<AssignmentState> {
   return call(
     api.POST("/api/v1/review-assignments/{assignment_id}/decline", {
       params: { path: { assignment_id: a.id } },
@@ -39,7 +39,7 @@ export function declineAssignment(a: Assignment, reason: string): Promise<Assign
   );
 }
 
-export function withdrawAssignment(a: AssignmentSummary, reason: string): Promise<Assignment> {
+export function withdrawAssignment(a: AssignmentSummary, reason: string): Promise<AssignmentState> {
   return call(
     api.POST("/api/v1/review-assignments/{assignment_id}/withdraw", {
       params: { path: { assignment_id: a.id } },

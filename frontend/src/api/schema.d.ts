@@ -2583,6 +2583,41 @@ export interface components {
             /** Reviews */
             reviews: components["schemas"]["ReviewSheet"][];
         };
+        /**
+         * AssignmentState
+         * @description What a step of an assignment (submit, decline, withdraw) answers: its new state, the
+         *     scores it holds, its version and the caller's next actions; the sheet (need, proposals,
+         *     criteria) is read again with GET.
+         */
+        AssignmentState: {
+            /** Id */
+            id: number;
+            /** Need Id */
+            need_id: number;
+            /** Expert Id */
+            expert_id: number;
+            status: components["schemas"]["ReviewStatus"];
+            /** Status Label */
+            status_label: string;
+            /** Comment */
+            comment: string;
+            /**
+             * Reason
+             * @description 谢绝或撤销的理由
+             */
+            reason: string | null;
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Version */
+            version: number;
+            /** Actions */
+            actions: string[];
+            /**
+             * Reviews
+             * @description 各申请的评分与意见（调用者可见的）
+             */
+            reviews: components["schemas"]["ReviewScores"][];
+        };
         /** AssignmentSummary */
         AssignmentSummary: {
             /** Id */
@@ -5471,6 +5506,17 @@ export interface components {
             };
             /** Applications */
             applications: components["schemas"]["ApplicationResult"][];
+        };
+        /** ReviewScores */
+        ReviewScores: {
+            /** Application Id */
+            application_id: number;
+            /** Scores */
+            scores: {
+                [key: string]: number;
+            };
+            /** Comment */
+            comment: string;
         };
         /** ReviewSheet */
         ReviewSheet: {
@@ -12856,7 +12902,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AssignmentRead"];
+                    "application/json": components["schemas"]["AssignmentState"];
                 };
             };
             /** @description bad_request */
@@ -12938,7 +12984,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AssignmentRead"];
+                    "application/json": components["schemas"]["AssignmentState"];
                 };
             };
             /** @description bad_request */
@@ -13020,7 +13066,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AssignmentRead"];
+                    "application/json": components["schemas"]["AssignmentState"];
                 };
             };
             /** @description bad_request */

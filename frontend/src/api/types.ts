@@ -59,6 +59,8 @@ export type Milestone = S["MilestoneRead"];
 export type Ledger = S["LedgerRead"];
 export type Assignment = S["AssignmentRead"];
 export type AssignmentSummary = S["AssignmentSummary"];
+/** What a step (submit, decline, withdraw) answers: the assignment's state, not its sheet. */
+export type AssignmentState = S["AssignmentState"];
 export type ReviewResults = S["ReviewResults"];
 export type ReviewStatus = S["ReviewStatus"];
 

@@ -199,11 +199,7 @@ CASES: dict[str, Case] = {
 
 # Not there yet (SQLite counts), each for a stated reason; strict, so a fix must lift it.
 # A step's audit rows are one INSERT (audit/service.py); what is left is rows of two tables.
-NOT_YET = {
-    "review submit": "the answer is the full review sheet (reviews/presenters.py): 23",
-    "review decline": "the answer is the full review sheet (reviews/presenters.py): 14",
-    "review withdraw": "the answer is the full review sheet (reviews/presenters.py): 17",
-}
+NOT_YET: dict[str, str] = {}
 PARAMS = [
     pytest.param(n, marks=pytest.mark.xfail(reason=NOT_YET[n], strict=True)) if n in NOT_YET else n
     for n in CASES

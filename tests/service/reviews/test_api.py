@@ -173,6 +173,8 @@ def test_scoring_submit_and_read_only(client, session: Session, panel: dict) -> 
     assert sheet["scores"] == {"feasibility": 4} and not sheet["complete"]
     r = post(client, expert, a["id"], "submit")
     assert r.status_code == 400 and r.json()["error"] == "review_incomplete"
+    lacking = r.json()["detail"]  # each application by its lead, with what it lacks
+    assert all(session.get(Organization, x.org_id).name in lacking for x in (app, app2))
     for bad in ({"feasibility": 0}, {"feasibility": 6}, {"feasibility": "好"}):
         r = score(client, expert, a["id"], app.id, scores=bad)
         assert r.status_code == 422, bad
@@ -200,7 +202,17 @@ def test_scoring_submit_and_read_only(client, session: Session, panel: dict) -> 
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["status"] == "submitted" and done["actions"] == [] and done["submitted_at"]
-    assert all(s["complete"] for s in done["reviews"])
+    # the step answers the assignment it moved, with the scores it holds; the sheet is a GET
+    assert done["version"] == a["version"] + 4  # three saves and the submit
+    assert done["comment"] == "两份方案均具备可行性"
+    assert "need" not in done and "criteria" not in done
+    assert [(s["application_id"], s["scores"]) for s in done["reviews"]] == [
+        (app.id, FULL),
+        (app2.id, FULL),
+    ]
+    sheet = client.get(f"/api/v1/review-assignments/{a['id']}", headers=auth(expert)).json()
+    assert sheet["status"] == "submitted" and sheet["version"] == done["version"]
+    assert all(s["complete"] for s in sheet["reviews"])
     # read-only from now on
     r = score(client, expert, a["id"], app.id, scores={"feasibility": 1})
     assert r.status_code == 409 and r.json()["error"] == "review_read_only"
