@@ -7,7 +7,7 @@ import os
 # one vector: with a thread per core, every parallel region waits for the other core, which
 # the other worker, PostgreSQL and the background jobs hold. Measured at 100k, load 2–3 on
 # 2 cores: a query's embedding p50 97 ms / p99 1.3 s with the default (2 threads), 43 / 76 ms
-# with one; the vectors are bit for bit the same (matching/BENCHMARKS.md §11). A deployment
+# with one; the vectors are bit for bit the same (matching/BENCHMARKS.md §12). A deployment
 # that sets OMP_NUM_THREADS keeps its value; bulk jobs (`jiebang reindex`) are not workers.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 

@@ -1,6 +1,6 @@
 """A worker process (`uvicorn service.asgi:app`) runs FAISS and the embedding model on one
 OpenMP thread each unless the deployment says otherwise: with a thread per core, a single
-query's parallel regions wait for cores the other workers hold (matching/BENCHMARKS.md §11)."""
+query's parallel regions wait for cores the other workers hold (matching/BENCHMARKS.md §12)."""
 
 import os
 import subprocess
