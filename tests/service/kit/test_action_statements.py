@@ -197,16 +197,7 @@ CASES: dict[str, Case] = {
 }
 
 
-# Not there yet (SQLite counts), each for a stated reason; strict, so a fix must lift it.
-# A step's audit rows are one INSERT (audit/service.py); what is left is rows of two tables.
-NOT_YET: dict[str, str] = {}
-PARAMS = [
-    pytest.param(n, marks=pytest.mark.xfail(reason=NOT_YET[n], strict=True)) if n in NOT_YET else n
-    for n in CASES
-]
-
-
-@pytest.mark.parametrize("name", PARAMS)
+@pytest.mark.parametrize("name", list(CASES))
 def test_an_action_runs_few_statements(client, session: Session, name: str) -> None:
     user, path, body = CASES[name](session)
     headers = auth(user)
