@@ -704,3 +704,12 @@ class DatabaseKeywords:
     def holders(self, term: str) -> set[Any]:
         blocks = repository.keyword_postings(self.session, self.kind, "word", [term])
         return {int(i) for i in unpack(b"".join(blocks.get(term, [])))[0]}
+
+    def head_holders(self, term: str) -> tuple[int, set[int]]:
+        """A word term's df and the ids of its head: every holder when df ≤ HEAD, else its
+        HEAD best (one row, whatever N is); a term without a head is read from its blocks."""
+        heads = self._heads("word", {term})
+        if term not in heads:
+            return 0, set()
+        df, entries = heads[term]
+        return df, {int(i) for i in entries[0]}

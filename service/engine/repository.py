@@ -160,6 +160,15 @@ def ids_where(session: Session, kind: Kind, *conditions: ColumnElement[bool]) ->
     return set(session.scalars(statement))
 
 
+def count_where(
+    session: Session, kind: Kind, *conditions: ColumnElement[bool], at_most: int
+) -> int:
+    """How many postings satisfy every condition, counted up to `at_most` (a bounded read)."""
+    model = MODELS[kind]
+    found = select(model.id).where(*conditions).limit(at_most).subquery()
+    return int(session.scalar(select(func.count()).select_from(found)) or 0)
+
+
 def allowed_among(
     session: Session, kind: Kind, ids: Iterable[int], conditions: Sequence[ColumnElement[bool]]
 ) -> set[int]:

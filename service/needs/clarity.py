@@ -3,8 +3,9 @@
 The rules are data (`clarity_rules.toml`), read and validated when this module is imported,
 so a bad file stops the start with the rule it names. The text checks are pure
 (`matching.clarity`); this module feeds them what only the service knows: the active 所属领域
-names, the words the published capabilities use (from the engine's loaded index), and the
-preview 「目前平台上有 N 项成果与之高度匹配」 ranked by the matching engine.
+names, the words the published capabilities use (from the keyword index in the database,
+once the engine has loaded), and the preview 「目前平台上有 N 项成果与之高度匹配」 ranked by
+the matching engine.
 """
 
 import logging
@@ -30,6 +31,7 @@ from matching.documents import Doc
 from matching.model import BAND_THRESHOLDS
 from service.engine import repository as engine_repository
 from service.engine import service as engine
+from service.engine.keywords import DatabaseKeywords
 from service.engine.store import IndexStore, loaded_store
 from service.fields import repository as fields
 from service.kit.errors import Forbidden
@@ -56,29 +58,48 @@ def load_rules(path: Path = RULES_FILE) -> list[Rule]:
 RULES = load_rules()  # at import, i.e. at start: a bad rules file stops the service
 
 
+# The rules ask of the corpus size only whether it reaches a rule's `min_docs`.
+_ENOUGH_DOCS = max((int(r.params.get("min_docs", 0)) for r in RULES), default=0)
+_PUBLISHED = Capability.status == CapabilityStatus.published
+
+
 class _PublishedVocabulary:
-    """Document counts over the published capabilities the engine has loaded (their ids are
-    read on first use: most drafts never need them)."""
+    """Document counts over the published capabilities, read per term from the keyword index
+    in the database: a text's few candidate terms cost a few bounded reads, whatever the
+    number of capabilities (reading every published id and each term's whole holder set took
+    15–60 s per submit at 1M, `matching/BENCHMARKS.md` §13–§14).
 
-    def __init__(self, session: Session, store: IndexStore) -> None:
+    `df`: the published among a term's head (`keyword_heads`, kept by every write), which
+    holds every holder of a term in at most HEAD postings, so the count is exact there. A
+    longer list counts the published among its HEAD best, a lower bound that is 0 only when
+    none of those is published: then the whole list is checked, so `df == 0` (what the rule
+    asks) is always exact. `len`: the published capabilities counted up to the largest
+    `min_docs` of the rules (the only question asked of it)."""
+
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.store = store
-        self._ids: set[int] | None = None
-
-    @property
-    def ids(self) -> set[int]:
-        if self._ids is None:
-            published = engine_repository.ids_where(
-                self.session, "capability", Capability.status == CapabilityStatus.published
-            )
-            self._ids = {i for i in published if ("capability", i) in self.store}
-        return self._ids
+        self.keywords = DatabaseKeywords("capability", session)
+        self._size: int | None = None
+        self._df: dict[str, int] = {}
 
     def __len__(self) -> int:
-        return len(self.ids)
+        if self._size is None:
+            self._size = engine_repository.count_where(
+                self.session, "capability", _PUBLISHED, at_most=_ENOUGH_DOCS
+            )
+        return self._size
 
     def df(self, term: str) -> int:
-        return len(self.store.term_holders("capability", term, self.session) & self.ids)
+        if term not in self._df:
+            df, head = self.keywords.head_holders(term)
+            count = len(self._published(head))
+            if not count and len(head) < df:  # a long list whose best holders are unpublished
+                count = len(self._published(self.keywords.holders(term)))
+            self._df[term] = count
+        return self._df[term]
+
+    def _published(self, ids: set[int]) -> set[int]:
+        return engine_repository.allowed_among(self.session, "capability", ids, [_PUBLISHED])
 
 
 class _ActiveFieldNames(Mapping[str, str]):
@@ -106,7 +127,7 @@ class _ActiveFieldNames(Mapping[str, str]):
 def _vocabulary(session: Session, store: IndexStore | None) -> _PublishedVocabulary | None:
     if store is None or not store.loaded.is_set():
         return None  # the jargon rule is then not applicable (left out of the score)
-    return _PublishedVocabulary(session, store)
+    return _PublishedVocabulary(session)
 
 
 def _complete(indicator: object) -> bool:

@@ -1,6 +1,7 @@
 """需求明确度 over the API: the live check (score, hints, the 高-band preview from the real
 engine), who may call it, and the score kept on submit for the admin review queue."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,14 +10,24 @@ from sqlalchemy.orm import Session
 
 from matching.clarity import RuleError
 from matching.model import BAND_THRESHOLDS
+from service.engine import keywords
+from service.engine import store as store_module
 from service.engine.service import recommend_capabilities
 from service.engine.store import IndexStore, get_store
 from service.engine.vectors import get_embedder
 from service.models import Need
 from service.models.enums import AccountStatus, OrgKind, Role
 from service.needs.clarity import RULES, load_rules
-from tests.factories import auth, create_need, create_org, create_user, need_payload
+from tests.factories import (
+    auth,
+    create_capability,
+    create_need,
+    create_org,
+    create_user,
+    need_payload,
+)
 from tests.service.engine_support import embed_all, eval_capability, eval_need, eval_rows
+from tests.service.statements import statements
 
 URL = "/api/v1/needs/clarity"
 VAGUE = {
@@ -238,3 +249,54 @@ def test_resubmitting_a_better_text_raises_the_stored_score(
     assert first is not None and need.clarity_score is not None
     assert need.clarity_score > first
     assert session.get(Need, need.id) is need
+
+
+JARGON = "厂内QXB线的HWZ工位按ZKP规范抽检，FMQ工装夹紧力偏小。"
+
+
+def _jargon_fires(client: TestClient, session: Session, owner_role: Role = Role.enterprise) -> bool:
+    """Submit a fresh need whose 技术关键 uses four in-house abbreviations; did the stored
+    score name them as never used by a published capability?"""
+    owner = create_user(session, owner_role)
+    need = create_need(
+        session, owner, status="draft", key_difficulty="工艺复杂，原因不明。" + JARGON
+    )
+    r = client.post(f"/api/v1/needs/{need.id}/submit", headers=auth(owner))
+    assert r.status_code == 200, r.text
+    session.refresh(need)
+    return "rare_jargon" in {h["rule"] for h in need.clarity_hints or []}
+
+
+def test_submit_counts_jargon_among_published_capabilities_by_term(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamp's document counts come from the keyword index per term (a term's head, then
+    the published among its holders): never all published ids (1M at scale: 15–60 s per
+    submit). Only published capabilities count; a term whose best holders are all
+    unpublished still finds its published holder further down the list."""
+    monkeypatch.setattr(keywords, "HEAD", 2)  # heads of 2: the long-list path at test size
+    store = IndexStore(get_embedder("hash"))
+    monkeypatch.setitem(store_module._STORES, "test", store)  # this process's loaded store
+    lab = create_org(session, OrgKind.university)
+    researcher = create_user(session, Role.researcher, org=lab)
+    for n in range(20):
+        create_capability(session, researcher, title=f"测试成果{n}")
+    for status in ("draft", "draft", "submitted"):  # short texts: the heads' best holders
+        create_capability(session, researcher, status=status, title="QXB HWZ ZKP FMQ")
+    embed_all(session, store.embedder)
+    store.load(session)
+
+    with statements(session) as seen:
+        assert _jargon_fires(client, session)  # only unpublished capabilities use them
+    reads = [s for s in seen if re.search(r"FROM capabilities\b", s)]
+    assert reads and all(" IN (" in s or "LIMIT" in s for s in reads), reads
+
+    long_text = "，".join(["面板检测设备与工艺"] * 20)
+    create_capability(
+        session, researcher, title="产线检测方案", description=long_text + "，用于QXB线与HWZ工位。"
+    )
+    embed_all(session, store.embedder)
+    heads = keywords.DatabaseKeywords("capability", session)
+    df, head = heads.head_holders("qxb")
+    assert df == 4 and len(head) == 2  # the published holder is not among the best two
+    assert not _jargon_fires(client, session)  # two of four now used: under min_terms
