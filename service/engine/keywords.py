@@ -693,12 +693,17 @@ class DatabaseKeywords:
         return np.concatenate([scores, np.zeros(max(size - len(scores), 0), np.float32)])
 
     def terms(self, ids: Collection[Any]) -> dict[Any, frozenset[str]]:
-        rows = repository.keyword_docs(self.session, self.kind, (int(i) for i in ids))
-        return {i: frozenset(t for t in r.word_terms.split("\n") if t) for i, r in rows.items()}
+        rows = repository.keyword_word_terms(self.session, self.kind, (int(i) for i in ids))
+        return {i: frozenset(t for t in words.split("\n") if t) for i, words in rows.items()}
 
     def rarity(self, terms: Collection[str]) -> Rarity:
+        """The terms' idf: their df from their heads (one row each, kept by every write),
+        from their blocks for a term without one (indexed before the heads, or absent)."""
         n_docs = repository.keyword_stats(self.session, self.kind)[0]
-        df = repository.keyword_df(self.session, self.kind, "word", terms)
+        df = repository.keyword_head_df(self.session, self.kind, "word", terms)
+        rest = set(terms) - set(df)
+        if rest:
+            df.update(repository.keyword_df(self.session, self.kind, "word", rest))
         return TermRarity(n_docs, {t: bm25_idf(n_docs, df.get(t, 0)) for t in terms})
 
     def holders(self, term: str) -> set[Any]:
