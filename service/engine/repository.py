@@ -538,14 +538,24 @@ def keyword_block_parts(
     return out
 
 
-def keyword_id_span(session: Session, kind: Kind) -> tuple[int, int]:
-    """The smallest and largest indexed posting id of a side ((0, 0) when empty)."""
+def keyword_stats_and_span(session: Session, kind: Kind) -> tuple[int, int, int, int, int]:
+    """`keyword_stats` and the side's smallest and largest indexed id ((0, 0) when empty), in
+    one round trip (what a search reads first)."""
+    low = select(func.min(KeywordDoc.posting_id)).where(KeywordDoc.kind == kind)
+    high = select(func.max(KeywordDoc.posting_id)).where(KeywordDoc.kind == kind)
     row = session.execute(
-        select(func.min(KeywordDoc.posting_id), func.max(KeywordDoc.posting_id)).where(
-            KeywordDoc.kind == kind
-        )
+        select(
+            KeywordStats.docs,
+            KeywordStats.word_total,
+            KeywordStats.char_total,
+            low.scalar_subquery(),
+            high.scalar_subquery(),
+        ).where(KeywordStats.kind == kind)
     ).first()
-    return (int(row[0]), int(row[1])) if row and row[0] is not None else (0, 0)
+    if row is None:
+        return (0, 0, 0, 0, 0)
+    span = (int(row[3]), int(row[4])) if row[3] is not None else (0, 0)
+    return (int(row[0]), int(row[1]), int(row[2]), *span)
 
 
 def keyword_doc_count(session: Session, kind: Kind, ranges: Iterable[tuple[int, int]]) -> int:

@@ -298,7 +298,7 @@ def _check_heads(session: Session, docs: list[Doc]) -> int:
 
 
 def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, monkeypatch: pytest.MonkeyPatch, engine: Engine
 ) -> None:
     """Past SAMPLE a term in more than HEAD postings is read from its head only: the
     candidates' scores are still exact (from their own rows), a one-term query's top is the
@@ -347,6 +347,23 @@ def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
         exact, _ = memory.search([term], [], everything, 5)
         assert list(word.top) == list(exact.top)
         assert bounded.read_bytes <= (keywords.HEAD + keywords.SAMPLE) * 12 < df * 12
+    # a bounded search's round trips: the statistics with the id span (for the reference),
+    # each field's heads, shortlist rows, reference block starts and range counts
+    statements: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    need = _docs("needs.jsonl", "need")[0]
+    words, chars = analyzer.tokens(need.title), char_ngrams(need.title)
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        DatabaseKeywords("capability").bind(session).search(words, chars, everything, 5)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    spans = [s for s in statements if "min(keyword_docs.posting_id)" in s]
+    assert len(spans) == 1 and "keyword_stats" in spans[0], statements
+    assert len(statements) == 9, statements
 
 
 def test_heads_built_from_the_blocks_equal_the_written_ones_when_complete(
