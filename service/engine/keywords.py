@@ -703,8 +703,7 @@ class DatabaseKeywords:
     def rarity(self, terms: Collection[str]) -> Rarity:
         """The terms' idf: their df from their heads (one row each, kept by every write),
         from their blocks for a term without one (indexed before the heads, or absent)."""
-        n_docs = repository.keyword_stats(self.session, self.kind)[0]
-        df = repository.keyword_head_df(self.session, self.kind, "word", terms)
+        n_docs, df = repository.keyword_head_df(self.session, self.kind, "word", terms)
         rest = set(terms) - set(df)
         if rest:
             df.update(repository.keyword_df(self.session, self.kind, "word", rest))

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    and_,
     any_,
     bindparam,
     delete,
@@ -451,15 +452,26 @@ def keyword_heads(
 
 def keyword_head_df(
     session: Session, kind: Kind, field: str, terms: Iterable[str]
-) -> dict[str, int]:
-    """Each term's df as its head keeps it (terms without a head are left out)."""
+) -> tuple[int, dict[str, int]]:
+    """The side's number of indexed postings, and each term's df as its head keeps it
+    (terms without a head are left out), in one round trip."""
     wanted = sorted(set(terms))
-    if not wanted:
-        return {}
-    statement = select(KeywordHead.term, KeywordHead.df).where(
-        KeywordHead.kind == kind, KeywordHead.field == field, KeywordHead.term.in_(wanted)
+    statement = (
+        select(KeywordStats.docs, KeywordHead.term, KeywordHead.df)
+        .select_from(KeywordStats)
+        .outerjoin(
+            KeywordHead,
+            and_(
+                KeywordHead.kind == KeywordStats.kind,
+                KeywordHead.field == field,
+                KeywordHead.term.in_(wanted),
+            ),
+        )
+        .where(KeywordStats.kind == kind)
     )
-    return {str(t): int(n) for t, n in session.execute(statement)}
+    rows = session.execute(statement).all()
+    n_docs = int(rows[0][0]) if rows else 0
+    return n_docs, {str(t): int(n) for _, t, n in rows if t is not None}
 
 
 def replace_keyword_heads(
