@@ -10,6 +10,7 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Integer,
+    ScalarSelect,
     Select,
     Table,
     and_,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from service.engine.documents import Kind, Posting
 from service.models import (
@@ -652,37 +653,66 @@ def keyword_stale_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
 
 
 # --- stored recommendations (service/engine/recommendations.py) ------------------------
-def stored_list(session: Session, kind: Kind, subject_id: int) -> RecommendationList | None:
-    return session.scalar(
-        select(RecommendationList).where(
+def _newest_model_id() -> ScalarSelect[Any]:
+    return select(func.max(RankModelRecord.id)).scalar_subquery()
+
+
+def stored_list(
+    session: Session, kind: Kind, subject_id: int
+) -> tuple[RecommendationList | None, int | None]:
+    """A subject's list head, and the newest rank model's id (`newest_model_id`): one
+    statement."""
+    row = session.execute(
+        select(RecommendationList, _newest_model_id().label("newest")).where(
             RecommendationList.subject_kind == kind, RecommendationList.subject_id == subject_id
         )
-    )
+    ).first()
+    if row is None:
+        return None, newest_model_id(session)
+    return row[0], row[1]
 
 
-def stored_rows(
+def current_rows(
     session: Session,
     kind: Kind,
     subject_id: int,
+    subject_hash: str,
     conditions: Sequence[ColumnElement[bool]],
     limit: int,
-) -> list[tuple[StoredRecommendation, Posting]]:
-    """The first `limit` stored rows of a subject's list whose posting satisfies `conditions`
-    now, each with its posting (organisation and field loaded): one statement."""
+) -> tuple[list[tuple[StoredRecommendation, Posting]], datetime | None]:
+    """The first `limit` rows of a subject's stored list whose posting satisfies `conditions`
+    now, each with its posting (organisation and field loaded), if the list was ranked for
+    `subject_hash` by the newest rank model; and the list's `viewed_at`. One statement: no
+    rows when the list is missing or not current (then `stored_list` tells which), or when
+    none is visible. The rows' `features` (ranking inputs, never shown) are not read."""
     model = MODELS["capability" if kind == "need" else "need"]
+    head = RecommendationList
     statement = (
-        select(StoredRecommendation, model)
+        select(StoredRecommendation, model, head.viewed_at)
         .join(model, model.id == StoredRecommendation.posting_id)
+        .join(
+            head,
+            and_(
+                head.subject_kind == StoredRecommendation.subject_kind,
+                head.subject_id == StoredRecommendation.subject_id,
+            ),
+        )
         .where(
             StoredRecommendation.subject_kind == kind,
             StoredRecommendation.subject_id == subject_id,
+            head.subject_hash == subject_hash,
+            head.rank_model_id.is_not_distinct_from(_newest_model_id()),
             *conditions,
         )
         .order_by(StoredRecommendation.rank)
         .limit(limit)
-        .options(joinedload(model.org), joinedload(model.field))
+        .options(
+            joinedload(model.org), joinedload(model.field), defer(StoredRecommendation.features)
+        )
     )
-    return [(row, cast(Posting, posting)) for row, posting in session.execute(statement).all()]
+    rows = session.execute(statement).all()
+    viewed_at = rows[0][2] if rows else None
+    return [(row, cast(Posting, posting)) for row, posting, _ in rows], viewed_at
 
 
 def replace_list(
