@@ -20,7 +20,15 @@ import numpy as np
 from matching.features import reference_sample
 from matching.index import VectorIndex
 
-__all__ = ["ArrayVectors", "DenseVectors", "IndexVectors", "Keep", "best_rows"]
+__all__ = [
+    "ArrayVectors",
+    "DenseVectors",
+    "IndexVectors",
+    "Keep",
+    "MemorySecond",
+    "SecondVectors",
+    "best_rows",
+]
 
 DocId = int | str
 Keep = Callable[[DocId], bool]
@@ -127,6 +135,44 @@ class ArrayVectors:
             live = np.array([r for r, i in enumerate(self._ids) if i is not None], dtype=int)
             self._sample = reference_sample(live)
         return self._vectors[self._sample]
+
+
+class SecondVectors(Protocol):
+    """Each posting's second view (needs encoded as passages, capabilities as queries).
+
+    Read only for the candidates being scored, never searched, so a service can keep them
+    out of its in-memory index; a posting may have none yet (its pairs are then scored by
+    the rank model's fallback, see :meth:`matching.model.RankModel.score`)."""
+
+    def many(self, ids: Sequence[DocId]) -> dict[DocId, np.ndarray]:
+        """The second vectors of those ``ids`` that have one."""
+        ...
+
+    def reference(self) -> np.ndarray:
+        """A fixed sample of the corpus's second vectors (rows; may be empty)."""
+        ...
+
+
+class MemorySecond:
+    """Second vectors in memory (the library and the eval runner)."""
+
+    def __init__(self) -> None:
+        self._store = ArrayVectors()
+
+    def add(self, ids: Sequence[DocId], vectors: np.ndarray) -> None:
+        self._store.add(ids, vectors)
+
+    def remove(self, ids: Collection[DocId]) -> None:
+        self._store.remove(ids)
+
+    def many(self, ids: Sequence[DocId]) -> dict[DocId, np.ndarray]:
+        held = [i for i in ids if i in self._store._row]
+        return dict(zip(held, self._store.vectors(held), strict=True)) if held else {}
+
+    def reference(self) -> np.ndarray:
+        if not self._store._row:
+            return np.zeros((0, 0), dtype=np.float32)
+        return self._store.reference()
 
 
 class IndexVectors:
