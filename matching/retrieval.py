@@ -180,7 +180,8 @@ class IndexVectors:
 
     def __init__(self, index: VectorIndex) -> None:
         self.index = index
-        self._reference: tuple[int, np.ndarray] | None = None  # (count it was taken at, rows)
+        # (count it was taken at, the sample's ids, their rows)
+        self._reference: tuple[int, list[int], np.ndarray] | None = None
 
     @property
     def dim(self) -> int:
@@ -221,12 +222,20 @@ class IndexVectors:
         return self.index.vectors([int(i) for i in ids])
 
     def reference(self) -> np.ndarray:
+        return self._sample()[2]
+
+    def reference_ids(self) -> list[int]:
+        """The ids of :meth:`reference`'s rows (a service reads their second views)."""
+        return self._sample()[1]
+
+    def _sample(self) -> tuple[int, list[int], np.ndarray]:
         cached = self._reference
         if cached is None or cached[0] != self.index.count:
             ids = self.index.ids()
-            cached = (len(ids), self.index.vectors(reference_sample(ids).tolist()))
+            sample = [int(i) for i in reference_sample(ids).tolist()]
+            cached = (len(ids), sample, self.index.vectors(sample))
             self._reference = cached
-        return cached[1]
+        return cached
 
 
 def best_rows(scores: np.ndarray, ids: Sequence[Hashable], keep: Keep, pool: int) -> list[DocId]:

@@ -110,6 +110,39 @@ def vector_heads_of(
     return out
 
 
+def second_vectors(
+    session: Session, kind: Kind, model_id: str, ids: Iterable[int], text_hash: str | None = None
+) -> dict[int, bytes]:
+    """Posting id → second vector (`PostingVector.vector2`) of the given postings that have
+    one (and, with `text_hash`, of that text): what a ranking reads for its scored pool."""
+    out: dict[int, bytes] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        statement = select(PostingVector.posting_id, PostingVector.vector2).where(
+            PostingVector.kind == kind,
+            PostingVector.model_id == model_id,
+            PostingVector.posting_id.in_(chunk),
+            PostingVector.vector2.is_not(None),
+        )
+        if text_hash is not None:
+            statement = statement.where(PostingVector.text_hash == text_hash)
+        out.update((int(r[0]), bytes(r[1] or b"")) for r in session.execute(statement))
+    return out
+
+
+def with_second(session: Session, kind: Kind, model_id: str, ids: Iterable[int]) -> set[int]:
+    """Those of the given postings whose vector row has its second vector."""
+    out: set[int] = set()
+    for chunk in _chunks(sorted(set(ids))):
+        statement = select(PostingVector.posting_id).where(
+            PostingVector.kind == kind,
+            PostingVector.model_id == model_id,
+            PostingVector.posting_id.in_(chunk),
+            PostingVector.vector2.is_not(None),
+        )
+        out.update(int(i) for i in session.scalars(statement))
+    return out
+
+
 def vector_heads_since(
     session: Session, kind: Kind, model_id: str, since: datetime | None, *, after: bool = False
 ) -> list[tuple[int, str, datetime]]:
