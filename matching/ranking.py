@@ -99,8 +99,6 @@ class Candidates:
     cosines: dict[DocId, float]  # dense hits; every pooled id once the query has a vector
     word: Hits  # word BM25: the pool's scores and the corpus reference
     chars: Hits  # character-bigram BM25, the same
-    qvec2: np.ndarray | None = None  # the query posting's second view (None: free text)
-    cosines2: dict[DocId, float] = field(default_factory=dict)  # qvec2 · each pooled vector
 
 
 class Matcher:
@@ -235,9 +233,8 @@ class Matcher:
                 keywords=keywords,
                 docs=docs,
                 screen=screen,
-                qvec2=query_vector2,
             )
-            ranked = self.score(found, docs=docs, second=second)[:k]
+            ranked = self.score(found, docs=docs, second=second, qvec2=query_vector2)[:k]
             shown = len(ranked) if explain is None else explain
             qset = set(found.qtokens)
             return self._explain_all(qset, ranked[:shown], keywords, docs) + ranked[shown:]
@@ -252,7 +249,6 @@ class Matcher:
         keywords: KeywordIndex | None = None,
         docs: DocSource | None = None,
         screen: Screen | None = None,
-        qvec2: np.ndarray | None = None,
     ) -> Candidates:
         """Step 1: the candidate pool, ``pool`` from each of the three retrievers.
 
@@ -274,19 +270,11 @@ class Matcher:
         source = self.keywords if keywords is None else keywords
         word, chars = source.search(qtokens, _char_query(query), keep, self.pool)
         pool = list(dict.fromkeys([*cosines, *word.top, *chars.top]))
-        cosines2: dict[DocId, float] = {}
-        if not _two_views(qdoc):
-            qvec2 = None  # free text has one view; see SECOND_VIEW_QUERIES
         if qvec is not None and pool:
             # rounded later: the same pair scores the same whatever else is in the pool
-            pooled = self.vectors.vectors(pool)
-            for i, c in zip(pool, pooled @ qvec, strict=True):
+            for i, c in zip(pool, self.vectors.vectors(pool) @ qvec, strict=True):
                 cosines[i] = float(c)
-            if qvec2 is not None:
-                cosines2 = {i: float(c) for i, c in zip(pool, pooled @ qvec2, strict=True)}
-        return Candidates(
-            query, qdoc, qtokens, qvec, tuple(pool), cosines, word, chars, qvec2, cosines2
-        )
+        return Candidates(query, qdoc, qtokens, qvec, tuple(pool), cosines, word, chars)
 
     def score(
         self,
@@ -294,10 +282,12 @@ class Matcher:
         *,
         docs: DocSource | None = None,
         second: SecondVectors | None = None,
+        qvec2: np.ndarray | None = None,
     ) -> list[Match]:
         """Step 2: features and calibrated score of every candidate, best first (unexplained).
 
-        ``second`` reads the candidates' second views (default: the matcher's store)."""
+        ``qvec2`` is the query posting's second view and ``second`` reads the candidates'
+        (default: the matcher's store)."""
         pool, qdoc = found.pool, found.qdoc
         if not pool:
             return []
@@ -319,7 +309,7 @@ class Matcher:
         dense = self._dense_z(cos, found.qvec, has_docs) if found.cosines else np.zeros_like(cos)
         word = zscores(word_raw, found.word.reference)
         char = zscores(char_raw, found.chars.reference)
-        views = self._second_views(found, pool, self.second if second is None else second)
+        views = self._second_views(found, pool, self.second if second is None else second, qvec2)
         out: list[Match] = []
         for n, doc_id in enumerate(pool):
             doc = held[doc_id]
@@ -451,7 +441,11 @@ class Matcher:
         return encode_postings(self.embedder, [query], second=True)[0]
 
     def _second_views(
-        self, found: Candidates, pool: Sequence[DocId], second: SecondVectors
+        self,
+        found: Candidates,
+        pool: Sequence[DocId],
+        second: SecondVectors,
+        qvec2: np.ndarray | None,
     ) -> dict[str, dict[DocId, float]]:
         """``dpass`` and ``dqq`` z-scores of the pooled capabilities that have them, for a
         need query: the need's second view (as a passage) against each capability's vector
@@ -463,9 +457,9 @@ class Matcher:
         if not _two_views(qdoc) or qvec is None or not pool:
             return {}
         out: dict[str, dict[DocId, float]] = {}
-        if found.qvec2 is not None and found.cosines2:
-            raw = np.array([found.cosines2[i] for i in pool], dtype=np.float64)
-            z = zscores(raw, self.vectors.reference() @ found.qvec2)
+        if qvec2 is not None:
+            raw = (self.vectors.vectors(pool) @ qvec2).astype(np.float64)
+            z = zscores(raw, self.vectors.reference() @ qvec2)
             out["dpass"] = {i: round(float(v), 6) for i, v in zip(pool, z, strict=True)}
         held = second.many(pool)
         reference = second.reference()
