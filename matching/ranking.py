@@ -461,9 +461,9 @@ class Matcher:
             raw = (self.vectors.vectors(pool) @ qvec2).astype(np.float64)
             z = zscores(raw, self.vectors.reference() @ qvec2)
             out["dpass"] = {i: round(float(v), 6) for i, v in zip(pool, z, strict=True)}
-        held = second.many(pool)
-        reference = second.reference()
-        if held and reference.shape[0] >= 2 and reference.shape[1] == len(qvec):
+        reference = second.reference()  # first: without one, the pool's are not read
+        held = second.many(pool) if reference.shape[0] >= 2 else {}
+        if held and reference.shape[1] == len(qvec):
             ids = [i for i in pool if i in held]
             raw = np.stack([held[i] for i in ids]).astype(np.float32) @ qvec
             z = zscores(raw, reference @ qvec)

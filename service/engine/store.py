@@ -81,9 +81,8 @@ from service.kit.db import utcnow
 log = logging.getLogger("jiebang.engine")
 
 QUERY_CACHE = 512  # free-text query vectors kept per process (1.5 KB each at 384 dims)
-SECOND_REFERENCE_SECONDS = (
-    300.0  # the second views' reference sample is read again at most this often
-)
+SECOND_REFERENCE_SECONDS = 300.0  # the second views' reference sample is read again so often
+SECOND_RETRY_SECONDS = 30.0  # ... or this often while it has too few rows
 
 
 @dataclass
@@ -132,7 +131,7 @@ class IndexStore:
         self.loaded = threading.Event()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # free text → its vector
         self._queries_lock = threading.Lock()
-        # per side: (monotonic time, index count, the reference sample's second views)
+        # per side: (monotonic time it was read, index count then, the sample's second views)
         self._second_references: dict[Kind, tuple[float, int, np.ndarray]] = {}
 
     def _empty(self, kind: Kind, base: Generation | None = None) -> _Side:
@@ -177,23 +176,31 @@ class IndexStore:
     def _second_reference(self, kind: Kind, session: Session) -> np.ndarray:
         """The second views of the side's dense reference sample (the same ids), read from
         the table every `SECOND_REFERENCE_SECONDS` (a z-score's reference barely moves as
-        postings come and go), and as soon as the side changes while it has too few rows."""
+        postings come and go). While too few rows have one (a database whose rows predate
+        the second view; no pool's are read meanwhile), 16 of them are tried again when the
+        side changes or every `SECOND_RETRY_SECONDS`: one short statement."""
         side = self._sides[kind]
         vectors = side.matcher.vectors
         if not isinstance(vectors, IndexVectors):
             return np.zeros((0, self.dim), dtype=np.float32)
         cached = self._second_references.get(kind)
-        now = time.monotonic()
+        now, count = time.monotonic(), side.index.count
         if cached is not None:
-            taken, count, rows = cached
-            if now - taken < SECOND_REFERENCE_SECONDS and (
-                len(rows) >= 2 or count == side.index.count
-            ):
+            taken, counted, rows = cached
+            if len(rows) >= 2 and now - taken < SECOND_REFERENCE_SECONDS:
+                return rows
+            if len(rows) < 2 and now - taken < SECOND_RETRY_SECONDS and counted == count:
                 return rows
         ids = vectors.reference_ids()
-        held = StoredSecond(session, kind, self.model_id, self.dim, lambda: np.zeros(0)).many(ids)
+        read = StoredSecond(session, kind, self.model_id, self.dim, lambda: np.zeros(0)).many
+        if cached is None or len(cached[2]) < 2:  # none yet: a few of them first
+            if len(read(ids[:: max(1, len(ids) // 16)])) < 2:
+                empty = np.zeros((0, self.dim), np.float32)
+                self._second_references[kind] = (now, count, empty)
+                return empty
+        held = read(ids)
         rows = np.stack(list(held.values())) if held else np.zeros((0, self.dim), np.float32)
-        self._second_references[kind] = (now, side.index.count, rows)
+        self._second_references[kind] = (now, count, rows)
         return rows
 
     def path(self, kind: Kind) -> Path | None:

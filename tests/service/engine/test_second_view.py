@@ -28,6 +28,7 @@ from tests.service.engine_support import (
     eval_capability,
     eval_need,
 )
+from tests.service.statements import statements
 
 CAPS = ("C189", "C044", "C144", "C001", "C002", "C071")
 
@@ -163,3 +164,26 @@ def test_reindex_adds_the_missing_second_views_once(
     again = reindex(sm, embedder, IndexStore(embedder, tmp_path / "index"), lines.append)
     assert (again["embedded"], again["second"], embedder.texts) == (0, 0, 0)
     assert again["current"] == len(CAPS) + 1
+
+
+def test_a_database_without_second_views_reads_none_per_ranking(session: Session) -> None:
+    """Rows that all predate the second view (the 1M benchmark database): a need's ranking
+    tries a few reference rows once, then reads no second view for its pool."""
+    embedder = Sided()
+    need, caps = _postings(session)
+    embed_all(session, embedder)
+    _forget_second(session, "capability", [c.id for c in caps])
+    store = IndexStore(embedder)
+    recommend_capabilities(session, need, store=store)  # loads, tries the reference once
+    with statements(session) as seen:
+        recs = recommend_capabilities(session, need, store=store)
+    assert recs and all("dqq" not in r.features for r in recs)
+    # the need's own (one row by key), none for the pool
+    assert len([s for s in seen if "vector2" in s]) == 1
+    # filled meanwhile (a plan finds the rows without one): tried again once the side changes
+    embed_all(session, embedder)
+    lab = create_user(session, Role.researcher, org=create_org(session, OrgKind.institute))
+    eval_capability(session, lab, "C005")
+    embed_all(session, embedder)
+    recs = recommend_capabilities(session, need, store=store)
+    assert all(r.features.keys() >= {"dpass", "dqq"} for r in recs)
