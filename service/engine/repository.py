@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, defer, joinedload, undefer
 
 from service.engine.documents import Kind, Posting
 from service.models import (
@@ -80,8 +80,9 @@ def missing_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
 
 
 def vectors_of(
-    session: Session, kind: Kind, model_id: str, ids: Iterable[int]
+    session: Session, kind: Kind, model_id: str, ids: Iterable[int], *, second: bool = False
 ) -> dict[int, PostingVector]:
+    """The vector rows of `ids`; `second`: with their second views loaded (else deferred)."""
     id_list = sorted(set(ids))
     out: dict[int, PostingVector] = {}
     for start in range(0, len(id_list), 500):
@@ -90,6 +91,8 @@ def vectors_of(
             PostingVector.model_id == model_id,
             PostingVector.posting_id.in_(id_list[start : start + 500]),
         )
+        if second:
+            statement = statement.options(undefer(PostingVector.vector2))
         out.update((v.posting_id, v) for v in session.scalars(statement))
     return out
 
@@ -111,10 +114,10 @@ def vector_heads_of(
 
 
 def second_vectors(
-    session: Session, kind: Kind, model_id: str, ids: Iterable[int], text_hash: str | None = None
+    session: Session, kind: Kind, model_id: str, ids: Iterable[int]
 ) -> dict[int, bytes]:
     """Posting id → second vector (`PostingVector.vector2`) of the given postings that have
-    one (and, with `text_hash`, of that text): what a ranking reads for its scored pool."""
+    one: what a ranking reads for its scored pool."""
     out: dict[int, bytes] = {}
     for chunk in _chunks(sorted(set(ids))):
         statement = select(PostingVector.posting_id, PostingVector.vector2).where(
@@ -123,8 +126,6 @@ def second_vectors(
             PostingVector.posting_id.in_(chunk),
             PostingVector.vector2.is_not(None),
         )
-        if text_hash is not None:
-            statement = statement.where(PostingVector.text_hash == text_hash)
         out.update((int(r[0]), bytes(r[1] or b"")) for r in session.execute(statement))
     return out
 

@@ -19,7 +19,7 @@ from matching.ranking import SECOND_VIEW_QUERIES, Match
 from service.engine import repository
 from service.engine.documents import Kind, Posting, doc_hash, kind_of, to_doc
 from service.engine.store import IndexStore, get_store
-from service.engine.vectors import as_array, second_vector, stored_vector
+from service.engine.vectors import as_array, second_of, stored_vector
 from service.models import Capability, Need
 from service.models.enums import CapabilityStatus, NeedStatus
 
@@ -86,14 +86,11 @@ def _query_vectors(
     matcher encodes both); a need's second view only (a capability query uses one view,
     `matching.ranking.SECOND_VIEW_QUERIES`), None when its row has none yet."""
     kind = kind_of(posting)
-    row = stored_vector(session, kind, posting.id, store.model_id)
-    digest = doc_hash(to_doc(posting))
-    if row is None or row.text_hash != digest or row.dim != store.dim:
+    two = kind in SECOND_VIEW_QUERIES
+    row = stored_vector(session, kind, posting.id, store.model_id, second=two)
+    if row is None or row.text_hash != doc_hash(to_doc(posting)) or row.dim != store.dim:
         return None, None
-    second = None
-    if kind in SECOND_VIEW_QUERIES:
-        second = second_vector(session, kind, posting.id, store.model_id, digest)
-    return as_array(row), second
+    return as_array(row), second_of(row) if two else None
 
 
 def _rank(

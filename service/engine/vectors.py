@@ -224,22 +224,21 @@ def _record_failures(session: Session, kind: Kind, outcome: EmbedOutcome) -> Non
 
 
 def stored_vector(
-    session: Session, kind: Kind, posting_id: int, model_id: str
+    session: Session, kind: Kind, posting_id: int, model_id: str, *, second: bool = False
 ) -> PostingVector | None:
-    """The stored row, or None; callers compare its text_hash with the posting's."""
-    return repository.vectors_of(session, kind, model_id, [posting_id]).get(posting_id)
+    """The stored row, or None; callers compare its text_hash with the posting's. `second`:
+    its second view loaded with it (`second_of`)."""
+    rows = repository.vectors_of(session, kind, model_id, [posting_id], second=second)
+    return rows.get(posting_id)
 
 
 def as_array(row: PostingVector) -> np.ndarray:
     return np.frombuffer(row.vector, dtype=np.float32).reshape(-1)
 
 
-def second_vector(
-    session: Session, kind: Kind, posting_id: int, model_id: str, text_hash: str
-) -> np.ndarray | None:
-    """The posting's stored second view, if its row holds one of the text `text_hash`."""
-    raw = repository.second_vectors(session, kind, model_id, [posting_id], text_hash)
-    return None if posting_id not in raw else np.frombuffer(raw[posting_id], dtype=np.float32)
+def second_of(row: PostingVector) -> np.ndarray | None:
+    """A row's second view (read with `stored_vector(..., second=True)`), None if it has none."""
+    return None if row.vector2 is None else np.frombuffer(row.vector2, dtype=np.float32)
 
 
 class StoredSecond:
