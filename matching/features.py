@@ -11,6 +11,13 @@ chance of a pair with no evidence at all:
 ``agree``      max(dense, 0) · max(char, 0): both retrievers see the pair as unusually
                alike (measured: +0.01 eval, +0.02 jiebang-dev held out); shown half in the
                semantic and half in the keyword part.
+``dpass``      the cosine of the need's second view (encoded as a passage) with the
+               capability's vector (a passage), z-scored like ``dense``: passage against
+               passage measures topical look-alikes, so given ``dense`` it counts against.
+``dqq``        the cosine of the need's vector (a query) with the capability's second view
+               (encoded as a query), the same z-score.  Both need a posting's second view
+               (:func:`matching.ranking.encode_postings` with ``second=True``); a pair
+               without it is scored by the model's fallback.
 ``indicator``  the requirement fit in [-1, 1] (met +, missed −, nothing comparable 0).
 ``field``      1 when both postings are in the same 所属领域.
 
@@ -26,7 +33,16 @@ import numpy as np
 
 __all__ = ["FEATURES", "PARTS", "Z_MAX", "Z_MIN", "agreement", "reference_sample", "zscores"]
 
-FEATURES: tuple[str, ...] = ("dense", "char", "word", "agree", "indicator", "field")
+FEATURES: tuple[str, ...] = (
+    "dense",
+    "char",
+    "word",
+    "agree",
+    "indicator",
+    "field",
+    "dpass",
+    "dqq",
+)
 # feature → the part of 匹配度 it is shown in
 PARTS: dict[str, str] = {
     "dense": "semantic",
@@ -35,6 +51,8 @@ PARTS: dict[str, str] = {
     "agree": "semantic+keyword",  # split equally
     "indicator": "indicator",
     "field": "field",
+    "dpass": "semantic",
+    "dqq": "semantic",
 }
 Z_MIN, Z_MAX = -3.0, 6.0
 _SAMPLE = 2048

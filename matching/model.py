@@ -12,6 +12,10 @@ attribution of a one-index model), then summed per part (``semantic``, ``keyword
 ``indicator``, ``field``).  A part is negative when its evidence lowers the chance (an
 indicator missed, a text less alike than the corpus average).
 
+A model may carry a ``fallback``: the model a pair is scored with when it lacks one of the
+model's features (a posting whose second dense view is not stored yet, free text, which has
+one view). Both are calibrated, so their scores mean the same and rank together.
+
 ``refit`` learns a new model from labelled pairs (broker decisions) and keeps the base
 model unless the new one is better on a held-out part of the labels.
 """
@@ -22,7 +26,7 @@ import json
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -79,20 +83,37 @@ class RankModel:
     heldout: dict[str, float] = field(default_factory=dict)
     source: str = "shipped"  # "shipped" (fitted on the judged sets) or "learned" (refit)
     note: str = ""
+    fallback: RankModel | None = None  # scores a pair that lacks one of ``weights``' features
 
     @property
     def features(self) -> list[str]:
         """Feature names in a fixed order."""
         return list(self.weights)
 
+    def for_features(self, features: Mapping[str, float]) -> RankModel:
+        """The model that scores ``features``: this one, or its fallback when one of this
+        model's features is missing (and the fallback has one)."""
+        model: RankModel = self
+        while model.fallback is not None and any(f not in features for f in model.weights):
+            model = model.fallback
+        return model
+
     def logit(self, features: Mapping[str, float]) -> float:
         """``z``; a feature the caller does not have counts as 0 (no evidence)."""
+        if self.fallback is not None:
+            model = self.for_features(features)
+            if model is not self:
+                return model.logit(features)
         return self.intercept + sum(
             w * float(features.get(f, 0.0)) for f, w in self.weights.items()
         )
 
     def score(self, features: Mapping[str, float]) -> tuple[float, dict[str, float]]:
         """匹配度 in 0–100 and its parts (``base`` plus one per part name), adding up to it."""
+        if self.fallback is not None:
+            model = self.for_features(features)
+            if model is not self:
+                return model.score(features)
         terms = {f: w * float(features.get(f, 0.0)) for f, w in self.weights.items()}
         z0 = self.intercept
         z = z0 + sum(terms.values())
@@ -121,7 +142,12 @@ class RankModel:
     @classmethod
     def from_json(cls, text: str) -> RankModel:
         """Inverse of :meth:`to_json`."""
-        data = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RankModel:
+        """A model from its JSON object (its fallback nested under ``fallback``)."""
+        nested = data.get("fallback")
         return cls(
             weights={str(k): float(v) for k, v in data["weights"].items()},
             intercept=float(data["intercept"]),
@@ -131,6 +157,7 @@ class RankModel:
             heldout={str(k): float(v) for k, v in (data.get("heldout") or {}).items()},
             source=str(data.get("source") or "shipped"),
             note=str(data.get("note") or ""),
+            fallback=cls.from_dict(nested) if nested else None,
         )
 
     def probabilities(self, X: np.ndarray) -> np.ndarray:
@@ -261,6 +288,17 @@ def refit(
     gives the metric before/after, the counts and the decision.
     """
     names = base.features
+    if base.fallback is not None:
+        complete = [r for r in rows if all(n in r[1] for n in names)]
+        if len(complete) < min_labels:  # the labels were scored by the fallback: refit that
+            fallback, told = refit(
+                rows, base.fallback, holdout=holdout, seed=seed, l2=l2, min_labels=min_labels
+            )
+            if fallback is base.fallback:
+                return base, told
+            learned = replace(fallback, weights=dict(base.weights), intercept=base.intercept)
+            return replace(learned, parts=dict(base.parts), fallback=fallback), told
+        rows = complete  # the model refits on the pairs that have its features
     report: dict[str, Any] = {"n": len(rows), "metric": "log_loss", "accepted": False}
     groups = sorted({str(g) for g, _, _ in rows})
     labels = {int(bool(lbl)) for _, _, lbl in rows}
@@ -288,6 +326,7 @@ def refit(
         fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
         n_labels=len(rows),
         source="learned",
+        fallback=base.fallback,
     )
     before = log_loss(base.probabilities(Xte), yte)
     after = log_loss(new.probabilities(Xte), yte)

@@ -33,7 +33,7 @@ from matching.keywords import Hits, KeywordIndex, MemoryKeywords, Rarity, keywor
 from matching.lexical import Analyzer, char_ngrams, default_analyzer
 from matching.model import Band, RankModel, band, default_model
 from matching.reasons import reasons
-from matching.retrieval import ArrayVectors, DenseVectors, Keep
+from matching.retrieval import ArrayVectors, DenseVectors, Keep, MemorySecond, SecondVectors
 from matching.rwlock import ReadWriteLock
 from matching.terms import domain_terms
 
@@ -69,18 +69,21 @@ class Match:
     char_bm25: float = 0.0  # raw character-bigram BM25 (features["char"] is its z-score)
 
 
-def encode_postings(embedder: Embedder, docs: Sequence[Doc]) -> np.ndarray:
+def encode_postings(embedder: Embedder, docs: Sequence[Doc], *, second: bool = False) -> np.ndarray:
     """One vector per posting: needs with the query encoder, capabilities as documents.
 
-    The asymmetric scheme was chosen by measurement (see embedders.py).
+    The asymmetric scheme was chosen by measurement (see embedders.py). ``second``: the
+    other view (needs as documents, capabilities as queries), which the ``dpass`` and
+    ``dqq`` features compare (:mod:`matching.features`).
     """
     out = np.zeros((len(docs), embedder.dim), dtype=np.float32)
     needs = [i for i, d in enumerate(docs) if d.kind == "need"]
     caps = [i for i, d in enumerate(docs) if d.kind != "need"]
-    if needs:
-        out[needs] = embedder.encode_queries([docs[i].dense_text() for i in needs])
-    if caps:
-        out[caps] = embedder.encode_documents([docs[i].dense_text() for i in caps])
+    as_query, as_passage = (caps, needs) if second else (needs, caps)
+    if as_query:
+        out[as_query] = embedder.encode_queries([docs[i].dense_text() for i in as_query])
+    if as_passage:
+        out[as_passage] = embedder.encode_documents([docs[i].dense_text() for i in as_passage])
     return out
 
 
@@ -111,6 +114,7 @@ class Matcher:
         pool: int = 200,
         keywords: KeywordIndex | None = None,
         docs: DocSource | None = None,
+        second: SecondVectors | None = None,
     ) -> None:
         self.embedder = embedder
         self.analyzer = analyzer or default_analyzer()
@@ -121,6 +125,8 @@ class Matcher:
         self.docs: DocSource = docs if docs is not None else MemoryDocs()
         # word and character-bigram BM25 (no segmentation, no dictionary)
         self.keywords: KeywordIndex = keywords if keywords is not None else MemoryKeywords()
+        # each posting's second view, read for the scored candidates only (default: memory)
+        self.second: SecondVectors = second if second is not None else MemorySecond()
         self._names: dict[str, str] = {}  # indicator name → canonical form
         self._lock = ReadWriteLock()
 
@@ -131,18 +137,26 @@ class Matcher:
         return doc_id in self.docs
 
     # --- corpus --------------------------------------------------------------------
-    def add(self, docs: Sequence[Doc], vectors: np.ndarray | None = None) -> None:
-        """Add or replace postings with their vectors (``None``: encode them here)."""
+    def add(
+        self,
+        docs: Sequence[Doc],
+        vectors: np.ndarray | None = None,
+        second: np.ndarray | None = None,
+    ) -> None:
+        """Add or replace postings with their vectors (``None``: encode them here, both views)
+        and their second-view vectors (given vectors without ``second``: none kept)."""
         if not docs:
             return
+        if vectors is None and self.embedder:
+            vectors = encode_postings(self.embedder, docs)
+            second = encode_postings(self.embedder, docs, second=True)
         if vectors is None:
-            vectors = (
-                encode_postings(self.embedder, docs)
-                if self.embedder
-                else np.zeros((len(docs), 0), dtype=np.float32)
-            )
+            vectors = np.zeros((len(docs), 0), dtype=np.float32)
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(docs), -1)
         self._add(docs, vectors if vectors.shape[1] else None)
+        if second is not None and isinstance(self.second, MemorySecond):
+            with self._lock.write():
+                self.second.add([d.id for d in docs], np.asarray(second, dtype=np.float32))
 
     def add_indexed(self, docs: Sequence[Doc]) -> None:
         """Add postings whose vectors the vector store already holds (a loaded index)."""
@@ -170,6 +184,8 @@ class Matcher:
         with self._lock.write():
             gone = self.docs.remove(ids)
             self.vectors.remove(gone)
+            if isinstance(self.second, MemorySecond):
+                self.second.remove(gone)
             if self.keywords.writes_here:
                 self.keywords.remove(gone)
 
@@ -191,6 +207,8 @@ class Matcher:
         keywords: KeywordIndex | None = None,
         docs: DocSource | None = None,
         screen: Screen | None = None,
+        query_vector2: np.ndarray | None = None,
+        second: SecondVectors | None = None,
     ) -> list[Match]:
         """Best ``k`` postings for ``query``, the first ``explain`` (default all) explained.
 
@@ -200,8 +218,12 @@ class Matcher:
         for this call (default: the matcher's own; the service's is bound to a session), and
         ``docs`` the documents (the same). ``screen`` is asked last about each id the other
         checks keep (a caller's filter it verifies afterwards, see :meth:`retrieve`).
+        ``query_vector2`` is the query posting's second view (encoded here only when
+        ``query_vector`` is too) and ``second`` reads the candidates' (default: the matcher's).
         """
         qvec = self.query_vector(query, query_vector)  # encode outside the lock
+        if query_vector is None and query_vector2 is None:
+            query_vector2 = self.query_vector2(query)
         with self._lock.read():
             found = self.retrieve(
                 query,
@@ -212,7 +234,7 @@ class Matcher:
                 docs=docs,
                 screen=screen,
             )
-            ranked = self.score(found, docs=docs)[:k]
+            ranked = self.score(found, docs=docs, second=second, qvec2=query_vector2)[:k]
             shown = len(ranked) if explain is None else explain
             qset = set(found.qtokens)
             return self._explain_all(qset, ranked[:shown], keywords, docs) + ranked[shown:]
@@ -254,8 +276,18 @@ class Matcher:
                 cosines[i] = float(c)
         return Candidates(query, qdoc, qtokens, qvec, tuple(pool), cosines, word, chars)
 
-    def score(self, found: Candidates, *, docs: DocSource | None = None) -> list[Match]:
-        """Step 2: features and calibrated score of every candidate, best first (unexplained)."""
+    def score(
+        self,
+        found: Candidates,
+        *,
+        docs: DocSource | None = None,
+        second: SecondVectors | None = None,
+        qvec2: np.ndarray | None = None,
+    ) -> list[Match]:
+        """Step 2: features and calibrated score of every candidate, best first (unexplained).
+
+        ``qvec2`` is the query posting's second view and ``second`` reads the candidates'
+        (default: the matcher's store)."""
         pool, qdoc = found.pool, found.qdoc
         if not pool:
             return []
@@ -277,6 +309,7 @@ class Matcher:
         dense = self._dense_z(cos, found.qvec, has_docs) if found.cosines else np.zeros_like(cos)
         word = zscores(word_raw, found.word.reference)
         char = zscores(char_raw, found.chars.reference)
+        views = self._second_views(found, pool, self.second if second is None else second, qvec2)
         out: list[Match] = []
         for n, doc_id in enumerate(pool):
             doc = held[doc_id]
@@ -293,6 +326,9 @@ class Matcher:
                 "indicator": ind.score,
                 "field": float(same),
             }
+            for name, values in views.items():
+                if doc_id in values:
+                    features[name] = values[doc_id]
             score, parts = self.model.score(features)
             out.append(
                 Match(
@@ -396,6 +432,44 @@ class Matcher:
             return encode_postings(self.embedder, [query])[0]
         return self.embedder.encode_queries([query])[0]
 
+    def query_vector2(self, query: Doc | str) -> np.ndarray | None:
+        """A need query's second view, encoded (None when no second view is used for it)."""
+        if self.vectors.dim == 0 or self.embedder is None or not isinstance(query, Doc):
+            return None
+        if not _two_views(query):
+            return None
+        return encode_postings(self.embedder, [query], second=True)[0]
+
+    def _second_views(
+        self,
+        found: Candidates,
+        pool: Sequence[DocId],
+        second: SecondVectors,
+        qvec2: np.ndarray | None,
+    ) -> dict[str, dict[DocId, float]]:
+        """``dpass`` and ``dqq`` z-scores of the pooled capabilities that have them, for a
+        need query: the need's second view (as a passage) against each capability's vector
+        is ``dpass``, the need's vector (as a query) against each capability's second view
+        (as a query) ``dqq``, each z-scored against the need's cosines to a corpus sample of
+        the same view. Other queries get none (:data:`SECOND_VIEW_QUERIES`), so the model's
+        fallback scores them."""
+        qdoc, qvec = found.qdoc, found.qvec
+        if not _two_views(qdoc) or qvec is None or not pool:
+            return {}
+        out: dict[str, dict[DocId, float]] = {}
+        if qvec2 is not None:
+            raw = (self.vectors.vectors(pool) @ qvec2).astype(np.float64)
+            z = zscores(raw, self.vectors.reference() @ qvec2)
+            out["dpass"] = {i: round(float(v), 6) for i, v in zip(pool, z, strict=True)}
+        reference = second.reference()  # first: without one, the pool's are not read
+        held = second.many(pool) if reference.shape[0] >= 2 else {}
+        if held and reference.shape[1] == len(qvec):
+            ids = [i for i in pool if i in held]
+            raw = np.stack([held[i] for i in ids]).astype(np.float32) @ qvec
+            z = zscores(raw, reference @ qvec)
+            out["dqq"] = {i: round(float(v), 6) for i, v in zip(ids, z, strict=True)}
+        return out
+
     def _dense_z(self, pool_cos: np.ndarray, qvec: np.ndarray | None, has_docs: bool) -> np.ndarray:
         """Pool cosines as z-scores against the query's cosines to a corpus sample."""
         if qvec is None or not has_docs:
@@ -434,6 +508,17 @@ class Matcher:
         common = {t for t in common if not any(t != o and t in o for o in common)}
         ranked = sorted(common, key=lambda t: (-rarity.idf(t), t))
         return tuple(self.analyzer.display(t) for t in ranked[:limit])
+
+
+# Query kinds scored with the second dense view. Capability → need is not: with it, every
+# rank model measured lowered jiebang-dev's capability → need ranking held out (0.923 →
+# 0.909–0.920) and eval/'s did not rise (matching/RESULTS.md, session 11), so a capability
+# query's pairs are scored by the model's fallback, which has no second view.
+SECOND_VIEW_QUERIES = frozenset({"need"})
+
+
+def _two_views(query: Doc | str | None) -> bool:
+    return isinstance(query, Doc) and query.kind in SECOND_VIEW_QUERIES
 
 
 def _char_query(query: Doc | str) -> list[str]:

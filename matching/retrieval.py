@@ -20,7 +20,15 @@ import numpy as np
 from matching.features import reference_sample
 from matching.index import VectorIndex
 
-__all__ = ["ArrayVectors", "DenseVectors", "IndexVectors", "Keep", "best_rows"]
+__all__ = [
+    "ArrayVectors",
+    "DenseVectors",
+    "IndexVectors",
+    "Keep",
+    "MemorySecond",
+    "SecondVectors",
+    "best_rows",
+]
 
 DocId = int | str
 Keep = Callable[[DocId], bool]
@@ -129,12 +137,51 @@ class ArrayVectors:
         return self._vectors[self._sample]
 
 
+class SecondVectors(Protocol):
+    """Each posting's second view (needs encoded as passages, capabilities as queries).
+
+    Read only for the candidates being scored, never searched, so a service can keep them
+    out of its in-memory index; a posting may have none yet (its pairs are then scored by
+    the rank model's fallback, see :meth:`matching.model.RankModel.score`)."""
+
+    def many(self, ids: Sequence[DocId]) -> dict[DocId, np.ndarray]:
+        """The second vectors of those ``ids`` that have one."""
+        ...
+
+    def reference(self) -> np.ndarray:
+        """A fixed sample of the corpus's second vectors (rows; may be empty)."""
+        ...
+
+
+class MemorySecond:
+    """Second vectors in memory (the library and the eval runner)."""
+
+    def __init__(self) -> None:
+        self._store = ArrayVectors()
+
+    def add(self, ids: Sequence[DocId], vectors: np.ndarray) -> None:
+        self._store.add(ids, vectors)
+
+    def remove(self, ids: Collection[DocId]) -> None:
+        self._store.remove(ids)
+
+    def many(self, ids: Sequence[DocId]) -> dict[DocId, np.ndarray]:
+        held = [i for i in ids if i in self._store._row]
+        return dict(zip(held, self._store.vectors(held), strict=True)) if held else {}
+
+    def reference(self) -> np.ndarray:
+        if not self._store._row:
+            return np.zeros((0, 0), dtype=np.float32)
+        return self._store.reference()
+
+
 class IndexVectors:
     """A FAISS index as the matcher's vector store (integer ids)."""
 
     def __init__(self, index: VectorIndex) -> None:
         self.index = index
-        self._reference: tuple[int, np.ndarray] | None = None  # (count it was taken at, rows)
+        # (count it was taken at, the sample's ids, their rows)
+        self._reference: tuple[int, list[int], np.ndarray] | None = None
 
     @property
     def dim(self) -> int:
@@ -175,12 +222,20 @@ class IndexVectors:
         return self.index.vectors([int(i) for i in ids])
 
     def reference(self) -> np.ndarray:
+        return self._sample()[2]
+
+    def reference_ids(self) -> list[int]:
+        """The ids of :meth:`reference`'s rows (a service reads their second views)."""
+        return self._sample()[1]
+
+    def _sample(self) -> tuple[int, list[int], np.ndarray]:
         cached = self._reference
         if cached is None or cached[0] != self.index.count:
             ids = self.index.ids()
-            cached = (len(ids), self.index.vectors(reference_sample(ids).tolist()))
+            sample = [int(i) for i in reference_sample(ids).tolist()]
+            cached = (len(ids), sample, self.index.vectors(sample))
             self._reference = cached
-        return cached[1]
+        return cached
 
 
 def best_rows(scores: np.ndarray, ids: Sequence[Hashable], keep: Keep, pool: int) -> list[DocId]:

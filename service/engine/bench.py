@@ -103,6 +103,7 @@ def run(
         user = _author(s, orgs[0].id)
         base_docs = [_doc(r, "capability", i, 0) for i, r in enumerate(cap_rows)]
         base = encode_postings(embedder, base_docs)
+        base2 = encode_postings(embedder, base_docs, second=True)  # the second views
         echo(f"基础文本 {len(base_docs)} 条已嵌入（{embedder.model_id}）")
         started = time.perf_counter()
         for start in range(0, n, 5000):
@@ -111,10 +112,11 @@ def run(
                 j = i % len(cap_rows)
                 row, org = cap_rows[j], orgs[i % len(orgs)].id
                 doc = _doc(row, "capability", i + 1, org, f"（{i // len(cap_rows)}）")
-                noisy = np.asarray(base[j], dtype=np.float32) + noise * rng.standard_normal(
-                    base.shape[1], dtype=np.float32
-                )
+                jitter = noise * rng.standard_normal(base.shape[1], dtype=np.float32)
+                noisy = np.asarray(base[j], dtype=np.float32) + jitter
                 vec = noisy / float(np.linalg.norm(noisy))
+                noisy2 = np.asarray(base2[j], dtype=np.float32) + jitter
+                vec2 = noisy2 / float(np.linalg.norm(noisy2))
                 caps.append(_cap_values(doc, org, user.id, now))
                 written.append((doc, doc_hash(doc)))
                 vecs.append(
@@ -125,6 +127,7 @@ def run(
                         "text_hash": doc_hash(doc),
                         "dim": embedder.dim,
                         "vector": vec.astype(np.float32).tobytes(),
+                        "vector2": vec2.astype(np.float32).tobytes(),
                         "indexed_at": now,
                         "created_at": now,
                         "updated_at": now,
@@ -136,8 +139,9 @@ def run(
             echo(f"成果 {min(n, start + 5000)}/{n}")
         need_docs = [_doc(r, "need", i + 1, ent.id) for i, r in enumerate(need_rows)]
         need_vecs = encode_postings(embedder, need_docs)
+        need_vecs2 = encode_postings(embedder, need_docs, second=True)
         keywords.write(s, "need", [(d, doc_hash(d)) for d in need_docs])
-        for doc, vec in zip(need_docs, need_vecs, strict=True):
+        for doc, vec, vec2 in zip(need_docs, need_vecs, need_vecs2, strict=True):
             s.add(_need(doc, ent.id, user.id, now))
             s.add(
                 PostingVector(
@@ -147,6 +151,7 @@ def run(
                     text_hash=doc_hash(doc),
                     dim=embedder.dim,
                     vector=vec.tobytes(),
+                    vector2=vec2.tobytes(),
                     indexed_at=now,
                 )
             )

@@ -139,9 +139,16 @@ def _sentences(textual: str) -> list[str]:
 
 
 def _mix_rows(
-    rows: list[dict[str, Any]], base: np.ndarray, n: int, rng: np.random.Generator, noise: float
-) -> tuple[list[tuple[int, list[int]]], np.ndarray]:
-    """n mixtures: (main source, other sources) and their unit vectors (2–4 sources each)."""
+    rows: list[dict[str, Any]],
+    base: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    noise: float,
+    second: np.ndarray | None = None,
+) -> tuple[list[tuple[int, list[int]]], np.ndarray, np.ndarray | None]:
+    """n mixtures: (main source, other sources) and their unit vectors (2–4 sources each),
+    and with `second` (the sources' second views) the same mixtures of those, their noise
+    drawn after (so the first vectors are those a build without them drew)."""
     parts = rng.integers(2, 5, size=n)
     weights = rng.dirichlet(np.ones(4), size=n).astype(np.float32)
     weights[np.arange(4)[None, :] >= parts[:, None]] = 0.0
@@ -156,7 +163,13 @@ def _mix_rows(
     for i in range(n):
         ranked = [int(picks[i, k]) for k in order[i] if weights[i, k] > 0]
         mixes.append((ranked[0], ranked[1:]))
-    return mixes, out.astype(np.float32)
+    out2 = None
+    if second is not None:
+        out2 = rng.standard_normal((n, second.shape[1]), dtype=np.float32) * noise
+        for j in range(4):
+            out2 += weights[:, j : j + 1] * second[picks[:, j]]
+        out2 = (out2 / np.linalg.norm(out2, axis=1, keepdims=True)).astype(np.float32)
+    return mixes, out.astype(np.float32), out2
 
 
 def _mixed_values(
@@ -215,7 +228,13 @@ def _posting_row(
 
 
 def _vector_row(
-    kind: str, posting_id: int, model_id: str, digest: str, vec: np.ndarray, now: datetime
+    kind: str,
+    posting_id: int,
+    model_id: str,
+    digest: str,
+    vec: np.ndarray,
+    now: datetime,
+    vec2: np.ndarray | None = None,
 ) -> dict[str, Any]:
     return {
         "kind": kind,
@@ -224,6 +243,7 @@ def _vector_row(
         "text_hash": digest,
         "dim": int(vec.shape[0]),
         "vector": vec.astype(np.float32).tobytes(),
+        "vector2": None if vec2 is None else vec2.astype(np.float32).tobytes(),
         "indexed_at": now,
         "created_at": now,
         "updated_at": now,
@@ -449,27 +469,28 @@ def _fill(
     cap_rows, need_rows = rows
     inst, ent, r_users, e_users = people
     embedder = CachedEmbedder(load_embedder(embedder_spec), cache_dir)
-    cap_base = encode_postings(
-        embedder, [_source_doc("capability", i, r) for i, r in enumerate(cap_rows)]
-    )
-    need_base = encode_postings(
-        embedder, [_source_doc("need", i, r) for i, r in enumerate(need_rows)]
-    )
+    cap_docs = [_source_doc("capability", i, r) for i, r in enumerate(cap_rows)]
+    need_docs = [_source_doc("need", i, r) for i, r in enumerate(need_rows)]
+    cap_base = encode_postings(embedder, cap_docs)
+    need_base = encode_postings(embedder, need_docs)
+    # the second views (a need as a passage, a capability as a query), mixed the same way
+    cap_second = encode_postings(embedder, cap_docs, second=True)
+    need_second = encode_postings(embedder, need_docs, second=True)
     echo(
         f"真实文本已嵌入（{embedder.model_id}）：{len(cap_rows)} 条成果、{len(need_rows)} 条需求；"
         f"从第 {done['capability']} 条成果、第 {done['need']} 条需求继续"
     )
     analyzer = default_analyzer()
     now = datetime.now(UTC) - timedelta(hours=1)  # embedded a while ago, not just now
-    kinds: tuple[tuple[Kind, int, Any, Any, Any, Any], ...] = (
-        ("capability", capabilities, cap_rows, cap_base, inst, r_users),
-        ("need", needs, need_rows, need_base, ent, e_users),
+    kinds: tuple[tuple[Kind, int, Any, Any, Any, Any, Any], ...] = (
+        ("capability", capabilities, cap_rows, cap_base, cap_second, inst, r_users),
+        ("need", needs, need_rows, need_base, need_second, ent, e_users),
     )
-    for kind, total, source, base, owners, users in kinds:
+    for kind, total, source, base, second, owners, users in kinds:
         first, started = done[kind], time.perf_counter()
         for start, stop in _chunks(first, total, chunk):
             rng = np.random.default_rng([seed, 0 if kind == "capability" else 1, start])
-            mixes, vecs = _mix_rows(source, base, stop - start, rng, noise)
+            mixes, vecs, vecs2 = _mix_rows(source, base, stop - start, rng, noise, second)
             postings, vectors, written = [], [], []
             for offset, (main, others) in enumerate(mixes):
                 posting_id = start + offset + 1
@@ -480,7 +501,15 @@ def _fill(
                 digest = doc_hash(doc)
                 written.append((doc, digest))
                 vectors.append(
-                    _vector_row(kind, posting_id, embedder.model_id, digest, vecs[offset], now)
+                    _vector_row(
+                        kind,
+                        posting_id,
+                        embedder.model_id,
+                        digest,
+                        vecs[offset],
+                        now,
+                        None if vecs2 is None else vecs2[offset],
+                    )
                 )
             tokens = {
                 int(doc.id): (digest, *keyword_tokens(analyzer, doc)) for doc, digest in written

@@ -4,8 +4,10 @@ index's next generation.
 The job in three steps:
 
 1. **Plan.** Read every posting once, in chunks, and keep (side, id, text length) of those
-   whose vector is missing or not of their current text; postings already current are handed
-   to the writer (their keyword rows and failure records are checked, nothing is embedded).
+   whose vector is missing or not of their current text, or lacks its second view (a row
+   written before it existed: only that view is encoded and added, `vectors.store`);
+   postings already current are handed to the writer (their keyword rows and failure
+   records are checked, nothing is embedded).
 2. **Embed, length-bucketed.** The pending postings are sorted by text length and cut into
    batches of `BATCH`, so that the texts of one model call are about as long as each other
    (the model's threads split the batch's tokens evenly, and no batch pads a short text's
@@ -28,7 +30,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.embedders import Embedder
@@ -56,7 +57,7 @@ class Pending:
 class _Batch:
     kind: Kind
     todo: vectors.Todo
-    encoded: dict[int, np.ndarray]
+    encoded: vectors.Encoded
     failed: dict[int, str]
     current: list[int]
     chars: int  # characters the model read (the planned lengths, for the time left)
@@ -107,7 +108,7 @@ def plan(
             todo, up_to_date = vectors.plan(
                 session, kind, ids[start : start + PLAN_CHUNK], embedder.model_id, embedder.dim
             )
-        pending.extend(Pending(kind, int(d.id), len(d.dense_text())) for d, _ in todo)
+        pending.extend(Pending(kind, int(d.id), len(d.dense_text())) for d, *_ in todo)
         if up_to_date:
             current(kind, up_to_date)
         read = min(len(ids), start + PLAN_CHUNK)
@@ -205,13 +206,14 @@ def reindex(
     """Embed what is missing or stale (length-bucketed batches, written beside the model,
     each committed: an interrupted run resumes where it stopped), then rebuild both indexes
     from the table and write them as the next generation."""
-    counts = {"embedded": 0, "current": 0, "failed": 0}
+    counts = {"embedded": 0, "second": 0, "current": 0, "failed": 0}
     lock = threading.Lock()
     progress = _Progress(0, 0)
 
     def written(done: _Batch, outcome: vectors.EmbedOutcome) -> None:
         with lock:
             counts["embedded"] += len(outcome.embedded)
+            counts["second"] += len(outcome.second)
             counts["current"] += len(outcome.current)
             counts["failed"] += len(outcome.failed)
             if not done.planned:
@@ -225,7 +227,8 @@ def reindex(
             echo(
                 f"{LABELS[done.kind]} {_bar(progress.done, progress.total)}"
                 f"  {rate:.1f} 条/秒  剩余约 {_clock(left)}"
-                f"  新嵌入 {len(outcome.embedded)}  已是最新 {len(outcome.current)}"
+                f"  新嵌入 {len(outcome.embedded)}  补第二向量 {len(outcome.second)}"
+                f"  已是最新 {len(outcome.current)}"
                 f"  失败 {len(outcome.failed)}"
             )
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, defer, joinedload, undefer
 
 from service.engine.documents import Kind, Posting
 from service.models import (
@@ -80,8 +80,9 @@ def missing_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
 
 
 def vectors_of(
-    session: Session, kind: Kind, model_id: str, ids: Iterable[int]
+    session: Session, kind: Kind, model_id: str, ids: Iterable[int], *, second: bool = False
 ) -> dict[int, PostingVector]:
+    """The vector rows of `ids`; `second`: with their second views loaded (else deferred)."""
     id_list = sorted(set(ids))
     out: dict[int, PostingVector] = {}
     for start in range(0, len(id_list), 500):
@@ -90,6 +91,8 @@ def vectors_of(
             PostingVector.model_id == model_id,
             PostingVector.posting_id.in_(id_list[start : start + 500]),
         )
+        if second:
+            statement = statement.options(undefer(PostingVector.vector2))
         out.update((v.posting_id, v) for v in session.scalars(statement))
     return out
 
@@ -107,6 +110,37 @@ def vector_heads_of(
             PostingVector.posting_id.in_(id_list[start : start + 500]),
         )
         out.update((int(r[0]), str(r[1])) for r in session.execute(statement))
+    return out
+
+
+def second_vectors(
+    session: Session, kind: Kind, model_id: str, ids: Iterable[int]
+) -> dict[int, bytes]:
+    """Posting id → second vector (`PostingVector.vector2`) of the given postings that have
+    one: what a ranking reads for its scored pool."""
+    out: dict[int, bytes] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        statement = select(PostingVector.posting_id, PostingVector.vector2).where(
+            PostingVector.kind == kind,
+            PostingVector.model_id == model_id,
+            PostingVector.posting_id.in_(chunk),
+            PostingVector.vector2.is_not(None),
+        )
+        out.update((int(r[0]), bytes(r[1] or b"")) for r in session.execute(statement))
+    return out
+
+
+def with_second(session: Session, kind: Kind, model_id: str, ids: Iterable[int]) -> set[int]:
+    """Those of the given postings whose vector row has its second vector."""
+    out: set[int] = set()
+    for chunk in _chunks(sorted(set(ids))):
+        statement = select(PostingVector.posting_id).where(
+            PostingVector.kind == kind,
+            PostingVector.model_id == model_id,
+            PostingVector.posting_id.in_(chunk),
+            PostingVector.vector2.is_not(None),
+        )
+        out.update(int(i) for i in session.scalars(statement))
     return out
 
 

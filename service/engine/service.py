@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from matching.documents import Doc
 from matching.model import BAND_THRESHOLDS
-from matching.ranking import Match
+from matching.ranking import SECOND_VIEW_QUERIES, Match
 from service.engine import repository
 from service.engine.documents import Kind, Posting, doc_hash, kind_of, to_doc
 from service.engine.store import IndexStore, get_store
-from service.engine.vectors import as_array, stored_vector
+from service.engine.vectors import as_array, second_of, stored_vector
 from service.models import Capability, Need
 from service.models.enums import CapabilityStatus, NeedStatus
 
@@ -79,13 +79,18 @@ def recommendation(match: Match) -> Recommendation:
     )
 
 
-def _query_vector(session: Session, store: IndexStore, posting: Posting) -> np.ndarray | None:
-    """The posting's stored vector if it matches its current text (else the matcher encodes)."""
+def _query_vectors(
+    session: Session, store: IndexStore, posting: Posting
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The posting's stored vector and second view if they match its current text (else the
+    matcher encodes both); a need's second view only (a capability query uses one view,
+    `matching.ranking.SECOND_VIEW_QUERIES`), None when its row has none yet."""
     kind = kind_of(posting)
-    row = stored_vector(session, kind, posting.id, store.model_id)
-    if row is not None and row.text_hash == doc_hash(to_doc(posting)) and row.dim == store.dim:
-        return as_array(row)
-    return None
+    two = kind in SECOND_VIEW_QUERIES
+    row = stored_vector(session, kind, posting.id, store.model_id, second=two)
+    if row is None or row.text_hash != doc_hash(to_doc(posting)) or row.dim != store.dim:
+        return None, None
+    return as_array(row), second_of(row) if two else None
 
 
 def _rank(
@@ -97,6 +102,7 @@ def _rank(
     *,
     k: int,
     query_vector: np.ndarray | None = None,
+    query_vector2: np.ndarray | None = None,
     selective: bool = False,
     explain: int | None = None,
 ) -> list[Match]:
@@ -113,7 +119,14 @@ def _rank(
     model = repository.MODELS[corpus]
     if selective and query_vector is None:  # encoded once, for every ranking below
         query_vector = store.query_vector(corpus, query)
-    ranking = partial(store.rank, corpus, query, query_vector=query_vector, session=session)
+    ranking = partial(
+        store.rank,
+        corpus,
+        query,
+        query_vector=query_vector,
+        query_vector2=query_vector2,
+        session=session,
+    )
     if selective:
         screened = _screened(session, corpus, conditions, partial(ranking, k=k, explain=explain))
         if screened is not None:
@@ -201,9 +214,16 @@ def recommend_capabilities(
     store = store or get_store()
     store.ensure_current(session)
     conditions = capabilities_for(need)
-    qvec = _query_vector(session, store, need)
+    qvec, qvec2 = _query_vectors(session, store, need)
     matches = _rank(
-        session, store, "capability", to_doc(need), conditions, k=limit, query_vector=qvec
+        session,
+        store,
+        "capability",
+        to_doc(need),
+        conditions,
+        k=limit,
+        query_vector=qvec,
+        query_vector2=qvec2,
     )
     return [recommendation(m) for m in matches]
 
@@ -234,7 +254,7 @@ def recommend_needs(
     conditions = needs_for(capability)
     if readable is not None:
         conditions.append(readable)
-    qvec = _query_vector(session, store, capability)
+    qvec, _ = _query_vectors(session, store, capability)
     matches = _rank(
         session, store, "need", to_doc(capability), conditions, k=limit, query_vector=qvec
     )

@@ -75,12 +75,14 @@ from service.engine import learning, repository
 from service.engine.documents import KINDS, Kind, to_doc
 from service.engine.facts import PostingDocs
 from service.engine.keywords import DatabaseKeywords
-from service.engine.vectors import as_array, get_embedder
+from service.engine.vectors import StoredSecond, as_array, get_embedder
 from service.kit.db import utcnow
 
 log = logging.getLogger("jiebang.engine")
 
 QUERY_CACHE = 512  # free-text query vectors kept per process (1.5 KB each at 384 dims)
+SECOND_REFERENCE_SECONDS = 300.0  # the second views' reference sample is read again so often
+SECOND_RETRY_SECONDS = 30.0  # ... or this often while it has too few rows
 
 
 @dataclass
@@ -129,6 +131,8 @@ class IndexStore:
         self.loaded = threading.Event()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # free text → its vector
         self._queries_lock = threading.Lock()
+        # per side: (monotonic time it was read, index count then, the sample's second views)
+        self._second_references: dict[Kind, tuple[float, int, np.ndarray]] = {}
 
     def _empty(self, kind: Kind, base: Generation | None = None) -> _Side:
         index = LayeredIndex(self.embedder.dim, self.model_id, base)
@@ -160,6 +164,44 @@ class IndexStore:
         if session is None:
             raise ValueError("a store over the database keyword index ranks within a session")
         return docs.bind(session)
+
+    def _second(self, kind: Kind, session: Session | None) -> StoredSecond | None:
+        """The second views of one call's candidates, read in `session` (`StoredSecond`)."""
+        if session is None:
+            return None
+        return StoredSecond(
+            session, kind, self.model_id, self.dim, lambda: self._second_reference(kind, session)
+        )
+
+    def _second_reference(self, kind: Kind, session: Session) -> np.ndarray:
+        """The second views of the side's dense reference sample (the same ids), read from
+        the table every `SECOND_REFERENCE_SECONDS` (a z-score's reference barely moves as
+        postings come and go). While too few rows have one (a database whose rows predate
+        the second view; no pool's are read meanwhile), 16 of them are tried again when the
+        side changes or every `SECOND_RETRY_SECONDS`: one short statement."""
+        side = self._sides[kind]
+        vectors = side.matcher.vectors
+        if not isinstance(vectors, IndexVectors):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        cached = self._second_references.get(kind)
+        now, count = time.monotonic(), side.index.count
+        if cached is not None:
+            taken, counted, rows = cached
+            if len(rows) >= 2 and now - taken < SECOND_REFERENCE_SECONDS:
+                return rows
+            if len(rows) < 2 and now - taken < SECOND_RETRY_SECONDS and counted == count:
+                return rows
+        ids = vectors.reference_ids()
+        read = StoredSecond(session, kind, self.model_id, self.dim, lambda: np.zeros(0)).many
+        if cached is None or len(cached[2]) < 2:  # none yet: a few of them first
+            if len(read(ids[:: max(1, len(ids) // 16)])) < 2:
+                empty = np.zeros((0, self.dim), np.float32)
+                self._second_references[kind] = (now, count, empty)
+                return empty
+        held = read(ids)
+        rows = np.stack(list(held.values())) if held else np.zeros((0, self.dim), np.float32)
+        self._second_references[kind] = (now, count, rows)
+        return rows
 
     def path(self, kind: Kind) -> Path | None:
         """The side's generations directory (`CURRENT`, `gen-N/`), if it persists any."""
@@ -543,12 +585,14 @@ class IndexStore:
         explain: int | None = None,
         session: Session | None = None,
         screen: Screen | None = None,
+        query_vector2: np.ndarray | None = None,
     ) -> list[Match]:
         """Best `k` of `corpus` among `allowed` ids (an exact filter read from the DB), or
         of the whole corpus when `allowed` is None (the caller then filters the result, or
         passes a `screen` it verifies: `Matcher.retrieve`); the first `explain` (default
         all) carry their explanation. `session` reads the keyword index (required unless
-        the store keeps it in memory)."""
+        the store keeps it in memory) and the candidates' second views; `query_vector2` is
+        the query posting's stored second view (None with a stored `query_vector`: none)."""
         side = self._sides[corpus]
         allowed_set = None
         if allowed is not None:
@@ -565,6 +609,8 @@ class IndexStore:
             keywords=self._keywords(corpus, session),
             docs=self._docs(corpus, session),
             screen=screen,
+            query_vector2=query_vector2,
+            second=self._second(corpus, session),
         )
 
     def query_vector(self, corpus: Kind, query: Doc | str) -> np.ndarray | None:

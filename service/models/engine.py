@@ -49,6 +49,9 @@ class PostingVector(TimestampMixin, Base):
     text_hash: Mapped[str] = mapped_column(String(64))
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
+    # the second view (a need as a passage, a capability as a query), same text; read only
+    # for the candidates a ranking scores (`vectors.StoredSecond`), so not loaded with the row
+    vector2: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     indexed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     refresh_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

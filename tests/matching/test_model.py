@@ -45,7 +45,8 @@ def test_score_is_a_chance_in_0_100_and_its_parts_add_up() -> None:
         assert 0.0 <= score <= 100.0
         assert sum(parts.values()) == pytest.approx(score, abs=1e-9)
         assert set(parts) == {"base", "semantic", "keyword", "indicator", "field"}
-    assert model.score({})[1]["base"] == pytest.approx(100 / (1 + math.exp(-model.intercept)))
+    used = model.for_features({})
+    assert model.score({})[1]["base"] == pytest.approx(100 / (1 + math.exp(-used.intercept)))
     high = model.score({"dense": 6.0, "char": 6.0, "indicator": 1.0, "field": 1.0})[0]
     assert high > 90.0
     assert model.score({"dense": 1.0, "indicator": -1.0})[1]["indicator"] < 0
@@ -59,6 +60,34 @@ def test_scores_are_calibrated_on_a_fixture() -> None:
     shifted = RankModel(dict(TRUE.weights), TRUE.intercept + 2.0, PARTS, "x", 0)
     worse = [shifted.score(f)[0] for _, f, _ in rows]
     assert expected_calibration_error(reliability(worse, [y for _, _, y in rows])) > 2 * ece
+
+
+def test_a_pair_without_a_feature_is_scored_by_the_fallback() -> None:
+    both = {**TRUE.weights, "dpass": -1.0}
+    parts = {**PARTS, "dpass": "semantic"}
+    model = RankModel(both, -6.0, parts, "2026-01-01", 0, fallback=TRUE)
+    one_view = {"dense": 2.0, "char": 1.0, "indicator": 0.0, "field": 1.0}
+    assert model.for_features(one_view) is TRUE
+    assert model.score(one_view) == TRUE.score(one_view)
+    assert model.logit(one_view) == TRUE.logit(one_view)
+    two_views = {**one_view, "dpass": 1.5}
+    assert model.for_features(two_views) is model
+    assert model.score(two_views)[0] == pytest.approx(
+        100 / (1 + math.exp(-(-6.0 + 1.2 * 2 + 0.8 + 0.6 - 1.5)))
+    )
+    # no fallback: a missing feature counts as 0, as before
+    assert RankModel(both, -6.0, parts, "x", 0).score(one_view)[0] != TRUE.score(one_view)[0]
+    again = RankModel.from_json(model.to_json())
+    assert again == model and again.fallback == TRUE
+
+
+def test_refit_keeps_the_fallback_and_fits_on_the_pairs_with_every_feature() -> None:
+    base = RankModel({k: 0.1 for k in TRUE.weights}, -1.0, PARTS, "x", 0, fallback=TRUE)
+    rows = labelled(TRUE, 120, seed=2)
+    partial = [(g, {k: v for k, v in f.items() if k != "dense"}, y) for g, f, y in rows[:400]]
+    new, report = refit(partial + rows, base, holdout=0.25, seed=0)
+    assert report["n"] == len(rows)  # the pairs without `dense` are left out
+    assert report["accepted"] and new.fallback is TRUE
 
 
 def test_json_round_trip() -> None:

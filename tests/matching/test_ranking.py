@@ -246,7 +246,65 @@ def test_encode_postings_is_asymmetric() -> None:
 
     spy = Spy()
     out = encode_postings(spy, [stage_need(), cap("c", "t", "x")])
-    assert out.shape == (2, 8) and sorted(spy.sides) == ["d", "q"]
+    assert out.shape == (2, 8) and spy.sides == ["q", "d"]  # the need as query
+    spy.sides.clear()
+    out = encode_postings(spy, [stage_need(), cap("c", "t", "x")], second=True)
+    assert out.shape == (2, 8) and spy.sides == ["q", "d"]  # the capability as query
+
+
+class Sided(HashEmbedder):
+    """The hash embedder with e5's prefixes: a text's query and passage vectors differ."""
+
+    def encode_queries(self, texts):  # type: ignore[no-untyped-def]
+        return super().encode_queries([f"问：{t}" for t in texts])
+
+    def encode_documents(self, texts):  # type: ignore[no-untyped-def]
+        return super().encode_documents([f"文：{t}" for t in texts])
+
+
+def test_a_need_query_scores_both_dense_views(caps: list[Doc]) -> None:
+    emb = Sided(dim=64)
+    m = Matcher(emb)
+    m.add(caps)  # both views encoded
+    need = stage_need()
+    qvec = encode_postings(emb, [need])[0]
+    qvec2 = encode_postings(emb, [need], second=True)[0]
+    firsts = encode_postings(emb, caps)
+    seconds = encode_postings(emb, caps, second=True)
+    ranked = {x.id: x for x in m.rank(need, k=4)}
+    for n, c in enumerate(caps):
+        f = ranked[c.id].features
+        dpass = (float(firsts[n] @ qvec2) - (firsts @ qvec2).mean()) / (firsts @ qvec2).std()
+        dqq = (float(seconds[n] @ qvec) - (seconds @ qvec).mean()) / (seconds @ qvec).std()
+        assert f["dpass"] == pytest.approx(dpass, abs=1e-5)
+        assert f["dqq"] == pytest.approx(dqq, abs=1e-5)
+        assert m.model.for_features(f) is m.model  # the shipped model uses both views
+        assert ranked[c.id].score == m.model.score(f)[0]
+    # the views are given, not encoded again: the same features
+    again = m.rank(need, k=4, query_vector=qvec, query_vector2=qvec2)
+    assert [(x.id, x.features) for x in again] == [(x.id, ranked[x.id].features) for x in again]
+
+
+def test_without_a_second_view_the_fallback_scores(caps: list[Doc]) -> None:
+    emb = Sided(dim=64)
+    m = Matcher(emb)
+    m.add(caps[:2])  # both views
+    m.add(caps[2:], encode_postings(emb, caps[2:]))  # stored before the second view existed
+    fallback = m.model.fallback
+    assert fallback is not None and "dqq" not in fallback.weights
+    ranked = {x.id: x for x in m.rank(stage_need(), k=4)}
+    for c in caps[2:]:
+        assert "dqq" not in ranked[c.id].features
+        assert ranked[c.id].score == fallback.score(ranked[c.id].features)[0]
+    for c in caps[:2]:
+        assert ranked[c.id].features.keys() >= {"dpass", "dqq"}
+    # a capability query and free text use one view (SECOND_VIEW_QUERIES)
+    needs = Matcher(emb)
+    needs.add([stage_need()])
+    for query in (caps[1], "精密运动平台"):
+        for x in needs.rank(query, k=1):
+            assert "dpass" not in x.features and "dqq" not in x.features
+            assert x.score == fallback.score(x.features)[0]
 
 
 def test_wrong_vector_dimension_is_refused(matcher: Matcher) -> None:

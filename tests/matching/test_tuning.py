@@ -73,3 +73,30 @@ def test_cli_fit_model_takes_the_listwise_loss(
     assert cli.main([*argv, "listwise", "--cache-dir", "", "--out", str(out)]) == 0
     model = RankModel.from_json(out.read_text(encoding="utf-8"))
     assert model.weights.keys() == set(FEATURES) and model.heldout.keys() >= {"a ndcg@10"}
+
+
+def test_cli_fit_model_nests_a_fallback_and_writes_each_fold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = two_sets(tmp_path)
+    previous, out, folds = tmp_path / "previous.json", tmp_path / "model.json", tmp_path / "f"
+    argv = ["fit-model", "--set", str(a), "--set", str(b), "--embedder", "hash"]
+    assert cli.main([*argv, "--cache-dir", "", "--out", str(previous)]) == 0
+    both = ",".join([*FEATURES, "dpass", "dqq"])
+    extra = ["--features", both, "--fallback", str(previous), "--fold-out", str(folds)]
+    assert cli.main([*argv, *extra, "--cache-dir", "", "--out", str(out)]) == 0
+    model = RankModel.from_json(out.read_text(encoding="utf-8"))
+    assert model.weights.keys() == {*FEATURES, "dpass", "dqq"}
+    assert model.fallback == RankModel.from_json(previous.read_text(encoding="utf-8"))
+    held = {p.name: RankModel.from_json(p.read_text(encoding="utf-8")) for p in folds.iterdir()}
+    assert held.keys() == {"heldout-a.json", "heldout-b.json"}
+    assert all(m.fallback == model.fallback for m in held.values())
+    capsys.readouterr()
+    # the held-out model through jiebang eval: the figure fit-model printed for that set
+    assert cli.main([*argv, "--features", both, "--cache-dir", ""]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("a "))
+    files = ["--needs", str(a / "needs.jsonl"), "--capabilities", str(a / "capabilities.jsonl")]
+    evaluated = ["eval", *files, "--qrels", str(a / "qrels.tsv"), "--embedder", "hash"]
+    assert cli.main([*evaluated, "--cache-dir", "", "--model", str(folds / "heldout-a.json")]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith(f"hybrid ndcg@10={line.split()[1]}")

@@ -25,10 +25,11 @@ from tests.factories import (
 
 # Features at which the shipped model says exactly 50 % (same field, no indicator): dense and
 # char traded against each other along a line of constant logit, so every such pair has the
-# same shipped score.
-_W = default_model().weights
+# same shipped score. Without the second dense view the shipped model's fallback scores them.
+_SCORER = default_model().for_features({"dense": 0.0, "char": 0.0, "indicator": 0.0})
+_W = _SCORER.weights
 _DENSE0 = 4.0
-_CHAR0 = (-default_model().intercept - _W["dense"] * _DENSE0 - _W["field"]) / _W["char"]
+_CHAR0 = (-_SCORER.intercept - _W["dense"] * _DENSE0 - _W["field"]) / _W["char"]
 
 
 def _even(t: float) -> dict[str, float]:
