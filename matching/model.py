@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from scipy.optimize import minimize
 
 __all__ = [
     "BAND_LABELS",
@@ -179,6 +178,8 @@ def fit_logistic(
         grad = np.concatenate([X.T @ g + l2 * diff, [g.sum()]])
         return value, grad
 
+    from scipy.optimize import minimize  # fitting only: serving never imports scipy
+
     start = np.concatenate([w0, [prior_intercept]])
     res = minimize(loss, start, jac=True, method="L-BFGS-B")
     return res.x[:d], float(res.x[d])
@@ -219,6 +220,8 @@ def fit_listwise(
             value -= float(ti @ (si - log_z))
             grad = grad + X[rows].T @ (ti.sum() * e / e.sum() - ti)
         return value, grad
+
+    from scipy.optimize import minimize  # fitting only: serving never imports scipy
 
     w = minimize(loss, np.zeros(d), jac=True, method="L-BFGS-B").x
     s = (X @ w).reshape(-1, 1)

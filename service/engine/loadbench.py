@@ -690,7 +690,10 @@ def prepare_engine(
         store.ensure_current(s)
     echo(f"索引加载 / index loaded: {time.perf_counter() - started:.1f}s")
     started = time.perf_counter()
-    written = store.compact()  # the first generation, as a worker's warm-up writes it
+    if store.compact_due():  # the first generation, or one whose watermark is far behind
+        with factory() as s:
+            store.verify(s)  # as a worker does before its compactor writes (a mapped base)
+    written = store.compact()  # as a worker's compactor writes it
     if written:
         echo(
             f"向量代 / vector generations written: {written} "

@@ -90,6 +90,7 @@ class _Side:
     written: float = field(default_factory=time.monotonic)  # when its generation was taken
     verified: bool = True  # its generation's crc checked (`IndexStore.verify`), or none mapped
     writing: bool = False  # this process is writing the side's next generation (`compact`)
+    behind: bool = False  # its start-up read more heads than a generation's worth (`compact`)
 
 
 class IndexStore:
@@ -263,6 +264,10 @@ class IndexStore:
         stale = [(h[0], h[1]) for h, ok in zip(heads, same.tolist(), strict=True) if not ok]
         self._reload(session, side, stale)
         side.watermark = max([h[2] for h in heads], default=_parse_time(base.meta.watermark))
+        # A window wider than a generation's worth of rows (a watermark far behind what the
+        # generation holds: written by an older version, or rows gone) would be read again at
+        # every start: the next generation, stamped complete to this load, is due now.
+        side.behind = len(heads) > self._generation_rows(side.index)
         log.info(
             "index %s loaded from %s: %d vectors (%d read from the database)",
             kind,
@@ -362,7 +367,7 @@ class IndexStore:
         if new is None:
             return 0
         rebased = side.index.rebase(new)
-        side.written, side.verified = time.monotonic(), False
+        side.written, side.verified, side.behind = time.monotonic(), False, False
         if len(rebased.gone):
             side.matcher.remove(rebased.gone.tolist())
         # Rows it serves with a text this process had not indexed: their documents are
@@ -420,17 +425,9 @@ class IndexStore:
             root = self.path(kind)
             if root is None or not self.loaded.is_set():
                 continue
-            index = side.index
-            pending = index.delta_count + index.masked_count
-            # a generation rewrites every row: past 250k rows, wait for up to 2 % of them
-            rows = max(self.compact_rows, min(index.count // 50, 20_000))
-            due = (
-                index.base is None
-                or pending >= rows
-                or (pending > 0 and time.monotonic() - side.written >= self.compact_seconds)
-            )
-            if not (force or due):
+            if not (force or self._due(side)):
                 continue
+            index = side.index
             if not side.verified and not (force and self._verified_now(side)):
                 continue  # an unverified base would be copied into the next generation
             with WriterLock(root).held() as got:
@@ -444,6 +441,7 @@ class IndexStore:
                     meta = index.save(root, watermark=wm)
                     side.stamp, side.written = pointer_stamp(root), time.monotonic()
                     side.verified = True  # written here, from verified rows and the database
+                    side.behind = False
                 finally:
                     side.writing = False
                 written[kind] = meta.number
@@ -451,6 +449,28 @@ class IndexStore:
                     "index %s: generation %d written (%d vectors)", kind, meta.number, meta.count
                 )
         return written
+
+    def compact_due(self) -> list[Kind]:
+        """The sides whose next generation is due (what `compact` writes unless superseded
+        by another process's or waiting for its base to be verified)."""
+        if not self.loaded.is_set() or self.index_dir is None:
+            return []
+        return [kind for kind, side in self._sides.items() if self._due(side)]
+
+    def _generation_rows(self, index: LayeredIndex) -> int:
+        """Delta rows that call for the next generation: a generation rewrites every row, so
+        past 250k rows wait for up to 2 % of them."""
+        return max(self.compact_rows, min(index.count // 50, 20_000))
+
+    def _due(self, side: _Side) -> bool:
+        index = side.index
+        pending = index.delta_count + index.masked_count
+        return (
+            index.base is None
+            or side.behind
+            or pending >= self._generation_rows(index)
+            or (pending > 0 and time.monotonic() - side.written >= self.compact_seconds)
+        )
 
     def _verified_now(self, side: _Side) -> bool:
         """Verify the side's generation here (a forced write); a corrupt one is left to

@@ -13,8 +13,13 @@ from service.config import get_settings
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so that answer costs what a wrong password
-# costs (no timing hint about which usernames exist).
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+# costs (no timing hint about which usernames exist). A constant made with the hasher's own
+# parameters (tests/service/kit/test_security.py checks they still match), not hashed at
+# import: an argon2 hash is ~0.2 s of CPU on every worker's start.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$niKp2z4M92EZwnjPDsvp1w$"
+    "fRDllzJS2n+YPXHnTCTH4oR2+AFQ4Ut/KwyKNwEauUo"
+)
 
 TokenKind = Literal["access", "refresh"]
 

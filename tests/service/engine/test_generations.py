@@ -375,3 +375,47 @@ def test_a_restarted_store_reads_only_the_vectors_written_since_its_generation(
     again.ensure_current(session)
     assert read[1] == (None, 2)  # a row is gone: every head read
     assert ("capability", old.id) not in again and again.count("capability") == 2
+
+
+def test_a_start_that_read_a_generation_s_worth_of_heads_writes_the_next_generation(
+    session: Session, lab: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generation whose watermark lags far behind the rows it holds (written by an older
+    version, which stamped the newest row: a bulk load stamped every row at one instant) makes
+    every start read every head again. The start that finds such a window makes the next
+    generation due; written, it is stamped complete to that start and the next start reads
+    nothing (matching/BENCHMARKS.md §16: 1.1M heads, 5–22 s of a 1M restart)."""
+    embedder = HashEmbedder(dim=64)
+    for code in ("C189", "C044", "C144"):
+        eval_capability(session, lab, code)
+    embed_all(session, embedder)
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    session.execute(update(PostingVector).values(indexed_at=an_hour_ago))
+    # a lookback longer than the rows' age: the generation is stamped with its newest row
+    writer = IndexStore(embedder, tmp_path, lookback=timedelta(hours=2))
+    writer.ensure_current(session)
+    writer.save()
+    meta = read_pointer(tmp_path / "capability")
+    assert meta is not None and datetime.fromisoformat(meta.watermark or "") == an_hour_ago
+    read: list[int] = []
+    real = repository.vector_heads_since
+
+    def heads(s: Session, kind: str, model_id: str, since: datetime | None, **kw: Any) -> Any:
+        rows = real(s, kind, model_id, since, **kw)  # type: ignore[arg-type]
+        if kind == "capability":
+            read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(repository, "vector_heads_since", heads)
+    restarted = IndexStore(embedder, tmp_path, compact_rows=2)
+    restarted.ensure_current(session)
+    assert read[0] == 3  # every row: all stamped within the lookback of the old watermark
+    assert restarted.compact_due() == ["capability"]  # nothing new, but the window was wide
+    assert restarted.compact() == {}  # not before the mapped base is verified
+    restarted.verify(session)
+    assert restarted.compact() == {"capability": 2}
+    assert restarted.compact_due() == []
+    read.clear()
+    again = IndexStore(embedder, tmp_path, compact_rows=2)
+    again.ensure_current(session)
+    assert read[0] == 0 and again.count("capability") == 3 and again.compact_due() == []
