@@ -427,31 +427,30 @@ class _Row:
         self.offset = {"word": 0, "char": words.count("\n") + 1 if words else 0}
         self.tfs = np.frombuffer(tfs, dtype="<u2") if tfs else None  # b"": not known
 
-    def tf(self, field: str, term: str) -> int | None:
-        """The term's frequency (0: not there; None: not kept, a row written before)."""
-        listed = self.listed[field]
-        at = listed.find(f"\n{term}\n")
-        if at < 0:
-            return 0
-        if self.tfs is None:
-            return None
-        return int(self.tfs[self.offset[field] + listed.count("\n", 0, at)])
+    def tfs_of(self, field: str, needles: Sequence[str]) -> list[int] | None:
+        """The frequencies of the terms whose `needles` ("\nterm\n") are given (0: not
+        there); None when one is there but frequencies were not kept (a row written before)."""
+        listed, offset, tfs = self.listed[field], self.offset[field], self.tfs
+        out: list[int] = []
+        for needle in needles:
+            at = listed.find(needle)
+            if at < 0:
+                out.append(0)
+            elif tfs is None:
+                return None
+            else:
+                out.append(int(tfs[offset + listed.count("\n", 0, at)]))
+        return out
 
 
 class _Terms:
     """The `keyword_docs` rows a bounded query scores exactly (read once per query, for both
     retrievers)."""
 
-    def __init__(self, session: Session, kind: Kind) -> None:
+    def __init__(self, session: Session, kind: Kind, span: tuple[int, int]) -> None:
         self.session, self.kind = session, kind
         self.rows: dict[int, _Row] = {}
-        self._span: tuple[int, int] | None = None
-
-    def span(self) -> tuple[int, int]:
-        """The side's smallest and largest indexed id (read once per query)."""
-        if self._span is None:
-            self._span = repository.keyword_id_span(self.session, self.kind)
-        return self._span
+        self.span = span  # the side's smallest and largest indexed id (read with the stats)
 
     def get(self, ids: np.ndarray) -> None:
         missing = [int(i) for i in ids if int(i) not in self.rows]
@@ -505,13 +504,14 @@ class DatabaseKeywords:
     def search(
         self, words: Sequence[str], chars: Sequence[str], keep: Keep, pool: int
     ) -> tuple[Hits, Hits]:
-        n_docs, word_total, char_total = repository.keyword_stats(self.session, self.kind)
+        stats = repository.keyword_stats_and_span(self.session, self.kind)
+        n_docs, word_total, char_total, *span = stats
         if n_docs <= SAMPLE:  # small corpus: every posting, the reference in id order
             alive = np.asarray(repository.keyword_doc_ids(self.session, self.kind), np.int64)
             word = self._hits("word", words, keep, pool, n_docs, word_total, alive)
             char = self._hits("char", chars, keep, pool, n_docs, char_total, alive)
             return word, char
-        rows = _Terms(self.session, self.kind)
+        rows = _Terms(self.session, self.kind, (span[0], span[1]))
         word = self._bounded(("word", words, keep, pool, n_docs, word_total), rows)
         char = self._bounded(("char", chars, keep, pool, n_docs, char_total), rows)
         return word, char
@@ -615,15 +615,19 @@ class DatabaseKeywords:
             if term not in partial:
                 inside = np.isin(entries[0], ids)
                 lists[term] = entries[:, inside]
-        for term in partial:
-            got: list[tuple[int, int, int]] = []
-            for i, length in zip(ids.tolist(), lengths.tolist(), strict=True):
-                tf = rows.rows[i].tf(field, term)
-                if tf is None:
-                    legacy.append(i)
-                elif tf:
-                    got.append((i, tf, length))
-            lists[term] = np.asarray(got, dtype=np.int64).reshape(-1, 3).T
+        terms = sorted(partial)
+        needles = [f"\n{t}\n" for t in terms]
+        got: dict[str, list[tuple[int, int, int]]] = {t: [] for t in terms}
+        for i, length in zip(ids.tolist(), lengths.tolist(), strict=True):
+            held = rows.rows[i].tfs_of(field, needles)
+            if held is None:
+                legacy.append(i)
+                continue
+            for term, tf in zip(terms, held, strict=True):
+                if tf:
+                    got[term].append((i, tf, length))
+        for term in terms:
+            lists[term] = np.asarray(got[term], dtype=np.int64).reshape(-1, 3).T
         if legacy:
             self._legacy(field, partial, np.asarray(sorted(set(legacy)), np.int64), lists)
         lists = {t: e for t, e in lists.items() if e.shape[1]}
@@ -661,7 +665,7 @@ class DatabaseKeywords:
         """The query's exact scores over the postings of SAMPLE_BLOCKS id ranges spread
         evenly over the side's ids, zeros included: of each range, the ids up to where the
         first SAMPLE / SAMPLE_BLOCKS entries of every long term's block there reach."""
-        low, high = rows.span()
+        low, high = rows.span
         blocks = sorted({int(b) for b in np.linspace(low // BLOCK, high // BLOCK, SAMPLE_BLOCKS)})
         limit = SAMPLE // SAMPLE_BLOCKS
         parts = repository.keyword_block_parts(
@@ -693,12 +697,16 @@ class DatabaseKeywords:
         return np.concatenate([scores, np.zeros(max(size - len(scores), 0), np.float32)])
 
     def terms(self, ids: Collection[Any]) -> dict[Any, frozenset[str]]:
-        rows = repository.keyword_docs(self.session, self.kind, (int(i) for i in ids))
-        return {i: frozenset(t for t in r.word_terms.split("\n") if t) for i, r in rows.items()}
+        rows = repository.keyword_word_terms(self.session, self.kind, (int(i) for i in ids))
+        return {i: frozenset(t for t in words.split("\n") if t) for i, words in rows.items()}
 
     def rarity(self, terms: Collection[str]) -> Rarity:
-        n_docs = repository.keyword_stats(self.session, self.kind)[0]
-        df = repository.keyword_df(self.session, self.kind, "word", terms)
+        """The terms' idf: their df from their heads (one row each, kept by every write),
+        from their blocks for a term without one (indexed before the heads, or absent)."""
+        n_docs, df = repository.keyword_head_df(self.session, self.kind, "word", terms)
+        rest = set(terms) - set(df)
+        if rest:
+            df.update(repository.keyword_df(self.session, self.kind, "word", rest))
         return TermRarity(n_docs, {t: bm25_idf(n_docs, df.get(t, 0)) for t in terms})
 
     def holders(self, term: str) -> set[Any]:

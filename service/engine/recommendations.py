@@ -103,15 +103,12 @@ def is_current(session: Session, subject: Posting) -> bool:
     """Whether the subject has a stored list ranked for its current text by the newest rank
     model (after `jiebang learn` ships one, every older list is re-ranked on read until the
     worker's backfill has stored it again)."""
-    return _current(session, subject, repository.stored_list(session, kind_of(subject), subject.id))
+    head, newest = repository.stored_list(session, kind_of(subject), subject.id)
+    return _current(head, newest, doc_hash(to_doc(subject)))
 
 
-def _current(session: Session, subject: Posting, head: RecommendationList | None) -> bool:
-    return (
-        head is not None
-        and head.subject_hash == doc_hash(to_doc(subject))
-        and head.rank_model_id == repository.newest_model_id(session)
-    )
+def _current(head: RecommendationList | None, newest: int | None, subject_hash: str) -> bool:
+    return head is not None and head.subject_hash == subject_hash and head.rank_model_id == newest
 
 
 def read(
@@ -123,21 +120,29 @@ def read(
     """The subject's stored recommendations its caller may see, best first (at most `limit`),
     with their postings; None when no list is stored for the subject's current text.
 
-    The read writes nothing: it hands the posting to the worker after the commit
-    (`jobs.viewed`), which stores its list when none is current, or notes the view when the
-    last one noted is older than `VIEWED_EVERY` (so at most one write per list that often)."""
+    A current list's visible rows are one statement (with the list's head); only when it
+    finds none is the head read alone, to tell a list that is not current from one whose
+    rows the caller may not see. The read writes nothing: it hands the posting to the worker
+    after the commit (`jobs.viewed`), which stores its list when none is current, or notes
+    the view when the last one noted is older than `VIEWED_EVERY` (so at most one write per
+    list that often)."""
     kind = kind_of(subject)
-    head = repository.stored_list(session, kind, subject.id)
-    if not _current(session, subject, head):
-        jobs.viewed(session, kind, subject.id)
-        return None
-    assert head is not None
-    if head.viewed_at < utcnow() - VIEWED_EVERY:
-        jobs.viewed(session, kind, subject.id)
+    digest = doc_hash(to_doc(subject))
     conditions = capabilities_for(subject) if isinstance(subject, Need) else needs_for(subject)
     if readable is not None:
         conditions.append(readable)
-    rows = repository.stored_rows(session, kind, subject.id, conditions, limit)
+    rows, viewed_at = repository.current_rows(session, kind, subject.id, digest, conditions, limit)
+    if not rows:
+        head, newest = repository.stored_list(session, kind, subject.id)
+        if not _current(head, newest, digest):
+            jobs.viewed(session, kind, subject.id)
+            return None
+        assert head is not None
+        viewed_at = head.viewed_at
+        if head.size:  # stored (current) between the two reads: its rows now
+            rows, _ = repository.current_rows(session, kind, subject.id, digest, conditions, limit)
+    if viewed_at is not None and viewed_at < utcnow() - VIEWED_EVERY:
+        jobs.viewed(session, kind, subject.id)
     return [_recommendation(r) for r, _ in rows], [p for _, p in rows]
 
 
@@ -148,7 +153,7 @@ def _recommendation(row: StoredRecommendation) -> Recommendation:
         parts=dict(row.parts),
         reasons=tuple(row.reasons),
         explanation=dict(row.explanation),
-        features=dict(row.features),
+        features={},  # ranking inputs, not read for serving (`repository.current_rows`)
     )
 
 

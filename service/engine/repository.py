@@ -1,14 +1,20 @@
 """Queries of the matching engine: stored vectors, failures, candidate id sets, labels, models."""
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Integer,
+    ScalarSelect,
     Select,
     Table,
+    and_,
+    any_,
     bindparam,
     delete,
     func,
@@ -20,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from service.engine.documents import Kind, Posting
 from service.models import (
@@ -174,19 +180,24 @@ def allowed_among(
 ) -> set[int]:
     """Those of `ids` whose postings satisfy every condition (a few hundred ids at a time)."""
     model = MODELS[kind]
-    out: set[int] = set()
-    for chunk in _chunks(ids):
-        out.update(session.scalars(select(model.id).where(model.id.in_(chunk), *conditions)))
-    return out
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(select(model.id).where(_among(session, model.id, wanted), *conditions))
+    )
 
 
 def with_relations(session: Session, kind: Kind, ids: Sequence[int]) -> list[Posting]:
-    """Postings with org and field loaded, in the order of `ids` (for summaries)."""
+    """Postings with org and field loaded, in the order of `ids` (for summaries): one
+    statement (both are many-to-one, joined)."""
     model = MODELS[kind]
+    if not ids:
+        return []
     statement = (
         select(model)
-        .where(model.id.in_(list(ids)))
-        .options(selectinload(model.org), selectinload(model.field))
+        .where(_among(session, model.id, ids))
+        .options(joinedload(model.org), joinedload(model.field))
     )
     found = cast(list[Posting], list(session.scalars(statement)))
     rows = {p.id: p for p in found}
@@ -230,6 +241,18 @@ def _chunks(values: Iterable[Any], size: int = 500) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
+def _among(session: Session, column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column` is one of `ids`, as one bound parameter however many ids (a search reads a
+    few hundred rows by id: an IN list of them is a new statement text per length, rendered
+    per call, and 500 ids a statement): `= ANY(array)` on PostgreSQL (one statement text,
+    prepared once per connection), `IN (SELECT value FROM json_each(…))` on SQLite."""
+    values = sorted({int(i) for i in ids})
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam(None, values, ARRAY(Integer))))
+    listed = func.json_each(json.dumps(values)).table_valued("value")
+    return cast(ColumnElement[bool], column.in_(select(listed.c.value)))
+
+
 def keyword_stats(session: Session, kind: Kind) -> tuple[int, int, int]:
     """(documents, word tokens, character bigrams) of one side's keyword index."""
     row = session.execute(
@@ -268,13 +291,13 @@ def keyword_docs(session: Session, kind: Kind, ids: Iterable[int]) -> dict[int, 
 
 def keyword_facts(session: Session, kind: Kind, ids: Iterable[int]) -> dict[int, str | None]:
     """The facts of the indexed ones of `ids` (None: a row written before facts were kept)."""
-    out: dict[int, str | None] = {}
-    for chunk in _chunks(ids):
-        statement = select(KeywordDoc.posting_id, KeywordDoc.facts).where(
-            KeywordDoc.kind == kind, KeywordDoc.posting_id.in_(chunk)
-        )
-        out.update((int(i), f) for i, f in session.execute(statement))
-    return out
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    statement = select(KeywordDoc.posting_id, KeywordDoc.facts).where(
+        KeywordDoc.kind == kind, _among(session, KeywordDoc.posting_id, wanted)
+    )
+    return {int(i): f for i, f in session.execute(statement)}
 
 
 def factless_ids(session: Session, kind: Kind, limit: int) -> list[int]:
@@ -428,6 +451,30 @@ def keyword_heads(
     return out
 
 
+def keyword_head_df(
+    session: Session, kind: Kind, field: str, terms: Iterable[str]
+) -> tuple[int, dict[str, int]]:
+    """The side's number of indexed postings, and each term's df as its head keeps it
+    (terms without a head are left out), in one round trip."""
+    wanted = sorted(set(terms))
+    statement = (
+        select(KeywordStats.docs, KeywordHead.term, KeywordHead.df)
+        .select_from(KeywordStats)
+        .outerjoin(
+            KeywordHead,
+            and_(
+                KeywordHead.kind == KeywordStats.kind,
+                KeywordHead.field == field,
+                KeywordHead.term.in_(wanted),
+            ),
+        )
+        .where(KeywordStats.kind == kind)
+    )
+    rows = session.execute(statement).all()
+    n_docs = int(rows[0][0]) if rows else 0
+    return n_docs, {str(t): int(n) for _, t, n in rows if t is not None}
+
+
 def replace_keyword_heads(
     session: Session,
     kind: Kind,
@@ -504,14 +551,24 @@ def keyword_block_parts(
     return out
 
 
-def keyword_id_span(session: Session, kind: Kind) -> tuple[int, int]:
-    """The smallest and largest indexed posting id of a side ((0, 0) when empty)."""
+def keyword_stats_and_span(session: Session, kind: Kind) -> tuple[int, int, int, int, int]:
+    """`keyword_stats` and the side's smallest and largest indexed id ((0, 0) when empty), in
+    one round trip (what a search reads first)."""
+    low = select(func.min(KeywordDoc.posting_id)).where(KeywordDoc.kind == kind)
+    high = select(func.max(KeywordDoc.posting_id)).where(KeywordDoc.kind == kind)
     row = session.execute(
-        select(func.min(KeywordDoc.posting_id), func.max(KeywordDoc.posting_id)).where(
-            KeywordDoc.kind == kind
-        )
+        select(
+            KeywordStats.docs,
+            KeywordStats.word_total,
+            KeywordStats.char_total,
+            low.scalar_subquery(),
+            high.scalar_subquery(),
+        ).where(KeywordStats.kind == kind)
     ).first()
-    return (int(row[0]), int(row[1])) if row and row[0] is not None else (0, 0)
+    if row is None:
+        return (0, 0, 0, 0, 0)
+    span = (int(row[3]), int(row[4])) if row[3] is not None else (0, 0)
+    return (int(row[0]), int(row[1]), int(row[2]), *span)
 
 
 def keyword_doc_count(session: Session, kind: Kind, ranges: Iterable[tuple[int, int]]) -> int:
@@ -532,18 +589,32 @@ def keyword_doc_terms(
 ) -> dict[int, tuple[int, int, str, str, bytes | None]]:
     """id → (word length, bigram length, word terms, bigrams, their tfs) of indexed postings."""
     out: dict[int, tuple[int, int, str, str, bytes | None]] = {}
-    for chunk in _chunks(ids):
-        statement = select(
-            KeywordDoc.posting_id,
-            KeywordDoc.word_len,
-            KeywordDoc.char_len,
-            KeywordDoc.word_terms,
-            KeywordDoc.char_terms,
-            KeywordDoc.tfs,
-        ).where(KeywordDoc.kind == kind, KeywordDoc.posting_id.in_(chunk))
-        for i, wl, cl, wt, ct, tf in session.execute(statement):
-            out[int(i)] = (int(wl), int(cl), str(wt), str(ct), None if tf is None else bytes(tf))
+    wanted = list(ids)
+    if not wanted:
+        return out
+    statement = select(
+        KeywordDoc.posting_id,
+        KeywordDoc.word_len,
+        KeywordDoc.char_len,
+        KeywordDoc.word_terms,
+        KeywordDoc.char_terms,
+        KeywordDoc.tfs,
+    ).where(KeywordDoc.kind == kind, _among(session, KeywordDoc.posting_id, wanted))
+    for i, wl, cl, wt, ct, tf in session.execute(statement):
+        out[int(i)] = (int(wl), int(cl), str(wt), str(ct), None if tf is None else bytes(tf))
     return out
+
+
+def keyword_word_terms(session: Session, kind: Kind, ids: Iterable[int]) -> dict[int, str]:
+    """id → its distinct word terms ("\n"-joined) of indexed postings (what explaining a
+    page reads: not the bigrams, frequencies or facts of the row)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    statement = select(KeywordDoc.posting_id, KeywordDoc.word_terms).where(
+        KeywordDoc.kind == kind, _among(session, KeywordDoc.posting_id, wanted)
+    )
+    return {int(i): str(t) for i, t in session.execute(statement)}
 
 
 def keyword_df(session: Session, kind: Kind, field: str, terms: Iterable[str]) -> dict[str, int]:
@@ -582,37 +653,66 @@ def keyword_stale_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
 
 
 # --- stored recommendations (service/engine/recommendations.py) ------------------------
-def stored_list(session: Session, kind: Kind, subject_id: int) -> RecommendationList | None:
-    return session.scalar(
-        select(RecommendationList).where(
+def _newest_model_id() -> ScalarSelect[Any]:
+    return select(func.max(RankModelRecord.id)).scalar_subquery()
+
+
+def stored_list(
+    session: Session, kind: Kind, subject_id: int
+) -> tuple[RecommendationList | None, int | None]:
+    """A subject's list head, and the newest rank model's id (`newest_model_id`): one
+    statement."""
+    row = session.execute(
+        select(RecommendationList, _newest_model_id().label("newest")).where(
             RecommendationList.subject_kind == kind, RecommendationList.subject_id == subject_id
         )
-    )
+    ).first()
+    if row is None:
+        return None, newest_model_id(session)
+    return row[0], row[1]
 
 
-def stored_rows(
+def current_rows(
     session: Session,
     kind: Kind,
     subject_id: int,
+    subject_hash: str,
     conditions: Sequence[ColumnElement[bool]],
     limit: int,
-) -> list[tuple[StoredRecommendation, Posting]]:
-    """The first `limit` stored rows of a subject's list whose posting satisfies `conditions`
-    now, each with its posting (organisation and field loaded): one statement."""
+) -> tuple[list[tuple[StoredRecommendation, Posting]], datetime | None]:
+    """The first `limit` rows of a subject's stored list whose posting satisfies `conditions`
+    now, each with its posting (organisation and field loaded), if the list was ranked for
+    `subject_hash` by the newest rank model; and the list's `viewed_at`. One statement: no
+    rows when the list is missing or not current (then `stored_list` tells which), or when
+    none is visible. The rows' `features` (ranking inputs, never shown) are not read."""
     model = MODELS["capability" if kind == "need" else "need"]
+    head = RecommendationList
     statement = (
-        select(StoredRecommendation, model)
+        select(StoredRecommendation, model, head.viewed_at)
         .join(model, model.id == StoredRecommendation.posting_id)
+        .join(
+            head,
+            and_(
+                head.subject_kind == StoredRecommendation.subject_kind,
+                head.subject_id == StoredRecommendation.subject_id,
+            ),
+        )
         .where(
             StoredRecommendation.subject_kind == kind,
             StoredRecommendation.subject_id == subject_id,
+            head.subject_hash == subject_hash,
+            head.rank_model_id.is_not_distinct_from(_newest_model_id()),
             *conditions,
         )
         .order_by(StoredRecommendation.rank)
         .limit(limit)
-        .options(joinedload(model.org), joinedload(model.field))
+        .options(
+            joinedload(model.org), joinedload(model.field), defer(StoredRecommendation.features)
+        )
     )
-    return [(row, cast(Posting, posting)) for row, posting in session.execute(statement).all()]
+    rows = session.execute(statement).all()
+    viewed_at = rows[0][2] if rows else None
+    return [(row, cast(Posting, posting)) for row, posting, _ in rows], viewed_at
 
 
 def replace_list(

@@ -46,6 +46,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -78,6 +79,8 @@ from service.engine.vectors import as_array, get_embedder
 from service.kit.db import utcnow
 
 log = logging.getLogger("jiebang.engine")
+
+QUERY_CACHE = 512  # free-text query vectors kept per process (1.5 KB each at 384 dims)
 
 
 @dataclass
@@ -124,6 +127,8 @@ class IndexStore:
         self._sides = {kind: self._empty(kind) for kind in KINDS}
         self._catch_up_lock = threading.Lock()
         self.loaded = threading.Event()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # free text → its vector
+        self._queries_lock = threading.Lock()
 
     def _empty(self, kind: Kind, base: Generation | None = None) -> _Side:
         index = LayeredIndex(self.embedder.dim, self.model_id, base)
@@ -563,8 +568,26 @@ class IndexStore:
         )
 
     def query_vector(self, corpus: Kind, query: Doc | str) -> np.ndarray | None:
-        """The vector `rank` would encode for `query` (encode once, rank more than once)."""
-        return self._sides[corpus].matcher.query_vector(query)
+        """The vector `rank` would encode for `query` (encode once, rank more than once).
+
+        Free text is encoded once per process: the last QUERY_CACHE texts' vectors are kept
+        (a next page, a repeated or popular search; encoding is ~20–40 ms of CPU, and the
+        same text always gives the same vector under one model)."""
+        matcher = self._sides[corpus].matcher
+        if not isinstance(query, str) or matcher.vectors.dim == 0 or matcher.embedder is None:
+            return matcher.query_vector(query)
+        with self._queries_lock:
+            held = self._queries.get(query)
+            if held is not None:
+                self._queries.move_to_end(query)
+                return held
+        vector = matcher.query_vector(query)
+        if vector is not None:
+            with self._queries_lock:
+                self._queries[query] = vector
+                while len(self._queries) > QUERY_CACHE:
+                    self._queries.popitem(last=False)
+        return vector
 
     def term_holders(self, corpus: Kind, term: str, session: Session | None = None) -> set[int]:
         """Ids of the postings of `corpus` whose word tokens include `term`."""

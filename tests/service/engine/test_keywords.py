@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Engine, event, update
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
@@ -114,6 +114,67 @@ def test_hits_and_reference_equal_the_memory_index(session: Session, corpus: lis
     assert bound.holders(term) == memory.holders(term)
     assert bound.terms([ids[0]]) == memory.terms([ids[0]])
     assert bound.rarity([term]).idf(term) == memory.rarity([term]).idf(term)
+
+
+def test_rows_by_id_are_read_in_one_statement_however_many(
+    session: Session, corpus: list[Doc], engine: Engine
+) -> None:
+    """A search reads a few hundred `keyword_docs` rows by id (its shortlists, its pool's
+    facts, its page's terms) and checks as many posting ids: one statement each, with the
+    ids as one parameter, whatever their number (was one per 500 ids, its IN list rendered
+    per call)."""
+    ids = [d.id for d in corpus] + list(range(1, 1201))
+    statements: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        rows = repository.keyword_doc_terms(session, "capability", ids)
+        facts = repository.keyword_facts(session, "capability", ids)
+        words = repository.keyword_word_terms(session, "capability", ids)
+        held = repository.allowed_among(session, "capability", ids, [])
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(statements) == 4, statements
+    assert set(rows) == set(facts) == set(words) == {d.id for d in corpus}
+    assert held <= set(ids)
+    docs = repository.keyword_docs(session, "capability", ids)
+    for i, row in docs.items():
+        assert rows[i] == (row.word_len, row.char_len, row.word_terms, row.char_terms, row.tfs)
+        assert facts[i] == row.facts and words[i] == row.word_terms
+
+
+def test_explaining_reads_each_terms_df_from_its_head(
+    session: Session, corpus: list[Doc], engine: Engine
+) -> None:
+    """The rarity of a page's shared terms is their heads' df (one row per term, read with
+    the corpus size), not a sum over every block of the term; a term without a head
+    (absent, or indexed before the heads) is still read from the blocks. The idf is the
+    in-memory index's either way."""
+    analyzer = default_analyzer()
+    memory = _memory(corpus)
+    bound = DatabaseKeywords("capability").bind(session)
+    held = set(analyzer.tokens(" ".join(d.title for d in corpus[:20])))
+    statements: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        rarity = bound.rarity(held)
+        first = list(statements)
+        absent = bound.rarity({*held, "不存在的词语"})
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(first) == 1 and "keyword_blocks" not in first[0], first  # with the corpus size
+    assert [s for s in statements if "keyword_blocks" in s]  # the absent term's
+    expected = memory.rarity({*held, "不存在的词语"})
+    for term in held:
+        assert rarity.idf(term) == absent.idf(term) == expected.idf(term)
+    assert absent.idf("不存在的词语") == expected.idf("不存在的词语")
 
 
 def test_a_large_corpus_reference_is_the_exact_distribution(
@@ -238,7 +299,7 @@ def _check_heads(session: Session, docs: list[Doc]) -> int:
 
 
 def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, monkeypatch: pytest.MonkeyPatch, engine: Engine
 ) -> None:
     """Past SAMPLE a term in more than HEAD postings is read from its head only: the
     candidates' scores are still exact (from their own rows), a one-term query's top is the
@@ -287,6 +348,23 @@ def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
         exact, _ = memory.search([term], [], everything, 5)
         assert list(word.top) == list(exact.top)
         assert bounded.read_bytes <= (keywords.HEAD + keywords.SAMPLE) * 12 < df * 12
+    # a bounded search's round trips: the statistics with the id span (for the reference),
+    # each field's heads, shortlist rows, reference block starts and range counts
+    statements: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    need = _docs("needs.jsonl", "need")[0]
+    words, chars = analyzer.tokens(need.title), char_ngrams(need.title)
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        DatabaseKeywords("capability").bind(session).search(words, chars, everything, 5)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    spans = [s for s in statements if "min(keyword_docs.posting_id)" in s]
+    assert len(spans) == 1 and "keyword_stats" in spans[0], statements
+    assert len(statements) == 9, statements
 
 
 def test_heads_built_from_the_blocks_equal_the_written_ones_when_complete(

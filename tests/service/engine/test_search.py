@@ -294,7 +294,9 @@ def test_a_search_checks_its_candidates_not_every_allowed_posting(
     posting_reads = [
         s for s in statements if re.search(r"FROM (needs|capabilities)\b", s) and "SELECT" in s
     ]
-    assert posting_reads and all(" IN (" in s for s in posting_reads), posting_reads
+    assert posting_reads and all(re.search(r" IN \(| = ANY \(", s) for s in posting_reads), (
+        posting_reads
+    )
 
     drafts = {  # by side: a need and a capability may share an id
         "need": {board.needs["N006"].id, board.needs["N007"].id},
@@ -351,3 +353,45 @@ def test_free_text_without_a_requirement_reads_no_candidate_facts(
 
     assert not facts_read("薄膜封装 水汽阻隔")
     assert facts_read("薄膜封装 水汽透过率≤0.01 g/m²/day")
+
+
+def test_a_next_page_or_repeated_search_encodes_its_text_once(
+    api: TestClient,
+    board: Board,
+    store: IndexStore,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process keeps the vectors of the free texts it encoded (encoding is ~20–40 ms of
+    CPU a search): the next page of a search, or the same text searched again on either
+    side, is not encoded again, and ranks the same; the page's rows with their organisation
+    and field are one statement."""
+    encoded: list[str] = []
+    original = store.embedder.encode_queries
+
+    def counted(texts: list[str]) -> object:
+        encoded.extend(texts)
+        return original(texts)
+
+    monkeypatch.setattr(store.embedder, "encode_queries", counted)
+    q = "柔性OLED 检测 良率"
+    first = api.get("/api/v1/search/capabilities", params={"q": q, "page_size": 2})
+    statements: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        second = api.get("/api/v1/search/capabilities", params={"q": q, "page_size": 2, "page": 2})
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    again = api.get("/api/v1/search/capabilities", params={"q": q, "page_size": 4})
+    needs = api.get("/api/v1/search/needs", params={"q": q})
+    assert all(r.status_code == 200 for r in (first, second, again, needs))
+    assert encoded == [q]
+    pages = [i["capability"]["id"] for i in first.json()["items"] + second.json()["items"]]
+    assert len(pages) == 4 and pages == [i["capability"]["id"] for i in again.json()["items"]]
+    assert needs.json()["items"]
+    page_rows = [s for s in statements if "organizations" in s or "fields." in s]
+    assert len(page_rows) == 1 and "JOIN organizations" in page_rows[0], page_rows

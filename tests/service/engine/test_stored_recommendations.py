@@ -234,6 +234,11 @@ def test_publishing_stores_both_ways_and_a_get_ranks_nothing(rig: Rig) -> None:
     assert not any("posting_vectors" in q for q in seen)  # no index catch-up either
     reads = [q for q in seen if "FROM recommendations" in q]
     assert len(reads) == 1, reads  # the rows, their postings, organisations and fields at once
+    # ... with the list's head and the newest rank model (no statement of their own), and
+    # without the rows' ranking inputs, which are never shown
+    assert not [q for q in seen if "recommendation_lists" in q and q not in reads], seen
+    assert not [q for q in seen if "rank_models" in q and q not in reads], seen
+    assert "recommendations.features" not in reads[0]
 
     cap_url = f"/api/v1/capabilities/{rig.caps['C189']}/recommendations"
     hits = _get(rig, cap_url, rig.user("researcher")).json()
