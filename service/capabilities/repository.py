@@ -4,13 +4,14 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.capabilities.schemas import CapabilityConditions, CapabilityFilter
+from service.kit.db import newest_first
 from service.kit.pagination import PageParams, paginate
 from service.kit.repository import Reader
 from service.models import Capability
 from service.postings.repository import substring_filter
 
 SORTS: dict[str, tuple[Any, ...]] = {
-    "-published_at": (Capability.published_at.desc().nulls_last(), Capability.id.desc()),
+    "-published_at": newest_first(Capability.published_at, Capability.id),
     "-created_at": (Capability.created_at.desc(), Capability.id.desc()),
     "-updated_at": (Capability.updated_at.desc(), Capability.id.desc()),
     "-trl": (Capability.trl.desc().nulls_last(), Capability.id.desc()),

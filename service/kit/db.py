@@ -11,7 +11,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, Index, MetaData, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.schema import CreateIndex
+from sqlalchemy.sql.compiler import DDLCompiler
 from sqlalchemy.types import TypeDecorator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +40,18 @@ def unique_where(name: str, *columns: str, where: str) -> Index:
     return Index(
         name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where)
     )
+
+
+def newest_first(published_at: Any, id_column: Any) -> tuple[Any, Any]:
+    """The lists' default order: newest published first, unpublished last, then by id
+    (indexed as `ix_<table>_newest`)."""
+    return published_at.desc().nulls_last(), id_column.desc()
+
+
+@compiles(CreateIndex, "sqlite")
+def _sqlite_index(element: CreateIndex, compiler: DDLCompiler, **kw: Any) -> str:
+    """SQLite's DESC already puts NULLs last, and its CREATE INDEX refuses the words."""
+    return compiler.visit_create_index(element, **kw).replace(" NULLS LAST", "")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -2,10 +2,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.kit.db import Base, TimestampMixin, UTCDateTime
+from service.kit.db import Base, TimestampMixin, UTCDateTime, newest_first
 from service.models.field import Field
 from service.models.org import Organization
 
@@ -47,5 +47,8 @@ class Capability(TimestampMixin, Base):
 
     __table_args__ = (
         UniqueConstraint("org_id", "external_ref", name="uq_capabilities_org_external_ref"),
+        # the lists' default order (service.kit.db.newest_first), alone and after 所属领域
+        Index("ix_capabilities_newest", *newest_first(published_at, id)),
+        Index("ix_capabilities_field_newest", field_code, *newest_first(published_at, id)),
     )
     __mapper_args__ = {"version_id_col": version}

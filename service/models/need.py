@@ -2,10 +2,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.kit.db import Base, TimestampMixin, UTCDateTime
+from service.kit.db import Base, TimestampMixin, UTCDateTime, newest_first
 from service.models.field import Field
 from service.models.org import Organization
 
@@ -49,5 +59,10 @@ class Need(TimestampMixin, Base):
     org: Mapped[Organization] = relationship(lazy="raise")
     field: Mapped[Field] = relationship(lazy="raise")
 
-    __table_args__ = (UniqueConstraint("org_id", "external_ref", name="uq_needs_org_external_ref"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "external_ref", name="uq_needs_org_external_ref"),
+        # the lists' default order (service.kit.db.newest_first), alone and after 所属领域
+        Index("ix_needs_newest", *newest_first(published_at, id)),
+        Index("ix_needs_field_newest", field_code, *newest_first(published_at, id)),
+    )
     __mapper_args__ = {"version_id_col": version}

@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from service.kit.db import newest_first
 from service.kit.money import wan_to_yuan
 from service.kit.pagination import PageParams, paginate
 from service.kit.repository import Reader
@@ -13,7 +14,7 @@ from service.needs.schemas import NeedConditions, NeedFilter
 from service.postings.repository import substring_filter
 
 SORTS: dict[str, tuple[Any, ...]] = {
-    "-published_at": (Need.published_at.desc().nulls_last(), Need.id.desc()),
+    "-published_at": newest_first(Need.published_at, Need.id),
     "-created_at": (Need.created_at.desc(), Need.id.desc()),
     "created_at": (Need.created_at.asc(), Need.id.asc()),
     "-updated_at": (Need.updated_at.desc(), Need.id.desc()),

@@ -5122,8 +5122,17 @@ export interface components {
         Page_ApiKeyRead_: {
             /** Items */
             items: components["schemas"]["ApiKeyRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5133,8 +5142,17 @@ export interface components {
         Page_ApplicationRead_: {
             /** Items */
             items: components["schemas"]["ApplicationRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5144,8 +5162,17 @@ export interface components {
         Page_AssignmentSummary_: {
             /** Items */
             items: components["schemas"]["AssignmentSummary"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5155,8 +5182,17 @@ export interface components {
         Page_AuditRow_: {
             /** Items */
             items: components["schemas"]["AuditRow"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5166,8 +5202,17 @@ export interface components {
         Page_AwardResult_: {
             /** Items */
             items: components["schemas"]["AwardResult"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5177,8 +5222,17 @@ export interface components {
         Page_CapabilityRead_: {
             /** Items */
             items: components["schemas"]["CapabilityRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5188,8 +5242,17 @@ export interface components {
         Page_MatchRead_: {
             /** Items */
             items: components["schemas"]["MatchRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5199,8 +5262,17 @@ export interface components {
         Page_NeedGroup_: {
             /** Items */
             items: components["schemas"]["NeedGroup"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5210,8 +5282,17 @@ export interface components {
         Page_NeedRead_: {
             /** Items */
             items: components["schemas"]["NeedRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5221,8 +5302,17 @@ export interface components {
         Page_NotificationRead_: {
             /** Items */
             items: components["schemas"]["NotificationRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5232,8 +5322,17 @@ export interface components {
         Page_OrgRead_: {
             /** Items */
             items: components["schemas"]["OrgRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5243,8 +5342,17 @@ export interface components {
         Page_SubscriptionRead_: {
             /** Items */
             items: components["schemas"]["SubscriptionRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
@@ -5254,8 +5362,17 @@ export interface components {
         Page_UserRead_: {
             /** Items */
             items: components["schemas"]["UserRead"][];
-            /** Total */
+            /**
+             * Total
+             * @description 条数；total_exact 为 false 时为下限（实际多于此数）
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @default true
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */

@@ -37,6 +37,8 @@ export type TransactionMode = S["TransactionMode"];
 export interface Page<T> {
   items: T[];
   total: number;
+  /** False when the list holds more than `total` rows (the count stops at a cap: 1万+). */
+  total_exact: boolean;
   page: number;
   page_size: number;
 }

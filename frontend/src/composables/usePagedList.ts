@@ -14,6 +14,7 @@ export function usePagedList<T>(
   const state = useQueryState();
   const items = shallowRef<T[]>([]);
   const total = ref(0);
+  const exact = ref(true); // false: more rows than `total` (the count stopped at its cap)
   const loading = ref(false);
 
   let seq = 0; // a slow answer to an older query must not overwrite a newer one
@@ -25,6 +26,7 @@ export function usePagedList<T>(
       if (mine !== seq) return;
       items.value = out.items;
       total.value = out.total;
+      exact.value = out.total_exact;
     } catch (err) {
       showError(err);
     } finally {
@@ -36,5 +38,5 @@ export function usePagedList<T>(
   function replace(fresh: T & { id: number }): void {
     items.value = items.value.map((x) => ((x as { id?: number }).id === fresh.id ? fresh : x));
   }
-  return { ...state, items, total, loading, load, replace };
+  return { ...state, items, total, exact, loading, load, replace };
 }

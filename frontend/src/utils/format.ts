@@ -95,3 +95,9 @@ export function formatFigure(value: unknown): string {
   const exponent = `${m[2] === "-" ? "-" : ""}${m[3]}`;
   return `${m[1]}×10${[...exponent].map((c) => SUPERSCRIPT[c]).join("")}`;
 }
+
+/** A list's row count: 「1万+」 when the server stopped counting at `total` (`total_exact` false). */
+export function formatCount(total: number, exact = true): string {
+  if (exact) return String(total);
+  return total >= 10000 && total % 10000 === 0 ? `${total / 10000}万+` : `${total}+`;
+}
