@@ -10,7 +10,7 @@ under the TOAST threshold and the reads of every first vector (start-up, catch-u
 generation) do not go through TOAST.
 
 Revision ID: 9d4f1b6e2c83
-Revises: 5e2a9c7d4b10
+Revises: 8d3f1a6c2e57
 Create Date: 2026-12-03 14:00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9d4f1b6e2c83"
-down_revision: str | None = "5e2a9c7d4b10"
+down_revision: str | None = "8d3f1a6c2e57"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
