@@ -64,8 +64,11 @@ def all_ids(session: Session, kind: Kind) -> list[int]:
     return list(session.scalars(select(model.id).order_by(model.id)))
 
 
-def missing_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
-    """Postings without any vector under `model_id` (crashes, other processes, a new model)."""
+def missing_ids(
+    session: Session, kind: Kind, model_id: str, window: tuple[int, int] | None = None
+) -> list[int]:
+    """Postings without any vector under `model_id` (crashes, other processes, a new model);
+    `window` (lo, hi): only ids lo < id <= hi (a sweep's bounded share of the table)."""
     model = MODELS[kind]
     has_vector = (
         select(PostingVector.id)
@@ -76,7 +79,16 @@ def missing_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
         )
         .exists()
     )
-    return list(session.scalars(select(model.id).where(~has_vector).order_by(model.id)))
+    statement = select(model.id).where(~has_vector)
+    if window is not None:
+        statement = statement.where(model.id > window[0], model.id <= window[1])
+    return list(session.scalars(statement.order_by(model.id)))
+
+
+def max_id(session: Session, kind: Kind) -> int:
+    """The side's largest posting id (0 when empty)."""
+    model = MODELS[kind]
+    return int(session.scalar(select(func.max(model.id))) or 0)
 
 
 def vectors_of(
@@ -668,9 +680,12 @@ def keyword_df(session: Session, kind: Kind, field: str, terms: Iterable[str]) -
     return out
 
 
-def keyword_stale_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
+def keyword_stale_ids(
+    session: Session, kind: Kind, model_id: str, window: tuple[int, int] | None = None
+) -> list[int]:
     """Postings with a vector under `model_id` but no keyword row of the same text (a database
-    upgraded from before the shared index, or an edit embedded by an older process)."""
+    upgraded from before the shared index, or an edit embedded by an older process);
+    `window` (lo, hi): only ids lo < id <= hi."""
     indexed = (
         select(KeywordDoc.posting_id)
         .where(
@@ -683,6 +698,10 @@ def keyword_stale_ids(session: Session, kind: Kind, model_id: str) -> list[int]:
     statement = select(PostingVector.posting_id).where(
         PostingVector.kind == kind, PostingVector.model_id == model_id, ~indexed
     )
+    if window is not None:
+        statement = statement.where(
+            PostingVector.posting_id > window[0], PostingVector.posting_id <= window[1]
+        )
     return list(session.scalars(statement.order_by(PostingVector.posting_id)))
 
 

@@ -43,6 +43,10 @@ from service.kit.jobs import JOBS
 log = logging.getLogger("jiebang.engine")
 
 BATCH = 16
+# Posting ids a sweep checks for a missing vector or keyword row besides the newest WINDOW:
+# the checks are anti-joins, 6 s of database time per side and sweep over the whole of 1M
+# capabilities (`matching/BENCHMARKS.md` §14); a window walks the table in N / WINDOW sweeps.
+WINDOW = 10_000
 
 
 class EmbeddingWorker:
@@ -74,6 +78,7 @@ class EmbeddingWorker:
         self._compact_due = threading.Event()  # wakes the compactor before its period ends
         self._touched: dict[Kind, list[int]] = {}
         self._facts_filled = False
+        self._cursor: dict[Kind, int] = {}  # where the next sweep's window starts, per side
         self.swept = threading.Event()  # set once the thread's first sweep has ended (tests)
 
     def enqueue(self, items: Iterable[tuple[Kind, int]]) -> None:
@@ -283,11 +288,27 @@ class EmbeddingWorker:
                     for f in repository.failures(session, kind)
                     if f.attempts >= self.max_attempts
                 }
-                ids = set(repository.missing_ids(session, kind, model_id))
-                ids |= set(repository.retryable_failure_ids(session, kind, self.max_attempts))
-                ids |= set(repository.keyword_stale_ids(session, kind, model_id))
+                ids = set(repository.retryable_failure_ids(session, kind, self.max_attempts))
+                for window in self._windows(session, kind):
+                    ids |= set(repository.missing_ids(session, kind, model_id, window))
+                    ids |= set(repository.keyword_stale_ids(session, kind, model_id, window))
                 out[kind] = sorted(ids - exhausted)
         return out
+
+    def _windows(self, session: Session, kind: Kind) -> list[tuple[int, int]]:
+        """The id ranges (lo, hi] this sweep checks: the newest WINDOW ids (a posting whose
+        embedding a crash lost is mostly a new one) and the next WINDOW of the rest, so an
+        older posting is checked within N / WINDOW sweeps; all of a side of at most 2 WINDOW."""
+        top = repository.max_id(session, kind)
+        if top <= 2 * WINDOW:
+            return [(0, top)]
+        newest = top - WINDOW
+        start = self._cursor.get(kind, 0)
+        if start >= newest:
+            start = 0
+        end = min(start + WINDOW, newest)
+        self._cursor[kind] = end
+        return [(start, end), (newest, top)]
 
     def fill_facts(self) -> int:
         """Fill the ranking facts of keyword rows written before they were kept (a database
