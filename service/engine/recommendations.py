@@ -24,6 +24,7 @@ fills the list again.
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -154,6 +155,33 @@ def _recommendation(row: StoredRecommendation) -> Recommendation:
         reasons=tuple(row.reasons),
         explanation=dict(row.explanation),
         features={},  # ranking inputs, not read for serving (`repository.current_rows`)
+    )
+
+
+def kept(row: StoredRecommendation) -> Recommendation:
+    """A stored row as its ranking gave it, ranking inputs included (`repository.list_rows`)."""
+    return replace(_recommendation(row), features=dict(row.features))
+
+
+def moved(
+    recs: Sequence[Recommendation], posting_id: int, rec: Recommendation | None
+) -> list[Recommendation]:
+    """`recs` (best first) with the posting's row replaced by `rec` where the ranking would
+    put it (None: dropped), cut to `STORED`: the ranking's order, score first, then cosine,
+    then BM25, then id (`Matcher.score`; the stored cosine and BM25 are rounded)."""
+    out = [r for r in recs if r.posting_id != posting_id]
+    if rec is not None:
+        out.append(rec)
+        out.sort(key=_order)
+    return out[:STORED]
+
+
+def _order(rec: Recommendation) -> tuple[float, float, float, str]:
+    return (
+        -rec.score,
+        -float(rec.explanation.get("cosine", 0.0)),
+        -float(rec.explanation.get("bm25", 0.0)),
+        str(rec.posting_id),
     )
 
 

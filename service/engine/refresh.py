@@ -8,9 +8,14 @@ When a posting is published, edited or re-embedded, the worker refreshes:
    `FANOUT` of its own list, the reverse direction of the same ranking), and the lists that
    hold it now (it may leave them or move; at most `HOLDERS`, where it ranks best).
 
-So one change costs at most 1 + FANOUT + HOLDERS rankings, each list in its own short
-transaction. Brokers get one digest for everything a refresh proposed. A list whose posting
-was withdrawn since keeps its row until that list's next refresh; the read filters it out.
+The second round ranks no list where it can help it (`refresh_pair`): the changed posting's
+pair is scored as the list's own ranking would score it, and moved in, within or out of the
+stored list (and a need's broker candidates proposed from its new head); a list that is
+missing (a need's, ranked for its candidates), stale, or that the posting leaves while full is
+ranked as before. So one change costs 1 ranking plus at most FANOUT + HOLDERS pair scores
+(or rankings where those cannot stand in), each list in its own short transaction. Brokers
+get one digest for everything a refresh proposed. A list whose posting was withdrawn since
+keeps its row until that list's next refresh; the read filters it out.
 Lists are stored only for postings that change (their own list, above) or are viewed (a GET
 without a current list hands the posting over, `viewed`); in the second round a list is
 written only where one is stored already, while a need without one is still ranked for its
@@ -38,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.engine import candidates, recommendations, repository
 from service.engine.documents import KINDS, Kind, Posting, doc_hash, to_doc
-from service.engine.service import Recommendation
+from service.engine.service import Recommendation, rank_pair
 from service.engine.store import IndexStore
 from service.kit.db import read_only, utcnow
 from service.models import Capability, Need
@@ -51,6 +56,7 @@ HOLDERS = 20  # lists holding a changed posting that are re-ranked (where it ran
 BACKFILL = 200  # missing or stale lists stored per sweep
 REPAIR = 32  # postings still due for their refresh, refreshed per sweep
 REPAIR_CHUNK = 8  # ... per `after_change` (one digest each; the marks cleared after it)
+INCREMENTAL = True  # the second round scores the changed pair only (`refresh_pair`)
 
 
 @dataclass
@@ -131,6 +137,71 @@ def refresh_one(
     return [(other, i) for i in dict.fromkeys(affected)]
 
 
+def refresh_pair(
+    session_factory: sessionmaker[Session],
+    kind: Kind,
+    subject_id: int,
+    changed_id: int,
+    store: IndexStore,
+    done: Refreshed,
+) -> bool:
+    """The second round for one stored list and one changed posting of the other side,
+    without ranking the list: the pair is scored as the subject's ranking would score it
+    (`service.rank_pair`), and the posting's row is inserted, moved or dropped where its
+    score puts it; the rows it displaces beyond `STORED` fall off, and a need's broker
+    candidates are proposed from the new head as a full refresh proposes them.
+
+    Returns False where that would not be the list a ranking gives, for the caller to rank
+    the list instead: a need without a stored list (ranked for its broker candidates, as
+    before), a list ranked for another text of its subject or by another embedding or rank
+    model, one that was stored again meanwhile, and a full list the posting leaves or drops
+    to the end of (the next posting in is unknown without a ranking). A capability without a
+    stored list is left alone (True). The stored rows of the other postings keep their
+    scores: every write moves the corpus statistics a little (BM25's N, df and lengths, the
+    z-score references), which a list not re-ranked never follows (§17 of BENCHMARKS)."""
+    model = repository.MODELS[kind]
+    with session_factory() as session:  # read only: no write lock while scoring
+        read_only(session)
+        subject = cast(Posting | None, session.get(model, subject_id))
+        if subject is None:
+            return False
+        head, newest = repository.stored_list(session, kind, subject_id)
+        if head is None:
+            return kind != "need"
+        store.ensure_current(session)
+        stamp = head.computed_at
+        ranked_for, model_id, rank_model_id = head.subject_hash, head.model_id, head.rank_model_id
+        if (
+            ranked_for != doc_hash(to_doc(subject))
+            or model_id != store.model_id
+            or rank_model_id != store.rank_model_id
+            or rank_model_id != newest
+        ):
+            return False
+        before = [recommendations.kept(r) for r in repository.list_rows(session, kind, subject_id)]
+        rec = rank_pair(session, subject, changed_id, store=store)
+    after = recommendations.moved(before, changed_id, rec)
+    held = any(r.posting_id == changed_id for r in before)
+    if held and len(before) >= recommendations.STORED:
+        if rec is None or after[-1].posting_id == changed_id:
+            return False
+    if not held and all(r.posting_id != changed_id for r in after):
+        return True  # neither held nor entering: nothing changes
+    with session_factory() as session:
+        subject = cast(Posting | None, session.get(model, subject_id))
+        current, _ = repository.stored_list(session, kind, subject_id)
+        if subject is None or current is None or current.computed_at != stamp:
+            return False
+        recommendations.save(session, subject, after, model_id, ranked_for, rank_model_id)
+        if isinstance(subject, Need):
+            count = candidates.propose(session, subject, after)
+            if count:
+                done.proposed[subject.id] = done.proposed.get(subject.id, 0) + count
+        session.commit()
+    done.lists += 1
+    return True
+
+
 def after_change(
     session_factory: sessionmaker[Session],
     touched: Mapping[Kind, Iterable[int]],
@@ -141,15 +212,22 @@ def after_change(
     then tell the brokers once."""
     done = Refreshed()
     seen: set[tuple[Kind, int]] = set()
-    next_round: list[tuple[Kind, int]] = []
+    # the second round: each list a changed posting may enter or leave → the changed postings
+    next_round: dict[tuple[Kind, int], list[int]] = {}
     for kind in KINDS:
         for posting_id in dict.fromkeys(touched.get(kind, ())):
             seen.add((kind, posting_id))
-            next_round += refresh_one(session_factory, kind, posting_id, store, done, fan_out=True)
-    for kind, posting_id in next_round:
-        if (kind, posting_id) not in seen:
-            seen.add((kind, posting_id))
-            refresh_one(session_factory, kind, posting_id, store, done, if_stored=True)
+            for affected in refresh_one(
+                session_factory, kind, posting_id, store, done, fan_out=True
+            ):
+                next_round.setdefault(affected, []).append(posting_id)
+    for (kind, posting_id), changed in next_round.items():
+        if (kind, posting_id) in seen:
+            continue
+        if INCREMENTAL and len(changed) == 1:
+            if refresh_pair(session_factory, kind, posting_id, changed[0], store, done):
+                continue
+        refresh_one(session_factory, kind, posting_id, store, done, if_stored=True)
     _tell(session_factory, done)
     with session_factory() as session:  # done: the sweep need not repeat it
         for kind, refreshed in done.settled.items():

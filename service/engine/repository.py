@@ -812,6 +812,20 @@ def replace_list(
     session.flush()
 
 
+def list_rows(session: Session, kind: Kind, subject_id: int) -> list[StoredRecommendation]:
+    """A subject's stored rows, best first, with everything a refresh keeps of them."""
+    return list(
+        session.scalars(
+            select(StoredRecommendation)
+            .where(
+                StoredRecommendation.subject_kind == kind,
+                StoredRecommendation.subject_id == subject_id,
+            )
+            .order_by(StoredRecommendation.rank)
+        )
+    )
+
+
 def drop_list(session: Session, kind: Kind, subject_id: int) -> None:
     drop_lists(session, kind, [subject_id])
 

@@ -261,6 +261,31 @@ def recommend_needs(
     return [recommendation(m) for m in matches]
 
 
+def rank_pair(
+    session: Session, subject: Posting, posting_id: int, *, store: IndexStore
+) -> Recommendation | None:
+    """One pair as the subject's own ranking (`recommend_capabilities`, `recommend_needs`
+    without a caller's visibility) scores and explains it: the same features, rank model and
+    references, as a pair scores the same whatever else is in the pool (`Matcher.retrieve`).
+    None when the posting may not be recommended for the subject, or no retriever finds it."""
+    store.ensure_current(session)
+    corpus: Kind = "capability" if isinstance(subject, Need) else "need"
+    conditions = capabilities_for(subject) if isinstance(subject, Need) else needs_for(subject)
+    if not repository.allowed_among(session, corpus, [posting_id], conditions):
+        return None
+    qvec, qvec2 = _query_vectors(session, store, subject)
+    matches = store.rank(
+        corpus,
+        to_doc(subject),
+        allowed=[posting_id],
+        k=1,
+        query_vector=qvec,
+        query_vector2=qvec2 if isinstance(subject, Need) else None,  # as `recommend_needs`
+        session=session,
+    )
+    return recommendation(matches[0]) if matches else None
+
+
 def search(
     session: Session,
     kind: Kind,
