@@ -22,6 +22,7 @@ model unless the new one is better on a held-out part of the labels.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -134,6 +135,12 @@ class RankModel:
         # make the sum exact in floating point: the rounding residue goes to base
         parts["base"] += total - sum(parts.values())
         return total, parts
+
+    def digest(self) -> str:
+        """A short hash of what scores (weights, intercept, parts, fallback, ...): two models
+        that score alike share it, however their file is laid out."""
+        text = json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     def to_json(self) -> str:
         """JSON text (what ``matching/data/rank_model.json`` holds)."""

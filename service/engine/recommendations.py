@@ -6,9 +6,13 @@ caller of that subject shares); a request joins the stored rows to the postings'
 and applies the same conditions plus its caller's visibility, so a posting withdrawn or hidden
 since is never shown. The list's head keeps the hash of the subject's text it was ranked for:
 while that is not the posting's current text (an edit the worker has not caught up with, a
-posting published before the worker ran), or the list was scored by another rank model than
-the newest (`jiebang learn` shipped one since), the request ranks live, as before, and the
-worker (after the edit's commit, or its sweep's backfill) stores the list.
+posting published before the worker ran), the request ranks live, as before, and the worker
+(after the edit's commit, or its sweep's backfill) stores the list. The head also names the
+rank model that scored it (`RecommendationList.rank_model`): a list of another model than
+the one in use (`jiebang learn` stored one, a deploy shipped another, `jiebang reindex` filled
+second views) still answers the request, which hands it to the worker to be stored again,
+and the sweep's backfill stores the others: after a model change no request ranks (at a
+million postings every list is stale at once).
 
 Lists are stored only for postings that are viewed or change, not for every posting (at a
 million postings that would be 50 million rows): a GET of a posting without a current list
@@ -26,7 +30,7 @@ fills the list again.
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
@@ -62,18 +66,19 @@ def save(
     recs: Sequence[Recommendation],
     model_id: str,
     subject_hash: str | None = None,
-    rank_model_id: int | None = None,
+    rank_model: str | None = None,
     *,
     viewed: bool = False,
 ) -> None:
     """Replace the subject's stored list with `recs`, ranked for the text of `subject_hash`
-    (default: its current text) and scored by the rank model `rank_model_id` (None: the
-    shipped one); `viewed`: stored because it was read (its `viewed_at` is now)."""
+    (default: its current text) and scored by the rank model named `rank_model`
+    (`IndexStore.rank_model_key`); `viewed`: stored because it was read (its `viewed_at` is
+    now)."""
     now = utcnow()
     head = {
         "subject_hash": subject_hash or doc_hash(to_doc(subject)),
         "model_id": model_id,
-        "rank_model_id": rank_model_id,
+        "rank_model": rank_model,
         "size": len(recs),
         "computed_at": now,
     }
@@ -96,20 +101,20 @@ def save(
 def refresh(session: Session, subject: Posting, store: IndexStore) -> list[Recommendation]:
     """Rank and store the subject's list in this session (tests, the candidates' Python API)."""
     recs = rank(session, subject, store)
-    save(session, subject, recs, store.model_id, rank_model_id=store.rank_model_id)
+    save(session, subject, recs, store.model_id, rank_model=store.rank_model_key)
     return recs
 
 
 def is_current(session: Session, subject: Posting) -> bool:
-    """Whether the subject has a stored list ranked for its current text by the newest rank
-    model (after `jiebang learn` ships one, every older list is re-ranked on read until the
-    worker's backfill has stored it again)."""
+    """Whether the subject has a stored list ranked for its current text by the rank model in
+    use (the worker stores the others again)."""
     head, newest = repository.stored_list(session, kind_of(subject), subject.id)
-    return _current(head, newest, doc_hash(to_doc(subject)))
+    return _servable(head, doc_hash(to_doc(subject))) and head.rank_model == newest
 
 
-def _current(head: RecommendationList | None, newest: int | None, subject_hash: str) -> bool:
-    return head is not None and head.subject_hash == subject_hash and head.rank_model_id == newest
+def _servable(head: RecommendationList | None, subject_hash: str) -> TypeGuard[RecommendationList]:
+    """A list ranked for the subject's current text (by whichever rank model)."""
+    return head is not None and head.subject_hash == subject_hash
 
 
 def read(
@@ -124,25 +129,30 @@ def read(
     A current list's visible rows are one statement (with the list's head); only when it
     finds none is the head read alone, to tell a list that is not current from one whose
     rows the caller may not see. The read writes nothing: it hands the posting to the worker
-    after the commit (`jobs.viewed`), which stores its list when none is current, or notes
-    the view when the last one noted is older than `VIEWED_EVERY` (so at most one write per
-    list that often)."""
+    after the commit (`jobs.viewed`), which stores its list when none is current (missing,
+    or scored by another rank model than the one in use: served meanwhile), or notes the
+    view when the last one noted is older than `VIEWED_EVERY` (so at most one write per list
+    that often)."""
     kind = kind_of(subject)
     digest = doc_hash(to_doc(subject))
     conditions = capabilities_for(subject) if isinstance(subject, Need) else needs_for(subject)
     if readable is not None:
         conditions.append(readable)
-    rows, viewed_at = repository.current_rows(session, kind, subject.id, digest, conditions, limit)
+    rows, viewed_at, scored_now = repository.current_rows(
+        session, kind, subject.id, digest, conditions, limit
+    )
     if not rows:
         head, newest = repository.stored_list(session, kind, subject.id)
-        if not _current(head, newest, digest):
+        if not _servable(head, digest):
             jobs.viewed(session, kind, subject.id)
             return None
-        assert head is not None
-        viewed_at = head.viewed_at
+        viewed_at, scored_now = head.viewed_at, head.rank_model == newest
         if head.size:  # stored (current) between the two reads: its rows now
-            rows, _ = repository.current_rows(session, kind, subject.id, digest, conditions, limit)
-    if viewed_at is not None and viewed_at < utcnow() - VIEWED_EVERY:
+            rows, _, _ = repository.current_rows(
+                session, kind, subject.id, digest, conditions, limit
+            )
+    stale_view = viewed_at is not None and viewed_at < utcnow() - VIEWED_EVERY
+    if stale_view or not scored_now:  # another model's list: the worker stores it again
         jobs.viewed(session, kind, subject.id)
     return [_recommendation(r) for r, _ in rows], [p for _, p in rows]
 

@@ -21,7 +21,8 @@ without a current list hands the posting over, `viewed`); in the second round a 
 written only where one is stored already, while a need without one is still ranked for its
 broker candidates. The sweep stores again the stored lists ranked for an older text or rank
 model (`BACKFILL` per sweep: a worker stopped between embedding and refresh, `jiebang
-learn`), then drops the lists viewed longest ago beyond `engine_stored_lists` per side
+learn`, a deploy with another shipped model, `jiebang reindex` filling second views), then
+drops the lists viewed longest ago beyond `engine_stored_lists` per side
 (`evict`).
 
 A worker can die after committing a vector and before its refresh: the broker candidates of a
@@ -99,7 +100,7 @@ def refresh_one(
     model = repository.MODELS[kind]
     recs: list[Recommendation] = []
     ranked_for: str | None = None
-    ranked_with: int | None = None
+    ranked_with: str | None = None
     affected: list[int] = []
     keep = True
     with session_factory() as session:  # read only: no write lock while ranking
@@ -112,7 +113,7 @@ def refresh_one(
         if subject is not None:
             ranked_for = doc_hash(to_doc(subject))
             recs = recommendations.rank(session, subject, store)
-            ranked_with = store.rank_model_id
+            ranked_with = store.rank_model_key
             if fan_out and subject.status == "published":
                 affected = [r.posting_id for r in recs[:FANOUT]]
                 affected += repository.holders(session, kind, posting_id, HOLDERS)
@@ -170,12 +171,12 @@ def refresh_pair(
             return kind != "need"
         store.ensure_current(session)
         stamp = head.computed_at
-        ranked_for, model_id, rank_model_id = head.subject_hash, head.model_id, head.rank_model_id
+        ranked_for, model_id, rank_model = head.subject_hash, head.model_id, head.rank_model
         if (
             ranked_for != doc_hash(to_doc(subject))
             or model_id != store.model_id
-            or rank_model_id != store.rank_model_id
-            or rank_model_id != newest
+            or rank_model != store.rank_model_key
+            or rank_model != newest
         ):
             return False
         before = [recommendations.kept(r) for r in repository.list_rows(session, kind, subject_id)]
@@ -192,7 +193,7 @@ def refresh_pair(
         current, _ = repository.stored_list(session, kind, subject_id)
         if subject is None or current is None or current.computed_at != stamp:
             return False
-        recommendations.save(session, subject, after, model_id, ranked_for, rank_model_id)
+        recommendations.save(session, subject, after, model_id, ranked_for, rank_model)
         if isinstance(subject, Need):
             count = candidates.propose(session, subject, after)
             if count:

@@ -22,6 +22,8 @@ The job in three steps:
 Every batch is committed on its own, so a killed job loses at most the batches between the
 model and the writer; run again, it plans only what has no current vector, and embeds nothing
 twice. At the end the index is rebuilt from the table and written as the next generation.
+When second views were filled, every stored recommendation list is marked stale (its pairs
+that lacked one were scored by the fallback model): the worker stores them again.
 """
 
 import queue
@@ -266,6 +268,13 @@ def reindex(
             f"嵌入完成 {progress.done}/{progress.total}，用时 {_clock(took)}，"
             f"{progress.done / max(took, 1e-9):.1f} 条/秒"
         )
+    if counts["second"]:
+        # a pair lacking a second view was scored by the fallback model: every stored list
+        # may rank differently now (stale; the worker stores them again, serving them meanwhile)
+        with session_factory() as session:
+            counts["stale_lists"] = repository.forget_rank_models(session)
+            session.commit()
+        echo(f"已补第二向量：{counts['stale_lists']} 个推荐列表待后台重排")
     with session_factory() as session:  # from the table rather than trusting an old file
         store.load(session, use_generation=False)
         store.catch_up(session)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Select,
+    String,
     Table,
     and_,
     any_,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
@@ -28,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, defer, joinedload, undefer
 
+from matching.model import default_model
 from service.engine.documents import Kind, Posting
 from service.models import (
     Application,
@@ -715,22 +718,38 @@ def keyword_stale_ids(
 
 
 # --- stored recommendations (service/engine/recommendations.py) ------------------------
-def _newest_model_id() -> ScalarSelect[Any]:
-    return select(func.max(RankModelRecord.id)).scalar_subquery()
+def shipped_model_key() -> str:
+    """The shipped rank model's name in `recommendation_lists.rank_model`."""
+    return f"shipped:{default_model().digest()}"
+
+
+def model_key(record_id: int | None) -> str:
+    """The name of the rank model in use: the newest learned one, else the shipped one."""
+    return f"learned:{record_id}" if record_id is not None else shipped_model_key()
+
+
+def _newest_model_key() -> ScalarSelect[Any]:
+    """`model_key(newest_model_id)` as SQL (a list's head is read in the same statement)."""
+    learned = literal("learned:") + func.max(RankModelRecord.id).cast(String)
+    return select(func.coalesce(learned, literal(shipped_model_key()))).scalar_subquery()
+
+
+def newest_model_key(session: Session) -> str:
+    return model_key(newest_model_id(session))
 
 
 def stored_list(
     session: Session, kind: Kind, subject_id: int
-) -> tuple[RecommendationList | None, int | None]:
-    """A subject's list head, and the newest rank model's id (`newest_model_id`): one
-    statement."""
+) -> tuple[RecommendationList | None, str]:
+    """A subject's list head, and the name of the rank model in use (`newest_model_key`):
+    one statement."""
     row = session.execute(
-        select(RecommendationList, _newest_model_id().label("newest")).where(
+        select(RecommendationList, _newest_model_key().label("newest")).where(
             RecommendationList.subject_kind == kind, RecommendationList.subject_id == subject_id
         )
     ).first()
     if row is None:
-        return None, newest_model_id(session)
+        return None, newest_model_key(session)
     return row[0], row[1]
 
 
@@ -741,16 +760,18 @@ def current_rows(
     subject_hash: str,
     conditions: Sequence[ColumnElement[bool]],
     limit: int,
-) -> tuple[list[tuple[StoredRecommendation, Posting]], datetime | None]:
+) -> tuple[list[tuple[StoredRecommendation, Posting]], datetime | None, bool]:
     """The first `limit` rows of a subject's stored list whose posting satisfies `conditions`
     now, each with its posting (organisation and field loaded), if the list was ranked for
-    `subject_hash` by the newest rank model; and the list's `viewed_at`. One statement: no
-    rows when the list is missing or not current (then `stored_list` tells which), or when
-    none is visible. The rows' `features` (ranking inputs, never shown) are not read."""
+    `subject_hash`; the list's `viewed_at`, and whether the rank model in use scored it. One
+    statement: no rows when the list is missing or ranked for another text (then
+    `stored_list` tells which), or when none is visible. The rows' `features` (ranking
+    inputs, never shown) are not read."""
     model = MODELS["capability" if kind == "need" else "need"]
     head = RecommendationList
+    scored_now = head.rank_model.is_not_distinct_from(_newest_model_key())
     statement = (
-        select(StoredRecommendation, model, head.viewed_at)
+        select(StoredRecommendation, model, head.viewed_at, scored_now)
         .join(model, model.id == StoredRecommendation.posting_id)
         .join(
             head,
@@ -763,7 +784,6 @@ def current_rows(
             StoredRecommendation.subject_kind == kind,
             StoredRecommendation.subject_id == subject_id,
             head.subject_hash == subject_hash,
-            head.rank_model_id.is_not_distinct_from(_newest_model_id()),
             *conditions,
         )
         .order_by(StoredRecommendation.rank)
@@ -773,8 +793,8 @@ def current_rows(
         )
     )
     rows = session.execute(statement).all()
-    viewed_at = rows[0][2] if rows else None
-    return [(row, cast(Posting, posting)) for row, posting, _ in rows], viewed_at
+    viewed_at, scored = (rows[0][2], bool(rows[0][3])) if rows else (None, False)
+    return [(row, cast(Posting, posting)) for row, posting, _, _ in rows], viewed_at, scored
 
 
 def replace_list(
@@ -826,6 +846,14 @@ def list_rows(session: Session, kind: Kind, subject_id: int) -> list[StoredRecom
     )
 
 
+def forget_rank_models(session: Session) -> int:
+    """Mark every stored list as scored by an unknown rank model (stale: the worker stores
+    them again, serving them meanwhile); returns how many."""
+    statement = update(RecommendationList).where(RecommendationList.rank_model.is_not(None))
+    result = session.execute(statement.values(rank_model=None))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def drop_list(session: Session, kind: Kind, subject_id: int) -> None:
     drop_lists(session, kind, [subject_id])
 
@@ -854,10 +882,10 @@ def unlisted_ids(
 ) -> list[int]:
     """Postings (satisfying `conditions`) with a current vector but no stored list, or a list
     ranked for another text than the one embedded now (a worker stopped between the two), or
-    scored by another rank model than the newest."""
+    scored by another rank model than the one in use."""
     model = MODELS[kind]
     head = RecommendationList
-    newest = newest_model_id(session)
+    newest = newest_model_key(session)
     statement = (
         select(model.id)
         .join(
@@ -870,7 +898,7 @@ def unlisted_ids(
         .where(
             (head.id.is_(None))
             | (head.subject_hash != PostingVector.text_hash)
-            | head.rank_model_id.is_distinct_from(newest),
+            | head.rank_model.is_distinct_from(newest),
             *conditions,
         )
         .order_by(model.id)
@@ -888,10 +916,10 @@ def stale_list_ids(
 ) -> list[int]:
     """Postings (satisfying `conditions`) whose stored list was ranked for another text than
     the one embedded now (a worker stopped between the two), or scored by another rank model
-    than the newest; postings without a stored list are not looked at."""
+    than the one in use; postings without a stored list are not looked at."""
     model = MODELS[kind]
     head = RecommendationList
-    newest = newest_model_id(session)
+    newest = newest_model_key(session)
     statement = (
         select(model.id)
         .join(head, (head.subject_kind == kind) & (head.subject_id == model.id))
@@ -903,7 +931,7 @@ def stale_list_ids(
         )
         .where(
             (head.subject_hash != PostingVector.text_hash)
-            | head.rank_model_id.is_distinct_from(newest),
+            | head.rank_model.is_distinct_from(newest),
             *conditions,
         )
         .order_by(model.id)

@@ -125,7 +125,8 @@ class IndexStore:
         self._last_rescan = -float("inf")
         self._scanned_at: datetime | None = None  # wall clock when the last full scan began
         self.rank_model: RankModel = default_model()  # the newest stored one, see use_newest_model
-        self.rank_model_id: int | None = None
+        self.rank_model_id: int | None = None  # its `rank_models.id` (None: the shipped one)
+        self.rank_model_key = repository.model_key(None)  # its name on a stored list
         self._sides = {kind: self._empty(kind) for kind in KINDS}
         self._catch_up_lock = threading.Lock()
         self.loaded = threading.Event()
@@ -249,10 +250,11 @@ class IndexStore:
     def use_newest_model(self, session: Session) -> None:
         """Rank with the newest stored ranking model (`jiebang learn` may run elsewhere)."""
         newest = repository.newest_model_id(session)
-        if newest == self.rank_model_id:
+        if repository.model_key(newest) == self.rank_model_key:
             return
         model, record = learning.in_use(session)
         self.rank_model, self.rank_model_id = model, record.id if record else None
+        self.rank_model_key = repository.model_key(self.rank_model_id)
         for side in self._sides.values():
             side.matcher.model = model
 

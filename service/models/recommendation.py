@@ -13,8 +13,12 @@ class RecommendationList(Base):
 
     `subject_hash` is the hash of the subject's matching text when the list was ranked: a
     request serves the list only while it equals the posting's current hash (an edited posting
-    is ranked live until the worker has refreshed it), and `rank_model_id` is the newest rank
-    model's. A list may be empty (`size` 0).
+    is ranked live until the worker has refreshed it). `rank_model` names the rank model that
+    scored it: `learned:<rank_models.id>`, or `shipped:<digest>` for the model shipped in
+    `matching/data/rank_model.json` (`RankModel.digest`), NULL when unknown (a list stored
+    before it was kept, or marked stale by `jiebang reindex`). A list scored by another model
+    than the one in use is served until the worker has stored it again (`recommendations`).
+    A list may be empty (`size` 0).
 
     `viewed_at`: when it was last served (to within `recommendations.VIEWED_EVERY`) or first
     stored; beyond `engine_stored_lists` per side the lists viewed longest ago are dropped.
@@ -32,9 +36,8 @@ class RecommendationList(Base):
     subject_id: Mapped[int] = mapped_column(Integer)
     subject_hash: Mapped[str] = mapped_column(String(64))
     model_id: Mapped[str] = mapped_column(String(200))  # the embedder it was ranked with
-    # the rank model it was scored with (`rank_models.id`; NULL: the shipped one): a list
-    # scored by another model than the newest is stale (`jiebang learn` shipped one since)
-    rank_model_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the rank model it was scored with (see above): `learned:12`, `shipped:<digest>`
+    rank_model: Mapped[str | None] = mapped_column(String(40), nullable=True)
     size: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from matching.embedders import HashEmbedder
 from matching.model import default_model
 from matching.ranking import encode_postings
-from service.engine import repository
+from service.engine import recommendations, repository
 from service.engine.documents import to_doc
 from service.engine.reindex import reindex
 from service.engine.service import recommend_capabilities, recommend_needs, search
@@ -140,7 +140,9 @@ def test_reindex_adds_the_missing_second_views_once(
         embed_all(s, embedder)
         old = [c.id for c in caps[:4]]
         _forget_second(s, "capability", old)
+        recommendations.refresh(s, need, IndexStore(embedder))  # scored by the fallback
         s.commit()
+        assert not repository.stale_list_ids(s, "need", embedder.model_id, limit=None)
         before = {
             v.posting_id: (v.vector, v.indexed_at, v.text_hash)
             for v in s.scalars(select(PostingVector).where(PostingVector.kind == "capability"))
@@ -150,7 +152,11 @@ def test_reindex_adds_the_missing_second_views_once(
     counts = reindex(sm, embedder, IndexStore(embedder, tmp_path / "index"), lines.append)
     assert (counts["embedded"], counts["second"], counts["failed"]) == (0, 4, 0)
     assert embedder.texts == 4  # only the missing view of each, nothing else
+    assert counts["stale_lists"] == 1  # the need's list: its pairs score otherwise now
     with sm() as s:
+        assert repository.stale_list_ids(s, "need", embedder.model_id, limit=None) == [need.id]
+        recommendations.refresh(s, need, IndexStore(embedder))  # what the worker's backfill does
+        s.commit()
         rows = s.scalars(select(PostingVector).where(PostingVector.kind == "capability")).all()
         for row in rows:  # the first vector and its stamp untouched: no index reloads it
             assert (row.vector, row.indexed_at, row.text_hash) == before[row.posting_id]
@@ -163,6 +169,9 @@ def test_reindex_adds_the_missing_second_views_once(
     embedder.texts = 0
     again = reindex(sm, embedder, IndexStore(embedder, tmp_path / "index"), lines.append)
     assert (again["embedded"], again["second"], embedder.texts) == (0, 0, 0)
+    assert "stale_lists" not in again  # nothing filled: the stored lists stay current
+    with sm() as s:
+        assert not repository.stale_list_ids(s, "need", embedder.model_id, limit=None)
     assert again["current"] == len(CAPS) + 1
 
 

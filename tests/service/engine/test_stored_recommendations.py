@@ -383,23 +383,35 @@ def test_without_a_current_list_a_request_ranks_live_and_the_worker_stores_it(
     assert counter.calls == 0
 
 
-def test_a_newly_learned_rank_model_makes_stored_lists_stale_until_the_backfill(
+def _head(rig: Rig, kind: str, subject_id: int) -> RecommendationList:
+    with rig.sm() as s:
+        head = s.scalar(
+            select(RecommendationList).where(
+                RecommendationList.subject_kind == kind,
+                RecommendationList.subject_id == subject_id,
+            )
+        )
+        assert head is not None
+        return head
+
+
+def test_a_newly_learned_rank_model_makes_stored_lists_stale_until_the_worker_stores_them(
     rig: Rig,
 ) -> None:
-    """A list records the rank model that scored it: after `jiebang learn` ships another,
-    a GET ranks live (with the new model) and the worker's backfill stores the list again."""
+    """A list records the rank model that scored it: after `jiebang learn` stores another, a
+    GET still serves the stored list (no request ranks after a model change) and hands it to
+    the worker, which stores it again; the sweep's backfill stores the lists nobody views."""
     with rig.sm() as s:
         owner = s.get(User, rig.user("owner").id)
         assert owner is not None
         need_id = eval_need(s, owner, "N001").id
         s.commit()
     rig.worker.sweep()  # embedded and its list stored, by the shipped model
-    with rig.sm() as s:
-        head = s.scalar(select(RecommendationList).where(RecommendationList.subject_id == need_id))
-        assert head is not None and head.rank_model_id is None
+    shipped_key = f"shipped:{default_model().digest()}"
+    assert _head(rig, "need", need_id).rank_model == shipped_key
     url = f"/api/v1/needs/{need_id}/recommendations"
     counter = Counted(rig.store)
-    _get(rig, url, rig.user("owner"))
+    before = _get(rig, url, rig.user("owner")).json()
     assert counter.calls == 0
     with rig.sm() as s:  # what `jiebang learn` stores when the refit is better
         shipped = json.loads(default_model().to_json())
@@ -410,16 +422,74 @@ def test_a_newly_learned_rank_model_makes_stored_lists_stale_until_the_backfill(
         s.add(record)
         s.commit()
         record_id = record.id
-    live = _get(rig, url, rig.user("owner"))
-    assert live.status_code == 200 and counter.calls > 0  # stale: ranked on the request
+    served = _get(rig, url, rig.user("owner"))
+    assert served.status_code == 200 and served.json() == before
+    assert counter.calls == 0  # stale, served as stored
+    assert rig.worker.wait_idle()  # ... and handed to the worker: stored by the new model
     assert rig.store.rank_model_id == record_id
+    assert _head(rig, "need", need_id).rank_model == f"learned:{record_id}"
+    cap_id = rig.caps["C189"]  # a list nobody viewed: the backfill's
+    assert _head(rig, "capability", cap_id).rank_model == shipped_key
     rig.worker.backfill()
-    with rig.sm() as s:
-        head = s.scalar(select(RecommendationList).where(RecommendationList.subject_id == need_id))
-        assert head is not None and head.rank_model_id == record_id
+    assert _head(rig, "capability", cap_id).rank_model == f"learned:{record_id}"
     counter.calls = 0
-    assert _get(rig, url, rig.user("owner")).json() == live.json()
+    assert _get(rig, url, rig.user("owner")).json() == before
     assert counter.calls == 0
+
+
+@pytest.fixture
+def shipped_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Where the shipped rank model is read from, for a test to install another (a deploy);
+    the real file again afterwards."""
+    path = tmp_path / "rank_model.json"
+    path.write_text(default_model().to_json(), encoding="utf-8")
+    monkeypatch.setattr("matching.model.MODEL_PATH", path)
+    default_model.cache_clear()
+    yield path
+    monkeypatch.undo()
+    default_model.cache_clear()
+
+
+def test_a_deploy_with_another_shipped_model_makes_stored_lists_stale(
+    rig: Rig, shipped_model: Path
+) -> None:
+    """The shipped model has an identity too (its digest): lists it did not score are stale
+    after a deploy that ships another one. A GET serves the old list and hands it over, the
+    worker stores it with the new model's scores; the backfill stores the lists not viewed."""
+    with rig.sm() as s:
+        owner = s.get(User, rig.user("owner").id)
+        assert owner is not None
+        need_id = eval_need(s, owner, "N001").id
+        s.commit()
+    rig.worker.sweep()
+    old_key = f"shipped:{default_model().digest()}"
+    assert _head(rig, "need", need_id).rank_model == old_key
+    url = f"/api/v1/needs/{need_id}/recommendations"
+    before = _get(rig, url, rig.user("owner")).json()
+    assert before
+    # the deploy: another shipped file (a higher intercept raises every score)
+    changed = json.loads(default_model().to_json())
+    for model in (changed, changed["fallback"]):
+        model["intercept"] += 1.0
+    shipped_model.write_text(json.dumps(changed), encoding="utf-8")
+    default_model.cache_clear()
+    new_key = f"shipped:{default_model().digest()}"
+    assert new_key != old_key
+    counter = Counted(rig.store)
+    served = _get(rig, url, rig.user("owner"))
+    assert served.json() == before and counter.calls == 0  # no request ranks
+    assert rig.worker.wait_idle()
+    assert _head(rig, "need", need_id).rank_model == new_key
+    counter.calls = 0
+    after = _get(rig, url, rig.user("owner")).json()
+    assert counter.calls == 0
+    assert [i["capability"]["id"] for i in after] == [i["capability"]["id"] for i in before]
+    assert after[0]["score"] > before[0]["score"]  # scored by the new model
+    assert all(a["score"] >= b["score"] for a, b in zip(after, before, strict=True))
+    cap_id = rig.caps["C189"]
+    assert _head(rig, "capability", cap_id).rank_model == old_key
+    rig.worker.backfill()
+    assert _head(rig, "capability", cap_id).rank_model == new_key
 
 
 def test_store_all_fills_missing_lists_resumably_with_progress(committed_engine: Engine) -> None:
