@@ -155,14 +155,25 @@ def _hint_if_empty() -> None:
             )
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def prepare(args: argparse.Namespace) -> None:
+    """What `jiebang serve` does before it serves: migrate, the demo data (`--demo`) or a
+    hint, and SQLite's planner statistics for the rows there now."""
+    from service.kit.db import get_sessionmaker, refresh_statistics
 
     _migrate(args)
     if args.demo or get_settings().demo:
         _seed_demo(args)
     else:
         _hint_if_empty()
+    with get_sessionmaker()() as session:
+        refresh_statistics(session)
+        session.commit()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    prepare(args)
     docs = "  (API 文档 /docs)" if get_settings().docs_enabled else ""
     print(f"揭榜 Jiebang: http://{args.host}:{args.port}/{docs}", flush=True)
     uvicorn.run("service.asgi:app", host=args.host, port=args.port, workers=args.workers)

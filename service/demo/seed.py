@@ -19,6 +19,7 @@ from service.capabilities.schemas import CapabilityCreate
 from service.demo import matches, reviews, stories
 from service.kit.actions import TransitionIn
 from service.kit.clock import today
+from service.kit.db import refresh_statistics
 from service.models import Organization, User
 from service.models.enums import Role
 from service.needs import service as needs
@@ -55,6 +56,7 @@ def load(session: Session, progress: bool = False) -> dict[str, int]:
     counts |= reviews.load(session)  # 专家论证
     counts["users"] = session.scalar(select(func.count()).select_from(User)) or 0
     counts["orgs_in_db"] = session.scalar(select(func.count()).select_from(Organization)) or 0
+    refresh_statistics(session)  # SQLite's planner: the list pages walk their order's index
     return counts
 
 

@@ -19,6 +19,7 @@ from service.intake.cells import Parser, lookup
 from service.intake.columns import EXAMPLE_PREFIX, REF_MAX, column_of, to_payload
 from service.intake.kinds import Kind, kind_of
 from service.intake.schemas import BatchStatus
+from service.kit.db import refresh_statistics
 from service.kit.errors import (
     BadRequest,
     Conflict,
@@ -211,6 +212,8 @@ def import_step(session: Session, user: User, batch_id: int, only_valid: bool) -
     if end == len(batch.rows):
         batch.status = BatchStatus.imported
     session.flush()
+    if batch.status == BatchStatus.imported:
+        refresh_statistics(session)  # up to 10,000 new drafts: SQLite's planner is told
     return batch
 
 

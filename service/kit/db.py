@@ -113,6 +113,22 @@ def make_engine(url: str, *, connect_timeout: int | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
+STATISTICS_ROWS = 1000  # rows per index SQLite's ANALYZE reads (`PRAGMA analysis_limit`)
+
+
+def refresh_statistics(session: Session) -> None:
+    """Give SQLite's planner fresh table statistics (`sqlite_stat1`), in `session`'s
+    transaction: without them it takes `status = ?` for a selective filter and sorts a list
+    page instead of walking the list order's index (migration `listing order`,
+    `matching/BENCHMARKS.md` §14). A bounded ANALYZE (at most `STATISTICS_ROWS` rows per
+    index: milliseconds however large the database), run when `jiebang serve` starts and
+    after bulk writes (demo data, a finished import). PostgreSQL's autovacuum keeps its own."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.execute(text(f"PRAGMA analysis_limit={STATISTICS_ROWS}"))
+    session.execute(text("ANALYZE"))
+
+
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().resolved_database_url())

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from service.intake import service
@@ -351,3 +351,27 @@ def test_oversized_upload_is_413(client, session: Session, monkeypatch) -> None:
     user = create_user(session, Role.enterprise)
     r = _check(client, user, b"a" * 5000, name="a.csv")
     assert r.status_code == 413 and r.json()["error"] == "file_too_large"
+
+
+def _needs_counted(session: Session) -> int | None:
+    """The rows SQLite's planner believes `needs` holds (`sqlite_stat1`), if it has a figure."""
+    if not session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")):
+        return None
+    stat = session.scalar(
+        text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'needs' AND idx = 'ix_needs_newest'")
+    )
+    return int(stat.split()[0]) if stat else None
+
+
+def test_a_finished_import_gives_sqlite_its_statistics(client, session: Session) -> None:
+    """Thousands of drafts at once: SQLite's planner is told (the list pages' index order,
+    `service.kit.db.refresh_statistics`); not before the last step."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's planner statistics (PostgreSQL's autovacuum keeps its own)")
+    user = create_user(session, Role.enterprise)
+    create_need(session, user)
+    assert _needs_counted(session) is None  # a fresh database: no statistics
+    report = _check(client, user, xlsx([need_row(f"XQ-{n:03}") for n in range(3)])).json()
+    assert _import(client, user, report["id"]).json()["status"] == "imported"
+    total = session.scalar(select(func.count()).select_from(Need))
+    assert _needs_counted(session) == total
