@@ -452,11 +452,14 @@ class _Terms:
         self.rows: dict[int, _Row] = {}
         self.span = span  # the side's smallest and largest indexed id (read with the stats)
 
-    def get(self, ids: np.ndarray) -> None:
+    def get(self, ids: Iterable[Any]) -> int:
+        """Read the rows of those of `ids` not read yet; returns how many were read."""
         missing = [int(i) for i in ids if int(i) not in self.rows]
-        if missing:
-            got = repository.keyword_doc_terms(self.session, self.kind, missing)
-            self.rows.update((i, _Row(r)) for i, r in got.items())
+        if not missing:
+            return 0
+        got = repository.keyword_doc_terms(self.session, self.kind, missing)
+        self.rows.update((i, _Row(r)) for i, r in got.items())
+        return len(got)
 
 
 class DatabaseKeywords:
@@ -483,6 +486,10 @@ class DatabaseKeywords:
         self._session = session
         self.read_bytes = 0  # packed entries (heads, blocks) read by this binding's queries
         self.rows_read = 0  # `keyword_docs` rows read to score candidates exactly
+        # what the last search read, for explaining its page (`terms`, `rarity`): the rows
+        # it scored, and (corpus size, each word term's df) of its word terms
+        self._rows: _Terms | None = None
+        self._words: tuple[int, frozenset[str], dict[str, int]] | None = None
 
     def bind(self, session: Session) -> "DatabaseKeywords":
         return DatabaseKeywords(self.kind, session)
@@ -511,10 +518,11 @@ class DatabaseKeywords:
             word = self._hits("word", words, keep, pool, n_docs, word_total, alive)
             char = self._hits("char", chars, keep, pool, n_docs, char_total, alive)
             return word, char
-        rows = _Terms(self.session, self.kind, (span[0], span[1]))
-        word = self._bounded(("word", words, keep, pool, n_docs, word_total), rows)
-        char = self._bounded(("char", chars, keep, pool, n_docs, char_total), rows)
-        return word, char
+        if self._rows is None or self._rows.span != (span[0], span[1]):
+            self._rows = _Terms(self.session, self.kind, (span[0], span[1]))
+        word_query = ("word", words, keep, pool, n_docs, word_total)
+        char_query = ("char", chars, keep, pool, n_docs, char_total)
+        return self._bounded((word_query, char_query), self._rows)
 
     def _hits(
         self,
@@ -527,6 +535,9 @@ class DatabaseKeywords:
         alive: np.ndarray,
     ) -> SparseHits:
         found = repository.keyword_postings(self.session, self.kind, field, set(tokens))
+        if field == "word":  # what explaining the page asks (`rarity`): 12 bytes an entry
+            dfs = {t: sum(len(b) for b in d) // 12 for t, d in found.items()}
+            self._words = (n_docs, frozenset(tokens), dfs)
         if not found or not n_docs:
             reference = np.zeros(len(alive), dtype=np.float32)
             return SparseHits(np.zeros(0, np.int64), np.zeros(0, np.float32), reference, [])
@@ -540,50 +551,87 @@ class DatabaseKeywords:
         top = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, pool)
         return SparseHits(ids, scores, reference, [int(i) for i in top])
 
-    def _heads(self, field: str, terms: set[str]) -> dict[str, tuple[int, np.ndarray]]:
-        """term → (df, its head's entries); a term without a head (indexed before the heads
-        were kept) is read whole from its blocks."""
-        heads = repository.keyword_heads(self.session, self.kind, field, terms)
-        self.read_bytes += sum(len(d) for _, d in heads.values())
-        out = {t: (df, unpack(d)) for t, (df, d) in heads.items()}
-        rest = terms - set(heads)
-        for term, blocks in repository.keyword_postings(
-            self.session, self.kind, field, rest
-        ).items():
-            self.read_bytes += sum(len(b) for b in blocks)
-            entries = unpack(b"".join(blocks))
-            out[term] = (entries.shape[1], entries)
+    def _heads(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, tuple[int, np.ndarray]]]:
+        """field → term → (df, its head's entries), both fields in one statement; a term
+        without a head (indexed before the heads were kept) is read whole from its blocks."""
+        heads = repository.keyword_heads_of(self.session, self.kind, wanted)
+        out: dict[str, dict[str, tuple[int, np.ndarray]]] = {}
+        for field, terms in wanted.items():
+            held = heads.get(field, {})
+            self.read_bytes += sum(len(d) for _, d in held.values())
+            out[field] = {t: (df, unpack(d)) for t, (df, d) in held.items()}
+            rest = terms - set(held)
+            for term, blocks in repository.keyword_postings(
+                self.session, self.kind, field, rest
+            ).items():
+                self.read_bytes += sum(len(b) for b in blocks)
+                entries = unpack(b"".join(blocks))
+                out[field][term] = (entries.shape[1], entries)
         return out
 
     def _bounded(
-        self, query: tuple[str, Sequence[str], Keep, int, int, int], rows: _Terms
-    ) -> SparseHits:
-        """One retriever's hits from its terms' heads (the corpus is past SAMPLE): `query` is
-        (field, tokens, keep, pool, corpus size, total length)."""
-        field, tokens, keep, pool, n_docs, total = query
-        heads = self._heads(field, set(tokens))
-        if not heads:
-            reference = np.zeros(n_docs, dtype=np.float32)
-            return SparseHits(np.zeros(0, np.int64), np.zeros(0, np.float32), reference, [])
-        lists = {t: e for t, (_, e) in heads.items()}
-        dfs = {t: df for t, (df, _) in heads.items()}
-        ids, scores = _scored(tokens, lists, n_docs, total, dfs)
-        partial = {t for t, (df, e) in heads.items() if e.shape[1] < df}
-        if not partial:  # every term complete: every score, the rest of the corpus 0
-            zeros = np.zeros(n_docs - len(ids), dtype=np.float32)
-            top = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, pool)
-            return SparseHits(ids, scores, np.concatenate([scores, zeros]), [int(i) for i in top])
-
-        def exact(want: np.ndarray) -> np.ndarray:
-            return self._exact(field, tokens, heads, partial, want, n_docs, total, rows)
-
-        short = np.sort(
-            np.asarray(best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, 2 * pool), np.int64)
+        self, queries: Sequence[tuple[str, Sequence[str], Keep, int, int, int]], rows: _Terms
+    ) -> tuple[SparseHits, SparseHits]:
+        """Both retrievers' hits from their terms' heads (the corpus is past SAMPLE): each
+        query is (field, tokens, keep, pool, corpus size, total length). Both fields' heads
+        are one read, their shortlists' rows one, their reference block starts one and their
+        range counts one."""
+        heads = self._heads({q[0]: set(q[1]) for q in queries})
+        n_docs = queries[0][4]
+        for field, tokens, *_ in queries:
+            if field == "word":  # what explaining the page asks (`rarity`)
+                dfs = {t: df for t, (df, _) in heads[field].items()}
+                self._words = (n_docs, frozenset(tokens), dfs)
+        out: list[SparseHits | None] = []
+        waiting: list[tuple[int, tuple[str, Sequence[str], Keep, int, int, int], set[str]]] = []
+        shortlists: list[np.ndarray] = []
+        for query in queries:
+            field, tokens, keep, pool, _, total = query
+            held = heads[field]
+            if not held:
+                reference = np.zeros(n_docs, dtype=np.float32)
+                empty = SparseHits(np.zeros(0, np.int64), np.zeros(0, np.float32), reference, [])
+                out.append(empty)
+                continue
+            lists = {t: e for t, (_, e) in held.items()}
+            dfs = {t: df for t, (df, _) in held.items()}
+            ids, scores = _scored(tokens, lists, n_docs, total, dfs)
+            partial = {t for t, (df, e) in held.items() if e.shape[1] < df}
+            if not partial:  # every term complete: every score, the rest of the corpus 0
+                zeros = np.zeros(n_docs - len(ids), dtype=np.float32)
+                top = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, pool)
+                reference = np.concatenate([scores, zeros])
+                out.append(SparseHits(ids, scores, reference, [int(i) for i in top]))
+                continue
+            chosen = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, 2 * pool)
+            shortlists.append(np.sort(np.asarray(chosen, np.int64)))
+            waiting.append((len(out), query, partial))
+            out.append(None)
+        if not waiting:
+            return cast(SparseHits, out[0]), cast(SparseHits, out[1])
+        self.rows_read += rows.get(np.concatenate(shortlists))  # both shortlists: one read
+        references = self._references(
+            [(q[0], q[1], heads[q[0]], partial, (n_docs, q[5])) for _, q, partial in waiting],
+            rows,
         )
-        short_scores = exact(short)
-        top = best_rows(short_scores, cast(Sequence[int], _Ids(short)), keep, pool)
-        reference = self._reference(field, tokens, heads, partial, (n_docs, total), rows)
-        return SparseHits(short, short_scores, reference, [int(i) for i in top], exact)
+        for (at, query, partial), short, reference in zip(
+            waiting, shortlists, references, strict=True
+        ):
+            field, tokens, keep, pool, _, total = query
+
+            def exact(
+                want: np.ndarray,
+                field: str = field,
+                tokens: Sequence[str] = tokens,
+                partial: set[str] = partial,
+                total: int = total,
+            ) -> np.ndarray:
+                return self._exact(field, tokens, heads[field], partial, want, n_docs, total, rows)
+
+            short_scores = exact(short)
+            top = best_rows(short_scores, cast(Sequence[int], _Ids(short)), keep, pool)
+            out[at] = SparseHits(short, short_scores, reference, [int(i) for i in top], exact)
+        return cast(SparseHits, out[0]), cast(SparseHits, out[1])
 
     def _exact(
         self,
@@ -600,9 +648,7 @@ class DatabaseKeywords:
         from each posting's own row (or, for a row written before its frequencies were kept,
         from the term's block at the posting's id)."""
         out = np.zeros(len(want), dtype=np.float32)
-        before = len(rows.rows)
-        rows.get(want)
-        self.rows_read += len(rows.rows) - before
+        self.rows_read += rows.get(want)
         known = sorted((int(i), n) for n, i in enumerate(want) if int(i) in rows.rows)
         if not known:
             return out
@@ -653,56 +699,83 @@ class DatabaseKeywords:
                     [lists[term], entries[:, np.isin(entries[0], ids)]], axis=1
                 )
 
-    def _reference(
+    def _references(
         self,
-        field: str,
-        tokens: Sequence[str],
-        heads: dict[str, tuple[int, np.ndarray]],
-        partial: set[str],
-        corpus: tuple[int, int],
+        queries: Sequence[
+            tuple[str, Sequence[str], dict[str, tuple[int, np.ndarray]], set[str], tuple[int, int]]
+        ],
         rows: _Terms,
-    ) -> np.ndarray:
-        """The query's exact scores over the postings of SAMPLE_BLOCKS id ranges spread
+    ) -> list[np.ndarray]:
+        """Each query's exact scores over the postings of SAMPLE_BLOCKS id ranges spread
         evenly over the side's ids, zeros included: of each range, the ids up to where the
-        first SAMPLE / SAMPLE_BLOCKS entries of every long term's block there reach."""
+        first SAMPLE / SAMPLE_BLOCKS entries of every long term's block there reach. A query
+        is (field, tokens, heads, the terms read from heads only, (corpus size, total
+        length)); every field's block starts are one read, every range count one."""
         low, high = rows.span
         blocks = sorted({int(b) for b in np.linspace(low // BLOCK, high // BLOCK, SAMPLE_BLOCKS)})
         limit = SAMPLE // SAMPLE_BLOCKS
-        parts = repository.keyword_block_parts(
-            self.session, self.kind, field, partial, blocks, limit * 12
+        parts = repository.keyword_block_starts(
+            self.session, self.kind, {q[0]: q[3] for q in queries}, blocks, limit * 12
         )
         self.read_bytes += sum(len(d) for _, d in parts.values())
-        ranges = []
-        for block in blocks:
-            end = (block + 1) * BLOCK
-            for (_, b), (n, data) in parts.items():
-                if b == block and n > limit:  # only the start of this block was read
-                    end = min(end, int(unpack(data)[0, -1]) + 1)
-            ranges.append((block * BLOCK, end))
-        lists: dict[str, np.ndarray] = {}
-        for term, (_, entries) in heads.items():
-            if term in partial:
-                held = [unpack(d) for (t, _), (_, d) in parts.items() if t == term]
-                entries = np.concatenate(held, axis=1) if held else np.zeros((3, 0), np.int64)
-            inside = np.zeros(entries.shape[1], dtype=bool)
-            for a, z in ranges:
-                inside |= (entries[0] >= a) & (entries[0] < z)
-            if inside.any():
-                lists[term] = entries[:, inside]
-        size = repository.keyword_doc_count(self.session, self.kind, ranges)
-        if not lists:
-            return np.zeros(size, dtype=np.float32)
-        dfs = {t: df for t, (df, _) in heads.items()}
-        _, scores = _scored(tokens, lists, *corpus, dfs)
-        return np.concatenate([scores, np.zeros(max(size - len(scores), 0), np.float32)])
+        ranges: list[list[tuple[int, int]]] = []
+        for field, *_ in queries:
+            mine = []
+            for block in blocks:
+                end = (block + 1) * BLOCK
+                for (f, _, b), (n, data) in parts.items():
+                    if f == field and b == block and n > limit:  # only its start was read
+                        end = min(end, int(unpack(data)[0, -1]) + 1)
+                mine.append((block * BLOCK, end))
+            ranges.append(mine)
+        counts = repository.keyword_doc_counts(self.session, self.kind, sum(ranges, []))
+        out: list[np.ndarray] = []
+        for n, (field, tokens, heads, partial, corpus) in enumerate(queries):
+            mine = ranges[n]
+            size = sum(counts[n * len(blocks) : (n + 1) * len(blocks)])
+            lists: dict[str, np.ndarray] = {}
+            for term, (_, entries) in heads.items():
+                if term in partial:
+                    held = [
+                        unpack(d) for (f, t, _), (_, d) in parts.items() if (f, t) == (field, term)
+                    ]
+                    entries = np.concatenate(held, axis=1) if held else np.zeros((3, 0), np.int64)
+                inside = np.zeros(entries.shape[1], dtype=bool)
+                for a, z in mine:
+                    inside |= (entries[0] >= a) & (entries[0] < z)
+                if inside.any():
+                    lists[term] = entries[:, inside]
+            if not lists:
+                out.append(np.zeros(size, dtype=np.float32))
+                continue
+            dfs = {t: df for t, (df, _) in heads.items()}
+            _, scores = _scored(tokens, lists, *corpus, dfs)
+            out.append(np.concatenate([scores, np.zeros(max(size - len(scores), 0), np.float32)]))
+        return out
 
     def terms(self, ids: Collection[Any]) -> dict[Any, frozenset[str]]:
-        rows = repository.keyword_word_terms(self.session, self.kind, (int(i) for i in ids))
-        return {i: frozenset(t for t in words.split("\n") if t) for i, words in rows.items()}
+        """Each posting's word terms: from the rows this binding's searches read, the rest
+        read now."""
+        held = self._rows.rows if self._rows is not None else {}
+        out: dict[Any, frozenset[str]] = {}
+        rest: list[int] = []
+        for i in (int(i) for i in ids):
+            row = held.get(i)
+            if row is None:
+                rest.append(i)
+            else:
+                out[i] = frozenset(t for t in row.listed["word"].split("\n") if t)
+        rows = repository.keyword_word_terms(self.session, self.kind, rest) if rest else {}
+        out.update((i, frozenset(t for t in w.split("\n") if t)) for i, w in rows.items())
+        return out
 
     def rarity(self, terms: Collection[str]) -> Rarity:
         """The terms' idf: their df from their heads (one row each, kept by every write),
-        from their blocks for a term without one (indexed before the heads, or absent)."""
+        from their blocks for a term without one (indexed before the heads, or absent);
+        none read when this binding's last search read them all (the query's own words)."""
+        if self._words is not None and self._words[1].issuperset(terms):
+            n_docs, _, known = self._words
+            return TermRarity(n_docs, {t: bm25_idf(n_docs, known.get(t, 0)) for t in terms})
         n_docs, df = repository.keyword_head_df(self.session, self.kind, "word", terms)
         rest = set(terms) - set(df)
         if rest:
@@ -716,7 +789,7 @@ class DatabaseKeywords:
     def head_holders(self, term: str) -> tuple[int, set[int]]:
         """A word term's df and the ids of its head: every holder when df ≤ HEAD, else its
         HEAD best (one row, whatever N is); a term without a head is read from its blocks."""
-        heads = self._heads("word", {term})
+        heads = self._heads({"word": {term}})["word"]
         if term not in heads:
             return 0, set()
         df, entries = heads[term]

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     and_,
     any_,
     bindparam,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -302,6 +304,15 @@ def _among(session: Session, column: Any, ids: Iterable[int]) -> ColumnElement[b
     return cast(ColumnElement[bool], column.in_(select(listed.c.value)))
 
 
+def _among_terms(session: Session, column: Any, terms: Iterable[str]) -> ColumnElement[bool]:
+    """`column` is one of `terms`, as one bound parameter (as `_among`)."""
+    values = sorted(set(terms))
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam(None, values, ARRAY(Text))))
+    listed = func.json_each(json.dumps(values, ensure_ascii=False)).table_valued("value")
+    return cast(ColumnElement[bool], column.in_(select(listed.c.value)))
+
+
 def keyword_stats(session: Session, kind: Kind) -> tuple[int, int, int]:
     """(documents, word tokens, character bigrams) of one side's keyword index."""
     row = session.execute(
@@ -500,6 +511,29 @@ def keyword_heads(
     return out
 
 
+def keyword_heads_of(
+    session: Session, kind: Kind, wanted: dict[str, set[str]]
+) -> dict[str, dict[str, tuple[int, bytes]]]:
+    """field → term → (df, packed best postings) of each field's wanted terms, every field
+    in one statement (what a search reads first); terms without a head are left out."""
+    parts = [
+        select(KeywordHead.field, KeywordHead.term, KeywordHead.df, KeywordHead.data).where(
+            KeywordHead.kind == kind,
+            KeywordHead.field == field,
+            _among_terms(session, KeywordHead.term, terms),
+        )
+        for field, terms in sorted(wanted.items())
+        if terms
+    ]
+    out: dict[str, dict[str, tuple[int, bytes]]] = {field: {} for field in wanted}
+    if not parts:
+        return out
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    for f, t, n, d in session.execute(statement):
+        out[str(f)][str(t)] = (int(n), bytes(d))
+    return out
+
+
 def keyword_head_df(
     session: Session, kind: Kind, field: str, terms: Iterable[str]
 ) -> tuple[int, dict[str, int]]:
@@ -600,6 +634,40 @@ def keyword_block_parts(
     return out
 
 
+def keyword_block_starts(
+    session: Session,
+    kind: Kind,
+    wanted: dict[str, set[str]],
+    blocks: Sequence[int],
+    limit: int,
+) -> dict[tuple[str, str, int], tuple[int, bytes]]:
+    """(field, term, block) → (entries, the block's first `limit` bytes) of each field's
+    wanted terms at the given block numbers, every field in one statement."""
+    numbers = sorted({int(b) for b in blocks})
+    parts = [
+        select(
+            KeywordBlock.field,
+            KeywordBlock.term,
+            KeywordBlock.block,
+            KeywordBlock.n,
+            func.substr(KeywordBlock.data, 1, limit),
+        ).where(
+            KeywordBlock.kind == kind,
+            KeywordBlock.field == field,
+            _among_terms(session, KeywordBlock.term, terms),
+            _among(session, KeywordBlock.block, numbers),
+        )
+        for field, terms in sorted(wanted.items())
+        if terms
+    ]
+    if not parts or not numbers:
+        return {}
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    return {
+        (str(f), str(t), int(b)): (int(n), bytes(d)) for f, t, b, n, d in session.execute(statement)
+    }
+
+
 def keyword_stats_and_span(session: Session, kind: Kind) -> tuple[int, int, int, int, int]:
     """`keyword_stats` and the side's smallest and largest indexed id ((0, 0) when empty), in
     one round trip (what a search reads first)."""
@@ -620,26 +688,30 @@ def keyword_stats_and_span(session: Session, kind: Kind) -> tuple[int, int, int,
     return (int(row[0]), int(row[1]), int(row[2]), *span)
 
 
-def keyword_doc_count(session: Session, kind: Kind, ranges: Iterable[tuple[int, int]]) -> int:
-    """Indexed postings with an id in one of the [low, high) ranges: one round trip, one
-    index range each (an OR of ranges was planned as a scan). The ranges are a VALUES list
-    and each count a subquery on its row, a plan PostgreSQL cannot hand to parallel workers:
-    a UNION ALL of the counts was planned, once psycopg had prepared it, as a Parallel
-    Append under a Gather, starting workers for ~1 ms of index reads (50 ms on an idle host,
-    200–300 ms per search on a busy 2-core one, at 1M)."""
-    bounds = list(ranges)
-    if not bounds:
-        return 0
-    rows = ", ".join(f"(:low{n}, :high{n})" for n in range(len(bounds)))
+def keyword_doc_counts(
+    session: Session, kind: Kind, ranges: Sequence[tuple[int, int]]
+) -> list[int]:
+    """Indexed postings with an id in each [low, high) range: one round trip, one index
+    range each (an OR of ranges was planned as a scan). The ranges are a VALUES list and each
+    count a subquery on its row, a plan PostgreSQL cannot hand to parallel workers: a UNION
+    ALL of the counts was planned, once psycopg had prepared it, as a Parallel Append under a
+    Gather, starting workers for ~1 ms of index reads (50 ms on an idle host, 200–300 ms per
+    search on a busy 2-core one, at 1M)."""
+    if not ranges:
+        return []
+    rows = ", ".join(f"({n}, :low{n}, :high{n})" for n in range(len(ranges)))
     statement = text(
-        "SELECT (SELECT count(*) FROM keyword_docs WHERE kind = :kind"
-        " AND posting_id >= ranges.column1 AND posting_id < ranges.column2)"
+        "SELECT ranges.column1, (SELECT count(*) FROM keyword_docs WHERE kind = :kind"
+        " AND posting_id >= ranges.column2 AND posting_id < ranges.column3)"
         f" FROM (VALUES {rows}) AS ranges"
     )
     params: dict[str, Any] = {"kind": kind}
-    for n, (low, high) in enumerate(bounds):
+    for n, (low, high) in enumerate(ranges):
         params[f"low{n}"], params[f"high{n}"] = int(low), int(high)
-    return sum(int(n or 0) for n in session.scalars(statement, params))
+    out = [0] * len(ranges)
+    for n, count in session.execute(statement, params):
+        out[int(n)] = int(count or 0)
+    return out
 
 
 def keyword_doc_terms(

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from matching.documents import Doc
+from matching.keywords import KeywordIndex
 from matching.model import BAND_THRESHOLDS
 from matching.ranking import SECOND_VIEW_QUERIES, Match
 from service.engine import repository
@@ -105,6 +106,7 @@ def _rank(
     query_vector2: np.ndarray | None = None,
     selective: bool = False,
     explain: int | None = None,
+    keywords: KeywordIndex | None = None,
 ) -> list[Match]:
     """Rank `corpus` for `query` among the postings that satisfy `conditions` in the DB now.
 
@@ -126,6 +128,7 @@ def _rank(
         query_vector=query_vector,
         query_vector2=query_vector2,
         session=session,
+        keywords=keywords,
     )
     if selective:
         screened = _screened(session, corpus, conditions, partial(ranking, k=k, explain=explain))
@@ -309,14 +312,23 @@ def search(
         if kind == "need"
         else Capability.status == CapabilityStatus.published
     )
-    # Read the allowed ids first: the filters decide what may be found at all. Every result
-    # is scored (the totals count them); only the returned page is explained.
+    # Every result is scored (the totals count them); only the returned page is explained,
+    # from what the ranking read (its keyword rows and its words' df).
+    source = store.keywords_for(kind, session)
     matches = _rank(
-        session, store, kind, q, [status, *conditions], k=SEARCH_LIMIT, selective=True, explain=0
+        session,
+        store,
+        kind,
+        q,
+        [status, *conditions],
+        k=SEARCH_LIMIT,
+        selective=True,
+        explain=0,
+        keywords=source,
     )
     relevant = sum(1 for m in matches if m.score >= RELEVANT_FROM)  # sorted: a prefix
     kept = matches[: relevant + LOW_TAIL]
-    shown = store.explain(kind, q, kept[offset : offset + limit], session)
+    shown = store.explain(kind, q, kept[offset : offset + limit], session, keywords=source)
     page = [
         replace(recommendation(m), low_relevance=n >= relevant)
         for n, m in enumerate(shown, start=offset)

@@ -149,6 +149,11 @@ class IndexStore:
             docs=PostingDocs(kind) if self.keywords == "database" else None,
         )
 
+    def keywords_for(self, kind: Kind, session: Session | None) -> KeywordIndex | None:
+        """One search's keyword source, to hand to each of its `rank` and `explain` calls:
+        the rows and dfs its rankings read explain its page (None: the matcher's own)."""
+        return self._keywords(kind, session)
+
     def _keywords(self, kind: Kind, session: Session | None) -> KeywordIndex | None:
         """The keyword source of one call: the shared tables read in `session`."""
         if self.keywords != "database":
@@ -588,13 +593,16 @@ class IndexStore:
         session: Session | None = None,
         screen: Screen | None = None,
         query_vector2: np.ndarray | None = None,
+        keywords: KeywordIndex | None = None,
     ) -> list[Match]:
         """Best `k` of `corpus` among `allowed` ids (an exact filter read from the DB), or
         of the whole corpus when `allowed` is None (the caller then filters the result, or
         passes a `screen` it verifies: `Matcher.retrieve`); the first `explain` (default
         all) carry their explanation. `session` reads the keyword index (required unless
         the store keeps it in memory) and the candidates' second views; `query_vector2` is
-        the query posting's stored second view (None with a stored `query_vector`: none)."""
+        the query posting's stored second view (None with a stored `query_vector`: none).
+        `keywords`: the call's keyword source (`keywords_for`; default: a new one), so that
+        the rankings and the explanation of one search share what it read."""
         side = self._sides[corpus]
         allowed_set = None
         if allowed is not None:
@@ -608,7 +616,7 @@ class IndexStore:
             allowed=allowed_set,
             query_vector=query_vector,
             explain=explain,
-            keywords=self._keywords(corpus, session),
+            keywords=keywords if keywords is not None else self._keywords(corpus, session),
             docs=self._docs(corpus, session),
             screen=screen,
             query_vector2=query_vector2,
@@ -648,9 +656,11 @@ class IndexStore:
         query: Doc | str,
         matches: Sequence[Match],
         session: Session | None = None,
+        keywords: KeywordIndex | None = None,
     ) -> list[Match]:
-        """Shared terms and reasons of `matches` (ranked for `query`): for the shown page only."""
-        source = self._keywords(corpus, session)
+        """Shared terms and reasons of `matches` (ranked for `query`): for the shown page only
+        (`keywords`: the source its ranking read, `keywords_for`)."""
+        source = keywords if keywords is not None else self._keywords(corpus, session)
         docs = self._docs(corpus, session)
         return self._sides[corpus].matcher.explain(query, matches, keywords=source, docs=docs)
 

@@ -197,10 +197,10 @@ def test_the_reference_counts_start_no_parallel_workers(
     ranges = [(901_000, 901_100), (901_150, 901_200), (909_000, 911_000), (901_300, 901_301)]
     event.listen(engine, "before_cursor_execute", note)
     try:
-        counted = repository.keyword_doc_count(session, "capability", ranges)
+        counted = repository.keyword_doc_counts(session, "capability", ranges)
     finally:
         event.remove(engine, "before_cursor_execute", note)
-    assert counted == sum(1 for d in corpus for a, z in ranges if a <= int(d.id) < z)
+    assert counted == [sum(1 for d in corpus if a <= int(d.id) < z) for a, z in ranges]
     ((statement, parameters),) = seen
     for setting in (
         "parallel_setup_cost = 0",
@@ -386,7 +386,8 @@ def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
         assert list(word.top) == list(exact.top)
         assert bounded.read_bytes <= (keywords.HEAD + keywords.SAMPLE) * 12 < df * 12
     # a bounded search's round trips: the statistics with the id span (for the reference),
-    # each field's heads, shortlist rows, reference block starts and range counts
+    # then both fields' heads, both shortlists' rows, both fields' reference block starts
+    # and all their range counts, one statement each
     statements: list[str] = []
 
     def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
@@ -394,14 +395,23 @@ def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
 
     need = _docs("needs.jsonl", "need")[0]
     words, chars = analyzer.tokens(need.title), char_ngrams(need.title)
+    bound = DatabaseKeywords("capability").bind(session)
     event.listen(engine, "before_cursor_execute", note)
     try:
-        DatabaseKeywords("capability").bind(session).search(words, chars, everything, 5)
+        word, char = bound.search(words, chars, everything, 5)
+        searched = list(statements)
+        # explaining its page: the rows it scored and its words' df, nothing read again
+        page = [*word.top, *char.top]
+        held, rarity = bound.terms(page), bound.rarity(set(words))
     finally:
         event.remove(engine, "before_cursor_execute", note)
-    spans = [s for s in statements if "min(keyword_docs.posting_id)" in s]
-    assert len(spans) == 1 and "keyword_stats" in spans[0], statements
-    assert len(statements) == 9, statements
+    spans = [s for s in searched if "min(keyword_docs.posting_id)" in s]
+    assert len(spans) == 1 and "keyword_stats" in spans[0], searched
+    assert len(searched) == 5, searched
+    assert statements == searched, statements[len(searched) :]
+    assert page and held == memory.terms(page)
+    expected = memory.rarity(set(words))
+    assert all(rarity.idf(t) == expected.idf(t) for t in words) and len(rarity) == len(expected)
 
 
 def test_heads_built_from_the_blocks_equal_the_written_ones_when_complete(
