@@ -30,7 +30,7 @@ import numpy as np
 
 from matching.documents import Doc
 from matching.lexical import Analyzer, BM25Index, char_ngrams
-from matching.retrieval import Keep, best_rows
+from matching.retrieval import Keep, best_rows, narrowed
 
 __all__ = [
     "K1",
@@ -152,7 +152,7 @@ class ArrayHits:
 
 def _array_hits(index: BM25Index, tokens: Sequence[str], keep: Keep, pool: int) -> ArrayHits:
     scores = index.scores(tokens)
-    top = best_rows(scores, index.ids, keep, pool)
+    top = best_rows(narrowed(scores, index.ids, keep), index.ids, keep, pool)
     return ArrayHits(tuple(top), scores[index.alive()], scores, index.rows)
 
 

@@ -33,7 +33,15 @@ from matching.keywords import Hits, KeywordIndex, MemoryKeywords, Rarity, keywor
 from matching.lexical import Analyzer, char_ngrams, default_analyzer
 from matching.model import Band, RankModel, band, default_model
 from matching.reasons import reasons
-from matching.retrieval import ArrayVectors, DenseVectors, Keep, MemorySecond, SecondVectors
+from matching.retrieval import (
+    AMONG,
+    Among,
+    ArrayVectors,
+    DenseVectors,
+    Keep,
+    MemorySecond,
+    SecondVectors,
+)
 from matching.rwlock import ReadWriteLock
 from matching.terms import domain_terms
 
@@ -418,6 +426,8 @@ class Matcher:
                 return False
             return screen is None or screen(doc_id)
 
+        if allowed is not None and not callable(allowed) and len(allowed) <= AMONG:
+            return Among(keep, allowed)  # a pair, a handful: the retrievers look at these only
         return keep
 
     def query_vector(self, query: Doc | str, given: np.ndarray | None = None) -> np.ndarray | None:

@@ -51,7 +51,7 @@ from matching.keywords import (
     sparse_scores,
 )
 from matching.lexical import Analyzer, default_analyzer
-from matching.retrieval import Keep, best_rows
+from matching.retrieval import Keep, best_rows, narrowed
 from service.engine import repository
 from service.engine.documents import Kind, doc_hash, to_doc
 from service.engine.facts import facts_of
@@ -548,7 +548,7 @@ class DatabaseKeywords:
         where = np.searchsorted(alive, ids)
         inside = (where < len(alive)) & (alive[np.minimum(where, len(alive) - 1)] == ids)
         reference[where[inside]] = scores[inside]
-        top = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, pool)
+        top = best_rows(narrowed(scores, ids, keep), cast(Sequence[int], _Ids(ids)), keep, pool)
         return SparseHits(ids, scores, reference, [int(i) for i in top])
 
     def _heads(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, tuple[int, np.ndarray]]]:
@@ -599,11 +599,13 @@ class DatabaseKeywords:
             partial = {t for t, (df, e) in held.items() if e.shape[1] < df}
             if not partial:  # every term complete: every score, the rest of the corpus 0
                 zeros = np.zeros(n_docs - len(ids), dtype=np.float32)
-                top = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, pool)
+                walk = narrowed(scores, ids, keep)
+                top = best_rows(walk, cast(Sequence[int], _Ids(ids)), keep, pool)
                 reference = np.concatenate([scores, zeros])
                 out.append(SparseHits(ids, scores, reference, [int(i) for i in top]))
                 continue
-            chosen = best_rows(scores, cast(Sequence[int], _Ids(ids)), keep, 2 * pool)
+            walk = narrowed(scores, ids, keep)
+            chosen = best_rows(walk, cast(Sequence[int], _Ids(ids)), keep, 2 * pool)
             shortlists.append(np.sort(np.asarray(chosen, np.int64)))
             waiting.append((len(out), query, partial))
             out.append(None)

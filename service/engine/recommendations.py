@@ -17,9 +17,10 @@ million postings every list is stale at once).
 Lists are stored only for postings that are viewed or change, not for every posting (at a
 million postings that would be 50 million rows): a GET of a posting without a current list
 ranks live and hands the posting to the worker, which stores the list after the commit; a
-change stores the changed posting's list. At most `engine_stored_lists` per side are kept:
-beyond it the worker drops the lists viewed longest ago (`refresh.evict`), and their next
-GET ranks live again.
+change stores the changed posting's list, and the lists of the needs its second round ranks
+for their broker candidates (as unseen: evicted before any list that was read). At most
+`engine_stored_lists` per side are kept: beyond it the worker drops the lists viewed longest
+ago (`refresh.evict`), and their next GET ranks live again.
 
 `STORED` rows per list: the endpoints' largest page (`limit` ≤ 50), so one stored list answers
 every page size. Filters applied at read time can make a page shorter than `limit` when many
@@ -69,11 +70,13 @@ def save(
     rank_model: str | None = None,
     *,
     viewed: bool = False,
+    unseen: bool = False,
 ) -> None:
     """Replace the subject's stored list with `recs`, ranked for the text of `subject_hash`
     (default: its current text) and scored by the rank model named `rank_model`
     (`IndexStore.rank_model_key`); `viewed`: stored because it was read (its `viewed_at` is
-    now)."""
+    now); `unseen`: stored for the worker only, a new list counts as never read (evicted
+    first)."""
     now = utcnow()
     head = {
         "subject_hash": subject_hash or doc_hash(to_doc(subject)),
@@ -95,7 +98,9 @@ def save(
         }
         for n, r in enumerate(recs)
     ]
-    repository.replace_list(session, kind_of(subject), subject.id, head, rows, viewed=viewed)
+    repository.replace_list(
+        session, kind_of(subject), subject.id, head, rows, viewed=viewed, unseen=unseen
+    )
 
 
 def refresh(session: Session, subject: Posting, store: IndexStore) -> list[Recommendation]:

@@ -11,19 +11,20 @@ When a posting is published, edited or re-embedded, the worker refreshes:
 The second round ranks no list where it can help it (`refresh_pair`): the changed posting's
 pair is scored as the list's own ranking would score it, and moved in, within or out of the
 stored list (and a need's broker candidates proposed from its new head); a list that is
-missing (a need's, ranked for its candidates), stale, or that the posting leaves while full is
-ranked as before. So one change costs 1 ranking plus at most FANOUT + HOLDERS pair scores
-(or rankings where those cannot stand in), each list in its own short transaction. Brokers
-get one digest for everything a refresh proposed. A list whose posting was withdrawn since
-keeps its row until that list's next refresh; the read filters it out.
+missing (a need's, ranked for its candidates, and then kept: so the next change it may enter
+is a pair), stale, or that the posting leaves while full is ranked as before. So one change
+costs 1 ranking plus at most FANOUT + HOLDERS pair scores (or rankings where those cannot
+stand in), each list in its own short transaction. Brokers get one digest for everything a
+refresh proposed. A list whose posting was withdrawn since keeps its row until that list's
+next refresh; the read filters it out.
 Lists are stored only for postings that change (their own list, above) or are viewed (a GET
 without a current list hands the posting over, `viewed`); in the second round a list is
 written only where one is stored already, while a need without one is still ranked for its
-broker candidates. The sweep stores again the stored lists ranked for an older text or rank
-model (`BACKFILL` per sweep: a worker stopped between embedding and refresh, `jiebang
-learn`, a deploy with another shipped model, `jiebang reindex` filling second views), then
-drops the lists viewed longest ago beyond `engine_stored_lists` per side
-(`evict`).
+broker candidates and its list kept as unseen (evicted before any list that was read). The
+sweep stores again the stored lists ranked for an older text or rank model (`BACKFILL` per
+sweep: a worker stopped between embedding and refresh, `jiebang learn`, a deploy with another
+shipped model, `jiebang reindex` filling second views), then drops the lists viewed longest
+ago beyond `engine_stored_lists` per side (`evict`).
 
 A worker can die after committing a vector and before its refresh: the broker candidates of a
 need nobody views would then wait for its next change. So the vector is written with
@@ -58,6 +59,7 @@ BACKFILL = 200  # missing or stale lists stored per sweep
 REPAIR = 32  # postings still due for their refresh, refreshed per sweep
 REPAIR_CHUNK = 8  # ... per `after_change` (one digest each; the marks cleared after it)
 INCREMENTAL = True  # the second round scores the changed pair only (`refresh_pair`)
+KEEP_FANOUT = True  # a need ranked for its candidates in the second round keeps its list
 
 
 @dataclass
@@ -95,20 +97,24 @@ def refresh_one(
     leave (with `fan_out`, for a published posting), for the caller to refresh.
 
     `if_stored`: only a list that is stored already is written (a posting that is neither
-    viewed nor changed gets none); a need without one is still ranked, for its broker
-    candidates, and a capability without one is left alone. `viewed`: stored for a read."""
+    viewed nor changed gets none), and a capability without one is left alone; a need
+    without one is still ranked, for its broker candidates, and its list stored as unseen
+    (`KEEP_FANOUT`: the next change that may enter it scores a pair, `refresh_pair`; the
+    bound drops it before any list that was read). `viewed`: stored for a read."""
     model = repository.MODELS[kind]
     recs: list[Recommendation] = []
     ranked_for: str | None = None
     ranked_with: str | None = None
     affected: list[int] = []
-    keep = True
+    keep, unseen = True, False
     with session_factory() as session:  # read only: no write lock while ranking
         read_only(session)
         if if_stored:
             keep = bool(repository.listed_ids(session, kind, [posting_id]))
             if not keep and kind != "need":
                 return []
+            unseen = not keep and KEEP_FANOUT
+            keep = keep or unseen
         subject = cast(Posting | None, session.get(model, posting_id))
         if subject is not None:
             ranked_for = doc_hash(to_doc(subject))
@@ -126,7 +132,14 @@ def refresh_one(
             return []
         if keep:
             recommendations.save(
-                session, subject, recs, store.model_id, ranked_for, ranked_with, viewed=viewed
+                session,
+                subject,
+                recs,
+                store.model_id,
+                ranked_for,
+                ranked_with,
+                viewed=viewed,
+                unseen=unseen,
             )
         if isinstance(subject, Need):
             count = candidates.propose(session, subject, recs)
@@ -153,8 +166,8 @@ def refresh_pair(
     candidates are proposed from the new head as a full refresh proposes them.
 
     Returns False where that would not be the list a ranking gives, for the caller to rank
-    the list instead: a need without a stored list (ranked for its broker candidates, as
-    before), a list ranked for another text of its subject or by another embedding or rank
+    the list instead: a need without a stored list (ranked for its broker candidates, and
+    kept), a list ranked for another text of its subject or by another embedding or rank
     model, one that was stored again meanwhile, and a full list the posting leaves or drops
     to the end of (the next posting in is unknown without a ranking). A capability without a
     stored list is left alone (True). The stored rows of the other postings keep their

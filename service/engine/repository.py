@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import numpy as np
@@ -790,6 +790,10 @@ def keyword_stale_ids(
 
 
 # --- stored recommendations (service/engine/recommendations.py) ------------------------
+# how long before it was stored a list nobody read yet counts as viewed (`replace_list`)
+UNSEEN = timedelta(days=365 * 100)
+
+
 def shipped_model_key() -> str:
     """The shipped rank model's name in `recommendation_lists.rank_model`."""
     return f"shipped:{default_model().digest()}"
@@ -877,16 +881,20 @@ def replace_list(
     rows: Sequence[dict[str, Any]],
     *,
     viewed: bool = False,
+    unseen: bool = False,
 ) -> None:
     """Write a subject's list anew: its head (`subject_hash`, `model_id`, `computed_at`) and
     its ranked rows (the old rows are deleted, stale ones included). A new head counts as
-    viewed when it is stored; an existing one keeps its `viewed_at` unless `viewed`."""
+    viewed when it is stored, or `UNSEEN` before that with `unseen` (a list the worker keeps
+    for itself: beyond the bound it goes before any list that was read); an existing one
+    keeps its `viewed_at` unless `viewed`."""
     # Upsert the head first: it locks the subject's row, so two processes refreshing the same
     # list take turns (the second then deletes the first's rows) instead of colliding.
     dialect = session.get_bind().dialect.name
     upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    first_viewed = head["computed_at"] - UNSEEN if unseen else head["computed_at"]
     statement = upsert(RecommendationList).values(
-        subject_kind=kind, subject_id=subject_id, viewed_at=head["computed_at"], **head
+        subject_kind=kind, subject_id=subject_id, viewed_at=first_viewed, **head
     )
     changes = {**head, "viewed_at": head["computed_at"]} if viewed else head
     session.execute(

@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pytest
 
+from matching.docsource import MemoryDocs
 from matching.documents import Doc, normalise_field
 from matching.embedders import HashEmbedder
 from matching.index import FlatIndex
@@ -375,3 +376,45 @@ def test_a_ranking_never_waits_for_another(caps: list[Doc]) -> None:
     finally:
         release.set()
         held.join(10)
+
+
+class _CountingDocs(MemoryDocs):
+    """Documents that count how often the filter asks about one (`entry`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def entry(self, doc_id: object) -> tuple[str | None, str] | None:
+        self.asked += 1
+        return super().entry(doc_id)  # type: ignore[arg-type]
+
+
+def test_a_pair_is_scored_without_walking_every_hit_through_the_filter() -> None:
+    """Ranking restricted to one id (a changed posting's pair, `service.rank_pair`) scores
+    it as the full ranking does, and the filter is asked about that id only: before, each
+    retriever walked every posting of the query's terms through the filter to find it."""
+    docs = _CountingDocs()
+    corpus = [
+        Doc(
+            id=n,
+            title=f"精密运动平台 {n}",
+            description=f"压电驱动精密运动平台，定位精度{n} μm",
+            kind="capability",
+            org=f"院所{n % 7}",
+        )
+        for n in range(300)
+    ]
+    for vectors in (None, IndexVectors(FlatIndex(HashEmbedder().dim))):
+        matcher = Matcher(HashEmbedder(), vectors=vectors, docs=docs, pool=400)
+        matcher.add(corpus)
+        need = stage_need()
+        full = {m.id: m for m in matcher.rank(need, k=len(corpus))}
+        for doc_id in (3, 150, 299):
+            docs.asked = 0
+            [pair] = matcher.rank(need, k=1, allowed={doc_id})
+            assert docs.asked <= 3
+            assert pair.id == doc_id
+            # a cosine of a pool of one rounds differently from a batch's in float32
+            assert pair.score == pytest.approx(full[doc_id].score, abs=1e-6)
+            assert pair.features == pytest.approx(full[doc_id].features, abs=1e-5)

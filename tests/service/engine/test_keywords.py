@@ -15,6 +15,7 @@ from matching.embedders import HashEmbedder
 from matching.keywords import MemoryKeywords, keyword_tokens
 from matching.lexical import char_ngrams, default_analyzer
 from matching.ranking import Match, Matcher
+from matching.retrieval import Among
 from service import cli
 from service.engine import keywords, repository, vectors
 from service.engine.documents import doc_hash, to_doc
@@ -376,6 +377,18 @@ def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
             assert set(np.flatnonzero(d.reference)).issubset(range(len(d.reference)))
             assert set(d.reference[d.reference > 0].tolist()) <= set(m.reference.tolist())
             assert len(d.reference) >= 2
+        # a pair's filter (`Among`, `service.rank_pair`) looks at its id's rows only and
+        # keeps what walking every row through the filter keeps
+        word_top = memory.search(words, chars, everything, 5)[0].top
+        for x in {int(word_top[0]), int(word_top[-1]), int(ids[-1])} if word_top else ():
+            narrow = DatabaseKeywords("capability").bind(session)
+            walked = DatabaseKeywords("capability").bind(session)
+            one = narrow.search(words, chars, Among(everything, {x}), 5)
+            for a, b in zip(
+                one, walked.search(words, chars, lambda i, x=x: i == x, 5), strict=True
+            ):
+                assert list(a.top) == list(b.top) and len(a.top) <= 1
+                assert np.array_equal(a.scores(ids), b.scores(ids))
     repository.set_keyword_tfs(session, "capability", kept)  # as the sweep fills them
     for term in ("工艺", "系统", "材料"):  # one common term: its best postings are the top
         df = repository.keyword_df(session, "capability", "word", [term])[term]

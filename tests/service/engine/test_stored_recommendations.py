@@ -21,7 +21,7 @@ from matching.embedders import HashEmbedder
 from matching.model import default_model
 from service.app import create_app
 from service.config import get_settings
-from service.engine import recommendations, refresh
+from service.engine import recommendations, refresh, repository
 from service.engine.jobs import enqueue_embedding, set_dispatch
 from service.engine.store import IndexStore, get_store
 from service.engine.worker import EmbeddingWorker
@@ -619,7 +619,8 @@ def test_a_viewed_posting_gets_a_list_an_unviewed_one_none(rig: Rig) -> None:
 
 def test_a_changed_capability_proposes_candidates_for_needs_without_a_list(rig: Rig) -> None:
     """Broker candidates do not depend on stored lists: a changed capability's best needs are
-    ranked and given candidates, and a need nobody viewed still gets no list."""
+    ranked and given candidates; a need nobody viewed keeps the list ranked for them (so the
+    next change scores a pair), counted as never viewed (evicted before any list read)."""
     [need_id] = _imported_needs(rig, "N002")
     with rig.sm() as s:
         assert not s.scalars(select(Match).where(Match.need_id == need_id)).all()
@@ -632,7 +633,14 @@ def test_a_changed_capability_proposes_candidates_for_needs_without_a_list(rig: 
     with rig.sm() as s:
         matched = set(s.scalars(select(Match.capability_id).where(Match.need_id == need_id)))
     assert cap_id in matched
-    assert _stored(rig, "need", need_id) is None
+    assert _stored(rig, "need", need_id) is not None
+    with rig.sm() as s:
+        head = s.scalar(
+            select(RecommendationList).where(
+                RecommendationList.subject_kind == "need", RecommendationList.subject_id == need_id
+            )
+        )
+        assert head is not None and head.viewed_at == head.computed_at - repository.UNSEEN
 
 
 def test_lists_beyond_the_bound_are_dropped_viewed_longest_ago_first(
