@@ -20,17 +20,33 @@ from service.notifications.schemas import InboxFilter, NotificationRead
 
 def notify(
     session: Session,
-    user_ids: Iterable[int],
+    user_ids: Iterable[int] | ColumnElement[Any],
     kind: str,
-    title: str,
-    body: str = "",
+    title: Said,
+    body: Said = "",
     *,
-    link: str | None = None,
-    obj: tuple[str, int] | None = None,
+    link: Said | None = None,
+    obj: tuple[str, int | ColumnElement[Any]] | None = None,
     mail: bool = True,
+    per: FromClause | None = None,
 ) -> list[Notification]:
     """One notification per distinct user (duplicates and None ids are dropped); `mail=False`
-    for what reaches the inbox only (subscription matches: their e-mail is the digest)."""
+    for what reaches the inbox only (subscription matches: their e-mail is the digest).
+
+    With `per` (a subquery), a notice about each of its rows to the active user its column
+    `user_ids` names; the texts, link and object id may be expressions over the row's
+    columns. The rows are found by the statement that writes the notices (one statement for
+    none or many; inside `together`, at the end of the block)."""
+    if per is not None:
+        if not isinstance(user_ids, ColumnElement) or not mail:
+            raise ValueError("notify(per=…) takes the column naming each row's user, with mail")
+        who = repository.user_is(user_ids)
+        return _send(session, Notice(who, kind, title, body, link, obj, per=per))
+    if isinstance(user_ids, ColumnElement):
+        raise ValueError("a column as notify's users needs `per`, the rows it is a column of")
+    ids: Iterable[int] = user_ids
+    if not _plain(title, body, link, obj):
+        raise ValueError("an expression as notify's text or object id needs `per`")
     object_type, object_id = obj if obj else (None, None)
     values = [
         {
@@ -42,7 +58,7 @@ def notify(
             "object_type": object_type,
             "object_id": object_id,
         }
-        for user_id in dict.fromkeys(u for u in user_ids if u is not None)
+        for user_id in dict.fromkeys(u for u in ids if u is not None)
     ]
     if not values:
         return []
@@ -50,6 +66,13 @@ def notify(
     if mail:
         mail_copies.stage(session, rows)  # e-mail copies, sent only once this commits
     return rows
+
+
+def _plain(
+    title: Said, body: Said, link: Said | None, obj: tuple[str, int | ColumnElement[Any]] | None
+) -> bool:
+    """Texts and object id given as values, not expressions over a row of `per`."""
+    return not any(isinstance(v, ColumnElement) for v in (title, body, link, obj and obj[1]))
 
 
 def org_user_ids(session: Session, org_id: int) -> list[int]:
@@ -102,26 +125,8 @@ def notify_admins(
     per: FromClause | None = None,
 ) -> list[Notification]:
     """The active admins (科技局), who hear about review results and other bureau events;
-    with `per` (a subquery), once about each of its rows (see notify_each)."""
+    with `per` (a subquery), once about each of its rows (see notify)."""
     return _send(session, Notice(repository.ACTIVE_ADMINS, kind, title, body, link, obj, per))
-
-
-def notify_each(
-    session: Session,
-    rows: FromClause,
-    user_id: ColumnElement[Any],
-    kind: str,
-    title: Said,
-    body: Said = "",
-    *,
-    link: Said | None = None,
-    obj: tuple[str, int | ColumnElement[Any]] | None = None,
-) -> list[Notification]:
-    """A notice about each row of `rows` (a subquery) to the user its `user_id` column names;
-    the texts, link and object id may be expressions over the row's columns. The rows are
-    found by the statement that writes the notices: one statement for none or many."""
-    who = repository.user_is(user_id)
-    return _send(session, Notice(who, kind, title, body, link, obj, per=rows))
 
 
 def notify_brokers(
@@ -145,10 +150,10 @@ _TOGETHER = "notices_together"  # session.info key: the notices of an open `toge
 @contextmanager
 def together(session: Session) -> Iterator[None]:
     """The notices sent to organisations, admins, brokers or each row's user inside the block
-    (notify_orgs, notify_org, notify_admins, notify_brokers, notify_each; those answer []
-    there) are written when it ends, in one statement with their e-mail copies staged; a
-    step that tells several audiences runs one INSERT. An error in the block drops them (its
-    transaction rolls back); a block inside another leaves them to the outer one."""
+    (notify_orgs, notify_org, notify_admins, notify_brokers, notify with `per`; those
+    answer [] there) are written when it ends, in one statement with their e-mail copies
+    staged; a step that tells several audiences runs one INSERT. An error in the block drops
+    them (its transaction rolls back); a block inside another leaves them to the outer one."""
     if _TOGETHER in session.info:
         yield
         return

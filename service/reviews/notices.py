@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, String, Subquery, case, cast, literal
 from sqlalchemy.orm import Session
 
 from service.models import Need, ReviewAssignment, User
-from service.notifications.service import notify, notify_admins, notify_each
+from service.notifications.service import notify, notify_admins
 
 
 def assigned(session: Session, assignment: ReviewAssignment, need: Need, count: int) -> None:
@@ -67,9 +67,7 @@ def conflicts(session: Session, need: Need, rows: Subquery, lead_name: str) -> N
     sheet = literal("/reviews/") + cast(rows.c.id, String)
     title = f"您对「{need.title}」的评审出现利益冲突"
     obj = ("review_assignment", rows.c.id)
-    notify_each(
-        session, rows, rows.c.expert_id, "review_conflict", title, body, link=sheet, obj=obj
-    )
+    notify(session, rows.c.expert_id, "review_conflict", title, body, link=sheet, obj=obj, per=rows)
 
 
 def _either(

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import Notification
+from service.models import Notification, User
 from service.models.enums import Role
-from service.notifications.service import notify_admins, notify_org, together
+from service.notifications.service import notify, notify_admins, notify_org, together
 from tests.factories import create_user
 from tests.service.statements import statements
 
@@ -47,3 +47,16 @@ def test_a_failing_block_writes_none(session: Session) -> None:
         _failing_step(session, staff.org_id)
     notify_org(session, staff.org_id, "c", "丙")  # after the block: written at once again
     assert _kinds(session, staff.id) == ["c"]
+
+
+def test_a_column_of_users_or_an_expression_needs_the_rows_it_is_over(session: Session) -> None:
+    """`notify` with `per` sends about each row (review conflicts); a column or an expression
+    without its rows is a programming error, refused before any SQL."""
+    user = create_user(session, Role.expert)
+    rows = select(User.id.label("uid"), User.username).where(User.id == user.id).subquery()
+    with pytest.raises(ValueError, match="per"):
+        notify(session, rows.c.uid, "review_conflict", "标题")
+    with pytest.raises(ValueError, match="per"):
+        notify(session, [user.id], "review_conflict", rows.c.username)
+    sent = notify(session, rows.c.uid, "review_conflict", "标题", rows.c.username, per=rows)
+    assert [(n.user_id, n.body) for n in sent] == [(user.id, user.username)]
