@@ -17,8 +17,8 @@ million postings every list is stale at once).
 Lists are stored only for postings that are viewed or change, not for every posting (at a
 million postings that would be 50 million rows): a GET of a posting without a current list
 ranks live and hands the posting to the worker, which stores the list after the commit; a
-change stores the changed posting's list, and the lists of the needs its second round ranks
-for their broker candidates (as unseen: evicted before any list that was read). At most
+change stores the changed posting's list (and, with `refresh.KEEP_FANOUT`, those of the needs
+its second round ranks for their broker candidates, as unseen: evicted first). At most
 `engine_stored_lists` per side are kept: beyond it the worker drops the lists viewed longest
 ago (`refresh.evict`), and their next GET ranks live again.
 

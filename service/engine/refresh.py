@@ -11,16 +11,16 @@ When a posting is published, edited or re-embedded, the worker refreshes:
 The second round ranks no list where it can help it (`refresh_pair`): the changed posting's
 pair is scored as the list's own ranking would score it, and moved in, within or out of the
 stored list (and a need's broker candidates proposed from its new head); a list that is
-missing (a need's, ranked for its candidates, and then kept: so the next change it may enter
-is a pair), stale, or that the posting leaves while full is ranked as before. So one change
-costs 1 ranking plus at most FANOUT + HOLDERS pair scores (or rankings where those cannot
-stand in), each list in its own short transaction. Brokers get one digest for everything a
-refresh proposed. A list whose posting was withdrawn since keeps its row until that list's
-next refresh; the read filters it out.
+missing (a need's, ranked for its candidates, and with `KEEP_FANOUT` kept: so the next
+change it may enter is a pair), stale, or that the posting leaves while full is ranked as
+before. So one change costs 1 ranking plus at most FANOUT + HOLDERS pair scores (or rankings
+where those cannot stand in), each list in its own short transaction. Brokers get one digest
+for everything a refresh proposed. A list whose posting was withdrawn since keeps its row
+until that list's next refresh; the read filters it out.
 Lists are stored only for postings that change (their own list, above) or are viewed (a GET
 without a current list hands the posting over, `viewed`); in the second round a list is
 written only where one is stored already, while a need without one is still ranked for its
-broker candidates and its list kept as unseen (evicted before any list that was read). The
+broker candidates (with `KEEP_FANOUT` its list kept as unseen, evicted first). The
 sweep stores again the stored lists ranked for an older text or rank model (`BACKFILL` per
 sweep: a worker stopped between embedding and refresh, `jiebang learn`, a deploy with another
 shipped model, `jiebang reindex` filling second views), then drops the lists viewed longest
@@ -59,7 +59,9 @@ BACKFILL = 200  # missing or stale lists stored per sweep
 REPAIR = 32  # postings still due for their refresh, refreshed per sweep
 REPAIR_CHUNK = 8  # ... per `after_change` (one digest each; the marks cleared after it)
 INCREMENTAL = True  # the second round scores the changed pair only (`refresh_pair`)
-KEEP_FANOUT = True  # a need ranked for its candidates in the second round keeps its list
+# a need ranked for its candidates in the second round keeps its list (off: the 100k load
+# bench lost 27 % rps with it, 32 -> 23, where few fan-out needs recur in 60 s; §19)
+KEEP_FANOUT = False
 
 
 @dataclass

@@ -281,6 +281,7 @@ def test_a_need_without_a_stored_list_is_ranked_once_then_updated_by_pairs(
     and keeps its list (unseen), so the later changes score pairs; the lists and candidates
     are those of full rankings. Before (`KEEP_FANOUT` off) each change ranked every such
     need again (48 rankings here, against 12 + the fall-backs)."""
+    monkeypatch.setattr(refresh, "KEEP_FANOUT", True)
     with (
         _run(tmp_path, "incr", True, monkeypatch, stored=False) as run,
         _run(tmp_path, "full", False, monkeypatch, stored=False) as ranked,

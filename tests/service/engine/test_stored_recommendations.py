@@ -617,10 +617,13 @@ def test_a_viewed_posting_gets_a_list_an_unviewed_one_none(rig: Rig) -> None:
     assert head.computed_at <= stored_at  # noted, not ranked again
 
 
-def test_a_changed_capability_proposes_candidates_for_needs_without_a_list(rig: Rig) -> None:
+def test_a_changed_capability_proposes_candidates_for_needs_without_a_list(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Broker candidates do not depend on stored lists: a changed capability's best needs are
     ranked and given candidates; a need nobody viewed keeps the list ranked for them (so the
     next change scores a pair), counted as never viewed (evicted before any list read)."""
+    monkeypatch.setattr(refresh, "KEEP_FANOUT", True)
     [need_id] = _imported_needs(rig, "N002")
     with rig.sm() as s:
         assert not s.scalars(select(Match).where(Match.need_id == need_id)).all()
