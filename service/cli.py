@@ -324,6 +324,12 @@ def _register_bench_endpoint(sub: "argparse._SubParsersAction[argparse.ArgumentP
         default=10,
         help="postings per organisation whose recommendation lists are stored before the clock",
     )
+    load.add_argument(
+        "--rate",
+        type=float,
+        help="open loop: operations arrive at this many per second (Poisson) on the clients' "
+        "connections, whatever the answers take (default: closed loop, no think time)",
+    )
     load.set_defaults(func=_bench_load)
 
 
@@ -365,6 +371,7 @@ def _bench_load(args: argparse.Namespace) -> int:
         max_rss_mb=args.max_rss_mb,
         build_only=args.build_only,
         hot=args.hot,
+        rate=args.rate,
     )
 
 

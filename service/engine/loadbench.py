@@ -19,7 +19,13 @@
 3. C concurrent clients (asyncio + httpx, on 127.0.0.1 only) for S seconds, each sticking to
    one worker, with the traffic mix of `MIX`: public lists and details, free-text search,
    recommendations both ways as the posting's own organisation, new postings (create, submit,
-   approve) and applications.
+   approve) and applications. That is a closed loop: at saturation a request's latency is
+   mostly its wait in the workers' queue. With `--rate R` the loop is open instead:
+   operations arrive at R per second (Poisson, exponential gaps drawn from the seed) whatever
+   the answers take, each on a free connection of the C clients' pool or queued client-side
+   until one frees (`late`); the wait from arrival to connection is reported apart from the
+   requests' latencies, and arrivals still queued when the time is up are not sent
+   (`unserved`).
 4. The workers' memory as PSS (`/proc/<pid>/smaps_rollup`: shared pages split between the
    processes that map them, so an index both map is counted once), sampled during the run.
 5. A restart: one worker is killed (SIGKILL) and a replacement started on its port, timed to
@@ -31,6 +37,9 @@ random organisation applies again to a need it already applied to (counted as `c
 Figures are printed, never asserted. The last line is
 `load n=… workers=… clients=… rps=… p50_ms=… p99_ms=… search_p99_ms=… rec_p99_ms=… errors=…
 rss_mb=…` (n = capabilities + needs in the synthetic set; rss_mb = the peak of the summed PSS).
+With `--rate` it reads `load n=… workers=… clients=… rate=R rps=… … errors=… ops=… ops_rps=…
+late=… wait_p99_ms=… unserved=… rss_mb=…` (ops = operations sent, ops_rps their achieved rate,
+wait = client-side, arrival → connection).
 """
 
 import asyncio
@@ -934,6 +943,11 @@ class Tally:
     errors: Counter[str] = field(default_factory=Counter)
     conflicts: Counter[str] = field(default_factory=Counter)
     samples: dict[str, str] = field(default_factory=dict)  # op → first error seen
+    # open loop (`--rate`) only: client-side waits (arrival → a free connection), in seconds
+    waits: list[float] = field(default_factory=list)
+    arrivals: int = 0  # operations that arrived before the time was up
+    late: int = 0  # arrivals that found every connection busy and queued client-side
+    unserved: int = 0  # arrivals still queued when the time was up (never sent)
 
     def record(self, op: str, seconds: float, status: int | None, detail: str = "") -> bool:
         self.latencies[op].append(seconds)
@@ -1123,8 +1137,11 @@ async def drive(
     clients: int,
     seconds: float,
     on_tick: Callable[[], None],
+    rate: float | None = None,
+    seed: int = 0,
 ) -> tuple[Tally, int, float]:
-    """C clients, each on one worker, issuing operations until the time is up."""
+    """C clients, each on one worker, issuing operations until the time is up (closed loop);
+    with `rate`, operations arriving at `rate` per second (open loop, `_arrive`)."""
     tally, count = Tally(), [0]
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -1143,8 +1160,67 @@ async def drive(
             await asyncio.sleep(2)
 
     started = time.monotonic()
-    await asyncio.gather(ticker(), *(client(k) for k in range(clients)))
+    if rate is None:
+        await asyncio.gather(ticker(), *(client(k) for k in range(clients)))
+    else:
+        pool = [
+            httpx.AsyncClient(base_url=bases[k % len(bases)], timeout=60, limits=limits)
+            for k in range(clients)
+        ]
+        try:
+            await asyncio.gather(
+                ticker(), _arrive(pool, traffic, tally, count, rate, seed, started, deadline)
+            )
+        finally:
+            for http in pool:
+                await http.aclose()
     return tally, count[0], time.monotonic() - started
+
+
+async def _arrive(
+    pool: list[httpx.AsyncClient],
+    traffic: Traffic,
+    tally: Tally,
+    count: list[int],
+    rate: float,
+    seed: int,
+    started: float,
+    deadline: float,
+) -> None:
+    """The open loop: operations arrive at `rate` per second (Poisson: exponential gaps drawn
+    from `seed`, so a rerun has the same arrivals), whatever the answers take. Each takes a
+    free connection of the pool, or queues client-side for one (`late`); the wait from its
+    arrival to its connection (that queue, and the client's own event-loop lag) is kept apart
+    from the requests' latencies. Arrivals still queued when the time is up are not sent
+    (`unserved`); those running are waited for."""
+    free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+    for http in pool:
+        free.put_nowait(http)
+
+    async def operation(due: float) -> None:
+        queued = free.empty()
+        tally.late += queued
+        http = await free.get()
+        try:
+            if queued and time.monotonic() >= deadline:
+                tally.unserved += 1
+                return
+            tally.waits.append(time.monotonic() - due)
+            made = await traffic.one(http, tally)
+            count[0] += made
+        finally:
+            free.put_nowait(http)
+
+    gaps = random.Random(seed)
+    tasks = []
+    due = started + gaps.expovariate(rate)
+    while due < deadline:
+        if due > time.monotonic():
+            await asyncio.sleep(due - time.monotonic())
+        tally.arrivals += 1
+        tasks.append(asyncio.create_task(operation(due)))
+        due += gaps.expovariate(rate)
+    await asyncio.gather(*tasks)
 
 
 def _ms(values: Sequence[float], q: float) -> float:
@@ -1194,7 +1270,10 @@ def run(
     seed: int = 0,
     build_only: bool = False,
     hot: int = HOT,
+    rate: float | None = None,
 ) -> int:
+    if rate is not None and not rate > 0:
+        raise SystemExit(f"--rate 必须大于 0 / must be positive: {rate}")
     folder.mkdir(parents=True, exist_ok=True)
     if threading.current_thread() is threading.main_thread():  # `kill` stops the workers too
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -1243,12 +1322,15 @@ def run(
         def sample() -> None:
             peak[0] = max(peak[0], pss_mb([w.proc.pid for w in running]))
 
-        echo(f"压测 / load: {clients} clients × {seconds:.0f}s on {workers} workers …")
+        pace = "" if rate is None else f" at {rate:g} operations/s (open loop)"
+        echo(f"压测 / load: {clients} clients × {seconds:.0f}s on {workers} workers{pace} …")
         tally, requests, elapsed = _in_own_loop(
-            drive([w.base for w in running], traffic, clients, seconds, sample)
+            drive([w.base for w in running], traffic, clients, seconds, sample, rate, seed)
         )
         sample()
         last = _report(tally, requests, elapsed, echo)
+        if rate is not None:
+            last = f"rate={rate:g} {last} {_arrivals(tally, elapsed, echo)}"
         last = (
             f"load n={capabilities + needs} workers={workers} clients={clients} {last} "
             f"rss_mb={peak[0]:.0f}"
@@ -1316,6 +1398,22 @@ def _report(tally: Tally, requests: int, elapsed: float, echo: Echo) -> str:
         f"rps={requests / elapsed:.1f} p50_ms={_ms(every, 50):.1f} p99_ms={_ms(every, 99):.1f} "
         f"search_p99_ms={_ms(search, 99):.1f} rec_p99_ms={_ms(recs, 99):.1f} "
         f"errors={sum(tally.errors.values())}"
+    )
+
+
+def _arrivals(tally: Tally, elapsed: float, echo: Echo) -> str:
+    """The open loop's own figures: arrivals, operations sent and their rate, and the
+    client-side wait (arrival → a free connection), apart from the requests' latencies."""
+    ops, waits = len(tally.waits), tally.waits
+    echo(
+        f"open loop: arrivals={tally.arrivals} sent={ops} ({ops / elapsed:.1f} ops/s) "
+        f"late={tally.late} (queued for a free connection) unserved={tally.unserved} "
+        f"(still queued when the time was up); client-side wait p50_ms={_ms(waits, 50):.1f} "
+        f"p99_ms={_ms(waits, 99):.1f} max_ms={max(waits, default=0) * 1000:.1f}"
+    )
+    return (
+        f"ops={ops} ops_rps={ops / elapsed:.1f} late={tally.late} "
+        f"wait_p99_ms={_ms(waits, 99):.1f} unserved={tally.unserved}"
     )
 
 

@@ -100,6 +100,47 @@ def test_bench_load_runs_end_to_end(tmp_path: Path) -> None:
     assert any(line.strip().startswith("search_capabilities") for line in said)
 
 
+OPEN = re.compile(
+    r"^load n=350 workers=2 clients=4 rate=20 rps=[\d.]+ p50_ms=[\d.]+ p99_ms=[\d.]+ "
+    r"search_p99_ms=[\d.]+ rec_p99_ms=[\d.]+ errors=(\d+) ops=(\d+) ops_rps=[\d.]+ "
+    r"late=(\d+) wait_p99_ms=[\d.]+ unserved=(\d+) rss_mb=\d+$"
+)
+
+
+def test_bench_load_at_a_rate_issues_rate_times_seconds_operations(tmp_path: Path) -> None:
+    """`--rate 20` for 4 s: about 80 operations arrive (Poisson, seeded), each is sent or left
+    unserved, and the figures are printed on the last line. Counts only: how many are sent in
+    time depends on the machine."""
+    said: list[str] = []
+    for url in committed_database_url(tmp_path, "loadrate"):
+        run(
+            300,
+            50,
+            2,
+            4,
+            4,
+            said.append,
+            database_url=url,
+            folder=tmp_path / "bench",
+            embedder="hash:64",
+            rate=20,
+        )
+    match = OPEN.match(said[-1])
+    assert match, said[-1]
+    errors, ops, late, unserved = map(int, match.groups())
+    assert errors == 0, "\n".join(said)
+    arrivals = next(line for line in said if line.startswith("open loop:"))
+    arrived = int(re.search(r"arrivals=(\d+)", arrivals).group(1))  # type: ignore[union-attr]
+    assert 40 <= arrived <= 120, arrivals  # 80 expected; the seeded draw, not the clock
+    assert ops + unserved == arrived and ops > 0, arrivals
+    assert 0 <= late <= arrived
+    requests = int(
+        next(line for line in said if line.endswith("s") and " requests in " in line).split()[0]
+    )
+    assert ops <= requests <= 3 * ops  # an operation is 1–3 requests
+    assert any("at 20 operations/s (open loop)" in line for line in said)
+
+
 def test_the_clients_run_where_the_calling_thread_already_runs_a_loop() -> None:
     """The browser tests' playwright keeps a loop running in the main thread; `asyncio.run`
     there fails, so the clients get a loop of their own."""
