@@ -1,5 +1,5 @@
-"""`jiebang` command line: serve, migrate, seed-demo, reindex, create-admin, backup, restore
-(+ eval/bench)."""
+"""`jiebang` command line: serve, engine, migrate, seed-demo, reindex, create-admin, backup,
+restore (+ eval/bench)."""
 
 import argparse
 import getpass
@@ -171,13 +171,44 @@ def prepare(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """Serve; with more than one worker process, the app processes only serve requests and
+    one `jiebang engine` process, started here and stopped with them, does the background
+    work (`engine_work = "process"`)."""
+    import os
+
     import uvicorn
+
+    from service.engine.runtime import EngineProcess
 
     prepare(args)
     docs = "  (API 文档 /docs)" if get_settings().docs_enabled else ""
     print(f"揭榜 Jiebang: http://{args.host}:{args.port}/{docs}", flush=True)
-    uvicorn.run("service.asgi:app", host=args.host, port=args.port, workers=args.workers)
+    engine = None
+    if args.workers > 1:
+        os.environ["JIEBANG_ENGINE_WORK"] = "process"  # the app processes and the engine
+        get_settings.cache_clear()
+        engine = EngineProcess()
+        engine.start()
+        print("后台引擎进程已启动 / engine process started", flush=True)
+    try:
+        uvicorn.run("service.asgi:app", host=args.host, port=args.port, workers=args.workers)
+    finally:
+        if engine is not None:
+            engine.stop()
     return 0
+
+
+def _engine(args: argparse.Namespace) -> int:
+    import os
+
+    # one OpenMP thread, as in the app processes (service/asgi.py): set before the model loads
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    nice = get_settings().engine_nice if args.nice is None else args.nice
+    if nice:
+        os.nice(nice)
+    from service.engine.runtime import run_engine
+
+    return run_engine(with_parent=args.with_parent)
 
 
 def _learn(args: argparse.Namespace) -> int:
@@ -212,6 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=_serve)
+    engine = sub.add_parser(
+        "engine",
+        help="the engine's background work without HTTP (embedding, stored lists, sweep, "
+        "index generations) for app processes run with JIEBANG_ENGINE_WORK=process",
+    )
+    engine.add_argument(
+        "--nice", type=int, help="add this to the process's niceness (default JIEBANG_ENGINE_NICE)"
+    )
+    engine.add_argument(
+        "--with-parent", action="store_true", help="stop when the starting process is gone"
+    )
+    engine.set_defaults(func=_engine)
     sub.add_parser("migrate", help="apply Alembic migrations").set_defaults(func=_migrate)
     sub.add_parser("seed-demo", help="load the demo data into an empty database").set_defaults(
         func=_seed_demo

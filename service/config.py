@@ -51,6 +51,14 @@ class Settings(BaseSettings):
 
     # Matching engine: background embedding worker + sweeper, index catch-up, candidates.
     engine_background: bool = True  # start the worker and the index warm-up with the app
+    # Where the background work (embedding, list refresh, sweep, compactor, verify) runs:
+    # "thread": in each app process, handed over after each commit (the embedded default:
+    # `make run`, one worker, tests); "process": in one `jiebang engine` process at a lower
+    # CPU priority, fed through the `engine_inbox` table, while the app processes only warm
+    # and catch up their index (`jiebang serve --workers N` with N > 1 sets it, and starts
+    # the engine). A request thread then never shares its process's GIL with a ranking.
+    engine_work: Literal["thread", "process"] = "thread"
+    engine_nice: int = 10  # `jiebang engine` adds this to its niceness (os.nice) at start
     engine_sweep_seconds: float = 30.0
     engine_max_attempts: int = 10  # a failing posting is retried this often, then left to admins
     engine_lookback_seconds: float = 120.0  # catch-up re-reads this far behind the watermark

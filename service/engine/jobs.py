@@ -11,12 +11,17 @@ import) is embedded within `engine_sweep_seconds`.
 A read of a posting's recommendations is handed over the same way (`viewed`, topic
 `engine.viewed`): the worker stores the lists of the postings that are viewed (and of those
 that change), not of every posting.
+
+With the background work in a separate `jiebang engine` process (`engine_work = "process"`)
+both go through the database instead (`service/engine/inbox.py`).
 """
 
 from collections.abc import Callable, Iterable
 
 from sqlalchemy.orm import Session
 
+from service.config import get_settings
+from service.engine import repository
 from service.engine.documents import Kind
 from service.kit.jobs import JOBS, defer
 
@@ -26,8 +31,13 @@ Dispatch = Callable[[Iterable[tuple[Kind, int]]], None]
 
 
 def enqueue_embedding(session: Session, kind: Kind, posting_id: int) -> int:
-    """(Re-)embed the posting after this transaction commits; returns `posting_id`."""
-    defer(session, EMBED, (kind, posting_id))
+    """(Re-)embed the posting after this transaction commits; returns `posting_id`. With
+    the background work in its own process (`engine_work = "process"`) the posting goes
+    to the engine's inbox in this transaction (`service/engine/inbox.py`)."""
+    if get_settings().engine_work == "process":
+        repository.post_inbox(session, EMBED, [(kind, posting_id)])
+    else:
+        defer(session, EMBED, (kind, posting_id))
     return posting_id
 
 

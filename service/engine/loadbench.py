@@ -14,8 +14,10 @@
    generation (the service's own store writes it) and the stored recommendation lists of the
    "hot" postings, the first `HOT` of each organisation the traffic asks for; a cold request
    (no stored list) is timed on its own after the traffic.
-2. W worker processes (`uvicorn service.asgi:app`, each on its own port, as behind a reverse
-   proxy), timed from process start to the first answered search (which waits for the index).
+2. The production layout (`jiebang serve --workers W`): W worker processes (`uvicorn
+   service.asgi:app`, each on its own port, as behind a reverse proxy) that only serve, timed
+   from process start to the first answered search (which waits for the index), and one
+   `jiebang engine` process doing the background work (`JIEBANG_ENGINE_WORK=process`).
 3. C concurrent clients (asyncio + httpx, on 127.0.0.1 only) for S seconds, each sticking to
    one worker, with the traffic mix of `MIX`: public lists and details, free-text search,
    recommendations both ways as the posting's own organisation, new postings (create, submit,
@@ -26,8 +28,10 @@
    until one frees (`late`); the wait from arrival to connection is reported apart from the
    requests' latencies, and arrivals still queued when the time is up are not sent
    (`unserved`).
-4. The workers' memory as PSS (`/proc/<pid>/smaps_rollup`: shared pages split between the
-   processes that map them, so an index both map is counted once), sampled during the run.
+4. The workers' and the engine's memory as PSS (`/proc/<pid>/smaps_rollup`: shared pages
+   split between the processes that map them, so an index both map is counted once), sampled
+   during the run; at the end, the background work left (postings waiting for a vector or a
+   refresh, views waiting for a list), so a run is honest about what it deferred.
 5. A restart: one worker is killed (SIGKILL) and a replacement started on its port, timed to
    its first answered search.
 
@@ -846,6 +850,7 @@ def worker_env(url: str, var_dir: Path, embedder: str) -> dict[str, str]:
         "JIEBANG_EMBEDDER": embedder,
         "JIEBANG_SECRET_KEY": "load-bench-secret-key-0123456789",
         "JIEBANG_SCHEDULER_ENABLED": "0",  # the tick is not part of the measured traffic
+        "JIEBANG_ENGINE_WORK": "process",  # the background work in `start_engine`'s process
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
     }
@@ -868,6 +873,46 @@ def start_worker(port: int, env: dict[str, str], log: Path) -> Worker:
             cmd, env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True
         )
     return Worker(port, proc, time.monotonic(), log)
+
+
+def start_engine(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """The `jiebang engine` process (its niceness: JIEBANG_ENGINE_NICE, default 10)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "engine"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+
+
+def background_left(url: str, before: dict[Kind, int]) -> str:
+    """What the engine has not done yet: postings created during the run without a vector,
+    vectors whose refresh is due, and the inbox's postings by topic."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            unembedded = 0
+            for kind, top in before.items():
+                model = repository.MODELS[kind]
+                has = select(PostingVector.id).where(
+                    PostingVector.kind == kind, PostingVector.posting_id == model.id
+                )
+                unembedded += int(
+                    session.scalar(select(func.count()).where(model.id > top, ~has.exists())) or 0
+                )
+            due = session.scalar(
+                select(func.count()).select_from(PostingVector).where(PostingVector.refresh_due)
+            )
+            inbox = repository.inbox_counts(session)
+    finally:
+        engine.dispose()
+    return (
+        f"background left: unembedded={unembedded} refresh_due={due or 0} "
+        f"inbox_embed={inbox.get('engine.embed', 0)} inbox_viewed={inbox.get('engine.viewed', 0)}"
+    )
 
 
 def pss_mb(pids: Sequence[int]) -> float:
@@ -1288,6 +1333,7 @@ def run(
         url = pg_start(pg_dir, echo)
     echo(f"数据库 / database: {url.split('@')[-1] if '@' in url else url}")
     running: list[Worker] = []
+    engine_proc: subprocess.Popen[bytes] | None = None
     try:
         t0 = time.perf_counter()
         var_dir = folder / f"var-{slug}-{'pg' if pg_dir else 'db'}"
@@ -1307,6 +1353,8 @@ def run(
             return 0
         env = worker_env(url, var_dir, embedder)
         query = corpus.queries[0]
+        before = _top_ids(url)
+        engine_proc = start_engine(env, folder / "engine.log")
         for k in range(workers):
             running.append(start_worker(_free_port(), env, folder / f"worker{k}.log"))
         starts = [wait_serving(w, query, start_timeout, max_rss_mb) for w in running]
@@ -1315,12 +1363,13 @@ def run(
             + " ".join(f"{s:.1f}s" for s in starts)
         )
         echo(f"workers PSS after start-up: {pss_mb([w.proc.pid for w in running]):.0f} MB")
+        echo(f"engine PSS after start-up: {pss_mb([engine_proc.pid]):.0f} MB")
         tokens = _log_in(running[0].base, corpus)
         traffic = Traffic(corpus, tokens, seed + time.time_ns())  # a rerun applies anew
         peak = [0.0]
 
         def sample() -> None:
-            peak[0] = max(peak[0], pss_mb([w.proc.pid for w in running]))
+            peak[0] = max(peak[0], pss_mb([w.proc.pid for w in running] + [engine_proc.pid]))
 
         pace = "" if rate is None else f" at {rate:g} operations/s (open loop)"
         echo(f"压测 / load: {clients} clients × {seconds:.0f}s on {workers} workers{pace} …")
@@ -1328,6 +1377,7 @@ def run(
             drive([w.base for w in running], traffic, clients, seconds, sample, rate, seed)
         )
         sample()
+        left = background_left(url, before)
         last = _report(tally, requests, elapsed, echo)
         if rate is not None:
             last = f"rate={rate:g} {last} {_arrivals(tally, elapsed, echo)}"
@@ -1344,12 +1394,27 @@ def run(
             )
         except RuntimeError as exc:
             echo(f"重启 / restart: killed worker, replacement failed: {exc}")
+        echo(left + " (at the end of the traffic)")
+        echo(background_left(url, before) + " (after the cold requests and the restart)")
     finally:
         stop_workers(running)
+        if engine_proc is not None and engine_proc.poll() is None:
+            engine_proc.terminate()
+            engine_proc.wait(120)
         if pg_dir is not None and not keep_server:
             pg_stop(pg_dir)
     echo(last)
     return 0
+
+
+def _top_ids(url: str) -> dict[Kind, int]:
+    """Each side's largest posting id before the traffic (postings past it are the run's)."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return {kind: repository.max_id(session, kind) for kind in ("need", "capability")}
+    finally:
+        engine.dispose()
 
 
 def _cold(

@@ -38,6 +38,7 @@ from service.models import (
     Application,
     Capability,
     EmbeddingFailure,
+    EngineInbox,
     KeywordBlock,
     KeywordDoc,
     KeywordHead,
@@ -1109,3 +1110,35 @@ def drop_lists(session: Session, kind: Kind, subject_ids: Sequence[int]) -> None
             session.execute(
                 delete(table).where(table.subject_kind == kind, table.subject_id.in_(chunk))
             )
+
+
+# --- the engine process's inbox (service/engine/inbox.py) ------------------------------------
+def post_inbox(session: Session, topic: str, items: Iterable[tuple[Kind, int]]) -> None:
+    """Hand these postings to the engine process (in the caller's transaction)."""
+    rows = [{"topic": topic, "kind": kind, "posting_id": i} for kind, i in items]
+    if rows:
+        session.execute(insert(EngineInbox), rows)
+
+
+def inbox_after(session: Session, after: int, limit: int) -> list[tuple[int, str, Kind, int]]:
+    """The first `limit` inbox rows past id `after`: (id, topic, kind, posting id)."""
+    statement = (
+        select(EngineInbox.id, EngineInbox.topic, EngineInbox.kind, EngineInbox.posting_id)
+        .where(EngineInbox.id > after)
+        .order_by(EngineInbox.id)
+        .limit(limit)
+    )
+    return [(r[0], r[1], cast(Kind, r[2]), r[3]) for r in session.execute(statement)]
+
+
+def drop_inbox(session: Session, ids: Sequence[int]) -> None:
+    for chunk in _chunks(ids):
+        session.execute(delete(EngineInbox).where(EngineInbox.id.in_(chunk)))
+
+
+def inbox_counts(session: Session) -> dict[str, int]:
+    """Distinct postings waiting in the inbox, by topic."""
+    pairs = select(EngineInbox.topic, EngineInbox.kind, EngineInbox.posting_id).distinct()
+    waiting = pairs.subquery()
+    statement = select(waiting.c.topic, func.count()).group_by(waiting.c.topic)
+    return {topic: int(n) for topic, n in session.execute(statement)}

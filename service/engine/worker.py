@@ -19,6 +19,12 @@ switch). The compactor looks after warm-up, after each sweep, and every `sweep_s
 The embedding thread's model calls are background work (`matching/turns.py`): they run in
 short chunks, and a request's own model call (a search's query, a draft's duplicate check)
 goes before the thread's next chunk, instead of waiting for its whole batch.
+
+Where it runs (`engine_work`): in each app process, fed after each commit by the job queue
+(`service/engine/runtime.py`, the embedded default), or alone in the `jiebang engine`
+process, fed by the `engine_inbox` table (`inbox=`, `service/engine/inbox.py`: read at the
+top of each round and before a long sweep's next step, each row deleted once done). The
+loop is the same; app processes then only warm and catch up their index (`warm_up`).
 """
 
 import logging
@@ -36,6 +42,8 @@ from service.config import get_settings
 from service.engine import keywords, repository, vectors
 from service.engine import refresh as list_refresh
 from service.engine.documents import KINDS, Kind
+from service.engine.inbox import POLL, Inbox
+from service.engine.jobs import EMBED, VIEWED
 from service.engine.store import IndexStore
 from service.kit.db import read_only
 from service.kit.jobs import JOBS
@@ -61,6 +69,7 @@ class EmbeddingWorker:
         max_attempts: int | None = None,
         refresh_candidates: bool = True,
         warm_up_sessions: Callable[[], Session] | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         settings = get_settings()
         self.session_factory = session_factory
@@ -70,6 +79,7 @@ class EmbeddingWorker:
         self.sweep_seconds = sweep_seconds or settings.engine_sweep_seconds
         self.max_attempts = max_attempts or settings.engine_max_attempts
         self.refresh = refresh_candidates
+        self.inbox = inbox  # the engine process: work handed over through the database
         self._queue: queue.Queue[tuple[Kind, int]] = queue.Queue()
         self._views: queue.Queue[tuple[Kind, int]] = queue.Queue()  # recommendations read
         self._stop = threading.Event()
@@ -122,9 +132,7 @@ class EmbeddingWorker:
     def warm_up(self) -> None:
         """Load the index (map its generation, or read the whole table at a first start);
         the first generation, when none exists yet, is the compactor's."""
-        store = self.store_factory()
-        with self.warm_up_sessions() as session:
-            store.ensure_current(session)
+        warm_up(self.store_factory, self.warm_up_sessions)
         self._compact_due.set()
 
     def verify_index(self) -> None:
@@ -169,9 +177,14 @@ class EmbeddingWorker:
     def _drain(self, timeout: float) -> None:
         """Process one batch of queued ids (waiting up to `timeout` for the first), then the
         postings whose recommendations were read since."""
+        self._read_inbox()
+        if self.inbox is not None:
+            timeout = min(timeout, POLL)
         batch = self._take(timeout)
         if batch:
+            rows = self.inbox.claim(EMBED, batch) if self.inbox is not None else []
             self._guard(lambda: self.process(batch))
+            self._settle(rows)
             for _ in batch:
                 self._queue.task_done()
         views: list[tuple[Kind, int]] = []
@@ -181,9 +194,31 @@ class EmbeddingWorker:
             except queue.Empty:
                 break
         if views:
+            rows = self.inbox.claim(VIEWED, views) if self.inbox is not None else []
             self._guard(lambda: self.store_viewed(views))
+            self._settle(rows)
             for _ in views:
                 self._views.task_done()
+
+    def _read_inbox(self) -> None:
+        """Queue what the app processes handed over since the last read (the engine process;
+        at most every `POLL` seconds)."""
+        if self.inbox is None:
+            return
+        try:
+            fresh = self.inbox.poll()
+        except (OperationalError, IntegrityError) as exc:  # the database is away: next round
+            log.warning("engine inbox not read: %s", exc.__class__.__name__)
+            return
+        for topic, kind, posting_id in fresh:
+            (self._queue if topic == EMBED else self._views).put((kind, posting_id))
+
+    def _settle(self, rows: list[int]) -> None:
+        """Delete the inbox rows of work done (kept when the database is away: redone after
+        a restart; the sweep finds an unembedded posting anyway)."""
+        inbox = self.inbox
+        if rows and inbox is not None:
+            self._guard(lambda: inbox.done(rows))
 
     def _take(self, timeout: float) -> list[tuple[Kind, int]]:
         try:
@@ -273,6 +308,7 @@ class EmbeddingWorker:
 
     def _serve_queue(self) -> None:
         """Users' fresh postings and viewed lists go before a long sweep's next step."""
+        self._read_inbox()
         while not (self._queue.empty() and self._views.empty()) and not self._stop.is_set():
             self._drain(timeout=0)
 
@@ -360,3 +396,12 @@ class EmbeddingWorker:
             self.repair()
             self.backfill()
         return done
+
+
+def warm_up(store_factory: Callable[[], IndexStore], sessions: Callable[[], Session]) -> None:
+    """Load the process's index: map its generation, or read the whole table at a first start
+    (the worker's first step; an app process whose background work runs in the engine
+    process runs only this, in a thread of its own)."""
+    store = store_factory()
+    with sessions() as session:
+        store.ensure_current(session)

@@ -8,6 +8,7 @@ from service.models.capability import Capability
 from service.models.duplicate import DuplicateLink
 from service.models.engine import (
     EmbeddingFailure,
+    EngineInbox,
     KeywordBlock,
     KeywordDoc,
     KeywordHead,
@@ -42,6 +43,7 @@ __all__ = [
     "Capability",
     "DuplicateLink",
     "EmbeddingFailure",
+    "EngineInbox",
     "Field",
     "IntakeBatch",
     "Invitation",

@@ -69,6 +69,21 @@ class EmbeddingFailure(TimestampMixin, Base):
     last_error: Mapped[str] = mapped_column(Text)
 
 
+class EngineInbox(Base):
+    """Work handed to a separate engine process (`JIEBANG_ENGINE_WORK=process`,
+    `service/engine/inbox.py`): a posting to (re-)embed, written in the transaction that
+    changed it, or one whose recommendations were read without a current list, written after
+    the read. The engine polls the rows past the last id it read and deletes each once done,
+    so a restarted engine finds what it left."""
+
+    __tablename__ = "engine_inbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(16))  # embed | viewed
+    kind: Mapped[str] = mapped_column(String(16))  # need | capability
+    posting_id: Mapped[int] = mapped_column(Integer)
+
+
 class KeywordDoc(Base):
     """A posting in the shared keyword index: its token counts, its distinct terms (what
     explanations read, and what a rewrite takes out of the blocks) and the text's hash.

