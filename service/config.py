@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +45,10 @@ class Settings(BaseSettings):
     smtp_ca_file: str = ""  # CA bundle for a privately signed SMTP server; empty: system CAs
     smtp_timeout_seconds: float = 10.0
     public_url: str = "http://127.0.0.1:8000"  # links in e-mails point here
+    # A list's rows are counted up to this many: past it the count would read every row the
+    # list holds (1M published capabilities: 0.1-0.6 s per page, `matching/BENCHMARKS.md` §14);
+    # the answer then says `total_exact: false` and the web app shows 「共 1万+ 条」.
+    list_count_cap: int = Field(default=10_000, ge=1)
 
     @property
     def mail_enabled(self) -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from service.kit.money import yuan_to_wan
 from service.models import Application, ApplicationMember, Need
-from service.notifications.service import notify_org, notify_orgs
+from service.notifications.service import notify_orgs
 
 
 def received(session: Session, app: Application, need: Need) -> None:
@@ -55,7 +55,7 @@ def _to_enterprise(
 ) -> None:
     """The need's enterprise, led to the applications it received."""
     link, obj = f"/needs/{need.id}/applications", ("application", app.id)
-    notify_org(session, need.org_id, kind, title, body, link=link, obj=obj)
+    notify_orgs(session, [need.org_id], kind, title, body, link=link, obj=obj)
 
 
 def _to_applicants(session: Session, app: Application, kind: str, title: str, body: str) -> None:

@@ -7,12 +7,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-T = TypeVar("T")
+from service.config import get_settings
 
-# A list's rows are counted up to COUNT_CAP: past it the count reads as many rows as the list
-# holds (1M published capabilities: 0.1-0.6 s per page, `matching/BENCHMARKS.md` §14), and
-# the web app's pager needs no more than "more than COUNT_CAP" (1万+ 条).
-COUNT_CAP = 10_000
+T = TypeVar("T")
 
 
 class PageParams(BaseModel):
@@ -38,28 +35,29 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int = Field(description="条数；total_exact 为 false 时为下限（实际多于此数）")
     total_exact: bool = Field(
-        default=True, description=f"total 是否精确：超过 {COUNT_CAP} 条时只计到 {COUNT_CAP}"
+        default=True, description="total 是否精确：超过计数上限（默认 10000 条）时只计到上限"
     )
     page: int
     page_size: int
 
 
 def page_of(items: list[T], total: int, params: PageParams) -> Page[T]:
-    """A page; a `total` past COUNT_CAP (`paginate` counts COUNT_CAP + 1 at most) is shown as
-    COUNT_CAP, not exact."""
+    """A page; a `total` past the count cap (`list_count_cap`; `paginate` counts one more at
+    most) is shown as the cap, not exact."""
+    cap = get_settings().list_count_cap
     return Page(
         items=items,
-        total=min(total, COUNT_CAP),
-        total_exact=total <= COUNT_CAP,
+        total=min(total, cap),
+        total_exact=total <= cap,
         page=params.page,
         page_size=params.page_size,
     )
 
 
 def paginate(session: Session, statement: Select[Any], params: PageParams) -> tuple[list[Any], int]:
-    """Run one page of `statement` and count the result up to COUNT_CAP + 1 rows (for
-    repositories; `page_of` reads a count past the cap as "more than COUNT_CAP")."""
-    counted = statement.order_by(None).limit(COUNT_CAP + 1).subquery()
+    """Run one page of `statement` and count the result up to the count cap + 1 rows (for
+    repositories; `page_of` reads a count past the cap as "more than the cap")."""
+    counted = statement.order_by(None).limit(get_settings().list_count_cap + 1).subquery()
     total = session.scalar(select(func.count()).select_from(counted))
     rows = session.scalars(statement.offset(params.offset).limit(params.page_size)).unique().all()
     return list(rows), int(total or 0)

@@ -4,7 +4,7 @@ broker when a side shows interest. Candidates and their review stay among review
 from sqlalchemy.orm import Session
 
 from service.models import Capability, Match, Need, User
-from service.notifications.service import notify, notify_brokers, notify_org
+from service.notifications.service import notify, notify_brokers, notify_orgs
 
 # action → (kind, title for the need side, title for the capability side)
 _BOTH_SIDES = {
@@ -36,8 +36,12 @@ def announce(session: Session, match: Match, action: str, actor: User, reason: s
         kind, need_title, cap_title = _BOTH_SIDES[action]
         body = f"原因：{reason}" if action == "decline" and reason else ""
         names = {"need": need.title, "cap": cap.title}
-        notify_org(session, need.org_id, kind, need_title.format(**names), body, link=link, obj=obj)
-        notify_org(session, cap.org_id, kind, cap_title.format(**names), body, link=link, obj=obj)
+        notify_orgs(
+            session, [need.org_id], kind, need_title.format(**names), body, link=link, obj=obj
+        )
+        notify_orgs(
+            session, [cap.org_id], kind, cap_title.format(**names), body, link=link, obj=obj
+        )
     elif action in ("need_interest", "capability_interest") and match.broker_id is not None:
         side = "需求方" if action == "need_interest" else "成果方"
         both = match.need_interest and match.capability_interest

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from service.kit.money import yuan_to_wan
 from service.milestones import repository
 from service.models import Milestone, Need
-from service.notifications.service import notify_org, notify_orgs
+from service.notifications.service import notify_orgs
 
 
 def proposed(session: Session, need: Need, m: Milestone, org_id: int, edited: bool) -> None:
@@ -20,7 +20,7 @@ def proposed(session: Session, need: Need, m: Milestone, org_id: int, edited: bo
         title = f"「{need.title}」有新的里程碑待确认：{m.name}"
         body = f"金额 {yuan_to_wan(m.amount)} 万元，计划完成 {m.due_date.isoformat()}。"
     link, obj = f"/needs/{need.id}", ("milestone", m.id)
-    notify_org(session, org_id, "milestone_proposed", title, body, link=link, obj=obj)
+    notify_orgs(session, [org_id], "milestone_proposed", title, body, link=link, obj=obj)
 
 
 def transitioned(session: Session, need: Need, m: Milestone, action: str) -> None:

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from service.kit.money import yuan_to_wan
 from service.models import Capability, Need
-from service.notifications.service import notify_admins, notify_org
+from service.notifications.service import notify_admins, notify_orgs
 from service.orgs import repository as orgs
 
 
@@ -26,7 +26,7 @@ def reviewed(session: Session, need: Need, action: str) -> None:
     else:
         return
     link, obj = f"/needs/{need.id}", ("need", need.id)
-    notify_org(session, need.org_id, kind, title, body, link=link, obj=obj)
+    notify_orgs(session, [need.org_id], kind, title, body, link=link, obj=obj)
 
 
 def submitted(session: Session, need: Need) -> None:
@@ -52,9 +52,9 @@ def termination_requested(session: Session, need: Need, reason: str) -> None:
 
 def invited(session: Session, need: Need, cap: Capability, org_name: str) -> None:
     """邀请揭榜: the capability's organisation hears, linked to the apply form."""
-    notify_org(
+    notify_orgs(
         session,
-        cap.org_id,
+        [cap.org_id],
         "need_invitation",
         f"{org_name}邀请你方揭榜「{need.title}」",
         f"企业看到你方成果「{cap.title}」与需求匹配，邀请你方揭榜。"

@@ -1,4 +1,4 @@
-"""Create notifications. Domain services call `notify` / `notify_org` inside their transaction,
+"""Create notifications. Domain services call `notify` / `notify_orgs` inside their transaction,
 so a notification exists exactly when the change that caused it was committed."""
 
 from collections.abc import Iterable, Iterator
@@ -95,23 +95,11 @@ def notify_orgs(
     link: str | None = None,
     obj: tuple[str, int] | None = None,
 ) -> list[Notification]:
-    """One notification per active staff member (see org_user_ids) of each organisation;
-    `org_ids` may be a subquery: one statement however many organisations and users."""
+    """One notification per active staff member (see org_user_ids) of each organisation (one
+    organisation: `[org_id]`); `org_ids` may be a subquery: one statement however many
+    organisations and users."""
     orgs = org_ids if isinstance(org_ids, Select | CompoundSelect) else sorted(set(org_ids))
     return _send(session, Notice(repository.org_staff(orgs), kind, title, body, link, obj))
-
-
-def notify_org(
-    session: Session,
-    org_id: int,
-    kind: str,
-    title: str,
-    body: str = "",
-    *,
-    link: str | None = None,
-    obj: tuple[str, int] | None = None,
-) -> list[Notification]:
-    return notify_orgs(session, [org_id], kind, title, body, link=link, obj=obj)
 
 
 def notify_admins(
@@ -150,10 +138,10 @@ _TOGETHER = "notices_together"  # session.info key: the notices of an open `toge
 @contextmanager
 def together(session: Session) -> Iterator[None]:
     """The notices sent to organisations, admins, brokers or each row's user inside the block
-    (notify_orgs, notify_org, notify_admins, notify_brokers, notify with `per`; those
-    answer [] there) are written when it ends, in one statement with their e-mail copies
-    staged; a step that tells several audiences runs one INSERT. An error in the block drops
-    them (its transaction rolls back); a block inside another leaves them to the outer one."""
+    (notify_orgs, notify_admins, notify_brokers, notify with `per`; those answer [] there) are
+    written when it ends, in one statement with their e-mail copies staged; a step that tells
+    several audiences runs one INSERT. An error in the block drops them (its transaction rolls
+    back); a block inside another leaves them to the outer one."""
     if _TOGETHER in session.info:
         yield
         return

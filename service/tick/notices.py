@@ -4,7 +4,7 @@ closes or its review period runs out, each applicant when its application expire
 from sqlalchemy.orm import Session
 
 from service.models import Application, Need
-from service.notifications.service import notify_org
+from service.notifications.service import notify_orgs
 
 
 def closed(session: Session, need: Need) -> None:
@@ -16,9 +16,9 @@ def expired(session: Session, need: Need) -> None:
 
 
 def application_expired(session: Session, app: Application, need: Need, reason: str) -> None:
-    notify_org(
+    notify_orgs(
         session,
-        app.org_id,
+        [app.org_id],
         "application_rejected",
         f"「{need.title}」已过期，揭榜申请未入选",
         reason,
@@ -28,9 +28,9 @@ def application_expired(session: Session, app: Application, need: Need, reason: 
 
 
 def _tell_owner(session: Session, need: Need, kind: str, what: str, body: str = "") -> None:
-    notify_org(
+    notify_orgs(
         session,
-        need.org_id,
+        [need.org_id],
         kind,
         f"「{need.title}」{what}",
         body,

@@ -67,6 +67,26 @@ def _ensure_chromium() -> None:
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app on a free port, fresh SQLite database, demo data loaded."""
+    # The real app, matching engine included (the unit tests' conftest turns it off for them).
+    yield from _serve(tmp_path_factory, {"JIEBANG_ENGINE_BACKGROUND": "1"})
+
+
+CAPPED_COUNT = 5  # the list count cap of `capped_app_url`: the demo lists hold more
+
+
+@pytest.fixture(scope="session")
+def capped_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second app whose lists stop counting at CAPPED_COUNT rows (`JIEBANG_LIST_COUNT_CAP`),
+    without the matching engine (its tests read lists only)."""
+    yield from _serve(
+        tmp_path_factory,
+        {"JIEBANG_ENGINE_BACKGROUND": "0", "JIEBANG_LIST_COUNT_CAP": str(CAPPED_COUNT)},
+    )
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, settings: dict[str, str]) -> Iterator[str]:
+    """`jiebang serve --demo` with `settings` on a free port and a fresh SQLite database, until
+    the caller is done."""
     if not DIST_INDEX.exists():
         pytest.skip("frontend/dist/index.html is missing: run scripts/build_frontend.sh first")
     var_dir = tmp_path_factory.mktemp("e2e-var")
@@ -77,8 +97,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if k not in ("JIEBANG_DATABASE_URL", "JIEBANG_TEST_DATABASE_URL")
     }
     env |= {"JIEBANG_VAR_DIR": str(var_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    # The real app, matching engine included (the unit tests' conftest turns it off for them).
-    env["JIEBANG_ENGINE_BACKGROUND"] = "1"
+    env |= settings
     log = (var_dir / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--demo", "--port", str(port)],

@@ -5129,7 +5129,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5149,7 +5149,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5169,7 +5169,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5189,7 +5189,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5209,7 +5209,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5229,7 +5229,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5249,7 +5249,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5269,7 +5269,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5289,7 +5289,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5309,7 +5309,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5329,7 +5329,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5349,7 +5349,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;
@@ -5369,7 +5369,7 @@ export interface components {
             total: number;
             /**
              * Total Exact
-             * @description total 是否精确：超过 10000 条时只计到 10000
+             * @description total 是否精确：超过计数上限（默认 10000 条）时只计到上限
              * @default true
              */
             total_exact: boolean;

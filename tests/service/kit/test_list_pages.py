@@ -1,5 +1,6 @@
-"""A list page at scale: its count stops at COUNT_CAP (the answer says the total is then a
-lower bound), and the default order (newest first) is read from an index, not sorted."""
+"""A list page at scale: its count stops at the cap (`JIEBANG_LIST_COUNT_CAP`; the answer says
+the total is then a lower bound), and the default order (newest first) is read from an index,
+not sorted."""
 
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.capabilities import auth as capability_auth
 from service.capabilities import repository as capabilities
 from service.capabilities.schemas import CapabilityFilter
-from service.kit import pagination
+from service.config import get_settings
 from service.kit.pagination import PageParams
 from service.models import Capability, Need
 from service.models.enums import OrgKind, Role
@@ -33,11 +34,11 @@ def test_a_count_past_the_cap_is_said_to_be_a_lower_bound(
     exact = client.get("/api/v1/capabilities", params={"page_size": 2}).json()
     assert (exact["total"], exact["total_exact"]) == (5, True)
 
-    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    monkeypatch.setattr(get_settings(), "list_count_cap", 5)
     exact = client.get("/api/v1/capabilities", params={"page_size": 2}).json()
     assert (exact["total"], exact["total_exact"]) == (5, True)  # at the cap: still exact
 
-    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    monkeypatch.setattr(get_settings(), "list_count_cap", 3)
     capped = client.get("/api/v1/capabilities", params={"page_size": 2, "page": 3}).json()
     assert (capped["total"], capped["total_exact"]) == (3, False)
     assert len(capped["items"]) == 1  # the pages past the cap are still served

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from service.models import Notification, User
 from service.models.enums import Role
-from service.notifications.service import notify, notify_admins, notify_org, together
+from service.notifications.service import notify, notify_admins, notify_orgs, together
 from tests.factories import create_user
 from tests.service.statements import statements
 
@@ -24,7 +24,7 @@ def test_a_block_writes_its_notices_at_its_end_in_one_statement(session: Session
     session.flush()
     with statements(session) as seen:
         with together(session):
-            assert notify_org(session, staff.org_id, "a", "甲") == []  # not written yet
+            assert notify_orgs(session, [staff.org_id], "a", "甲") == []  # not written yet
             with together(session):  # an inner block leaves its notice to the outer one
                 notify_admins(session, "b", "乙")
             assert seen == []
@@ -35,7 +35,7 @@ def test_a_block_writes_its_notices_at_its_end_in_one_statement(session: Session
 
 def _failing_step(session: Session, org_id: int) -> None:
     with together(session):
-        notify_org(session, org_id, "a", "甲")
+        notify_orgs(session, [org_id], "a", "甲")
         raise RuntimeError("the step failed")
 
 
@@ -45,7 +45,7 @@ def test_a_failing_block_writes_none(session: Session) -> None:
     session.flush()
     with pytest.raises(RuntimeError):
         _failing_step(session, staff.org_id)
-    notify_org(session, staff.org_id, "c", "丙")  # after the block: written at once again
+    notify_orgs(session, [staff.org_id], "c", "丙")  # after the block: written at once again
     assert _kinds(session, staff.id) == ["c"]
 
 
