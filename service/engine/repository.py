@@ -800,8 +800,8 @@ UNSEEN = timedelta(days=365 * 100)
 
 def shipped_model_key() -> str:
     """The shipped rank model's name in `recommendation_lists.rank_model`: its digest, taken
-    once per loaded model (hashing its JSON cost ~1.5 ms, and every stored-list read names
-    it, `matching/BENCHMARKS.md` §22)."""
+    once per loaded model (hashing its JSON is ~0.1 ms, and every stored-list read and every
+    search's catch-up names it)."""
     model = default_model()
     if _SHIPPED_KEY.get("model") is not model:  # first call, or another file loaded since
         _SHIPPED_KEY.update(model=model, key=f"shipped:{model.digest()}")
@@ -922,7 +922,7 @@ def current_rows(
     now, each with its posting as its hit shows it, if the list was ranked for
     `subject_hash`; the list's `viewed_at`, and whether the rank model in use scored it. One
     statement of plain columns (no ORM instances: a GET's largest cost was loading 20 rows
-    and their postings as objects, `matching/BENCHMARKS.md` §22): no rows when the list is
+    and their postings as objects, `matching/BENCHMARKS.md` §23): no rows when the list is
     missing or ranked for another text (then `stored_list` tells which), or when none is
     visible. The rows' `features` (ranking inputs, never shown) are not read."""
     other = "capability" if kind == "need" else "need"
