@@ -4,6 +4,7 @@ anonymous need hides its enterprise) with the engine's explanation."""
 from collections.abc import Sequence
 from typing import Any
 
+from service.engine.repository import ListedCapability, ListedNeed
 from service.engine.schemas import (
     CapabilityHit,
     CapabilitySummary,
@@ -19,7 +20,7 @@ from service.needs import auth as need_auth
 from service.postings.schemas import OrgBrief
 
 
-def need_summary(need: Need, user: User | None) -> NeedSummary:
+def need_summary(need: Need | ListedNeed, user: User | None) -> NeedSummary:
     org = OrgBrief.of(need.org) if need_auth.sees_org(user, need) else None
     return NeedSummary(
         **_listed(need),
@@ -31,7 +32,7 @@ def need_summary(need: Need, user: User | None) -> NeedSummary:
     )
 
 
-def capability_summary(cap: Capability) -> CapabilitySummary:
+def capability_summary(cap: Capability | ListedCapability) -> CapabilitySummary:
     return CapabilitySummary(
         **_listed(cap),
         maturity=Maturity(cap.maturity),
@@ -42,7 +43,7 @@ def capability_summary(cap: Capability) -> CapabilitySummary:
     )
 
 
-def _listed(posting: Need | Capability) -> dict[str, Any]:
+def _listed(posting: Need | Capability | ListedNeed | ListedCapability) -> dict[str, Any]:
     """What a need's and a capability's summaries show alike."""
     return {
         "id": posting.id,
@@ -54,9 +55,10 @@ def _listed(posting: Need | Capability) -> dict[str, Any]:
 
 
 def need_hits(
-    recs: Sequence[Recommendation], needs: Sequence[Need], user: User | None
+    recs: Sequence[Recommendation], needs: Sequence[Need | ListedNeed], user: User | None
 ) -> list[NeedHit]:
-    """`recs` in their order, each with its need from `needs` (one gone meanwhile is left out)."""
+    """`recs` in their order, each with its need from `needs` (one gone meanwhile is left out):
+    rows loaded as objects (search) or read as plain columns (stored recommendations)."""
     by_id = {n.id: n for n in needs}
     return [
         NeedHit(
@@ -71,7 +73,7 @@ def need_hits(
 
 
 def capability_hits(
-    recs: Sequence[Recommendation], caps: Sequence[Capability]
+    recs: Sequence[Recommendation], caps: Sequence[Capability | ListedCapability]
 ) -> list[CapabilityHit]:
     by_id = {c.id: c for c in caps}
     return [

@@ -127,9 +127,10 @@ def read(
     subject: Posting,
     limit: int,
     readable: ColumnElement[bool] | None = None,
-) -> tuple[list[Recommendation], list[Posting]] | None:
+) -> tuple[list[Recommendation], list[repository.Listed]] | None:
     """The subject's stored recommendations its caller may see, best first (at most `limit`),
-    with their postings; None when no list is stored for the subject's current text.
+    with their postings as their hits show them (plain columns: `repository.current_rows`);
+    None when no list is stored for the subject's current text.
 
     A current list's visible rows are one statement (with the list's head); only when it
     finds none is the head read alone, to tell a list that is not current from one whose
@@ -162,7 +163,7 @@ def read(
     return [_recommendation(r) for r, _ in rows], [p for _, p in rows]
 
 
-def _recommendation(row: StoredRecommendation) -> Recommendation:
+def _recommendation(row: StoredRecommendation | repository.StoredRow) -> Recommendation:
     return Recommendation(
         posting_id=row.posting_id,
         score=row.score,

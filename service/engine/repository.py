@@ -2,7 +2,9 @@
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 import numpy as np
@@ -30,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, defer, joinedload, undefer
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from matching.model import default_model
 from service.engine.documents import Kind, Posting
@@ -45,6 +47,7 @@ from service.models import (
     KeywordStats,
     Match,
     Need,
+    Organization,
     PostingVector,
     RankModelRecord,
     RecommendationList,
@@ -796,8 +799,16 @@ UNSEEN = timedelta(days=365 * 100)
 
 
 def shipped_model_key() -> str:
-    """The shipped rank model's name in `recommendation_lists.rank_model`."""
-    return f"shipped:{default_model().digest()}"
+    """The shipped rank model's name in `recommendation_lists.rank_model`: its digest, taken
+    once per loaded model (hashing its JSON is ~0.1 ms, and every stored-list read and every
+    search's catch-up names it)."""
+    model = default_model()
+    if _SHIPPED_KEY.get("model") is not model:  # first call, or another file loaded since
+        _SHIPPED_KEY.update(model=model, key=f"shipped:{model.digest()}")
+    return cast(str, _SHIPPED_KEY["key"])
+
+
+_SHIPPED_KEY: dict[str, Any] = {}
 
 
 def model_key(record_id: int | None) -> str:
@@ -830,6 +841,75 @@ def stored_list(
     return row[0], row[1]
 
 
+@dataclass(frozen=True, slots=True)
+class ListedOrg:
+    id: int
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """What a recommended need's and capability's hits show alike: plain columns, no ORM
+    instance (`current_rows`)."""
+
+    id: int
+    org_id: int
+    title: str
+    field_code: str
+    keywords: list[str]
+    published_at: datetime | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedCapability(_Listed):
+    maturity: str
+    price_min: Decimal | None
+    price_max: Decimal | None
+    org: ListedOrg
+
+
+@dataclass(frozen=True, slots=True)
+class ListedNeed(_Listed):
+    """A need's hit also asks the rules of `needs.auth` (who sees its enterprise, who may
+    apply)."""
+
+    call_type: str
+    bounty: Decimal
+    deadline: date
+    visibility: str
+    org: ListedOrg
+
+
+Listed = ListedNeed | ListedCapability
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """A stored recommendation as it is served (its ranking inputs, `features`, not read)."""
+
+    posting_id: int
+    score: float
+    parts: dict[str, float]
+    reasons: list[str]
+    explanation: dict[str, Any]
+
+
+_SHARED = ("id", "org_id", "title", "field_code", "keywords", "published_at", "status")
+_LISTED: dict[str, tuple[type[ListedNeed] | type[ListedCapability], tuple[str, ...]]] = {
+    "need": (ListedNeed, (*_SHARED, "call_type", "bounty", "deadline", "visibility")),
+    "capability": (ListedCapability, (*_SHARED, "maturity", "price_min", "price_max")),
+}
+_STORED = (
+    StoredRecommendation.posting_id,
+    StoredRecommendation.score,
+    StoredRecommendation.parts,
+    StoredRecommendation.reasons,
+    StoredRecommendation.explanation,
+)
+
+
 def current_rows(
     session: Session,
     kind: Kind,
@@ -837,19 +917,25 @@ def current_rows(
     subject_hash: str,
     conditions: Sequence[ColumnElement[bool]],
     limit: int,
-) -> tuple[list[tuple[StoredRecommendation, Posting]], datetime | None, bool]:
+) -> tuple[list[tuple[StoredRow, Listed]], datetime | None, bool]:
     """The first `limit` rows of a subject's stored list whose posting satisfies `conditions`
-    now, each with its posting (organisation and field loaded), if the list was ranked for
+    now, each with its posting as its hit shows it, if the list was ranked for
     `subject_hash`; the list's `viewed_at`, and whether the rank model in use scored it. One
-    statement: no rows when the list is missing or ranked for another text (then
-    `stored_list` tells which), or when none is visible. The rows' `features` (ranking
-    inputs, never shown) are not read."""
-    model = MODELS["capability" if kind == "need" else "need"]
+    statement of plain columns (no ORM instances: a GET's largest cost was loading 20 rows
+    and their postings as objects, `matching/BENCHMARKS.md` §23): no rows when the list is
+    missing or ranked for another text (then `stored_list` tells which), or when none is
+    visible. The rows' `features` (ranking inputs, never shown) are not read."""
+    other = "capability" if kind == "need" else "need"
+    model = MODELS[other]
+    listed, names = _LISTED[other]
     head = RecommendationList
     scored_now = head.rank_model.is_not_distinct_from(_newest_model_key())
+    columns = [getattr(model, name) for name in names]
     statement = (
-        select(StoredRecommendation, model, head.viewed_at, scored_now)
+        select(*_STORED, *columns, Organization.id, Organization.name, Organization.kind)
+        .add_columns(head.viewed_at, scored_now)
         .join(model, model.id == StoredRecommendation.posting_id)
+        .join(Organization, Organization.id == model.org_id)
         .join(
             head,
             and_(
@@ -865,13 +951,16 @@ def current_rows(
         )
         .order_by(StoredRecommendation.rank)
         .limit(limit)
-        .options(
-            joinedload(model.org), joinedload(model.field), defer(StoredRecommendation.features)
-        )
     )
     rows = session.execute(statement).all()
-    viewed_at, scored = (rows[0][2], bool(rows[0][3])) if rows else (None, False)
-    return [(row, cast(Posting, posting)) for row, posting, _, _ in rows], viewed_at, scored
+    stored, width = len(_STORED), len(names)
+    out: list[tuple[StoredRow, Listed]] = []
+    for row in rows:
+        org = ListedOrg(*row[stored + width : stored + width + 3])
+        posting = listed(*(*row[stored : stored + width], org))
+        out.append((StoredRow(*row[:stored]), posting))
+    viewed_at, scored = (rows[0][-2], bool(rows[0][-1])) if rows else (None, False)
+    return out, viewed_at, scored
 
 
 def replace_list(

@@ -8,6 +8,7 @@ edited, the worker behind) is ranked live once per request, as before, until the
 stored it.
 """
 
+from collections.abc import Sequence
 from typing import cast
 
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from service.capabilities import service as capabilities
 from service.capabilities.schemas import CapabilityConditions
 from service.engine import presenters, recommendations, repository
 from service.engine import service as engine
+from service.engine.repository import ListedCapability, ListedNeed
 from service.engine.schemas import CapabilityHit, HitPage, NeedHit
 from service.engine.store import IndexStore
 from service.kit.errors import Forbidden
@@ -92,11 +94,12 @@ def need_recommendations(
             "只有发布企业、技术经纪人和管理员可以查看推荐", "Owner, broker or admin only"
         )
     stored = recommendations.read(session, need, limit)
+    caps: Sequence[Capability | ListedCapability]
     if stored is None:  # no list for its current text yet: ranked live, stored by the worker
         recs = engine.recommend_capabilities(session, need, limit=limit, store=store)
         caps = _capabilities(session, recs)
     else:
-        recs, caps = stored[0], cast(list[Capability], stored[1])
+        recs, caps = stored[0], cast(list[ListedCapability], stored[1])
     hits = presenters.capability_hits(recs, caps)
     if need_auth.is_owner(user, need):
         _offer_to_need_side(session, need, hits)
@@ -113,11 +116,12 @@ def capability_recommendations(
         )
     readable = need_auth.readable(user)
     stored = recommendations.read(session, cap, limit, readable)
+    found: Sequence[Need | ListedNeed]
     if stored is None:  # no list for its current text yet: ranked live, stored by the worker
         recs = engine.recommend_needs(session, cap, limit=limit, readable=readable, store=store)
         found = _needs(session, recs)
     else:
-        recs, found = stored[0], cast(list[Need], stored[1])
+        recs, found = stored[0], cast(list[ListedNeed], stored[1])
     hits = presenters.need_hits(recs, found, user)
     if cap_auth.is_owner(user, cap):
         _offer_to_capability_side(session, user, cap, found, hits)
@@ -142,7 +146,11 @@ def _offer_to_need_side(session: Session, need: Need, hits: list[CapabilityHit])
 
 
 def _offer_to_capability_side(
-    session: Session, user: User, cap: Capability, found: list[Need], hits: list[NeedHit]
+    session: Session,
+    user: User,
+    cap: Capability,
+    found: Sequence[Need | ListedNeed],
+    hits: list[NeedHit],
 ) -> None:
     """The researcher's buttons on the needs recommended for its capability: 我要揭榜 (where
     the need takes its application) and 请经纪人对接 (once per pair)."""

@@ -1,6 +1,7 @@
 """Who may see a need and its parts. Who may move it: its lifecycle table (lifecycle.py)."""
 
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
@@ -16,6 +17,20 @@ from service.models.enums import (
     Visibility,
 )
 from service.needs.lifecycle import EDITABLE_STATES, NEED_MACHINE, PUBLIC_STATES, is_owner
+
+
+class Shown(Protocol):
+    """What the rules on a shown need read of it: a `Need`, or a need read as plain columns
+    (a stored recommendation's, `service/engine/repository.py`)."""
+
+    @property
+    def org_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def deadline(self) -> date: ...
 
 
 def readable(user: User | None) -> ColumnElement[bool]:
@@ -55,7 +70,7 @@ def applied_need_ids(org_id: int, *, won: bool = False) -> Select[Any]:
     return statement
 
 
-def is_privileged(user: User | None, need: Need, *, winner: bool = False) -> bool:
+def is_privileged(user: User | None, need: Shown, *, winner: bool = False) -> bool:
     """Owner, brokers, admins and the winners (`winner`: the caller's organisation holds an
     awarded application to `need`) see the enterprise and the contact. Other applicants
     read the need but not the contact."""
@@ -90,7 +105,7 @@ def in_results() -> ColumnElement[bool]:
     return and_(Need.visibility == Visibility.public, Need.status.in_(RESULT_STATES))
 
 
-def sees_org(user: User | None, need: Need, *, winner: bool = False) -> bool:
+def sees_org(user: User | None, need: Shown, *, winner: bool = False) -> bool:
     return need.visibility != Visibility.anonymous or is_privileged(user, need, winner=winner)
 
 
@@ -122,12 +137,12 @@ def can_edit(user: User | None, need: Need) -> bool:
 _NOT_STARTED = frozenset({NeedStatus.draft, NeedStatus.submitted, NeedStatus.rejected})
 
 
-def open_for_applications(need: Need) -> bool:
+def open_for_applications(need: Shown) -> bool:
     """张榜中 and before its deadline: 揭榜 applications are taken."""
     return need.status == NeedStatus.published and need.deadline >= today()
 
 
-def may_apply(user: User | None, need: Need) -> bool:
+def may_apply(user: User | None, need: Shown) -> bool:
     """Org staff of another organisation, while the need is open for 揭榜."""
     return (
         user is not None

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching.documents import normalise_field
 from matching.embedders import HashEmbedder
-from matching.model import default_model
+from matching.model import RankModel, default_model
 from service.app import create_app
 from service.config import get_settings
 from service.engine import recommendations, refresh, repository
@@ -239,6 +239,13 @@ def test_publishing_stores_both_ways_and_a_get_ranks_nothing(rig: Rig) -> None:
     assert not [q for q in seen if "recommendation_lists" in q and q not in reads], seen
     assert not [q for q in seen if "rank_models" in q and q not in reads], seen
     assert "recommendations.features" not in reads[0]
+    with rig.sm() as s:  # the rows are read as plain columns: no ORM object is loaded for them
+        need = s.get(Need, need_id)
+        assert need is not None
+        read = recommendations.read(s, need, 5)
+        assert read is not None and [p.id for p in read[1]] == stored[:5]
+        assert [r.posting_id for r in read[0]] == stored[:5]
+        assert [type(o) for o in s.identity_map.values()] == [Need]
 
     cap_url = f"/api/v1/capabilities/{rig.caps['C189']}/recommendations"
     hits = _get(rig, cap_url, rig.user("researcher")).json()
@@ -448,6 +455,30 @@ def shipped_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     yield path
     monkeypatch.undo()
     default_model.cache_clear()
+
+
+def test_the_shipped_model_is_named_once_per_loaded_model(
+    shipped_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every stored-list read and every search names the rank model in use: the shipped
+    model's digest (hashing its JSON) is taken once per loaded model, not per call."""
+    digests: list[str] = []
+    digest = RankModel.digest
+
+    def counted(model: RankModel) -> str:
+        digests.append(digest(model))
+        return digests[-1]
+
+    monkeypatch.setattr(RankModel, "digest", counted)
+    key = repository.shipped_model_key()
+    assert repository.shipped_model_key() == repository.model_key(None) == key
+    assert digests == [key.removeprefix("shipped:")]
+    changed = json.loads(default_model().to_json())  # a deploy ships another file
+    changed["intercept"] += 1.0
+    shipped_model.write_text(json.dumps(changed), encoding="utf-8")
+    default_model.cache_clear()
+    assert repository.shipped_model_key() == f"shipped:{digest(default_model())}" != key
+    assert len(digests) == 2
 
 
 def test_a_deploy_with_another_shipped_model_makes_stored_lists_stale(
