@@ -71,6 +71,31 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
+class _Layout:
+    """A model's terms as :meth:`RankModel.score` walks them: (feature, weight, the part names
+    it counts in), the parts in the order they are listed, ``base`` and σ'(z0)'s slope."""
+
+    def __init__(self, model: RankModel) -> None:
+        self.weights, self.parts = dict(model.weights), dict(model.parts)
+        self.intercept = model.intercept
+        self.terms = [(f, w, model.parts.get(f, f).split("+")) for f, w in model.weights.items()]
+        names: dict[str, None] = {"base": None}
+        for _, _, split in self.terms:
+            names.update(dict.fromkeys(split))
+        self.names = tuple(names)
+        z0 = model.intercept
+        self.base = 100.0 * _sigmoid(z0)
+        self.slope = 100.0 * _sigmoid(z0) * (1.0 - _sigmoid(z0))
+
+    def fits(self, model: RankModel) -> bool:
+        """Still the model's (its weights, parts and intercept unchanged)."""
+        return (
+            self.intercept == model.intercept
+            and self.weights == model.weights
+            and self.parts == model.parts
+        )
+
+
 @dataclass
 class RankModel:
     """Logistic relevance model; ``parts`` maps each feature to the part it counts in
@@ -95,7 +120,7 @@ class RankModel:
         """The model that scores ``features``: this one, or its fallback when one of this
         model's features is missing (and the fallback has one)."""
         model: RankModel = self
-        while model.fallback is not None and any(f not in features for f in model.weights):
+        while model.fallback is not None and not features.keys() >= model.weights.keys():
             model = model.fallback
         return model
 
@@ -115,26 +140,32 @@ class RankModel:
             model = self.for_features(features)
             if model is not self:
                 return model.score(features)
-        terms = {f: w * float(features.get(f, 0.0)) for f, w in self.weights.items()}
+        layout = self._layout()
+        terms = [w * float(features.get(f, 0.0)) for f, w, _ in layout.terms]
         z0 = self.intercept
-        z = z0 + sum(terms.values())
-        base = 100.0 * _sigmoid(z0)
+        z = z0 + sum(terms)
+        base = layout.base
         total = 100.0 * _sigmoid(z)
         if abs(z - z0) > 1e-9:
             slope = (total - base) / (z - z0)
         else:  # the limit: σ'(z0)
-            slope = 100.0 * _sigmoid(z0) * (1.0 - _sigmoid(z0))
-        parts: dict[str, float] = {"base": base}
-        for f in self.weights:
-            for name in self.parts.get(f, f).split("+"):
-                parts.setdefault(name, 0.0)
-        for f, t in terms.items():
-            names = self.parts.get(f, f).split("+")  # "a+b": shared equally
-            for name in names:
+            slope = layout.slope
+        parts: dict[str, float] = dict.fromkeys(layout.names, 0.0)
+        parts["base"] = base
+        for (_, _, names), t in zip(layout.terms, terms, strict=True):
+            for name in names:  # "a+b": shared equally
                 parts[name] += slope * t / len(names)
         # make the sum exact in floating point: the rounding residue goes to base
         parts["base"] += total - sum(parts.values())
         return total, parts
+
+    def _layout(self) -> _Layout:
+        """What :meth:`score` needs of the model, worked out once per model (each candidate of
+        a ranking is scored with it; the arithmetic per pair is the same, in the same order)."""
+        layout: _Layout | None = self.__dict__.get("_scoring")
+        if layout is None or not layout.fits(self):
+            layout = self.__dict__["_scoring"] = _Layout(self)
+        return layout
 
     def digest(self) -> str:
         """A short hash of what scores (weights, intercept, parts, fallback, ...): two models

@@ -318,18 +318,24 @@ class Matcher:
         word = zscores(word_raw, found.word.reference)
         char = zscores(char_raw, found.chars.reference)
         views = self._second_views(found, pool, self.second if second is None else second, qvec2)
+        # Python floats of the arrays' values, taken in one step each (the same values as
+        # float() of each element)
+        dense_of, char_of, word_of = dense.tolist(), char.tolist(), word.tolist()
+        cos_of, word_raw_of = cos.tolist(), np.asarray(word_raw).tolist()
+        char_raw_of = np.asarray(char_raw).tolist()
+        no_fit = IndicatorFit()  # frozen: one for every candidate without a document
         out: list[Match] = []
         for n, doc_id in enumerate(pool):
             doc = held[doc_id]
-            ind = IndicatorFit() if doc is None else self._indicator_fit(qdoc, doc, free_reqs)
+            ind = no_fit if doc is None else self._indicator_fit(qdoc, doc, free_reqs)
             same = bool(qdoc and doc and qdoc.field_code and qdoc.field_code == doc.field_code)
             # rounded: the same pair scores the same whatever else is in the pool (BLAS
             # rounding of the cosines depends on the batch)
-            d, c = round(float(dense[n]), 6), round(float(char[n]), 6)
+            d, c = round(dense_of[n], 6), round(char_of[n], 6)
             features = {
                 "dense": d,
                 "char": c,
-                "word": round(float(word[n]), 6),
+                "word": round(word_of[n], 6),
                 "agree": agreement(d, c),
                 "indicator": ind.score,
                 "field": float(same),
@@ -343,14 +349,14 @@ class Matcher:
                     id=doc_id,
                     score=score,
                     parts=parts,
-                    cosine=float(cos[n]),
-                    bm25=float(word_raw[n]),
+                    cosine=cos_of[n],
+                    bm25=word_raw_of[n],
                     shared_terms=(),
                     indicators=ind,
                     same_field=same,
                     features=features,
                     band=band(score),
-                    char_bm25=float(char_raw[n]),
+                    char_bm25=char_raw_of[n],
                 )
             )
         out.sort(key=lambda m: (-m.score, -m.cosine, -m.bm25, str(m.id)))

@@ -414,42 +414,22 @@ def _scored(
     return ids, scores
 
 
-class _Row:
-    """What exact scoring reads of a `keyword_docs` row: its lengths, its term lists (each
-    padded with newlines, so a term is found as "\nterm\n") and their frequencies."""
+_RawRow = tuple[int, int, str, str, bytes | None]  # `repository.keyword_doc_terms`' row
 
-    __slots__ = ("lengths", "listed", "offset", "tfs")
 
-    def __init__(self, row: tuple[int, int, str, str, bytes | None]) -> None:
-        word_len, char_len, words, chars, tfs = row
-        self.lengths = {"word": word_len, "char": char_len}
-        self.listed = {"word": f"\n{words}\n", "char": f"\n{chars}\n"}
-        self.offset = {"word": 0, "char": words.count("\n") + 1 if words else 0}
-        self.tfs = np.frombuffer(tfs, dtype="<u2") if tfs else None  # b"": not known
-
-    def tfs_of(self, field: str, needles: Sequence[str]) -> list[int] | None:
-        """The frequencies of the terms whose `needles` ("\nterm\n") are given (0: not
-        there); None when one is there but frequencies were not kept (a row written before)."""
-        listed, offset, tfs = self.listed[field], self.offset[field], self.tfs
-        out: list[int] = []
-        for needle in needles:
-            at = listed.find(needle)
-            if at < 0:
-                out.append(0)
-            elif tfs is None:
-                return None
-            else:
-                out.append(int(tfs[offset + listed.count("\n", 0, at)]))
-        return out
+def _count_words(words: str) -> int:
+    """The number of terms in a row's word list (where its bigrams' frequencies start)."""
+    return words.count("\n") + 1 if words else 0
 
 
 class _Terms:
     """The `keyword_docs` rows a bounded query scores exactly (read once per query, for both
-    retrievers)."""
+    retrievers), kept as read: each row's lengths, its term lists ("\n"-joined) and their
+    frequencies (uint16, word terms then bigrams, in the order of the lists)."""
 
     def __init__(self, session: Session, kind: Kind, span: tuple[int, int]) -> None:
         self.session, self.kind = session, kind
-        self.rows: dict[int, _Row] = {}
+        self.rows: dict[int, _RawRow] = {}
         self.span = span  # the side's smallest and largest indexed id (read with the stats)
 
     def get(self, ids: Iterable[Any]) -> int:
@@ -458,8 +438,68 @@ class _Terms:
         if not missing:
             return 0
         got = repository.keyword_doc_terms(self.session, self.kind, missing)
-        self.rows.update((i, _Row(r)) for i, r in got.items())
+        self.rows.update(got)
         return len(got)
+
+    def frequencies(
+        self, field: str, ids: np.ndarray, terms: Sequence[str]
+    ) -> tuple[dict[str, np.ndarray], list[int]]:
+        """Each of `terms`' entries (id, tf, length) among the rows of `ids` (ascending, all
+        read), in id order, and the ids whose row holds one of them without frequencies (a
+        row written before they were kept: none of its entries is given).
+
+        All the rows' lists of `field` are searched at once, joined into one text ("\n" +
+        list + "\n" per row): each term is found by its "\nterm\n" (no term holds a newline,
+        so a match never spans two rows), its row by where the match starts and its place in
+        the row's list by the newlines before it there, as a search of each row's own list
+        finds it, with a Python step per match instead of one per row and term."""
+        out = {t: np.zeros((3, 0), dtype=np.int64) for t in terms}
+        if not len(ids) or not terms:
+            return out, []
+        rows = [self.rows[i] for i in ids.tolist()]
+        pieces = [r[2] if field == "word" else r[3] for r in rows]
+        starts = np.zeros(len(rows), dtype=np.int64)
+        np.cumsum([len(p) + 2 for p in pieces[:-1]], out=starts[1:])
+        start_of = starts.tolist()
+        joined = "\n" + "\n\n".join(pieces) + "\n"
+        known = [bool(r[4]) for r in rows]  # b"" / None: frequencies not kept
+        legacy: set[int] = set()  # rows
+        found: dict[str, tuple[list[int], list[int]]] = {}
+        for term in terms:
+            needle = f"\n{term}\n"
+            where = joined.find(needle)
+            if where < 0:
+                continue
+            spots = []
+            while where >= 0:
+                spots.append(where)
+                where = joined.find(needle, where + 1)
+            held = np.searchsorted(starts, spots, side="right") - 1
+            row_of, place = held.tolist(), []
+            for spot, row in zip(spots, row_of, strict=True):
+                if known[row]:
+                    place.append(joined.count("\n", start_of[row], spot))
+                else:
+                    legacy.add(row)
+                    place.append(0)
+            found[term] = (row_of, place)
+        if not found:
+            return out, []
+        first = np.zeros(len(rows), dtype=np.int64)  # where each row's tfs start in `tfs`
+        np.cumsum([len(r[4] or b"") // 2 for r in rows[:-1]], out=first[1:])
+        tfs = np.frombuffer(b"".join(r[4] or b"" for r in rows), dtype="<u2")
+        lengths = [r[0] if field == "word" else r[1] for r in rows]
+        for term, (row_of, place) in found.items():
+            keep = [n for n, row in enumerate(row_of) if row not in legacy]
+            row = np.asarray([row_of[n] for n in keep], dtype=np.int64)
+            spot = first[row] + np.asarray([place[n] for n in keep], dtype=np.int64)
+            if field == "char":  # bigrams' frequencies follow the row's word terms'
+                spot += np.asarray([_count_words(rows[r][2]) for r in row.tolist()], np.int64)
+            tf = tfs[spot].astype(np.int64)
+            nz = tf != 0
+            row = row[nz]
+            out[term] = np.stack([ids[row], tf[nz], np.asarray(lengths, np.int64)[row]])
+        return out, sorted(int(ids[r]) for r in legacy)
 
 
 class DatabaseKeywords:
@@ -656,26 +696,13 @@ class DatabaseKeywords:
             return out
         ids = np.asarray([i for i, _ in known], dtype=np.int64)
         at = np.asarray([n for _, n in known], dtype=np.int64)
-        lengths = np.asarray([rows.rows[i].lengths[field] for i in ids], np.int64)
         lists: dict[str, np.ndarray] = {}
-        legacy: list[int] = []
         for term, (_, entries) in heads.items():
             if term not in partial:
                 inside = np.isin(entries[0], ids)
                 lists[term] = entries[:, inside]
-        terms = sorted(partial)
-        needles = [f"\n{t}\n" for t in terms]
-        got: dict[str, list[tuple[int, int, int]]] = {t: [] for t in terms}
-        for i, length in zip(ids.tolist(), lengths.tolist(), strict=True):
-            held = rows.rows[i].tfs_of(field, needles)
-            if held is None:
-                legacy.append(i)
-                continue
-            for term, tf in zip(terms, held, strict=True):
-                if tf:
-                    got[term].append((i, tf, length))
-        for term in terms:
-            lists[term] = np.asarray(got[term], dtype=np.int64).reshape(-1, 3).T
+        got, legacy = rows.frequencies(field, ids, sorted(partial))
+        lists.update(got)
         if legacy:
             self._legacy(field, partial, np.asarray(sorted(set(legacy)), np.int64), lists)
         lists = {t: e for t, e in lists.items() if e.shape[1]}
@@ -766,7 +793,7 @@ class DatabaseKeywords:
             if row is None:
                 rest.append(i)
             else:
-                out[i] = frozenset(t for t in row.listed["word"].split("\n") if t)
+                out[i] = frozenset(t for t in row[2].split("\n") if t)
         rows = repository.keyword_word_terms(self.session, self.kind, rest) if rest else {}
         out.update((i, frozenset(t for t in w.split("\n") if t)) for i, w in rows.items())
         return out

@@ -52,6 +52,44 @@ def test_score_is_a_chance_in_0_100_and_its_parts_add_up() -> None:
     assert model.score({"dense": 1.0, "indicator": -1.0})[1]["indicator"] < 0
 
 
+def _formula(model: RankModel, features: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """The score and parts written out term by term, in the module docstring's order."""
+    terms = {f: w * float(features.get(f, 0.0)) for f, w in model.weights.items()}
+    z0 = model.intercept
+    z = z0 + sum(terms.values())
+    sig = lambda x: 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))  # noqa: E731
+    base, total = 100.0 * sig(z0), 100.0 * sig(z)
+    slope = (total - base) / (z - z0) if abs(z - z0) > 1e-9 else 100.0 * sig(z0) * (1 - sig(z0))
+    parts = {"base": base}
+    for f in model.weights:
+        for name in model.parts.get(f, f).split("+"):
+            parts.setdefault(name, 0.0)
+    for f, t in terms.items():
+        names = model.parts.get(f, f).split("+")
+        for name in names:
+            parts[name] += slope * t / len(names)
+    parts["base"] += total - sum(parts.values())
+    return total, parts
+
+
+def test_score_is_the_formula_to_the_last_bit_and_follows_a_changed_model() -> None:
+    """Scoring works out a model's terms once (every candidate of a ranking is scored with
+    them): the floats are the formula's, in order, and a model changed afterwards scores
+    by its new weights."""
+    model = default_model()
+    rng = random.Random(3)
+    for _ in range(2000):
+        f = {n: rng.choice([0.0, 1e-12, rng.uniform(-3, 6)]) for n in model.weights}
+        assert model.score(f)[0] == _formula(model, f)[0]
+        assert list(model.score(f)[1].items()) == list(_formula(model, f)[1].items())
+    changed = RankModel(dict(TRUE.weights), TRUE.intercept, dict(PARTS), "2026-01-01", 0)
+    f = {"dense": 1.0, "char": 2.0, "indicator": 1.0, "field": 1.0}
+    before = changed.score(f)
+    changed.weights["dense"] = 3.0
+    changed.intercept = -4.0
+    assert changed.score(f) == _formula(changed, f) != before
+
+
 def test_scores_are_calibrated_on_a_fixture() -> None:
     rows = labelled(TRUE, 200, seed=1)
     scores = [TRUE.score(f)[0] for _, f, _ in rows]
