@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("posting_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_engine_inbox")),
+        sqlite_autoincrement=True,  # an id is never used twice (the engine reads past the last)
     )
 
 

@@ -7,8 +7,10 @@ recommendations were read without a current list after the read (`post_views`, o
 queue's thread, on the primary even when the read was on a replica; without waiting for
 the disk on PostgreSQL: a lost view costs one more live ranking, and the next read hands it
 over again). The engine's `EmbeddingWorker` reads the rows past the last id it read every
-`POLL` seconds (one primary-key range scan, nothing found most of the time), and deletes a
-row once its work is done (`claim`, then `done`): a killed engine finds, at its restart,
+`POLL` seconds (one primary-key range scan, nothing found most of the time), and the whole
+table every `RESCAN` seconds (it holds only what waits: a row whose transaction took its id
+before another's and committed after it is found then), and deletes a row once its work is
+done (`claim`, then `done`): a killed engine finds, at its restart,
 every row it had not finished. A posting handed over again while waiting is taken once.
 """
 
@@ -27,6 +29,7 @@ from service.kit.db import get_sessionmaker
 log = logging.getLogger("jiebang.engine")
 
 POLL = 0.5  # seconds between two reads of the inbox
+RESCAN = 10.0  # seconds between two reads of the whole inbox (ids committed out of order)
 READ = 1000  # rows read at most per poll
 Item = tuple[str, Kind, int]  # topic, kind, posting id
 
@@ -50,7 +53,8 @@ class Inbox:
         self.session_factory = session_factory
         self._after = 0  # the last row id read
         self._held: dict[Item, list[int]] = {}  # read, not yet claimed: their row ids
-        self._polled = -float("inf")
+        self._known: set[int] = set()  # rows read and not deleted yet
+        self._polled = self._rescanned = -float("inf")
 
     def poll(self, *, now: bool = False) -> list[Item]:
         """The postings handed over since the last poll and not waiting already (read at most
@@ -58,16 +62,23 @@ class Inbox:
         if not now and time.monotonic() - self._polled < POLL:
             return []
         self._polled = time.monotonic()
+        after = self._after
+        if self._polled - self._rescanned >= RESCAN:
+            after, self._rescanned = 0, self._polled
         fresh: list[Item] = []
         while True:
             with self.session_factory() as session:
-                rows = repository.inbox_after(session, self._after, READ)
+                rows = repository.inbox_after(session, after, READ)
             for row_id, topic, kind, posting_id in rows:
+                after = max(after, row_id)
+                if row_id in self._known:
+                    continue
+                self._known.add(row_id)
                 item = (topic, kind, posting_id)
                 if item not in self._held:
                     fresh.append(item)
                 self._held.setdefault(item, []).append(row_id)
-                self._after = max(self._after, row_id)
+            self._after = max(self._after, after)
             if len(rows) < READ:
                 return fresh
 
@@ -83,3 +94,4 @@ class Inbox:
         with self.session_factory() as session:
             repository.drop_inbox(session, rows)
             session.commit()
+        self._known.difference_update(rows)

@@ -1399,8 +1399,12 @@ def run(
     finally:
         stop_workers(running)
         if engine_proc is not None and engine_proc.poll() is None:
-            engine_proc.terminate()
-            engine_proc.wait(120)
+            engine_proc.terminate()  # work it leaves is redone at its next start
+            try:
+                engine_proc.wait(30)
+            except subprocess.TimeoutExpired:
+                engine_proc.kill()
+                engine_proc.wait(20)
         if pg_dir is not None and not keep_server:
             pg_stop(pg_dir)
     echo(last)

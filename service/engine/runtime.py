@@ -81,8 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def run_engine(*, with_parent: bool = False) -> int:
     """`jiebang engine`: the background work alone, fed by the inbox, until SIGTERM or
-    SIGINT (or, `with_parent`, until the process that started it is gone); a generation
-    being written is finished first."""
+    SIGINT (or, `with_parent`, until the process that started it is gone)."""
     _log_to_stderr()
     settings = get_settings()
     if settings.engine_work != "process":
@@ -104,7 +103,9 @@ def run_engine(*, with_parent: bool = False) -> int:
                 log.warning("engine process: its parent is gone; stopping")
                 break
     finally:
-        worker.stop(timeout=60.0)
+        # a refresh in progress is not waited for: the inbox keeps its rows and the vector its
+        # `refresh_due` mark, so the next start redoes it (a generation half written is left)
+        worker.stop(timeout=5.0)
         log.info("engine process stopped")
     return 0
 

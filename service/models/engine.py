@@ -73,10 +73,11 @@ class EngineInbox(Base):
     """Work handed to a separate engine process (`JIEBANG_ENGINE_WORK=process`,
     `service/engine/inbox.py`): a posting to (re-)embed, written in the transaction that
     changed it, or one whose recommendations were read without a current list, written after
-    the read. The engine polls the rows past the last id it read and deletes each once done,
-    so a restarted engine finds what it left."""
+    the read. The engine polls the rows past the last id it read (the whole table now and
+    then) and deletes each once done, so a restarted engine finds what it left."""
 
     __tablename__ = "engine_inbox"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never used twice
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     topic: Mapped[str] = mapped_column(String(16))  # embed | viewed

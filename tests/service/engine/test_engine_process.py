@@ -145,3 +145,65 @@ def test_the_engine_process_embeds_what_the_web_processes_hand_over(
     engine_logs = "".join(p.read_text() for p in run.logs.glob("engine*.log"))
     assert "generation 1 written" in engine_logs
     assert "written" not in "".join(p.read_text() for p in run.logs.glob("web*.log"))
+
+
+def test_the_worker_takes_the_inbox_once_and_deletes_only_what_it_did(tmp_path: Path) -> None:
+    """In one process, the engine's loop over its inbox: a posting handed over twice is
+    embedded once, a view of a posting without a list stores its list, and each row is
+    deleted once done; a row handed over while its posting is worked on is kept for a next
+    round (`Inbox.claim`)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from service.engine import repository
+    from service.engine.inbox import POLL, Inbox
+    from service.engine.jobs import EMBED, VIEWED
+    from service.engine.store import IndexStore
+    from service.engine.worker import EmbeddingWorker
+    from tests.factories import create_capability, create_need
+    from tests.service.engine_support import PoisonEmbedder
+
+    for url in committed_database_url(tmp_path, "inbox"):
+        engine = make_engine(url)
+        sm = sessionmaker(bind=engine, expire_on_commit=False)
+        with sm() as s:
+            owner = create_user(s, Role.enterprise)
+            need = create_need(s, owner)
+            cap = create_capability(s, create_user(s, Role.researcher))
+            repository.post_inbox(s, EMBED, [("need", need.id), ("need", need.id)])
+            repository.post_inbox(s, EMBED, [("capability", cap.id)])
+            s.commit()
+        store = IndexStore(PoisonEmbedder("☠"))
+        inbox = Inbox(sm)
+        worker = EmbeddingWorker(sm, lambda s=store: s, sweep_seconds=3600, inbox=inbox)
+        worker.warm_up()
+        worker._drain(timeout=0)  # one round: the inbox read, one batch, the views
+        with sm() as s:
+            assert s.scalar(select(func.count()).select_from(EngineInbox)) == 0
+            vectors = s.scalars(
+                select(PostingVector.posting_id).where(PostingVector.kind == "need")
+            )
+            assert list(vectors) == [need.id]
+            repository.drop_list(s, "need", need.id)  # as if evicted: a read hands it over
+            s.commit()
+            assert repository.stored_list(s, "need", need.id)[0] is None
+            repository.post_inbox(s, VIEWED, [("need", need.id)])
+            s.commit()
+        time.sleep(POLL)
+        worker._drain(timeout=0)  # the next read, once POLL has passed
+        with sm() as s:
+            assert repository.stored_list(s, "need", need.id)[0] is not None
+            assert s.scalar(select(func.count()).select_from(EngineInbox)) == 0
+        # claimed, then handed over again before it is done: the new row stays for next time
+        with sm() as s:
+            repository.post_inbox(s, EMBED, [("capability", cap.id)])
+            s.commit()
+        [item] = inbox.poll(now=True)
+        rows = inbox.claim(EMBED, [item[1:]])
+        with sm() as s:
+            repository.post_inbox(s, EMBED, [("capability", cap.id)])
+            s.commit()
+        inbox.done(rows)
+        assert inbox.poll(now=True) == [item]
+        with sm() as s:
+            assert s.scalar(select(func.count()).select_from(EngineInbox)) == 1
+        engine.dispose()
