@@ -16,8 +16,8 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 
@@ -33,14 +33,26 @@ log = logging.getLogger("jiebang.engine")
 RESTART_SECONDS = 5.0  # an engine process that died is started again after this
 
 
-def _log_to_stderr() -> None:
-    """Embedding progress belongs in the server log (uvicorn configures only its own)."""
-    if not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s engine[%(process)d] %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
+@contextmanager
+def _log_to_stderr() -> Iterator[None]:
+    """Embedding progress belongs in the server log (uvicorn configures only its own): the
+    engine's logger writes INFO to stderr for as long as this lasts, and is left as it was
+    found after (an app's lifespan ends; the process, a test run, goes on)."""
+    if log.handlers:  # configured already (by the deployment, or an enclosing lifespan)
+        yield
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s engine[%(process)d] %(message)s"))
+    level, propagate = log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        log.propagate = propagate
 
 
 def _warm_only() -> None:
@@ -59,55 +71,58 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # With the request session overridden (tests) the app is not on the configured database,
     # which is where the worker would read and write: leave the worker off.
     on = settings.engine_background and get_session not in app.dependency_overrides
-    if on and settings.engine_work == "process":
-        _log_to_stderr()
-        set_dispatch(None, post_views)
-        threading.Thread(target=_warm_only, name="jiebang-warm-up", daemon=True).start()
-    elif on:
-        _log_to_stderr()
-        # the warm-up reads the replica when one is configured (the worker's later catch-ups
-        # use the primary: it ranks postings it has just embedded)
-        worker = EmbeddingWorker(get_sessionmaker(), get_store, warm_up_sessions=open_read_session)
-        set_dispatch(worker.enqueue, worker.viewed)
-        worker.start()  # returns at once: warm-up and embedding run in the worker thread
-    try:
-        yield
-    finally:
+    with ExitStack() as logging_on:
         if on:
-            set_dispatch(None)
-        if worker is not None:
-            worker.stop()
+            logging_on.enter_context(_log_to_stderr())
+        if on and settings.engine_work == "process":
+            set_dispatch(None, post_views)
+            threading.Thread(target=_warm_only, name="jiebang-warm-up", daemon=True).start()
+        elif on:
+            # the warm-up reads the replica when one is configured (the worker's later
+            # catch-ups use the primary: it ranks postings it has just embedded)
+            worker = EmbeddingWorker(
+                get_sessionmaker(), get_store, warm_up_sessions=open_read_session
+            )
+            set_dispatch(worker.enqueue, worker.viewed)
+            worker.start()  # returns at once: warm-up and embedding run in the worker thread
+        try:
+            yield
+        finally:
+            if on:
+                set_dispatch(None)
+            if worker is not None:
+                worker.stop()
 
 
 def run_engine(*, with_parent: bool = False) -> int:
     """`jiebang engine`: the background work alone, fed by the inbox, until SIGTERM or
     SIGINT (or, `with_parent`, until the process that started it is gone)."""
-    _log_to_stderr()
-    settings = get_settings()
-    if settings.engine_work != "process":
-        log.warning(
-            "JIEBANG_ENGINE_WORK=%s: the app processes run their own background threads too",
-            settings.engine_work,
-        )
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    parent = os.getppid()
-    sessions = get_sessionmaker()
-    worker = EmbeddingWorker(sessions, get_store, inbox=Inbox(sessions))
-    log.info("engine process started (nice %d)", os.nice(0))
-    worker.start()
-    try:
-        while not stop.wait(1.0):
-            if with_parent and os.getppid() != parent:
-                log.warning("engine process: its parent is gone; stopping")
-                break
-    finally:
-        # a refresh in progress is not waited for: the inbox keeps its rows and the vector its
-        # `refresh_due` mark, so the next start redoes it (a generation half written is left)
-        worker.stop(timeout=5.0)
-        log.info("engine process stopped")
-    return 0
+    with _log_to_stderr():
+        settings = get_settings()
+        if settings.engine_work != "process":
+            log.warning(
+                "JIEBANG_ENGINE_WORK=%s: the app processes run their own background threads too",
+                settings.engine_work,
+            )
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        parent = os.getppid()
+        sessions = get_sessionmaker()
+        worker = EmbeddingWorker(sessions, get_store, inbox=Inbox(sessions))
+        log.info("engine process started (nice %d)", os.nice(0))
+        worker.start()
+        try:
+            while not stop.wait(1.0):
+                if with_parent and os.getppid() != parent:
+                    log.warning("engine process: its parent is gone; stopping")
+                    break
+        finally:
+            # a refresh in progress is not waited for: the inbox keeps its rows and the vector its
+            # `refresh_due` mark, so the next start redoes it (a generation half written is left)
+            worker.stop(timeout=5.0)
+            log.info("engine process stopped")
+        return 0
 
 
 class EngineProcess:

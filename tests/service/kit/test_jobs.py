@@ -2,6 +2,7 @@
 to its topic's consumer only when the transaction commits, dropped when it rolls back, and
 runs on the queue's one thread, with the periodic jobs (the tick)."""
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -87,7 +88,8 @@ def test_the_apps_lifespan_starts_the_queue_and_the_engine_consumer(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The served app: its one lifespan starts the queue's thread and the engine worker's
-    consumer, stops the worker's consumer with it; mail is consumed always (the CLI too)."""
+    consumer, stops the worker's consumer with it; mail is consumed always (the CLI too).
+    The engine's log goes to stderr while the app runs, and is as before once it stops."""
     monkeypatch.setenv("JIEBANG_ENGINE_BACKGROUND", "1")
     monkeypatch.setenv("JIEBANG_EMBEDDER", "hash")
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
@@ -99,11 +101,17 @@ def test_the_apps_lifespan_starts_the_queue_and_the_engine_consumer(
 
     for cached in (get_settings, db.get_engine, db.get_sessionmaker):
         cached.cache_clear()
+    engine_log = logging.getLogger("jiebang.engine")
+    before = (engine_log.level, engine_log.propagate, list(engine_log.handlers))
     try:
         assert JOBS.consumes(MAIL)
         with TestClient(create_app()):
             assert JOBS.alive and JOBS.consumes(EMBED)
+            assert engine_log.getEffectiveLevel() == logging.INFO  # progress in the server log
         assert not JOBS.consumes(EMBED) and JOBS.consumes(MAIL)
+        # the engine's logger is left as the lifespan found it (a later test's caplog, or a
+        # second app in the process, sees no leftover level, handler or propagation)
+        assert (engine_log.level, engine_log.propagate, list(engine_log.handlers)) == before
     finally:
         db.get_engine().dispose()
         monkeypatch.undo()
