@@ -1,8 +1,10 @@
 """The production layout (`JIEBANG_ENGINE_WORK=process`), in real processes: two app
 processes that only serve, and one `jiebang engine` process that embeds and refreshes what
 they hand over through the `engine_inbox` table; killed and started again, it finds what
-was left."""
+was left. `jiebang serve --workers N` sets that layout up itself: it starts the one engine
+process, starts it again when it dies and stops it when it stops."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from service.models.enums import Role
 from tests.factories import capability_payload, create_user, need_payload
 from tests.service.engine.test_processes import _found, _publish, _token, _wait, two_web_servers
 from tests.service.engine_support import committed_database_url
+from tests.service.live_server import running, seed_users, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -176,3 +179,72 @@ def test_the_worker_takes_the_inbox_once_and_deletes_only_what_it_did(tmp_path: 
         with sm() as s:
             assert s.scalar(select(func.count()).select_from(EngineInbox)) == 1
         engine.dispose()
+
+
+def _engine_children(pid: int) -> list[int]:
+    """The `jiebang engine` processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if ppid == pid and b"service.cli" in cmdline and b"engine" in cmdline:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+SERVE_TWO = [sys.executable, "-m", "service.cli", "serve", "--workers", "2", "--port", "{port}"]
+
+
+def test_serve_with_workers_keeps_one_engine_process_and_stops_it(tmp_path: Path) -> None:
+    """`jiebang serve --workers 2`: one engine process beside the app processes; killed, it
+    is started again and does the work; a SIGTERM to serve stops it before serve exits (not
+    its own check for a parent that is gone)."""
+    for url in committed_database_url(tmp_path, "serve"):
+        _serve_two_and_kill_the_engine(url, tmp_path)
+
+
+def _serve_two_and_kill_the_engine(url: str, tmp_path: Path) -> None:
+    seed_users(url)
+    run = Layout(url, {}, tmp_path)
+    settings = {"JIEBANG_EMBEDDER": "hash", "JIEBANG_ENGINE_BACKGROUND": "1"}
+    with running(url, tmp_path, command=SERVE_TWO, **settings) as server:
+        serve, base = server.proc, server.base
+        engines = _engine_children(serve.pid)
+        assert len(engines) == 1, f"engine processes {engines}:\n{server.tail()}"
+        first = engines[0]
+        need_id = _publish(base, "needs", need_payload(), "ent")
+        wait_for(lambda: run.vectors("need", need_id) == 1, 120, "the engine's embedding")
+
+        os.kill(first, signal.SIGKILL)
+        wait_for(
+            lambda: len(_engine_children(serve.pid)) == 1 and not _running(first),
+            60,
+            "the killed engine process started again",
+        )
+        [second] = _engine_children(serve.pid)
+        assert second != first
+        need_id = _publish(base, "needs", need_payload(), "ent")
+        wait_for(lambda: run.vectors("need", need_id) == 1, 120, "the new engine's embedding")
+        assert _engine_children(serve.pid) == [second]  # still one
+
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(90)
+        assert serve.returncode == 0, server.tail()
+        # serve waited for its engine: reaped, not left to notice its parent is gone
+        assert not _running(second)
+    text = server.log.read_text()
+    assert "engine process exited (-9); restarting" in text, text
+    assert text.count("] engine process started") == 2, text  # the engines' own log lines
+    assert text.count("] engine process stopped") == 1, text
+    assert "parent is gone" not in text, text
