@@ -47,6 +47,7 @@ wait = client-side, arrival → connection).
 """
 
 import asyncio
+import gc
 import json
 import os
 import random
@@ -58,6 +59,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,6 +120,7 @@ MIX: dict[str, int] = {
     "new_need": 3,
 }
 EXPECTED = {"apply": {409}}  # duplicate_application: that organisation applied already
+PROBE = 0.01  # the clients' loop lag probe: how late a sleep of this many seconds wakes
 
 
 @dataclass
@@ -993,6 +996,11 @@ class Tally:
     arrivals: int = 0  # operations that arrived before the time was up
     late: int = 0  # arrivals that found every connection busy and queued client-side
     unserved: int = 0  # arrivals still queued when the time was up (never sent)
+    # the clients' own loop: how late each `PROBE` sleep woke (seconds), the garbage
+    # collector's pauses (seconds) and the loop thread's CPU time
+    lags: list[float] = field(default_factory=list)
+    gc_pauses: list[float] = field(default_factory=list)
+    cpu_s: float = 0.0
 
     def record(self, op: str, seconds: float, status: int | None, detail: str = "") -> bool:
         self.latencies[op].append(seconds)
@@ -1130,7 +1138,8 @@ class Traffic:
         except httpx.HTTPError as exc:
             tally.record(op, time.perf_counter() - t, None, type(exc).__name__)
             return None
-        ok = tally.record(op, time.perf_counter() - t, r.status_code, r.text)
+        took = time.perf_counter() - t
+        ok = tally.record(op, took, r.status_code, "" if r.is_success else r.text)
         return r if ok else None
 
 
@@ -1204,22 +1213,51 @@ async def drive(
             on_tick()
             await asyncio.sleep(2)
 
-    started = time.monotonic()
-    if rate is None:
-        await asyncio.gather(ticker(), *(client(k) for k in range(clients)))
-    else:
-        pool = [
-            httpx.AsyncClient(base_url=bases[k % len(bases)], timeout=60, limits=limits)
-            for k in range(clients)
-        ]
-        try:
-            await asyncio.gather(
-                ticker(), _arrive(pool, traffic, tally, count, rate, seed, started, deadline)
-            )
-        finally:
-            for http in pool:
-                await http.aclose()
+    async def probe() -> None:
+        while time.monotonic() < deadline:
+            due = time.monotonic() + PROBE
+            await asyncio.sleep(PROBE)
+            tally.lags.append(max(0.0, time.monotonic() - due))
+
+    started, cpu = time.monotonic(), time.thread_time()
+    with _gc_pauses(tally.gc_pauses):
+        if rate is None:
+            await asyncio.gather(ticker(), probe(), *(client(k) for k in range(clients)))
+        else:
+            pool = [
+                httpx.AsyncClient(base_url=bases[k % len(bases)], timeout=60, limits=limits)
+                for k in range(clients)
+            ]
+            try:
+                await asyncio.gather(
+                    ticker(),
+                    probe(),
+                    _arrive(pool, traffic, tally, count, rate, seed, started, deadline),
+                )
+            finally:
+                for http in pool:
+                    await http.aclose()
+    tally.cpu_s = time.thread_time() - cpu
     return tally, count[0], time.monotonic() - started
+
+
+@contextmanager
+def _gc_pauses(into: list[float]) -> Iterator[None]:
+    """Record the garbage collector's pauses while inside (it holds the GIL: the clients'
+    loop waits for it, whichever thread it runs in)."""
+    began = [0.0]
+
+    def callback(phase: str, _: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            into.append(time.perf_counter() - began[0])
+
+    gc.callbacks.append(callback)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(callback)
 
 
 async def _arrive(
@@ -1373,9 +1411,11 @@ def run(
 
         pace = "" if rate is None else f" at {rate:g} operations/s (open loop)"
         echo(f"压测 / load: {clients} clients × {seconds:.0f}s on {workers} workers{pace} …")
+        load_before = _load_average()
         tally, requests, elapsed = _in_own_loop(
             drive([w.base for w in running], traffic, clients, seconds, sample, rate, seed)
         )
+        health = _client_loop(tally, elapsed, (load_before, _load_average()))
         sample()
         left = background_left(url, before)
         last = _report(tally, requests, elapsed, echo)
@@ -1407,6 +1447,7 @@ def run(
                 engine_proc.wait(20)
         if pg_dir is not None and not keep_server:
             pg_stop(pg_dir)
+    echo(health)
     echo(last)
     return 0
 
@@ -1484,6 +1525,27 @@ def _arrivals(tally: Tally, elapsed: float, echo: Echo) -> str:
         f"ops={ops} ops_rps={ops / elapsed:.1f} late={tally.late} "
         f"wait_p99_ms={_ms(waits, 99):.1f} unserved={tally.unserved}"
     )
+
+
+def _client_loop(tally: Tally, elapsed: float, loads: tuple[str, str]) -> str:
+    """The clients' own health: how late the loop's `PROBE` sleeps woke (lag: whatever held
+    the loop, or a core not given to it), the garbage collector's pauses, the loop thread's
+    CPU, and the machine's load average before and after the traffic."""
+    lags, pauses = tally.lags, tally.gc_pauses
+    return (
+        f"client loop: lag p50_ms={_ms(lags, 50):.1f} p99_ms={_ms(lags, 99):.1f} "
+        f"max_ms={max(lags, default=0) * 1000:.1f} (a {PROBE * 1000:g} ms sleep's lateness, "
+        f"n={len(lags)}) gc_pauses={len(pauses)} gc_total_ms={sum(pauses) * 1000:.1f} "
+        f"gc_max_ms={max(pauses, default=0) * 1000:.1f} cpu={tally.cpu_s / elapsed:.0%} of a core; "
+        f"load average {loads[0]} → {loads[1]}"
+    )
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def _log_in(base: str, corpus: Corpus) -> dict[str, dict[str, str]]:
