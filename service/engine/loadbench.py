@@ -30,8 +30,9 @@
    (`unserved`).
 4. The workers' and the engine's memory as PSS (`/proc/<pid>/smaps_rollup`: shared pages
    split between the processes that map them, so an index both map is counted once), sampled
-   during the run; at the end, the background work left (postings waiting for a vector or a
-   refresh, views waiting for a list), so a run is honest about what it deferred.
+   during the run in a thread of its own (`PssSampler`, off the clients' loop); at the end,
+   the background work left (postings waiting for a vector or a refresh, views waiting for a
+   list), so a run is honest about what it deferred.
 5. A restart: one worker is killed (SIGKILL) and a replacement started on its port, timed to
    its first answered search.
 
@@ -43,7 +44,10 @@ Figures are printed, never asserted. The last line is
 rss_mb=…` (n = capabilities + needs in the synthetic set; rss_mb = the peak of the summed PSS).
 With `--rate` it reads `load n=… workers=… clients=… rate=R rps=… … errors=… ops=… ops_rps=…
 late=… wait_p99_ms=… unserved=… rss_mb=…` (ops = operations sent, ops_rps their achieved rate,
-wait = client-side, arrival → connection).
+wait = client-side, arrival → connection). The line before it is the clients' own health
+(`client loop: lag p50_ms=… p99_ms=… max_ms=… … gc_pauses=… cpu=…`): how late a 10 ms sleep
+on the clients' loop woke, the garbage collector's pauses and the load average, so a run shows
+whether its figures measure the server or the client.
 """
 
 import asyncio
@@ -930,6 +934,36 @@ def pss_mb(pids: Sequence[int]) -> float:
     return total / 1024
 
 
+class PssSampler:
+    """The peak of the summed PSS of `pids()`, sampled every `every` seconds in a thread of its
+    own while inside the `with`, and once more on the way out. Not on the clients' loop: the
+    kernel walks every page table of a process to write its smaps_rollup (tens of ms for one
+    mapping gigabytes), and the loop would wait for it (the read releases the GIL)."""
+
+    def __init__(self, pids: Callable[[], Sequence[int]], every: float = 2.0) -> None:
+        self.pids, self.every, self.peak = pids, every, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-load-pss", daemon=True)
+
+    def sample(self) -> None:
+        self.peak = max(self.peak, pss_mb(self.pids()))
+
+    def _run(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.every):
+                return
+
+    def __enter__(self) -> "PssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
 def wait_serving(worker: Worker, query: str, limit_s: float, max_mb: float) -> float:
     """Seconds from process start to the first answered search (which loads the index).
 
@@ -1190,7 +1224,6 @@ async def drive(
     traffic: Traffic,
     clients: int,
     seconds: float,
-    on_tick: Callable[[], None],
     rate: float | None = None,
     seed: int = 0,
 ) -> tuple[Tally, int, float]:
@@ -1208,11 +1241,6 @@ async def drive(
                 made = await traffic.one(http, tally)
                 count[0] += made  # after the await: `count[0] += await …` loses updates
 
-    async def ticker() -> None:
-        while time.monotonic() < deadline:
-            on_tick()
-            await asyncio.sleep(2)
-
     async def probe() -> None:
         while time.monotonic() < deadline:
             due = time.monotonic() + PROBE
@@ -1222,7 +1250,7 @@ async def drive(
     started, cpu = time.monotonic(), time.thread_time()
     with _gc_pauses(tally.gc_pauses):
         if rate is None:
-            await asyncio.gather(ticker(), probe(), *(client(k) for k in range(clients)))
+            await asyncio.gather(probe(), *(client(k) for k in range(clients)))
         else:
             pool = [
                 httpx.AsyncClient(base_url=bases[k % len(bases)], timeout=60, limits=limits)
@@ -1230,9 +1258,7 @@ async def drive(
             ]
             try:
                 await asyncio.gather(
-                    ticker(),
-                    probe(),
-                    _arrive(pool, traffic, tally, count, rate, seed, started, deadline),
+                    probe(), _arrive(pool, traffic, tally, count, rate, seed, started, deadline)
                 )
             finally:
                 for http in pool:
@@ -1404,26 +1430,26 @@ def run(
         echo(f"engine PSS after start-up: {pss_mb([engine_proc.pid]):.0f} MB")
         tokens = _log_in(running[0].base, corpus)
         traffic = Traffic(corpus, tokens, seed + time.time_ns())  # a rerun applies anew
-        peak = [0.0]
-
-        def sample() -> None:
-            peak[0] = max(peak[0], pss_mb([w.proc.pid for w in running] + [engine_proc.pid]))
-
+        pids = [w.proc.pid for w in running] + [engine_proc.pid]
         pace = "" if rate is None else f" at {rate:g} operations/s (open loop)"
         echo(f"压测 / load: {clients} clients × {seconds:.0f}s on {workers} workers{pace} …")
         load_before = _load_average()
-        tally, requests, elapsed = _in_own_loop(
-            drive([w.base for w in running], traffic, clients, seconds, sample, rate, seed)
-        )
+        gc.freeze()  # the build's and start-up's objects: the collector need not walk them again
+        try:
+            with PssSampler(lambda: pids) as pss:
+                tally, requests, elapsed = _in_own_loop(
+                    drive([w.base for w in running], traffic, clients, seconds, rate, seed)
+                )
+        finally:
+            gc.unfreeze()
         health = _client_loop(tally, elapsed, (load_before, _load_average()))
-        sample()
         left = background_left(url, before)
         last = _report(tally, requests, elapsed, echo)
         if rate is not None:
             last = f"rate={rate:g} {last} {_arrivals(tally, elapsed, echo)}"
         last = (
             f"load n={capabilities + needs} workers={workers} clients={clients} {last} "
-            f"rss_mb={peak[0]:.0f}"
+            f"rss_mb={pss.peak:.0f}"
         )
         _cold(running, corpus, tokens, echo)
         try:

@@ -7,6 +7,7 @@ Two real worker processes over one database, a posting created through one found
 other's search: tests/service/engine/test_processes.py."""
 
 import asyncio
+import os
 import re
 import threading
 from pathlib import Path
@@ -21,7 +22,14 @@ from matching.keywords import keyword_tokens
 from matching.lexical import default_analyzer
 from service.engine import keywords, recommendations
 from service.engine.documents import doc_hash, to_doc
-from service.engine.loadbench import _in_own_loop, build, hot_ids, run, write_keywords
+from service.engine.loadbench import (
+    PssSampler,
+    _in_own_loop,
+    build,
+    hot_ids,
+    run,
+    write_keywords,
+)
 from service.kit.db import make_engine
 from service.models import (
     Capability,
@@ -39,6 +47,18 @@ LAST = re.compile(
     r"^load n=\d+ workers=2 clients=4 rps=[\d.]+ p50_ms=[\d.]+ p99_ms=[\d.]+ "
     r"search_p99_ms=[\d.]+ rec_p99_ms=[\d.]+ errors=(\d+) rss_mb=(\d+)$"
 )
+CLIENT = re.compile(
+    r"^client loop: lag p50_ms=[\d.]+ p99_ms=[\d.]+ max_ms=[\d.]+ \(a 10 ms sleep's lateness, "
+    r"n=(\d+)\) gc_pauses=\d+ gc_total_ms=[\d.]+ gc_max_ms=[\d.]+ cpu=\d+% of a core; "
+    r"load average [\d.]+ [\d.]+ [\d.]+ → [\d.]+ [\d.]+ [\d.]+$"
+)
+
+
+def _client_line(said: list[str]) -> None:
+    """The line before the last: the clients' own loop lag, probed all through the traffic."""
+    match = CLIENT.match(said[-2])
+    assert match, said[-2]
+    assert int(match.group(1)) > 0
 
 
 def test_the_synthetic_database_resumes_and_matches_its_vectors(tmp_path: Path) -> None:
@@ -99,6 +119,7 @@ def test_bench_load_runs_end_to_end(tmp_path: Path) -> None:
     assert any("replacement serving after" in line for line in said)
     assert any(line.startswith("background left: unembedded=") for line in said)  # the engine's
     assert any(line.strip().startswith("search_capabilities") for line in said)
+    _client_line(said)
 
 
 OPEN = re.compile(
@@ -140,6 +161,32 @@ def test_bench_load_at_a_rate_issues_rate_times_seconds_operations(tmp_path: Pat
     )
     assert ops <= requests <= 3 * ops  # an operation is 1–3 requests
     assert any("at 20 operations/s (open loop)" in line for line in said)
+    _client_line(said)
+
+
+def test_the_memory_sampler_does_not_hold_up_the_clients_loop() -> None:
+    """PSS is read in a thread of its own (reading a large process's smaps_rollup takes the
+    kernel tens of ms): here a sample is held until the clients' loop has gone on, which on
+    the loop itself would never happen."""
+    sampling, went_on = threading.Event(), threading.Event()
+    waited: list[bool] = []  # each sample: did the loop go on while it was being read
+
+    def pids() -> list[int]:
+        sampling.set()
+        waited.append(went_on.wait(30))
+        return [os.getpid()]
+
+    async def clients() -> bool:
+        while not sampling.is_set():
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # the loop goes on while the sample is being read
+        went_on.set()
+        return threading.current_thread().name == "bench-load-clients"
+
+    with PssSampler(pids, every=60) as pss:
+        assert _in_own_loop(clients())
+        assert went_on.is_set()
+    assert pss.peak > 0 and waited and all(waited), waited
 
 
 def test_the_clients_run_where_the_calling_thread_already_runs_a_loop() -> None:
