@@ -204,11 +204,9 @@ def _engine(args: argparse.Namespace) -> int:
     # one OpenMP thread, as in the app processes (service/asgi.py): set before the model loads
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     nice = get_settings().engine_nice if args.nice is None else args.nice
-    if nice:
-        os.nice(nice)
     from service.engine.runtime import run_engine
 
-    return run_engine(with_parent=args.with_parent)
+    return run_engine(with_parent=args.with_parent, nice=nice)
 
 
 def _learn(args: argparse.Namespace) -> int:

@@ -62,7 +62,7 @@ route(
     "/engine/status",
     response_model=EngineStatus,
     responses=responses(NotAuthenticated, Forbidden),
-    summary="匹配引擎状态：模型、已索引/缺失/失败数量与失败列表（管理员）",
+    summary="匹配引擎状态：模型、已索引/缺失/失败数量、后台引擎积压与失败列表（管理员）",
 )
 def status(session: SessionDep, _: AdminUser, store: StoreDep) -> EngineStatus:
     return engine_status(session, store)

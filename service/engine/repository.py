@@ -1225,6 +1225,13 @@ def drop_inbox(session: Session, ids: Sequence[int]) -> None:
         session.execute(delete(EngineInbox).where(EngineInbox.id.in_(chunk)))
 
 
+def inbox_backlog(session: Session) -> dict[str, tuple[int, datetime | None]]:
+    """Inbox rows waiting, by topic: how many, and when the oldest was handed over."""
+    i = EngineInbox
+    statement = select(i.topic, func.count(), func.min(i.created_at)).group_by(i.topic)
+    return {topic: (int(n), oldest) for topic, n, oldest in session.execute(statement)}
+
+
 def inbox_counts(session: Session) -> dict[str, int]:
     """Distinct postings waiting in the inbox, by topic."""
     pairs = select(EngineInbox.topic, EngineInbox.kind, EngineInbox.posting_id).distinct()

@@ -22,11 +22,12 @@ from contextlib import ExitStack, asynccontextmanager, contextmanager
 from fastapi import FastAPI
 
 from service.config import get_settings
+from service.engine import priority
 from service.engine.inbox import Inbox, post_views
 from service.engine.jobs import set_dispatch
 from service.engine.store import get_store
 from service.engine.worker import EmbeddingWorker, warm_up
-from service.kit.db import get_session, get_sessionmaker, open_read_session
+from service.kit.db import get_engine, get_session, get_sessionmaker, open_read_session
 
 log = logging.getLogger("jiebang.engine")
 
@@ -94,10 +95,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 worker.stop()
 
 
-def run_engine(*, with_parent: bool = False) -> int:
+def run_engine(*, with_parent: bool = False, nice: int = 0) -> int:
     """`jiebang engine`: the background work alone, fed by the inbox, until SIGTERM or
-    SIGINT (or, `with_parent`, until the process that started it is gone)."""
+    SIGINT (or, `with_parent`, until the process that started it is gone), `nice` below the
+    requests, its database backends too (`service/engine/priority.py`)."""
     with _log_to_stderr():
+        priority.lower_process(nice)
+        priority.lower_backends(get_engine(), nice)
         settings = get_settings()
         if settings.engine_work != "process":
             log.warning(

@@ -130,6 +130,14 @@ class SideStatus(BaseModel):
     watermark: datetime | None
 
 
+class EngineBacklog(BaseModel):
+    embed: int = Field(description="待嵌入：新建或修改后等待后台引擎处理的交接记录数")
+    viewed: int = Field(description="待生成推荐列表：被查看时尚无当前推荐列表的交接记录数")
+    oldest_seconds: float | None = Field(
+        description="最早一条待处理记录已等待的秒数（无积压时为空）"
+    )
+
+
 class EngineStatus(BaseModel):
     process_id: int = Field(
         description="应答的 API 进程号（in_memory 按进程计，多 worker 时各不相同）"
@@ -138,4 +146,8 @@ class EngineStatus(BaseModel):
     dim: int
     needs: SideStatus
     capabilities: SideStatus
+    backlog: EngineBacklog = Field(
+        description="后台引擎的积压：web 进程交给独立引擎进程（jiebang engine）、尚未处理完的工作"
+        "（单进程部署时后台工作在本进程内，此处恒为 0）"
+    )
     failures: list[FailureRead]

@@ -1,4 +1,5 @@
-"""What an admin sees of the engine: model, per-side counts, and every embedding failure."""
+"""What an admin sees of the engine: model, per-side counts, the engine process's backlog,
+and every embedding failure."""
 
 import os
 
@@ -6,8 +7,10 @@ from sqlalchemy.orm import Session
 
 from service.engine import repository
 from service.engine.documents import Kind
-from service.engine.schemas import EngineStatus, FailureRead, SideStatus
+from service.engine.jobs import EMBED, VIEWED
+from service.engine.schemas import EngineBacklog, EngineStatus, FailureRead, SideStatus
 from service.engine.store import IndexStore
+from service.kit.db import utcnow
 
 
 def _side(session: Session, store: IndexStore, kind: Kind, failed: int) -> SideStatus:
@@ -21,6 +24,17 @@ def _side(session: Session, store: IndexStore, kind: Kind, failed: int) -> SideS
     )
 
 
+def _backlog(session: Session) -> EngineBacklog:
+    """What the app processes handed to `jiebang engine` and it has not done yet."""
+    waiting = repository.inbox_backlog(session)
+    oldest = min((t for _, t in waiting.values() if t is not None), default=None)
+    return EngineBacklog(
+        embed=waiting.get(EMBED, (0, None))[0],
+        viewed=waiting.get(VIEWED, (0, None))[0],
+        oldest_seconds=None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds()),
+    )
+
+
 def engine_status(session: Session, store: IndexStore) -> EngineStatus:
     failures = repository.failures(session)
     return EngineStatus(
@@ -31,6 +45,7 @@ def engine_status(session: Session, store: IndexStore) -> EngineStatus:
         capabilities=_side(
             session, store, "capability", sum(f.kind == "capability" for f in failures)
         ),
+        backlog=_backlog(session),
         failures=[
             FailureRead(
                 kind=f.kind,

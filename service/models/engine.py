@@ -83,6 +83,8 @@ class EngineInbox(Base):
     topic: Mapped[str] = mapped_column(String(16))  # embed | viewed
     kind: Mapped[str] = mapped_column(String(16))  # need | capability
     posting_id: Mapped[int] = mapped_column(Integer)
+    # when it was handed over (the backlog's age on /engine/status; none on older rows)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class KeywordDoc(Base):

@@ -1710,7 +1710,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 匹配引擎状态：模型、已索引/缺失/失败数量与失败列表（管理员） */
+        /** 匹配引擎状态：模型、已索引/缺失/失败数量、后台引擎积压与失败列表（管理员） */
         get: operations["status_api_v1_engine_status_get"];
         put?: never;
         post?: never;
@@ -3508,6 +3508,24 @@ export interface components {
              */
             reason: string;
         };
+        /** EngineBacklog */
+        EngineBacklog: {
+            /**
+             * Embed
+             * @description 待嵌入：新建或修改后等待后台引擎处理的交接记录数
+             */
+            embed: number;
+            /**
+             * Viewed
+             * @description 待生成推荐列表：被查看时尚无当前推荐列表的交接记录数
+             */
+            viewed: number;
+            /**
+             * Oldest Seconds
+             * @description 最早一条待处理记录已等待的秒数（无积压时为空）
+             */
+            oldest_seconds: number | null;
+        };
         /** EngineStatus */
         EngineStatus: {
             /**
@@ -3521,6 +3539,8 @@ export interface components {
             dim: number;
             needs: components["schemas"]["SideStatus"];
             capabilities: components["schemas"]["SideStatus"];
+            /** @description 后台引擎的积压：web 进程交给独立引擎进程（jiebang engine）、尚未处理完的工作（单进程部署时后台工作在本进程内，此处恒为 0） */
+            backlog: components["schemas"]["EngineBacklog"];
             /** Failures */
             failures: components["schemas"]["FailureRead"][];
         };

@@ -195,6 +195,23 @@ def test_the_sweeper_embeds_postings_written_without_a_worker(rig: Rig) -> None:
     assert rig.store.count("need") == 1  # the sweep also caught the index up
 
 
+def test_engine_status_shows_the_engine_processs_backlog(rig: Rig) -> None:
+    """What the app processes handed to `jiebang engine` and it has not done: rows by topic
+    and the oldest's age (none in this thread-mode rig until rows are written)."""
+    from service.engine import repository
+    from service.engine.jobs import EMBED, VIEWED
+
+    idle = rig.api.get("/api/v1/engine/status", headers=auth(rig.admin)).json()["backlog"]
+    assert idle == {"embed": 0, "viewed": 0, "oldest_seconds": None}
+    with rig.sm() as s:
+        repository.post_inbox(s, EMBED, [("need", 1), ("capability", 2)])
+        repository.post_inbox(s, VIEWED, [("need", 1)])
+        s.commit()
+    backlog = rig.api.get("/api/v1/engine/status", headers=auth(rig.admin)).json()["backlog"]
+    assert backlog["embed"] == 2 and backlog["viewed"] == 1
+    assert 0 <= backlog["oldest_seconds"] < 3600
+
+
 @pytest.mark.parametrize("role", ["enterprise", "researcher", None])
 def test_engine_status_is_for_admins_only(rig: Rig, role: str | None) -> None:
     headers = auth(getattr(rig, role)) if role else {}
