@@ -31,7 +31,7 @@ See :class:`DatabaseKeywords` and `matching/BENCHMARKS.md` §10.
 """
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import chain
 from typing import Any, cast
 
@@ -353,7 +353,8 @@ def write_facts(session: Session, kind: Kind, limit: int = 500) -> int:
 # --- reading --------------------------------------------------------------------------
 class SparseHits:
     """One retriever's scores over the postings that hold a query term (others score 0, or
-    are scored exactly by `more` when the postings read were a term's head only)."""
+    are scored exactly by `more` when the postings read were a term's head only: given the
+    ids to score and every id asked with them, which the other retriever is asked next)."""
 
     def __init__(
         self,
@@ -361,7 +362,7 @@ class SparseHits:
         scores: np.ndarray,
         reference: np.ndarray,
         top: Sequence[int],
-        more: Callable[[np.ndarray], np.ndarray] | None = None,
+        more: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self._ids = ids  # sorted posting ids
         self._scores = scores
@@ -380,7 +381,7 @@ class SparseHits:
             found = self._ids[at] == want
             out[found] = self._scores[at[found]]
         if self._more is not None and not found.all():
-            out[~found] = self._more(want[~found])
+            out[~found] = self._more(want[~found], want)
         return out
 
 
@@ -414,39 +415,46 @@ def _scored(
     return ids, scores
 
 
-_RawRow = tuple[int, int, str, str, bytes | None]  # `repository.keyword_doc_terms`' row
+_Lists = tuple[int, str, bytes | None]  # a row's length, terms and tfs in one field
 
 
-def _count_words(words: str) -> int:
-    """The number of terms in a row's word list (where its bigrams' frequencies start)."""
-    return words.count("\n") + 1 if words else 0
+def _count_terms(terms: str) -> int:
+    """The number of terms in a row's ("\n"-joined) list of one field."""
+    return terms.count("\n") + 1 if terms else 0
 
 
 class _Terms:
-    """The `keyword_docs` rows a bounded query scores exactly (read once per query, for both
-    retrievers), kept as read: each row's lengths, its term lists ("\n"-joined) and their
-    frequencies (uint16, word terms then bigrams, in the order of the lists)."""
+    """The `keyword_docs` rows a bounded query scores exactly, kept as read, per field: of
+    each row only what that field's scores need (its length, its term list, "\n"-joined,
+    and the row's frequencies: uint16, word terms then bigrams, in the order of the lists).
+    A row of the word shortlist only is read without its bigrams and one of the bigram
+    shortlist only without its words."""
 
     def __init__(self, session: Session, kind: Kind, span: tuple[int, int]) -> None:
         self.session, self.kind = session, kind
-        self.rows: dict[int, _RawRow] = {}
+        self.lists: dict[str, dict[int, _Lists]] = {field: {} for field in FIELDS}
         self.span = span  # the side's smallest and largest indexed id (read with the stats)
 
-    def get(self, ids: Iterable[Any]) -> int:
-        """Read the rows of those of `ids` not read yet; returns how many were read."""
-        missing = [int(i) for i in ids if int(i) not in self.rows]
-        if not missing:
+    def get(self, wanted: Mapping[str, Iterable[Any]]) -> int:
+        """Read each field's lists of those of its ids not read yet, every field in one
+        statement; returns how many (row, field) lists were read."""
+        missing = {
+            field: [i for i in dict.fromkeys(int(i) for i in ids) if i not in self.lists[field]]
+            for field, ids in wanted.items()
+        }
+        if not any(missing.values()):
             return 0
-        got = repository.keyword_doc_terms(self.session, self.kind, missing)
-        self.rows.update(got)
-        return len(got)
+        got = repository.keyword_field_lists(self.session, self.kind, missing)
+        for field, rows in got.items():
+            self.lists[field].update(rows)
+        return sum(len(rows) for rows in got.values())
 
     def frequencies(
         self, field: str, ids: np.ndarray, terms: Sequence[str]
     ) -> tuple[dict[str, np.ndarray], list[int]]:
         """Each of `terms`' entries (id, tf, length) among the rows of `ids` (ascending, all
-        read), in id order, and the ids whose row holds one of them without frequencies (a
-        row written before they were kept: none of its entries is given).
+        read for `field`), in id order, and the ids whose row holds one of them without
+        frequencies (a row written before they were kept: none of its entries is given).
 
         All the rows' lists of `field` are searched at once, joined into one text ("\n" +
         list + "\n" per row): each term is found by its "\nterm\n" (no term holds a newline,
@@ -456,13 +464,14 @@ class _Terms:
         out = {t: np.zeros((3, 0), dtype=np.int64) for t in terms}
         if not len(ids) or not terms:
             return out, []
-        rows = [self.rows[i] for i in ids.tolist()]
-        pieces = [r[2] if field == "word" else r[3] for r in rows]
+        held = self.lists[field]
+        rows = [held[i] for i in ids.tolist()]
+        pieces = [r[1] for r in rows]
         starts = np.zeros(len(rows), dtype=np.int64)
         np.cumsum([len(p) + 2 for p in pieces[:-1]], out=starts[1:])
         start_of = starts.tolist()
         joined = "\n" + "\n\n".join(pieces) + "\n"
-        known = [bool(r[4]) for r in rows]  # b"" / None: frequencies not kept
+        known = [bool(r[2]) for r in rows]  # b"" / None: frequencies not kept
         legacy: set[int] = set()  # rows
         found: dict[str, tuple[list[int], list[int]]] = {}
         for term in terms:
@@ -474,8 +483,8 @@ class _Terms:
             while where >= 0:
                 spots.append(where)
                 where = joined.find(needle, where + 1)
-            held = np.searchsorted(starts, spots, side="right") - 1
-            row_of, place = held.tolist(), []
+            at = np.searchsorted(starts, spots, side="right") - 1
+            row_of, place = at.tolist(), []
             for spot, row in zip(spots, row_of, strict=True):
                 if known[row]:
                     place.append(joined.count("\n", start_of[row], spot))
@@ -486,15 +495,19 @@ class _Terms:
         if not found:
             return out, []
         first = np.zeros(len(rows), dtype=np.int64)  # where each row's tfs start in `tfs`
-        np.cumsum([len(r[4] or b"") // 2 for r in rows[:-1]], out=first[1:])
-        tfs = np.frombuffer(b"".join(r[4] or b"" for r in rows), dtype="<u2")
-        lengths = [r[0] if field == "word" else r[1] for r in rows]
+        np.cumsum([len(r[2] or b"") // 2 for r in rows[:-1]], out=first[1:])
+        tfs = np.frombuffer(b"".join(r[2] or b"" for r in rows), dtype="<u2")
+        lengths = [r[0] for r in rows]
         for term, (row_of, place) in found.items():
             keep = [n for n, row in enumerate(row_of) if row not in legacy]
             row = np.asarray([row_of[n] for n in keep], dtype=np.int64)
             spot = first[row] + np.asarray([place[n] for n in keep], dtype=np.int64)
-            if field == "char":  # bigrams' frequencies follow the row's word terms'
-                spot += np.asarray([_count_words(rows[r][2]) for r in row.tolist()], np.int64)
+            if field == "char":  # bigrams' frequencies follow the row's word terms': the
+                # row's tfs hold one per word term and one per bigram
+                spot += np.asarray(
+                    [len(rows[r][2] or b"") // 2 - _count_terms(rows[r][1]) for r in row.tolist()],
+                    np.int64,
+                )
             tf = tfs[spot].astype(np.int64)
             nz = tf != 0
             row = row[nz]
@@ -525,7 +538,7 @@ class DatabaseKeywords:
         self.kind = kind
         self._session = session
         self.read_bytes = 0  # packed entries (heads, blocks) read by this binding's queries
-        self.rows_read = 0  # `keyword_docs` rows read to score candidates exactly
+        self.rows_read = 0  # `keyword_docs` rows' lists read to score candidates exactly
         # what the last search read, for explaining its page (`terms`, `rarity`): the rows
         # it scored, and (corpus size, each word term's df) of its word terms
         self._rows: _Terms | None = None
@@ -651,7 +664,8 @@ class DatabaseKeywords:
             out.append(None)
         if not waiting:
             return cast(SparseHits, out[0]), cast(SparseHits, out[1])
-        self.rows_read += rows.get(np.concatenate(shortlists))  # both shortlists: one read
+        shorts = {q[0]: short for (_, q, _), short in zip(waiting, shortlists, strict=True)}
+        self.rows_read += rows.get(shorts)  # each shortlist's own field, one read
         references = self._references(
             [(q[0], q[1], heads[q[0]], partial, (n_docs, q[5])) for _, q, partial in waiting],
             rows,
@@ -663,11 +677,19 @@ class DatabaseKeywords:
 
             def exact(
                 want: np.ndarray,
+                asked: np.ndarray | None = None,
                 field: str = field,
                 tokens: Sequence[str] = tokens,
                 partial: set[str] = partial,
                 total: int = total,
             ) -> np.ndarray:
+                """`want`'s exact scores. `asked`: every id asked with them, whose lists
+                outside each field's shortlist are read now in the same statement (the
+                matcher asks both retrievers about one pool, this one first)."""
+                if asked is not None:
+                    self.rows_read += rows.get(
+                        {f: asked[~np.isin(asked, s)] for f, s in shorts.items()}
+                    )
                 return self._exact(field, tokens, heads[field], partial, want, n_docs, total, rows)
 
             short_scores = exact(short)
@@ -690,8 +712,9 @@ class DatabaseKeywords:
         from each posting's own row (or, for a row written before its frequencies were kept,
         from the term's block at the posting's id)."""
         out = np.zeros(len(want), dtype=np.float32)
-        self.rows_read += rows.get(want)
-        known = sorted((int(i), n) for n, i in enumerate(want) if int(i) in rows.rows)
+        self.rows_read += rows.get({field: want})
+        held = rows.lists[field]
+        known = sorted((int(i), n) for n, i in enumerate(want) if int(i) in held)
         if not known:
             return out
         ids = np.asarray([i for i, _ in known], dtype=np.int64)
@@ -785,7 +808,7 @@ class DatabaseKeywords:
     def terms(self, ids: Collection[Any]) -> dict[Any, frozenset[str]]:
         """Each posting's word terms: from the rows this binding's searches read, the rest
         read now."""
-        held = self._rows.rows if self._rows is not None else {}
+        held = self._rows.lists["word"] if self._rows is not None else {}
         out: dict[Any, frozenset[str]] = {}
         rest: list[int] = []
         for i in (int(i) for i in ids):
@@ -793,7 +816,7 @@ class DatabaseKeywords:
             if row is None:
                 rest.append(i)
             else:
-                out[i] = frozenset(t for t in row[2].split("\n") if t)
+                out[i] = frozenset(t for t in row[1].split("\n") if t)
         rows = repository.keyword_word_terms(self.session, self.kind, rest) if rest else {}
         out.update((i, frozenset(t for t in w.split("\n") if t)) for i, w in rows.items())
         return out

@@ -1,7 +1,7 @@
 """Queries of the matching engine: stored vectors, failures, candidate id sets, labels, models."""
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -718,24 +718,39 @@ def keyword_doc_counts(
     return out
 
 
-def keyword_doc_terms(
-    session: Session, kind: Kind, ids: Iterable[int]
-) -> dict[int, tuple[int, int, str, str, bytes | None]]:
-    """id → (word length, bigram length, word terms, bigrams, their tfs) of indexed postings."""
-    out: dict[int, tuple[int, int, str, str, bytes | None]] = {}
-    wanted = list(ids)
-    if not wanted:
+def keyword_field_lists(
+    session: Session, kind: Kind, wanted: Mapping[str, Iterable[int]]
+) -> dict[str, dict[int, tuple[int, str, bytes | None]]]:
+    """field → id → (its length in that field, its terms there ("\n"-joined), the row's
+    tfs) of indexed postings, for each field's own ids only, in one statement: a row wanted
+    for one field is read without the other's list (a search's word shortlist needs not its
+    rows' bigrams), one wanted for both is read once."""
+    word = {int(i) for i in wanted.get("word", ())}
+    char = {int(i) for i in wanted.get("char", ())}
+    nothing = (literal(None, Integer), literal(None, Text))
+    both = (KeywordDoc.word_len, KeywordDoc.word_terms, KeywordDoc.char_len, KeywordDoc.char_terms)
+    branches = (
+        (word - char, (*both[:2], *nothing)),
+        (char - word, (*nothing, *both[2:])),
+        (word & char, both),
+    )
+    parts = [
+        select(KeywordDoc.posting_id, *columns, KeywordDoc.tfs).where(
+            KeywordDoc.kind == kind, _among(session, KeywordDoc.posting_id, ids)
+        )
+        for ids, columns in branches
+        if ids
+    ]
+    out: dict[str, dict[int, tuple[int, str, bytes | None]]] = {"word": {}, "char": {}}
+    if not parts:
         return out
-    statement = select(
-        KeywordDoc.posting_id,
-        KeywordDoc.word_len,
-        KeywordDoc.char_len,
-        KeywordDoc.word_terms,
-        KeywordDoc.char_terms,
-        KeywordDoc.tfs,
-    ).where(KeywordDoc.kind == kind, _among(session, KeywordDoc.posting_id, wanted))
-    for i, wl, cl, wt, ct, tf in session.execute(statement):
-        out[int(i)] = (int(wl), int(cl), str(wt), str(ct), None if tf is None else bytes(tf))
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    for i, wl, wt, cl, ct, tf in session.execute(statement):
+        tfs = None if tf is None else bytes(tf)
+        if wt is not None:
+            out["word"][int(i)] = (int(wl), str(wt), tfs)
+        if ct is not None:
+            out["char"][int(i)] = (int(cl), str(ct), tfs)
     return out
 
 

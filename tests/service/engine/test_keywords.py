@@ -132,18 +132,20 @@ def test_rows_by_id_are_read_in_one_statement_however_many(
 
     event.listen(engine, "before_cursor_execute", note)
     try:
-        rows = repository.keyword_doc_terms(session, "capability", ids)
+        rows = repository.keyword_field_lists(session, "capability", {"word": ids, "char": ids})
         facts = repository.keyword_facts(session, "capability", ids)
         words = repository.keyword_word_terms(session, "capability", ids)
         held = repository.allowed_among(session, "capability", ids, [])
     finally:
         event.remove(engine, "before_cursor_execute", note)
     assert len(statements) == 4, statements
-    assert set(rows) == set(facts) == set(words) == {d.id for d in corpus}
+    assert set(rows["word"]) == set(rows["char"]) == {d.id for d in corpus}
+    assert set(facts) == set(words) == {d.id for d in corpus}
     assert held <= set(ids)
     docs = repository.keyword_docs(session, "capability", ids)
     for i, row in docs.items():
-        assert rows[i] == (row.word_len, row.char_len, row.word_terms, row.char_terms, row.tfs)
+        assert rows["word"][i] == (row.word_len, row.word_terms, row.tfs)
+        assert rows["char"][i] == (row.char_len, row.char_terms, row.tfs)
         assert facts[i] == row.facts and words[i] == row.word_terms
 
 
@@ -413,6 +415,11 @@ def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
     try:
         word, char = bound.search(words, chars, everything, 5)
         searched = list(statements)
+        # the matcher's pool (both tops and postings of neither shortlist) asked of both
+        # retrievers: the lists neither shortlist read, in one statement
+        pool = list(dict.fromkeys([*word.top, *char.top, *ids[:: len(ids) // 7]]))
+        pooled = [word.scores(pool), char.scores(pool)]
+        scored = list(statements)
         # explaining its page: the rows it scored and its words' df, nothing read again
         page = [*word.top, *char.top]
         held, rarity = bound.terms(page), bound.rarity(set(words))
@@ -421,7 +428,22 @@ def test_a_large_corpus_reads_heads_and_scores_every_asked_posting_exactly(
     spans = [s for s in searched if "min(keyword_docs.posting_id)" in s]
     assert len(spans) == 1 and "keyword_stats" in spans[0], searched
     assert len(searched) == 5, searched
-    assert statements == searched, statements[len(searched) :]
+    # the shortlists' rows: each field's term lists of its own shortlist only (a row of the
+    # word shortlist only is read without its bigrams, one of the bigram shortlist only
+    # without its words), both fields in one statement; the pool's: what neither read
+    assert len(scored) == 6, scored[len(searched) :]
+    lists = [s for s in scored if "keyword_docs.tfs" in s]
+    assert len(lists) == 2, lists
+    rows = bound._rows
+    assert rows is not None
+    shortlists = {f: set(h._ids.tolist()) for f, h in (("word", word), ("char", char))}
+    assert shortlists["word"] != shortlists["char"]
+    indexed = set(repository.keyword_word_terms(session, "capability", pool))
+    for field, short in shortlists.items():
+        assert set(rows.lists[field]) == short | indexed, field
+    assert statements == scored, statements[len(scored) :]
+    for got, m in zip(pooled, memory.search(words, chars, everything, 5), strict=True):
+        assert np.array_equal(got, m.scores(pool))
     assert page and held == memory.terms(page)
     expected = memory.rarity(set(words))
     assert all(rarity.idf(t) == expected.idf(t) for t in words) and len(rarity) == len(expected)
