@@ -77,7 +77,8 @@ def login(
     summary="用刷新令牌换取新的访问令牌和刷新令牌",
 )
 def refresh(session: SessionDep, data: RefreshIn) -> TokenOut:
-    return sessions.issue(sessions.token_user(session, data.refresh_token, "refresh"))
+    user = sessions.token_user(session, data.refresh_token, "refresh")
+    return sessions.issue(users.get(session, user.id))  # with its organisation
 
 
 @router.post(

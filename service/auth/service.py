@@ -54,9 +54,10 @@ def login(session: Session, username: str, password: str, address: str) -> User:
 
 def token_user(session: Session, token: str, kind: TokenKind = "access") -> User:
     """The user behind a valid token of `kind` that has not been revoked (its version is the
-    user's current `token_version`, and the account is active and not refused)."""
+    user's current `token_version`, and the account is active and not refused). Its
+    organisation is not loaded (`repository.caller`)."""
     claims = decode_token(token, kind)
-    user = repository.by_id(session, claims.user_id) if claims is not None else None
+    user = repository.caller(session, claims.user_id) if claims is not None else None
     if (
         claims is None
         or user is None

@@ -46,7 +46,7 @@ class Need(TimestampMixin, Base):
     contact_name: Mapped[str] = mapped_column(String(50))
     contact_phone: Mapped[str] = mapped_column(String(30))
     contact_email: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(32))
     reject_reason: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -64,5 +64,8 @@ class Need(TimestampMixin, Base):
         # the lists' default order (service.kit.db.newest_first), alone and after 所属领域
         Index("ix_needs_newest", *newest_first(published_at, id)),
         Index("ix_needs_field_newest", field_code, *newest_first(published_at, id)),
+        # by status alone, and the public lists' count (`visibility <> 'brokers_only'`) from
+        # the index only
+        Index("ix_needs_status_visibility", status, visibility),
     )
     __mapper_args__ = {"version_id_col": version}

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from service.config import Settings, get_settings
-from service.models.enums import Role
-from tests.factories import PASSWORD, auth, create_user
+from service.models import User
+from service.models.enums import OrgKind, Role
+from tests.factories import PASSWORD, auth, create_org, create_user
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -151,3 +153,25 @@ def test_racing_first_starts_agree_on_one_key(tmp_path: Path) -> None:
         t.join()
     assert len(keys) == 8 and len(set(keys)) == 1
     assert (tmp_path / "secret.key").read_text() == keys[0]
+
+
+def test_the_caller_is_read_without_its_organisation(client, session: Session) -> None:
+    """A request's caller is its user row alone (its organisation joined cost every
+    authenticated request ~0.5 ms of CPU, BENCHMARKS §30); what shows the organisation
+    (/me, a refreshed token pair) still reads it."""
+    lab = create_org(session, OrgKind.university, name="某某大学")
+    user = create_user(session, Role.researcher, org=lab)
+    headers = auth(user)
+    session.commit()
+    session.expunge_all()
+    loaded: list[object] = []
+    event.listen(session, "loaded_as_persistent", lambda _, instance: loaded.append(instance))
+    assert client.get("/api/v1/notifications", headers=headers).status_code == 200
+    assert [type(o) for o in loaded] == [User]
+    assert "org" not in inspect(loaded[0]).dict  # not loaded, not joined
+
+    assert client.get("/api/v1/me", headers=headers).json()["org"]["name"] == "某某大学"
+    session.expunge_all()
+    r = client.post("/api/v1/auth/token", data={"username": user.username, "password": PASSWORD})
+    r = client.post("/api/v1/auth/refresh", json={"refresh_token": r.json()["refresh_token"]})
+    assert r.json()["user"]["org"]["name"] == "某某大学"

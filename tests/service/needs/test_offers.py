@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.kit.clock import today
+from service.models import Organization
 from service.models.enums import Role
 from tests.factories import auth, create_capability, create_match, create_need, create_user
 
@@ -49,7 +50,7 @@ def test_an_open_need_offers_apply_to_other_organisations_only(client, session, 
     }
     assert _offers(client, create_user(session, Role.expert), url) == set()
     assert _offers(client, None, url) == set()
-    colleague = create_user(session, Role.researcher, org=owner.org)
+    colleague = create_user(session, Role.researcher, org=session.get(Organization, owner.org_id))
     assert _offers(client, colleague, url) == set()  # never 揭榜 one's own organisation's need
 
 
