@@ -40,11 +40,24 @@ def lower_process(nice: int) -> None:
     os.nice(nice)
     if os.getsid(0) != os.getpid():
         return
-    try:
-        current = int(AUTOGROUP.read_text().split()[-1])  # "/autogroup-123 nice 0"
-        AUTOGROUP.write_text(str(min(MAX_NICE, current + nice)))
-    except (OSError, ValueError, IndexError):  # no autogroups here: the niceness is enough
+    current = autogroup_nice(AUTOGROUP)
+    if current is None:  # no autogroup here: the niceness is enough
         return
+    try:
+        AUTOGROUP.write_text(str(min(MAX_NICE, current + nice)))
+    except OSError:
+        return
+
+
+def autogroup_nice(path: Path) -> int | None:
+    """The niceness of the autogroup a `/proc/<pid>/autogroup` file names ("/autogroup-123
+    nice 0"); None without one: a kernel without autogroups has no file, and a process in a
+    cgroup of its own (a container, a systemd unit) an empty one, where the cgroup shares
+    the CPU instead."""
+    try:
+        return int(path.read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def lower_backends(engine: Engine, nice: int) -> None:

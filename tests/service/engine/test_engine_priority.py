@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from service.engine.priority import APPLICATION
+from service.engine.priority import APPLICATION, autogroup_nice
 from service.kit.db import make_engine
 from tests.service.engine.test_processes import _wait
 from tests.service.engine_support import committed_database_url
@@ -23,10 +23,17 @@ NICE = 5
 
 
 def _autogroup_nice(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
-    except OSError:  # a kernel without autogroups
-        return None
+    return autogroup_nice(Path(f"/proc/{pid}/autogroup"))
+
+
+def test_a_process_without_an_autogroup_reads_none(tmp_path: Path) -> None:
+    """In a container the file is there but empty (the CI machine's case): no autogroup."""
+    empty, named = tmp_path / "empty", tmp_path / "named"
+    empty.write_text("")
+    named.write_text("/autogroup-42 nice 3\n")
+    assert autogroup_nice(empty) is None
+    assert autogroup_nice(tmp_path / "missing") is None
+    assert autogroup_nice(named) == 3
 
 
 def _engine_backends(url: str) -> tuple[list[int], int]:
