@@ -42,7 +42,7 @@ from matching.retrieval import (
     MemorySecond,
     SecondVectors,
 )
-from matching.rwlock import ReadWriteLock
+from matching.rwlock import NoLock, ReadWriteLock
 from matching.terms import domain_terms
 
 __all__ = [
@@ -123,6 +123,7 @@ class Matcher:
         keywords: KeywordIndex | None = None,
         docs: DocSource | None = None,
         second: SecondVectors | None = None,
+        lock: bool = True,
     ) -> None:
         self.embedder = embedder
         self.analyzer = analyzer or default_analyzer()
@@ -136,7 +137,12 @@ class Matcher:
         # each posting's second view, read for the scored candidates only (default: memory)
         self.second: SecondVectors = second if second is not None else MemorySecond()
         self._names: dict[str, str] = {}  # indicator name → canonical form
-        self._lock = ReadWriteLock()
+        # The in-memory parts (ArrayVectors, MemoryDocs, MemoryKeywords, MemorySecond) are
+        # plain dicts and arrays: a ranking reads them under the shared side of the lock and a
+        # change waits for the rankings in flight. ``lock=False`` is for parts that guard
+        # themselves (the service's: a LayeredIndex swaps whole states, documents and keyword
+        # lists come from the database): then no ranking holds a lock and no change waits.
+        self._lock: ReadWriteLock | NoLock = ReadWriteLock() if lock else NoLock()
 
     def __len__(self) -> int:
         return len(self.docs)

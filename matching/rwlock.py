@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
-__all__ = ["ReadWriteLock"]
+__all__ = ["NoLock", "ReadWriteLock"]
 
 
 class ReadWriteLock:
@@ -49,3 +49,14 @@ class ReadWriteLock:
             with self._cond:
                 self._writer = False
                 self._cond.notify_all()
+
+
+class NoLock:
+    """A :class:`ReadWriteLock`'s interface that never waits, for a holder whose parts guard
+    themselves (see :class:`matching.ranking.Matcher`)."""
+
+    def read(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def write(self) -> AbstractContextManager[None]:
+        return nullcontext()

@@ -147,6 +147,7 @@ class IndexStore:
             model=self.rank_model,
             keywords=DatabaseKeywords(kind) if self.keywords == "database" else None,
             docs=PostingDocs(kind) if self.keywords == "database" else None,
+            lock=self.keywords != "database",  # the database's parts guard themselves
         )
 
     def keywords_for(self, kind: Kind, session: Session | None) -> KeywordIndex | None:

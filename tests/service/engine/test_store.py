@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from matching.embedders import HashEmbedder
 from matching.generations import read_pointer
+from matching.model import RankModel
 from service.engine import vectors
 from service.engine.documents import doc_hash, to_doc
 from service.engine.service import search
@@ -172,6 +173,48 @@ def test_a_thread_already_in_a_transaction_and_a_fresh_one_do_not_deadlock(
         for disposing in (engine, impatient):
             disposing.dispose()
         assert not thread.is_alive() and errors == []
+
+
+def test_a_catch_up_never_waits_for_a_ranking(session: Session, lab: User) -> None:
+    """The service's matcher holds no lock across a ranking (its parts guard themselves): a
+    catch-up adding postings while a search is inside its scoring goes through at once.
+    Before, the search held the shared side of the matcher's lock, the catch-up waited for
+    it, and every search arriving meanwhile queued behind the catch-up."""
+    embedder = HashEmbedder(dim=64)
+    cap = eval_capability(session, lab, "C189")
+    embed_all(session, embedder)
+    store = IndexStore(embedder)
+    store.ensure_current(session)
+    side = store._sides["capability"]
+    entered, release = threading.Event(), threading.Event()
+    shipped = side.matcher.model
+
+    class HeldModel(RankModel):
+        def score(self, features: dict[str, float]) -> tuple[float, dict[str, float]]:
+            if threading.current_thread().name == "search":
+                entered.set()
+                release.wait(20)
+            return shipped.score(features)
+
+    side.matcher.model = HeldModel.from_json(shipped.to_json())
+    doc = to_doc(cap)
+    found: list[list[int]] = []
+    search_thread = threading.Thread(
+        target=lambda: found.append(_found(session, store, "薄膜封装")), name="search"
+    )
+    catch_up = threading.Thread(target=lambda: side.matcher.add_indexed([doc]))
+    search_thread.start()
+    try:
+        assert entered.wait(20)
+        catch_up.start()
+        catch_up.join(5)
+        assert not catch_up.is_alive()  # done while the search is still scoring
+        assert search_thread.is_alive()
+    finally:
+        release.set()
+        search_thread.join(20)
+        catch_up.join(20)
+    assert found == [[cap.id]]
 
 
 def test_a_vector_stored_by_another_writer_meanwhile_is_updated_not_a_crash(
