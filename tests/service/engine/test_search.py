@@ -395,3 +395,34 @@ def test_a_next_page_or_repeated_search_encodes_its_text_once(
     assert needs.json()["items"]
     page_rows = [s for s in statements if "organizations" in s or "fields." in s]
     assert len(page_rows) == 1 and "JOIN organizations" in page_rows[0], page_rows
+
+
+def test_a_search_explains_only_the_page_it_returns(
+    api: TestClient, board: Board, store: IndexStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every result is ranked (the total counts them), but only the returned page gets its
+    shared terms and reasons worked out; the page's explanation is the one the whole
+    ranking would give it."""
+    assert api.get("/api/v1/search/needs", params={"q": "检测"}).status_code == 200  # loaded
+    matcher = store._sides["need"].matcher
+    explained: list[int] = []
+    original = matcher._explain_all
+
+    def counted(qset: set[str], matches: list, *rest: object) -> list:
+        explained.extend(int(m.id) for m in matches)
+        return original(qset, matches, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(matcher, "_explain_all", counted)
+    full = api.get("/api/v1/search/needs", params={"q": "检测 良率", "page_size": 100}).json()
+    assert full["total"] >= 3 and len(explained) == full["total"]
+    by_id = {i["need"]["id"]: i for i in full["items"]}
+    explained.clear()
+    page = api.get("/api/v1/search/needs", params={"q": "检测 良率", "page_size": 1, "page": 2})
+    body = page.json()
+    assert page.status_code == 200 and body["total"] == full["total"]
+    [item] = body["items"]
+    assert explained == [item["need"]["id"]]  # one explained, not the whole ranking
+    whole = by_id[item["need"]["id"]]
+    assert item["reasons"]
+    for part in ("reasons", "shared_terms", "indicators_met", "indicators_missed", "score"):
+        assert item[part] == whole[part], part
