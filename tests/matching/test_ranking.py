@@ -353,19 +353,26 @@ def test_shared_terms_leave_out_pieces_of_longer_terms(matcher: Matcher) -> None
     assert not any(t in ("碳化", "化硅") for t in top.shared_terms)
 
 
-def test_a_ranking_never_waits_for_another(caps: list[Doc]) -> None:
-    """Rankings share the matcher: one held inside its scoring step does not stop another."""
-    entered, release = threading.Event(), threading.Event()
-    shipped = default_model()
+def held_model(
+    shipped: RankModel, thread: str, entered: threading.Event, release: threading.Event
+) -> RankModel:
+    """`shipped`, except that a ranking in the thread named `thread` stops inside its scoring
+    step (sets `entered`, waits for `release`)."""
 
     class HeldModel(RankModel):
         def score(self, features: dict[str, float]) -> tuple[float, dict[str, float]]:
-            if threading.current_thread().name == "held":
+            if threading.current_thread().name == thread:
                 entered.set()
-                release.wait(10)
+                release.wait(20)
             return shipped.score(features)
 
-    m = Matcher(HashEmbedder(), model=HeldModel.from_json(shipped.to_json()))
+    return HeldModel.from_json(shipped.to_json())
+
+
+def test_a_ranking_never_waits_for_another(caps: list[Doc]) -> None:
+    """Rankings share the matcher: one held inside its scoring step does not stop another."""
+    entered, release = threading.Event(), threading.Event()
+    m = Matcher(HashEmbedder(), model=held_model(default_model(), "held", entered, release))
     m.add(caps)
     held = threading.Thread(target=lambda: m.rank("磷酸铁锂 储能", k=3), name="held")
     held.start()

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from matching.embedders import HashEmbedder
 from matching.generations import read_pointer
-from matching.model import RankModel
 from service.engine import vectors
 from service.engine.documents import doc_hash, to_doc
 from service.engine.service import search
@@ -21,6 +20,7 @@ from service.kit.db import make_engine, utcnow
 from service.models import Capability, PostingVector, User
 from service.models.enums import OrgKind, Role
 from tests.factories import create_org, create_user
+from tests.matching.test_ranking import held_model
 from tests.service.engine_support import committed_database_url, embed_all, eval_capability
 
 
@@ -187,16 +187,7 @@ def test_a_catch_up_never_waits_for_a_ranking(session: Session, lab: User) -> No
     store.ensure_current(session)
     side = store._sides["capability"]
     entered, release = threading.Event(), threading.Event()
-    shipped = side.matcher.model
-
-    class HeldModel(RankModel):
-        def score(self, features: dict[str, float]) -> tuple[float, dict[str, float]]:
-            if threading.current_thread().name == "search":
-                entered.set()
-                release.wait(20)
-            return shipped.score(features)
-
-    side.matcher.model = HeldModel.from_json(shipped.to_json())
+    side.matcher.model = held_model(side.matcher.model, "search", entered, release)
     doc = to_doc(cap)
     found: list[list[int]] = []
     search_thread = threading.Thread(
