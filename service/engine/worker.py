@@ -51,6 +51,13 @@ from service.kit.jobs import JOBS
 log = logging.getLogger("jiebang.engine")
 
 BATCH = 16
+# Embedding goes first: a new posting is searchable once it has its vector and keyword rows,
+# while refreshing the lists a change reaches can take seconds per posting (a new capability
+# at 1M: up to 21 rankings, `matching/BENCHMARKS.md` §32). So the loop refreshes the embedded
+# postings' lists only when nothing waits to be embedded, REFRESH_CHUNK postings between two
+# looks at the queue, and a chunk at least every REFRESH_AFTER seconds while more arrive.
+REFRESH_CHUNK = 4
+REFRESH_AFTER = 30.0
 # Posting ids a sweep checks for a missing vector or keyword row besides the newest WINDOW:
 # the checks are anti-joins, 6 s of database time per side and sweep over the whole of 1M
 # capabilities (`matching/BENCHMARKS.md` §14); a window walks the table in N / WINDOW sweeps.
@@ -86,7 +93,10 @@ class EmbeddingWorker:
         self._thread: threading.Thread | None = None
         self._compactor: threading.Thread | None = None
         self._compact_due = threading.Event()  # wakes the compactor before its period ends
-        self._touched: dict[Kind, list[int]] = {}
+        # embedded postings whose lists are still to refresh (in order), and since when
+        self._touched: dict[tuple[Kind, int], None] = {}
+        self._touched_since = 0.0
+        self._refreshing = False
         self._facts_filled = False
         self._cursor: dict[Kind, int] = {}  # where the next sweep's window starts, per side
         self.swept = threading.Event()  # set once the thread's first sweep has ended (tests)
@@ -106,7 +116,11 @@ class EmbeddingWorker:
         deadline = time.monotonic() + timeout
         if not JOBS.wait(timeout):
             return False
-        while self._queue.unfinished_tasks or self._views.unfinished_tasks:
+        while (
+            self._queue.unfinished_tasks
+            or self._views.unfinished_tasks
+            or (self.refresh and (self._touched or self._refreshing))
+        ):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.02)
@@ -175,18 +189,23 @@ class EmbeddingWorker:
                 self._guard(store.compact)
 
     def _drain(self, timeout: float) -> None:
-        """Process one batch of queued ids (waiting up to `timeout` for the first), then the
-        postings whose recommendations were read since."""
+        """Embed one batch of queued ids (waiting up to `timeout` for the first), refresh the
+        lists of a chunk of embedded postings when nothing else waits to be embedded (or the
+        last chunk was REFRESH_AFTER ago), then store the lists of postings whose
+        recommendations were read since."""
         self._read_inbox()
         if self.inbox is not None:
             timeout = min(timeout, POLL)
-        batch = self._take(timeout)
+        batch = self._take(0 if self.refresh and self._touched else timeout)
         if batch:
             rows = self.inbox.claim(EMBED, batch) if self.inbox is not None else []
-            self._guard(lambda: self.process(batch))
+            self._guard(lambda: self.process(batch, refresh=False))
             self._settle(rows)
-            for _ in batch:
-                self._queue.task_done()
+        overdue = time.monotonic() - self._touched_since >= REFRESH_AFTER
+        if self.refresh and self._touched and (self._queue.empty() or overdue):
+            self._guard(lambda: self.refresh_touched(REFRESH_CHUNK))
+        for _ in batch:
+            self._queue.task_done()
         views: list[tuple[Kind, int]] = []
         while True:
             try:
@@ -250,7 +269,7 @@ class EmbeddingWorker:
         store = self.store_factory()
         embedder = store.embedder
         counts = {"embedded": 0, "failed": 0, "candidates": 0}
-        touched: dict[Kind, list[int]] = {k: [] for k in KINDS}
+        touched: list[tuple[Kind, int]] = []
         for kind, ids in by_kind.items():
             if not ids:
                 continue
@@ -265,20 +284,35 @@ class EmbeddingWorker:
                 session.commit()
             counts["embedded"] += len(outcome.embedded)
             counts["failed"] += len(outcome.failed)
-            touched[kind] = outcome.embedded + outcome.current
+            touched += [(kind, i) for i in outcome.embedded + outcome.current]
             for posting_id, error in outcome.failed.items():
                 log.warning("embedding %s %d failed: %s", kind, posting_id, error)
-        self._touched = {k: [*self._touched.get(k, []), *v] for k, v in touched.items()}
+        if touched and not self._touched:
+            self._touched_since = time.monotonic()
+        self._touched.update(dict.fromkeys(touched))
         if refresh and self.refresh:
             counts["candidates"] = self.refresh_touched()
         return counts
 
-    def refresh_touched(self) -> int:
-        """Refresh the stored lists of every posting embedded since the last call, and the
-        lists they may enter (`service/engine/refresh.py`: each list in its own short
-        transactions); returns the broker candidates proposed."""
-        touched, self._touched = self._touched, {}
-        done = list_refresh.after_change(self.session_factory, touched, store=self.store_factory())
+    def refresh_touched(self, limit: int | None = None) -> int:
+        """Refresh the stored lists of the postings embedded and not refreshed yet (the first
+        `limit` of them, default all), and the lists they may enter
+        (`service/engine/refresh.py`: each list in its own short transactions); returns the
+        broker candidates proposed. A refresh that fails is not retried here: the vectors
+        keep their `refresh_due` mark, and the sweep repairs them."""
+        self._refreshing = True  # (before the items leave `_touched`: `wait_idle` reads both)
+        taken = list(self._touched)[:limit]
+        for item in taken:
+            del self._touched[item]
+        self._touched_since = time.monotonic()
+        by_kind: dict[Kind, list[int]] = {}
+        for kind, posting_id in taken:
+            by_kind.setdefault(kind, []).append(posting_id)
+        try:
+            store = self.store_factory()
+            done = list_refresh.after_change(self.session_factory, by_kind, store=store)
+        finally:
+            self._refreshing = False
         return done.candidates
 
     def store_viewed(self, items: Iterable[tuple[Kind, int]]) -> int:

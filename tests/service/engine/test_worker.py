@@ -261,3 +261,44 @@ def test_a_sweep_checks_a_window_of_ids_and_walks_the_table(
         assert 0 < len(got) <= 4, got  # two windows of two ids
         seen.update(got)
     assert seen == made
+
+
+def test_what_waits_to_be_embedded_goes_before_refreshing_lists(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new posting is searchable once embedded; refreshing the lists a change reaches can
+    take seconds per posting (§32 of BENCHMARKS). So with more queued than one batch, every
+    queued posting is embedded before any list is refreshed, and the refreshes come a few
+    postings at a time between two looks at the queue. Before, each batch of 16 was
+    refreshed whole before the next batch was embedded."""
+    with rig.sm() as s:
+        owner = s.get(User, rig.enterprise.id)
+        assert owner is not None
+        ids = [create_need(s, owner, title=f"第{n}号测试需求").id for n in range(20)]
+        s.commit()
+    events: list[tuple[str, int]] = []
+    store, after_change = worker_module.vectors.store, worker_module.list_refresh.after_change
+
+    def stored(*args: object, **kw: object) -> object:
+        outcome = store(*args, **kw)  # type: ignore[arg-type]
+        events.append(("embedded", len(outcome.embedded)))
+        return outcome
+
+    def refreshed(factory: object, touched: dict[str, list[int]], **kw: object) -> object:
+        events.append(("refreshed", sum(len(v) for v in touched.values())))
+        return after_change(factory, touched, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(worker_module.vectors, "store", stored)
+    monkeypatch.setattr(worker_module.list_refresh, "after_change", refreshed)
+    worker = EmbeddingWorker(rig.sm, lambda: rig.store, sweep_seconds=3600)
+    worker.enqueue(("need", i) for i in ids)  # all queued before the loop looks
+    for _ in range(50):
+        worker._drain(timeout=0)
+        if not worker._touched and worker._queue.empty():
+            break
+    first = next(n for n, (what, _) in enumerate(events) if what == "refreshed")
+    assert sum(n for what, n in events[:first] if what == "embedded") == 20, events
+    refreshes = [n for what, n in events if what == "refreshed"]
+    assert sum(refreshes) == 20 and max(refreshes) <= worker_module.REFRESH_CHUNK, events
+    assert all(_vector(rig, "need", i) is not None for i in ids)
+    assert worker.wait_idle(5)
