@@ -33,6 +33,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
+from itertools import islice
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -301,7 +302,7 @@ class EmbeddingWorker:
         broker candidates proposed. A refresh that fails is not retried here: the vectors
         keep their `refresh_due` mark, and the sweep repairs them."""
         self._refreshing = True  # (before the items leave `_touched`: `wait_idle` reads both)
-        taken = list(self._touched)[:limit]
+        taken = list(islice(self._touched, limit))  # (a sweep may have touched many)
         for item in taken:
             del self._touched[item]
         self._touched_since = time.monotonic()
