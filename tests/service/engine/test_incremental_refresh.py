@@ -227,10 +227,15 @@ def _compare(incremental: Run, ranked: Run) -> None:
     for need_id in incremental.needs:
         stored = _stored(incremental, need_id)
         full = _full(incremental, need_id)
-        assert set(moved(stored)) == set(moved(full)), need_id
+        # the same rows but where the list's last row and one just outside it moved past
+        # each other: a kept list does not follow the drift of the corpus statistics (§17)
+        now = {r.posting_id: r.score for r in stored} | {r.posting_id: r.score for r in full}
+        swapped = set(moved(stored)) ^ set(moved(full))
+        assert len(swapped) <= 2, need_id
+        for posting_id in swapped:
+            assert abs(now[posting_id] - full[-1].score) < 0.05, (need_id, posting_id)
         # the order is the full ranking's but where two rows' scores moved past each other
         # (every write moves the corpus statistics: on 100 capabilities, by up to ~2 points)
-        now = {r.posting_id: r.score for r in full}
         for a, b in zip(moved(stored), moved(stored)[1:], strict=False):
             assert now[a] > now[b] - 0.05, (need_id, a, b)
         last = {r.posting_id: r for r in stored}
@@ -251,19 +256,20 @@ def _compare(incremental: Run, ranked: Run) -> None:
             assert last[newest].reasons == exact.reasons
     assert entered > 0
     mine, theirs = _candidates(incremental), _candidates(ranked)
-    if incremental.initial:
-        assert mine == theirs
-    else:  # a need first ranked by the second round, then kept fresh by pairs
-        # ranking every need again at each change also proposes a pair that the drift of the
-        # corpus statistics (§17) swapped with the 10th (here by 0.005 points); a kept list
-        # does not follow that drift, so such a pair is the only difference allowed
-        k = get_settings().engine_candidates
-        for need_id, cap_id, _ in mine ^ theirs:
+    # ranking every need again at each change also proposes a pair that the drift of the
+    # corpus statistics (§17) swapped with the 10th; a kept list does not follow that drift
+    # (on this corpus by up to ~2 points), so such a pair is the only difference allowed:
+    k = get_settings().engine_candidates
+    for need_id, cap_id, _ in mine ^ theirs:
+        if incremental.initial:  # a changed capability, against the kept list's 10th
+            assert cap_id in incremental.changed, (need_id, cap_id)
+        else:  # proposed from a need's first ranking, and still that near the 10th
             now = {r.posting_id: r.score for r in _full(incremental, need_id)}
             tenth = sorted(now.values(), reverse=True)[k - 1]
             assert abs(now[cap_id] - tenth) < 0.05, (need_id, cap_id)
-        assert len(mine ^ theirs) <= 2 < len(mine)
-        return
+    assert len(mine ^ theirs) <= 2 < len(mine)
+    if not incremental.initial:  # a need first ranked by the second round, then kept
+        return  # fresh by pairs
     # the second round ranks a need only where the changed capability left its full list
     # or fell to its end (here, mostly 3.: on 100 capabilities a list holds half of them);
     # otherwise one ranking per change, the capability's own list
