@@ -26,7 +26,16 @@ import numpy as np
 from matching.documents import Doc
 from matching.embedders import Embedder
 
-__all__ = ["K", "PAIRS", "TEMPERATURE", "VECTORS", "ExampleBank", "bank_for", "encode_bank"]
+__all__ = [
+    "K",
+    "PAIRS",
+    "TEMPERATURE",
+    "VECTORS",
+    "ExampleBank",
+    "bank_for",
+    "encode_bank",
+    "save_vectors",
+]
 
 DATA = Path(__file__).parent / "data"
 PAIRS = DATA / "train_pairs.jsonl"
@@ -102,7 +111,7 @@ def _shipped(model_id: str, pairs: Path, vectors: Path) -> ExampleBank | None:
         )
 
 
-_BANKS: dict[tuple[str, int], ExampleBank | None] = {}
+_BANKS: dict[tuple[str, int], ExampleBank] = {}  # (model id, dim) → its bank, per process
 _BANKS_LOCK = threading.Lock()
 
 
